@@ -1,0 +1,237 @@
+"""What every API router shares: the error format, auth, cursor pagination, versions.
+
+Errors always answer ``{"error": {"code", "message", "fields"}}`` (API.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F, Model, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+from pydantic import Field
+
+from opportune.accounts.services import user_for_token
+from opportune.core.errors import DomainError, ValidationError
+
+T = TypeVar("T")
+
+
+# --- error format ------------------------------------------------------------------------------
+def error_response(api: NinjaAPI, request, status: int, code: str, message: str, fields=None):
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return api.create_response(request, body, status=status)
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    """``("body", "data", "items", 0, "qty")`` -> ``items[0].qty``; query params keep their name."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header", "cookie", "data",
+                                         "payload", "filters")]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "__all__"
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def domain(request, exc: DomainError):
+        return error_response(api, request, exc.http_status, exc.code, exc.message, exc.fields)
+
+    def invalid(request, exc: NinjaValidationError):
+        fields: dict[str, list[str]] = {}
+        for err in exc.errors:
+            message = err.get("msg", "Invalid value.")
+            if err.get("type") == "missing":
+                message = "This field is required."
+            fields.setdefault(_field_path(err.get("loc", ())), []).append(message)
+        names = ", ".join(fields)
+        return error_response(api, request, 422, "validation_error", f"Invalid input: {names}.",
+                              fields)
+
+    def unauthenticated(request, exc):
+        return error_response(api, request, 401, "not_authenticated",
+                              "Authentication required: send a Bearer token or log in.")
+
+    def forbidden(request, exc):
+        return error_response(api, request, 403, "permission_denied", "Not allowed.")
+
+    def not_found(request, exc):
+        return error_response(api, request, 404, "not_found", "Not found.")
+
+    def http_error(request, exc: HttpError):
+        codes = {400: "bad_request", 401: "not_authenticated", 403: "permission_denied",
+                 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
+        return error_response(api, request, exc.status_code,
+                              codes.get(exc.status_code, "error"), str(exc.message))
+
+    api.add_exception_handler(DomainError, domain)
+    api.add_exception_handler(NinjaValidationError, invalid)
+    api.add_exception_handler(AuthenticationError, unauthenticated)
+    api.add_exception_handler(AuthorizationError, forbidden)
+    api.add_exception_handler(Http404, not_found)
+    api.add_exception_handler(HttpError, http_error)
+
+
+# --- auth --------------------------------------------------------------------------------------
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>`` with a per-user API token."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        user = user_for_token(token.strip())
+        if user is not None:
+            request.user = user
+        return user
+
+
+class ActiveSessionAuth(SessionAuth):
+    """The browser session (CSRF checked on unsafe methods by ninja)."""
+
+    def authenticate(self, request: HttpRequest, key):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+API_AUTH = [TokenAuth(), ActiveSessionAuth()]
+
+
+# --- versions ----------------------------------------------------------------------------------
+def version_from(request: HttpRequest, body_version: int | None) -> int | None:
+    """The version the client read: from the body, else from ``If-Match`` (``"3"`` or ``3``)."""
+    if body_version is not None:
+        return body_version
+    raw = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValidationError.for_field("version", "If-Match must be the document's version.") \
+            from exc
+
+
+# --- lists -------------------------------------------------------------------------------------
+class Page(Schema, Generic[T]):
+    results: list[T]
+    next_cursor: str | None = None
+    count: int | None = None
+
+
+class ListParams(Schema):
+    q: str | None = Field(None, max_length=200, description="Text search")
+    ordering: str | None = Field(None, max_length=60, description="e.g. -modified")
+    limit: int = Field(20, ge=1, le=settings.API_MAX_PAGE_SIZE)
+    cursor: str | None = Field(None, max_length=500)
+    with_count: bool = False
+
+
+def _encode(values: list[Any]) -> str:
+    def plain(v):
+        if isinstance(v, datetime | date):
+            return {"t": v.isoformat(), "k": "dt" if isinstance(v, datetime) else "d"}
+        if isinstance(v, Decimal):
+            return {"t": str(v), "k": "dec"}
+        return v
+
+    raw = json.dumps([plain(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    def typed(v):
+        if isinstance(v, dict):
+            kind, text = v.get("k"), v.get("t")
+            if kind == "dt":
+                return datetime.fromisoformat(text)
+            if kind == "d":
+                return date.fromisoformat(text)
+            if kind == "dec":
+                return Decimal(text)
+            raise ValueError(kind)
+        return v
+
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != 2:
+            raise ValueError("shape")
+        return [typed(v) for v in values]
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise ValidationError.for_field("cursor", "This cursor is not valid.") from exc
+
+
+def paginate(
+    queryset: QuerySet,
+    params: ListParams,
+    *,
+    orderings: Sequence[str],
+    default: str = "-modified",
+    nullable: frozenset[str] = frozenset(),
+    search: Callable[[QuerySet, str], QuerySet] | None = None,
+) -> dict[str, Any]:
+    """Keyset (cursor) pagination on one sort field plus the primary key: as fast on page
+    10,000 as on page 1, and stable while rows are being added."""
+    if params.q and search is not None:
+        queryset = search(queryset, params.q)
+    ordering = params.ordering or default
+    field = ordering.lstrip("-")
+    if field not in orderings:
+        raise ValidationError.for_field(
+            "ordering", f"Order by one of: {', '.join(sorted(orderings))} (prefix - to reverse)."
+        )
+    desc = ordering.startswith("-")
+    count = queryset.count() if params.with_count else None
+    if params.cursor:
+        value, pk = _decode(params.cursor)
+        try:
+            queryset = queryset.filter(_after(field, value, pk, desc, field in nullable))
+        except (DjangoValidationError, ValueError, TypeError) as exc:
+            raise ValidationError.for_field("cursor", "This cursor is not valid.") from exc
+    order_field = f"-{field}" if desc else field
+    pk_order = "-pk" if desc else "pk"
+    if field in nullable:
+        expr = F(field).desc(nulls_last=True) if desc else F(field).asc(nulls_last=True)
+        queryset = queryset.order_by(expr, pk_order)
+    else:
+        queryset = queryset.order_by(order_field, pk_order)
+    rows = list(queryset[: params.limit + 1])
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        last: Model = rows[-1]
+        next_cursor = _encode([getattr(last, _attname(last, field)), last.pk])
+    return {"results": rows, "next_cursor": next_cursor, "count": count}
+
+
+def _attname(obj: Model, field: str) -> str:
+    return obj._meta.get_field(field).attname
+
+
+def _after(field: str, value: Any, pk: Any, desc: bool, nullable: bool) -> Q:
+    op = "lt" if desc else "gt"
+    if value is None:  # already among the nulls, which sort last
+        return Q(**{f"{field}__isnull": True, f"pk__{op}": pk})
+    q = Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+    if nullable:
+        q |= Q(**{f"{field}__isnull": True})
+    return q
+
+
+def ok_response(status: int = 204) -> HttpResponse:
+    return HttpResponse(status=status)

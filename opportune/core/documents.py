@@ -1,0 +1,48 @@
+"""Optimistic locking and the audit columns every document service uses."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.db.models import F
+from django.utils import timezone
+
+from opportune.core.errors import NotFoundError, StaleVersionError
+from opportune.core.models import Document
+
+D = TypeVar("D", bound=Document)
+
+
+def lock_document(model: type[D], name: str, *, expected_version: int | None, by) -> D:
+    """Claim the right to change a document and return it locked, version already bumped.
+
+    Must run inside ``transaction.atomic()``. The claim is one conditional UPDATE
+    (``WHERE version = expected``): of two concurrent writers holding the same version the
+    database lets exactly one through, on SQLite and PostgreSQL alike; the other gets
+    ``StaleVersionError`` (HTTP 409). ``expected_version=None`` skips the comparison (internal
+    effects such as a quotation moving its opportunity) but still bumps the version, so any
+    client holding the old one is refused afterwards.
+    """
+    rows = model.objects.filter(pk=name)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    now = timezone.now()
+    claimed = rows.update(version=F("version") + 1, modified=now, modified_by=by)
+    if not claimed:
+        current = model.objects.filter(pk=name).values_list("version", flat=True).first()
+        if current is None:
+            raise NotFoundError(f"{model.doctype} {name} not found.")
+        raise StaleVersionError(
+            model.doctype, name, expected=expected_version, current=current
+        )
+    return model.objects.select_for_update().get(pk=name)
+
+
+def stamp_new(document: Document, *, by) -> None:
+    """Fill the audit columns of a document about to be inserted."""
+    now = timezone.now()
+    document.creation = document.creation or now
+    document.modified = now
+    document.owner = by
+    document.modified_by = by
+    document.version = 1

@@ -1,0 +1,127 @@
+"""Writing plain input onto a model instance, with every problem named by its field.
+
+Services receive plain values (names for links, usernames for users, Decimals, dates); this
+module turns them into model attributes, checks that linked records exist, and runs Django's
+own field validation (lengths, e-mail format, choices, decimal digits), collecting every
+message in a ``FieldErrors`` so the caller raises once and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+
+from opportune.core.errors import FieldErrors, ValidationError
+
+
+@dataclass(frozen=True)
+class Link:
+    """A field holding the name of a record of ``model`` (``label`` used in messages)."""
+
+    model: type[models.Model]
+    label: str
+    active_filter: Mapping[str, Any] | None = None  # e.g. {"disabled": False}
+
+
+class UserLink:
+    """A field holding a username of an active user."""
+
+
+USER = UserLink()
+
+
+def check_known_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationError(
+            f"Unknown field: {', '.join(unknown)}.",
+            fields={f: ["This field is not known or cannot be written."] for f in unknown},
+        )
+
+
+def resolve_link(field: str, value: Any, link: Link, errors: FieldErrors) -> Any:
+    """The primary key for a linked name, or None after recording an error."""
+    if value in (None, ""):
+        return None
+    rows = link.model.objects.filter(pk=value)
+    if link.active_filter:
+        if not rows.exists():
+            errors.add(field, f"{link.label} '{value}' does not exist.")
+            return None
+        rows = rows.filter(**link.active_filter)
+        if not rows.exists():
+            errors.add(field, f"{link.label} '{value}' is disabled.")
+            return None
+        return value
+    if not rows.exists():
+        errors.add(field, f"{link.label} '{value}' does not exist.")
+        return None
+    return value
+
+
+def resolve_user(field: str, username: Any, errors: FieldErrors):
+    if username in (None, ""):
+        return None
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        errors.add(field, f"User '{username}' does not exist.")
+        return None
+    if not user.is_active:
+        errors.add(field, f"User '{username}' is not active.")
+        return None
+    return user
+
+
+def apply_fields(
+    instance: models.Model,
+    data: Mapping[str, Any],
+    spec: Mapping[str, Link | UserLink | None],
+    errors: FieldErrors,
+) -> set[str]:
+    """Set every field of ``spec`` present in ``data``; return the names that changed value."""
+    changed: set[str] = set()
+    for field, kind in spec.items():
+        if field not in data:
+            continue
+        value = data[field]
+        if isinstance(kind, Link):
+            attr, new = f"{field}_id", resolve_link(field, value, kind, errors)
+        elif isinstance(kind, UserLink):
+            user = resolve_user(field, value, errors)
+            attr, new = f"{field}_id", (user.pk if user else None)
+        else:
+            attr, new = field, ("" if value is None and _is_text(instance, field) else value)
+        model_field = instance._meta.get_field(field)
+        if new is None and not model_field.null and value in (None, ""):
+            errors.add(field, "This field cannot be empty.")
+            continue
+        if getattr(instance, attr) != new:
+            changed.add(field)
+        setattr(instance, attr, new)
+    return changed
+
+
+def _is_text(instance: models.Model, field: str) -> bool:
+    f = instance._meta.get_field(field)
+    return isinstance(f, models.CharField | models.TextField) and not f.null
+
+
+def validate_model_fields(
+    instance: models.Model, errors: FieldErrors, *, exclude: Iterable[str] = ()
+) -> None:
+    """Django's field checks (length, format, choices, digits, required) into ``errors``."""
+    skip = set(exclude)
+    skip.update(
+        f.name for f in instance._meta.get_fields() if f.is_relation or getattr(f, "primary_key", 0)
+    )
+    try:
+        instance.clean_fields(exclude=skip)
+    except DjangoValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            for message in messages:
+                errors.add(field, message)

@@ -1,0 +1,125 @@
+"""What every app shares: naming series, the document base, comments, the worker heartbeat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+NAME_DIGITS = 5
+
+
+def expand_series(series: str, when: datetime | None = None) -> str:
+    """Replace the ``.YYYY.``, ``.YY.`` and ``.MM.`` placeholders of a series by the date."""
+    when = timezone.localtime(when or timezone.now())
+    prefix = series
+    for token, value in ((".YYYY.", f"{when:%Y}"), (".YY.", f"{when:%y}"), (".MM.", f"{when:%m}")):
+        prefix = prefix.replace(token, value)
+    return prefix
+
+
+class NamingSeries(models.Model):
+    """The last number handed out for one prefix (e.g. ``CRM-OPP-2026-``)."""
+
+    prefix = models.CharField(max_length=60, primary_key=True)
+    current = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "naming series"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.current:0{NAME_DIGITS}d}"
+
+    @classmethod
+    def next_name(cls, series: str, when: datetime | None = None) -> str:
+        """Hand out the next name of a series: never the same name twice, also concurrently.
+
+        The counter row is created if missing (ignoring a concurrent insert), then incremented
+        by one UPDATE that holds the row lock until the surrounding transaction ends, so two
+        concurrent callers are serialised by the database on SQLite and PostgreSQL alike.
+        """
+        prefix = expand_series(series, when)
+        with transaction.atomic():
+            cls.objects.bulk_create([cls(prefix=prefix)], ignore_conflicts=True)
+            cls.objects.filter(prefix=prefix).update(current=F("current") + 1)
+            current = cls.objects.values_list("current", flat=True).get(prefix=prefix)
+        return f"{prefix}{current:0{NAME_DIGITS}d}"
+
+
+class Document(models.Model):
+    """Base of every named document: name, optimistic-lock version and audit columns.
+
+    ``version`` starts at 1 and goes up by one with every accepted change; a write that names
+    an older version is refused (see ``core.documents.claim_version``).
+    """
+
+    naming_series: str = ""  # e.g. "CRM-OPP-.YYYY.-"; empty for documents named otherwise
+    doctype: str = ""  # the human name used in messages and generic links ("Opportunity")
+
+    name = models.CharField(max_length=140, primary_key=True)
+    version = models.PositiveIntegerField(default=1)
+    creation = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    modified = models.DateTimeField(default=timezone.now, db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # Every path (services, admin, shell) gets a name from the series.
+        if not self.name and self.naming_series:
+            self.name = NamingSeries.next_name(self.naming_series, self.creation)
+        super().save(*args, **kwargs)
+
+
+class Comment(models.Model):
+    """A line on a document's timeline: a user's comment or a note the system wrote.
+
+    Documents are referred to as ERPNext does, by doctype and name, so any app can comment on
+    any document without a foreign key per doctype.
+    """
+
+    class Type(models.TextChoices):
+        COMMENT = "Comment"
+        INFO = "Info"
+        LABEL = "Label"  # a status change
+        ASSIGNED = "Assigned"
+
+    reference_doctype = models.CharField(max_length=60)
+    reference_name = models.CharField(max_length=140)
+    comment_type = models.CharField(max_length=20, choices=Type.choices, default=Type.COMMENT)
+    content = models.TextField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    creation = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["reference_doctype", "reference_name", "-creation"])]
+        ordering = ["-creation", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.comment_type} on {self.reference_doctype} {self.reference_name}"
+
+
+class Heartbeat(models.Model):
+    """When a background worker last proved it was alive (one row per worker kind)."""
+
+    worker = models.CharField(max_length=60, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.worker} at {self.beat_at:%Y-%m-%d %H:%M:%S}"

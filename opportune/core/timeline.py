@@ -1,0 +1,106 @@
+"""A document's timeline, gathered from every app that has something to say about it.
+
+Apps register a source per doctype (``register_source("Opportunity", fn)``) in their
+``AppConfig.ready``; a lower app never needs to know about the higher ones (emails,
+assignments and events add their own entries this way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from opportune.core.models import Comment
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # "change", "comment", "info", "status", "email", "assignment", "event", ...
+    at: datetime
+    user: str | None
+    summary: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+TimelineSource = Callable[[str, str], Iterable[TimelineEntry]]
+_sources: dict[str, list[TimelineSource]] = {}
+
+
+def register_source(doctype: str, source: TimelineSource) -> None:
+    if source not in _sources.setdefault(doctype, []):
+        _sources[doctype].append(source)
+
+
+def comment_entries(doctype: str, name: str) -> Iterable[TimelineEntry]:
+    rows = Comment.objects.filter(reference_doctype=doctype, reference_name=name).select_related(
+        "owner"
+    )
+    for c in rows:
+        kind = "comment" if c.comment_type == Comment.Type.COMMENT else c.comment_type.lower()
+        yield TimelineEntry(
+            kind=kind,
+            at=c.creation,
+            user=c.owner.username if c.owner else None,
+            summary=c.content,
+            data={"comment_id": c.pk, "comment_type": c.comment_type},
+        )
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def history_source(model) -> TimelineSource:
+    """A timeline source reading a model's django-simple-history records as field changes."""
+
+    def source(doctype: str, name: str) -> Iterable[TimelineEntry]:
+        records = (
+            model.history.filter(pk=name)
+            .order_by("history_date", "history_id")
+            .select_related("history_user")
+        )
+        previous = None
+        for record in records:
+            user = record.history_user.username if record.history_user else None
+            if record.history_type == "+":
+                yield TimelineEntry("created", record.history_date, user, f"{doctype} created")
+            elif record.history_type == "-":
+                yield TimelineEntry("deleted", record.history_date, user, f"{doctype} deleted")
+            elif previous is not None:
+                delta = record.diff_against(previous)
+                changes = [
+                    {"field": c.field, "old": _plain(c.old), "new": _plain(c.new)}
+                    for c in delta.changes
+                ]
+                if changes:
+                    fields = ", ".join(c["field"] for c in changes)
+                    yield TimelineEntry(
+                        "change", record.history_date, user, f"changed {fields}",
+                        {"changes": changes},
+                    )
+            previous = record
+
+    return source
+
+
+def timeline_for(doctype: str, name: str, *, limit: int = 500) -> list[TimelineEntry]:
+    """Everything that happened to one document, newest first."""
+    entries: list[TimelineEntry] = list(comment_entries(doctype, name))
+    for source in _sources.get(doctype, []):
+        entries.extend(source(doctype, name))
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+def add_comment(doctype: str, name: str, *, content: str, by, comment_type=Comment.Type.COMMENT):
+    return Comment.objects.create(
+        reference_doctype=doctype,
+        reference_name=name,
+        comment_type=comment_type,
+        content=content,
+        owner=by,
+    )

@@ -1,0 +1,114 @@
+"""List filters for the CRM documents: one definition used by the pages and the API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from django.db.models import Q, QuerySet
+from ninja import FilterSchema
+from ninja.filter_schema import FilterLookup
+
+from opportune.core.filters import CommaList
+
+OPPORTUNITY_ORDERINGS = (
+    "modified", "creation", "name", "transaction_date", "expected_closing",
+    "opportunity_amount", "base_opportunity_amount", "probability", "status", "title",
+)
+OPPORTUNITY_NULLABLE = frozenset({"expected_closing"})
+
+
+class OpportunityFilters(FilterSchema):
+    status: Annotated[CommaList, FilterLookup("status__in")] = None
+    sales_stage: Annotated[CommaList, FilterLookup("sales_stage_id__in")] = None
+    opportunity_type: Annotated[CommaList, FilterLookup("opportunity_type_id__in")] = None
+    source: Annotated[CommaList, FilterLookup("source_id__in")] = None
+    campaign: Annotated[CommaList, FilterLookup("campaign_id__in")] = None
+    territory: Annotated[CommaList, FilterLookup("territory_id__in")] = None
+    customer_group: Annotated[CommaList, FilterLookup("customer_group_id__in")] = None
+    currency: Annotated[CommaList, FilterLookup("currency_id__in")] = None
+    opportunity_from: Annotated[CommaList, FilterLookup("opportunity_from__in")] = None
+    party_name: Annotated[CommaList, FilterLookup("party_name__in")] = None
+    opportunity_owner: Annotated[CommaList, FilterLookup("opportunity_owner__username__in")] = None
+    contact_by: Annotated[CommaList, FilterLookup("contact_by__username__in")] = None
+    transaction_date__gte: Annotated[date | None, FilterLookup("transaction_date__gte")] = None
+    transaction_date__lte: Annotated[date | None, FilterLookup("transaction_date__lte")] = None
+    expected_closing__gte: Annotated[date | None, FilterLookup("expected_closing__gte")] = None
+    expected_closing__lte: Annotated[date | None, FilterLookup("expected_closing__lte")] = None
+    contact_date__gte: Annotated[datetime | None, FilterLookup("contact_date__gte")] = None
+    contact_date__lte: Annotated[datetime | None, FilterLookup("contact_date__lte")] = None
+    modified__gte: Annotated[datetime | None, FilterLookup("modified__gte")] = None
+    modified__lte: Annotated[datetime | None, FilterLookup("modified__lte")] = None
+    opportunity_amount__gte: Annotated[Decimal | None, FilterLookup("opportunity_amount__gte")] = None
+    opportunity_amount__lte: Annotated[Decimal | None, FilterLookup("opportunity_amount__lte")] = None
+    base_opportunity_amount__gte: Annotated[
+        Decimal | None, FilterLookup("base_opportunity_amount__gte")
+    ] = None
+    base_opportunity_amount__lte: Annotated[
+        Decimal | None, FilterLookup("base_opportunity_amount__lte")
+    ] = None
+    probability__gte: Annotated[Decimal | None, FilterLookup("probability__gte")] = None
+    probability__lte: Annotated[Decimal | None, FilterLookup("probability__lte")] = None
+
+
+def search_opportunities(queryset: QuerySet, text: str) -> QuerySet:
+    text = text.strip()
+    if not text:
+        return queryset
+    return queryset.filter(
+        Q(name__icontains=text) | Q(title__icontains=text) | Q(party_name__icontains=text)
+        | Q(contact_email__icontains=text)
+    )
+
+
+LEAD_ORDERINGS = ("modified", "creation", "name", "lead_name", "company_name", "status")
+
+
+class LeadFilters(FilterSchema):
+    status: Annotated[CommaList, FilterLookup("status__in")] = None
+    source: Annotated[CommaList, FilterLookup("source_id__in")] = None
+    campaign: Annotated[CommaList, FilterLookup("campaign_id__in")] = None
+    territory: Annotated[CommaList, FilterLookup("territory_id__in")] = None
+    lead_owner: Annotated[CommaList, FilterLookup("lead_owner__username__in")] = None
+    email_id: Annotated[str | None, FilterLookup("email_id__iexact")] = None
+    modified__gte: Annotated[datetime | None, FilterLookup("modified__gte")] = None
+    modified__lte: Annotated[datetime | None, FilterLookup("modified__lte")] = None
+
+
+def search_leads(queryset: QuerySet, text: str) -> QuerySet:
+    return queryset.filter(
+        Q(name__icontains=text) | Q(lead_name__icontains=text) | Q(company_name__icontains=text)
+        | Q(email_id__icontains=text)
+    )
+
+
+CUSTOMER_ORDERINGS = ("modified", "creation", "name", "customer_name")
+
+
+class CustomerFilters(FilterSchema):
+    customer_group: Annotated[CommaList, FilterLookup("customer_group_id__in")] = None
+    territory: Annotated[CommaList, FilterLookup("territory_id__in")] = None
+    customer_type: Annotated[CommaList, FilterLookup("customer_type__in")] = None
+    disabled: Annotated[bool | None, FilterLookup("disabled")] = None
+
+
+def search_customers(queryset: QuerySet, text: str) -> QuerySet:
+    return queryset.filter(
+        Q(name__icontains=text) | Q(customer_name__icontains=text) | Q(email_id__icontains=text)
+    )
+
+
+CONTACT_ORDERINGS = ("modified", "creation", "name", "first_name")
+
+
+class ContactFilters(FilterSchema):
+    link_doctype: Annotated[CommaList, FilterLookup("link_doctype__in")] = None
+    link_name: Annotated[CommaList, FilterLookup("link_name__in")] = None
+    email_id: Annotated[str | None, FilterLookup("email_id__iexact")] = None
+
+
+def search_contacts(queryset: QuerySet, text: str) -> QuerySet:
+    return queryset.filter(
+        Q(first_name__icontains=text) | Q(last_name__icontains=text) | Q(email_id__icontains=text)
+    )

@@ -1,0 +1,420 @@
+"""Leads, customers, contacts and opportunities, with their masters and CRM settings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from opportune.core.models import Document
+from opportune.masters.models import (
+    UOM,
+    Currency,
+    CustomerGroup,
+    Industry,
+    Item,
+    ItemGroup,
+    Territory,
+)
+
+MONEY = {"max_digits": 20, "decimal_places": 4}
+QTY = {"max_digits": 18, "decimal_places": 6}
+RATE = {"max_digits": 18, "decimal_places": 9}
+USER = settings.AUTH_USER_MODEL
+
+
+# --- masters -----------------------------------------------------------------------------------
+class _NamedMaster(models.Model):
+    name = models.CharField(max_length=140, primary_key=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpportunityType(_NamedMaster):
+    description = models.TextField(blank=True)
+
+
+class LeadSource(_NamedMaster):
+    details = models.TextField(blank=True)
+
+
+class Campaign(_NamedMaster):
+    description = models.TextField(blank=True)
+
+
+class SalesStage(_NamedMaster):
+    """A step of the pipeline; ``idx`` orders the kanban columns."""
+
+    idx = models.PositiveSmallIntegerField(default=0)
+    probability = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["idx", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=100),
+                name="sales_stage_probability_0_100",
+            )
+        ]
+
+
+class OpportunityLostReason(_NamedMaster):
+    pass
+
+
+class Competitor(_NamedMaster):
+    website = models.URLField(blank=True)
+
+
+class CRMSettings(models.Model):
+    """The one row of CRM settings (``CRMSettings.load()``)."""
+
+    company_name = models.CharField(max_length=140, default="My Company")
+    company_currency = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, related_name="+", default="USD"
+    )
+    time_zone = models.CharField(max_length=60, default="UTC")
+    close_opportunity_after_days = models.PositiveIntegerField(
+        default=15, help_text="Close a Replied opportunity after this many days of silence; 0 never."
+    )
+    default_valid_till = models.PositiveIntegerField(
+        "default quotation validity (days)", null=True, blank=True
+    )
+    carry_forward_communication_and_comments = models.BooleanField(default=False)
+    auto_creation_of_contact = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "CRM settings"
+        verbose_name_plural = "CRM settings"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="crm_settings_single_row")]
+
+    def __str__(self) -> str:
+        return "CRM settings"
+
+    @classmethod
+    def load(cls) -> CRMSettings:
+        obj, _ = cls.objects.select_related("company_currency").get_or_create(pk=1)
+        return obj
+
+
+# --- parties -----------------------------------------------------------------------------------
+class Lead(Document):
+    naming_series = "CRM-LEAD-.YYYY.-"
+    doctype = "Lead"
+
+    class Status(models.TextChoices):
+        LEAD = "Lead"
+        OPEN = "Open"
+        REPLIED = "Replied"
+        OPPORTUNITY = "Opportunity"
+        QUOTATION = "Quotation"
+        LOST_QUOTATION = "Lost Quotation"
+        INTERESTED = "Interested"
+        CONVERTED = "Converted"
+        DO_NOT_CONTACT = "Do Not Contact"
+
+    lead_name = models.CharField(max_length=140)
+    company_name = models.CharField(max_length=140, blank=True)
+    email_id = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=40, blank=True)
+    mobile_no = models.CharField(max_length=40, blank=True)
+    job_title = models.CharField(max_length=140, blank=True)
+    website = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    source = models.ForeignKey(
+        LeadSource, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    territory = models.ForeignKey(
+        Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    industry = models.ForeignKey(
+        Industry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lead_owner = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.LEAD)
+    notes = models.TextField(blank=True)
+    disabled = models.BooleanField(default=False)
+
+    history = HistoricalRecords(excluded_fields=["version", "modified", "modified_by"])
+
+    class Meta:
+        ordering = ["-modified"]
+        indexes = [
+            models.Index(fields=["status", "-modified"]),
+            models.Index(fields=["lead_owner", "status"]),
+            models.Index(fields=["lead_name"]),
+        ]
+
+    @property
+    def title(self) -> str:
+        return self.company_name or self.lead_name
+
+
+class Customer(Document):
+    doctype = "Customer"
+
+    class CustomerType(models.TextChoices):
+        COMPANY = "Company"
+        INDIVIDUAL = "Individual"
+
+    customer_name = models.CharField(max_length=140, db_index=True)
+    customer_type = models.CharField(
+        max_length=20, choices=CustomerType.choices, default=CustomerType.COMPANY
+    )
+    customer_group = models.ForeignKey(
+        CustomerGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    territory = models.ForeignKey(
+        Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    industry = models.ForeignKey(
+        Industry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    default_currency = models.ForeignKey(
+        Currency, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    email_id = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=40, blank=True)
+    mobile_no = models.CharField(max_length=40, blank=True)
+    website = models.CharField(max_length=200, blank=True)
+    lead_name = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+    )
+    opportunity_name = models.ForeignKey(
+        "Opportunity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    disabled = models.BooleanField(default=False)
+
+    history = HistoricalRecords(excluded_fields=["version", "modified", "modified_by"])
+
+    class Meta:
+        ordering = ["customer_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity_name"],
+                condition=Q(opportunity_name__isnull=False),
+                name="customer_one_per_opportunity",
+            )
+        ]
+
+
+class Contact(Document):
+    """A person at a lead, customer or supplier (``link_doctype`` / ``link_name``)."""
+
+    naming_series = "CONT-.YYYY.-"
+    doctype = "Contact"
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    email_id = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=40, blank=True)
+    mobile_no = models.CharField(max_length=40, blank=True)
+    designation = models.CharField(max_length=140, blank=True)
+    link_doctype = models.CharField(max_length=20, blank=True)
+    link_name = models.CharField(max_length=140, blank=True)
+    is_primary_contact = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["first_name", "last_name"]
+        indexes = [models.Index(fields=["link_doctype", "link_name"])]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+# --- opportunity -------------------------------------------------------------------------------
+class Opportunity(Document):
+    naming_series = "CRM-OPP-.YYYY.-"
+    doctype = "Opportunity"
+
+    class From(models.TextChoices):
+        LEAD = "Lead"
+        CUSTOMER = "Customer"
+
+    class Status(models.TextChoices):
+        OPEN = "Open"
+        REPLIED = "Replied"
+        QUOTATION = "Quotation"
+        CONVERTED = "Converted"
+        CLOSED = "Closed"
+        LOST = "Lost"
+
+    # Statuses a user may choose by hand, from each status. Quotation and Converted are only
+    # ever computed (from quotations and orders); Lost needs reasons (declare_opportunity_lost).
+    MANUAL_TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.OPEN: frozenset({Status.REPLIED, Status.CLOSED}),
+        Status.REPLIED: frozenset({Status.OPEN, Status.CLOSED}),
+        Status.QUOTATION: frozenset({Status.CLOSED}),
+        Status.CONVERTED: frozenset(),
+        Status.CLOSED: frozenset({Status.OPEN}),
+        Status.LOST: frozenset({Status.OPEN}),
+    }
+    # Statuses in which the opportunity is still being worked (the pipeline).
+    ACTIVE_STATUSES = (Status.OPEN, Status.REPLIED, Status.QUOTATION)
+
+    opportunity_from = models.CharField(max_length=10, choices=From.choices)
+    party_name = models.CharField(max_length=140, db_index=True)
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities"
+    )
+    customer_name = models.CharField(max_length=140, blank=True)
+    title = models.CharField(max_length=140, blank=True)
+    opportunity_type = models.ForeignKey(
+        OpportunityType, on_delete=models.PROTECT, related_name="+", default="Sales"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    sales_stage = models.ForeignKey(
+        SalesStage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.ForeignKey(
+        LeadSource, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opportunity_owner = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    transaction_date = models.DateField()
+    expected_closing = models.DateField(null=True, blank=True)
+    probability = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("100"))
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    conversion_rate = models.DecimalField(**RATE, default=Decimal(1))
+    opportunity_amount = models.DecimalField(**MONEY, default=Decimal(0))
+    base_opportunity_amount = models.DecimalField(**MONEY, default=Decimal(0))
+    with_items = models.BooleanField(default=False)
+    total = models.DecimalField(**MONEY, default=Decimal(0))
+    base_total = models.DecimalField(**MONEY, default=Decimal(0))
+    contact_person = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact_display = models.CharField(max_length=140, blank=True)
+    contact_email = models.EmailField(blank=True, db_index=True)
+    contact_mobile = models.CharField(max_length=40, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    job_title = models.CharField(max_length=140, blank=True)
+    territory = models.ForeignKey(
+        Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    customer_group = models.ForeignKey(
+        CustomerGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    industry = models.ForeignKey(
+        Industry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    contact_date = models.DateTimeField("next contact date", null=True, blank=True)
+    contact_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="next contact by",
+    )
+    to_discuss = models.TextField(blank=True)
+    lost_reasons = models.ManyToManyField(OpportunityLostReason, blank=True, related_name="+")
+    competitors = models.ManyToManyField(Competitor, blank=True, related_name="+")
+    order_lost_reason = models.TextField("detailed lost reason", blank=True)
+    # Business clocks (never `modified`): when it became Replied, when the party last wrote.
+    replied_on = models.DateTimeField(null=True, blank=True)
+    last_received_on = models.DateTimeField(null=True, blank=True)
+    first_responded_on = models.DateTimeField(null=True, blank=True)
+    mins_to_first_response = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+
+    history = HistoricalRecords(
+        excluded_fields=["version", "modified", "modified_by", "replied_on", "last_received_on"]
+    )
+
+    class Meta:
+        ordering = ["-modified", "-name"]
+        verbose_name_plural = "opportunities"
+        indexes = [
+            models.Index(fields=["-modified", "-name"], name="opp_modified_name"),
+            models.Index(fields=["status", "-modified"], name="opp_status_modified"),
+            models.Index(fields=["sales_stage", "status"], name="opp_stage_status"),
+            models.Index(fields=["opportunity_owner", "status"], name="opp_owner_status"),
+            models.Index(fields=["opportunity_type", "status"], name="opp_type_status"),
+            models.Index(fields=["source", "status"], name="opp_source_status"),
+            models.Index(fields=["territory", "status"], name="opp_territory_status"),
+            models.Index(fields=["transaction_date"], name="opp_transaction_date"),
+            models.Index(fields=["expected_closing", "status"], name="opp_closing_status"),
+            models.Index(fields=["contact_by", "contact_date"], name="opp_next_contact"),
+            models.Index(fields=["status", "replied_on"], name="opp_status_replied"),
+            models.Index(fields=["opportunity_amount"], name="opp_amount"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(opportunity_from="Lead", lead__isnull=False, customer__isnull=True,
+                      party_name=F("lead"))
+                    | Q(opportunity_from="Customer", customer__isnull=False, lead__isnull=True,
+                        party_name=F("customer"))
+                ),
+                name="opportunity_party_matches_from",
+            ),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=100),
+                name="opportunity_probability_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(opportunity_amount__gte=0, base_opportunity_amount__gte=0),
+                name="opportunity_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(conversion_rate__gt=0), name="opportunity_conversion_rate_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.title}".strip()
+
+    @property
+    def party(self) -> Lead | Customer:
+        return self.lead if self.opportunity_from == self.From.LEAD else self.customer
+
+
+class OpportunityItem(models.Model):
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="items")
+    idx = models.PositiveSmallIntegerField(default=1)
+    item_code = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    item_name = models.CharField(max_length=140, blank=True)
+    description = models.TextField(blank=True)
+    item_group = models.ForeignKey(
+        ItemGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    brand = models.CharField(max_length=140, blank=True)
+    qty = models.DecimalField(**QTY, default=Decimal(1))
+    uom = models.ForeignKey(UOM, on_delete=models.PROTECT, related_name="+")
+    rate = models.DecimalField(**MONEY, default=Decimal(0))
+    amount = models.DecimalField(**MONEY, default=Decimal(0))
+    base_rate = models.DecimalField(**MONEY, default=Decimal(0))
+    base_amount = models.DecimalField(**MONEY, default=Decimal(0))
+
+    class Meta:
+        ordering = ["opportunity", "idx"]
+        constraints = [
+            models.CheckConstraint(condition=Q(qty__gt=0), name="opportunity_item_qty_positive"),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0, amount__gte=0), name="opportunity_item_rate_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.idx}. {self.item_code_id} x {self.qty}"

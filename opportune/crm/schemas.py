@@ -1,0 +1,327 @@
+"""JSON shapes of the CRM documents (API.md): what comes in and what goes out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, EmailStr, Field
+
+from opportune.core.schemas import DecimalIn, DocumentOut, money, username
+from opportune.crm.models import CRMSettings
+
+
+def company_precision(obj, context=None) -> int:
+    """The company currency's minor unit, read once per request."""
+    request = (context or {}).get("request")
+    cached = getattr(request, "_company_precision", None)
+    if cached is None:
+        cached = CRMSettings.load().company_currency.precision
+        if request is not None:
+            request._company_precision = cached
+    return cached
+
+
+def own_precision(obj, context=None) -> int:
+    return obj.currency.precision
+
+
+def parent_precision(obj, context=None) -> int:
+    return obj.opportunity.currency.precision
+
+
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+Name = Field(None, max_length=140)
+
+
+# --- opportunity -------------------------------------------------------------------------------
+class OpportunityItemIn(StrictIn):
+    item_code: str = Field(..., min_length=1, max_length=140)
+    item_name: str | None = Field(None, max_length=140)
+    description: str | None = None
+    qty: DecimalIn | None = Field(None, gt=0)
+    uom: str | None = Field(None, max_length=60)
+    rate: DecimalIn | None = Field(None, ge=0)
+
+
+class OpportunityItemOut(Schema):
+    idx: int
+    item_code: str = Field(..., alias="item_code_id")
+    item_name: str
+    description: str
+    qty: Decimal
+    uom: str = Field(..., alias="uom_id")
+    rate: str
+    amount: str
+    base_rate: str
+    base_amount: str
+
+    resolve_rate = money("rate", parent_precision)
+    resolve_amount = money("amount", parent_precision)
+    resolve_base_rate = money("base_rate", company_precision)
+    resolve_base_amount = money("base_amount", company_precision)
+
+
+class OpportunityFields(StrictIn):
+    """Every writable field; all optional (PATCH sends only what changes)."""
+
+    opportunity_from: Literal["Lead", "Customer"] | None = None
+    party_name: str | None = Name
+    title: str | None = Name
+    opportunity_type: str | None = Name
+    status: Literal["Open", "Replied", "Quotation", "Converted", "Closed", "Lost"] | None = None
+    sales_stage: str | None = Name
+    source: str | None = Name
+    campaign: str | None = Name
+    opportunity_owner: str | None = Name
+    transaction_date: date | None = None
+    expected_closing: date | None = None
+    probability: DecimalIn | None = Field(None, ge=0, le=100)
+    currency: str | None = Field(None, max_length=3)
+    conversion_rate: DecimalIn | None = Field(None, gt=0)
+    opportunity_amount: DecimalIn | None = Field(None, ge=0)
+    with_items: bool | None = None
+    items: list[OpportunityItemIn] | None = Field(None, max_length=500)
+    contact_person: str | None = Name
+    contact_email: EmailStr | None = None
+    contact_mobile: str | None = Field(None, max_length=40)
+    phone: str | None = Field(None, max_length=40)
+    job_title: str | None = Name
+    territory: str | None = Name
+    customer_group: str | None = Name
+    industry: str | None = Name
+    contact_date: datetime | None = None
+    contact_by: str | None = Name
+    to_discuss: str | None = None
+
+
+class OpportunityCreate(OpportunityFields):
+    pass
+
+
+class OpportunityPatch(OpportunityFields):
+    version: int | None = Field(None, description="The version you read (or send If-Match)")
+
+
+class OpportunityOut(DocumentOut):
+    opportunity_from: str
+    party_name: str
+    customer_name: str
+    title: str
+    opportunity_type: str = Field(..., alias="opportunity_type_id")
+    status: str
+    sales_stage: str | None = Field(None, alias="sales_stage_id")
+    source: str | None = Field(None, alias="source_id")
+    campaign: str | None = Field(None, alias="campaign_id")
+    opportunity_owner: str | None
+    transaction_date: date
+    expected_closing: date | None
+    probability: Decimal
+    currency: str = Field(..., alias="currency_id")
+    conversion_rate: Decimal
+    opportunity_amount: str
+    base_opportunity_amount: str
+    with_items: bool
+    items: list[OpportunityItemOut]
+    total: str
+    base_total: str
+    contact_person: str | None = Field(None, alias="contact_person_id")
+    contact_display: str
+    contact_email: str
+    contact_mobile: str
+    phone: str
+    job_title: str
+    territory: str | None = Field(None, alias="territory_id")
+    customer_group: str | None = Field(None, alias="customer_group_id")
+    industry: str | None = Field(None, alias="industry_id")
+    contact_date: datetime | None
+    contact_by: str | None
+    to_discuss: str
+    lost_reasons: list[str]
+    competitors: list[str]
+    order_lost_reason: str
+    first_responded_on: datetime | None
+    mins_to_first_response: Decimal | None
+
+    resolve_opportunity_owner = username("opportunity_owner")
+    resolve_contact_by = username("contact_by")
+    resolve_opportunity_amount = money("opportunity_amount", own_precision)
+    resolve_base_opportunity_amount = money("base_opportunity_amount", company_precision)
+    resolve_total = money("total", own_precision)
+    resolve_base_total = money("base_total", company_precision)
+
+    @staticmethod
+    def resolve_items(obj):
+        return list(obj.items.all())
+
+    @staticmethod
+    def resolve_lost_reasons(obj):
+        return [r.pk for r in obj.lost_reasons.all()]
+
+    @staticmethod
+    def resolve_competitors(obj):
+        return [c.pk for c in obj.competitors.all()]
+
+
+class DeclareLostIn(StrictIn):
+    lost_reasons: list[str] = Field(..., max_length=50)
+    competitors: list[str] = Field(default_factory=list, max_length=50)
+    order_lost_reason: str | None = None
+    version: int | None = None
+
+
+class VersionIn(StrictIn):
+    version: int | None = None
+
+
+class CommentIn(StrictIn):
+    content: str = Field(..., min_length=1, max_length=20000)
+
+
+class TimelineEntryOut(Schema):
+    kind: str
+    at: datetime
+    user: str | None
+    summary: str
+    data: dict
+
+
+class CommentOut(Schema):
+    id: int
+    content: str
+    comment_type: str
+    owner: str | None
+    creation: datetime
+
+    resolve_owner = username("owner")
+
+
+# --- leads, customers, contacts ----------------------------------------------------------------
+class LeadFields(StrictIn):
+    lead_name: str | None = Name
+    company_name: str | None = Name
+    email_id: EmailStr | None = None
+    phone: str | None = Field(None, max_length=40)
+    mobile_no: str | None = Field(None, max_length=40)
+    job_title: str | None = Name
+    website: str | None = Field(None, max_length=200)
+    city: str | None = Field(None, max_length=100)
+    country: str | None = Field(None, max_length=100)
+    source: str | None = Name
+    campaign: str | None = Name
+    territory: str | None = Name
+    industry: str | None = Name
+    lead_owner: str | None = Name
+    status: str | None = Field(None, max_length=20)
+    notes: str | None = None
+    disabled: bool | None = None
+
+
+class LeadCreate(LeadFields):
+    lead_name: str = Field(..., min_length=1, max_length=140)
+
+
+class LeadPatch(LeadFields):
+    version: int | None = None
+
+
+class LeadOut(DocumentOut):
+    lead_name: str
+    company_name: str
+    email_id: str
+    phone: str
+    mobile_no: str
+    job_title: str
+    website: str
+    city: str
+    country: str
+    source: str | None = Field(None, alias="source_id")
+    campaign: str | None = Field(None, alias="campaign_id")
+    territory: str | None = Field(None, alias="territory_id")
+    industry: str | None = Field(None, alias="industry_id")
+    lead_owner: str | None
+    status: str
+    notes: str
+    disabled: bool
+
+    resolve_lead_owner = username("lead_owner")
+
+
+class MakeOpportunityIn(OpportunityFields):
+    """Overrides for the opportunity made from a lead (all optional)."""
+
+
+class CustomerFields(StrictIn):
+    customer_name: str | None = Name
+    customer_type: Literal["Company", "Individual"] | None = None
+    customer_group: str | None = Name
+    territory: str | None = Name
+    industry: str | None = Name
+    default_currency: str | None = Field(None, max_length=3)
+    email_id: EmailStr | None = None
+    phone: str | None = Field(None, max_length=40)
+    mobile_no: str | None = Field(None, max_length=40)
+    website: str | None = Field(None, max_length=200)
+    disabled: bool | None = None
+
+
+class CustomerCreate(CustomerFields):
+    customer_name: str = Field(..., min_length=1, max_length=140)
+
+
+class CustomerPatch(CustomerFields):
+    version: int | None = None
+
+
+class CustomerOut(DocumentOut):
+    customer_name: str
+    customer_type: str
+    customer_group: str | None = Field(None, alias="customer_group_id")
+    territory: str | None = Field(None, alias="territory_id")
+    industry: str | None = Field(None, alias="industry_id")
+    default_currency: str | None = Field(None, alias="default_currency_id")
+    email_id: str
+    phone: str
+    mobile_no: str
+    website: str
+    lead_name: str | None = Field(None, alias="lead_name_id")
+    opportunity_name: str | None = Field(None, alias="opportunity_name_id")
+    disabled: bool
+
+
+class ContactFields(StrictIn):
+    first_name: str | None = Field(None, max_length=100)
+    last_name: str | None = Field(None, max_length=100)
+    email_id: EmailStr | None = None
+    phone: str | None = Field(None, max_length=40)
+    mobile_no: str | None = Field(None, max_length=40)
+    designation: str | None = Name
+    link_doctype: Literal["Lead", "Customer", "Supplier"] | None = None
+    link_name: str | None = Name
+    is_primary_contact: bool | None = None
+
+
+class ContactCreate(ContactFields):
+    first_name: str = Field(..., min_length=1, max_length=100)
+
+
+class ContactPatch(ContactFields):
+    version: int | None = None
+
+
+class ContactOut(DocumentOut):
+    first_name: str
+    last_name: str
+    full_name: str
+    email_id: str
+    phone: str
+    mobile_no: str
+    designation: str
+    link_doctype: str
+    link_name: str
+    is_primary_contact: bool

@@ -1,0 +1,637 @@
+"""Every business operation on an opportunity: create, update, lost, reopen, status, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from opportune.core.documents import lock_document, stamp_new
+from opportune.core.errors import ConflictError, FieldErrors, ValidationError
+from opportune.core.fields import (
+    USER,
+    Link,
+    apply_fields,
+    check_known_fields,
+    validate_model_fields,
+)
+from opportune.core.models import Comment
+from opportune.core.money import ZERO, round_money
+from opportune.core.timeline import add_comment
+from opportune.crm.models import (
+    Campaign,
+    Competitor,
+    Contact,
+    CRMSettings,
+    Customer,
+    Lead,
+    LeadSource,
+    Opportunity,
+    OpportunityItem,
+    OpportunityLostReason,
+    OpportunityType,
+    SalesStage,
+)
+from opportune.crm.status import (
+    computed_opportunity_status,
+    quotation_probe,
+    refresh_lead_status,
+    write_status_change,
+)
+from opportune.masters.models import UOM, Currency, CustomerGroup, Industry, Territory
+from opportune.masters.services import get_exchange_rate, items_by_code
+
+S = Opportunity.Status
+DEFAULT_SALES_STAGE = "Prospecting"
+MAX_QTY = Decimal(10) ** 9
+MAX_RATE = Decimal(10) ** 12
+MAX_AMOUNT = Decimal(10) ** 15
+QTY_PLACES = Decimal("0.000001")
+
+FIELD_SPEC = {
+    "opportunity_type": Link(OpportunityType, "Opportunity Type"),
+    "sales_stage": Link(SalesStage, "Sales Stage"),
+    "source": Link(LeadSource, "Lead Source"),
+    "campaign": Link(Campaign, "Campaign"),
+    "currency": Link(Currency, "Currency", {"enabled": True}),
+    "territory": Link(Territory, "Territory"),
+    "customer_group": Link(CustomerGroup, "Customer Group"),
+    "industry": Link(Industry, "Industry"),
+    "contact_person": Link(Contact, "Contact"),
+    "opportunity_owner": USER,
+    "contact_by": USER,
+    "title": None,
+    "transaction_date": None,
+    "expected_closing": None,
+    "probability": None,
+    "conversion_rate": None,
+    "opportunity_amount": None,
+    "with_items": None,
+    "contact_email": None,
+    "contact_mobile": None,
+    "phone": None,
+    "job_title": None,
+    "contact_date": None,
+    "to_discuss": None,
+}
+WRITABLE = set(FIELD_SPEC) | {"opportunity_from", "party_name", "items", "status"}
+ITEM_FIELDS = {"item_code", "item_name", "description", "qty", "uom", "rate"}
+# Fields copied from the party when empty on the opportunity (ERPNext's map_fields).
+PARTY_FIELDS = {
+    "Lead": ("territory", "industry", "source", "campaign", "job_title", "phone"),
+    "Customer": ("territory", "customer_group", "industry", "phone"),
+}
+
+
+# --- public services ---------------------------------------------------------------------------
+def create_opportunity(*, data: Mapping[str, Any], by, now: datetime | None = None) -> Opportunity:
+    """A new Open opportunity from plain input, with every derived value filled."""
+    check_known_fields(data, WRITABLE)
+    if data.get("status") not in (None, S.OPEN):
+        raise ValidationError.for_field("status", "A new opportunity starts Open.")
+    now = now or timezone.now()
+    settings = CRMSettings.load()
+    opportunity = Opportunity(
+        transaction_date=timezone.localdate(now),
+        opportunity_type_id="Sales",
+        status=S.OPEN,
+        currency_id=None,
+    )
+    with transaction.atomic():
+        draft = _Draft(opportunity, data, settings, creating=True, now=now)
+        draft.apply()
+        stamp_new(opportunity, by=by)
+        opportunity._history_user = by
+        opportunity.save()
+        draft.save_items()
+        if opportunity.lead_id:
+            refresh_lead_status(opportunity.lead)
+    return opportunity
+
+
+def update_opportunity(
+    opportunity: Opportunity, *, data: Mapping[str, Any], version: int | None, by,
+    now: datetime | None = None,
+) -> Opportunity:
+    """Apply a partial change. ``version`` must be the one the caller read (else 409)."""
+    check_known_fields(data, WRITABLE)
+    _require_version(version)
+    now = now or timezone.now()
+    settings = CRMSettings.load()
+    with transaction.atomic():
+        locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
+        old_lead = locked.lead
+        draft = _Draft(locked, data, settings, creating=False, now=now)
+        draft.apply()
+        if "status" in data and data["status"] != draft.original_status:
+            _change_status_by_hand(locked, data["status"], draft.original_status, by=by)
+        locked._history_user = by
+        locked.save()
+        draft.save_items()
+        for lead in {old_lead, locked.lead} - {None}:
+            refresh_lead_status(lead)
+    return locked
+
+
+def declare_opportunity_lost(
+    opportunity: Opportunity,
+    *,
+    lost_reasons: Sequence[str],
+    competitors: Sequence[str] = (),
+    detail: str | None = None,
+    version: int | None = None,
+    by,
+) -> Opportunity:
+    """Mark lost with at least one reason; reasons and competitors replace the old ones."""
+    errors = FieldErrors()
+    reasons = _existing_names(OpportunityLostReason, "lost_reasons", "Lost Reason", lost_reasons,
+                              errors)
+    if not lost_reasons:
+        errors.add("lost_reasons", "Give at least one lost reason.")
+    rivals = _existing_names(Competitor, "competitors", "Competitor", competitors, errors)
+    errors.raise_if_any()
+    with transaction.atomic():
+        locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
+        if locked.status == S.CONVERTED:
+            raise ConflictError("A converted opportunity cannot be declared lost.")
+        if quotation_probe().has_active_quotation(locked):
+            raise ConflictError(
+                "Cannot declare as lost, because a quotation has been made. "
+                "Declare the quotation lost or cancel it first."
+            )
+        if detail is not None:
+            locked.order_lost_reason = detail
+        write_status_change(locked, S.LOST, by=by)
+        locked._history_user = by
+        locked.save()
+        locked.lost_reasons.set(reasons)
+        locked.competitors.set(rivals)
+        summary = f"Declared lost: {', '.join(reasons)}"
+        if rivals:
+            summary += f"; competitors: {', '.join(rivals)}"
+        if detail:
+            summary += f". {detail}"
+        add_comment("Opportunity", locked.name, content=summary, by=by,
+                    comment_type=Comment.Type.INFO)
+        if locked.lead_id:
+            refresh_lead_status(locked.lead)
+    return locked
+
+
+def reopen_opportunity(opportunity: Opportunity, *, version: int | None = None, by) -> Opportunity:
+    """Lost or Closed back to Open; the lost reasons, competitors and detail are cleared."""
+    with transaction.atomic():
+        locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
+        if locked.status not in (S.LOST, S.CLOSED):
+            raise ConflictError(
+                f"Only a Lost or Closed opportunity can be reopened; this one is {locked.status}.",
+                fields={"status": [f"is {locked.status}"]},
+            )
+        _reopen(locked, by=by)
+        locked._history_user = by
+        locked.save()
+        if locked.lead_id:
+            refresh_lead_status(locked.lead)
+    return locked
+
+
+def set_opportunity_status(
+    opportunity: Opportunity, *, status: str, version: int | None = None, by
+) -> Opportunity:
+    """A status chosen by hand (list bulk action, board), within the transition table."""
+    return update_opportunity(opportunity, data={"status": status}, version=version, by=by)
+
+
+def recompute_opportunity_status(
+    opportunity: Opportunity, *, requested: str | None = None, by=None
+) -> Opportunity:
+    """Run the status engine after a quotation or order event (no version check: an effect)."""
+    with transaction.atomic():
+        locked = lock_document(Opportunity, opportunity.pk, expected_version=None, by=by)
+        new_status = computed_opportunity_status(locked, requested)
+        if write_status_change(locked, new_status, by=by):
+            locked._history_user = by
+            locked.save()
+        if locked.lead_id:
+            refresh_lead_status(locked.lead)
+    return locked
+
+
+def delete_opportunity(opportunity: Opportunity, *, by) -> None:
+    probe = quotation_probe()
+    if probe.has_active_quotation(opportunity) or probe.has_ordered_quotation(opportunity):
+        raise ConflictError("An opportunity with quotations cannot be deleted; close it instead.")
+    lead = opportunity.lead
+    with transaction.atomic():
+        opportunity._history_user = by
+        try:
+            opportunity.delete()
+        except ProtectedError as exc:
+            raise ConflictError(
+                "Documents made from this opportunity still exist; close it instead."
+            ) from exc
+        if lead:
+            refresh_lead_status(lead)
+
+
+def add_opportunity_comment(opportunity: Opportunity, *, content: str, by) -> Comment:
+    content = (content or "").strip()
+    if not content:
+        raise ValidationError.for_field("content", "A comment cannot be empty.")
+    return add_comment("Opportunity", opportunity.name, content=content, by=by)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+def _require_version(version: int | None) -> None:
+    if version is None:
+        raise ValidationError.for_field(
+            "version", "Send the version you read (in the body or as If-Match)."
+        )
+
+
+def _existing_names(model, field: str, label: str, names: Sequence[str], errors: FieldErrors):
+    wanted = list(dict.fromkeys(n for n in names if n))
+    found = set(model.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    for missing in [n for n in wanted if n not in found]:
+        errors.add(field, f"{label} '{missing}' does not exist.")
+    return wanted
+
+
+def _reopen(opportunity: Opportunity, *, by) -> None:
+    old = opportunity.status
+    opportunity.order_lost_reason = ""
+    opportunity.lost_reasons.clear()
+    opportunity.competitors.clear()
+    opportunity.status = S.OPEN  # the engine may still say Quotation or Converted
+    new = computed_opportunity_status(opportunity, S.OPEN)
+    opportunity.status = old
+    write_status_change(opportunity, new, by=by)
+
+
+def _change_status_by_hand(opportunity: Opportunity, new: str, old: str, *, by) -> None:
+    if new not in S.values:
+        raise ValidationError.for_field("status", f"'{new}' is not a status.")
+    if new == S.LOST:
+        raise ValidationError.for_field(
+            "status", "Use Declare Lost to mark an opportunity lost: it needs a reason."
+        )
+    if new not in Opportunity.MANUAL_TRANSITIONS[old]:
+        raise ValidationError.for_field("status", f"The status cannot go from {old} to {new}.")
+    opportunity.status = old
+    if old in (S.LOST, S.CLOSED) and new == S.OPEN:
+        _reopen(opportunity, by=by)
+    else:
+        write_status_change(opportunity, new, by=by)
+
+
+class _Draft:
+    """One validation pass over an opportunity and its items, in ERPNext's order."""
+
+    def __init__(self, opportunity, data, settings, *, creating: bool, now: datetime):
+        self.opp = opportunity
+        self.data = data
+        self.settings = settings
+        self.creating = creating
+        self.now = now
+        self.errors = FieldErrors()
+        self.original_status = opportunity.status
+        self.before = {
+            f: getattr(opportunity, f)
+            for f in ("opportunity_amount", "total", "currency_id", "party_name", "sales_stage_id",
+                      "contact_date")
+        }
+        self.old_items = [] if creating else list(opportunity.items.all())
+        self.new_items: list[OpportunityItem] | None = None
+
+    # The order matters: party first (it fills other fields), totals last.
+    def apply(self) -> None:
+        changed = apply_fields(self.opp, self.data, FIELD_SPEC, self.errors)
+        self._party(changed)
+        self._contact()
+        self._defaults(changed)
+        self._exchange_rate(changed)
+        self._items()
+        self._totals()
+        self._checks(changed)
+        validate_model_fields(
+            self.opp, self.errors,
+            exclude={"party_name", "opportunity_from", "customer_name", "status"},
+        )
+        self.errors.raise_if_any()
+
+    def _party(self, changed: set[str]) -> None:
+        opp, data = self.opp, self.data
+        kind = data.get("opportunity_from", opp.opportunity_from)
+        name = data.get("party_name", opp.party_name)
+        if not name and data.get("contact_email") and self.creating:
+            kind, name = party_for_email(data["contact_email"], by=opp.owner)
+        if kind not in Opportunity.From.values:
+            self.errors.add("opportunity_from", "Opportunity From must be Lead or Customer.")
+            return
+        if not name:
+            self.errors.add("party_name", f"Choose the {kind}.")
+            return
+        party = (Lead if kind == "Lead" else Customer).objects.filter(pk=name).first()
+        if party is None:
+            self.errors.add("party_name", f"{kind} '{name}' does not exist.")
+            return
+        if kind == "Customer" and party.disabled:
+            self.errors.add("party_name", f"Customer '{name}' is disabled.")
+            return
+        party_changed = (kind, name) != (opp.opportunity_from, opp.party_name)
+        opp.opportunity_from, opp.party_name = kind, name
+        opp.lead = party if kind == "Lead" else None
+        opp.customer = party if kind == "Customer" else None
+        old_customer_name = opp.customer_name
+        opp.customer_name = (
+            party.customer_name if kind == "Customer" else (party.company_name or party.lead_name)
+        )[:140]
+        if party_changed and not self.creating:
+            if opp.title == old_customer_name and "title" not in data:
+                opp.title = ""
+            if party.territory_id and "territory" not in data:
+                opp.territory_id = party.territory_id
+        if not opp.title:
+            opp.title = opp.customer_name
+        for field in PARTY_FIELDS[kind]:
+            attr = f"{field}_id" if field in FIELD_SPEC and FIELD_SPEC[field] else field
+            if not getattr(opp, attr) and field not in changed:
+                setattr(opp, attr, getattr(party, attr))
+        if kind == "Lead":
+            opp.contact_display = opp.contact_display or party.lead_name
+            opp.contact_email = opp.contact_email or party.email_id
+            opp.contact_mobile = opp.contact_mobile or party.mobile_no
+        else:
+            opp.contact_email = opp.contact_email or party.email_id
+            opp.contact_mobile = opp.contact_mobile or party.mobile_no
+        self.party = party
+
+    def _contact(self) -> None:
+        opp = self.opp
+        if self.errors or not opp.party_name:
+            return
+        if opp.contact_person_id is None and self.creating:
+            opp.contact_person = (
+                Contact.objects.filter(link_doctype=opp.opportunity_from, link_name=opp.party_name)
+                .order_by("-is_primary_contact", "creation")
+                .first()
+            )
+        contact = opp.contact_person
+        if contact is None:
+            return
+        if (contact.link_doctype, contact.link_name) != (opp.opportunity_from, opp.party_name):
+            if "contact_person" in self.data:
+                self.errors.add(
+                    "contact_person",
+                    f"Contact '{contact.name}' is not linked to {opp.opportunity_from} "
+                    f"'{opp.party_name}'.",
+                )
+            else:  # the party changed: the old contact no longer applies
+                opp.contact_person = None
+            return
+        opp.contact_display = contact.full_name
+        if "contact_email" not in self.data and contact.email_id:
+            opp.contact_email = contact.email_id
+        if "contact_mobile" not in self.data and contact.mobile_no:
+            opp.contact_mobile = contact.mobile_no
+
+    def _defaults(self, changed: set[str]) -> None:
+        opp = self.opp
+        if self.creating and not opp.sales_stage_id and "sales_stage" not in self.data:
+            if SalesStage.objects.filter(pk=DEFAULT_SALES_STAGE).exists():
+                opp.sales_stage_id = DEFAULT_SALES_STAGE
+        stage_moved = opp.sales_stage_id != self.before["sales_stage_id"] or self.creating
+        if "probability" not in self.data and stage_moved and opp.sales_stage_id:
+            stage = SalesStage.objects.filter(pk=opp.sales_stage_id).first()
+            if stage is not None:
+                opp.probability = stage.probability
+        if not opp.currency_id:
+            party = getattr(self, "party", None)
+            opp.currency_id = (
+                getattr(party, "default_currency_id", None) or self.settings.company_currency_id
+            )
+        for field in ("probability", "conversion_rate", "opportunity_amount"):
+            if field in self.data and self.data[field] is not None:
+                setattr(opp, field, _decimal(field, self.data[field], self.errors))
+
+    def _exchange_rate(self, changed: set[str]) -> None:
+        opp = self.opp
+        company = self.settings.company_currency_id
+        if opp.currency_id == company:
+            opp.conversion_rate = Decimal(1)
+            return
+        if self.data.get("conversion_rate") is not None:
+            return
+        currency_changed = opp.currency_id != self.before["currency_id"]
+        if self.creating or currency_changed or opp.conversion_rate in (None, Decimal(1)):
+            on_date = opp.transaction_date if isinstance(opp.transaction_date, date) else None
+            rate = get_exchange_rate(opp.currency_id, company, on_date or timezone.localdate())
+            if rate is None:
+                self.errors.add(
+                    "conversion_rate",
+                    f"No exchange rate from {opp.currency_id} to {company} on or before "
+                    f"{on_date}: enter the conversion rate, or record the rate under Currency "
+                    "Exchange.",
+                )
+            else:
+                opp.conversion_rate = rate
+
+    def _items(self) -> None:
+        if "items" not in self.data:
+            return
+        rows = self.data["items"] or []
+        if not isinstance(rows, list | tuple):
+            self.errors.add("items", "Items must be a list.")
+            return
+        codes = {r.get("item_code") for r in rows if isinstance(r, Mapping)} - {None, ""}
+        items = items_by_code(codes)
+        uoms = set(UOM.objects.filter(pk__in={r.get("uom") for r in rows if isinstance(r, Mapping)}
+                                      | {i.stock_uom_id for i in items.values()})
+                   .values_list("pk", flat=True))
+        whole = set(UOM.objects.filter(must_be_whole_number=True).values_list("pk", flat=True))
+        if rows and "with_items" not in self.data:
+            self.opp.with_items = True  # items were sent, so the items section is in use
+        self.new_items = []
+        for idx, row in enumerate(rows, start=1):
+            built = self._item_row(idx, row, items, uoms, whole)
+            if built is not None:
+                self.new_items.append(built)
+
+    def _item_row(self, idx, row, items, uoms, whole) -> OpportunityItem | None:
+        prefix = f"items[{idx - 1}]"
+        if not isinstance(row, Mapping):
+            self.errors.add(prefix, "Each item must be an object.")
+            return None
+        for unknown in sorted(set(row) - ITEM_FIELDS - {"name", "amount", "idx"}):
+            self.errors.add(f"{prefix}.{unknown}", "This field is not known or cannot be written.")
+        code = row.get("item_code")
+        item = items.get(code)
+        if item is None:
+            self.errors.add(f"{prefix}.item_code",
+                            f"Item '{code}' does not exist." if code else "Choose an item.")
+            return None
+        if item.disabled:
+            self.errors.add(f"{prefix}.item_code", f"Item '{code}' is disabled.")
+        qty = _decimal(f"{prefix}.qty", row.get("qty", 1), self.errors)
+        rate_in = row.get("rate")
+        rate = item.standard_rate if rate_in is None else _decimal(f"{prefix}.rate", rate_in,
+                                                                   self.errors)
+        uom = row.get("uom") or item.stock_uom_id
+        if uom not in uoms:
+            self.errors.add(f"{prefix}.uom", f"UOM '{uom}' does not exist.")
+        if qty is not None and qty <= 0:
+            self.errors.add(f"{prefix}.qty", "Quantity must be greater than 0.")
+        elif qty is not None and qty >= MAX_QTY:
+            self.errors.add(f"{prefix}.qty", f"Quantity must be less than {MAX_QTY:,}.")
+        elif qty is not None and uom in whole and qty != qty.to_integral_value():
+            self.errors.add(f"{prefix}.qty",
+                            f"Quantity ({qty}) cannot be a fraction in row {idx}: {uom} is counted "
+                            "in whole numbers.")
+        if rate is not None and rate < 0:
+            self.errors.add(f"{prefix}.rate", "Rate cannot be negative.")
+        elif rate is not None and rate >= MAX_RATE:
+            self.errors.add(f"{prefix}.rate", f"Rate must be less than {MAX_RATE:,}.")
+        return OpportunityItem(
+            idx=idx,
+            item_code=item,
+            item_name=(row.get("item_name") or item.item_name)[:140],
+            description=row.get("description") or item.description,
+            item_group_id=item.item_group_id,
+            brand=item.brand,
+            qty=(qty or Decimal(1)).quantize(QTY_PLACES),
+            uom_id=uom,
+            rate=rate if rate is not None else ZERO,
+        )
+
+    def _totals(self) -> None:
+        opp = self.opp
+        if self.errors:
+            return
+        precision = Currency.objects.filter(pk=opp.currency_id).values_list(
+            "precision", flat=True).first()
+        precision = 2 if precision is None else precision
+        company_precision = self.settings.company_currency.precision
+        rate = opp.conversion_rate or Decimal(1)
+        rows = self.new_items if self.new_items is not None else self.old_items
+        total = base_total = ZERO
+        for row in rows:
+            row.rate = round_money(row.rate, precision)
+            row.amount = round_money(row.qty * row.rate, precision)
+            row.base_rate = round_money(row.rate * rate, company_precision)
+            row.base_amount = round_money(row.amount * rate, company_precision)
+            total += row.amount
+            base_total += row.base_amount
+        opp.total, opp.base_total = total, base_total
+        if max(total, base_total) >= MAX_AMOUNT:
+            self.errors.add("items", f"The items' total must stay below {MAX_AMOUNT:,}.")
+            return
+        amount_given = self.data.get("opportunity_amount") is not None
+        if opp.with_items and not amount_given and (
+            self.creating or self.before["opportunity_amount"] == self.before["total"]
+        ):
+            opp.opportunity_amount = total
+        opp.opportunity_amount = round_money(opp.opportunity_amount or ZERO, precision)
+        opp.base_opportunity_amount = round_money(opp.opportunity_amount * rate, company_precision)
+
+    def _checks(self, changed: set[str]) -> None:
+        opp, errors = self.opp, self.errors
+        if opp.probability is not None and not (0 <= opp.probability <= 100):
+            errors.add("probability", "Probability must be between 0 and 100.")
+        if opp.opportunity_amount is not None and opp.opportunity_amount < 0:
+            errors.add("opportunity_amount", "Opportunity amount cannot be negative.")
+        elif opp.base_opportunity_amount is not None and (
+            max(opp.opportunity_amount or ZERO, opp.base_opportunity_amount) >= MAX_AMOUNT
+        ):
+            errors.add("opportunity_amount", f"Opportunity amount must be below {MAX_AMOUNT:,}.")
+        if opp.conversion_rate is not None and opp.conversion_rate <= 0:
+            errors.add("conversion_rate", "Conversion rate must be greater than 0.")
+        rows = self.new_items if self.new_items is not None else self.old_items
+        if not opp.with_items and rows:
+            errors.add("with_items",
+                       "Remove the items first: with_items cannot be unset while items exist.")
+        if (opp.expected_closing and isinstance(opp.transaction_date, date)
+                and opp.expected_closing < opp.transaction_date
+                and {"expected_closing", "transaction_date"} & changed):
+            errors.add("expected_closing",
+                       "Expected closing cannot be before the opportunity date.")
+        if ("contact_date" in changed and opp.contact_date
+                and isinstance(opp.contact_date, datetime) and opp.contact_date < self.now):
+            errors.add("contact_date", "Next Contact Date cannot be in the past.")
+
+    def save_items(self) -> None:
+        if self.new_items is None:
+            return
+        old = [(i.item_code_id, i.qty, i.uom_id, i.rate) for i in self.old_items]
+        new = [(i.item_code_id, i.qty, i.uom_id, i.rate) for i in self.new_items]
+        self.opp.items.all().delete()
+        for row in self.new_items:
+            row.opportunity = self.opp
+        OpportunityItem.objects.bulk_create(self.new_items)
+        if not self.creating and old != new:
+            add_comment("Opportunity", self.opp.name, content=_describe_items(old, new),
+                        by=self.opp.modified_by, comment_type=Comment.Type.INFO)
+
+
+def _describe_items(old, new) -> str:
+    def line(row):
+        code, qty, uom, rate = row
+        return f"{code} {qty.normalize():f} {uom} at {rate.normalize():f}"
+
+    removed = [line(r) for r in old if r not in new]
+    added = [line(r) for r in new if r not in old]
+    parts = []
+    if removed:
+        parts.append("removed " + "; ".join(removed))
+    if added:
+        parts.append("added " + "; ".join(added))
+    return "Items changed: " + ", ".join(parts) if parts else "Items reordered"
+
+
+def _decimal(field: str, value: Any, errors: FieldErrors) -> Decimal | None:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        errors.add(field, f"'{value}' is not a number.")
+        return None
+    if not number.is_finite():
+        errors.add(field, f"'{value}' is not a number.")
+        return None
+    return number
+
+
+def party_for_email(email: str, *, by) -> tuple[str, str]:
+    """The party behind an e-mail address (ERPNext's make_new_lead_if_required): a customer
+    through one of its contacts, else a lead with that address, else a new lead."""
+    contact = (
+        Contact.objects.filter(email_id__iexact=email, link_doctype="Customer")
+        .order_by("creation").first()
+    )
+    if contact is not None:
+        return "Customer", contact.link_name
+    lead = Lead.objects.filter(email_id__iexact=email).order_by("creation").first()
+    if lead is None:
+        local = email.split("@", 1)[0]
+        lead_name = " ".join(p.capitalize() for p in local.replace("_", ".").split(".") if p)
+        lead = Lead(lead_name=lead_name or "Unknown", email_id=email)
+        stamp_new(lead, by=by)
+        lead._history_user = by
+        lead.save()
+    return "Lead", lead.name
+
+
+def make_opportunity_from_lead(
+    lead: Lead, *, by, data: Mapping[str, Any] | None = None
+) -> Opportunity:
+    """A new opportunity carrying the lead's details (ERPNext's lead.make_opportunity)."""
+    values: dict[str, Any] = {
+        "opportunity_from": "Lead",
+        "party_name": lead.name,
+        "opportunity_owner": lead.lead_owner.username if lead.lead_owner else None,
+    }
+    values.update(data or {})
+    return create_opportunity(data=values, by=by)

@@ -1,0 +1,267 @@
+"""Leads, customers and contacts: create, update, delete, and the lead conversions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from opportune.core.documents import lock_document, stamp_new
+from opportune.core.errors import ConflictError, FieldErrors, ValidationError
+from opportune.core.fields import (
+    USER,
+    Link,
+    apply_fields,
+    check_known_fields,
+    validate_model_fields,
+)
+from opportune.core.models import Document
+from opportune.crm.models import Campaign, Contact, Customer, Lead, LeadSource, Opportunity
+from opportune.crm.status import refresh_lead_status
+from opportune.masters.models import Currency, CustomerGroup, Industry, Territory
+
+LEAD_SPEC = {
+    "lead_name": None, "company_name": None, "email_id": None, "phone": None, "mobile_no": None,
+    "job_title": None, "website": None, "city": None, "country": None, "notes": None,
+    "disabled": None,
+    "source": Link(LeadSource, "Lead Source"),
+    "campaign": Link(Campaign, "Campaign"),
+    "territory": Link(Territory, "Territory"),
+    "industry": Link(Industry, "Industry"),
+    "lead_owner": USER,
+}
+CUSTOMER_SPEC = {
+    "customer_name": None, "customer_type": None, "email_id": None, "phone": None,
+    "mobile_no": None, "website": None, "disabled": None,
+    "customer_group": Link(CustomerGroup, "Customer Group"),
+    "territory": Link(Territory, "Territory"),
+    "industry": Link(Industry, "Industry"),
+    "default_currency": Link(Currency, "Currency", {"enabled": True}),
+}
+CONTACT_SPEC = {
+    "first_name": None, "last_name": None, "email_id": None, "phone": None, "mobile_no": None,
+    "designation": None, "link_doctype": None, "link_name": None, "is_primary_contact": None,
+}
+LEAD_STATUSES_BY_HAND = {
+    Lead.Status.LEAD, Lead.Status.OPEN, Lead.Status.REPLIED, Lead.Status.INTERESTED,
+    Lead.Status.DO_NOT_CONTACT,
+}
+
+
+def _save_new(document: Document, data, spec, *, by, exclude=()) -> None:
+    errors = FieldErrors()
+    apply_fields(document, data, spec, errors)
+    validate_model_fields(document, errors, exclude=exclude)
+    errors.raise_if_any()
+    stamp_new(document, by=by)
+    document._history_user = by
+    document.save()
+
+
+def _save_changes(model, document, data, spec, *, version, by, check=None, exclude=()):
+    if version is None:
+        raise ValidationError.for_field(
+            "version", "Send the version you read (in the body or as If-Match)."
+        )
+    with transaction.atomic():
+        locked = lock_document(model, document.pk, expected_version=version, by=by)
+        errors = FieldErrors()
+        apply_fields(locked, data, spec, errors)
+        if check:
+            check(locked, errors)
+        validate_model_fields(locked, errors, exclude=exclude)
+        errors.raise_if_any()
+        locked._history_user = by
+        locked.save()
+    return locked
+
+
+def _delete(document: Document, *, by, refused: str) -> None:
+    document._history_user = by
+    try:
+        with transaction.atomic():
+            document.delete()
+    except ProtectedError as exc:
+        raise ConflictError(refused) from exc
+
+
+# --- leads -----------------------------------------------------------------------------------
+def _check_lead(lead: Lead, errors: FieldErrors) -> None:
+    if not (lead.lead_name or "").strip():
+        errors.add("lead_name", "Give the person's name.")
+
+
+def create_lead(*, data: Mapping[str, Any], by) -> Lead:
+    check_known_fields(data, set(LEAD_SPEC) | {"status"})
+    lead = Lead(status=data.get("status") or Lead.Status.LEAD)
+    if lead.status not in LEAD_STATUSES_BY_HAND:
+        raise ValidationError.for_field("status", f"A new lead cannot start as {lead.status}.")
+    errors = FieldErrors()
+    apply_fields(lead, data, LEAD_SPEC, errors)
+    _check_lead(lead, errors)
+    errors.raise_if_any()
+    with transaction.atomic():
+        _save_new(lead, {}, LEAD_SPEC, by=by)
+    return lead
+
+
+def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by) -> Lead:
+    check_known_fields(data, set(LEAD_SPEC) | {"status"})
+    spec = dict(LEAD_SPEC)
+    if "status" in data:
+        if data["status"] not in LEAD_STATUSES_BY_HAND:
+            raise ValidationError.for_field(
+                "status", f"{data['status']} is set by the system, not by hand."
+            )
+        spec["status"] = None
+    return _save_changes(Lead, lead, data, spec, version=version, by=by, check=_check_lead)
+
+
+def delete_lead(lead: Lead, *, by) -> None:
+    _delete(lead, by=by, refused="This lead has opportunities or customers; it cannot be deleted.")
+
+
+def make_customer_from_lead(
+    lead: Lead, *, by, data: Mapping[str, Any] | None = None, opportunity: Opportunity | None = None
+) -> Customer:
+    """A customer carrying the lead's details; the lead becomes Converted."""
+    values: dict[str, Any] = {
+        "customer_name": lead.company_name or lead.lead_name,
+        "customer_type": "Company" if lead.company_name else "Individual",
+        "territory": lead.territory_id,
+        "industry": lead.industry_id,
+        "email_id": lead.email_id,
+        "phone": lead.phone,
+        "mobile_no": lead.mobile_no,
+        "website": lead.website,
+    }
+    if opportunity is not None:
+        values["default_currency"] = opportunity.currency_id
+        values["customer_name"] = opportunity.customer_name or values["customer_name"]
+    values.update(data or {})
+    with transaction.atomic():
+        customer = create_customer(
+            data=values, by=by, lead=lead, opportunity=opportunity
+        )
+        for contact in Contact.objects.filter(link_doctype="Lead", link_name=lead.name):
+            _copy_contact(contact, customer, by=by)
+        refresh_lead_status(lead)
+    return customer
+
+
+def _copy_contact(contact: Contact, customer: Customer, *, by) -> Contact:
+    copy = Contact(
+        first_name=contact.first_name, last_name=contact.last_name, email_id=contact.email_id,
+        phone=contact.phone, mobile_no=contact.mobile_no, designation=contact.designation,
+        link_doctype="Customer", link_name=customer.name,
+        is_primary_contact=contact.is_primary_contact,
+    )
+    stamp_new(copy, by=by)
+    copy.save()
+    return copy
+
+
+def make_customer_from_opportunity(opportunity: Opportunity, *, by) -> Customer:
+    """The customer for a lead's opportunity (one per opportunity)."""
+    if opportunity.opportunity_from != Opportunity.From.LEAD:
+        raise ConflictError("This opportunity is already for a customer.")
+    if Customer.objects.filter(opportunity_name=opportunity).exists():
+        raise ConflictError("A customer was already made from this opportunity.")
+    return make_customer_from_lead(opportunity.lead, by=by, opportunity=opportunity)
+
+
+# --- customers -------------------------------------------------------------------------------
+def _check_customer(customer: Customer, errors: FieldErrors) -> None:
+    if not (customer.customer_name or "").strip():
+        errors.add("customer_name", "Give the customer's name.")
+
+
+def _unique_customer_name(base: str) -> str:
+    """Customers are named by their name (as in ERPNext); a clash gets ' - 2', ' - 3', ..."""
+    name, n = base, 1
+    while Customer.objects.filter(pk=name).exists():
+        n += 1
+        name = f"{base} - {n}"
+    return name
+
+
+def create_customer(
+    *, data: Mapping[str, Any], by, lead: Lead | None = None,
+    opportunity: Opportunity | None = None,
+) -> Customer:
+    check_known_fields(data, CUSTOMER_SPEC)
+    customer = Customer(lead_name=lead, opportunity_name=opportunity)
+    errors = FieldErrors()
+    apply_fields(customer, data, CUSTOMER_SPEC, errors)
+    _check_customer(customer, errors)
+    validate_model_fields(customer, errors)
+    errors.raise_if_any()
+    customer.customer_name = customer.customer_name.strip()
+    for _attempt in range(3):
+        customer.name = _unique_customer_name(customer.customer_name)
+        try:
+            with transaction.atomic():
+                stamp_new(customer, by=by)
+                customer._history_user = by
+                customer.save(force_insert=True)
+            return customer
+        except IntegrityError as exc:  # a concurrent insert took the name, or the opportunity
+            if opportunity is not None and Customer.objects.filter(
+                opportunity_name=opportunity
+            ).exists():
+                raise ConflictError("A customer was already made from this opportunity.") from exc
+    raise ConflictError("Could not name the customer; try again.")
+
+
+def update_customer(customer: Customer, *, data: Mapping[str, Any], version, by) -> Customer:
+    check_known_fields(data, CUSTOMER_SPEC)
+    return _save_changes(Customer, customer, data, CUSTOMER_SPEC, version=version, by=by,
+                         check=_check_customer)
+
+
+def delete_customer(customer: Customer, *, by) -> None:
+    _delete(customer, by=by, refused="This customer has opportunities; it cannot be deleted.")
+
+
+# --- contacts --------------------------------------------------------------------------------
+PARTY_MODELS: dict[str, type[Document]] = {"Lead": Lead, "Customer": Customer}
+
+
+def register_contact_party(doctype: str, model: type[Document]) -> None:
+    """Higher apps (buying) let contacts link to their parties (Supplier)."""
+    PARTY_MODELS[doctype] = model
+
+
+def _check_contact(contact: Contact, errors: FieldErrors) -> None:
+    if not (contact.first_name or "").strip():
+        errors.add("first_name", "Give the contact's first name.")
+    if contact.link_doctype or contact.link_name:
+        model = PARTY_MODELS.get(contact.link_doctype)
+        if model is None:
+            errors.add("link_doctype", f"Link to one of: {', '.join(PARTY_MODELS)}.")
+        elif not model.objects.filter(pk=contact.link_name).exists():
+            errors.add("link_name", f"{contact.link_doctype} '{contact.link_name}' does not exist.")
+
+
+def create_contact(*, data: Mapping[str, Any], by) -> Contact:
+    check_known_fields(data, CONTACT_SPEC)
+    contact = Contact()
+    errors = FieldErrors()
+    apply_fields(contact, data, CONTACT_SPEC, errors)
+    _check_contact(contact, errors)
+    errors.raise_if_any()
+    with transaction.atomic():
+        _save_new(contact, {}, CONTACT_SPEC, by=by)
+    return contact
+
+
+def update_contact(contact: Contact, *, data: Mapping[str, Any], version, by) -> Contact:
+    check_known_fields(data, CONTACT_SPEC)
+    return _save_changes(Contact, contact, data, CONTACT_SPEC, version=version, by=by,
+                         check=_check_contact)
+
+
+def delete_contact(contact: Contact, *, by) -> None:
+    _delete(contact, by=by, refused="This contact is still used.")

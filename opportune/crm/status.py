@@ -1,0 +1,107 @@
+"""How quotations and orders move an opportunity's (and its lead's) status.
+
+Quotations live in a higher app (selling), so crm asks through a probe that selling registers
+at start-up; without it no quotation exists. The rules mirror ERPNext's status engine with the
+decisions of ERPNEXT_BEHAVIOUR.md (expired quotations are inactive; partly ordered counts as
+Converted).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from django.db.models import F
+
+from opportune.core.models import Comment
+from opportune.core.timeline import add_comment
+from opportune.crm.models import Lead, Opportunity
+
+
+class QuotationProbe(Protocol):
+    def has_active_quotation(self, opportunity: Opportunity) -> bool: ...
+    def has_ordered_quotation(self, opportunity: Opportunity) -> bool: ...
+    def has_lost_quotation(self, opportunity: Opportunity) -> bool: ...
+    def lead_has_quotation(self, lead: Lead) -> bool: ...
+    def lead_has_lost_quotation(self, lead: Lead) -> bool: ...
+
+
+class _NoQuotations:
+    def has_active_quotation(self, opportunity: Opportunity) -> bool:
+        return False
+
+    def has_ordered_quotation(self, opportunity: Opportunity) -> bool:
+        return False
+
+    def has_lost_quotation(self, opportunity: Opportunity) -> bool:
+        return False
+
+    def lead_has_quotation(self, lead: Lead) -> bool:
+        return False
+
+    def lead_has_lost_quotation(self, lead: Lead) -> bool:
+        return False
+
+
+_probe: QuotationProbe = _NoQuotations()
+
+
+def register_quotation_probe(probe: QuotationProbe) -> None:
+    global _probe  # noqa: PLW0603 - one registration at start-up
+    _probe = probe
+
+
+def quotation_probe() -> QuotationProbe:
+    return _probe
+
+
+def computed_opportunity_status(opportunity: Opportunity, requested: str | None = None) -> str:
+    """The status the engine gives, ``requested`` being what the triggering event asks for."""
+    S = Opportunity.Status
+    if opportunity.status == S.CLOSED:
+        return S.CLOSED
+    if _probe.has_ordered_quotation(opportunity):
+        return S.CONVERTED
+    if _probe.has_active_quotation(opportunity):
+        return S.QUOTATION
+    if _probe.has_lost_quotation(opportunity):
+        return S.LOST
+    return requested or opportunity.status
+
+
+def write_status_change(opportunity: Opportunity, new_status: str, *, by) -> bool:
+    """Set the status on an opportunity locked by the caller (its history shows the change)."""
+    if new_status == opportunity.status:
+        return False
+    opportunity.status = new_status
+    if new_status == Opportunity.Status.REPLIED:
+        opportunity.replied_on = opportunity.modified
+    return True
+
+
+def computed_lead_status(lead: Lead) -> str:
+    S = Lead.Status
+    if lead.status == S.DO_NOT_CONTACT:
+        return lead.status
+    if lead.customers.exists():
+        return S.CONVERTED
+    if _probe.lead_has_quotation(lead):
+        return S.QUOTATION
+    if lead.opportunities.exclude(status=Opportunity.Status.LOST).exists():
+        return S.OPPORTUNITY
+    if _probe.lead_has_lost_quotation(lead):
+        return S.LOST_QUOTATION
+    return lead.status
+
+
+def refresh_lead_status(lead: Lead) -> str:
+    """Recompute a lead's status after something happened to its opportunities or quotations.
+
+    Written with one UPDATE so it never fights a user editing the lead's other fields; the
+    lead's version is bumped so a stale form is still refused.
+    """
+    new_status = computed_lead_status(lead)
+    if new_status != lead.status:
+        Lead.objects.filter(pk=lead.pk).update(status=new_status, version=F("version") + 1)
+        lead.refresh_from_db(fields=["status", "version"])
+        add_comment("Lead", lead.name, content=new_status, by=None, comment_type=Comment.Type.LABEL)
+    return new_status

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MastersConfig(AppConfig):
+    name = "opportune.masters"
+    label = "masters"
