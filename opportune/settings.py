@@ -1,5 +1,6 @@
 """Opportune settings: every value comes from the environment (see .env.example)."""
 
+import sys
 from pathlib import Path
 
 import environ
@@ -19,7 +20,7 @@ USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en"
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
-TESTING = env.bool("OPPORTUNE_TESTING", default=False)
+TESTING = env.bool("OPPORTUNE_TESTING", default="pytest" in sys.modules)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -120,7 +121,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opportune@localhost"
 
 # --- background jobs ------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-HUEY_IMMEDIATE = env.bool("HUEY_IMMEDIATE", default=False)
+# Tests run tasks in-process unless they ask for the real queue (the Redis job-queue tests).
+HUEY_IMMEDIATE = env.bool("HUEY_IMMEDIATE", default=TESTING)
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
