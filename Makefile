@@ -4,7 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install vendor lint bench clean openapi
+PORT ?= 8000
+VAR := $(or $(OPPORTUNE_VAR_DIR),var)
+VENDOR := opportune/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed-stamp
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -14,9 +18,54 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: install
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+# Front-end libraries come from the npm registry (exact pins in package.json and
+# package-lock.json); the pages load the copies in opportune/static/vendor/ (not committed).
+$(VENDOR_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/Sortable.min.js
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
+	@touch $(VENDOR_STAMP)
+
+vendor: $(VENDOR_STAMP)
+
+# The web server on 127.0.0.1:$(PORT) and the Huey consumer beside it (stopped with the server).
+# Demo data is loaded the first time only (when the database has no users).
+run: install vendor
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo --if-no-users
+	@echo ""
+	@echo "  Opportune: http://127.0.0.1:$(PORT)/   (API docs: http://127.0.0.1:$(PORT)/api/v1/docs, health: /healthz)"
+	@echo "  Demo logins, password demo1234: admin (administrator), manager (Sales Manager),"
+	@echo "  sales1 and sales2 (Sales User), purchase (Purchase User). Worker log: $(VAR)/huey.log"
+	@echo ""
+	@mkdir -p $(VAR); \
+	$(PY) manage.py run_huey >> $(VAR)/huey.log 2>&1 & huey_pid=$$!; \
+	trap 'kill $$huey_pid 2>/dev/null; wait $$huey_pid 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite (browser tests need the vendor files); failures, errors and skips are listed at the end.
+test: install vendor
+	$(VENV)/bin/pytest -rfEs $(PYTEST_ARGS)
+
+# Removes what make installs (not the database in var/).
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) staticfiles
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The committed OpenAPI document: regenerate after every API change (a test fails until you do).
+openapi: install
+	$(PY) manage.py export_openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
+
+# Benchmarks (not tests): generate BENCH_N opportunities into a database of their own, then time
+# lists, writes and aggregates. `make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench BENCH_N=1000000`
+BENCH_N ?= 200000
+BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/bench.sqlite3
+bench: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_N=$(BENCH_N) $(PY) bench/generate.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run.py

@@ -6,13 +6,35 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
+from django.db.models.signals import post_migrate
 from django.test import Client
 
 from opportune.accounts.models import ApiToken
-from opportune.accounts.roles import PURCHASE_USER, SALES_MANAGER, SALES_USER
+from opportune.accounts.roles import ALL_ROLES, PURCHASE_USER, SALES_MANAGER, SALES_USER
 from opportune.crm import services as crm
+from opportune.crm.defaults import load_crm_defaults
+from opportune.masters.defaults import load_master_defaults
 from opportune.masters.models import CurrencyExchange, Item
+
+
+def _restore_migration_data(sender, **kwargs) -> None:
+    """A transactional test (``transaction=True``, ``live_server``) empties every table when it
+    ends, then Django sends post_migrate (to re-create content types): put back the rows the data
+    migrations write (roles, currencies, UOMs, CRM defaults), so the next test starts as after
+    ``migrate``."""
+    for role in ALL_ROLES:
+        Group.objects.get_or_create(name=role)
+    load_master_defaults(django_apps)
+    load_crm_defaults(django_apps)
+
+
+post_migrate.connect(
+    _restore_migration_data,
+    sender=django_apps.get_app_config("crm"),
+    dispatch_uid="opportune-tests-restore-migration-data",
+)
 
 
 def make_user(username: str, *roles: str, **extra) -> User:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from opportune.core.api import API_AUTH, install_error_handlers
+from opportune.accounts.auth import API_AUTH
+from opportune.core.api import install_error_handlers
+from opportune.accounts.api import router as accounts_router
+from opportune.buying.api import router as buying_router
 from opportune.crm.api import router as crm_router
+from opportune.crm.api_masters import router as crm_masters_router
+from opportune.masters.api import router as masters_router
+from opportune.selling.api import router as selling_router
 
 api = NinjaAPI(
     title="Opportune API",
@@ -19,3 +25,8 @@ api = NinjaAPI(
 install_error_handlers(api)
 
 api.add_router("/", crm_router)
+api.add_router("/", masters_router)
+api.add_router("/", crm_masters_router)
+api.add_router("/", accounts_router)
+api.add_router("/", selling_router)
+api.add_router("/", buying_router)

@@ -1,9 +1,16 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from opportune.api import api
+from opportune.core.views import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("opportune.accounts.urls")),
+    path("crm/", include("opportune.crm.urls")),
+    path("selling/", include("opportune.selling.urls")),
+    path("buying/", include("opportune.buying.urls")),
+    path("", include("opportune.core.urls")),
 ]

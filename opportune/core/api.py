@@ -20,11 +20,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer, SessionAuth
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from opportune.accounts.services import user_for_token
 from opportune.core.errors import DomainError, ValidationError
+from opportune.core.fields import reject_nul
 
 T = TypeVar("T")
 
@@ -58,6 +57,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
             message = err.get("msg", "Invalid value.")
             if err.get("type") == "missing":
                 message = "This field is required."
+            elif err.get("type") == "value_error":  # our own validators' words, without pydantic's
+                message = message.removeprefix("Value error, ")
             fields.setdefault(_field_path(err.get("loc", ())), []).append(message)
         names = ", ".join(fields)
         return error_response(api, request, 422, "validation_error", f"Invalid input: {names}.",
@@ -85,30 +86,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(AuthorizationError, forbidden)
     api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(HttpError, http_error)
-
-
-# --- auth --------------------------------------------------------------------------------------
-class TokenAuth(HttpBearer):
-    """``Authorization: Bearer <token>`` with a per-user API token."""
-
-    def authenticate(self, request: HttpRequest, token: str):
-        user = user_for_token(token.strip())
-        if user is not None:
-            request.user = user
-        return user
-
-
-class ActiveSessionAuth(SessionAuth):
-    """The browser session (CSRF checked on unsafe methods by ninja)."""
-
-    def authenticate(self, request: HttpRequest, key):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active:
-            return user
-        return None
-
-
-API_AUTH = [TokenAuth(), ActiveSessionAuth()]
 
 
 # --- versions ----------------------------------------------------------------------------------
@@ -139,6 +116,8 @@ class ListParams(Schema):
     limit: int = Field(20, ge=1, le=settings.API_MAX_PAGE_SIZE)
     cursor: str | None = Field(None, max_length=500)
     with_count: bool = False
+
+    _no_nul = field_validator("q", "ordering", "cursor", mode="before")(reject_nul)
 
 
 def _encode(values: list[Any]) -> str:

@@ -35,6 +35,15 @@ class UserLink:
 USER = UserLink()
 
 
+def reject_nul(value: Any) -> Any:
+    """A pydantic before-validator: text holding NUL characters is bad input (PostgreSQL cannot
+    store or compare it, so it would otherwise fail deep in the database as a 500)."""
+    values = value if isinstance(value, list | tuple) else [value]
+    if any(isinstance(v, str) and "\x00" in v for v in values):
+        raise ValueError("Text cannot contain NUL characters.")
+    return value
+
+
 def check_known_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
     unknown = sorted(set(data) - set(allowed))
     if unknown:

@@ -59,7 +59,7 @@ def history_source(model) -> TimelineSource:
 
     def source(doctype: str, name: str) -> Iterable[TimelineEntry]:
         records = (
-            model.history.filter(pk=name)
+            model.history.filter(**{model._meta.pk.attname: name})
             .order_by("history_date", "history_id")
             .select_related("history_user")
         )

@@ -40,7 +40,7 @@ def contacts_visible_to(user) -> QuerySet[Contact]:
 
 
 def _get(queryset: QuerySet, doctype: str, name: str, *, user, write: bool, can_write) -> object:
-    obj = queryset.filter(pk=name).first()
+    obj = None if "\x00" in name else queryset.filter(pk=name).first()
     if obj is None:
         raise NotFoundError(f"{doctype} {name} not found.")
     if write and not can_write(user):

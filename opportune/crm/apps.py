@@ -7,8 +7,14 @@ class CrmConfig(AppConfig):
     verbose_name = "CRM"
 
     def ready(self) -> None:
-        from opportune.core.timeline import history_source, register_source  # noqa: PLC0415
-        from opportune.crm.models import Customer, Lead, Opportunity  # noqa: PLC0415
+        from opportune.core.timeline import history_source, register_source
+        from opportune.crm.models import Customer, Lead, Opportunity
 
         for model in (Opportunity, Lead, Customer):
             register_source(model.doctype, history_source(model))
+
+        from opportune.core.views import register_home_section
+        from opportune.crm.views.dashboard import SECTIONS
+
+        for section in SECTIONS:
+            register_home_section(section)

@@ -9,7 +9,9 @@ from typing import Annotated
 from django.db.models import Q, QuerySet
 from ninja import FilterSchema
 from ninja.filter_schema import FilterLookup
+from pydantic import field_validator
 
+from opportune.core.fields import reject_nul
 from opportune.core.filters import CommaList
 
 OPPORTUNITY_ORDERINGS = (
@@ -19,7 +21,11 @@ OPPORTUNITY_ORDERINGS = (
 OPPORTUNITY_NULLABLE = frozenset({"expected_closing"})
 
 
-class OpportunityFilters(FilterSchema):
+class _Filters(FilterSchema):
+    _no_nul = field_validator("*", mode="before")(reject_nul)
+
+
+class OpportunityFilters(_Filters):
     status: Annotated[CommaList, FilterLookup("status__in")] = None
     sales_stage: Annotated[CommaList, FilterLookup("sales_stage_id__in")] = None
     opportunity_type: Annotated[CommaList, FilterLookup("opportunity_type_id__in")] = None
@@ -65,7 +71,7 @@ def search_opportunities(queryset: QuerySet, text: str) -> QuerySet:
 LEAD_ORDERINGS = ("modified", "creation", "name", "lead_name", "company_name", "status")
 
 
-class LeadFilters(FilterSchema):
+class LeadFilters(_Filters):
     status: Annotated[CommaList, FilterLookup("status__in")] = None
     source: Annotated[CommaList, FilterLookup("source_id__in")] = None
     campaign: Annotated[CommaList, FilterLookup("campaign_id__in")] = None
@@ -86,7 +92,7 @@ def search_leads(queryset: QuerySet, text: str) -> QuerySet:
 CUSTOMER_ORDERINGS = ("modified", "creation", "name", "customer_name")
 
 
-class CustomerFilters(FilterSchema):
+class CustomerFilters(_Filters):
     customer_group: Annotated[CommaList, FilterLookup("customer_group_id__in")] = None
     territory: Annotated[CommaList, FilterLookup("territory_id__in")] = None
     customer_type: Annotated[CommaList, FilterLookup("customer_type__in")] = None
@@ -102,7 +108,7 @@ def search_customers(queryset: QuerySet, text: str) -> QuerySet:
 CONTACT_ORDERINGS = ("modified", "creation", "name", "first_name")
 
 
-class ContactFilters(FilterSchema):
+class ContactFilters(_Filters):
     link_doctype: Annotated[CommaList, FilterLookup("link_doctype__in")] = None
     link_name: Annotated[CommaList, FilterLookup("link_name__in")] = None
     email_id: Annotated[str | None, FilterLookup("email_id__iexact")] = None

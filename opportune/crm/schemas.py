@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, EmailStr, Field
+from pydantic import ConfigDict, EmailStr, Field, field_validator
 
+from opportune.core.fields import reject_nul
 from opportune.core.schemas import DecimalIn, DocumentOut, money, username
 from opportune.crm.models import CRMSettings
 
@@ -34,6 +35,8 @@ def parent_precision(obj, context=None) -> int:
 
 class StrictIn(Schema):
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = field_validator("*", mode="before")(reject_nul)
 
 
 Name = Field(None, max_length=140)

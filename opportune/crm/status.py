@@ -46,7 +46,7 @@ _probe: QuotationProbe = _NoQuotations()
 
 
 def register_quotation_probe(probe: QuotationProbe) -> None:
-    global _probe  # noqa: PLW0603 - one registration at start-up
+    global _probe
     _probe = probe
 
 

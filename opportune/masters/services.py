@@ -1,11 +1,30 @@
-"""Lookups on the masters that several apps need (exchange rates, item details)."""
+"""Lookups on the masters that several apps need (exchange rates, item details), and the
+one generic write path of every master (create, update, delete)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from opportune.masters.models import CurrencyExchange, Item
+from django.db import IntegrityError, models, transaction
+from django.db.models import ProtectedError, RestrictedError
+
+from opportune.core.errors import ConflictError, FieldErrors, NotFoundError
+from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
+from opportune.masters.models import (
+    UOM,
+    Currency,
+    CurrencyExchange,
+    CustomerGroup,
+    Industry,
+    Item,
+    ItemGroup,
+    Territory,
+)
 
 RATE_PLACES = Decimal("0.000000001")
 
@@ -41,3 +60,214 @@ def get_exchange_rate(from_currency: str, to_currency: str, on_date: date) -> De
 def items_by_code(codes: set[str]) -> dict[str, Item]:
     """The items with these codes, in one query."""
     return {item.name: item for item in Item.objects.filter(name__in=codes)}
+
+
+# --- generic master writes ---------------------------------------------------------------------
+# Masters (currencies, UOMs, items, groups, and the CRM's types, stages, reasons...) share one
+# create / update / delete path. They carry no ``version``: a PATCH is last-writer-wins on the
+# fields it sends, taken under a row lock. Masters are addressed by their name, which is their
+# primary key and cannot be changed (a rename would have to rewrite every referencing row).
+@dataclass(frozen=True)
+class MasterSpec:
+    """How to write one kind of master: its model, its label in messages, its writable
+    fields (``None`` for plain values, ``Link`` for names of other records), an optional
+    ``check(instance, errors)`` for rules across fields, and the defaults of a new record."""
+
+    model: type[models.Model]
+    label: str
+    fields: Mapping[str, Link | None] = field(default_factory=dict)
+    check: Callable[[models.Model, FieldErrors], None] | None = None
+    named: bool = True  # False: addressed by a numeric id (currency exchanges)
+    unique_together: tuple[str, ...] = ()  # other uniqueness, reported as a conflict
+    defaults: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+
+
+def create_master(spec: MasterSpec, *, data: Mapping[str, Any], by) -> models.Model:
+    """A new master record; 422 naming each bad field, 409 when the name is taken."""
+    allowed = set(spec.fields) | ({"name"} if spec.named else set())
+    check_known_fields(data, allowed)
+    values = {**(spec.defaults(data) if spec.defaults else {}), **data}
+    instance = spec.model()
+    errors = FieldErrors()
+    if spec.named:
+        values["name"] = _check_name(spec, values.get("name"), errors)
+        if values["name"] is None:
+            del values["name"]
+    apply_fields(instance, values, _with_name(spec), errors)
+    _validate(spec, instance, errors)
+    with transaction.atomic():
+        _refuse_duplicate(spec, instance)
+        _save(spec, instance)
+    return instance
+
+
+def update_master(spec: MasterSpec, instance: models.Model, *, data: Mapping[str, Any], by):
+    """Change the fields sent (partial update) under a row lock; the name stays."""
+    check_known_fields(data, spec.fields)
+    with transaction.atomic():
+        locked = spec.model.objects.select_for_update().filter(pk=instance.pk).first()
+        if locked is None:
+            raise NotFoundError(f"{spec.label} {instance.pk} not found.")
+        errors = FieldErrors()
+        apply_fields(locked, data, spec.fields, errors)
+        _validate(spec, locked, errors)
+        _refuse_duplicate(spec, locked)
+        _save(spec, locked)
+    return locked
+
+
+def delete_master(spec: MasterSpec, instance: models.Model, *, by) -> None:
+    """Delete a master nothing refers to; one still in use answers 409 saying where."""
+    with transaction.atomic():
+        used_by = master_references(instance)
+        if used_by:
+            raise ConflictError(_in_use_message(spec, instance, used_by))
+        try:
+            instance.delete()
+        except (ProtectedError, RestrictedError) as exc:
+            raise ConflictError(f"{spec.label} '{instance.pk}' is in use and cannot be "
+                                "deleted.") from exc
+
+
+def master_references(instance: models.Model) -> dict[str, int]:
+    """How many records of each kind refer to ``instance`` (history rows do not count)."""
+    used: dict[str, int] = {}
+    for rel in instance._meta.get_fields(include_hidden=True):
+        if not (rel.auto_created and not rel.concrete and rel.is_relation):
+            continue  # not a reverse relation
+        if rel.on_delete is models.DO_NOTHING or rel.related_model._meta.auto_created:
+            continue  # simple-history's copies of the links; many-to-many rows (counted below)
+        count = rel.related_model._default_manager.filter(**{rel.field.name: instance}).count()
+        if count:
+            label = str(rel.related_model._meta.verbose_name_plural)
+            used[label] = used.get(label, 0) + count
+    return used
+
+
+def _in_use_message(spec: MasterSpec, instance: models.Model, used_by: dict[str, int]) -> str:
+    where = ", ".join(f"{count} {label}" for label, count in sorted(used_by.items()))
+    return (f"{spec.label} '{instance.pk}' is still used ({where}) and cannot be deleted; "
+            "change those records first, or disable it instead where it can be disabled.")
+
+
+def _with_name(spec: MasterSpec) -> dict[str, Link | None]:
+    return {"name": None, **spec.fields} if spec.named else dict(spec.fields)
+
+
+def _check_name(spec: MasterSpec, raw: Any, errors: FieldErrors) -> str | None:
+    """The name stripped of outer spaces, or None after recording why it cannot be used."""
+    name = raw.strip() if isinstance(raw, str) else raw
+    max_length = spec.model._meta.get_field("name").max_length
+    if not isinstance(name, str) or not name:
+        errors.add("name", "This field is required." if not name else "Must be text.")
+        return None
+    if len(name) > max_length:
+        errors.add("name", f"At most {max_length} characters.")
+        return None
+    return name
+
+
+def _validate(spec: MasterSpec, instance: models.Model, errors: FieldErrors) -> None:
+    validate_model_fields(instance, errors)
+    for name, kind in spec.fields.items():
+        model_field = instance._meta.get_field(name)
+        if (isinstance(kind, Link) and not model_field.null and name not in errors.fields
+                and getattr(instance, model_field.attname) is None):
+            errors.add(name, "This field is required.")
+    if spec.check is not None:
+        spec.check(instance, errors)
+    errors.raise_if_any()
+
+
+def _refuse_duplicate(spec: MasterSpec, instance: models.Model) -> None:
+    if spec.named and instance._state.adding and spec.model.objects.filter(pk=instance.pk).exists():
+        message = f"{spec.label} '{instance.pk}' already exists."
+        raise ConflictError(message, fields={"name": [message]})
+    if spec.unique_together:
+        values = {f"{f}_id" if _is_link(spec, f) else f: getattr(instance, _attr(spec, f))
+                  for f in spec.unique_together}
+        if spec.model.objects.filter(**values).exclude(pk=instance.pk).exists():
+            message = f"A {spec.label} with the same {', '.join(spec.unique_together)} exists."
+            raise ConflictError(message, fields={f: [message] for f in spec.unique_together})
+
+
+def _is_link(spec: MasterSpec, name: str) -> bool:
+    return isinstance(spec.fields.get(name), Link)
+
+
+def _attr(spec: MasterSpec, name: str) -> str:
+    return f"{name}_id" if _is_link(spec, name) else name
+
+
+def _save(spec: MasterSpec, instance: models.Model) -> None:
+    """Insert or update; a concurrent insert of the same name still answers 409."""
+    try:
+        with transaction.atomic():
+            instance.save(force_insert=instance._state.adding)
+    except IntegrityError as exc:
+        raise ConflictError(f"{spec.label} '{instance.pk}' could not be saved: it conflicts with "
+                            "a record written at the same time. Reload and try again.") from exc
+
+
+# --- the masters of this app ------------------------------------------------------------------
+def _check_currency(currency: Currency, errors: FieldErrors) -> None:
+    if not CURRENCY_CODE.fullmatch(currency.name or ""):
+        errors.add("name", "A currency code is three capital letters (ISO 4217), e.g. EUR.")
+    if currency.precision is not None and currency.precision > MAX_PRECISION:
+        errors.add("precision", f"At most {MAX_PRECISION} decimals.")
+
+
+def _check_exchange(exchange: CurrencyExchange, errors: FieldErrors) -> None:
+    if exchange.from_currency_id and exchange.from_currency_id == exchange.to_currency_id:
+        errors.add("to_currency", "Choose a currency other than the one converted from.")
+    if exchange.exchange_rate is not None and exchange.exchange_rate <= 0:
+        errors.add("exchange_rate", "The rate must be greater than zero.")
+
+
+def _check_item(item: Item, errors: FieldErrors) -> None:
+    if item.standard_rate is not None and item.standard_rate < 0:
+        errors.add("standard_rate", "The rate cannot be negative.")
+
+
+def _check_territory(territory: Territory, errors: FieldErrors) -> None:
+    """A territory cannot sit under itself, directly or through its parents."""
+    parent, seen = territory.parent_territory_id, set()
+    while parent is not None and parent not in seen:
+        if parent == territory.name:
+            errors.add("parent_territory", "A territory cannot be placed under itself.")
+            return
+        seen.add(parent)
+        parent = Territory.objects.filter(pk=parent).values_list(
+            "parent_territory_id", flat=True).first()
+
+
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+MAX_PRECISION = 4
+CURRENCY = MasterSpec(
+    Currency, "Currency",
+    {"currency_name": None, "symbol": None, "precision": None, "enabled": None},
+    check=_check_currency,
+)
+CURRENCY_EXCHANGE = MasterSpec(
+    CurrencyExchange, "Currency Exchange",
+    {"from_currency": Link(Currency, "Currency"), "to_currency": Link(Currency, "Currency"),
+     "date": None, "exchange_rate": None},
+    check=_check_exchange, named=False, unique_together=("from_currency", "to_currency", "date"),
+)
+UOM_SPEC = MasterSpec(UOM, "UOM", {"must_be_whole_number": None, "enabled": None})
+ITEM = MasterSpec(
+    Item, "Item",
+    {"item_name": None, "description": None, "item_group": Link(ItemGroup, "Item Group"),
+     "brand": None, "stock_uom": Link(UOM, "UOM", {"enabled": True}), "standard_rate": None,
+     "is_sales_item": None, "is_purchase_item": None, "disabled": None},
+    check=_check_item,
+    # ERPNext: the item name defaults to the item code.
+    defaults=lambda data: {"item_name": data.get("item_name") or data.get("name") or ""},
+)
+TERRITORY = MasterSpec(
+    Territory, "Territory", {"parent_territory": Link(Territory, "Territory")},
+    check=_check_territory,
+)
+CUSTOMER_GROUP = MasterSpec(CustomerGroup, "Customer Group")
+INDUSTRY = MasterSpec(Industry, "Industry")
+ITEM_GROUP = MasterSpec(ItemGroup, "Item Group")

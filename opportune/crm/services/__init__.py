@@ -1,5 +1,7 @@
 """CRM business operations. Pages, API, jobs and commands all call these."""
 
+from opportune.crm.services.bulk import BulkResult, bulk_update_opportunities
+from opportune.crm.services.masters import update_crm_settings
 from opportune.crm.services.opportunities import (
     add_opportunity_comment,
     create_opportunity,
@@ -28,6 +30,8 @@ from opportune.crm.services.parties import (
 )
 
 __all__ = [
+    "BulkResult",
+    "bulk_update_opportunities",
     "add_opportunity_comment",
     "create_contact",
     "create_customer",
@@ -47,6 +51,7 @@ __all__ = [
     "reopen_opportunity",
     "set_opportunity_status",
     "update_contact",
+    "update_crm_settings",
     "update_customer",
     "update_lead",
     "update_opportunity",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from django.db import transaction
@@ -51,6 +51,7 @@ DEFAULT_SALES_STAGE = "Prospecting"
 MAX_QTY = Decimal(10) ** 9
 MAX_RATE = Decimal(10) ** 12
 MAX_AMOUNT = Decimal(10) ** 15
+MAX_CONVERSION_RATE = Decimal(10) ** 9
 QTY_PLACES = Decimal("0.000001")
 
 FIELD_SPEC = {
@@ -103,7 +104,7 @@ def create_opportunity(*, data: Mapping[str, Any], by, now: datetime | None = No
         currency_id=None,
     )
     with transaction.atomic():
-        draft = _Draft(opportunity, data, settings, creating=True, now=now)
+        draft = _Draft(opportunity, data, settings, creating=True, now=now, by=by)
         draft.apply()
         stamp_new(opportunity, by=by)
         opportunity._history_user = by
@@ -126,7 +127,7 @@ def update_opportunity(
     with transaction.atomic():
         locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
         old_lead = locked.lead
-        draft = _Draft(locked, data, settings, creating=False, now=now)
+        draft = _Draft(locked, data, settings, creating=False, now=now, by=by)
         draft.apply()
         if "status" in data and data["status"] != draft.original_status:
             _change_status_by_hand(locked, data["status"], draft.original_status, by=by)
@@ -292,8 +293,9 @@ def _change_status_by_hand(opportunity: Opportunity, new: str, old: str, *, by) 
 class _Draft:
     """One validation pass over an opportunity and its items, in ERPNext's order."""
 
-    def __init__(self, opportunity, data, settings, *, creating: bool, now: datetime):
+    def __init__(self, opportunity, data, settings, *, creating: bool, now: datetime, by):
         self.opp = opportunity
+        self.by = by
         self.data = data
         self.settings = settings
         self.creating = creating
@@ -307,6 +309,7 @@ class _Draft:
         }
         self.old_items = [] if creating else list(opportunity.items.all())
         self.new_items: list[OpportunityItem] | None = None
+        self.party_changed = False
 
     # The order matters: party first (it fills other fields), totals last.
     def apply(self) -> None:
@@ -329,9 +332,11 @@ class _Draft:
         kind = data.get("opportunity_from", opp.opportunity_from)
         name = data.get("party_name", opp.party_name)
         if not name and data.get("contact_email") and self.creating:
-            kind, name = party_for_email(data["contact_email"], by=opp.owner)
+            kind, name = party_for_email(data["contact_email"], by=self.by)
         if kind not in Opportunity.From.values:
             self.errors.add("opportunity_from", "Opportunity From must be Lead or Customer.")
+            if not name:
+                self.errors.add("party_name", "Choose the party (a Lead or a Customer).")
             return
         if not name:
             self.errors.add("party_name", f"Choose the {kind}.")
@@ -352,10 +357,17 @@ class _Draft:
             party.customer_name if kind == "Customer" else (party.company_name or party.lead_name)
         )[:140]
         if party_changed and not self.creating:
+            self.party_changed = True
             if opp.title == old_customer_name and "title" not in data:
                 opp.title = ""
             if party.territory_id and "territory" not in data:
                 opp.territory_id = party.territory_id
+            # the old party's contact no longer applies: take the new party's
+            if "contact_person" not in data:
+                opp.contact_person = None
+            for field in ("contact_display", "contact_email", "contact_mobile"):
+                if field not in data:
+                    setattr(opp, field, "")
         if not opp.title:
             opp.title = opp.customer_name
         for field in PARTY_FIELDS[kind]:
@@ -375,7 +387,8 @@ class _Draft:
         opp = self.opp
         if self.errors or not opp.party_name:
             return
-        if opp.contact_person_id is None and self.creating:
+        if (opp.contact_person_id is None and "contact_person" not in self.data
+                and (self.creating or self.party_changed)):
             opp.contact_person = (
                 Contact.objects.filter(link_doctype=opp.opportunity_from, link_name=opp.party_name)
                 .order_by("-is_primary_contact", "creation")
@@ -402,9 +415,9 @@ class _Draft:
 
     def _defaults(self, changed: set[str]) -> None:
         opp = self.opp
-        if self.creating and not opp.sales_stage_id and "sales_stage" not in self.data:
-            if SalesStage.objects.filter(pk=DEFAULT_SALES_STAGE).exists():
-                opp.sales_stage_id = DEFAULT_SALES_STAGE
+        if (self.creating and not opp.sales_stage_id and "sales_stage" not in self.data
+                and SalesStage.objects.filter(pk=DEFAULT_SALES_STAGE).exists()):
+            opp.sales_stage_id = DEFAULT_SALES_STAGE
         stage_moved = opp.sales_stage_id != self.before["sales_stage_id"] or self.creating
         if "probability" not in self.data and stage_moved and opp.sales_stage_id:
             stage = SalesStage.objects.filter(pk=opp.sales_stage_id).first()
@@ -415,9 +428,18 @@ class _Draft:
             opp.currency_id = (
                 getattr(party, "default_currency_id", None) or self.settings.company_currency_id
             )
+        if isinstance(opp.contact_date, datetime) and timezone.is_naive(opp.contact_date):
+            opp.contact_date = timezone.make_aware(opp.contact_date)  # the current time zone
         for field in ("probability", "conversion_rate", "opportunity_amount"):
             if field in self.data and self.data[field] is not None:
                 setattr(opp, field, _decimal(field, self.data[field], self.errors))
+        # bounds checked before any arithmetic, so huge input is a 422, never an overflow
+        if opp.conversion_rate is not None and opp.conversion_rate >= MAX_CONVERSION_RATE:
+            self.errors.add("conversion_rate",
+                            f"Conversion rate must be less than {MAX_CONVERSION_RATE:,}.")
+        if opp.opportunity_amount is not None and opp.opportunity_amount >= MAX_AMOUNT:
+            self.errors.add("opportunity_amount",
+                            f"Opportunity amount must be below {MAX_AMOUNT:,}.")
 
     def _exchange_rate(self, changed: set[str]) -> None:
         opp = self.opp
@@ -503,22 +525,27 @@ class _Draft:
             description=row.get("description") or item.description,
             item_group_id=item.item_group_id,
             brand=item.brand,
-            qty=(qty or Decimal(1)).quantize(QTY_PLACES),
+            qty=(qty if qty is not None and 0 < qty < MAX_QTY else Decimal(1)).quantize(QTY_PLACES),
             uom_id=uom,
             rate=rate if rate is not None else ZERO,
         )
 
     def _totals(self) -> None:
-        opp = self.opp
         if self.errors:
             return
+        # wide enough for any product of bounded inputs; the bounds are checked after
+        with localcontext(prec=60):
+            self._compute_totals()
+
+    def _compute_totals(self) -> None:
+        opp = self.opp
         precision = Currency.objects.filter(pk=opp.currency_id).values_list(
             "precision", flat=True).first()
         precision = 2 if precision is None else precision
         company_precision = self.settings.company_currency.precision
         rate = opp.conversion_rate or Decimal(1)
         rows = self.new_items if self.new_items is not None else self.old_items
-        total = base_total = ZERO
+        total = base_total = top_base_rate = ZERO
         for row in rows:
             row.rate = round_money(row.rate, precision)
             row.amount = round_money(row.qty * row.rate, precision)
@@ -526,8 +553,9 @@ class _Draft:
             row.base_amount = round_money(row.amount * rate, company_precision)
             total += row.amount
             base_total += row.base_amount
+            top_base_rate = max(top_base_rate, row.base_rate)
         opp.total, opp.base_total = total, base_total
-        if max(total, base_total) >= MAX_AMOUNT:
+        if max(total, base_total, top_base_rate) >= MAX_AMOUNT:
             self.errors.add("items", f"The items' total must stay below {MAX_AMOUNT:,}.")
             return
         amount_given = self.data.get("opportunity_amount") is not None
@@ -544,10 +572,10 @@ class _Draft:
             errors.add("probability", "Probability must be between 0 and 100.")
         if opp.opportunity_amount is not None and opp.opportunity_amount < 0:
             errors.add("opportunity_amount", "Opportunity amount cannot be negative.")
-        elif opp.base_opportunity_amount is not None and (
-            max(opp.opportunity_amount or ZERO, opp.base_opportunity_amount) >= MAX_AMOUNT
-        ):
-            errors.add("opportunity_amount", f"Opportunity amount must be below {MAX_AMOUNT:,}.")
+        elif (opp.base_opportunity_amount is not None
+              and opp.base_opportunity_amount >= MAX_AMOUNT):
+            errors.add("opportunity_amount", f"Opportunity amount must be below {MAX_AMOUNT:,} "
+                       "in the company currency.")
         if opp.conversion_rate is not None and opp.conversion_rate <= 0:
             errors.add("conversion_rate", "Conversion rate must be greater than 0.")
         rows = self.new_items if self.new_items is not None else self.old_items

@@ -1,0 +1,659 @@
+"""Fill a benchmark database with N opportunities (default 1,000,000) and the parties they need.
+
+    BENCH_N=1000000 DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python bench/generate.py
+    .venv/bin/python bench/generate.py            # SQLite var/bench.sqlite3, BENCH_N opportunities
+
+A data generator, not business code: rows are written straight into the tables (PostgreSQL
+COPY, SQLite executemany) in chunks of one transaction each, with every model constraint
+respected (party_name matches opportunity_from and its lead/customer, amounts >= 0, ...).
+Deterministic (seeded) and resumable: a chunk already written is skipped, so running it again
+after a crash carries on, and running it on a complete database does nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opportune.settings")
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import Group, User  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from opportune.accounts.roles import SALES_MANAGER, SALES_USER  # noqa: E402
+from opportune.core.models import NamingSeries, expand_series  # noqa: E402
+from opportune.crm.defaults import SALES_STAGES  # noqa: E402
+from opportune.crm.models import (  # noqa: E402
+    Campaign,
+    Competitor,
+    Customer,
+    Lead,
+    LeadSource,
+    Opportunity,
+    OpportunityItem,
+)
+from opportune.masters.models import (  # noqa: E402
+    Currency,
+    CurrencyExchange,
+    Industry,
+    Item,
+    ItemGroup,
+    Territory,
+)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+SEED = 20261128
+CHUNK = 20_000
+YEARS = 3
+MANAGER = "bench_manager"
+REPS = [f"rep{i:02d}" for i in range(1, 37)]
+MANAGERS = [MANAGER, "boss1", "boss2", "boss3"]
+# code, weight, rate to USD (company currency), precision, typical size vs USD
+CURRENCIES = [
+    ("USD", 60, "1", 2, 1),
+    ("EUR", 18, "1.08", 2, 1),
+    ("GBP", 10, "1.27", 2, 1),
+    ("INR", 8, "0.012", 2, 80),
+    ("JPY", 4, "0.0067", 0, 150),
+]
+TERRITORIES = [
+    "North America",
+    "South America",
+    "United Kingdom",
+    "Germany",
+    "France",
+    "Nordics",
+    "Benelux",
+    "Iberia",
+    "Italy",
+    "India",
+    "Japan",
+    "Australia",
+]
+INDUSTRIES = [
+    "Manufacturing",
+    "Retail",
+    "Healthcare",
+    "Education",
+    "Finance",
+    "Logistics",
+    "Energy",
+    "Construction",
+    "Hospitality",
+    "Software",
+    "Agriculture",
+    "Media",
+]
+CAMPAIGNS = [
+    f"{season} {year} Promo" for year in (2024, 2025, 2026) for season in ("Spring", "Autumn")
+] + ["Trade Fair", "Webinar Series"]
+COMPETITORS = [
+    "Acme Corp",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Cyberdyne",
+    "Soylent",
+    "Tyrell",
+]
+LOST_REASONS = ["Too expensive", "Chose a competitor", "No budget", "No response", "Timing"]
+WORDS_A = _words("""Alpine Amber Apex Arctic Atlas Aurora Azure Beacon Birch Blue Bold Boulder Bright
+Brook Cedar Central Citadel Clear Cobalt Coastal Comet Copper Coral Crest Crystal Delta Desert
+Diamond Eagle East Echo Ember Emerald Evergreen Falcon Fern First Fjord Forest Fox Frontier
+Galaxy Garnet Glacier Global Golden Granite Green Harbor Harvest Hawk Highland Horizon Indigo
+Iron Island Ivory Jade Jasper Juniper Keystone Lake Liberty Lime Linden Lotus Lunar Maple Marble
+Meadow Mercury Meridian Metro Midland Mint Monarch Mountain North Nova Oak Ocean Olive Omega Onyx
+Orbit Orchid Pacific Paragon Pearl Pine Pinnacle Pioneer Polar Prairie Prime Quartz Radiant Raven
+Redwood Ridge River Royal Ruby Sage Sapphire Silver Sky Solar Spring Star Sterling Stone Summit
+Sun Swift Terra Thunder Titan Topaz Trinity Union Valley Vector Venture Vista West Willow Zenith""")
+WORDS_B = _words("""Analytics Apparel Architects Automation Aviation Bakery Bio Brewing Builders Cables
+Capital Chemicals Clinic Cloud Components Construction Consulting Dairy Data Design Devices
+Dynamics Electric Electronics Energy Engineering Fabrics Farms Foods Foundry Freight Furniture
+Glass Graphics Health Hotels Imaging Industries Instruments Insurance Interiors Labs Leasing
+Logistics Machinery Marine Media Medical Metals Mining Motors Networks Optics Packaging Paper
+Pharma Plastics Power Printing Produce Robotics Security Semiconductors Shipping Software Solar
+Steel Studios Supplies Systems Telecom Textiles Tools Transport Travel Ventures Water Wireless""")
+SUFFIXES = ["Ltd", "Inc", "GmbH", "LLC", "SA", "Group"]
+FIRST = _words("""James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara
+Richard Susan Joseph Jessica Thomas Sarah Carlos Karen Daniel Lisa Matthew Nancy Anthony Betty
+Mark Sandra Paul Ashley Steven Emily Andrew Donna Kenneth Michelle Joshua Carol Kevin Amanda
+Brian Melissa George Deborah Timothy Stephanie Ahmed Rebecca Ravi Laura Hiroshi Sharon Pedro
+Cynthia Lars Kathleen Omar Amy Jose Angela Luca Priya Yuki Sofia Ingrid Mateo Fatima Chen""")
+LAST = _words("""Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez
+Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris
+Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill
+Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Patel Tanaka Muller
+Schmidt Rossi Dubois Silva Kowalski Andersson Jensen Novak Sato Kim Singh Khan Okafor""")
+DOMAINS = ["example.com", "example.org", "example.net", "mail.example", "corp.example"]
+COMBOS = len(WORDS_A) * len(WORDS_B) * len(SUFFIXES)
+STAGE_WEIGHTS = [25, 18, 14, 12, 10, 8, 7, 6]
+ACTIVE = [("Open", 60), ("Replied", 20), ("Quotation", 20)]
+DONE = [("Converted", 35), ("Closed", 25), ("Lost", 40)]
+TYPES = [("Sales", 80), ("Support", 12), ("Maintenance", 8)]
+ITEMS = 300
+CENT = Decimal("0.01")
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def weighted(pairs):
+    values = [p[0] for p in pairs]
+    cum, total = [], 0
+    for p in pairs:
+        total += p[1]
+        cum.append(total)
+    return values, cum
+
+
+def pick(rng: random.Random, table) -> object:
+    values, cum = table
+    return values[_bisect(cum, rng.random() * cum[-1])]
+
+
+def _bisect(cum, x):
+    lo, hi = 0, len(cum) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cum[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def money(value: Decimal, precision: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
+
+
+# --- low-level writing ---------------------------------------------------------------------------
+class Writer:
+    """Insert plain rows into a model's table: COPY on PostgreSQL, executemany on SQLite."""
+
+    def __init__(self):
+        self.pg = connection.vendor == "postgresql"
+
+    def insert(self, model, rows: list[dict], *, skip=("id",)) -> None:
+        if not rows:
+            return
+        fields = [f for f in model._meta.concrete_fields if f.attname not in skip]
+        defaults = {f.attname: f.get_default() for f in fields}
+        columns = [f.column for f in fields]
+        table = model._meta.db_table
+        raw = connection.connection
+        if self.pg:
+            cols = ", ".join(f'"{c}"' for c in columns)
+            with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row([row.get(f.attname, defaults[f.attname]) for f in fields])
+        else:
+            sql = (
+                f'INSERT INTO "{table}" ({", ".join(columns)}) '
+                f"VALUES ({', '.join('?' * len(columns))})"
+            )
+            cur = raw.cursor()
+            cur.executemany(
+                sql,
+                ([_lite(row.get(f.attname, defaults[f.attname])) for f in fields] for row in rows),
+            )
+            cur.close()
+
+    def insert_pairs(self, table: str, columns: tuple[str, str], rows: list[tuple]) -> None:
+        raw = connection.connection
+        if self.pg:
+            with (
+                raw.cursor() as cur,
+                cur.copy(f'COPY "{table}" ({columns[0]}, {columns[1]}) FROM STDIN') as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cur = raw.cursor()
+            cur.executemany(
+                f'INSERT INTO "{table}" ({columns[0]}, {columns[1]}) VALUES (?, ?)', rows
+            )
+            cur.close()
+
+
+def _lite(value):
+    """Values as Django stores them in SQLite (naive UTC datetimes, ISO dates, decimal text)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+# --- plan and metadata ---------------------------------------------------------------------------
+class Plan:
+    """Everything that must stay the same between a run and its resumption."""
+
+    def __init__(self, n: int, start: datetime):
+        self.n = n
+        self.start = start
+        self.end = start + timedelta(days=365 * YEARS)
+        self.span_us = YEARS * 365 * 86400 * 10**6  # integer arithmetic: names never collide
+        self.leads = max(100, n // 5)
+        self.customers = max(100, n // 10)
+        self.chunks = math.ceil(n / CHUNK)
+        self.lead_prefix = expand_series(Lead.naming_series, start)
+
+    def slot(self, i: int) -> datetime:
+        return self.start + timedelta(microseconds=self.span_us * i // self.n)
+
+    def created_at(self, i: int, rng: random.Random) -> datetime:
+        step_us = self.span_us // self.n
+        return self.slot(i) + timedelta(microseconds=int(rng.random() * step_us * 0.9))
+
+    def first_index_of(self, when: datetime) -> int:
+        """The first opportunity index whose slot is at or after ``when`` (names are per year)."""
+        offset_us = (when - self.start) // timedelta(microseconds=1)
+        return max(0, -(-(offset_us * self.n) // self.span_us))
+
+    def opportunity_name(self, i: int) -> str:
+        year = self.slot(i).year
+        number = i - self.first_index_of(datetime(year, 1, 1, tzinfo=UTC)) + 1
+        return f"CRM-OPP-{year}-{number:05d}"
+
+
+def load_plan(n: int) -> Plan:
+    if "bench_meta" not in connection.introspection.table_names() and Opportunity.objects.exists():
+        sys.exit(
+            "Refusing: this database holds opportunities the generator did not make. "
+            "Point DATABASE_URL at a database of its own (default var/bench.sqlite3)."
+        )
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS bench_meta (key varchar(40) PRIMARY KEY, "
+            "value varchar(200) NOT NULL)"
+        )
+        cur.execute("SELECT key, value FROM bench_meta")
+        meta = dict(cur.fetchall())
+        if not meta:
+            start = datetime.now(UTC).replace(
+                hour=0, minute=0, second=0, microsecond=0
+            ) - timedelta(days=365 * YEARS)
+            cur.execute(
+                "INSERT INTO bench_meta (key, value) VALUES (%s, %s), (%s, %s)",
+                ["n", str(n), "start", start.isoformat()],
+            )
+            meta = {"n": str(n), "start": start.isoformat()}
+    if int(meta["n"]) != n:
+        sys.exit(
+            f"This database was generated with BENCH_N={meta['n']}, not {n}: use another "
+            "DATABASE_URL (or drop it) to generate a different size."
+        )
+    return Plan(n, datetime.fromisoformat(meta["start"]))
+
+
+# --- masters, users, parties ---------------------------------------------------------------------
+def ensure_masters() -> dict:
+    for name in TERRITORIES:
+        Territory.objects.get_or_create(
+            name=name, defaults={"parent_territory_id": "All Territories"}
+        )
+    Industry.objects.bulk_create([Industry(name=n) for n in INDUSTRIES], ignore_conflicts=True)
+    Campaign.objects.bulk_create([Campaign(name=n) for n in CAMPAIGNS], ignore_conflicts=True)
+    Competitor.objects.bulk_create([Competitor(name=n) for n in COMPETITORS], ignore_conflicts=True)
+    codes = [c[0] for c in CURRENCIES]
+    Currency.objects.filter(name__in=codes).update(enabled=True)
+    CurrencyExchange.objects.bulk_create(
+        [
+            CurrencyExchange(
+                from_currency_id=code,
+                to_currency_id="USD",
+                date=date(2020, 1, 1),
+                exchange_rate=Decimal(rate),
+            )
+            for code, _w, rate, _p, _s in CURRENCIES
+            if code != "USD"
+        ],
+        ignore_conflicts=True,
+    )
+    ItemGroup.objects.bulk_create(
+        [ItemGroup(name=n) for n in ("Products", "Services")], ignore_conflicts=True
+    )
+    rng = random.Random(SEED)
+    Item.objects.bulk_create(
+        [
+            Item(
+                name=f"ITEM-{k:05d}",
+                item_name=f"{rng.choice(WORDS_A)} {rng.choice(WORDS_B)} "
+                f"{rng.choice(['Kit', 'Module', 'Unit', 'Licence', 'Service', 'Pack'])}",
+                item_group_id="Products" if k % 4 else "Services",
+                stock_uom_id="Nos" if k % 4 else "Hour",
+                standard_rate=Decimal(rng.choice([25, 50, 99, 150, 250, 480, 990, 1500, 4000])),
+            )
+            for k in range(1, ITEMS + 1)
+        ],
+        ignore_conflicts=True,
+    )
+    items = list(
+        Item.objects.filter(name__startswith="ITEM-")
+        .order_by("name")
+        .values_list("name", "item_name", "item_group_id", "stock_uom_id", "standard_rate")
+    )
+    sources = list(LeadSource.objects.order_by("name").values_list("name", flat=True))
+    return {"items": items, "sources": sources}
+
+
+def ensure_users() -> list[int]:
+    sales, managers = Group.objects.get(name=SALES_USER), Group.objects.get(name=SALES_MANAGER)
+    ids = []
+    for username in REPS + MANAGERS:
+        first, last = username.capitalize(), "Bench"
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@bench.example"},
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            user.groups.add(sales)
+            if username in MANAGERS:
+                user.groups.add(managers)
+        ids.append(user.pk)
+    return ids
+
+
+def customer_name(k: int) -> str:
+    combos = COMBOS
+    j = (k * 7919) % combos  # spread the combinations
+    a, rest = divmod(j, len(WORDS_B) * len(SUFFIXES))
+    b, s = divmod(rest, len(SUFFIXES))
+    base = f"{WORDS_A[a]} {WORDS_B[b]} {SUFFIXES[s]}"
+    return base if k < combos else f"{base} - {k // combos + 1}"
+
+
+def lead_row(plan: Plan, j: int, users: list[int]) -> dict:
+    rng = random.Random(SEED * 31 + j)
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    created = plan.start - timedelta(days=rng.randint(1, 400), seconds=rng.randint(0, 86399))
+    company = "" if rng.random() < 0.3 else customer_name(rng.randrange(COMBOS))
+    owner = rng.choice(users)
+    return {
+        "name": lead_name(plan, j),
+        "version": 1,
+        "creation": created,
+        "modified": created,
+        "owner_id": owner,
+        "modified_by_id": owner,
+        "lead_name": f"{first} {last}",
+        "company_name": company,
+        "email_id": f"{first}.{last}{j}@{rng.choice(DOMAINS)}".lower(),
+        "phone": f"+1 555 {j % 10000:04d}",
+        "status": "Opportunity",
+        "source_id": None,
+        "territory_id": rng.choice(TERRITORIES),
+        "industry_id": rng.choice(INDUSTRIES),
+        "lead_owner_id": owner,
+    }
+
+
+def lead_name(plan: Plan, j: int) -> str:
+    return f"{plan.lead_prefix}{j + 1:06d}"
+
+
+def customer_row(plan: Plan, k: int, users: list[int]) -> dict:
+    rng = random.Random(SEED * 37 + k)
+    created = plan.start - timedelta(days=rng.randint(1, 800), seconds=rng.randint(0, 86399))
+    name = customer_name(k)
+    owner = rng.choice(users)
+    return {
+        "name": name,
+        "version": 1,
+        "creation": created,
+        "modified": created,
+        "owner_id": owner,
+        "modified_by_id": owner,
+        "customer_name": name,
+        "customer_type": "Company",
+        "customer_group_id": rng.choice(["Commercial", "Commercial", "Government", "Individual"]),
+        "territory_id": rng.choice(TERRITORIES),
+        "industry_id": rng.choice(INDUSTRIES),
+        "email_id": f"sales{k}@{name.split()[0].lower()}.example",
+    }
+
+
+def ensure_parties(writer: Writer, plan: Plan, users: list[int]) -> None:
+    for model, count, make, label in (
+        (Lead, plan.leads, lead_row, "leads"),
+        (Customer, plan.customers, customer_row, "customers"),
+    ):
+        for start in range(0, count, CHUNK):
+            stop = min(count, start + CHUNK)
+            last = make(plan, stop - 1, users)["name"]
+            if model.objects.filter(pk=last).exists():
+                continue
+            with transaction.atomic():
+                writer.insert(model, [make(plan, k, users) for k in range(start, stop)])
+        log(f"{label}: {count:,}")
+
+
+# --- opportunities -------------------------------------------------------------------------------
+class OpportunityMaker:
+    def __init__(self, plan: Plan, users: list[int], masters: dict):
+        self.plan = plan
+        self.users = users
+        self.owner_table = weighted([(u, 1 + (k % 7)) for k, u in enumerate(users)])
+        self.items = masters["items"]
+        self.sources = masters["sources"]
+        self.currencies = weighted([(c, c[1]) for c in CURRENCIES])
+        self.stages = weighted(list(zip([s[0] for s in SALES_STAGES], STAGE_WEIGHTS, strict=True)))
+        self.probability = {s[0]: Decimal(s[1]) for s in SALES_STAGES}
+        self.active, self.done, self.types = weighted(ACTIVE), weighted(DONE), weighted(TYPES)
+        self.now = datetime.now(UTC)
+        self.lead_cache: dict[int, dict] = {}
+
+    def chunk(self, c: int) -> tuple[list[dict], list[dict], list[tuple]]:
+        opportunities, items, lost = [], [], []
+        rng = random.Random(SEED * 1000003 + c)
+        for i in range(c * CHUNK, min(self.plan.n, (c + 1) * CHUNK)):
+            opp, rows = self.one(i, rng)
+            opportunities.append(opp)
+            items.extend(rows)
+            if opp["status"] == "Lost":
+                lost.append((opp["name"], rng.choice(LOST_REASONS)))
+        return opportunities, items, lost
+
+    def one(self, i: int, rng: random.Random) -> tuple[dict, list[dict]]:
+        plan = self.plan
+        created = plan.created_at(i, rng)
+        age = i / plan.n  # 0 = oldest, 1 = newest: recent ones are mostly still being worked
+        active = rng.random() < 0.2 + 0.7 * age * age
+        status = pick(rng, self.active if active else self.done)
+        stage = pick(rng, self.stages)
+        code, _w, rate, precision, scale = pick(rng, self.currencies)
+        rate = Decimal(rate)
+        owner = pick(rng, self.owner_table)
+        # last touched some time in the 90 days after creation (never in the future)
+        window = min(timedelta(days=90), max(self.now - created, timedelta(0)))
+        modified = created + window * rng.random()
+        opp = {
+            "name": plan.opportunity_name(i),
+            "version": rng.randint(1, 6),
+            "creation": created,
+            "modified": modified,
+            "owner_id": owner,
+            "modified_by_id": owner,
+            "opportunity_type_id": pick(rng, self.types),
+            "status": status,
+            "sales_stage_id": stage,
+            "source_id": rng.choice(self.sources) if rng.random() < 0.9 else None,
+            "campaign_id": rng.choice(CAMPAIGNS) if rng.random() < 0.2 else None,
+            "opportunity_owner_id": owner,
+            "transaction_date": created.date(),
+            "expected_closing": (
+                created.date() + timedelta(days=rng.randint(7, 180))
+                if rng.random() < 0.92
+                else None
+            ),
+            "probability": self.probability[stage],
+            "currency_id": code,
+            "conversion_rate": rate,
+            "territory_id": rng.choice(TERRITORIES),
+        }
+        self._party(opp, rng)
+        if status == "Replied":
+            opp["replied_on"] = modified
+        if active and rng.random() < 0.2:
+            opp["contact_by_id"] = owner
+            opp["contact_date"] = self.now + timedelta(minutes=rng.randint(60, 30 * 1440))
+        rows = self._items(opp, rng, precision, rate) if rng.random() < 0.3 else []
+        if not rows:
+            amount = money(Decimal(math.exp(rng.gauss(8.8, 1.1)) * scale), precision)
+            opp["opportunity_amount"] = amount
+            opp["base_opportunity_amount"] = money(amount * rate, 2)
+        return opp, rows
+
+    def _party(self, opp: dict, rng: random.Random) -> None:
+        if rng.random() < 0.6:
+            k = rng.randrange(self.plan.customers)
+            name = customer_name(k)
+            opp.update(
+                opportunity_from="Customer",
+                party_name=name,
+                customer_id=name,
+                customer_name=name,
+                title=name,
+                contact_email=f"sales{k}@{name.split()[0].lower()}.example",
+            )
+        else:
+            j = rng.randrange(self.plan.leads)
+            lead = self.lead_cache.get(j)
+            if lead is None:
+                lead = self.lead_cache[j] = lead_row(self.plan, j, self.users)
+            title = lead["company_name"] or lead["lead_name"]
+            opp.update(
+                opportunity_from="Lead",
+                party_name=lead["name"],
+                lead_id=lead["name"],
+                customer_name=title,
+                title=title,
+                contact_display=lead["lead_name"],
+                contact_email=lead["email_id"],
+            )
+
+    def _items(self, opp: dict, rng: random.Random, precision: int, rate: Decimal) -> list[dict]:
+        rows, total, base_total = [], Decimal(0), Decimal(0)
+        for idx in range(1, rng.randint(1, 3) + 1):
+            code, item_name, group, uom, standard = rng.choice(self.items)
+            qty = Decimal(rng.randint(1, 20))
+            item_rate = money(standard / rate, precision)
+            amount = money(qty * item_rate, precision)
+            base_amount = money(amount * rate, 2)
+            rows.append(
+                {
+                    "opportunity_id": opp["name"],
+                    "idx": idx,
+                    "item_code_id": code,
+                    "item_name": item_name,
+                    "item_group_id": group,
+                    "qty": qty,
+                    "uom_id": uom,
+                    "rate": item_rate,
+                    "amount": amount,
+                    "base_rate": money(item_rate * rate, 2),
+                    "base_amount": base_amount,
+                }
+            )
+            total += amount
+            base_total += base_amount
+        opp.update(
+            with_items=True,
+            total=total,
+            base_total=base_total,
+            opportunity_amount=total,
+            base_opportunity_amount=money(total * rate, 2),
+        )
+        return rows
+
+
+def ensure_opportunities(writer: Writer, plan: Plan, maker: OpportunityMaker) -> None:
+    lost_table = Opportunity.lost_reasons.through._meta.db_table
+    began = time.monotonic()
+    for c in range(plan.chunks):
+        first = plan.opportunity_name(c * CHUNK)
+        if Opportunity.objects.filter(pk=first).exists():
+            continue
+        opportunities, items, lost = maker.chunk(c)
+        with transaction.atomic():
+            writer.insert(Opportunity, opportunities)
+            writer.insert(OpportunityItem, items)
+            writer.insert_pairs(lost_table, ("opportunity_id", "opportunitylostreason_id"), lost)
+        done = min(plan.n, (c + 1) * CHUNK)
+        rate = done / max(time.monotonic() - began, 1e-6)
+        log(f"opportunities: {done:,} / {plan.n:,} ({rate:,.0f}/s this run)")
+
+
+def set_naming_series(plan: Plan) -> None:
+    """Move each series past the generated names, so the real services keep numbering."""
+    prefixes = {expand_series(Lead.naming_series, plan.start): plan.leads}
+    year = plan.start.year
+    while year <= plan.end.year:
+        nxt = plan.first_index_of(datetime(year + 1, 1, 1, tzinfo=UTC))
+        first = plan.first_index_of(datetime(year, 1, 1, tzinfo=UTC))
+        if min(nxt, plan.n) > first:
+            prefixes[f"CRM-OPP-{year}-"] = min(nxt, plan.n) - first
+        year += 1
+    for prefix, last in prefixes.items():
+        NamingSeries.objects.bulk_create([NamingSeries(prefix=prefix)], ignore_conflicts=True)
+        NamingSeries.objects.filter(prefix=prefix, current__lt=last).update(current=last)
+
+
+def analyze() -> None:
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("VACUUM ANALYZE")
+        else:
+            cur.execute("ANALYZE")
+
+
+def main() -> None:
+    n = int(os.environ.get("BENCH_N", "1000000"))
+    began = time.monotonic()
+    log(f"database: {connection.vendor} {connection.settings_dict['NAME']}; N={n:,}")
+    call_command("migrate", verbosity=0)
+    plan = load_plan(n)
+    names = [plan.opportunity_name(c * CHUNK) for c in range(plan.chunks)]
+    names.append(plan.opportunity_name(n - 1))
+    if Opportunity.objects.filter(pk__in=names).count() == len(set(names)):
+        log("already generated: nothing to do")
+        return
+    masters = ensure_masters()
+    users = ensure_users()
+    writer = Writer()
+    ensure_parties(writer, plan, users)
+    ensure_opportunities(writer, plan, OpportunityMaker(plan, users, masters))
+    set_naming_series(plan)
+    log("analyzing")
+    analyze()
+    log(f"done in {time.monotonic() - began:,.0f} s")
+
+
+if __name__ == "__main__":
+    main()

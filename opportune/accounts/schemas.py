@@ -1,0 +1,26 @@
+"""JSON shapes of the user's API tokens: the secret goes out once, when the token is made."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+
+class TokenOut(Schema):
+    id: int
+    label: str
+    hint: str = Field(..., description="The first characters of the secret, to recognise it")
+    created: datetime
+    last_used: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(..., description="The secret: shown this once, stored only hashed")
+
+
+class TokenIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field("", max_length=100, description="What the token is for")

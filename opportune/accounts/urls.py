@@ -1,0 +1,10 @@
+from django.urls import path
+
+from opportune.accounts import views
+
+urlpatterns = [
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
+]

@@ -1,0 +1,84 @@
+"""Who may see and change suppliers, supplier quotations and requests for quotation.
+
+Purchase users create and change them; sales roles read them (to price a quotation). A
+document made from an opportunity is visible only to those who can see that opportunity.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from opportune.accounts.roles import PURCHASE_USER, has_role, is_sales
+from opportune.buying.models import RequestForQuotation, Supplier, SupplierQuotation
+from opportune.core.errors import NotFoundError, PermissionDeniedError
+from opportune.crm.access import opportunities_visible_to
+
+
+def can_read_buying(user) -> bool:
+    return has_role(user, PURCHASE_USER) or is_sales(user)
+
+
+def can_write_buying(user) -> bool:
+    return has_role(user, PURCHASE_USER)
+
+
+def require_buying_writer(user, what: str) -> None:
+    if not can_write_buying(user):
+        raise PermissionDeniedError(f"You may not {what}.")
+
+
+def _restrict(queryset: QuerySet, user) -> QuerySet:
+    opportunities = opportunities_visible_to(user)
+    if not opportunities.query.has_filters():  # every opportunity is visible: no subquery
+        return queryset
+    return queryset.filter(Q(opportunity__isnull=True) | Q(opportunity__in=opportunities))
+
+
+def suppliers_visible_to(user) -> QuerySet[Supplier]:
+    return Supplier.objects.all() if can_read_buying(user) else Supplier.objects.none()
+
+
+def supplier_quotations_visible_to(user) -> QuerySet[SupplierQuotation]:
+    if not can_read_buying(user):
+        return SupplierQuotation.objects.none()
+    return _restrict(SupplierQuotation.objects.all(), user)
+
+
+def requests_for_quotation_visible_to(user) -> QuerySet[RequestForQuotation]:
+    if not can_read_buying(user):
+        return RequestForQuotation.objects.none()
+    return _restrict(RequestForQuotation.objects.all(), user)
+
+
+def _get(queryset: QuerySet, doctype: str, name: str, *, user, write: bool):
+    obj = queryset.filter(pk=name).first()
+    if obj is None:
+        raise NotFoundError(f"{doctype} {name} not found.")
+    if write and not can_write_buying(user):
+        raise PermissionDeniedError(f"You may not change {doctype} {name}.")
+    return obj
+
+
+def get_supplier_for(user, name: str, *, write: bool = False) -> Supplier:
+    return _get(suppliers_visible_to(user), "Supplier", name, user=user, write=write)
+
+
+def get_supplier_quotation_for(user, name: str, *, write: bool = False) -> SupplierQuotation:
+    return _get(
+        supplier_quotations_visible_to(user), "Supplier Quotation", name, user=user, write=write
+    )
+
+
+def get_request_for_quotation_for(user, name: str, *, write: bool = False) -> RequestForQuotation:
+    return _get(
+        requests_for_quotation_visible_to(user),
+        "Request for Quotation",
+        name,
+        user=user,
+        write=write,
+    )
+
+
+def require_buying_reader(user, what: str) -> None:
+    if not can_read_buying(user):
+        raise PermissionDeniedError(f"You may not {what}.")

@@ -1,0 +1,534 @@
+"""Supplier quotations and requests for quotation: the mappings from an opportunity (and from
+an RFQ), drafts, submit, cancel, expiry, and the comparison of supplier rates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Min, Q, Window
+from django.utils import timezone
+
+from opportune.buying.models import (
+    RequestForQuotation,
+    RequestForQuotationItem,
+    RequestForQuotationSupplier,
+    Supplier,
+    SupplierQuotation,
+    SupplierQuotationItem,
+)
+from opportune.core.documents import lock_document, stamp_new
+from opportune.core.errors import ConflictError, FieldErrors, ValidationError
+from opportune.core.fields import Link, check_known_fields
+from opportune.core.models import Comment
+from opportune.core.timeline import add_comment
+from opportune.crm.models import Opportunity
+from opportune.selling.models import DocStatus
+from opportune.selling.transactions import (
+    TRANSACTION_SPEC,
+    TransactionDraft,
+    move_docstatus,
+    require_draft,
+    require_items,
+    require_version,
+)
+
+SQS = SupplierQuotation.Status
+RS = RequestForQuotation.Status
+QuoteStatus = RequestForQuotationSupplier.QuoteStatus
+
+SQ_SPEC = {
+    **TRANSACTION_SPEC,
+    "supplier": Link(Supplier, "Supplier", {"disabled": False}),
+    "opportunity": Link(Opportunity, "Opportunity"),
+    "valid_till": None,
+}
+SQ_WRITABLE = set(SQ_SPEC) | {"items", "tax_rate", "conversion_rate"}
+RFQ_SPEC = {
+    "opportunity": Link(Opportunity, "Opportunity"),
+    "transaction_date": None,
+    "message_for_supplier": None,
+}
+RFQ_WRITABLE = set(RFQ_SPEC) | {"items", "suppliers"}
+
+
+def _prevdoc(row, opportunity_id) -> None:
+    row.prevdoc_doctype = "Opportunity" if opportunity_id else ""
+    row.prevdoc_docname = opportunity_id or ""
+
+
+class SupplierQuotationDraft(TransactionDraft):
+    spec = SQ_SPEC
+    item_model = SupplierQuotationItem
+    parent_field = "supplier_quotation"
+    kept_on_rows = ("request_for_quotation_item_id",)
+    exclude_from_model_checks = {"supplier_name", "status"}
+
+    def header(self, changed: set[str]) -> None:
+        doc = self.doc
+        if not doc.supplier_id:
+            if "supplier" not in self.errors.fields:
+                self.errors.add("supplier", "Choose the supplier.")
+            return
+        doc.supplier_name = doc.supplier.supplier_name
+
+    def default_currency(self) -> str:
+        supplier = self.doc.supplier if self.doc.supplier_id else None
+        return (supplier and supplier.default_currency_id) or super().default_currency()
+
+    def default_rate_from_item(self) -> bool:
+        return False  # the item's standard rate is a selling price; the supplier gives theirs
+
+    def checks(self, changed: set[str]) -> None:
+        doc = self.doc
+        if (
+            isinstance(doc.valid_till, date)
+            and isinstance(doc.transaction_date, date)
+            and doc.valid_till < doc.transaction_date
+        ):
+            self.errors.add("valid_till", "Valid till cannot be before the quotation date.")
+
+    def link_row(self, row) -> None:
+        _prevdoc(row, self.doc.opportunity_id)
+
+
+class RequestForQuotationDraft(TransactionDraft):
+    spec = RFQ_SPEC
+    item_model = RequestForQuotationItem
+    parent_field = "request_for_quotation"
+    kept_on_rows = ("opportunity_id", "opportunity_item")
+    with_rates = False
+    exclude_from_model_checks = {"status"}
+
+    def __init__(self, document, data, *, creating):
+        super().__init__(document, data, creating=creating)
+        self.new_suppliers: list[RequestForQuotationSupplier] | None = None
+
+    def currency(self) -> None:
+        """An RFQ asks for prices: it has no currency or totals."""
+
+    def header(self, changed: set[str]) -> None:
+        if "suppliers" not in self.data:
+            return
+        names = self.data["suppliers"] or []
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+            self.errors.add("suppliers", "Suppliers must be a list of supplier names.")
+            return
+        wanted = list(dict.fromkeys(n for n in names if n))
+        if len(wanted) != len([n for n in names if n]):
+            self.errors.add("suppliers", "Each supplier can be asked only once.")
+        found = {s.pk: s for s in Supplier.objects.filter(pk__in=wanted)}
+        self.new_suppliers = []
+        for idx, name in enumerate(wanted, start=1):
+            supplier = found.get(name)
+            if supplier is None:
+                self.errors.add("suppliers", f"Supplier '{name}' does not exist.")
+            elif supplier.disabled:
+                self.errors.add("suppliers", f"Supplier '{name}' is disabled.")
+            else:
+                self.new_suppliers.append(
+                    RequestForQuotationSupplier(
+                        idx=idx,
+                        supplier=supplier,
+                        supplier_name=supplier.supplier_name,
+                        email_id=supplier.email_id,
+                    )
+                )
+
+    def link_row(self, row) -> None:
+        if row.opportunity_id is None and self.doc.opportunity_id:
+            row.opportunity_id = self.doc.opportunity_id
+
+    def save(self, *, by) -> None:
+        super().save(by=by)
+        if self.new_suppliers is not None:
+            self.doc.suppliers.all().delete()
+            for row in self.new_suppliers:
+                row.request_for_quotation = self.doc
+            RequestForQuotationSupplier.objects.bulk_create(self.new_suppliers)
+
+
+# --- generic draft plumbing --------------------------------------------------------------------
+def _create(model, draft_class, *, data, writable, by, now, prefill=None, row_links=None):
+    check_known_fields(data, writable)
+    now = now or timezone.now()
+    document = model(transaction_date=timezone.localdate(now), status="Draft", **(prefill or {}))
+    with transaction.atomic():
+        draft = draft_class(document, data, creating=True)
+        draft.apply()
+        for row, links in zip(draft.rows, row_links or [], strict=False):
+            for attr, value in links.items():
+                setattr(row, attr, value)
+        stamp_new(document, by=by)
+        draft.save(by=by)
+    return document
+
+
+def _update(model, draft_class, document, *, data, writable, version, by):
+    check_known_fields(data, writable)
+    require_version(version)
+    with transaction.atomic():
+        locked = lock_document(model, document.pk, expected_version=version, by=by)
+        require_draft(locked)
+        draft = draft_class(locked, data, creating=False)
+        draft.apply()
+        draft.save(by=by)
+    return locked
+
+
+def _delete_draft(model, document, *, by) -> None:
+    with transaction.atomic():
+        locked = lock_document(model, document.pk, expected_version=None, by=by)
+        if locked.docstatus != DocStatus.DRAFT:
+            raise ConflictError(
+                f"{model.doctype} {locked.name} is {locked.status}: only a draft can be "
+                "deleted; cancel it instead.",
+                fields={"docstatus": [f"is {locked.status}"]},
+            )
+        locked.delete()
+
+
+def _require_items_on_opportunity(opportunity: Opportunity) -> list:
+    if opportunity.status == Opportunity.Status.LOST:
+        raise ConflictError(
+            f"Opportunity {opportunity.name} is Lost: reopen it first.",
+            fields={"status": ["is Lost"]},
+        )
+    rows = list(opportunity.items.all())
+    if not rows:
+        raise ConflictError(
+            f"Opportunity {opportunity.name} has no items to ask suppliers about.",
+            fields={"items": ["no items"]},
+        )
+    return rows
+
+
+def _note(opportunity_id: str | None, text: str, by) -> None:
+    if opportunity_id:
+        add_comment(
+            "Opportunity", opportunity_id, content=text, by=by, comment_type=Comment.Type.INFO
+        )
+
+
+# --- supplier quotations -----------------------------------------------------------------------
+def create_supplier_quotation(*, data: Mapping[str, Any], by, now=None) -> SupplierQuotation:
+    return _create(
+        SupplierQuotation, SupplierQuotationDraft, data=data, writable=SQ_WRITABLE, by=by, now=now
+    )
+
+
+def update_supplier_quotation(
+    quotation: SupplierQuotation, *, data: Mapping[str, Any], version: int | None, by
+) -> SupplierQuotation:
+    return _update(
+        SupplierQuotation,
+        SupplierQuotationDraft,
+        quotation,
+        data=data,
+        writable=SQ_WRITABLE,
+        version=version,
+        by=by,
+    )
+
+
+def delete_supplier_quotation(quotation: SupplierQuotation, *, by) -> None:
+    _delete_draft(SupplierQuotation, quotation, by=by)
+
+
+def make_supplier_quotation_from_opportunity(
+    opportunity: Opportunity, *, supplier: str, by, now=None
+) -> SupplierQuotation:
+    """ERPNext's make_supplier_quotation (4.3): the opportunity's items with qty and UOM; the
+    supplier's rates are entered per line on the draft."""
+    rows = _require_items_on_opportunity(opportunity)
+    data = {
+        "supplier": supplier,
+        "opportunity": opportunity.name,
+        "items": [
+            {
+                "item_code": r.item_code_id,
+                "item_name": r.item_name,
+                "description": r.description,
+                "qty": r.qty,
+                "uom": r.uom_id,
+                "rate": 0,
+            }
+            for r in rows
+        ],
+    }
+    with transaction.atomic():
+        quotation = create_supplier_quotation(data=data, by=by, now=now)
+        _note(
+            opportunity.name,
+            f"Supplier Quotation {quotation.name} made for {quotation.supplier_name}.",
+            by,
+        )
+    return quotation
+
+
+def make_supplier_quotation_from_rfq(
+    rfq: RequestForQuotation, *, supplier: str, by, now=None
+) -> SupplierQuotation:
+    """One supplier's quotation answering a submitted request for quotation."""
+    if rfq.docstatus != DocStatus.SUBMITTED:
+        raise ConflictError(
+            f"Request for Quotation {rfq.name} is {rfq.status}: submit it first.",
+            fields={"status": [f"is {rfq.status}"]},
+        )
+    if not rfq.suppliers.filter(supplier_id=supplier).exists():
+        raise ValidationError.for_field(
+            "supplier", f"Supplier '{supplier}' is not asked in {rfq.name}."
+        )
+    if rfq.supplier_quotations.filter(supplier_id=supplier, docstatus__lt=2).exists():
+        raise ConflictError(
+            f"Supplier '{supplier}' already has a quotation for {rfq.name}.",
+            fields={"supplier": ["already quoted"]},
+        )
+    rows = list(rfq.items.all())
+    data = {
+        "supplier": supplier,
+        "opportunity": rfq.opportunity_id,
+        "items": [
+            {
+                "item_code": r.item_code_id,
+                "item_name": r.item_name,
+                "description": r.description,
+                "qty": r.qty,
+                "uom": r.uom_id,
+                "rate": 0,
+            }
+            for r in rows
+        ],
+    }
+    links = [{"request_for_quotation_item": r} for r in rows]
+    with transaction.atomic():
+        quotation = _create(
+            SupplierQuotation,
+            SupplierQuotationDraft,
+            data=data,
+            writable=SQ_WRITABLE,
+            by=by,
+            now=now,
+            prefill={"request_for_quotation": rfq},
+            row_links=links,
+        )
+        _note(
+            rfq.opportunity_id,
+            f"Supplier Quotation {quotation.name} made for "
+            f"{quotation.supplier_name} from {rfq.name}.",
+            by,
+        )
+    return quotation
+
+
+def submit_supplier_quotation(
+    quotation: SupplierQuotation, *, version: int | None = None, by
+) -> SupplierQuotation:
+    with transaction.atomic():
+        locked = lock_document(SupplierQuotation, quotation.pk, expected_version=version, by=by)
+        move_docstatus(locked, DocStatus.SUBMITTED)
+        require_items(locked)
+        locked.status = SQS.SUBMITTED
+        locked.save(update_fields=["docstatus", "status"])
+        _set_quote_status(locked)
+        _note(
+            locked.opportunity_id,
+            f"Supplier Quotation {locked.name} from {locked.supplier_name} submitted.",
+            by,
+        )
+    return locked
+
+
+def cancel_supplier_quotation(
+    quotation: SupplierQuotation, *, version: int | None = None, by
+) -> SupplierQuotation:
+    with transaction.atomic():
+        locked = lock_document(SupplierQuotation, quotation.pk, expected_version=version, by=by)
+        move_docstatus(locked, DocStatus.CANCELLED)
+        locked.status = SQS.CANCELLED
+        locked.save(update_fields=["docstatus", "status"])
+        _set_quote_status(locked)
+    return locked
+
+
+def _set_quote_status(quotation: SupplierQuotation) -> None:
+    """The RFQ's supplier row says whether that supplier's quotation came in."""
+    if not quotation.request_for_quotation_id:
+        return
+    received = SupplierQuotation.objects.filter(
+        request_for_quotation_id=quotation.request_for_quotation_id,
+        supplier_id=quotation.supplier_id,
+        docstatus=DocStatus.SUBMITTED,
+    ).exists()
+    RequestForQuotationSupplier.objects.filter(
+        request_for_quotation_id=quotation.request_for_quotation_id,
+        supplier_id=quotation.supplier_id,
+    ).update(quote_status=QuoteStatus.RECEIVED if received else QuoteStatus.PENDING)
+
+
+def expire_supplier_quotations(*, today: date | None = None) -> int:
+    """Submitted supplier quotations past valid_till become Expired: one UPDATE, idempotent."""
+    today = today or timezone.localdate()
+    return SupplierQuotation.objects.filter(
+        docstatus=DocStatus.SUBMITTED, status=SQS.SUBMITTED, valid_till__lt=today
+    ).update(status=SQS.EXPIRED, version=F("version") + 1, modified=timezone.now())
+
+
+# --- requests for quotation --------------------------------------------------------------------
+def create_request_for_quotation(
+    *, data: Mapping[str, Any], by, now=None, row_links=None
+) -> RequestForQuotation:
+    return _create(
+        RequestForQuotation,
+        RequestForQuotationDraft,
+        data=data,
+        writable=RFQ_WRITABLE,
+        by=by,
+        now=now,
+        row_links=row_links,
+    )
+
+
+def update_request_for_quotation(
+    rfq: RequestForQuotation, *, data: Mapping[str, Any], version: int | None, by
+) -> RequestForQuotation:
+    return _update(
+        RequestForQuotation,
+        RequestForQuotationDraft,
+        rfq,
+        data=data,
+        writable=RFQ_WRITABLE,
+        version=version,
+        by=by,
+    )
+
+
+def delete_request_for_quotation(rfq: RequestForQuotation, *, by) -> None:
+    _delete_draft(RequestForQuotation, rfq, by=by)
+
+
+def make_request_for_quotation_from_opportunity(
+    opportunity: Opportunity, *, suppliers: Sequence[str], by, now=None
+) -> RequestForQuotation:
+    """ERPNext's make_request_for_quotation (4.4): the items with qty and UOM, each row
+    linked to the opportunity and its item row; conversion factor 1."""
+    rows = _require_items_on_opportunity(opportunity)
+    if not suppliers:
+        raise ValidationError.for_field("suppliers", "Choose at least one supplier.")
+    data = {
+        "opportunity": opportunity.name,
+        "suppliers": list(suppliers),
+        "items": [
+            {
+                "item_code": r.item_code_id,
+                "item_name": r.item_name,
+                "description": r.description,
+                "qty": r.qty,
+                "uom": r.uom_id,
+            }
+            for r in rows
+        ],
+    }
+    links = [{"opportunity_id": opportunity.name, "opportunity_item": r.pk} for r in rows]
+    with transaction.atomic():
+        rfq = create_request_for_quotation(data=data, by=by, now=now, row_links=links)
+        _note(
+            opportunity.name,
+            f"Request for Quotation {rfq.name} made for {', '.join(suppliers)}.",
+            by,
+        )
+    return rfq
+
+
+def submit_request_for_quotation(
+    rfq: RequestForQuotation, *, version: int | None = None, by
+) -> RequestForQuotation:
+    with transaction.atomic():
+        locked = lock_document(RequestForQuotation, rfq.pk, expected_version=version, by=by)
+        move_docstatus(locked, DocStatus.SUBMITTED)
+        errors = FieldErrors()
+        if not locked.items.exists():
+            errors.add("items", "Add at least one item before submitting.")
+        if not locked.suppliers.exists():
+            errors.add("suppliers", "Choose at least one supplier before submitting.")
+        errors.raise_if_any()
+        locked.status = RS.SUBMITTED
+        locked.save(update_fields=["docstatus", "status"])
+    return locked
+
+
+def cancel_request_for_quotation(
+    rfq: RequestForQuotation, *, version: int | None = None, by
+) -> RequestForQuotation:
+    with transaction.atomic():
+        locked = lock_document(RequestForQuotation, rfq.pk, expected_version=version, by=by)
+        if (
+            locked.docstatus == DocStatus.SUBMITTED
+            and locked.supplier_quotations.filter(docstatus=DocStatus.SUBMITTED).exists()
+        ):
+            raise ConflictError(
+                f"Request for Quotation {locked.name} has submitted supplier quotations: "
+                "cancel them first.",
+                fields={"status": [f"is {locked.status}"]},
+            )
+        move_docstatus(locked, DocStatus.CANCELLED)
+        locked.status = RS.CANCELLED
+        locked.save(update_fields=["docstatus", "status"])
+    return locked
+
+
+# --- comparison --------------------------------------------------------------------------------
+def supplier_quotation_comparison(opportunity: Opportunity) -> list[dict[str, Any]]:
+    """Per item (and UOM), each supplier's rate from the opportunity's submitted (not expired)
+    supplier quotations, cheapest first, compared in the company currency; the cheapest are
+    marked. One SQL query (a window function gives each item's lowest rate)."""
+    rows = (
+        SupplierQuotationItem.objects.filter(
+            Q(supplier_quotation__opportunity=opportunity.pk)
+            | Q(prevdoc_doctype="Opportunity", prevdoc_docname=opportunity.pk),
+            supplier_quotation__status=SQS.SUBMITTED,
+        )
+        .annotate(cheapest=Window(Min("base_rate"), partition_by=[F("item_code"), F("uom")]))
+        .values(
+            "item_code",
+            "item_name",
+            "uom",
+            "qty",
+            "rate",
+            "base_rate",
+            "cheapest",
+            "supplier_quotation",
+            "supplier_quotation__supplier",
+            "supplier_quotation__supplier_name",
+            "supplier_quotation__currency",
+            "supplier_quotation__valid_till",
+        )
+        .order_by("item_code", "uom", "base_rate", "supplier_quotation__supplier_name", "pk")
+    )
+    items: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        entry = items.setdefault(
+            (r["item_code"], r["uom"]),
+            {
+                "item_code": r["item_code"],
+                "item_name": r["item_name"],
+                "uom": r["uom"],
+                "quotes": [],
+            },
+        )
+        entry["quotes"].append(
+            {
+                "supplier": r["supplier_quotation__supplier"],
+                "supplier_name": r["supplier_quotation__supplier_name"],
+                "supplier_quotation": r["supplier_quotation"],
+                "valid_till": r["supplier_quotation__valid_till"],
+                "qty": r["qty"],
+                "currency": r["supplier_quotation__currency"],
+                "rate": r["rate"],
+                "base_rate": r["base_rate"],
+                "is_cheapest": r["base_rate"] == r["cheapest"],
+            }
+        )
+    return list(items.values())

@@ -1,0 +1,108 @@
+"""Suppliers and supplier groups: create, update, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from opportune.buying.models import Supplier, SupplierGroup
+from opportune.core.documents import lock_document, stamp_new
+from opportune.core.errors import ConflictError, FieldErrors, ValidationError
+from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
+from opportune.masters.models import Currency
+
+SUPPLIER_SPEC = {
+    "supplier_name": None,
+    "country": None,
+    "email_id": None,
+    "phone": None,
+    "website": None,
+    "disabled": None,
+    "supplier_group": Link(SupplierGroup, "Supplier Group"),
+    "default_currency": Link(Currency, "Currency", {"enabled": True}),
+}
+
+
+def _check(supplier: Supplier, errors: FieldErrors) -> None:
+    if not (supplier.supplier_name or "").strip():
+        errors.add("supplier_name", "Give the supplier's name.")
+    validate_model_fields(supplier, errors)
+
+
+def _unique_name(base: str) -> str:
+    name, n = base, 1
+    while Supplier.objects.filter(pk=name).exists():
+        n += 1
+        name = f"{base} - {n}"
+    return name
+
+
+def create_supplier(*, data: Mapping[str, Any], by) -> Supplier:
+    check_known_fields(data, SUPPLIER_SPEC)
+    supplier = Supplier()
+    errors = FieldErrors()
+    apply_fields(supplier, data, SUPPLIER_SPEC, errors)
+    _check(supplier, errors)
+    errors.raise_if_any()
+    supplier.supplier_name = supplier.supplier_name.strip()
+    for _attempt in range(3):
+        supplier.name = _unique_name(supplier.supplier_name)
+        try:
+            with transaction.atomic():
+                stamp_new(supplier, by=by)
+                supplier.save(force_insert=True)
+            return supplier
+        except IntegrityError:  # a concurrent insert took the name
+            continue
+    raise ConflictError("Could not name the supplier; try again.")
+
+
+def update_supplier(
+    supplier: Supplier, *, data: Mapping[str, Any], version: int | None, by
+) -> Supplier:
+    check_known_fields(data, SUPPLIER_SPEC)
+    if version is None:
+        raise ValidationError.for_field(
+            "version", "Send the version you read (in the body or as If-Match)."
+        )
+    with transaction.atomic():
+        locked = lock_document(Supplier, supplier.pk, expected_version=version, by=by)
+        errors = FieldErrors()
+        apply_fields(locked, data, SUPPLIER_SPEC, errors)
+        _check(locked, errors)
+        errors.raise_if_any()
+        locked.save()
+    return locked
+
+
+def delete_supplier(supplier: Supplier, *, by) -> None:
+    try:
+        with transaction.atomic():
+            supplier.delete()
+    except ProtectedError as exc:
+        raise ConflictError(
+            "This supplier has quotations or requests for quotation; disable it instead."
+        ) from exc
+
+
+def create_supplier_group(*, name: str, by) -> SupplierGroup:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError.for_field("name", "Give the group's name.")
+    if len(name) > 140:
+        raise ValidationError.for_field("name", "At most 140 characters.")
+    if SupplierGroup.objects.filter(pk=name).exists():
+        raise ConflictError(
+            f"Supplier Group '{name}' already exists.", fields={"name": ["already exists"]}
+        )
+    return SupplierGroup.objects.create(name=name)
+
+
+def delete_supplier_group(group: SupplierGroup, *, by) -> None:
+    try:
+        group.delete()
+    except ProtectedError as exc:
+        raise ConflictError("Suppliers still belong to this group.") from exc

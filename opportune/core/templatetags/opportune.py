@@ -1,0 +1,62 @@
+"""Template helpers every page uses: money, percentages, status colours, active navigation."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils.safestring import mark_safe
+
+from opportune.core.money import round_money
+
+register = template.Library()
+
+STATUS_TONES = {
+    "Open": "blue",
+    "Replied": "purple",
+    "Quotation": "green",
+    "Converted": "teal",
+    "Closed": "grey",
+    "Lost": "red",
+    "Lead": "blue",
+    "Opportunity": "green",
+    "Interested": "purple",
+    "Do Not Contact": "red",
+    "Lost Quotation": "red",
+}
+
+
+@register.filter
+def money(value, precision=2) -> str:
+    """``1234.5|money:2`` -> ``1,234.50`` (Decimal in, text out; never float)."""
+    if value in (None, ""):
+        return ""
+    try:
+        number = round_money(Decimal(str(value)), int(precision))
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
+    return f"{number:,}"
+
+
+@register.filter
+def percent(value) -> str:
+    if value in (None, ""):
+        return ""
+    return f"{Decimal(str(value)).normalize():f}%"
+
+
+@register.filter
+def tone(status) -> str:
+    """The colour name of a status badge."""
+    return STATUS_TONES.get(str(status), "grey")
+
+
+@register.simple_tag(takes_context=True)
+def nav_current(context, *prefixes: str) -> str:
+    """``aria-current="page"`` when the request path starts with one of ``prefixes``."""
+    request = context.get("request")
+    path = request.path if request else ""
+    for prefix in prefixes:
+        if (prefix == "/" and path == "/") or (prefix != "/" and path.startswith(prefix)):
+            return mark_safe('aria-current="page"')
+    return ""

@@ -1,0 +1,160 @@
+"""The job queue for real (not in-process): enqueue on commit, nothing on rollback, a worker runs
+the task and writes the heartbeat. On SqliteHuey in a temporary file always, and on Redis when
+REDIS_URL is set (``make test PYTEST_ARGS="-m redis"``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from huey.contrib.djhuey import HUEY
+from huey.storage import RedisStorage, SqliteStorage
+
+from opportune.core.jobs import enqueue_on_commit
+from opportune.core.models import Heartbeat
+from opportune.core.tasks import heartbeat, ping
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Boom(Exception):
+    pass
+
+
+@contextmanager
+def real_queue(storage):
+    """Point the project's Huey at ``storage`` with immediate mode off, then put it back."""
+    saved = (HUEY._immediate, HUEY.storage, HUEY._timeout_handler)
+    HUEY._immediate, HUEY.storage = False, storage
+    storage.flush_all()
+    try:
+        yield HUEY
+    finally:
+        storage.flush_all()
+        HUEY._immediate, HUEY.storage, HUEY._timeout_handler = saved
+
+
+@contextmanager
+def running_consumer(huey):
+    """Huey's own consumer (one worker thread and the scheduler), as ``run_huey`` starts it."""
+    handlers = {
+        sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
+    consumer = huey.create_consumer(
+        workers=1,
+        worker_type="thread",
+        periodic=True,
+        initial_delay=0.05,
+        max_delay=0.2,
+        check_worker_health=False,
+    )
+    consumer.start()
+    try:
+        yield consumer
+    finally:
+        consumer.stop(graceful=True)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def sqlite_storage(tmp_path):
+    return SqliteStorage("opportune-test", filename=str(tmp_path / "huey.sqlite3"))
+
+
+def redis_storage(url):
+    return RedisStorage(f"opportune-test-{os.getpid()}", url=url)
+
+
+# --- the checks, shared by both backends --------------------------------------------------------
+def check_enqueue_on_commit_and_rollback(huey):
+    with transaction.atomic():
+        enqueue_on_commit(ping, "hello")
+        assert huey.pending_count() == 0  # not before the commit
+    assert huey.pending_count() == 1
+
+    with pytest.raises(Boom), transaction.atomic():
+        enqueue_on_commit(ping, "never")
+        raise Boom
+    assert huey.pending_count() == 1  # the rolled back one was never queued
+
+    queued = huey.pending()
+    assert [(t.name, t.args) for t in queued] == [("ping", ("hello",))]
+
+    # What a worker does with it: take it off the queue and run it.
+    assert huey.execute(huey.dequeue()) == "hello"
+    assert huey.pending_count() == 0
+
+
+def check_heartbeat_task(huey):
+    before = timezone.now()
+    with transaction.atomic():
+        enqueue_on_commit(heartbeat)
+        assert huey.pending_count() == 0
+    assert not Heartbeat.objects.exists()
+
+    huey.execute(huey.dequeue())
+
+    beat = Heartbeat.objects.get()
+    assert beat.worker == "huey"
+    assert before <= beat.beat_at <= timezone.now()
+
+
+def check_consumer_runs_tasks_and_beats(huey):
+    before = timezone.now()
+    with running_consumer(huey):
+        answer = ping("from the consumer").get(blocking=True, timeout=15)
+        deadline = time.monotonic() + 15
+        while huey.pending_count() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert answer == "from the consumer"
+    beat = Heartbeat.objects.get(worker="huey")  # written at start-up and by the periodic task
+    assert before - timedelta(seconds=1) <= beat.beat_at <= timezone.now()
+
+
+# --- SqliteHuey in a temporary file -------------------------------------------------------------
+# (Few tests, each doing much: a transactional test empties every table afterwards, which is slow.)
+def test_sqlite_queue_enqueues_on_commit_and_runs_the_heartbeat(tmp_path):
+    with real_queue(sqlite_storage(tmp_path)) as huey:
+        check_enqueue_on_commit_and_rollback(huey)
+        check_heartbeat_task(huey)
+        enqueue_on_commit(ping, "now")  # outside a transaction: queued at once
+        assert huey.pending_count() == 1
+
+
+def test_sqlite_queue_consumer_runs_tasks_and_beats(tmp_path):
+    with real_queue(sqlite_storage(tmp_path)) as huey:
+        check_consumer_runs_tasks_and_beats(huey)
+
+
+# --- RedisHuey ------------------------------------------------------------------------------------
+# Skipped at collection (before any database is set up) when there is no Redis to talk to.
+needs_redis = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"),
+    reason="REDIS_URL is not set: the Redis job-queue tests need a Redis server "
+    '(REDIS_URL=redis://127.0.0.1:6379/15 make test PYTEST_ARGS="-m redis")',
+)
+
+
+@pytest.mark.redis
+@needs_redis
+def test_redis_queue_enqueues_on_commit_and_runs_the_heartbeat():
+    with real_queue(redis_storage(os.environ["REDIS_URL"])) as huey:
+        check_enqueue_on_commit_and_rollback(huey)
+        check_heartbeat_task(huey)
+
+
+@pytest.mark.redis
+@needs_redis
+def test_redis_queue_consumer_runs_tasks_and_healthz_is_ok(client):
+    with real_queue(redis_storage(os.environ["REDIS_URL"])) as huey:
+        check_consumer_runs_tasks_and_beats(huey)
+        with running_consumer(huey):
+            response = client.get("/healthz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"]["queue"]["backend"] == "RedisStorage"

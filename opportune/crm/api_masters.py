@@ -1,0 +1,73 @@
+"""JSON API of the CRM's masters and settings (API.md). Thin: access, service, schema.
+
+Masters follow masters/api.py (every staff role reads, Sales Managers write, no role: empty
+lists and 404). ``settings/crm`` is read by every staff role and changed by Sales Managers,
+with the version read (body or If-Match); a user without a role gets 404.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router
+
+from opportune.core.api import version_from
+from opportune.core.schemas import ERRORS
+from opportune.crm import services
+from opportune.crm.models import CRMSettings
+from opportune.crm.schemas_masters import (
+    CompetitorCreate,
+    CompetitorOut,
+    CompetitorPatch,
+    CRMSettingsOut,
+    CRMSettingsPatch,
+    DescribedCreate,
+    DescribedOut,
+    DescribedPatch,
+    LeadSourceCreate,
+    LeadSourceOut,
+    LeadSourcePatch,
+    SalesStageCreate,
+    SalesStageOut,
+    SalesStagePatch,
+)
+from opportune.crm.services import masters as specs
+from opportune.masters import access
+from opportune.masters.api import MasterResource, add_master_routes
+from opportune.masters.filters import search_on
+from opportune.masters.schemas import NamedCreate, NamedOut
+
+router = Router()
+
+MASTERS = (
+    MasterResource("opportunity-types", specs.OPPORTUNITY_TYPE, DescribedOut, DescribedCreate,
+                   DescribedPatch),
+    MasterResource("lead-sources", specs.LEAD_SOURCE, LeadSourceOut, LeadSourceCreate,
+                   LeadSourcePatch),
+    MasterResource("campaigns", specs.CAMPAIGN, DescribedOut, DescribedCreate, DescribedPatch, search=search_on("name", "description")),
+    MasterResource("sales-stages", specs.SALES_STAGE, SalesStageOut, SalesStageCreate,
+                   SalesStagePatch, orderings=("idx", "name", "probability"),
+                   default_ordering="idx"),
+    MasterResource("lost-reasons", specs.LOST_REASON, NamedOut, NamedCreate),
+    MasterResource("competitors", specs.COMPETITOR, CompetitorOut, CompetitorCreate,
+                   CompetitorPatch),
+)
+for _resource in MASTERS:
+    add_master_routes(router, _resource)
+
+
+def _settings_for(user, *, write: bool = False) -> CRMSettings:
+    CRMSettings.load()
+    return access.get_master_for(user, CRMSettings, 1, label="CRM Settings", write=write)
+
+
+@router.get("/settings/crm", response={200: CRMSettingsOut, **ERRORS}, tags=["settings"])
+def get_crm_settings(request: HttpRequest):
+    return _settings_for(request.auth)
+
+
+@router.patch("/settings/crm", response={200: CRMSettingsOut, **ERRORS}, tags=["settings"])
+def update_crm_settings(request: HttpRequest, payload: CRMSettingsPatch):
+    _settings_for(request.auth, write=True)
+    data = payload.model_dump(exclude_unset=True, exclude={"version"})
+    return services.update_crm_settings(data=data, version=version_from(request, payload.version),
+                                        by=request.auth)

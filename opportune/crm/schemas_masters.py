@@ -1,0 +1,93 @@
+"""JSON shapes of the CRM's masters and of the CRM settings."""
+
+from __future__ import annotations
+
+from ninja import Schema
+from pydantic import Field
+
+from opportune.core.schemas import DecimalIn
+from opportune.masters.schemas import NAME, StrictIn, stored_decimal
+
+LONG_TEXT = Field(None, max_length=20000)
+
+
+class DescribedOut(Schema):
+    name: str
+    description: str
+
+
+class DescribedPatch(StrictIn):
+    description: str | None = LONG_TEXT
+
+
+class DescribedCreate(DescribedPatch):
+    name: str = NAME
+
+
+class LeadSourceOut(Schema):
+    name: str
+    details: str
+
+
+class LeadSourcePatch(StrictIn):
+    details: str | None = LONG_TEXT
+
+
+class LeadSourceCreate(LeadSourcePatch):
+    name: str = NAME
+
+
+class SalesStageOut(Schema):
+    name: str
+    idx: int = Field(..., description="Position in the pipeline (kanban column order)")
+    probability: str = Field(..., description="Default probability in percent (decimal text)")
+
+    @staticmethod
+    def resolve_probability(obj) -> str:
+        return stored_decimal(obj, "probability")
+
+
+class SalesStagePatch(StrictIn):
+    idx: int | None = Field(None, ge=0, le=32767)
+    probability: DecimalIn | None = Field(None, ge=0, le=100)
+
+
+class SalesStageCreate(SalesStagePatch):
+    name: str = NAME
+
+
+class CompetitorOut(Schema):
+    name: str
+    website: str
+
+
+class CompetitorPatch(StrictIn):
+    website: str | None = Field(None, max_length=200)
+
+
+class CompetitorCreate(CompetitorPatch):
+    name: str = NAME
+
+
+class CRMSettingsOut(Schema):
+    company_name: str
+    company_currency: str = Field(..., alias="company_currency_id")
+    time_zone: str
+    close_opportunity_after_days: int = Field(
+        ..., description="Close a Replied opportunity after this many days of silence; 0 never"
+    )
+    default_valid_till: int | None = Field(..., description="Default quotation validity in days")
+    carry_forward_communication_and_comments: bool
+    auto_creation_of_contact: bool
+    version: int
+
+
+class CRMSettingsPatch(StrictIn):
+    company_name: str | None = Field(None, min_length=1, max_length=140)
+    company_currency: str | None = Field(None, min_length=3, max_length=3)
+    time_zone: str | None = Field(None, min_length=1, max_length=60)
+    close_opportunity_after_days: int | None = Field(None, ge=0, le=36500)
+    default_valid_till: int | None = Field(None, ge=0, le=36500)
+    carry_forward_communication_and_comments: bool | None = None
+    auto_creation_of_contact: bool | None = None
+    version: int | None = Field(None, description="The version you read (or send If-Match)")

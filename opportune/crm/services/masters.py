@@ -1,0 +1,95 @@
+"""The CRM's masters (opportunity types, lead sources, campaigns, sales stages, lost reasons,
+competitors) through the generic master service, and the CRM settings (one versioned row)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from django.db import transaction
+from django.db.models import F
+
+from opportune.core.errors import FieldErrors, StaleVersionError, ValidationError
+from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
+from opportune.crm.models import (
+    Campaign,
+    Competitor,
+    CRMSettings,
+    LeadSource,
+    OpportunityLostReason,
+    OpportunityType,
+    SalesStage,
+)
+from opportune.masters.models import Currency
+from opportune.masters.services import MasterSpec
+
+
+def _check_sales_stage(stage: SalesStage, errors: FieldErrors) -> None:
+    if stage.probability is not None and not 0 <= stage.probability <= 100:
+        errors.add("probability", "A probability is between 0 and 100.")
+
+
+OPPORTUNITY_TYPE = MasterSpec(OpportunityType, "Opportunity Type", {"description": None})
+LEAD_SOURCE = MasterSpec(LeadSource, "Lead Source", {"details": None})
+CAMPAIGN = MasterSpec(Campaign, "Campaign", {"description": None})
+SALES_STAGE = MasterSpec(SalesStage, "Sales Stage", {"idx": None, "probability": None},
+                         check=_check_sales_stage)
+LOST_REASON = MasterSpec(OpportunityLostReason, "Lost Reason")
+COMPETITOR = MasterSpec(Competitor, "Competitor", {"website": None})
+
+
+# --- CRM settings ------------------------------------------------------------------------------
+CRM_SETTINGS_SPEC: dict[str, Link | None] = {
+    "company_name": None,
+    "company_currency": Link(Currency, "Currency", {"enabled": True}),
+    "time_zone": None,
+    "close_opportunity_after_days": None,
+    "default_valid_till": None,
+    "carry_forward_communication_and_comments": None,
+    "auto_creation_of_contact": None,
+}
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_valid_time_zone(name: str) -> bool:
+    """An IANA time zone name known to this machine (``Europe/Berlin``, ``UTC``)."""
+    return name in _time_zones()
+
+
+def _check_settings(settings: CRMSettings, errors: FieldErrors) -> None:
+    if not (settings.company_name or "").strip():
+        errors.add("company_name", "Give the company's name.")
+    if not is_valid_time_zone(settings.time_zone or ""):
+        errors.add("time_zone", f"'{settings.time_zone}' is not a known time zone "
+                                "(use an IANA name such as Europe/Berlin).")
+
+
+def update_crm_settings(*, data: Mapping[str, Any], version: int | None, by) -> CRMSettings:
+    """Change the CRM settings: the caller sends the version it read; a stale one is a 409."""
+    check_known_fields(data, CRM_SETTINGS_SPEC)
+    if version is None:
+        raise ValidationError.for_field(
+            "version", "Send the version you read (in the body or as If-Match)."
+        )
+    with transaction.atomic():
+        CRMSettings.load()  # the row exists from the first migration; make sure of it
+        claimed = CRMSettings.objects.filter(pk=1, version=version).update(
+            version=F("version") + 1
+        )
+        if not claimed:
+            current = CRMSettings.objects.values_list("version", flat=True).get(pk=1)
+            raise StaleVersionError("CRM", "Settings", expected=version, current=current)
+        settings = CRMSettings.objects.select_for_update().get(pk=1)
+        errors = FieldErrors()
+        apply_fields(settings, data, CRM_SETTINGS_SPEC, errors)
+        validate_model_fields(settings, errors)
+        _check_settings(settings, errors)
+        errors.raise_if_any()
+        settings.save()
+    return settings

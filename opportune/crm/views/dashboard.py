@@ -1,0 +1,97 @@
+"""The CRM's sections of the home dashboard (registered with core in CrmConfig.ready)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, Sum
+from django.http import HttpRequest
+from django.utils import timezone
+
+from opportune.core.models import Comment
+from opportune.core.views import HomeSection
+from opportune.crm import access
+from opportune.crm.models import Opportunity, SalesStage
+from opportune.crm.views.board import MONEY_FIELD
+from opportune.crm.views.common import company_currency
+
+ACTIVE = Opportunity.ACTIVE_STATUSES
+
+
+def my_work(request: HttpRequest) -> dict | None:
+    if not access.can_read_opportunities(request.user):
+        return None
+    visible = access.opportunities_visible_to(request.user)
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.combine(today, time.min))
+    return {
+        "open_opportunities": visible.filter(opportunity_owner=request.user, status__in=ACTIVE)
+        .select_related("currency")
+        .order_by("expected_closing", "-modified")[:10],
+        "contacts_today": visible.filter(
+            contact_by=request.user,
+            contact_date__gte=start,
+            contact_date__lt=start + timedelta(days=1),
+        ).order_by("contact_date")[:20],
+    }
+
+
+def pipeline(request: HttpRequest) -> dict | None:
+    """Open pipeline by stage from one GROUP BY, for the Chart.js bar chart."""
+    if not access.can_read_opportunities(request.user):
+        return None
+    rows = (
+        access.opportunities_visible_to(request.user)
+        .filter(status__in=ACTIVE)
+        .order_by()
+        .values("sales_stage_id")
+        .annotate(
+            count=Count("pk"), amount=Sum("base_opportunity_amount", output_field=MONEY_FIELD)
+        )
+    )
+    by_stage = {r["sales_stage_id"]: r for r in rows}
+    stages = list(SalesStage.objects.values_list("pk", flat=True))
+    company, precision = company_currency()
+    chart = {
+        "labels": stages,
+        "amounts": [str(round(by_stage.get(s, {}).get("amount") or 0, precision)) for s in stages],
+        "counts": [by_stage.get(s, {}).get("count", 0) for s in stages],
+        "currency": company,
+    }
+    return {
+        "chart": chart,
+        "stage_rows": [
+            {
+                "stage": s,
+                "count": by_stage.get(s, {}).get("count", 0),
+                "amount": by_stage.get(s, {}).get("amount") or 0,
+            }
+            for s in stages
+        ],
+        "company_currency": company,
+        "company_precision": precision,
+    }
+
+
+def recent_activity(request: HttpRequest) -> dict | None:
+    if not access.can_read_opportunities(request.user):
+        return None
+    visible = access.opportunities_visible_to(request.user)
+    latest = list(
+        Comment.objects.filter(reference_doctype="Opportunity")
+        .select_related("owner")
+        .order_by("-creation", "-id")[:50]
+    )
+    allowed = set(
+        visible.filter(pk__in={c.reference_name for c in latest}).values_list("pk", flat=True)
+    )
+    comments = [c for c in latest if c.reference_name in allowed][:10]
+    changed = visible.select_related("modified_by").order_by("-modified", "-name")[:10]
+    return {"recent_comments": comments, "recent_changes": changed}
+
+
+SECTIONS = (
+    HomeSection("crm-my-work", "crm/home/my_work.html", my_work, order=10),
+    HomeSection("crm-pipeline", "crm/home/pipeline.html", pipeline, order=20),
+    HomeSection("crm-activity", "crm/home/activity.html", recent_activity, order=30),
+)

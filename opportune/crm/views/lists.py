@@ -1,0 +1,68 @@
+"""The opportunity list and board share their filters: one reader, one set of select options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from opportune.crm import access
+from opportune.crm.filters import OpportunityFilters, search_opportunities
+from opportune.crm.forms import sales_users
+from opportune.crm.models import LeadSource, Opportunity, OpportunityType, SalesStage
+from opportune.crm.views.common import read_filters
+from opportune.masters.models import Territory
+
+# The filters the list and board pages offer (the API accepts more; the URL may carry them too).
+FILTER_FIELDS = (
+    "status",
+    "sales_stage",
+    "opportunity_owner",
+    "opportunity_type",
+    "source",
+    "territory",
+    "expected_closing__gte",
+    "expected_closing__lte",
+    "base_opportunity_amount__gte",
+    "base_opportunity_amount__lte",
+)
+
+
+def filter_options() -> dict[str, Any]:
+    return {
+        "statuses": Opportunity.Status.values,
+        "stages": list(SalesStage.objects.values_list("pk", flat=True)),
+        "types": list(OpportunityType.objects.values_list("pk", flat=True)),
+        "sources": list(LeadSource.objects.values_list("pk", flat=True)),
+        "territories": list(Territory.objects.values_list("pk", flat=True)),
+        "owners": [
+            (u.username, u.get_full_name() or u.username)
+            for u in sales_users().only("username", "first_name", "last_name")
+        ],
+    }
+
+
+def filtered_opportunities(request: HttpRequest):
+    """(queryset, filters, errors, selected values) for the list and the board."""
+    filters, errors = read_filters(OpportunityFilters, request.GET)
+    rows = filters.filter(access.opportunities_visible_to(request.user))
+    q = request.GET.get("q", "").strip()[:200]
+    if q:
+        rows = search_opportunities(rows, q)
+    selected = {
+        key: _shown(value) for key, value in filters.model_dump().items() if key in FILTER_FIELDS
+    }
+    for key in FILTER_FIELDS:
+        if key in errors:  # keep what the user typed so they can correct it
+            selected[key] = request.GET.get(key, "")
+    active = any(request.GET.get(k) for k in FILTER_FIELDS) or bool(request.GET.get("q"))
+    return rows, errors, {"selected": selected, "filters_active": active, "q": q}
+
+
+def _shown(value: Any) -> Any:
+    """A filter value as the form shows it: lists stay lists, the rest becomes text."""
+    if isinstance(value, list):
+        return value
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -1,0 +1,245 @@
+"""Create and edit an opportunity: the form, its items table, and the pickers it calls."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from opportune.core.errors import ConflictError, ValidationError
+from opportune.core.money import round_money
+from opportune.crm import access, services
+from opportune.crm.filters import search_customers, search_leads
+from opportune.crm.forms import OpportunityForm
+from opportune.crm.models import CRMSettings, Opportunity, SalesStage
+from opportune.crm.views.common import apply_service_errors, as_http
+from opportune.masters.access import masters_visible_to
+from opportune.masters.models import Currency, Item
+from opportune.masters.services import get_exchange_rate
+
+ITEM_KEY = re.compile(r"^items-(\d+)-(item_code|qty|uom|rate)$")
+ITEM_ERROR = re.compile(r"^items\[(\d+)\]\.(\w+)$")
+MAX_ITEM_ROWS = 500
+
+
+@login_required
+@as_http
+def opportunity_create(request: HttpRequest) -> HttpResponse:
+    if not access.can_write_opportunities(request.user):
+        raise PermissionDenied("You may not create opportunities.")
+    initial: dict[str, Any] = {
+        "opportunity_type": "Sales",
+        "currency": CRMSettings.load().company_currency_id,
+        "opportunity_owner": request.user.username,
+    }
+    kind, party = request.GET.get("opportunity_from"), request.GET.get("party_name")
+    if kind == "Lead" and party:
+        lead = access.get_lead_for(request.user, party)
+        initial.update(
+            {
+                "opportunity_from": "Lead",
+                "party_name": lead.name,
+                "source": lead.source_id or "",
+                "campaign": lead.campaign_id or "",
+                "territory": lead.territory_id or "",
+                "opportunity_owner": lead.lead_owner.username
+                if lead.lead_owner
+                else request.user.username,
+            }
+        )
+    elif kind == "Customer" and party:
+        customer = access.get_customer_for(request.user, party)
+        initial.update(
+            {
+                "opportunity_from": "Customer",
+                "party_name": customer.name,
+                "currency": customer.default_currency_id or initial["currency"],
+            }
+        )
+    return _form_page(request, None, initial)
+
+
+@login_required
+@as_http
+def opportunity_edit(request: HttpRequest, name: str) -> HttpResponse:
+    opportunity = access.get_opportunity_for(request.user, name, write=True)
+    return _form_page(request, opportunity, OpportunityForm.initial_for(opportunity))
+
+
+def _form_page(request: HttpRequest, opportunity: Opportunity | None, initial) -> HttpResponse:
+    if request.method != "POST":
+        rows = _rows_of(opportunity) if opportunity else []
+        return _render(request, opportunity, OpportunityForm(initial=initial), rows)
+    form = OpportunityForm(request.POST, initial=initial)
+    rows = _posted_rows(request.POST)
+    if not form.is_valid():
+        return _render(request, opportunity, form, rows)
+    data = form.changed_values() if opportunity else form.new_values()
+    if rows or (opportunity and opportunity.items.exists()):
+        data["items"] = [_item_data(row) for row in rows]
+    try:
+        if opportunity is None:
+            saved = services.create_opportunity(data=data, by=request.user)
+        else:
+            saved = services.update_opportunity(
+                opportunity, data=data, version=form.cleaned_data.get("version"), by=request.user
+            )
+    except ValidationError as exc:
+        _row_errors(exc, rows)
+        apply_service_errors(form, exc, extra=("items",))
+        return _render(
+            request, opportunity, form, rows, items_error=" ".join(exc.fields.get("items", []))
+        )
+    except ConflictError as exc:
+        form.add_error(None, exc.message)
+        return _render(request, opportunity, form, rows, stale=True)
+    messages.success(request, f"{saved.name} was saved.")
+    return redirect("crm:opportunity_detail", name=saved.name)
+
+
+def _render(request, opportunity, form, rows, **extra) -> HttpResponse:
+    """The form page; a refused save answers 200 too (the browser logs 4xx pages as errors)."""
+    currencies = dict(Currency.objects.filter(enabled=True).values_list("pk", "precision"))
+    stages = {s.pk: str(s.probability.normalize()) for s in SalesStage.objects.all()}
+    kind = form["opportunity_from"].value() or "Lead"
+    party = form["party_name"].value() or ""
+    return render(
+        request,
+        "crm/opportunity_form.html",
+        {
+            "form": form,
+            "opportunity": opportunity,
+            "rows": rows,
+            "party_label": _party_label(request.user, kind, party),
+            "company_currency": CRMSettings.load().company_currency_id,
+            "form_config": {
+                "precisions": currencies,
+                "stages": stages,
+                "company_currency": CRMSettings.load().company_currency_id,
+            },
+            **extra,
+        },
+    )
+
+
+def _party_label(user, kind: str, name: str) -> str:
+    if not name:
+        return ""
+    rows = access.leads_visible_to(user) if kind == "Lead" else access.customers_visible_to(user)
+    party = rows.filter(pk=name).first()
+    if party is None:
+        return name
+    return (
+        f"{party.lead_name} · {party.company_name}".strip(" ·")
+        if kind == "Lead"
+        else party.customer_name
+    )
+
+
+def _rows_of(opportunity: Opportunity) -> list[dict[str, Any]]:
+    precision = opportunity.currency.precision
+    return [
+        {
+            "item_code": i.item_code_id,
+            "item_name": i.item_name,
+            "qty": f"{i.qty.normalize():f}",
+            "uom": i.uom_id,
+            "rate": round_money(i.rate, precision),
+            "amount": round_money(i.amount, precision),
+            "errors": {},
+        }
+        for i in opportunity.items.all()
+    ]
+
+
+def _posted_rows(post: QueryDict) -> list[dict[str, Any]]:
+    """The items table as posted (``items-<n>-<field>``), in row order, blank rows dropped."""
+    by_index: dict[int, dict[str, Any]] = {}
+    for key, value in post.items():
+        match = ITEM_KEY.match(key)
+        if match and int(match[1]) < 10_000:
+            by_index.setdefault(int(match[1]), {})[match[2]] = value.strip()
+    rows = []
+    for idx in sorted(by_index):
+        row = by_index[idx]
+        if any(row.get(f) for f in ("item_code", "qty", "rate")):
+            rows.append(
+                {
+                    "item_code": row.get("item_code", ""),
+                    "qty": row.get("qty", ""),
+                    "uom": row.get("uom", ""),
+                    "rate": row.get("rate", ""),
+                    "errors": {},
+                }
+            )
+    return rows[:MAX_ITEM_ROWS]
+
+
+def _item_data(row: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"item_code": row["item_code"]}
+    for field in ("qty", "rate", "uom"):
+        if row[field] != "":
+            data[field] = row[field]
+    return data
+
+
+def _row_errors(exc: ValidationError, rows: list[dict[str, Any]]) -> None:
+    """``items[1].qty`` -> the qty cell of the second row (removed from ``exc.fields``)."""
+    for field in list(exc.fields):
+        match = ITEM_ERROR.match(field)
+        if match and int(match[1]) < len(rows):
+            rows[int(match[1])]["errors"][match[2]] = " ".join(exc.fields.pop(field))
+
+
+# --- pickers -------------------------------------------------------------------------------------
+@login_required
+def party_search(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("opportunity_from", "Lead")
+    text = request.GET.get("party_q", "").strip()[:100]
+    if kind == "Customer":
+        rows = search_customers(
+            access.customers_visible_to(request.user).filter(disabled=False), text
+        ).order_by("customer_name")[:10]
+        results = [(c.name, c.customer_name, c.email_id) for c in rows]
+    else:
+        rows = search_leads(access.leads_visible_to(request.user), text).order_by("-modified")[:10]
+        results = [
+            (lead.name, f"{lead.lead_name} · {lead.company_name}".strip(" ·"), lead.email_id)
+            for lead in rows
+        ]
+    return render(
+        request, "crm/_party_results.html", {"results": results, "kind": kind, "text": text}
+    )
+
+
+@login_required
+def item_search(request: HttpRequest) -> JsonResponse:
+    text = request.GET.get("q", "").strip()[:100]
+    rows = masters_visible_to(request.user, Item).filter(disabled=False, is_sales_item=True)
+    if text:
+        rows = rows.filter(name__icontains=text) | rows.filter(item_name__icontains=text)
+    items = [
+        {"code": i.name, "name": i.item_name, "rate": str(i.standard_rate), "uom": i.stock_uom_id}
+        for i in rows.order_by("name")[:20]
+    ]
+    return JsonResponse({"results": items})
+
+
+@login_required
+def exchange_rate(request: HttpRequest) -> JsonResponse:
+    currency = request.GET.get("currency", "")[:3]
+    company = CRMSettings.load().company_currency_id
+    rate = get_exchange_rate(currency, company, timezone.localdate())
+    return JsonResponse(
+        {
+            "currency": currency,
+            "company_currency": company,
+            "rate": None if rate is None else str(rate),
+        }
+    )

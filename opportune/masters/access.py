@@ -1,0 +1,53 @@
+"""Who may see and change masters. Every page, API answer and admin action goes through here.
+
+Every staff role (Sales User, Sales Manager, Purchase User; superusers hold them all) reads
+every master. Sales Managers write masters; items are also written by Purchase Users, who keep
+the catalogue of what is bought. A user without a role sees no master: lists are empty and a
+master asked for by name answers 404, as for CRM documents (crm/access.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Model, QuerySet
+
+from opportune.accounts.roles import ALL_ROLES, PURCHASE_USER, SALES_MANAGER, has_role, is_manager
+from opportune.core.errors import NotFoundError, PermissionDeniedError
+
+
+def can_read_masters(user) -> bool:
+    return has_role(user, *ALL_ROLES)
+
+
+def can_manage_masters(user) -> bool:
+    return is_manager(user)
+
+
+def can_manage_items(user) -> bool:
+    return has_role(user, SALES_MANAGER, PURCHASE_USER)
+
+
+def masters_visible_to(user, model: type[Model]) -> QuerySet:
+    return model.objects.all() if can_read_masters(user) else model.objects.none()
+
+
+def get_master_for(
+    user, model: type[Model], key: Any, *, label: str, write: bool = False,
+    can_write: Callable[[Any], bool] = can_manage_masters,
+) -> Model:
+    """The master ``key`` (its name, or id) if the user may see it, and change it if ``write``."""
+    obj = masters_visible_to(user, model).filter(pk=key).first()
+    if obj is None:
+        raise NotFoundError(f"{label} {key} not found.")
+    if write and not can_write(user):
+        raise PermissionDeniedError(f"You may not change {label} {key}.")
+    return obj
+
+
+def require_master_writer(user, *, label: str,
+                          can_write: Callable[[Any], bool] = can_manage_masters) -> None:
+    """Refuse to create a master for a user who may not write it (403)."""
+    if not can_write(user):
+        raise PermissionDeniedError(f"You may not create a {label}.")

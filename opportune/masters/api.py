@@ -1,0 +1,191 @@
+"""JSON API of the masters (API.md): currencies, exchange rates, UOMs, items, territories,
+customer groups, industries, item groups. Thin: look up through access, call the service.
+
+Every staff role reads; Sales Managers write (items: also Purchase Users). A user without a
+role gets empty lists and 404 on every master (masters/access.py). Masters are addressed by
+name; a name may contain ``/`` (``Proposal/Price Quote``), so the path takes the rest of the URL.
+
+``add_master_routes`` is also used by the CRM's masters (crm/api_masters.py).
+"""
+
+# No ``from __future__ import annotations`` here: the route builder's annotations name the
+# schemas held in its arguments, which ninja must see as classes, not strings.
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import FilterSchema, Query, Router, Schema, Status
+
+from opportune.core.api import ListParams, Page, paginate
+from opportune.core.schemas import ERRORS
+from opportune.masters import access, services
+from opportune.masters.filters import (
+    CURRENCY_EXCHANGE_ORDERINGS,
+    CURRENCY_ORDERINGS,
+    ITEM_ORDERINGS,
+    NAME_ORDERINGS,
+    CurrencyExchangeFilters,
+    CurrencyFilters,
+    ItemFilters,
+    NameFilters,
+    Search,
+    TerritoryFilters,
+    UOMFilters,
+    search_on,
+)
+from opportune.masters.models import CurrencyExchange
+from opportune.masters.schemas import (
+    CurrencyCreate,
+    CurrencyExchangeCreate,
+    CurrencyExchangeOut,
+    CurrencyExchangePatch,
+    CurrencyOut,
+    CurrencyPatch,
+    ItemCreate,
+    ItemOut,
+    ItemPatch,
+    NamedCreate,
+    NamedOut,
+    TerritoryCreate,
+    TerritoryOut,
+    TerritoryPatch,
+    UOMCreate,
+    UOMOut,
+    UOMPatch,
+)
+from opportune.masters.services import MasterSpec
+
+router = Router()
+
+
+@dataclass(frozen=True)
+class MasterResource:
+    """One master under ``/api/v1/<path>``: its service spec, schemas, list options and who
+    writes it. ``patch=None`` when nothing but the name is stored (no PATCH route then)."""
+
+    path: str
+    spec: MasterSpec
+    out: type[Schema]
+    create: type[Schema]
+    patch: type[Schema] | None = None
+    filters: type[FilterSchema] = NameFilters
+    orderings: Sequence[str] = NAME_ORDERINGS
+    default_ordering: str = "name"
+    search: Search = search_on("name")
+    can_write: Callable[[Any], bool] = access.can_manage_masters
+
+
+def _body(payload: Schema) -> dict:
+    return payload.model_dump(exclude_unset=True)
+
+
+def add_master_routes(router: Router, res: MasterResource) -> None:
+    """List, create, read, update and delete ``res`` on ``router``."""
+    spec, tags = res.spec, [res.path]
+    many, one = res.path.replace("-", "_"), spec.label.lower().replace(" ", "_")
+    detail = f"/{res.path}/{{path:name}}"
+
+    def lookup(request: HttpRequest, name: str, *, write: bool = False):
+        return access.get_master_for(request.auth, spec.model, name, label=spec.label,
+                                     write=write, can_write=res.can_write)
+
+    def list_masters(request: HttpRequest, params: Query[ListParams],
+                     filters: Query[res.filters]):
+        rows = filters.filter(access.masters_visible_to(request.auth, spec.model))
+        return paginate(rows, params, orderings=res.orderings, default=res.default_ordering,
+                        search=res.search)
+
+    def create_master(request: HttpRequest, payload: res.create):
+        access.require_master_writer(request.auth, label=spec.label, can_write=res.can_write)
+        return Status(201, services.create_master(spec, data=_body(payload), by=request.auth))
+
+    def get_master(request: HttpRequest, name: str):
+        return lookup(request, name)
+
+    def update_master(request: HttpRequest, name: str, payload: res.patch):
+        master = lookup(request, name, write=True)
+        return services.update_master(spec, master, data=_body(payload), by=request.auth)
+
+    def delete_master(request: HttpRequest, name: str):
+        services.delete_master(spec, lookup(request, name, write=True), by=request.auth)
+        return Status(204, None)
+
+    label = spec.label
+    router.get(f"/{res.path}", response={200: Page[res.out], **ERRORS}, tags=tags,
+               operation_id=f"list_{many}", summary=f"List {label} records")(list_masters)
+    router.post(f"/{res.path}", response={201: res.out, **ERRORS}, tags=tags,
+                operation_id=f"create_{one}", summary=f"Create {label}")(create_master)
+    router.get(detail, response={200: res.out, **ERRORS}, tags=tags,
+               operation_id=f"get_{one}", summary=f"Read {label}")(get_master)
+    if res.patch is not None:
+        router.patch(detail, response={200: res.out, **ERRORS}, tags=tags,
+                     operation_id=f"update_{one}", summary=f"Change {label}")(update_master)
+    router.delete(detail, response={204: None, **ERRORS}, tags=tags,
+                  operation_id=f"delete_{one}", summary=f"Delete {label}")(delete_master)
+
+
+MASTERS = (
+    MasterResource("currencies", services.CURRENCY, CurrencyOut, CurrencyCreate, CurrencyPatch,
+                   filters=CurrencyFilters, orderings=CURRENCY_ORDERINGS,
+                   search=search_on("name", "currency_name")),
+    MasterResource("uoms", services.UOM_SPEC, UOMOut, UOMCreate, UOMPatch, filters=UOMFilters),
+    MasterResource("items", services.ITEM, ItemOut, ItemCreate, ItemPatch, filters=ItemFilters,
+                   orderings=ITEM_ORDERINGS, search=search_on("name", "item_name", "description"),
+                   can_write=access.can_manage_items),
+    MasterResource("territories", services.TERRITORY, TerritoryOut, TerritoryCreate,
+                   TerritoryPatch, filters=TerritoryFilters),
+    MasterResource("customer-groups", services.CUSTOMER_GROUP, NamedOut, NamedCreate),
+    MasterResource("industries", services.INDUSTRY, NamedOut, NamedCreate),
+    MasterResource("item-groups", services.ITEM_GROUP, NamedOut, NamedCreate),
+)
+for _resource in MASTERS:
+    add_master_routes(router, _resource)
+
+
+# --- currency exchanges (addressed by id) ------------------------------------------------------
+EXCHANGE = "Currency Exchange"
+
+
+def _exchange(request: HttpRequest, id: int, *, write: bool = False) -> CurrencyExchange:
+    return access.get_master_for(request.auth, CurrencyExchange, id, label=EXCHANGE, write=write)
+
+
+@router.get("/currency-exchanges", response={200: Page[CurrencyExchangeOut], **ERRORS},
+            tags=["currency-exchanges"])
+def list_currency_exchanges(request: HttpRequest, params: Query[ListParams],
+                            filters: Query[CurrencyExchangeFilters]):
+    rows = filters.filter(access.masters_visible_to(request.auth, CurrencyExchange))
+    return paginate(rows, params, orderings=CURRENCY_EXCHANGE_ORDERINGS, default="-date")
+
+
+@router.post("/currency-exchanges", response={201: CurrencyExchangeOut, **ERRORS},
+             tags=["currency-exchanges"])
+def create_currency_exchange(request: HttpRequest, payload: CurrencyExchangeCreate):
+    access.require_master_writer(request.auth, label=EXCHANGE)
+    exchange = services.create_master(services.CURRENCY_EXCHANGE, data=_body(payload),
+                                      by=request.auth)
+    return Status(201, exchange)
+
+
+@router.get("/currency-exchanges/{id}", response={200: CurrencyExchangeOut, **ERRORS},
+            tags=["currency-exchanges"])
+def get_currency_exchange(request: HttpRequest, id: int):
+    return _exchange(request, id)
+
+
+@router.patch("/currency-exchanges/{id}", response={200: CurrencyExchangeOut, **ERRORS},
+              tags=["currency-exchanges"])
+def update_currency_exchange(request: HttpRequest, id: int, payload: CurrencyExchangePatch):
+    exchange = _exchange(request, id, write=True)
+    return services.update_master(services.CURRENCY_EXCHANGE, exchange, data=_body(payload),
+                                  by=request.auth)
+
+
+@router.delete("/currency-exchanges/{id}", response={204: None, **ERRORS},
+               tags=["currency-exchanges"])
+def delete_currency_exchange(request: HttpRequest, id: int):
+    services.delete_master(services.CURRENCY_EXCHANGE, _exchange(request, id, write=True),
+                           by=request.auth)
+    return Status(204, None)

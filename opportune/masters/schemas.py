@@ -1,0 +1,150 @@
+"""JSON shapes of the masters (API.md): what comes in and what goes out.
+
+Masters are addressed by ``name`` (their primary key; currencies by their ISO code) and carry
+no ``version``; currency exchanges are addressed by ``id``. Rates go out as decimal strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from opportune.core.money import money_str
+from opportune.core.schemas import DecimalIn
+
+
+def stored_decimal(obj, field: str) -> str:
+    """A decimal column as text with exactly the decimals it is stored with."""
+    places = obj._meta.get_field(field).decimal_places
+    return money_str(Decimal(getattr(obj, field)), places)
+
+
+class StrictIn(Schema):
+    """Input that refuses unknown fields (422 naming them) instead of ignoring them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+NAME = Field(..., min_length=1, max_length=140, description="The name, also its key")
+TEXT = Field(None, max_length=140)
+
+
+class NamedOut(Schema):
+    name: str
+
+
+class NamedCreate(StrictIn):
+    name: str = NAME
+
+
+# --- currency ----------------------------------------------------------------------------------
+class CurrencyOut(Schema):
+    name: str = Field(..., description="ISO 4217 code")
+    currency_name: str
+    symbol: str
+    precision: int
+    enabled: bool
+
+
+class CurrencyPatch(StrictIn):
+    currency_name: str | None = Field(None, min_length=1, max_length=100)
+    symbol: str | None = Field(None, max_length=10)
+    precision: int | None = Field(None, ge=0, le=4, description="Decimals of the minor unit")
+    enabled: bool | None = None
+
+
+class CurrencyCreate(CurrencyPatch):
+    name: str = Field(..., min_length=3, max_length=3, description="ISO 4217 code, e.g. EUR")
+    currency_name: str = Field(..., min_length=1, max_length=100)
+
+
+class CurrencyExchangeOut(Schema):
+    id: int
+    from_currency: str = Field(..., alias="from_currency_id")
+    to_currency: str = Field(..., alias="to_currency_id")
+    date: dt.date
+    exchange_rate: str = Field(..., description="Value of one from_currency in to_currency")
+
+    @staticmethod
+    def resolve_exchange_rate(obj) -> str:
+        return stored_decimal(obj, "exchange_rate")
+
+
+class CurrencyExchangePatch(StrictIn):
+    from_currency: str | None = Field(None, min_length=1, max_length=3)
+    to_currency: str | None = Field(None, min_length=1, max_length=3)
+    date: dt.date | None = None
+    exchange_rate: DecimalIn | None = Field(None, gt=0)
+
+
+class CurrencyExchangeCreate(CurrencyExchangePatch):
+    from_currency: str = Field(..., min_length=1, max_length=3)
+    to_currency: str = Field(..., min_length=1, max_length=3)
+    date: dt.date
+    exchange_rate: DecimalIn = Field(..., gt=0)
+
+
+# --- UOM, item ---------------------------------------------------------------------------------
+class UOMOut(Schema):
+    name: str
+    must_be_whole_number: bool
+    enabled: bool
+
+
+class UOMPatch(StrictIn):
+    must_be_whole_number: bool | None = None
+    enabled: bool | None = None
+
+
+class UOMCreate(UOMPatch):
+    name: str = Field(..., min_length=1, max_length=60)
+
+
+class ItemOut(Schema):
+    name: str = Field(..., description="The item code")
+    item_name: str
+    description: str
+    item_group: str | None = Field(None, alias="item_group_id")
+    brand: str
+    stock_uom: str = Field(..., alias="stock_uom_id")
+    standard_rate: str = Field(..., description="Decimal string, as stored (4 decimals)")
+    is_sales_item: bool
+    is_purchase_item: bool
+    disabled: bool
+
+    @staticmethod
+    def resolve_standard_rate(obj) -> str:
+        return stored_decimal(obj, "standard_rate")
+
+
+class ItemPatch(StrictIn):
+    item_name: str | None = Field(None, min_length=1, max_length=140)
+    description: str | None = Field(None, max_length=20000)
+    item_group: str | None = TEXT
+    brand: str | None = TEXT
+    stock_uom: str | None = Field(None, min_length=1, max_length=60)
+    standard_rate: DecimalIn | None = Field(None, ge=0)
+    is_sales_item: bool | None = None
+    is_purchase_item: bool | None = None
+    disabled: bool | None = None
+
+
+class ItemCreate(ItemPatch):
+    name: str = Field(..., min_length=1, max_length=140, description="The item code")
+
+
+# --- territory ---------------------------------------------------------------------------------
+class TerritoryOut(Schema):
+    name: str
+    parent_territory: str | None = Field(None, alias="parent_territory_id")
+
+
+class TerritoryPatch(StrictIn):
+    parent_territory: str | None = TEXT
+
+
+class TerritoryCreate(TerritoryPatch):
+    name: str = NAME

@@ -1,0 +1,60 @@
+"""Who may see and change quotations and sales orders. Sales roles work with them; a document
+made from an opportunity is visible only to those who can see that opportunity."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from opportune.accounts.roles import is_sales
+from opportune.core.errors import NotFoundError, PermissionDeniedError
+from opportune.crm.access import opportunities_visible_to
+from opportune.selling.models import Quotation, SalesOrder
+
+
+def can_read_selling(user) -> bool:
+    return is_sales(user)
+
+
+def can_write_selling(user) -> bool:
+    return is_sales(user)
+
+
+def _restrict_to_visible_opportunities(queryset: QuerySet, user) -> QuerySet:
+    opportunities = opportunities_visible_to(user)
+    if not opportunities.query.has_filters():  # every opportunity is visible: no subquery
+        return queryset
+    return queryset.filter(Q(opportunity__isnull=True) | Q(opportunity__in=opportunities))
+
+
+def quotations_visible_to(user) -> QuerySet[Quotation]:
+    if not can_read_selling(user):
+        return Quotation.objects.none()
+    return _restrict_to_visible_opportunities(Quotation.objects.all(), user)
+
+
+def sales_orders_visible_to(user) -> QuerySet[SalesOrder]:
+    if not can_read_selling(user):
+        return SalesOrder.objects.none()
+    return _restrict_to_visible_opportunities(SalesOrder.objects.all(), user)
+
+
+def _get(queryset: QuerySet, doctype: str, name: str, *, user, write: bool):
+    obj = queryset.filter(pk=name).first()
+    if obj is None:
+        raise NotFoundError(f"{doctype} {name} not found.")
+    if write and not can_write_selling(user):
+        raise PermissionDeniedError(f"You may not change {doctype} {name}.")
+    return obj
+
+
+def get_quotation_for(user, name: str, *, write: bool = False) -> Quotation:
+    return _get(quotations_visible_to(user), "Quotation", name, user=user, write=write)
+
+
+def get_sales_order_for(user, name: str, *, write: bool = False) -> SalesOrder:
+    return _get(sales_orders_visible_to(user), "Sales Order", name, user=user, write=write)
+
+
+def require_selling_writer(user, what: str) -> None:
+    if not can_write_selling(user):
+        raise PermissionDeniedError(f"You may not {what}.")

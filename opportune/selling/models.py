@@ -1,0 +1,303 @@
+"""Quotations and sales orders, and the transaction base the buying documents share.
+
+A transaction is a submittable document (docstatus Draft 0 / Submitted 1 / Cancelled 2) with
+item rows, a currency with its conversion rate to the company currency, one simple tax rate and
+ERPNext's totals in both currencies. Quotations and supplier quotations keep both links to the
+opportunity they came from: the header ``opportunity`` and the rows' ``prevdoc_docname``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+
+from opportune.core.models import Document
+from opportune.crm.models import (
+    Campaign,
+    Competitor,
+    Contact,
+    Customer,
+    Lead,
+    LeadSource,
+    Opportunity,
+    OpportunityLostReason,
+)
+from opportune.masters.models import UOM, Currency, CustomerGroup, Item, Territory
+
+MONEY = {"max_digits": 20, "decimal_places": 4}
+QTY = {"max_digits": 18, "decimal_places": 6}
+RATE = {"max_digits": 18, "decimal_places": 9}
+
+
+class DocStatus(models.IntegerChoices):
+    DRAFT = 0, "Draft"
+    SUBMITTED = 1, "Submitted"
+    CANCELLED = 2, "Cancelled"
+
+
+# The only moves a document's docstatus can make.
+DOCSTATUS_TRANSITIONS: dict[int, frozenset[int]] = {
+    DocStatus.DRAFT: frozenset({DocStatus.SUBMITTED}),
+    DocStatus.SUBMITTED: frozenset({DocStatus.CANCELLED}),
+    DocStatus.CANCELLED: frozenset(),
+}
+
+
+class Transaction(Document):
+    """Header fields every priced document shares (quotation, order, supplier quotation)."""
+
+    docstatus = models.PositiveSmallIntegerField(choices=DocStatus.choices, default=0)
+    transaction_date = models.DateField()
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    conversion_rate = models.DecimalField(**RATE, default=Decimal(1))
+    tax_rate = models.DecimalField(
+        "tax rate (%)", max_digits=6, decimal_places=3, default=Decimal(0)
+    )
+    total = models.DecimalField(**MONEY, default=Decimal(0))
+    base_total = models.DecimalField(**MONEY, default=Decimal(0))
+    net_total = models.DecimalField(**MONEY, default=Decimal(0))
+    base_net_total = models.DecimalField(**MONEY, default=Decimal(0))
+    total_taxes_and_charges = models.DecimalField(**MONEY, default=Decimal(0))
+    base_total_taxes_and_charges = models.DecimalField(**MONEY, default=Decimal(0))
+    grand_total = models.DecimalField(**MONEY, default=Decimal(0))
+    base_grand_total = models.DecimalField(**MONEY, default=Decimal(0))
+    terms = models.TextField("terms and conditions", blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_draft(self) -> bool:
+        return self.docstatus == DocStatus.DRAFT
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.docstatus == DocStatus.SUBMITTED
+
+
+def transaction_constraints(prefix: str) -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(condition=Q(docstatus__lte=2), name=f"{prefix}_docstatus_0_2"),
+        models.CheckConstraint(
+            condition=Q(conversion_rate__gt=0), name=f"{prefix}_conversion_rate_positive"
+        ),
+        models.CheckConstraint(
+            condition=Q(tax_rate__gte=0, tax_rate__lte=100), name=f"{prefix}_tax_rate_0_100"
+        ),
+        models.CheckConstraint(
+            condition=Q(total__gte=0, grand_total__gte=0), name=f"{prefix}_totals_not_negative"
+        ),
+    ]
+
+
+class TransactionItem(models.Model):
+    """An item row: what, how many, at what price, in the document's and the company's money."""
+
+    idx = models.PositiveSmallIntegerField(default=1)
+    item_code = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    item_name = models.CharField(max_length=140, blank=True)
+    description = models.TextField(blank=True)
+    qty = models.DecimalField(**QTY, default=Decimal(1))
+    uom = models.ForeignKey(UOM, on_delete=models.PROTECT, related_name="+")
+    stock_uom = models.ForeignKey(UOM, on_delete=models.PROTECT, related_name="+")
+    rate = models.DecimalField(**MONEY, default=Decimal(0))
+    amount = models.DecimalField(**MONEY, default=Decimal(0))
+    base_rate = models.DecimalField(**MONEY, default=Decimal(0))
+    base_amount = models.DecimalField(**MONEY, default=Decimal(0))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.idx}. {self.item_code_id} x {self.qty}"
+
+
+def item_constraints(prefix: str) -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(condition=Q(qty__gt=0), name=f"{prefix}_qty_positive"),
+        models.CheckConstraint(
+            condition=Q(rate__gte=0, amount__gte=0), name=f"{prefix}_rate_not_negative"
+        ),
+    ]
+
+
+# --- quotation ---------------------------------------------------------------------------------
+class Quotation(Transaction):
+    naming_series = "SAL-QTN-.YYYY.-"
+    doctype = "Quotation"
+
+    class To(models.TextChoices):
+        LEAD = "Lead"
+        CUSTOMER = "Customer"
+
+    class Status(models.TextChoices):
+        DRAFT = "Draft"
+        OPEN = "Open"
+        EXPIRED = "Expired"
+        PARTIALLY_ORDERED = "Partially Ordered"
+        ORDERED = "Ordered"
+        LOST = "Lost"
+        CANCELLED = "Cancelled"
+
+    # Submitted quotations in these statuses keep their opportunity at "Quotation"; expired,
+    # lost and cancelled ones do not (ERPNEXT_BEHAVIOUR.md decision 1).
+    ACTIVE_STATUSES = (Status.OPEN, Status.PARTIALLY_ORDERED, Status.ORDERED)
+    ORDERED_STATUSES = (Status.PARTIALLY_ORDERED, Status.ORDERED)
+    # A sales order can be made from these; a lost one can be declared from these.
+    ORDERABLE_STATUSES = (Status.OPEN, Status.PARTIALLY_ORDERED)
+    LOSABLE_STATUSES = (Status.OPEN, Status.EXPIRED)
+
+    quotation_to = models.CharField(max_length=10, choices=To.choices)
+    party_name = models.CharField(max_length=140, db_index=True)
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="quotations"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="quotations"
+    )
+    customer_name = models.CharField(max_length=140, blank=True)
+    title = models.CharField(max_length=140, blank=True)
+    opportunity = models.ForeignKey(
+        Opportunity, null=True, blank=True, on_delete=models.PROTECT, related_name="quotations"
+    )
+    valid_till = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    contact_person = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact_display = models.CharField(max_length=140, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_mobile = models.CharField(max_length=40, blank=True)
+    territory = models.ForeignKey(
+        Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    customer_group = models.ForeignKey(
+        CustomerGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.ForeignKey(
+        LeadSource, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lost_reasons = models.ManyToManyField(OpportunityLostReason, blank=True, related_name="+")
+    competitors = models.ManyToManyField(Competitor, blank=True, related_name="+")
+    order_lost_reason = models.TextField("detailed lost reason", blank=True)
+
+    class Meta:
+        ordering = ["-modified", "-name"]
+        indexes = [
+            models.Index(fields=["-modified", "-name"], name="qtn_modified_name"),
+            models.Index(fields=["status", "-modified"], name="qtn_status_modified"),
+            models.Index(fields=["opportunity", "docstatus", "status"], name="qtn_opportunity"),
+            models.Index(fields=["status", "valid_till"], name="qtn_status_valid_till"),
+            models.Index(fields=["transaction_date"], name="qtn_transaction_date"),
+        ]
+        constraints = [
+            *transaction_constraints("quotation"),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        quotation_to="Lead",
+                        lead__isnull=False,
+                        customer__isnull=True,
+                        party_name=F("lead"),
+                    )
+                    | Q(
+                        quotation_to="Customer",
+                        customer__isnull=False,
+                        lead__isnull=True,
+                        party_name=F("customer"),
+                    )
+                ),
+                name="quotation_party_matches_to",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(docstatus=0, status="Draft")
+                    | Q(docstatus=2, status="Cancelled")
+                    | (Q(docstatus=1) & ~Q(status__in=["Draft", "Cancelled"]))
+                ),
+                name="quotation_status_matches_docstatus",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.customer_name}".strip()
+
+
+class QuotationItem(TransactionItem):
+    quotation = models.ForeignKey(Quotation, on_delete=models.CASCADE, related_name="items")
+    prevdoc_doctype = models.CharField(max_length=20, blank=True)
+    prevdoc_docname = models.CharField(max_length=140, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["quotation", "idx"]
+        constraints = item_constraints("quotation_item")
+
+
+# --- sales order -------------------------------------------------------------------------------
+class SalesOrder(Transaction):
+    naming_series = "SAL-ORD-.YYYY.-"
+    doctype = "Sales Order"
+
+    class Status(models.TextChoices):
+        DRAFT = "Draft"
+        TO_DELIVER_AND_BILL = "To Deliver and Bill"
+        CANCELLED = "Cancelled"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="sales_orders")
+    customer_name = models.CharField(max_length=140, blank=True)
+    delivery_date = models.DateField(null=True, blank=True)
+    quotation = models.ForeignKey(
+        Quotation, null=True, blank=True, on_delete=models.PROTECT, related_name="sales_orders"
+    )
+    opportunity = models.ForeignKey(
+        Opportunity, null=True, blank=True, on_delete=models.PROTECT, related_name="sales_orders"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    contact_person = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact_email = models.EmailField(blank=True)
+    territory = models.ForeignKey(
+        Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    customer_group = models.ForeignKey(
+        CustomerGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.ForeignKey(
+        LeadSource, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-modified", "-name"]
+        indexes = [
+            models.Index(fields=["-modified", "-name"], name="so_modified_name"),
+            models.Index(fields=["status", "-modified"], name="so_status_modified"),
+            models.Index(fields=["quotation", "docstatus"], name="so_quotation"),
+            models.Index(fields=["opportunity"], name="so_opportunity"),
+        ]
+        constraints = transaction_constraints("sales_order")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.customer_name}".strip()
+
+
+class SalesOrderItem(TransactionItem):
+    sales_order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="items")
+    quotation_item = models.ForeignKey(
+        QuotationItem, null=True, blank=True, on_delete=models.PROTECT, related_name="order_rows"
+    )
+    prevdoc_docname = models.CharField(
+        max_length=140, blank=True, db_index=True, help_text="the quotation it came from"
+    )
+
+    class Meta:
+        ordering = ["sales_order", "idx"]
+        constraints = item_constraints("sales_order_item")

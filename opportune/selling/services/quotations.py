@@ -1,0 +1,423 @@
+"""Quotations: create, edit (drafts only), submit, cancel, declare lost, expire, and the
+Opportunity -> Quotation mapping with its effects on the opportunity's and lead's status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from opportune.core.documents import lock_document, stamp_new
+from opportune.core.errors import ConflictError, FieldErrors
+from opportune.core.fields import Link, check_known_fields
+from opportune.core.models import Comment
+from opportune.core.timeline import add_comment
+from opportune.crm import services as crm
+from opportune.crm.models import (
+    Campaign,
+    Competitor,
+    Contact,
+    Customer,
+    Lead,
+    LeadSource,
+    Opportunity,
+    OpportunityLostReason,
+)
+from opportune.crm.status import refresh_lead_status
+from opportune.masters.models import CustomerGroup, Territory
+from opportune.selling.models import DocStatus, Quotation, QuotationItem
+from opportune.selling.status import (
+    SellingQuotationProbe,
+    computed_quotation_status,
+    stale_quotation_leads,
+    stale_quotation_opportunities,
+)
+from opportune.selling.transactions import (
+    TRANSACTION_SPEC,
+    TransactionDraft,
+    move_docstatus,
+    one_month_after,
+    require_draft,
+    require_items,
+    require_version,
+)
+
+QS = Quotation.Status
+OS = Opportunity.Status
+
+QUOTATION_SPEC = {
+    **TRANSACTION_SPEC,
+    "opportunity": Link(Opportunity, "Opportunity"),
+    "contact_person": Link(Contact, "Contact"),
+    "territory": Link(Territory, "Territory"),
+    "customer_group": Link(CustomerGroup, "Customer Group"),
+    "source": Link(LeadSource, "Lead Source"),
+    "campaign": Link(Campaign, "Campaign"),
+    "title": None,
+    "valid_till": None,
+    "contact_email": None,
+    "contact_mobile": None,
+}
+WRITABLE = set(QUOTATION_SPEC) | {
+    "quotation_to",
+    "party_name",
+    "items",
+    "tax_rate",
+    "conversion_rate",
+}
+
+
+class QuotationDraft(TransactionDraft):
+    spec = QUOTATION_SPEC
+    item_model = QuotationItem
+    parent_field = "quotation"
+    exclude_from_model_checks = {"party_name", "quotation_to", "customer_name", "status"}
+
+    def __init__(self, document, data, *, creating, keep_rate: bool = False):
+        super().__init__(document, data, creating=creating)
+        self.before_opportunity = None if creating else document.opportunity_id
+        self.keep_rate = keep_rate
+
+    def keep_conversion_rate(self) -> bool:
+        return self.keep_rate
+
+    def header(self, changed: set[str]) -> None:
+        self._party()
+        self._contact()
+        doc = self.doc
+        if (
+            self.creating
+            and "valid_till" not in self.data
+            and isinstance(doc.transaction_date, date)
+        ):
+            days = self.settings.default_valid_till
+            doc.valid_till = (
+                doc.transaction_date + timedelta(days=days)
+                if days
+                else one_month_after(doc.transaction_date)
+            )
+
+    def _party(self) -> None:
+        doc, data = self.doc, self.data
+        kind = data.get("quotation_to", doc.quotation_to)
+        name = data.get("party_name", doc.party_name)
+        if kind not in Quotation.To.values:
+            self.errors.add("quotation_to", "Quotation To must be Lead or Customer.")
+            return
+        if not name:
+            self.errors.add("party_name", f"Choose the {kind}.")
+            return
+        party = (Lead if kind == "Lead" else Customer).objects.filter(pk=name).first()
+        if party is None:
+            self.errors.add("party_name", f"{kind} '{name}' does not exist.")
+            return
+        if kind == "Customer" and party.disabled:
+            self.errors.add("party_name", f"Customer '{name}' is disabled.")
+            return
+        doc.quotation_to, doc.party_name = kind, name
+        doc.lead = party if kind == "Lead" else None
+        doc.customer = party if kind == "Customer" else None
+        old_name = doc.customer_name
+        doc.customer_name = (
+            party.customer_name if kind == "Customer" else (party.company_name or party.lead_name)
+        )[:140]
+        if not doc.title or (doc.title == old_name and "title" not in data):
+            doc.title = doc.customer_name
+        for field in ("territory", "customer_group") if kind == "Customer" else ("territory",):
+            if not getattr(doc, f"{field}_id") and field not in data:
+                setattr(doc, f"{field}_id", getattr(party, f"{field}_id"))
+        if not doc.contact_email and "contact_email" not in data:
+            doc.contact_email = party.email_id
+
+    def _contact(self) -> None:
+        doc = self.doc
+        contact = doc.contact_person if doc.contact_person_id else None
+        if self.errors or contact is None:
+            return
+        if (contact.link_doctype, contact.link_name) != (doc.quotation_to, doc.party_name):
+            self.errors.add(
+                "contact_person",
+                f"Contact '{contact.name}' is not linked to {doc.quotation_to} '{doc.party_name}'.",
+            )
+            return
+        doc.contact_display = contact.full_name
+        if "contact_email" not in self.data and contact.email_id:
+            doc.contact_email = contact.email_id
+        if "contact_mobile" not in self.data and contact.mobile_no:
+            doc.contact_mobile = contact.mobile_no
+
+    def checks(self, changed: set[str]) -> None:
+        doc = self.doc
+        if (
+            isinstance(doc.valid_till, date)
+            and isinstance(doc.transaction_date, date)
+            and doc.valid_till < doc.transaction_date
+        ):
+            self.errors.add("valid_till", "Valid till cannot be before the quotation date.")
+
+    def link_row(self, row) -> None:
+        row.prevdoc_doctype = "Opportunity" if self.doc.opportunity_id else ""
+        row.prevdoc_docname = self.doc.opportunity_id or ""
+
+    def save(self, *, by) -> None:
+        super().save(by=by)
+        if self.new_rows is None and self.doc.opportunity_id != self.before_opportunity:
+            self.doc.items.update(
+                prevdoc_doctype="Opportunity" if self.doc.opportunity_id else "",
+                prevdoc_docname=self.doc.opportunity_id or "",
+            )
+
+
+# --- create / edit / delete --------------------------------------------------------------------
+def create_quotation(
+    *, data: Mapping[str, Any], by, now=None, prefill: Mapping[str, Any] | None = None
+) -> Quotation:
+    """A draft quotation from plain input; ``prefill`` sets unchecked values first (mapping)."""
+    check_known_fields(data, WRITABLE)
+    now = now or timezone.now()
+    quotation = Quotation(
+        transaction_date=timezone.localdate(now), status=QS.DRAFT, **(prefill or {})
+    )
+    with transaction.atomic():
+        draft = QuotationDraft(
+            quotation, data, creating=True, keep_rate="conversion_rate" in (prefill or {})
+        )
+        draft.apply()
+        stamp_new(quotation, by=by)
+        draft.save(by=by)
+    return quotation
+
+
+def update_quotation(
+    quotation: Quotation, *, data: Mapping[str, Any], version: int | None, by
+) -> Quotation:
+    check_known_fields(data, WRITABLE)
+    require_version(version)
+    with transaction.atomic():
+        locked = lock_document(Quotation, quotation.pk, expected_version=version, by=by)
+        require_draft(locked)
+        draft = QuotationDraft(locked, data, creating=False)
+        draft.apply()
+        draft.save(by=by)
+    return locked
+
+
+def delete_quotation(quotation: Quotation, *, by) -> None:
+    with transaction.atomic():
+        locked = lock_document(Quotation, quotation.pk, expected_version=None, by=by)
+        if locked.docstatus != DocStatus.DRAFT:
+            raise ConflictError(
+                f"Quotation {locked.name} is {locked.status}: only a draft can be deleted; "
+                "cancel it instead.",
+                fields={"docstatus": [f"is {locked.status}"]},
+            )
+        locked.delete()
+
+
+# --- the mapping -------------------------------------------------------------------------------
+def make_quotation_from_opportunity(opportunity: Opportunity, *, by, now=None) -> Quotation:
+    """ERPNext's make_quotation (ERPNEXT_BEHAVIOUR.md 4.2): a draft the user edits, linked to
+    the opportunity by header and by each item row."""
+    if opportunity.status == OS.LOST:
+        raise ConflictError(
+            f"Opportunity {opportunity.name} is Lost: reopen it before making a quotation.",
+            fields={"status": ["is Lost"]},
+        )
+    data: dict[str, Any] = {
+        "quotation_to": opportunity.opportunity_from,
+        "party_name": opportunity.party_name,
+        "opportunity": opportunity.name,
+        "currency": opportunity.currency_id,
+        "contact_person": opportunity.contact_person_id,
+        "contact_email": opportunity.contact_email,
+        "contact_mobile": opportunity.contact_mobile,
+        "territory": opportunity.territory_id,
+        "customer_group": opportunity.customer_group_id,
+        "source": opportunity.source_id,
+        "campaign": opportunity.campaign_id,
+        "items": [
+            {
+                "item_code": row.item_code_id,
+                "item_name": row.item_name,
+                "description": row.description,
+                "qty": row.qty,
+                "uom": row.uom_id,
+                "rate": row.rate,
+            }
+            for row in opportunity.items.all()
+        ],
+    }
+    prefill = {
+        "contact_display": opportunity.contact_display,
+        # Used only when no exchange rate is recorded for the quotation date.
+        "conversion_rate": opportunity.conversion_rate,
+    }
+    with transaction.atomic():
+        quotation = create_quotation(data=data, by=by, now=now, prefill=prefill)
+        _note(opportunity, f"Quotation {quotation.name} made from this opportunity.", by)
+    return quotation
+
+
+# --- submit / cancel / lost --------------------------------------------------------------------
+def submit_quotation(quotation: Quotation, *, version: int | None = None, by) -> Quotation:
+    """Submitted quotations are Open; the opportunity moves to Quotation, the lead too."""
+    with transaction.atomic():
+        locked = lock_document(Quotation, quotation.pk, expected_version=version, by=by)
+        move_docstatus(locked, DocStatus.SUBMITTED)
+        require_items(locked)
+        locked.status = QS.OPEN
+        locked.save(update_fields=["docstatus", "status"])
+        _after_status_event(
+            locked, requested=OS.QUOTATION, by=by, note=f"Quotation {locked.name} submitted."
+        )
+    return locked
+
+
+def cancel_quotation(quotation: Quotation, *, version: int | None = None, by) -> Quotation:
+    """Cancelled quotations are inactive: the opportunity goes back to Open unless another
+    quotation still holds it."""
+    with transaction.atomic():
+        locked = lock_document(Quotation, quotation.pk, expected_version=version, by=by)
+        if (
+            locked.docstatus == DocStatus.SUBMITTED
+            and locked.sales_orders.filter(docstatus=DocStatus.SUBMITTED).exists()
+        ):
+            raise ConflictError(
+                f"Quotation {locked.name} has submitted sales orders: cancel them first.",
+                fields={"status": [f"is {locked.status}"]},
+            )
+        move_docstatus(locked, DocStatus.CANCELLED)
+        locked.status = QS.CANCELLED
+        locked.save(update_fields=["docstatus", "status"])
+        locked.lost_reasons.clear()
+        _after_status_event(
+            locked, requested=OS.OPEN, by=by, note=f"Quotation {locked.name} cancelled."
+        )
+    return locked
+
+
+def declare_quotation_lost(
+    quotation: Quotation,
+    *,
+    lost_reasons: Sequence[str],
+    competitors: Sequence[str] = (),
+    detail: str | None = None,
+    version: int | None = None,
+    by,
+) -> Quotation:
+    """Lost with at least one reason (Opportunity Lost Reason master). The opportunity is
+    declared lost with the same reasons unless another quotation is active or ordered."""
+    errors = FieldErrors()
+    reasons = _existing(OpportunityLostReason, "lost_reasons", "Lost Reason", lost_reasons, errors)
+    if not reasons and "lost_reasons" not in errors.fields:
+        errors.add("lost_reasons", "Give at least one lost reason.")
+    rivals = _existing(Competitor, "competitors", "Competitor", competitors, errors)
+    errors.raise_if_any()
+    with transaction.atomic():
+        locked = lock_document(Quotation, quotation.pk, expected_version=version, by=by)
+        if (
+            locked.docstatus != DocStatus.SUBMITTED
+            or locked.status not in Quotation.LOSABLE_STATUSES
+        ):
+            why = (
+                "a sales order was made from it"
+                if locked.status in Quotation.ORDERED_STATUSES
+                else f"it is {locked.status}"
+            )
+            raise ConflictError(
+                f"Quotation {locked.name} cannot be declared lost: {why}.",
+                fields={"status": [f"is {locked.status}"]},
+            )
+        locked.status = QS.LOST
+        if detail is not None:
+            locked.order_lost_reason = detail
+        locked.save(update_fields=["status", "order_lost_reason"])
+        locked.lost_reasons.set(reasons)
+        locked.competitors.set(rivals)
+        if locked.opportunity_id:
+            _opportunity_lost_with(locked, reasons, rivals, detail, by=by)
+        _refresh_quotation_lead(locked)
+    return locked
+
+
+def _opportunity_lost_with(quotation, reasons, rivals, detail, *, by) -> None:
+    opportunity = quotation.opportunity
+    _note(opportunity, f"Quotation {quotation.name} declared lost.", by)
+    probe = SellingQuotationProbe()
+    holds = probe.has_active_quotation(opportunity) or probe.has_ordered_quotation(opportunity)
+    if holds or opportunity.status in (OS.CLOSED, OS.LOST, OS.CONVERTED):
+        crm.recompute_opportunity_status(opportunity, requested=OS.LOST, by=by)
+    else:
+        crm.declare_opportunity_lost(
+            opportunity, lost_reasons=reasons, competitors=rivals, detail=detail, by=by
+        )
+
+
+# --- effects -----------------------------------------------------------------------------------
+def refresh_quotation_status(quotation: Quotation, *, by, today: date | None = None) -> Quotation:
+    """Recompute a submitted quotation's status after its orders changed (an effect: the
+    version is bumped without a check)."""
+    locked = lock_document(Quotation, quotation.pk, expected_version=None, by=by)
+    status = computed_quotation_status(locked, today=today or timezone.localdate())
+    if status != locked.status:
+        locked.status = status
+        locked.save(update_fields=["status"])
+    return locked
+
+
+def recompute_after_quotation_event(quotation: Quotation, *, requested: str, by) -> None:
+    """Run the opportunity's status engine and refresh the lead after ``quotation`` moved."""
+    if quotation.opportunity_id:
+        crm.recompute_opportunity_status(quotation.opportunity, requested=requested, by=by)
+    _refresh_quotation_lead(quotation)
+
+
+def _after_status_event(quotation: Quotation, *, requested: str, by, note: str) -> None:
+    if quotation.opportunity_id:
+        _note(quotation.opportunity, note, by)
+    recompute_after_quotation_event(quotation, requested=requested, by=by)
+
+
+def _refresh_quotation_lead(quotation: Quotation) -> None:
+    opportunity_lead = quotation.opportunity.lead_id if quotation.opportunity_id else None
+    if quotation.lead_id and quotation.lead_id != opportunity_lead:
+        refresh_lead_status(quotation.lead)
+
+
+def _note(opportunity: Opportunity, text: str, by) -> None:
+    add_comment(
+        "Opportunity", opportunity.name, content=text, by=by, comment_type=Comment.Type.INFO
+    )
+
+
+def _existing(model, field: str, label: str, names: Sequence[str], errors: FieldErrors):
+    wanted = list(dict.fromkeys(n for n in names if n))
+    found = set(model.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    for missing in [n for n in wanted if n not in found]:
+        errors.add(field, f"{label} '{missing}' does not exist.")
+    return wanted
+
+
+# --- the daily job -----------------------------------------------------------------------------
+def expire_quotations(*, today: date | None = None) -> int:
+    """Open quotations past valid_till become Expired in one UPDATE; opportunities left at
+    Quotation without an active quotation go back to Open (and their leads follow).
+
+    Idempotent and safe after a crash half-way: the second step looks for every opportunity
+    still at Quotation with no active quotation, not just the ones expired by this run.
+    """
+    today = today or timezone.localdate()
+    now = timezone.now()
+    with transaction.atomic():
+        expired = Quotation.objects.filter(
+            docstatus=DocStatus.SUBMITTED, status=QS.OPEN, valid_till__lt=today
+        ).update(status=QS.EXPIRED, version=F("version") + 1, modified=now)
+    for opportunity in stale_quotation_opportunities():
+        crm.recompute_opportunity_status(opportunity, requested=OS.OPEN, by=None)
+    for lead in stale_quotation_leads():
+        refresh_lead_status(lead)
+    return expired

@@ -1,0 +1,114 @@
+"""What quotations tell the CRM's status engine, and a quotation's own status.
+
+``SellingQuotationProbe`` implements ``crm.status.QuotationProbe``; SellingConfig.ready
+registers it. A quotation belongs to an opportunity through its header ``opportunity`` or
+through an item row's ``prevdoc_docname`` (both are kept, decision 8). Active means submitted
+and Open, Partially Ordered or Ordered: expired, lost and cancelled quotations are inactive,
+and a partially ordered quotation counts as ordered (decision 1).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+
+from opportune.crm.models import Lead, Opportunity
+from opportune.selling.models import DocStatus, Quotation, QuotationItem, SalesOrderItem
+
+QS = Quotation.Status
+
+
+def quotations_of_opportunity(opportunity_name) -> QuerySet[Quotation]:
+    """Submitted quotations linked to an opportunity by header or by item rows."""
+    by_rows = QuotationItem.objects.filter(
+        prevdoc_doctype="Opportunity", prevdoc_docname=opportunity_name
+    ).values("quotation_id")
+    return Quotation.objects.filter(docstatus=DocStatus.SUBMITTED).filter(
+        Q(opportunity_id=opportunity_name) | Q(pk__in=by_rows)
+    )
+
+
+def active_quotation_exists(opportunity_ref=None) -> Exists:
+    """``EXISTS`` an active quotation for the outer opportunity (for set-based queries)."""
+    ref = opportunity_ref if opportunity_ref is not None else OuterRef("pk")
+    return Exists(quotations_of_opportunity(ref).filter(status__in=Quotation.ACTIVE_STATUSES))
+
+
+class SellingQuotationProbe:
+    def has_active_quotation(self, opportunity: Opportunity) -> bool:
+        return (
+            quotations_of_opportunity(opportunity.pk)
+            .filter(status__in=Quotation.ACTIVE_STATUSES)
+            .exists()
+        )
+
+    def has_ordered_quotation(self, opportunity: Opportunity) -> bool:
+        return (
+            quotations_of_opportunity(opportunity.pk)
+            .filter(status__in=Quotation.ORDERED_STATUSES)
+            .exists()
+        )
+
+    def has_lost_quotation(self, opportunity: Opportunity) -> bool:
+        return quotations_of_opportunity(opportunity.pk).filter(
+            status=QS.LOST
+        ).exists() and not self.has_active_quotation(opportunity)
+
+    def lead_has_quotation(self, lead: Lead) -> bool:
+        return Quotation.objects.filter(
+            lead=lead, docstatus=DocStatus.SUBMITTED, status__in=Quotation.ACTIVE_STATUSES
+        ).exists()
+
+    def lead_has_lost_quotation(self, lead: Lead) -> bool:
+        return Quotation.objects.filter(
+            lead=lead, docstatus=DocStatus.SUBMITTED, status=QS.LOST
+        ).exists()
+
+
+def ordered_qty_by_row(quotation: Quotation, *, exclude_order=None) -> dict[int, Decimal]:
+    """How much of each quotation row submitted sales orders have ordered (one query)."""
+    rows = SalesOrderItem.objects.filter(
+        quotation_item__quotation=quotation, sales_order__docstatus=DocStatus.SUBMITTED
+    )
+    if exclude_order is not None:
+        rows = rows.exclude(sales_order=exclude_order)
+    return {
+        r["quotation_item"]: r["ordered"]
+        for r in rows.values("quotation_item").annotate(ordered=Sum("qty"))
+    }
+
+
+def computed_quotation_status(quotation: Quotation, *, today: date) -> str:
+    """ERPNext's quotation status map: Cancelled, Ordered, Partially Ordered, Lost, Expired
+    (from the daily job's rule: past valid_till), Open; Draft before submission."""
+    if quotation.docstatus == DocStatus.DRAFT:
+        return QS.DRAFT
+    if quotation.docstatus == DocStatus.CANCELLED:
+        return QS.CANCELLED
+    ordered = ordered_qty_by_row(quotation)
+    rows = list(quotation.items.all())
+    if rows and all(ordered.get(r.pk, 0) >= r.qty for r in rows):
+        return QS.ORDERED
+    if any(ordered.get(r.pk, 0) > 0 for r in rows):
+        return QS.PARTIALLY_ORDERED
+    if quotation.status == QS.LOST:
+        return QS.LOST
+    if quotation.valid_till and quotation.valid_till < today:
+        return QS.EXPIRED
+    return QS.OPEN
+
+
+def stale_quotation_opportunities() -> QuerySet[Opportunity]:
+    """Opportunities still at Quotation although none of their quotations is active."""
+    return Opportunity.objects.filter(status=Opportunity.Status.QUOTATION).exclude(
+        active_quotation_exists()
+    )
+
+
+def stale_quotation_leads() -> QuerySet[Lead]:
+    active = Quotation.objects.filter(
+        lead=OuterRef("pk"), docstatus=DocStatus.SUBMITTED, status__in=Quotation.ACTIVE_STATUSES
+    )
+    return Lead.objects.filter(status=Lead.Status.QUOTATION).exclude(Exists(active))
