@@ -38,8 +38,9 @@ post_migrate.connect(
 
 
 def make_user(username: str, *roles: str, **extra) -> User:
-    user = User.objects.create_user(username=username, password="pw", email=f"{username}@example.com",
-                                    **extra)
+    user = User.objects.create_user(
+        username=username, password="pw", email=f"{username}@example.com", **extra
+    )
     for role in roles:
         user.groups.add(Group.objects.get(name=role))
     return user
@@ -86,8 +87,12 @@ class ApiClient:
         fn = getattr(self.client, method)
         if method in ("get", "delete"):
             return fn(url, params or None, headers=all_headers)
-        return fn(url, data if data is not None else {}, content_type="application/json",
-                  headers=all_headers)
+        return fn(
+            url,
+            data if data is not None else {},
+            content_type="application/json",
+            headers=all_headers,
+        )
 
     def get(self, path, **params):
         return self._call("get", path, **params)
@@ -110,20 +115,26 @@ def api_as():
 
 # --- factories: plain functions that call the services ------------------------------------------
 def make_item(code: str = "WIDGET", *, rate="100", uom="Nos", name=None) -> Item:
-    return Item.objects.create(name=code, item_name=name or code.title(), standard_rate=Decimal(rate),
-                               stock_uom_id=uom)
+    return Item.objects.create(
+        name=code, item_name=name or code.title(), standard_rate=Decimal(rate), stock_uom_id=uom
+    )
 
 
 def make_rate(from_currency: str, to_currency: str, rate: str, on: dt.date | None = None):
     return CurrencyExchange.objects.create(
-        from_currency_id=from_currency, to_currency_id=to_currency,
-        date=on or dt.date(2020, 1, 1), exchange_rate=Decimal(rate),
+        from_currency_id=from_currency,
+        to_currency_id=to_currency,
+        date=on or dt.date(2020, 1, 1),
+        exchange_rate=Decimal(rate),
     )
 
 
 def make_lead(by: User, **data):
-    values = {"lead_name": "Ada Lovelace", "company_name": "Analytical Engines",
-              "email_id": "ada@engines.example"}
+    values = {
+        "lead_name": "Ada Lovelace",
+        "company_name": "Analytical Engines",
+        "email_id": "ada@engines.example",
+    }
     values.update(data)
     return crm.create_lead(data=values, by=by)
 

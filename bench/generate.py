@@ -642,7 +642,8 @@ def main() -> None:
     names = [plan.opportunity_name(c * CHUNK) for c in range(plan.chunks)]
     names.append(plan.opportunity_name(n - 1))
     if Opportunity.objects.filter(pk__in=names).count() == len(set(names)):
-        log("already generated: nothing to do")
+        log("already generated; refreshing planner statistics")
+        analyze()
         return
     masters = ensure_masters()
     users = ensure_users()

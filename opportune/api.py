@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from opportune.accounts.auth import API_AUTH
-from opportune.core.api import install_error_handlers
 from opportune.accounts.api import router as accounts_router
+from opportune.accounts.auth import API_AUTH
 from opportune.buying.api import router as buying_router
+from opportune.core.api import install_error_handlers
 from opportune.crm.api import router as crm_router
 from opportune.crm.api_masters import router as crm_masters_router
 from opportune.masters.api import router as masters_router

@@ -23,15 +23,29 @@ TOKEN_ORDERINGS = ("created", "label")
 @router.get("/tokens", response={200: Page[TokenOut], **ERRORS})
 def list_tokens(request: HttpRequest, params: Query[ListParams]):
     tokens = ApiToken.objects.filter(user=request.auth)
-    return paginate(tokens, params, orderings=TOKEN_ORDERINGS, default="-created",
-                    search=lambda rows, text: rows.filter(label__icontains=text))
+    return paginate(
+        tokens,
+        params,
+        orderings=TOKEN_ORDERINGS,
+        default="-created",
+        search=lambda rows, text: rows.filter(label__icontains=text),
+    )
 
 
 @router.post("/tokens", response={201: TokenCreated, **ERRORS})
 def create_token(request: HttpRequest, payload: TokenIn):
     token, raw = issue_api_token(request.auth, label=payload.label, by=request.auth)
-    return Status(201, {"id": token.pk, "label": token.label, "hint": token.hint,
-                        "created": token.created, "last_used": token.last_used, "token": raw})
+    return Status(
+        201,
+        {
+            "id": token.pk,
+            "label": token.label,
+            "hint": token.hint,
+            "created": token.created,
+            "last_used": token.last_used,
+            "token": raw,
+        },
+    )
 
 
 @router.delete("/tokens/{id}", response={204: None, **ERRORS})

@@ -37,11 +37,15 @@ def user_for_token(raw: str):
     """The active user a raw token belongs to, or None."""
     token = (
         ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
-        if raw else None
+        if raw
+        else None
     )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
-    if token.last_used is None or (now - token.last_used).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+    if (
+        token.last_used is None
+        or (now - token.last_used).total_seconds() > LAST_USED_RESOLUTION_SECONDS
+    ):
         ApiToken.objects.filter(pk=token.pk).update(last_used=now)
     return token.user

@@ -18,8 +18,14 @@ class CommentAdmin(admin.ModelAdmin):
     list_filter = ("comment_type", "reference_doctype")
     search_fields = ("reference_name", "content", "owner__username")
     date_hierarchy = "creation"
-    readonly_fields = ("reference_doctype", "reference_name", "comment_type", "content", "owner",
-                       "creation")
+    readonly_fields = (
+        "reference_doctype",
+        "reference_name",
+        "comment_type",
+        "content",
+        "owner",
+        "creation",
+    )
 
     def has_add_permission(self, request):
         return False

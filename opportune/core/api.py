@@ -36,8 +36,11 @@ def error_response(api: NinjaAPI, request, status: int, code: str, message: str,
 
 def _field_path(loc: Sequence[Any]) -> str:
     """``("body", "data", "items", 0, "qty")`` -> ``items[0].qty``; query params keep their name."""
-    parts = [p for p in loc if p not in ("body", "query", "path", "header", "cookie", "data",
-                                         "payload", "filters")]
+    parts = [
+        p
+        for p in loc
+        if p not in ("body", "query", "path", "header", "cookie", "data", "payload", "filters")
+    ]
     out = ""
     for part in parts:
         if isinstance(part, int):
@@ -61,12 +64,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
                 message = message.removeprefix("Value error, ")
             fields.setdefault(_field_path(err.get("loc", ())), []).append(message)
         names = ", ".join(fields)
-        return error_response(api, request, 422, "validation_error", f"Invalid input: {names}.",
-                              fields)
+        return error_response(
+            api, request, 422, "validation_error", f"Invalid input: {names}.", fields
+        )
 
     def unauthenticated(request, exc):
-        return error_response(api, request, 401, "not_authenticated",
-                              "Authentication required: send a Bearer token or log in.")
+        return error_response(
+            api,
+            request,
+            401,
+            "not_authenticated",
+            "Authentication required: send a Bearer token or log in.",
+        )
 
     def forbidden(request, exc):
         return error_response(api, request, 403, "permission_denied", "Not allowed.")
@@ -75,10 +84,17 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return error_response(api, request, 404, "not_found", "Not found.")
 
     def http_error(request, exc: HttpError):
-        codes = {400: "bad_request", 401: "not_authenticated", 403: "permission_denied",
-                 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
-        return error_response(api, request, exc.status_code,
-                              codes.get(exc.status_code, "error"), str(exc.message))
+        codes = {
+            400: "bad_request",
+            401: "not_authenticated",
+            403: "permission_denied",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+        }
+        return error_response(
+            api, request, exc.status_code, codes.get(exc.status_code, "error"), str(exc.message)
+        )
 
     api.add_exception_handler(DomainError, domain)
     api.add_exception_handler(NinjaValidationError, invalid)
@@ -99,8 +115,9 @@ def version_from(request: HttpRequest, body_version: int | None) -> int | None:
     try:
         return int(raw)
     except ValueError as exc:
-        raise ValidationError.for_field("version", "If-Match must be the document's version.") \
-            from exc
+        raise ValidationError.for_field(
+            "version", "If-Match must be the document's version."
+        ) from exc
 
 
 # --- lists -------------------------------------------------------------------------------------

@@ -32,9 +32,7 @@ def lock_document(model: type[D], name: str, *, expected_version: int | None, by
         current = model.objects.filter(pk=name).values_list("version", flat=True).first()
         if current is None:
             raise NotFoundError(f"{model.doctype} {name} not found.")
-        raise StaleVersionError(
-            model.doctype, name, expected=expected_version, current=current
-        )
+        raise StaleVersionError(model.doctype, name, expected=expected_version, current=current)
     return model.objects.select_for_update().get(pk=name)
 
 

@@ -67,5 +67,4 @@ class ErrorOut(Schema):
 
 
 # The error answers every endpoint declares (so the OpenAPI document lists them).
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-          422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}

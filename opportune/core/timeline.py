@@ -79,7 +79,10 @@ def history_source(model) -> TimelineSource:
                 if changes:
                     fields = ", ".join(c["field"] for c in changes)
                     yield TimelineEntry(
-                        "change", record.history_date, user, f"changed {fields}",
+                        "change",
+                        record.history_date,
+                        user,
+                        f"changed {fields}",
                         {"changes": changes},
                     )
             previous = record

@@ -49,8 +49,14 @@ def _get(queryset: QuerySet, doctype: str, name: str, *, user, write: bool, can_
 
 
 def get_opportunity_for(user, name: str, *, write: bool = False) -> Opportunity:
-    return _get(opportunities_visible_to(user), "Opportunity", name, user=user, write=write,
-                can_write=can_write_opportunities)
+    return _get(
+        opportunities_visible_to(user),
+        "Opportunity",
+        name,
+        user=user,
+        write=write,
+        can_write=can_write_opportunities,
+    )
 
 
 def get_lead_for(user, name: str, *, write: bool = False) -> Lead:
@@ -58,10 +64,12 @@ def get_lead_for(user, name: str, *, write: bool = False) -> Lead:
 
 
 def get_customer_for(user, name: str, *, write: bool = False) -> Customer:
-    return _get(customers_visible_to(user), "Customer", name, user=user, write=write,
-                can_write=is_sales)
+    return _get(
+        customers_visible_to(user), "Customer", name, user=user, write=write, can_write=is_sales
+    )
 
 
 def get_contact_for(user, name: str, *, write: bool = False) -> Contact:
-    return _get(contacts_visible_to(user), "Contact", name, user=user, write=write,
-                can_write=is_sales)
+    return _get(
+        contacts_visible_to(user), "Contact", name, user=user, write=write, can_write=is_sales
+    )

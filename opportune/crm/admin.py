@@ -54,15 +54,22 @@ for _model in (OpportunityType, LeadSource, Campaign, OpportunityLostReason):
 class CRMSettingsForm(forms.ModelForm):
     class Meta:
         model = CRMSettings
-        fields = ("company_name", "company_currency", "time_zone", "close_opportunity_after_days",
-                  "default_valid_till", "carry_forward_communication_and_comments",
-                  "auto_creation_of_contact")
+        fields = (
+            "company_name",
+            "company_currency",
+            "time_zone",
+            "close_opportunity_after_days",
+            "default_valid_till",
+            "carry_forward_communication_and_comments",
+            "auto_creation_of_contact",
+        )
 
     def clean_time_zone(self):
         value = self.cleaned_data["time_zone"]
         if not is_valid_time_zone(value):
-            raise forms.ValidationError("Not a known time zone (use an IANA name such as "
-                                        "Europe/Berlin).")
+            raise forms.ValidationError(
+                "Not a known time zone (use an IANA name such as Europe/Berlin)."
+            )
         return value
 
 
@@ -75,9 +82,7 @@ class CRMSettingsAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         settings = CRMSettings.load()
-        return HttpResponseRedirect(
-            reverse("admin:crm_crmsettings_change", args=[settings.pk])
-        )
+        return HttpResponseRedirect(reverse("admin:crm_crmsettings_change", args=[settings.pk]))
 
     def has_add_permission(self, request):
         return False
@@ -110,10 +115,26 @@ class OpportunityItemInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(Opportunity)
 class OpportunityAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
-    list_display = ("name", "title", "party_name", "status", "sales_stage", "opportunity_owner",
-                    "currency", "opportunity_amount", "expected_closing", "modified")
-    list_filter = ("status", "opportunity_type", "sales_stage", "opportunity_from", "source",
-                   "territory")
+    list_display = (
+        "name",
+        "title",
+        "party_name",
+        "status",
+        "sales_stage",
+        "opportunity_owner",
+        "currency",
+        "opportunity_amount",
+        "expected_closing",
+        "modified",
+    )
+    list_filter = (
+        "status",
+        "opportunity_type",
+        "sales_stage",
+        "opportunity_from",
+        "source",
+        "territory",
+    )
     search_fields = ("name", "title", "party_name", "customer_name", "contact_email")
     date_hierarchy = "transaction_date"
     list_select_related = ("sales_stage", "opportunity_owner", "currency")
@@ -122,8 +143,15 @@ class OpportunityAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
 @admin.register(Lead)
 class LeadAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
-    list_display = ("name", "lead_name", "company_name", "email_id", "status", "lead_owner",
-                    "modified")
+    list_display = (
+        "name",
+        "lead_name",
+        "company_name",
+        "email_id",
+        "status",
+        "lead_owner",
+        "modified",
+    )
     list_filter = ("status", "source", "territory", "disabled")
     search_fields = ("name", "lead_name", "company_name", "email_id")
     list_select_related = ("lead_owner",)
@@ -131,8 +159,14 @@ class LeadAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
-    list_display = ("name", "customer_name", "customer_type", "customer_group", "territory",
-                    "disabled")
+    list_display = (
+        "name",
+        "customer_name",
+        "customer_type",
+        "customer_group",
+        "territory",
+        "disabled",
+    )
     list_filter = ("customer_type", "customer_group", "territory", "disabled")
     search_fields = ("name", "customer_name", "email_id")
 

@@ -63,23 +63,31 @@ def _require(allowed: bool, what: str) -> None:
 
 # --- opportunities -----------------------------------------------------------------------------
 def _opportunities(user):
-    return access.opportunities_visible_to(user).select_related(
-        "currency", "owner", "modified_by", "opportunity_owner", "contact_by"
-    ).prefetch_related("items__opportunity__currency", "lost_reasons", "competitors")
+    return (
+        access.opportunities_visible_to(user)
+        .select_related("currency", "owner", "modified_by", "opportunity_owner", "contact_by")
+        .prefetch_related("items", "lost_reasons", "competitors")
+    )
 
 
 def _opportunity_out(user, name: str) -> Opportunity:
     return _opportunities(user).get(pk=name)
 
 
-@router.get("/opportunities", response={200: Page[OpportunityOut], **ERRORS},
-            tags=["opportunities"])
+@router.get(
+    "/opportunities", response={200: Page[OpportunityOut], **ERRORS}, tags=["opportunities"]
+)
 def list_opportunities(
     request: HttpRequest, params: Query[ListParams], filters: Query[OpportunityFilters]
 ):
     rows = filters.filter(_opportunities(request.auth))
-    return paginate(rows, params, orderings=OPPORTUNITY_ORDERINGS, nullable=OPPORTUNITY_NULLABLE,
-                    search=search_opportunities)
+    return paginate(
+        rows,
+        params,
+        orderings=OPPORTUNITY_ORDERINGS,
+        nullable=OPPORTUNITY_NULLABLE,
+        search=search_opportunities,
+    )
 
 
 @router.post("/opportunities", response={201: OpportunityOut, **ERRORS}, tags=["opportunities"])
@@ -89,19 +97,25 @@ def create_opportunity(request: HttpRequest, payload: OpportunityCreate):
     return Status(201, _opportunity_out(request.auth, opportunity.pk))
 
 
-@router.get("/opportunities/{name}", response={200: OpportunityOut, **ERRORS},
-            tags=["opportunities"])
+@router.get(
+    "/opportunities/{name}", response={200: OpportunityOut, **ERRORS}, tags=["opportunities"]
+)
 def get_opportunity(request: HttpRequest, name: str):
     access.get_opportunity_for(request.auth, name)
     return _opportunity_out(request.auth, name)
 
 
-@router.patch("/opportunities/{name}", response={200: OpportunityOut, **ERRORS},
-              tags=["opportunities"])
+@router.patch(
+    "/opportunities/{name}", response={200: OpportunityOut, **ERRORS}, tags=["opportunities"]
+)
 def update_opportunity(request: HttpRequest, name: str, payload: OpportunityPatch):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
-    services.update_opportunity(opportunity, data=_body(payload),
-                                version=version_from(request, payload.version), by=request.auth)
+    services.update_opportunity(
+        opportunity,
+        data=_body(payload),
+        version=version_from(request, payload.version),
+        by=request.auth,
+    )
     return _opportunity_out(request.auth, name)
 
 
@@ -112,20 +126,27 @@ def delete_opportunity(request: HttpRequest, name: str):
     return Status(204, None)
 
 
-@router.post("/opportunities/{name}/declare-lost", response={200: OpportunityOut, **ERRORS},
-             tags=["opportunities"])
+@router.post(
+    "/opportunities/{name}/declare-lost",
+    response={200: OpportunityOut, **ERRORS},
+    tags=["opportunities"],
+)
 def declare_lost(request: HttpRequest, name: str, payload: DeclareLostIn):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
     services.declare_opportunity_lost(
-        opportunity, lost_reasons=payload.lost_reasons, competitors=payload.competitors,
-        detail=payload.order_lost_reason, version=version_from(request, payload.version),
+        opportunity,
+        lost_reasons=payload.lost_reasons,
+        competitors=payload.competitors,
+        detail=payload.order_lost_reason,
+        version=version_from(request, payload.version),
         by=request.auth,
     )
     return _opportunity_out(request.auth, name)
 
 
-@router.post("/opportunities/{name}/reopen", response={200: OpportunityOut, **ERRORS},
-             tags=["opportunities"])
+@router.post(
+    "/opportunities/{name}/reopen", response={200: OpportunityOut, **ERRORS}, tags=["opportunities"]
+)
 def reopen(request: HttpRequest, name: str, payload: VersionIn | None = None):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
     version = version_from(request, payload.version if payload else None)
@@ -133,23 +154,32 @@ def reopen(request: HttpRequest, name: str, payload: VersionIn | None = None):
     return _opportunity_out(request.auth, name)
 
 
-@router.post("/opportunities/{name}/make-customer", response={201: CustomerOut, **ERRORS},
-             tags=["opportunities"])
+@router.post(
+    "/opportunities/{name}/make-customer",
+    response={201: CustomerOut, **ERRORS},
+    tags=["opportunities"],
+)
 def make_customer_from_opportunity(request: HttpRequest, name: str):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
     customer = services.make_customer_from_opportunity(opportunity, by=request.auth)
     return Status(201, customer)
 
 
-@router.get("/opportunities/{name}/timeline", response={200: list[TimelineEntryOut], **ERRORS},
-            tags=["opportunities"])
+@router.get(
+    "/opportunities/{name}/timeline",
+    response={200: list[TimelineEntryOut], **ERRORS},
+    tags=["opportunities"],
+)
 def opportunity_timeline(request: HttpRequest, name: str):
     access.get_opportunity_for(request.auth, name)
     return timeline_for("Opportunity", name)
 
 
-@router.get("/opportunities/{name}/comments", response={200: list[CommentOut], **ERRORS},
-            tags=["opportunities"])
+@router.get(
+    "/opportunities/{name}/comments",
+    response={200: list[CommentOut], **ERRORS},
+    tags=["opportunities"],
+)
 def list_comments(request: HttpRequest, name: str):
     access.get_opportunity_for(request.auth, name)
     return Comment.objects.filter(
@@ -157,13 +187,15 @@ def list_comments(request: HttpRequest, name: str):
     ).select_related("owner")
 
 
-@router.post("/opportunities/{name}/comments", response={201: CommentOut, **ERRORS},
-             tags=["opportunities"])
+@router.post(
+    "/opportunities/{name}/comments", response={201: CommentOut, **ERRORS}, tags=["opportunities"]
+)
 def add_comment(request: HttpRequest, name: str, payload: CommentIn):
     opportunity = access.get_opportunity_for(request.auth, name)
     _require(is_sales(request.auth), "comment on opportunities")
-    comment = services.add_opportunity_comment(opportunity, content=payload.content,
-                                               by=request.auth)
+    comment = services.add_opportunity_comment(
+        opportunity, content=payload.content, by=request.auth
+    )
     return Status(201, comment)
 
 
@@ -174,8 +206,9 @@ def _leads(user):
 
 @router.get("/leads", response={200: Page[LeadOut], **ERRORS}, tags=["leads"])
 def list_leads(request: HttpRequest, params: Query[ListParams], filters: Query[LeadFilters]):
-    return paginate(filters.filter(_leads(request.auth)), params, orderings=LEAD_ORDERINGS,
-                    search=search_leads)
+    return paginate(
+        filters.filter(_leads(request.auth)), params, orderings=LEAD_ORDERINGS, search=search_leads
+    )
 
 
 @router.post("/leads", response={201: LeadOut, **ERRORS}, tags=["leads"])
@@ -194,8 +227,9 @@ def get_lead(request: HttpRequest, name: str):
 @router.patch("/leads/{name}", response={200: LeadOut, **ERRORS}, tags=["leads"])
 def update_lead(request: HttpRequest, name: str, payload: LeadPatch):
     lead = access.get_lead_for(request.auth, name, write=True)
-    services.update_lead(lead, data=_body(payload), version=version_from(request, payload.version),
-                         by=request.auth)
+    services.update_lead(
+        lead, data=_body(payload), version=version_from(request, payload.version), by=request.auth
+    )
     return _leads(request.auth).get(pk=name)
 
 
@@ -205,8 +239,9 @@ def delete_lead(request: HttpRequest, name: str):
     return Status(204, None)
 
 
-@router.post("/leads/{name}/make-opportunity", response={201: OpportunityOut, **ERRORS},
-             tags=["leads"])
+@router.post(
+    "/leads/{name}/make-opportunity", response={201: OpportunityOut, **ERRORS}, tags=["leads"]
+)
 def make_opportunity(request: HttpRequest, name: str, payload: MakeOpportunityIn | None = None):
     lead = access.get_lead_for(request.auth, name, write=True)
     data = _body(payload) if payload else {}
@@ -214,8 +249,7 @@ def make_opportunity(request: HttpRequest, name: str, payload: MakeOpportunityIn
     return Status(201, _opportunity_out(request.auth, opportunity.pk))
 
 
-@router.post("/leads/{name}/make-customer", response={201: CustomerOut, **ERRORS},
-             tags=["leads"])
+@router.post("/leads/{name}/make-customer", response={201: CustomerOut, **ERRORS}, tags=["leads"])
 def make_customer(request: HttpRequest, name: str):
     lead = access.get_lead_for(request.auth, name, write=True)
     return Status(201, services.make_customer_from_lead(lead, by=request.auth))
@@ -227,10 +261,15 @@ def _customers(user):
 
 
 @router.get("/customers", response={200: Page[CustomerOut], **ERRORS}, tags=["customers"])
-def list_customers(request: HttpRequest, params: Query[ListParams],
-                   filters: Query[CustomerFilters]):
-    return paginate(filters.filter(_customers(request.auth)), params,
-                    orderings=CUSTOMER_ORDERINGS, search=search_customers)
+def list_customers(
+    request: HttpRequest, params: Query[ListParams], filters: Query[CustomerFilters]
+):
+    return paginate(
+        filters.filter(_customers(request.auth)),
+        params,
+        orderings=CUSTOMER_ORDERINGS,
+        search=search_customers,
+    )
 
 
 @router.post("/customers", response={201: CustomerOut, **ERRORS}, tags=["customers"])
@@ -249,8 +288,12 @@ def get_customer(request: HttpRequest, name: str):
 @router.patch("/customers/{name}", response={200: CustomerOut, **ERRORS}, tags=["customers"])
 def update_customer(request: HttpRequest, name: str, payload: CustomerPatch):
     customer = access.get_customer_for(request.auth, name, write=True)
-    services.update_customer(customer, data=_body(payload),
-                             version=version_from(request, payload.version), by=request.auth)
+    services.update_customer(
+        customer,
+        data=_body(payload),
+        version=version_from(request, payload.version),
+        by=request.auth,
+    )
     return _customers(request.auth).get(pk=name)
 
 
@@ -267,10 +310,13 @@ def _contacts(user):
 
 
 @router.get("/contacts", response={200: Page[ContactOut], **ERRORS}, tags=["contacts"])
-def list_contacts(request: HttpRequest, params: Query[ListParams],
-                  filters: Query[ContactFilters]):
-    return paginate(filters.filter(_contacts(request.auth)), params, orderings=CONTACT_ORDERINGS,
-                    search=search_contacts)
+def list_contacts(request: HttpRequest, params: Query[ListParams], filters: Query[ContactFilters]):
+    return paginate(
+        filters.filter(_contacts(request.auth)),
+        params,
+        orderings=CONTACT_ORDERINGS,
+        search=search_contacts,
+    )
 
 
 @router.post("/contacts", response={201: ContactOut, **ERRORS}, tags=["contacts"])
@@ -289,14 +335,16 @@ def get_contact(request: HttpRequest, name: str):
 @router.patch("/contacts/{name}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
 def update_contact(request: HttpRequest, name: str, payload: ContactPatch):
     contact = access.get_contact_for(request.auth, name, write=True)
-    services.update_contact(contact, data=_body(payload),
-                            version=version_from(request, payload.version), by=request.auth)
+    services.update_contact(
+        contact,
+        data=_body(payload),
+        version=version_from(request, payload.version),
+        by=request.auth,
+    )
     return _contacts(request.auth).get(pk=name)
 
 
 @router.delete("/contacts/{name}", response={204: None, **ERRORS}, tags=["contacts"])
 def delete_contact(request: HttpRequest, name: str):
-    services.delete_contact(access.get_contact_for(request.auth, name, write=True),
-                            by=request.auth)
+    services.delete_contact(access.get_contact_for(request.auth, name, write=True), by=request.auth)
     return Status(204, None)
-

@@ -39,17 +39,33 @@ from opportune.masters.schemas import NamedCreate, NamedOut
 router = Router()
 
 MASTERS = (
-    MasterResource("opportunity-types", specs.OPPORTUNITY_TYPE, DescribedOut, DescribedCreate,
-                   DescribedPatch),
-    MasterResource("lead-sources", specs.LEAD_SOURCE, LeadSourceOut, LeadSourceCreate,
-                   LeadSourcePatch),
-    MasterResource("campaigns", specs.CAMPAIGN, DescribedOut, DescribedCreate, DescribedPatch, search=search_on("name", "description")),
-    MasterResource("sales-stages", specs.SALES_STAGE, SalesStageOut, SalesStageCreate,
-                   SalesStagePatch, orderings=("idx", "name", "probability"),
-                   default_ordering="idx"),
+    MasterResource(
+        "opportunity-types", specs.OPPORTUNITY_TYPE, DescribedOut, DescribedCreate, DescribedPatch
+    ),
+    MasterResource(
+        "lead-sources", specs.LEAD_SOURCE, LeadSourceOut, LeadSourceCreate, LeadSourcePatch
+    ),
+    MasterResource(
+        "campaigns",
+        specs.CAMPAIGN,
+        DescribedOut,
+        DescribedCreate,
+        DescribedPatch,
+        search=search_on("name", "description"),
+    ),
+    MasterResource(
+        "sales-stages",
+        specs.SALES_STAGE,
+        SalesStageOut,
+        SalesStageCreate,
+        SalesStagePatch,
+        orderings=("idx", "name", "probability"),
+        default_ordering="idx",
+    ),
     MasterResource("lost-reasons", specs.LOST_REASON, NamedOut, NamedCreate),
-    MasterResource("competitors", specs.COMPETITOR, CompetitorOut, CompetitorCreate,
-                   CompetitorPatch),
+    MasterResource(
+        "competitors", specs.COMPETITOR, CompetitorOut, CompetitorCreate, CompetitorPatch
+    ),
 )
 for _resource in MASTERS:
     add_master_routes(router, _resource)
@@ -69,5 +85,6 @@ def get_crm_settings(request: HttpRequest):
 def update_crm_settings(request: HttpRequest, payload: CRMSettingsPatch):
     _settings_for(request.auth, write=True)
     data = payload.model_dump(exclude_unset=True, exclude={"version"})
-    return services.update_crm_settings(data=data, version=version_from(request, payload.version),
-                                        by=request.auth)
+    return services.update_crm_settings(
+        data=data, version=version_from(request, payload.version), by=request.auth
+    )

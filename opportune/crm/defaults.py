@@ -15,8 +15,17 @@ SALES_STAGES = [
     ("Negotiation/Review", 90),
 ]
 LEAD_SOURCES = [
-    "Existing Customer", "Reference", "Advertisement", "Cold Calling", "Exhibition",
-    "Supplier Reference", "Mass Mailing", "Customer's Vendor", "Campaign", "Walk In", "Website",
+    "Existing Customer",
+    "Reference",
+    "Advertisement",
+    "Cold Calling",
+    "Exhibition",
+    "Supplier Reference",
+    "Mass Mailing",
+    "Customer's Vendor",
+    "Campaign",
+    "Walk In",
+    "Website",
 ]
 LOST_REASONS = ["Too expensive", "Chose a competitor", "No budget", "No response", "Timing"]
 
@@ -31,7 +40,9 @@ def load_crm_defaults(apps) -> None:
     for name in OPPORTUNITY_TYPES:
         OpportunityType.objects.get_or_create(name=name)
     for idx, (name, probability) in enumerate(SALES_STAGES, start=1):
-        SalesStage.objects.get_or_create(name=name, defaults={"idx": idx, "probability": probability})
+        SalesStage.objects.get_or_create(
+            name=name, defaults={"idx": idx, "probability": probability}
+        )
     for name in LEAD_SOURCES:
         LeadSource.objects.get_or_create(name=name)
     for name in LOST_REASONS:

@@ -15,8 +15,16 @@ from opportune.core.fields import reject_nul
 from opportune.core.filters import CommaList
 
 OPPORTUNITY_ORDERINGS = (
-    "modified", "creation", "name", "transaction_date", "expected_closing",
-    "opportunity_amount", "base_opportunity_amount", "probability", "status", "title",
+    "modified",
+    "creation",
+    "name",
+    "transaction_date",
+    "expected_closing",
+    "opportunity_amount",
+    "base_opportunity_amount",
+    "probability",
+    "status",
+    "title",
 )
 OPPORTUNITY_NULLABLE = frozenset({"expected_closing"})
 
@@ -46,8 +54,12 @@ class OpportunityFilters(_Filters):
     contact_date__lte: Annotated[datetime | None, FilterLookup("contact_date__lte")] = None
     modified__gte: Annotated[datetime | None, FilterLookup("modified__gte")] = None
     modified__lte: Annotated[datetime | None, FilterLookup("modified__lte")] = None
-    opportunity_amount__gte: Annotated[Decimal | None, FilterLookup("opportunity_amount__gte")] = None
-    opportunity_amount__lte: Annotated[Decimal | None, FilterLookup("opportunity_amount__lte")] = None
+    opportunity_amount__gte: Annotated[Decimal | None, FilterLookup("opportunity_amount__gte")] = (
+        None
+    )
+    opportunity_amount__lte: Annotated[Decimal | None, FilterLookup("opportunity_amount__lte")] = (
+        None
+    )
     base_opportunity_amount__gte: Annotated[
         Decimal | None, FilterLookup("base_opportunity_amount__gte")
     ] = None
@@ -63,7 +75,9 @@ def search_opportunities(queryset: QuerySet, text: str) -> QuerySet:
     if not text:
         return queryset
     return queryset.filter(
-        Q(name__icontains=text) | Q(title__icontains=text) | Q(party_name__icontains=text)
+        Q(name__icontains=text)
+        | Q(title__icontains=text)
+        | Q(party_name__icontains=text)
         | Q(contact_email__icontains=text)
     )
 
@@ -84,7 +98,9 @@ class LeadFilters(_Filters):
 
 def search_leads(queryset: QuerySet, text: str) -> QuerySet:
     return queryset.filter(
-        Q(name__icontains=text) | Q(lead_name__icontains=text) | Q(company_name__icontains=text)
+        Q(name__icontains=text)
+        | Q(lead_name__icontains=text)
+        | Q(company_name__icontains=text)
         | Q(email_id__icontains=text)
     )
 

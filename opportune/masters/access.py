@@ -34,7 +34,12 @@ def masters_visible_to(user, model: type[Model]) -> QuerySet:
 
 
 def get_master_for(
-    user, model: type[Model], key: Any, *, label: str, write: bool = False,
+    user,
+    model: type[Model],
+    key: Any,
+    *,
+    label: str,
+    write: bool = False,
     can_write: Callable[[Any], bool] = can_manage_masters,
 ) -> Model:
     """The master ``key`` (its name, or id) if the user may see it, and change it if ``write``."""
@@ -46,8 +51,9 @@ def get_master_for(
     return obj
 
 
-def require_master_writer(user, *, label: str,
-                          can_write: Callable[[Any], bool] = can_manage_masters) -> None:
+def require_master_writer(
+    user, *, label: str, can_write: Callable[[Any], bool] = can_manage_masters
+) -> None:
     """Refuse to create a master for a user who may not write it (403)."""
     if not can_write(user):
         raise PermissionDeniedError(f"You may not create a {label}.")

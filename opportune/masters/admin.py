@@ -37,7 +37,8 @@ class MasterAdmin(admin.ModelAdmin):
         used = [obj.pk for obj in queryset if master_references(obj)]
         if used:
             self.message_user(
-                request, f"Not deleted, still in use: {', '.join(map(str, used))}.",
+                request,
+                f"Not deleted, still in use: {', '.join(map(str, used))}.",
                 messages.ERROR,
             )
         queryset.exclude(pk__in=used).delete()
@@ -70,8 +71,16 @@ class UOMAdmin(MasterAdmin):
 
 @admin.register(Item)
 class ItemAdmin(MasterAdmin):
-    list_display = ("name", "item_name", "item_group", "stock_uom", "standard_rate",
-                    "is_sales_item", "is_purchase_item", "disabled")
+    list_display = (
+        "name",
+        "item_name",
+        "item_group",
+        "stock_uom",
+        "standard_rate",
+        "is_sales_item",
+        "is_purchase_item",
+        "disabled",
+    )
     list_filter = ("disabled", "is_sales_item", "is_purchase_item", "item_group")
     search_fields = ("name", "item_name", "description")
     autocomplete_fields = ("item_group", "stock_uom")

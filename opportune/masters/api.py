@@ -88,14 +88,15 @@ def add_master_routes(router: Router, res: MasterResource) -> None:
     detail = f"/{res.path}/{{path:name}}"
 
     def lookup(request: HttpRequest, name: str, *, write: bool = False):
-        return access.get_master_for(request.auth, spec.model, name, label=spec.label,
-                                     write=write, can_write=res.can_write)
+        return access.get_master_for(
+            request.auth, spec.model, name, label=spec.label, write=write, can_write=res.can_write
+        )
 
-    def list_masters(request: HttpRequest, params: Query[ListParams],
-                     filters: Query[res.filters]):
+    def list_masters(request: HttpRequest, params: Query[ListParams], filters: Query[res.filters]):
         rows = filters.filter(access.masters_visible_to(request.auth, spec.model))
-        return paginate(rows, params, orderings=res.orderings, default=res.default_ordering,
-                        search=res.search)
+        return paginate(
+            rows, params, orderings=res.orderings, default=res.default_ordering, search=res.search
+        )
 
     def create_master(request: HttpRequest, payload: res.create):
         access.require_master_writer(request.auth, label=spec.label, can_write=res.can_write)
@@ -113,29 +114,75 @@ def add_master_routes(router: Router, res: MasterResource) -> None:
         return Status(204, None)
 
     label = spec.label
-    router.get(f"/{res.path}", response={200: Page[res.out], **ERRORS}, tags=tags,
-               operation_id=f"list_{many}", summary=f"List {label} records")(list_masters)
-    router.post(f"/{res.path}", response={201: res.out, **ERRORS}, tags=tags,
-                operation_id=f"create_{one}", summary=f"Create {label}")(create_master)
-    router.get(detail, response={200: res.out, **ERRORS}, tags=tags,
-               operation_id=f"get_{one}", summary=f"Read {label}")(get_master)
+    router.get(
+        f"/{res.path}",
+        response={200: Page[res.out], **ERRORS},
+        tags=tags,
+        operation_id=f"list_{many}",
+        summary=f"List {label} records",
+    )(list_masters)
+    router.post(
+        f"/{res.path}",
+        response={201: res.out, **ERRORS},
+        tags=tags,
+        operation_id=f"create_{one}",
+        summary=f"Create {label}",
+    )(create_master)
+    router.get(
+        detail,
+        response={200: res.out, **ERRORS},
+        tags=tags,
+        operation_id=f"get_{one}",
+        summary=f"Read {label}",
+    )(get_master)
     if res.patch is not None:
-        router.patch(detail, response={200: res.out, **ERRORS}, tags=tags,
-                     operation_id=f"update_{one}", summary=f"Change {label}")(update_master)
-    router.delete(detail, response={204: None, **ERRORS}, tags=tags,
-                  operation_id=f"delete_{one}", summary=f"Delete {label}")(delete_master)
+        router.patch(
+            detail,
+            response={200: res.out, **ERRORS},
+            tags=tags,
+            operation_id=f"update_{one}",
+            summary=f"Change {label}",
+        )(update_master)
+    router.delete(
+        detail,
+        response={204: None, **ERRORS},
+        tags=tags,
+        operation_id=f"delete_{one}",
+        summary=f"Delete {label}",
+    )(delete_master)
 
 
 MASTERS = (
-    MasterResource("currencies", services.CURRENCY, CurrencyOut, CurrencyCreate, CurrencyPatch,
-                   filters=CurrencyFilters, orderings=CURRENCY_ORDERINGS,
-                   search=search_on("name", "currency_name")),
+    MasterResource(
+        "currencies",
+        services.CURRENCY,
+        CurrencyOut,
+        CurrencyCreate,
+        CurrencyPatch,
+        filters=CurrencyFilters,
+        orderings=CURRENCY_ORDERINGS,
+        search=search_on("name", "currency_name"),
+    ),
     MasterResource("uoms", services.UOM_SPEC, UOMOut, UOMCreate, UOMPatch, filters=UOMFilters),
-    MasterResource("items", services.ITEM, ItemOut, ItemCreate, ItemPatch, filters=ItemFilters,
-                   orderings=ITEM_ORDERINGS, search=search_on("name", "item_name", "description"),
-                   can_write=access.can_manage_items),
-    MasterResource("territories", services.TERRITORY, TerritoryOut, TerritoryCreate,
-                   TerritoryPatch, filters=TerritoryFilters),
+    MasterResource(
+        "items",
+        services.ITEM,
+        ItemOut,
+        ItemCreate,
+        ItemPatch,
+        filters=ItemFilters,
+        orderings=ITEM_ORDERINGS,
+        search=search_on("name", "item_name", "description"),
+        can_write=access.can_manage_items,
+    ),
+    MasterResource(
+        "territories",
+        services.TERRITORY,
+        TerritoryOut,
+        TerritoryCreate,
+        TerritoryPatch,
+        filters=TerritoryFilters,
+    ),
     MasterResource("customer-groups", services.CUSTOMER_GROUP, NamedOut, NamedCreate),
     MasterResource("industries", services.INDUSTRY, NamedOut, NamedCreate),
     MasterResource("item-groups", services.ITEM_GROUP, NamedOut, NamedCreate),
@@ -152,40 +199,57 @@ def _exchange(request: HttpRequest, id: int, *, write: bool = False) -> Currency
     return access.get_master_for(request.auth, CurrencyExchange, id, label=EXCHANGE, write=write)
 
 
-@router.get("/currency-exchanges", response={200: Page[CurrencyExchangeOut], **ERRORS},
-            tags=["currency-exchanges"])
-def list_currency_exchanges(request: HttpRequest, params: Query[ListParams],
-                            filters: Query[CurrencyExchangeFilters]):
+@router.get(
+    "/currency-exchanges",
+    response={200: Page[CurrencyExchangeOut], **ERRORS},
+    tags=["currency-exchanges"],
+)
+def list_currency_exchanges(
+    request: HttpRequest, params: Query[ListParams], filters: Query[CurrencyExchangeFilters]
+):
     rows = filters.filter(access.masters_visible_to(request.auth, CurrencyExchange))
     return paginate(rows, params, orderings=CURRENCY_EXCHANGE_ORDERINGS, default="-date")
 
 
-@router.post("/currency-exchanges", response={201: CurrencyExchangeOut, **ERRORS},
-             tags=["currency-exchanges"])
+@router.post(
+    "/currency-exchanges",
+    response={201: CurrencyExchangeOut, **ERRORS},
+    tags=["currency-exchanges"],
+)
 def create_currency_exchange(request: HttpRequest, payload: CurrencyExchangeCreate):
     access.require_master_writer(request.auth, label=EXCHANGE)
-    exchange = services.create_master(services.CURRENCY_EXCHANGE, data=_body(payload),
-                                      by=request.auth)
+    exchange = services.create_master(
+        services.CURRENCY_EXCHANGE, data=_body(payload), by=request.auth
+    )
     return Status(201, exchange)
 
 
-@router.get("/currency-exchanges/{id}", response={200: CurrencyExchangeOut, **ERRORS},
-            tags=["currency-exchanges"])
+@router.get(
+    "/currency-exchanges/{id}",
+    response={200: CurrencyExchangeOut, **ERRORS},
+    tags=["currency-exchanges"],
+)
 def get_currency_exchange(request: HttpRequest, id: int):
     return _exchange(request, id)
 
 
-@router.patch("/currency-exchanges/{id}", response={200: CurrencyExchangeOut, **ERRORS},
-              tags=["currency-exchanges"])
+@router.patch(
+    "/currency-exchanges/{id}",
+    response={200: CurrencyExchangeOut, **ERRORS},
+    tags=["currency-exchanges"],
+)
 def update_currency_exchange(request: HttpRequest, id: int, payload: CurrencyExchangePatch):
     exchange = _exchange(request, id, write=True)
-    return services.update_master(services.CURRENCY_EXCHANGE, exchange, data=_body(payload),
-                                  by=request.auth)
+    return services.update_master(
+        services.CURRENCY_EXCHANGE, exchange, data=_body(payload), by=request.auth
+    )
 
 
-@router.delete("/currency-exchanges/{id}", response={204: None, **ERRORS},
-               tags=["currency-exchanges"])
+@router.delete(
+    "/currency-exchanges/{id}", response={204: None, **ERRORS}, tags=["currency-exchanges"]
+)
 def delete_currency_exchange(request: HttpRequest, id: int):
-    services.delete_master(services.CURRENCY_EXCHANGE, _exchange(request, id, write=True),
-                           by=request.auth)
+    services.delete_master(
+        services.CURRENCY_EXCHANGE, _exchange(request, id, write=True), by=request.auth
+    )
     return Status(204, None)

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import iso4217
 
-UOMS = [("Nos", True), ("Unit", True), ("Box", True), ("Hour", False), ("Day", False),
-        ("Kg", False), ("Litre", False), ("Meter", False)]
+UOMS = [
+    ("Nos", True),
+    ("Unit", True),
+    ("Box", True),
+    ("Hour", False),
+    ("Day", False),
+    ("Kg", False),
+    ("Litre", False),
+    ("Meter", False),
+]
 TERRITORIES = ["All Territories"]
 CUSTOMER_GROUPS = ["All Customer Groups", "Commercial", "Government", "Individual"]
-COMMON_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥",
-                  "CHF": "CHF", "AUD": "A$", "CAD": "C$"}
+COMMON_SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "INR": "₹",
+    "CNY": "¥",
+    "CHF": "CHF",
+    "AUD": "A$",
+    "CAD": "C$",
+}
 
 
 def load_master_defaults(apps) -> None:

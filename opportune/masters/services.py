@@ -125,8 +125,9 @@ def delete_master(spec: MasterSpec, instance: models.Model, *, by) -> None:
         try:
             instance.delete()
         except (ProtectedError, RestrictedError) as exc:
-            raise ConflictError(f"{spec.label} '{instance.pk}' is in use and cannot be "
-                                "deleted.") from exc
+            raise ConflictError(
+                f"{spec.label} '{instance.pk}' is in use and cannot be deleted."
+            ) from exc
 
 
 def master_references(instance: models.Model) -> dict[str, int]:
@@ -146,8 +147,10 @@ def master_references(instance: models.Model) -> dict[str, int]:
 
 def _in_use_message(spec: MasterSpec, instance: models.Model, used_by: dict[str, int]) -> str:
     where = ", ".join(f"{count} {label}" for label, count in sorted(used_by.items()))
-    return (f"{spec.label} '{instance.pk}' is still used ({where}) and cannot be deleted; "
-            "change those records first, or disable it instead where it can be disabled.")
+    return (
+        f"{spec.label} '{instance.pk}' is still used ({where}) and cannot be deleted; "
+        "change those records first, or disable it instead where it can be disabled."
+    )
 
 
 def _with_name(spec: MasterSpec) -> dict[str, Link | None]:
@@ -171,8 +174,12 @@ def _validate(spec: MasterSpec, instance: models.Model, errors: FieldErrors) -> 
     validate_model_fields(instance, errors)
     for name, kind in spec.fields.items():
         model_field = instance._meta.get_field(name)
-        if (isinstance(kind, Link) and not model_field.null and name not in errors.fields
-                and getattr(instance, model_field.attname) is None):
+        if (
+            isinstance(kind, Link)
+            and not model_field.null
+            and name not in errors.fields
+            and getattr(instance, model_field.attname) is None
+        ):
             errors.add(name, "This field is required.")
     if spec.check is not None:
         spec.check(instance, errors)
@@ -184,8 +191,10 @@ def _refuse_duplicate(spec: MasterSpec, instance: models.Model) -> None:
         message = f"{spec.label} '{instance.pk}' already exists."
         raise ConflictError(message, fields={"name": [message]})
     if spec.unique_together:
-        values = {f"{f}_id" if _is_link(spec, f) else f: getattr(instance, _attr(spec, f))
-                  for f in spec.unique_together}
+        values = {
+            f"{f}_id" if _is_link(spec, f) else f: getattr(instance, _attr(spec, f))
+            for f in spec.unique_together
+        }
         if spec.model.objects.filter(**values).exclude(pk=instance.pk).exists():
             message = f"A {spec.label} with the same {', '.join(spec.unique_together)} exists."
             raise ConflictError(message, fields={f: [message] for f in spec.unique_together})
@@ -205,8 +214,10 @@ def _save(spec: MasterSpec, instance: models.Model) -> None:
         with transaction.atomic():
             instance.save(force_insert=instance._state.adding)
     except IntegrityError as exc:
-        raise ConflictError(f"{spec.label} '{instance.pk}' could not be saved: it conflicts with "
-                            "a record written at the same time. Reload and try again.") from exc
+        raise ConflictError(
+            f"{spec.label} '{instance.pk}' could not be saved: it conflicts with "
+            "a record written at the same time. Reload and try again."
+        ) from exc
 
 
 # --- the masters of this app ------------------------------------------------------------------
@@ -237,35 +248,57 @@ def _check_territory(territory: Territory, errors: FieldErrors) -> None:
             errors.add("parent_territory", "A territory cannot be placed under itself.")
             return
         seen.add(parent)
-        parent = Territory.objects.filter(pk=parent).values_list(
-            "parent_territory_id", flat=True).first()
+        parent = (
+            Territory.objects.filter(pk=parent)
+            .values_list("parent_territory_id", flat=True)
+            .first()
+        )
 
 
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 MAX_PRECISION = 4
 CURRENCY = MasterSpec(
-    Currency, "Currency",
+    Currency,
+    "Currency",
     {"currency_name": None, "symbol": None, "precision": None, "enabled": None},
     check=_check_currency,
 )
 CURRENCY_EXCHANGE = MasterSpec(
-    CurrencyExchange, "Currency Exchange",
-    {"from_currency": Link(Currency, "Currency"), "to_currency": Link(Currency, "Currency"),
-     "date": None, "exchange_rate": None},
-    check=_check_exchange, named=False, unique_together=("from_currency", "to_currency", "date"),
+    CurrencyExchange,
+    "Currency Exchange",
+    {
+        "from_currency": Link(Currency, "Currency"),
+        "to_currency": Link(Currency, "Currency"),
+        "date": None,
+        "exchange_rate": None,
+    },
+    check=_check_exchange,
+    named=False,
+    unique_together=("from_currency", "to_currency", "date"),
 )
 UOM_SPEC = MasterSpec(UOM, "UOM", {"must_be_whole_number": None, "enabled": None})
 ITEM = MasterSpec(
-    Item, "Item",
-    {"item_name": None, "description": None, "item_group": Link(ItemGroup, "Item Group"),
-     "brand": None, "stock_uom": Link(UOM, "UOM", {"enabled": True}), "standard_rate": None,
-     "is_sales_item": None, "is_purchase_item": None, "disabled": None},
+    Item,
+    "Item",
+    {
+        "item_name": None,
+        "description": None,
+        "item_group": Link(ItemGroup, "Item Group"),
+        "brand": None,
+        "stock_uom": Link(UOM, "UOM", {"enabled": True}),
+        "standard_rate": None,
+        "is_sales_item": None,
+        "is_purchase_item": None,
+        "disabled": None,
+    },
     check=_check_item,
     # ERPNext: the item name defaults to the item code.
     defaults=lambda data: {"item_name": data.get("item_name") or data.get("name") or ""},
 )
 TERRITORY = MasterSpec(
-    Territory, "Territory", {"parent_territory": Link(Territory, "Territory")},
+    Territory,
+    "Territory",
+    {"parent_territory": Link(Territory, "Territory")},
     check=_check_territory,
 )
 CUSTOMER_GROUP = MasterSpec(CustomerGroup, "Customer Group")

@@ -9,8 +9,11 @@ from typing import Annotated
 from django.db.models import Q, QuerySet
 from ninja import FilterSchema
 from ninja.filter_schema import FilterLookup
+from pydantic import BeforeValidator
 
-from opportune.core.filters import CommaList
+from opportune.core.filters import CommaList, split_commas
+
+IntList = Annotated[list[int] | None, BeforeValidator(split_commas)]
 
 QUOTATION_ORDERINGS = (
     "modified",
@@ -38,7 +41,7 @@ SALES_ORDER_NULLABLE = frozenset({"delivery_date"})
 
 class TransactionFilters(FilterSchema):
     status: Annotated[CommaList, FilterLookup("status__in")] = None
-    docstatus: Annotated[CommaList, FilterLookup("docstatus__in")] = None
+    docstatus: Annotated[IntList, FilterLookup("docstatus__in")] = None
     currency: Annotated[CommaList, FilterLookup("currency_id__in")] = None
     opportunity: Annotated[CommaList, FilterLookup("opportunity_id__in")] = None
     transaction_date__gte: Annotated[date | None, FilterLookup("transaction_date__gte")] = None
@@ -81,6 +84,4 @@ def search_sales_orders(queryset: QuerySet, text: str) -> QuerySet:
     text = text.strip()
     if not text:
         return queryset
-    return queryset.filter(
-        Q(name__icontains=text) | Q(customer_name__icontains=text) | Q(customer_id__icontains=text)
-    )
+    return queryset.filter(Q(name__icontains=text) | Q(customer_name__icontains=text))

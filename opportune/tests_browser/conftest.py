@@ -45,9 +45,13 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
-def browser_context_args(browser_context_args, live_server):
+def browser_context_args(browser_context_args, live_server, django_db_blocker):
     # The first request of a session imports and compiles a lot; do it before any timeout runs.
-    with urllib.request.urlopen(f"{live_server.url}/accounts/login/", timeout=60) as response:
+    # (Session-scoped, so no test has opened the database for the live server yet.)
+    with (
+        django_db_blocker.unblock(),
+        urllib.request.urlopen(f"{live_server.url}/accounts/login/", timeout=60) as response,
+    ):
         response.read()
     return {
         **browser_context_args,

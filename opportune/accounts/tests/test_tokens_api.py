@@ -69,10 +69,13 @@ def test_no_token_is_401(db, api_as):
     assert api.delete("tokens/1").status_code == 401
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"label": "x" * 101}, "label"),
-    ({"label": "ok", "user": "manager"}, "user"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"label": "x" * 101}, "label"),
+        ({"label": "ok", "user": "manager"}, "user"),
+    ],
+)
 def test_bad_input_is_422(sales, api_as, body, field):
     api = api_as(sales)
     r = api.post("tokens", body)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import schemathesis
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from conftest import ApiClient
@@ -28,8 +30,9 @@ def test_committed_openapi_matches_the_api():
     committed = COMMITTED.read_text(encoding="utf-8") if COMMITTED.exists() else ""
     generated = generated_openapi()
     if committed != generated:
-        old, new = (set(json.loads(text)["paths"]) if text else set()
-                    for text in (committed, generated))
+        old, new = (
+            set(json.loads(text)["paths"]) if text else set() for text in (committed, generated)
+        )
         pytest.fail(
             "docs/openapi.json differs from the API. Regenerate it with: "
             f"{REGENERATE}. Paths added: {sorted(new - old)}; removed: {sorted(old - new)}.",
@@ -63,10 +66,27 @@ def manager_auth(manager) -> dict[str, str]:
     return ApiClient(manager).headers
 
 
+@pytest.fixture
+def wsgi_in_test_transaction():
+    """Called straight through WSGI, Django would close the database connection at the end of
+    each request, and with it the test's transaction; Django's own test client stops that the
+    same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @read_only.parametrize()
-@settings(max_examples=10, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
-def test_read_endpoints_never_answer_5xx(case, manager_auth):
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_read_endpoints_never_answer_5xx(case, manager_auth, wsgi_in_test_transaction):
     """Whatever a client sends to a GET endpoint (as a manager), the answer is never a 5xx:
     bad input is a 4xx naming the problem (API.md)."""
     response = case.call(headers=manager_auth)

@@ -34,8 +34,9 @@ def _check_sales_stage(stage: SalesStage, errors: FieldErrors) -> None:
 OPPORTUNITY_TYPE = MasterSpec(OpportunityType, "Opportunity Type", {"description": None})
 LEAD_SOURCE = MasterSpec(LeadSource, "Lead Source", {"details": None})
 CAMPAIGN = MasterSpec(Campaign, "Campaign", {"description": None})
-SALES_STAGE = MasterSpec(SalesStage, "Sales Stage", {"idx": None, "probability": None},
-                         check=_check_sales_stage)
+SALES_STAGE = MasterSpec(
+    SalesStage, "Sales Stage", {"idx": None, "probability": None}, check=_check_sales_stage
+)
 LOST_REASON = MasterSpec(OpportunityLostReason, "Lost Reason")
 COMPETITOR = MasterSpec(Competitor, "Competitor", {"website": None})
 
@@ -66,8 +67,11 @@ def _check_settings(settings: CRMSettings, errors: FieldErrors) -> None:
     if not (settings.company_name or "").strip():
         errors.add("company_name", "Give the company's name.")
     if not is_valid_time_zone(settings.time_zone or ""):
-        errors.add("time_zone", f"'{settings.time_zone}' is not a known time zone "
-                                "(use an IANA name such as Europe/Berlin).")
+        errors.add(
+            "time_zone",
+            f"'{settings.time_zone}' is not a known time zone "
+            "(use an IANA name such as Europe/Berlin).",
+        )
 
 
 def update_crm_settings(*, data: Mapping[str, Any], version: int | None, by) -> CRMSettings:
@@ -79,9 +83,7 @@ def update_crm_settings(*, data: Mapping[str, Any], version: int | None, by) -> 
         )
     with transaction.atomic():
         CRMSettings.load()  # the row exists from the first migration; make sure of it
-        claimed = CRMSettings.objects.filter(pk=1, version=version).update(
-            version=F("version") + 1
-        )
+        claimed = CRMSettings.objects.filter(pk=1, version=version).update(version=F("version") + 1)
         if not claimed:
             current = CRMSettings.objects.values_list("version", flat=True).get(pk=1)
             raise StaleVersionError("CRM", "Settings", expected=version, current=current)

@@ -116,7 +116,11 @@ def create_opportunity(*, data: Mapping[str, Any], by, now: datetime | None = No
 
 
 def update_opportunity(
-    opportunity: Opportunity, *, data: Mapping[str, Any], version: int | None, by,
+    opportunity: Opportunity,
+    *,
+    data: Mapping[str, Any],
+    version: int | None,
+    by,
     now: datetime | None = None,
 ) -> Opportunity:
     """Apply a partial change. ``version`` must be the one the caller read (else 409)."""
@@ -150,8 +154,9 @@ def declare_opportunity_lost(
 ) -> Opportunity:
     """Mark lost with at least one reason; reasons and competitors replace the old ones."""
     errors = FieldErrors()
-    reasons = _existing_names(OpportunityLostReason, "lost_reasons", "Lost Reason", lost_reasons,
-                              errors)
+    reasons = _existing_names(
+        OpportunityLostReason, "lost_reasons", "Lost Reason", lost_reasons, errors
+    )
     if not lost_reasons:
         errors.add("lost_reasons", "Give at least one lost reason.")
     rivals = _existing_names(Competitor, "competitors", "Competitor", competitors, errors)
@@ -177,8 +182,9 @@ def declare_opportunity_lost(
             summary += f"; competitors: {', '.join(rivals)}"
         if detail:
             summary += f". {detail}"
-        add_comment("Opportunity", locked.name, content=summary, by=by,
-                    comment_type=Comment.Type.INFO)
+        add_comment(
+            "Opportunity", locked.name, content=summary, by=by, comment_type=Comment.Type.INFO
+        )
         if locked.lead_id:
             refresh_lead_status(locked.lead)
     return locked
@@ -304,8 +310,14 @@ class _Draft:
         self.original_status = opportunity.status
         self.before = {
             f: getattr(opportunity, f)
-            for f in ("opportunity_amount", "total", "currency_id", "party_name", "sales_stage_id",
-                      "contact_date")
+            for f in (
+                "opportunity_amount",
+                "total",
+                "currency_id",
+                "party_name",
+                "sales_stage_id",
+                "contact_date",
+            )
         }
         self.old_items = [] if creating else list(opportunity.items.all())
         self.new_items: list[OpportunityItem] | None = None
@@ -322,7 +334,8 @@ class _Draft:
         self._totals()
         self._checks(changed)
         validate_model_fields(
-            self.opp, self.errors,
+            self.opp,
+            self.errors,
             exclude={"party_name", "opportunity_from", "customer_name", "status"},
         )
         self.errors.raise_if_any()
@@ -387,8 +400,11 @@ class _Draft:
         opp = self.opp
         if self.errors or not opp.party_name:
             return
-        if (opp.contact_person_id is None and "contact_person" not in self.data
-                and (self.creating or self.party_changed)):
+        if (
+            opp.contact_person_id is None
+            and "contact_person" not in self.data
+            and (self.creating or self.party_changed)
+        ):
             opp.contact_person = (
                 Contact.objects.filter(link_doctype=opp.opportunity_from, link_name=opp.party_name)
                 .order_by("-is_primary_contact", "creation")
@@ -415,8 +431,12 @@ class _Draft:
 
     def _defaults(self, changed: set[str]) -> None:
         opp = self.opp
-        if (self.creating and not opp.sales_stage_id and "sales_stage" not in self.data
-                and SalesStage.objects.filter(pk=DEFAULT_SALES_STAGE).exists()):
+        if (
+            self.creating
+            and not opp.sales_stage_id
+            and "sales_stage" not in self.data
+            and SalesStage.objects.filter(pk=DEFAULT_SALES_STAGE).exists()
+        ):
             opp.sales_stage_id = DEFAULT_SALES_STAGE
         stage_moved = opp.sales_stage_id != self.before["sales_stage_id"] or self.creating
         if "probability" not in self.data and stage_moved and opp.sales_stage_id:
@@ -435,11 +455,13 @@ class _Draft:
                 setattr(opp, field, _decimal(field, self.data[field], self.errors))
         # bounds checked before any arithmetic, so huge input is a 422, never an overflow
         if opp.conversion_rate is not None and opp.conversion_rate >= MAX_CONVERSION_RATE:
-            self.errors.add("conversion_rate",
-                            f"Conversion rate must be less than {MAX_CONVERSION_RATE:,}.")
+            self.errors.add(
+                "conversion_rate", f"Conversion rate must be less than {MAX_CONVERSION_RATE:,}."
+            )
         if opp.opportunity_amount is not None and opp.opportunity_amount >= MAX_AMOUNT:
-            self.errors.add("opportunity_amount",
-                            f"Opportunity amount must be below {MAX_AMOUNT:,}.")
+            self.errors.add(
+                "opportunity_amount", f"Opportunity amount must be below {MAX_AMOUNT:,}."
+            )
 
     def _exchange_rate(self, changed: set[str]) -> None:
         opp = self.opp
@@ -472,9 +494,12 @@ class _Draft:
             return
         codes = {r.get("item_code") for r in rows if isinstance(r, Mapping)} - {None, ""}
         items = items_by_code(codes)
-        uoms = set(UOM.objects.filter(pk__in={r.get("uom") for r in rows if isinstance(r, Mapping)}
-                                      | {i.stock_uom_id for i in items.values()})
-                   .values_list("pk", flat=True))
+        uoms = set(
+            UOM.objects.filter(
+                pk__in={r.get("uom") for r in rows if isinstance(r, Mapping)}
+                | {i.stock_uom_id for i in items.values()}
+            ).values_list("pk", flat=True)
+        )
         whole = set(UOM.objects.filter(must_be_whole_number=True).values_list("pk", flat=True))
         if rows and "with_items" not in self.data:
             self.opp.with_items = True  # items were sent, so the items section is in use
@@ -494,15 +519,20 @@ class _Draft:
         code = row.get("item_code")
         item = items.get(code)
         if item is None:
-            self.errors.add(f"{prefix}.item_code",
-                            f"Item '{code}' does not exist." if code else "Choose an item.")
+            self.errors.add(
+                f"{prefix}.item_code",
+                f"Item '{code}' does not exist." if code else "Choose an item.",
+            )
             return None
         if item.disabled:
             self.errors.add(f"{prefix}.item_code", f"Item '{code}' is disabled.")
         qty = _decimal(f"{prefix}.qty", row.get("qty", 1), self.errors)
         rate_in = row.get("rate")
-        rate = item.standard_rate if rate_in is None else _decimal(f"{prefix}.rate", rate_in,
-                                                                   self.errors)
+        rate = (
+            item.standard_rate
+            if rate_in is None
+            else _decimal(f"{prefix}.rate", rate_in, self.errors)
+        )
         uom = row.get("uom") or item.stock_uom_id
         if uom not in uoms:
             self.errors.add(f"{prefix}.uom", f"UOM '{uom}' does not exist.")
@@ -511,9 +541,11 @@ class _Draft:
         elif qty is not None and qty >= MAX_QTY:
             self.errors.add(f"{prefix}.qty", f"Quantity must be less than {MAX_QTY:,}.")
         elif qty is not None and uom in whole and qty != qty.to_integral_value():
-            self.errors.add(f"{prefix}.qty",
-                            f"Quantity ({qty}) cannot be a fraction in row {idx}: {uom} is counted "
-                            "in whole numbers.")
+            self.errors.add(
+                f"{prefix}.qty",
+                f"Quantity ({qty}) cannot be a fraction in row {idx}: {uom} is counted "
+                "in whole numbers.",
+            )
         if rate is not None and rate < 0:
             self.errors.add(f"{prefix}.rate", "Rate cannot be negative.")
         elif rate is not None and rate >= MAX_RATE:
@@ -539,8 +571,9 @@ class _Draft:
 
     def _compute_totals(self) -> None:
         opp = self.opp
-        precision = Currency.objects.filter(pk=opp.currency_id).values_list(
-            "precision", flat=True).first()
+        precision = (
+            Currency.objects.filter(pk=opp.currency_id).values_list("precision", flat=True).first()
+        )
         precision = 2 if precision is None else precision
         company_precision = self.settings.company_currency.precision
         rate = opp.conversion_rate or Decimal(1)
@@ -559,8 +592,10 @@ class _Draft:
             self.errors.add("items", f"The items' total must stay below {MAX_AMOUNT:,}.")
             return
         amount_given = self.data.get("opportunity_amount") is not None
-        if opp.with_items and not amount_given and (
-            self.creating or self.before["opportunity_amount"] == self.before["total"]
+        if (
+            opp.with_items
+            and not amount_given
+            and (self.creating or self.before["opportunity_amount"] == self.before["total"])
         ):
             opp.opportunity_amount = total
         opp.opportunity_amount = round_money(opp.opportunity_amount or ZERO, precision)
@@ -572,23 +607,34 @@ class _Draft:
             errors.add("probability", "Probability must be between 0 and 100.")
         if opp.opportunity_amount is not None and opp.opportunity_amount < 0:
             errors.add("opportunity_amount", "Opportunity amount cannot be negative.")
-        elif (opp.base_opportunity_amount is not None
-              and opp.base_opportunity_amount >= MAX_AMOUNT):
-            errors.add("opportunity_amount", f"Opportunity amount must be below {MAX_AMOUNT:,} "
-                       "in the company currency.")
+        elif opp.base_opportunity_amount is not None and opp.base_opportunity_amount >= MAX_AMOUNT:
+            errors.add(
+                "opportunity_amount",
+                f"Opportunity amount must be below {MAX_AMOUNT:,} in the company currency.",
+            )
         if opp.conversion_rate is not None and opp.conversion_rate <= 0:
             errors.add("conversion_rate", "Conversion rate must be greater than 0.")
         rows = self.new_items if self.new_items is not None else self.old_items
         if not opp.with_items and rows:
-            errors.add("with_items",
-                       "Remove the items first: with_items cannot be unset while items exist.")
-        if (opp.expected_closing and isinstance(opp.transaction_date, date)
-                and opp.expected_closing < opp.transaction_date
-                and {"expected_closing", "transaction_date"} & changed):
-            errors.add("expected_closing",
-                       "Expected closing cannot be before the opportunity date.")
-        if ("contact_date" in changed and opp.contact_date
-                and isinstance(opp.contact_date, datetime) and opp.contact_date < self.now):
+            errors.add(
+                "with_items",
+                "Remove the items first: with_items cannot be unset while items exist.",
+            )
+        if (
+            opp.expected_closing
+            and isinstance(opp.transaction_date, date)
+            and opp.expected_closing < opp.transaction_date
+            and {"expected_closing", "transaction_date"} & changed
+        ):
+            errors.add(
+                "expected_closing", "Expected closing cannot be before the opportunity date."
+            )
+        if (
+            "contact_date" in changed
+            and opp.contact_date
+            and isinstance(opp.contact_date, datetime)
+            and opp.contact_date < self.now
+        ):
             errors.add("contact_date", "Next Contact Date cannot be in the past.")
 
     def save_items(self) -> None:
@@ -601,8 +647,13 @@ class _Draft:
             row.opportunity = self.opp
         OpportunityItem.objects.bulk_create(self.new_items)
         if not self.creating and old != new:
-            add_comment("Opportunity", self.opp.name, content=_describe_items(old, new),
-                        by=self.opp.modified_by, comment_type=Comment.Type.INFO)
+            add_comment(
+                "Opportunity",
+                self.opp.name,
+                content=_describe_items(old, new),
+                by=self.opp.modified_by,
+                comment_type=Comment.Type.INFO,
+            )
 
 
 def _describe_items(old, new) -> str:
@@ -637,7 +688,8 @@ def party_for_email(email: str, *, by) -> tuple[str, str]:
     through one of its contacts, else a lead with that address, else a new lead."""
     contact = (
         Contact.objects.filter(email_id__iexact=email, link_doctype="Customer")
-        .order_by("creation").first()
+        .order_by("creation")
+        .first()
     )
     if contact is not None:
         return "Customer", contact.link_name

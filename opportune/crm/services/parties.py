@@ -23,8 +23,16 @@ from opportune.crm.status import refresh_lead_status
 from opportune.masters.models import Currency, CustomerGroup, Industry, Territory
 
 LEAD_SPEC = {
-    "lead_name": None, "company_name": None, "email_id": None, "phone": None, "mobile_no": None,
-    "job_title": None, "website": None, "city": None, "country": None, "notes": None,
+    "lead_name": None,
+    "company_name": None,
+    "email_id": None,
+    "phone": None,
+    "mobile_no": None,
+    "job_title": None,
+    "website": None,
+    "city": None,
+    "country": None,
+    "notes": None,
     "disabled": None,
     "source": Link(LeadSource, "Lead Source"),
     "campaign": Link(Campaign, "Campaign"),
@@ -33,19 +41,34 @@ LEAD_SPEC = {
     "lead_owner": USER,
 }
 CUSTOMER_SPEC = {
-    "customer_name": None, "customer_type": None, "email_id": None, "phone": None,
-    "mobile_no": None, "website": None, "disabled": None,
+    "customer_name": None,
+    "customer_type": None,
+    "email_id": None,
+    "phone": None,
+    "mobile_no": None,
+    "website": None,
+    "disabled": None,
     "customer_group": Link(CustomerGroup, "Customer Group"),
     "territory": Link(Territory, "Territory"),
     "industry": Link(Industry, "Industry"),
     "default_currency": Link(Currency, "Currency", {"enabled": True}),
 }
 CONTACT_SPEC = {
-    "first_name": None, "last_name": None, "email_id": None, "phone": None, "mobile_no": None,
-    "designation": None, "link_doctype": None, "link_name": None, "is_primary_contact": None,
+    "first_name": None,
+    "last_name": None,
+    "email_id": None,
+    "phone": None,
+    "mobile_no": None,
+    "designation": None,
+    "link_doctype": None,
+    "link_name": None,
+    "is_primary_contact": None,
 }
 LEAD_STATUSES_BY_HAND = {
-    Lead.Status.LEAD, Lead.Status.OPEN, Lead.Status.REPLIED, Lead.Status.INTERESTED,
+    Lead.Status.LEAD,
+    Lead.Status.OPEN,
+    Lead.Status.REPLIED,
+    Lead.Status.INTERESTED,
     Lead.Status.DO_NOT_CONTACT,
 }
 
@@ -126,7 +149,16 @@ def delete_lead(lead: Lead, *, by) -> None:
 def make_customer_from_lead(
     lead: Lead, *, by, data: Mapping[str, Any] | None = None, opportunity: Opportunity | None = None
 ) -> Customer:
-    """A customer carrying the lead's details; the lead becomes Converted."""
+    """A customer carrying the lead's details; the lead becomes Converted.
+
+    A lead becomes one customer: a second conversion is refused (ERPNext would silently make
+    "Name - 2", a duplicate the sales team then has to merge by hand)."""
+    existing = Customer.objects.filter(lead_name=lead).order_by("creation").first()
+    if existing is not None:
+        raise ConflictError(
+            f"Lead {lead.name} was already made into customer {existing.name}.",
+            fields={"lead_name": [f"already customer {existing.name}"]},
+        )
     values: dict[str, Any] = {
         "customer_name": lead.company_name or lead.lead_name,
         "customer_type": "Company" if lead.company_name else "Individual",
@@ -142,9 +174,7 @@ def make_customer_from_lead(
         values["customer_name"] = opportunity.customer_name or values["customer_name"]
     values.update(data or {})
     with transaction.atomic():
-        customer = create_customer(
-            data=values, by=by, lead=lead, opportunity=opportunity
-        )
+        customer = create_customer(data=values, by=by, lead=lead, opportunity=opportunity)
         for contact in Contact.objects.filter(link_doctype="Lead", link_name=lead.name):
             _copy_contact(contact, customer, by=by)
         refresh_lead_status(lead)
@@ -153,9 +183,14 @@ def make_customer_from_lead(
 
 def _copy_contact(contact: Contact, customer: Customer, *, by) -> Contact:
     copy = Contact(
-        first_name=contact.first_name, last_name=contact.last_name, email_id=contact.email_id,
-        phone=contact.phone, mobile_no=contact.mobile_no, designation=contact.designation,
-        link_doctype="Customer", link_name=customer.name,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email_id=contact.email_id,
+        phone=contact.phone,
+        mobile_no=contact.mobile_no,
+        designation=contact.designation,
+        link_doctype="Customer",
+        link_name=customer.name,
         is_primary_contact=contact.is_primary_contact,
     )
     stamp_new(copy, by=by)
@@ -188,7 +223,10 @@ def _unique_customer_name(base: str) -> str:
 
 
 def create_customer(
-    *, data: Mapping[str, Any], by, lead: Lead | None = None,
+    *,
+    data: Mapping[str, Any],
+    by,
+    lead: Lead | None = None,
     opportunity: Opportunity | None = None,
 ) -> Customer:
     check_known_fields(data, CUSTOMER_SPEC)
@@ -208,17 +246,19 @@ def create_customer(
                 customer.save(force_insert=True)
             return customer
         except IntegrityError as exc:  # a concurrent insert took the name, or the opportunity
-            if opportunity is not None and Customer.objects.filter(
-                opportunity_name=opportunity
-            ).exists():
+            if (
+                opportunity is not None
+                and Customer.objects.filter(opportunity_name=opportunity).exists()
+            ):
                 raise ConflictError("A customer was already made from this opportunity.") from exc
     raise ConflictError("Could not name the customer; try again.")
 
 
 def update_customer(customer: Customer, *, data: Mapping[str, Any], version, by) -> Customer:
     check_known_fields(data, CUSTOMER_SPEC)
-    return _save_changes(Customer, customer, data, CUSTOMER_SPEC, version=version, by=by,
-                         check=_check_customer)
+    return _save_changes(
+        Customer, customer, data, CUSTOMER_SPEC, version=version, by=by, check=_check_customer
+    )
 
 
 def delete_customer(customer: Customer, *, by) -> None:
@@ -259,8 +299,9 @@ def create_contact(*, data: Mapping[str, Any], by) -> Contact:
 
 def update_contact(contact: Contact, *, data: Mapping[str, Any], version, by) -> Contact:
     check_known_fields(data, CONTACT_SPEC)
-    return _save_changes(Contact, contact, data, CONTACT_SPEC, version=version, by=by,
-                         check=_check_contact)
+    return _save_changes(
+        Contact, contact, data, CONTACT_SPEC, version=version, by=by, check=_check_contact
+    )
 
 
 def delete_contact(contact: Contact, *, by) -> None:

@@ -22,7 +22,8 @@ def opportunity_state(name: str) -> dict:
         modified=opp.modified,
         creation=opp.creation,
         items=[
-            model_to_dict(i) for i in OpportunityItem.objects.filter(opportunity=opp).order_by("idx")
+            model_to_dict(i)
+            for i in OpportunityItem.objects.filter(opportunity=opp).order_by("idx")
         ],
         lost_reasons=sorted(opp.lost_reasons.values_list("pk", flat=True)),
         competitors=sorted(opp.competitors.values_list("pk", flat=True)),
@@ -32,8 +33,16 @@ def opportunity_state(name: str) -> dict:
 
 def row_counts() -> dict[str, int]:
     """How many rows each CRM table holds (a refused request adds none)."""
-    models = (Opportunity, OpportunityItem, Lead, Customer, Contact, Comment,
-              Opportunity.history.model, Lead.history.model)
+    models = (
+        Opportunity,
+        OpportunityItem,
+        Lead,
+        Customer,
+        Contact,
+        Comment,
+        Opportunity.history.model,
+        Lead.history.model,
+    )
     return {m.__name__: m.objects.count() for m in models}
 
 

@@ -18,25 +18,54 @@ def test_lead_to_lost_and_back(sales, sales2, api_as):
     make_rate("EUR", "USD", "1.085")
     api = api_as(sales)
 
-    r = api.post("leads", {"lead_name": "Ada Lovelace", "company_name": "Analytical Engines",
-                           "email_id": "ada@engines.example", "lead_owner": "sales2"})
+    r = api.post(
+        "leads",
+        {
+            "lead_name": "Ada Lovelace",
+            "company_name": "Analytical Engines",
+            "email_id": "ada@engines.example",
+            "lead_owner": "sales2",
+        },
+    )
     assert r.status_code == 201, r.content
     lead = r.json()["name"]
 
-    r = api.post(f"leads/{lead}/make-opportunity", {
-        "currency": "EUR", "expected_closing": "2099-06-30",
-        "items": [{"item_code": "GEAR", "qty": 12}, {"item_code": "OIL", "qty": "2.5",
-                                                     "rate": "3.999"}],
-    })
+    r = api.post(
+        f"leads/{lead}/make-opportunity",
+        {
+            "currency": "EUR",
+            "expected_closing": "2099-06-30",
+            "items": [
+                {"item_code": "GEAR", "qty": 12},
+                {"item_code": "OIL", "qty": "2.5", "rate": "3.999"},
+            ],
+        },
+    )
     assert r.status_code == 201, r.content
     opp = r.json()
     name = opp["name"]
-    assert (opp["opportunity_from"], opp["party_name"], opp["title"], opp["opportunity_owner"],
-            opp["status"], opp["version"]) == (
-        "Lead", lead, "Analytical Engines", "sales2", "Open", 1)
+    assert (
+        opp["opportunity_from"],
+        opp["party_name"],
+        opp["title"],
+        opp["opportunity_owner"],
+        opp["status"],
+        opp["version"],
+    ) == ("Lead", lead, "Analytical Engines", "sales2", "Open", 1)
     assert (opp["currency"], opp["conversion_rate"]) == ("EUR", "1.085000000")
-    assert [(i["item_code"], i["item_name"], i["qty"], i["uom"], i["rate"], i["amount"],
-             i["base_rate"], i["base_amount"]) for i in opp["items"]] == [
+    assert [
+        (
+            i["item_code"],
+            i["item_name"],
+            i["qty"],
+            i["uom"],
+            i["rate"],
+            i["amount"],
+            i["base_rate"],
+            i["base_amount"],
+        )
+        for i in opp["items"]
+    ] == [
         ("GEAR", "Brass gear", "12.000000", "Nos", "12.50", "150.00", "13.56", "162.75"),
         ("OIL", "Machine oil", "2.500000", "Litre", "4.00", "10.00", "4.34", "10.85"),
     ]
@@ -53,32 +82,54 @@ def test_lead_to_lost_and_back(sales, sales2, api_as):
     assert r.json()["error"]["code"] == "conflict"
     assert opportunity_state(name) == before
 
-    r = api.patch(f"opportunities/{name}", {"items": [{"item_code": "GEAR", "qty": 20}]},
-                  headers={"If-Match": "2"})
+    r = api.patch(
+        f"opportunities/{name}",
+        {"items": [{"item_code": "GEAR", "qty": 20}]},
+        headers={"If-Match": "2"},
+    )
     assert r.status_code == 200, r.content
-    assert (r.json()["total"], r.json()["base_total"], r.json()["opportunity_amount"],
-            r.json()["probability"], r.json()["version"]) == (
-        "250.00", "271.25", "250.00", "60.00", 3)
+    assert (
+        r.json()["total"],
+        r.json()["base_total"],
+        r.json()["opportunity_amount"],
+        r.json()["probability"],
+        r.json()["version"],
+    ) == ("250.00", "271.25", "250.00", "60.00", 3)
 
-    r = api.post(f"opportunities/{name}/declare-lost", {
-        "lost_reasons": ["Too expensive", "Chose a competitor"],
-        "order_lost_reason": "Went with a cheaper supplier", "version": 3})
+    r = api.post(
+        f"opportunities/{name}/declare-lost",
+        {
+            "lost_reasons": ["Too expensive", "Chose a competitor"],
+            "order_lost_reason": "Went with a cheaper supplier",
+            "version": 3,
+        },
+    )
     assert r.status_code == 200, r.content
     lost = r.json()
     assert (lost["status"], lost["lost_reasons"], lost["order_lost_reason"], lost["version"]) == (
-        "Lost", ["Chose a competitor", "Too expensive"], "Went with a cheaper supplier", 4)
+        "Lost",
+        ["Chose a competitor", "Too expensive"],
+        "Went with a cheaper supplier",
+        4,
+    )
     assert api.get("opportunities", status="Lost").json()["results"][0]["name"] == name
 
     r = api.post(f"opportunities/{name}/reopen", {"version": 4})
     assert r.status_code == 200, r.content
     reopened = r.json()
-    assert (reopened["status"], reopened["lost_reasons"], reopened["order_lost_reason"],
-            reopened["version"]) == ("Open", [], "", 5)
+    assert (
+        reopened["status"],
+        reopened["lost_reasons"],
+        reopened["order_lost_reason"],
+        reopened["version"],
+    ) == ("Open", [], "", 5)
 
     timeline = api.get(f"opportunities/{name}/timeline").json()
     assert timeline[-1]["kind"] == "created"
-    assert any(e["summary"].startswith("Declared lost: Too expensive, Chose a competitor")
-               for e in timeline)
+    assert any(
+        e["summary"].startswith("Declared lost: Too expensive, Chose a competitor")
+        for e in timeline
+    )
     assert Lead.objects.get(pk=lead).status == Lead.Status.OPPORTUNITY
 
 
@@ -87,8 +138,9 @@ def target(sales):
     make_item("GEAR", rate="12.50")
     make_rate("EUR", "USD", "1.085")
     customer = make_customer(sales)
-    return make_opportunity(sales, customer, currency="EUR",
-                            items=[{"item_code": "GEAR", "qty": 2}])
+    return make_opportunity(
+        sales, customer, currency="EUR", items=[{"item_code": "GEAR", "qty": 2}]
+    )
 
 
 GOOD_ITEM = {"item_code": "GEAR", "qty": 1}
@@ -141,8 +193,9 @@ def test_bad_create_is_422_and_creates_nothing(sales, api_as, data, field):
     make_rate("EUR", "USD", "1.085")
     customer = make_customer(sales)
     before = row_counts()
-    r = api_as(sales).post("opportunities", {
-        "opportunity_from": "Customer", "party_name": customer.name, **data})
+    r = api_as(sales).post(
+        "opportunities", {"opportunity_from": "Customer", "party_name": customer.name, **data}
+    )
     assert r.status_code == 422, r.content
     error = r.json()["error"]
     assert error["code"] == "validation_error"
@@ -150,15 +203,18 @@ def test_bad_create_is_422_and_creates_nothing(sales, api_as, data, field):
     assert row_counts() == before
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"opportunity_from": "Customer"}, "party_name"),
-    ({"party_name": "Babbage Ltd"}, "opportunity_from"),
-    ({}, "party_name"),
-    ({"opportunity_from": "Customer", "party_name": None}, "party_name"),
-    ({"opportunity_from": "Customer", "party_name": "Nobody"}, "party_name"),
-    ({"opportunity_from": "Supplier", "party_name": "Babbage Ltd"}, "opportunity_from"),
-    ({"opportunity_from": None, "party_name": "Babbage Ltd"}, "opportunity_from"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"opportunity_from": "Customer"}, "party_name"),
+        ({"party_name": "Babbage Ltd"}, "opportunity_from"),
+        ({}, "party_name"),
+        ({"opportunity_from": "Customer", "party_name": None}, "party_name"),
+        ({"opportunity_from": "Customer", "party_name": "Nobody"}, "party_name"),
+        ({"opportunity_from": "Supplier", "party_name": "Babbage Ltd"}, "opportunity_from"),
+        ({"opportunity_from": None, "party_name": "Babbage Ltd"}, "opportunity_from"),
+    ],
+)
 def test_missing_or_wrong_party_is_422(sales, api_as, data, field):
     make_customer(sales)
     before = row_counts()
@@ -168,12 +224,15 @@ def test_missing_or_wrong_party_is_422(sales, api_as, data, field):
     assert row_counts() == before
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    *BAD_CREATES,
-    ({"with_items": False}, "with_items"),
-    ({"version": "one"}, "version"),
-    ({"party_name": None}, "party_name"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        *BAD_CREATES,
+        ({"with_items": False}, "with_items"),
+        ({"version": "one"}, "version"),
+        ({"party_name": None}, "party_name"),
+    ],
+)
 def test_bad_patch_is_422_and_changes_nothing(target, sales, api_as, data, field):
     before, counts = opportunity_state(target.name), row_counts()
     body = {"version": 1, **data}
@@ -188,33 +247,40 @@ def test_wrong_content_is_4xx(target, sales, api_as):
     api = api_as(sales)
     before, counts = opportunity_state(target.name), row_counts()
     for payload in ("[1, 2]", "null", '"text"', "{bad json"):
-        r = api.client.post("/api/v1/opportunities", payload, content_type="application/json",
-                            headers=api.headers)
+        r = api.client.post(
+            "/api/v1/opportunities", payload, content_type="application/json", headers=api.headers
+        )
         assert 400 <= r.status_code < 500, (payload, r.status_code)
         assert "error" in r.json()
-    r = api.client.post("/api/v1/opportunities", "a=b", content_type="text/plain",
-                        headers=api.headers)
+    r = api.client.post(
+        "/api/v1/opportunities", "a=b", content_type="text/plain", headers=api.headers
+    )
     assert 400 <= r.status_code < 500
     assert opportunity_state(target.name) == before
     assert row_counts() == counts
     assert Opportunity.objects.count() == 1
 
 
-@pytest.mark.parametrize(("method", "path", "data", "field"), [
-    ("patch", "opportunities/{name}", {"version": 1, "title": "a\x00b"}, "title"),
-    ("patch", "opportunities/{name}",
-     {"version": 1, "items": [{"item_code": "GEAR", "description": "a\x00b"}]},
-     "items[0].description"),
-    ("post", "opportunities/{name}/declare-lost", {"lost_reasons": ["a\x00b"]}, "lost_reasons"),
-    ("post", "opportunities/{name}/comments", {"content": "a\x00b"}, "content"),
-    ("post", "leads", {"lead_name": "a\x00b"}, "lead_name"),
-    ("post", "customers", {"customer_name": "a\x00b"}, "customer_name"),
-    ("get", "opportunities", {"q": "a\x00b"}, "q"),
-    ("get", "opportunities", {"status": "a\x00b"}, "status"),
-    ("get", "leads", {"email_id": "a\x00b"}, "email_id"),
-])
-def test_nul_characters_are_422_on_every_database(target, sales, api_as, method, path, data,
-                                                  field):
+@pytest.mark.parametrize(
+    ("method", "path", "data", "field"),
+    [
+        ("patch", "opportunities/{name}", {"version": 1, "title": "a\x00b"}, "title"),
+        (
+            "patch",
+            "opportunities/{name}",
+            {"version": 1, "items": [{"item_code": "GEAR", "description": "a\x00b"}]},
+            "items[0].description",
+        ),
+        ("post", "opportunities/{name}/declare-lost", {"lost_reasons": ["a\x00b"]}, "lost_reasons"),
+        ("post", "opportunities/{name}/comments", {"content": "a\x00b"}, "content"),
+        ("post", "leads", {"lead_name": "a\x00b"}, "lead_name"),
+        ("post", "customers", {"customer_name": "a\x00b"}, "customer_name"),
+        ("get", "opportunities", {"q": "a\x00b"}, "q"),
+        ("get", "opportunities", {"status": "a\x00b"}, "status"),
+        ("get", "leads", {"email_id": "a\x00b"}, "email_id"),
+    ],
+)
+def test_nul_characters_are_422_on_every_database(target, sales, api_as, method, path, data, field):
     """PostgreSQL cannot store NUL: refused as bad input, never a 500."""
     before, counts = opportunity_state(target.name), row_counts()
     api = api_as(sales)
@@ -226,8 +292,16 @@ def test_nul_characters_are_422_on_every_database(target, sales, api_as, method,
     assert row_counts() == counts
 
 
-@pytest.mark.parametrize("path", ["opportunities/a%00b", "leads/a%00b", "customers/a%00b",
-                                  "contacts/a%00b", "opportunities/a%00b/timeline"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "opportunities/a%00b",
+        "leads/a%00b",
+        "customers/a%00b",
+        "contacts/a%00b",
+        "opportunities/a%00b/timeline",
+    ],
+)
 def test_nul_in_a_path_is_404(sales, api_as, path):
     r = api_as(sales).get(path)
     assert r.status_code == 404, r.content

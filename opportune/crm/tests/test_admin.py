@@ -32,8 +32,14 @@ def test_documents_are_read_only(admin_client, manager):
     r = admin_client.post(url, {"title": "Changed"})
     assert r.status_code == 403
     assert admin_client.get(reverse("admin:crm_opportunity_add")).status_code == 403
-    assert admin_client.get(reverse("admin:crm_customer_delete", args=[make_customer(
-        manager, customer_name="Other").pk])).status_code == 403
+    assert (
+        admin_client.get(
+            reverse(
+                "admin:crm_customer_delete", args=[make_customer(manager, customer_name="Other").pk]
+            )
+        ).status_code
+        == 403
+    )
     assert Opportunity.objects.get(pk=opportunity.pk).title == "Big deal"
 
 
@@ -42,9 +48,14 @@ def test_crm_settings_is_one_row_whose_version_moves(admin_client):
     assert r.status_code == 302
     url = reverse("admin:crm_crmsettings_change", args=[1])
     assert r.url == url
-    form = {"company_name": "Engines", "company_currency": "EUR", "time_zone": "Mars/Base",
-            "close_opportunity_after_days": 15, "default_valid_till": "",
-            "auto_creation_of_contact": "on"}
+    form = {
+        "company_name": "Engines",
+        "company_currency": "EUR",
+        "time_zone": "Mars/Base",
+        "close_opportunity_after_days": 15,
+        "default_valid_till": "",
+        "auto_creation_of_contact": "on",
+    }
     r = admin_client.post(url, form)
     assert r.status_code == 200  # the form again, with the error
     assert b"Not a known time zone" in r.content
@@ -53,17 +64,31 @@ def test_crm_settings_is_one_row_whose_version_moves(admin_client):
     assert r.status_code == 302
     settings = CRMSettings.load()
     assert (settings.company_name, settings.time_zone, settings.version) == (
-        "Engines", "Europe/Paris", 2)
+        "Engines",
+        "Europe/Paris",
+        2,
+    )
 
 
 def test_lost_reason_in_use_is_not_deleted(admin_client, manager):
     # held by an opportunity: a many-to-many row that Django alone would cascade
     opportunity = make_opportunity(manager)
-    declare_opportunity_lost(opportunity, lost_reasons=["Too expensive"], competitors=[],
-                             detail="", version=opportunity.version, by=manager)
-    r = admin_client.post(reverse("admin:crm_opportunitylostreason_changelist"), {
-        "action": "delete_selected", "_selected_action": ["Too expensive", "Timing"],
-        "post": "yes"})
+    declare_opportunity_lost(
+        opportunity,
+        lost_reasons=["Too expensive"],
+        competitors=[],
+        detail="",
+        version=opportunity.version,
+        by=manager,
+    )
+    r = admin_client.post(
+        reverse("admin:crm_opportunitylostreason_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": ["Too expensive", "Timing"],
+            "post": "yes",
+        },
+    )
     assert r.status_code == 403  # the used one may not be deleted, so the batch is refused
     assert OpportunityLostReason.objects.filter(pk__in=["Too expensive", "Timing"]).count() == 2
     assert list(opportunity.lost_reasons.values_list("pk", flat=True)) == ["Too expensive"]

@@ -25,19 +25,35 @@ def snapshot(model):
     return list(model.objects.order_by("pk").values())
 
 
-@pytest.mark.parametrize(("path", "model", "body", "out"), [
-    ("opportunity-types", OpportunityType, {"description": "After-sales"},
-     {"description": "After-sales"}),
-    ("lead-sources", LeadSource, {"details": "Trade fair"}, {"details": "Trade fair"}),
-    ("campaigns", Campaign, {"description": "Spring"}, {"description": "Spring"}),
-    ("sales-stages", SalesStage, {"idx": 9, "probability": "95"},
-     {"idx": 9, "probability": "95.00"}),
-    ("lost-reasons", OpportunityLostReason, {}, {}),
-    ("competitors", Competitor, {"website": "https://acme.example"},
-     {"website": "https://acme.example"}),
-])
-def test_crud_by_a_manager_read_by_every_role(manager, sales, purchaser, api_as, path, model,
-                                              body, out):
+@pytest.mark.parametrize(
+    ("path", "model", "body", "out"),
+    [
+        (
+            "opportunity-types",
+            OpportunityType,
+            {"description": "After-sales"},
+            {"description": "After-sales"},
+        ),
+        ("lead-sources", LeadSource, {"details": "Trade fair"}, {"details": "Trade fair"}),
+        ("campaigns", Campaign, {"description": "Spring"}, {"description": "Spring"}),
+        (
+            "sales-stages",
+            SalesStage,
+            {"idx": 9, "probability": "95"},
+            {"idx": 9, "probability": "95.00"},
+        ),
+        ("lost-reasons", OpportunityLostReason, {}, {}),
+        (
+            "competitors",
+            Competitor,
+            {"website": "https://acme.example"},
+            {"website": "https://acme.example"},
+        ),
+    ],
+)
+def test_crud_by_a_manager_read_by_every_role(
+    manager, sales, purchaser, api_as, path, model, body, out
+):
     api = api_as(manager)
     r = api.post(path, {"name": "Acme", **body})
     assert r.status_code == 201, r.content
@@ -53,12 +69,15 @@ def test_crud_by_a_manager_read_by_every_role(manager, sales, purchaser, api_as,
     assert not model.objects.filter(pk="Acme").exists()
 
 
-@pytest.mark.parametrize(("path", "model", "patch"), [
-    ("opportunity-types", OpportunityType, {"description": "x"}),
-    ("lead-sources", LeadSource, {"details": "x"}),
-    ("sales-stages", SalesStage, {"probability": 50}),
-    ("lost-reasons", OpportunityLostReason, None),
-])
+@pytest.mark.parametrize(
+    ("path", "model", "patch"),
+    [
+        ("opportunity-types", OpportunityType, {"description": "x"}),
+        ("lead-sources", LeadSource, {"details": "x"}),
+        ("sales-stages", SalesStage, {"probability": 50}),
+        ("lost-reasons", OpportunityLostReason, None),
+    ],
+)
 def test_refusals(manager, sales, outsider, api_as, path, model, patch):
     name = model.objects.order_by("pk").first().pk
     before = snapshot(model)
@@ -96,19 +115,25 @@ def test_sales_stage_names_with_a_slash_are_addressable(manager, api_as):
 def test_sales_stages_list_in_pipeline_order(sales, api_as):
     r = api_as(sales).get("sales-stages", limit=3)
     assert [(s["name"], s["idx"]) for s in r.json()["results"]] == [
-        ("Prospecting", 1), ("Qualification", 2), ("Needs Analysis", 3)]
+        ("Prospecting", 1),
+        ("Qualification", 2),
+        ("Needs Analysis", 3),
+    ]
     r = api_as(sales).get("sales-stages", limit=3, cursor=r.json()["next_cursor"])
     assert [s["idx"] for s in r.json()["results"]] == [4, 5, 6]
 
 
-@pytest.mark.parametrize(("path", "body", "field"), [
-    ("sales-stages", {"name": "Won", "probability": 101}, "probability"),
-    ("sales-stages", {"name": "Won", "idx": -1}, "idx"),
-    ("competitors", {"name": "Acme", "website": "not a url"}, "website"),
-    ("campaigns", {"name": "x" * 141}, "name"),
-    ("lead-sources", {"name": ""}, "name"),
-    ("lost-reasons", {"name": "Cheap", "description": "no such field"}, "description"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("sales-stages", {"name": "Won", "probability": 101}, "probability"),
+        ("sales-stages", {"name": "Won", "idx": -1}, "idx"),
+        ("competitors", {"name": "Acme", "website": "not a url"}, "website"),
+        ("campaigns", {"name": "x" * 141}, "name"),
+        ("lead-sources", {"name": ""}, "name"),
+        ("lost-reasons", {"name": "Cheap", "description": "no such field"}, "description"),
+    ],
+)
 def test_bad_input_is_422_naming_the_field(manager, api_as, path, body, field):
     models = (SalesStage, Competitor, Campaign, LeadSource, OpportunityLostReason)
     before = [snapshot(m) for m in models]
@@ -130,15 +155,21 @@ def test_patch_sales_stage_out_of_range_changes_nothing(manager, api_as):
 def test_deleting_masters_in_use_is_409(manager, api_as):
     lead = make_lead(manager, source="Website")
     opportunity = make_opportunity(manager, lead, sales_stage="Prospecting")
-    crm.declare_opportunity_lost(opportunity, lost_reasons=["Too expensive"],
-                                 competitors=[], detail="", version=opportunity.version,
-                                 by=manager)
+    crm.declare_opportunity_lost(
+        opportunity,
+        lost_reasons=["Too expensive"],
+        competitors=[],
+        detail="",
+        version=opportunity.version,
+        by=manager,
+    )
     api = api_as(manager)
     r = api.delete("lost-reasons/Too expensive")
     assert r.status_code == 409
     assert r.json()["error"]["message"] == (
         "Lost Reason 'Too expensive' is still used (1 opportunities) and cannot be deleted; "
-        "change those records first, or disable it instead where it can be disabled.")
+        "change those records first, or disable it instead where it can be disabled."
+    )
     assert api.delete("sales-stages/Prospecting").status_code == 409
     r = api.delete("lead-sources/Website")
     assert r.status_code == 409

@@ -30,8 +30,9 @@ def error_fields(response, status=422, code="validation_error"):
 def opp(sales):
     make_item("W1", rate="10")
     make_item("W2", rate="3", uom="Kg")
-    return make_opportunity(sales, items=[{"item_code": "W1", "qty": 2},
-                                          {"item_code": "W2", "qty": Decimal("1.5")}])
+    return make_opportunity(
+        sales, items=[{"item_code": "W1", "qty": 2}, {"item_code": "W2", "qty": Decimal("1.5")}]
+    )
 
 
 # --- create and read -----------------------------------------------------------------------------
@@ -39,40 +40,94 @@ def test_create_answers_the_whole_document(sales, api_as):
     make_item("W1", rate="10", name="Widget")
     make_rate("EUR", "USD", "1.1")
     customer = make_customer(sales, email_id="office@babbage.example")
-    r = api_as(sales).post("opportunities", {
-        "opportunity_from": "Customer", "party_name": customer.name, "currency": "EUR",
-        "opportunity_owner": "sales", "expected_closing": "2099-01-31", "to_discuss": "Price",
-        "items": [{"item_code": "W1", "qty": 2}, {"item_code": "W1", "qty": "0.5", "uom": "Kg",
-                                                  "rate": "7.125"}],
-    })
+    r = api_as(sales).post(
+        "opportunities",
+        {
+            "opportunity_from": "Customer",
+            "party_name": customer.name,
+            "currency": "EUR",
+            "opportunity_owner": "sales",
+            "expected_closing": "2099-01-31",
+            "to_discuss": "Price",
+            "items": [
+                {"item_code": "W1", "qty": 2},
+                {"item_code": "W1", "qty": "0.5", "uom": "Kg", "rate": "7.125"},
+            ],
+        },
+    )
     assert r.status_code == 201, r.content
     body = r.json()
     opp = Opportunity.objects.get(pk=body["name"])
     assert body == {
-        "name": opp.name, "version": 1,
-        "creation": body["creation"], "modified": body["modified"],
-        "owner": "sales", "modified_by": "sales",
-        "opportunity_from": "Customer", "party_name": "Babbage Ltd",
-        "customer_name": "Babbage Ltd", "title": "Babbage Ltd", "opportunity_type": "Sales",
-        "status": "Open", "sales_stage": "Prospecting", "source": None, "campaign": None,
-        "opportunity_owner": "sales", "transaction_date": opp.transaction_date.isoformat(),
-        "expected_closing": "2099-01-31", "probability": "10.00", "currency": "EUR",
-        "conversion_rate": "1.100000000", "opportunity_amount": "23.57",
-        "base_opportunity_amount": "25.93", "with_items": True,
+        "name": opp.name,
+        "version": 1,
+        "creation": body["creation"],
+        "modified": body["modified"],
+        "owner": "sales",
+        "modified_by": "sales",
+        "opportunity_from": "Customer",
+        "party_name": "Babbage Ltd",
+        "customer_name": "Babbage Ltd",
+        "title": "Babbage Ltd",
+        "opportunity_type": "Sales",
+        "status": "Open",
+        "sales_stage": "Prospecting",
+        "source": None,
+        "campaign": None,
+        "opportunity_owner": "sales",
+        "transaction_date": opp.transaction_date.isoformat(),
+        "expected_closing": "2099-01-31",
+        "probability": "10.00",
+        "currency": "EUR",
+        "conversion_rate": "1.100000000",
+        "opportunity_amount": "23.57",
+        "base_opportunity_amount": "25.93",
+        "with_items": True,
         "items": [
-            {"idx": 1, "item_code": "W1", "item_name": "Widget", "description": "",
-             "qty": "2.000000", "uom": "Nos", "rate": "10.00", "amount": "20.00",
-             "base_rate": "11.00", "base_amount": "22.00"},
-            {"idx": 2, "item_code": "W1", "item_name": "Widget", "description": "",
-             "qty": "0.500000", "uom": "Kg", "rate": "7.13", "amount": "3.57",
-             "base_rate": "7.84", "base_amount": "3.93"},
+            {
+                "idx": 1,
+                "item_code": "W1",
+                "item_name": "Widget",
+                "description": "",
+                "qty": "2.000000",
+                "uom": "Nos",
+                "rate": "10.00",
+                "amount": "20.00",
+                "base_rate": "11.00",
+                "base_amount": "22.00",
+            },
+            {
+                "idx": 2,
+                "item_code": "W1",
+                "item_name": "Widget",
+                "description": "",
+                "qty": "0.500000",
+                "uom": "Kg",
+                "rate": "7.13",
+                "amount": "3.57",
+                "base_rate": "7.84",
+                "base_amount": "3.93",
+            },
         ],
-        "total": "23.57", "base_total": "25.93",
-        "contact_person": None, "contact_display": "", "contact_email": "office@babbage.example",
-        "contact_mobile": "", "phone": "", "job_title": "", "territory": None,
-        "customer_group": None, "industry": None, "contact_date": None, "contact_by": None,
-        "to_discuss": "Price", "lost_reasons": [], "competitors": [], "order_lost_reason": "",
-        "first_responded_on": None, "mins_to_first_response": None,
+        "total": "23.57",
+        "base_total": "25.93",
+        "contact_person": None,
+        "contact_display": "",
+        "contact_email": "office@babbage.example",
+        "contact_mobile": "",
+        "phone": "",
+        "job_title": "",
+        "territory": None,
+        "customer_group": None,
+        "industry": None,
+        "contact_date": None,
+        "contact_by": None,
+        "to_discuss": "Price",
+        "lost_reasons": [],
+        "competitors": [],
+        "order_lost_reason": "",
+        "first_responded_on": None,
+        "mins_to_first_response": None,
     }
 
 
@@ -83,17 +138,20 @@ def test_money_uses_the_currency_decimals(sales, api_as):
     customer = make_customer(sales)
     api = api_as(sales)
     base = {"opportunity_from": "Customer", "party_name": customer.name}
-    jpy = api.post("opportunities", {**base, "currency": "JPY",
-                                      "items": [{"item_code": "W", "qty": 3, "rate": "100.4"}]})
+    jpy = api.post(
+        "opportunities",
+        {**base, "currency": "JPY", "items": [{"item_code": "W", "qty": 3, "rate": "100.4"}]},
+    )
     assert jpy.status_code == 201, jpy.content
     jpy = jpy.json()
     assert (jpy["total"], jpy["opportunity_amount"], jpy["base_total"]) == ("300", "300", "2.01")
     assert (jpy["items"][0]["rate"], jpy["items"][0]["amount"]) == ("100", "300")
-    kwd = api.post("opportunities", {**base, "currency": "KWD",
-                                     "items": [{"item_code": "W", "qty": 3, "rate": "1.2345"}]})
+    kwd = api.post(
+        "opportunities",
+        {**base, "currency": "KWD", "items": [{"item_code": "W", "qty": 3, "rate": "1.2345"}]},
+    )
     kwd = kwd.json()
-    assert (kwd["total"], kwd["items"][0]["rate"], kwd["base_total"]) == ("3.705", "1.235",
-                                                                          "12.04")
+    assert (kwd["total"], kwd["items"][0]["rate"], kwd["base_total"]) == ("3.705", "1.235", "12.04")
 
 
 def test_get(opp, sales, purchaser, api_as):
@@ -106,11 +164,13 @@ def test_get(opp, sales, purchaser, api_as):
 
 def test_outsider_reading_sees_nothing(opp, outsider, api_as):
     api = api_as(outsider)
-    for path in (f"opportunities/{opp.name}", f"opportunities/{opp.name}/timeline",
-                 f"opportunities/{opp.name}/comments"):
+    for path in (
+        f"opportunities/{opp.name}",
+        f"opportunities/{opp.name}/timeline",
+        f"opportunities/{opp.name}/comments",
+    ):
         assert error_fields(api.get(path), 404, "not_found") == {}
-    assert api.get("opportunities").json() == {"results": [], "next_cursor": None,
-                                               "count": None}
+    assert api.get("opportunities").json() == {"results": [], "next_cursor": None, "count": None}
 
 
 def test_outsider_and_unknown_name_answer_the_same(opp, outsider, sales, api_as):
@@ -122,17 +182,33 @@ def test_outsider_and_unknown_name_answer_the_same(opp, outsider, sales, api_as)
 
 # --- auth ----------------------------------------------------------------------------------------
 ENDPOINTS = [
-    ("get", "opportunities"), ("post", "opportunities"), ("get", "opportunities/{name}"),
-    ("patch", "opportunities/{name}"), ("delete", "opportunities/{name}"),
-    ("post", "opportunities/{name}/declare-lost"), ("post", "opportunities/{name}/reopen"),
-    ("post", "opportunities/{name}/make-customer"), ("get", "opportunities/{name}/timeline"),
-    ("get", "opportunities/{name}/comments"), ("post", "opportunities/{name}/comments"),
-    ("get", "leads"), ("post", "leads"), ("get", "leads/{lead}"), ("patch", "leads/{lead}"),
-    ("delete", "leads/{lead}"), ("post", "leads/{lead}/make-opportunity"),
+    ("get", "opportunities"),
+    ("post", "opportunities"),
+    ("get", "opportunities/{name}"),
+    ("patch", "opportunities/{name}"),
+    ("delete", "opportunities/{name}"),
+    ("post", "opportunities/{name}/declare-lost"),
+    ("post", "opportunities/{name}/reopen"),
+    ("post", "opportunities/{name}/make-customer"),
+    ("get", "opportunities/{name}/timeline"),
+    ("get", "opportunities/{name}/comments"),
+    ("post", "opportunities/{name}/comments"),
+    ("get", "leads"),
+    ("post", "leads"),
+    ("get", "leads/{lead}"),
+    ("patch", "leads/{lead}"),
+    ("delete", "leads/{lead}"),
+    ("post", "leads/{lead}/make-opportunity"),
     ("post", "leads/{lead}/make-customer"),
-    ("get", "customers"), ("post", "customers"), ("get", "customers/{customer}"),
-    ("patch", "customers/{customer}"), ("delete", "customers/{customer}"),
-    ("get", "contacts"), ("post", "contacts"), ("get", "contacts/x"), ("patch", "contacts/x"),
+    ("get", "customers"),
+    ("post", "customers"),
+    ("get", "customers/{customer}"),
+    ("patch", "customers/{customer}"),
+    ("delete", "customers/{customer}"),
+    ("get", "contacts"),
+    ("post", "contacts"),
+    ("get", "contacts/x"),
+    ("patch", "contacts/x"),
     ("delete", "contacts/x"),
 ]
 
@@ -189,38 +265,65 @@ def test_outsider_writing_gets_404(opp, outsider, api_as, method, path, data):
 def test_only_sales_may_create(request, user, sales, api_as):
     customer = make_customer(sales)
     before = row_counts()
-    r = api_as(request.getfixturevalue(user)).post("opportunities", {
-        "opportunity_from": "Customer", "party_name": customer.name})
+    r = api_as(request.getfixturevalue(user)).post(
+        "opportunities", {"opportunity_from": "Customer", "party_name": customer.name}
+    )
     error_fields(r, 403, "permission_denied")
     assert row_counts() == before
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("get", ""), ("patch", ""), ("delete", ""), ("post", "/declare-lost"), ("post", "/reopen"),
-    ("post", "/make-customer"), ("get", "/timeline"), ("get", "/comments"),
-    ("post", "/comments"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", ""),
+        ("patch", ""),
+        ("delete", ""),
+        ("post", "/declare-lost"),
+        ("post", "/reopen"),
+        ("post", "/make-customer"),
+        ("get", "/timeline"),
+        ("get", "/comments"),
+        ("post", "/comments"),
+    ],
+)
 def test_unknown_name_is_404(sales, api_as, method, path):
     api = api_as(sales)
     url = f"opportunities/CRM-OPP-1999-00001{path}"
-    data = {"lost_reasons": ["Timing"], "version": 1} if "lost" in path else (
-        {"content": "x"} if "comments" in path else {"version": 1})
-    r = api.delete(url) if method == "delete" else (
-        api.get(url) if method == "get" else getattr(api, method)(url, data))
+    data = (
+        {"lost_reasons": ["Timing"], "version": 1}
+        if "lost" in path
+        else ({"content": "x"} if "comments" in path else {"version": 1})
+    )
+    r = (
+        api.delete(url)
+        if method == "delete"
+        else (api.get(url) if method == "get" else getattr(api, method)(url, data))
+    )
     assert r.status_code == 404, r.content
     assert r.json()["error"]["code"] == "not_found"
 
 
 # --- update --------------------------------------------------------------------------------------
 def test_patch_with_body_version(opp, sales, api_as):
-    r = api_as(sales).patch(f"opportunities/{opp.name}", {
-        "version": 1, "title": "Renamed", "sales_stage": "Negotiation/Review",
-        "items": [{"item_code": "W1", "qty": 5}]})
+    r = api_as(sales).patch(
+        f"opportunities/{opp.name}",
+        {
+            "version": 1,
+            "title": "Renamed",
+            "sales_stage": "Negotiation/Review",
+            "items": [{"item_code": "W1", "qty": 5}],
+        },
+    )
     assert r.status_code == 200, r.content
     body = r.json()
-    assert (body["version"], body["title"], body["probability"], body["total"],
-            body["opportunity_amount"], len(body["items"])) == (
-        2, "Renamed", "90.00", "50.00", "50.00", 1)
+    assert (
+        body["version"],
+        body["title"],
+        body["probability"],
+        body["total"],
+        body["opportunity_amount"],
+        len(body["items"]),
+    ) == (2, "Renamed", "90.00", "50.00", "50.00", 1)
     assert Opportunity.objects.get(pk=opp.pk).version == 2
 
 
@@ -228,7 +331,7 @@ def test_patch_with_if_match(opp, sales, api_as):
     api = api_as(sales)
     r = api.patch(f"opportunities/{opp.name}", {"title": "A"}, headers={"If-Match": '"1"'})
     assert (r.status_code, r.json()["version"]) == (200, 2)
-    r = api.patch(f"opportunities/{opp.name}", {"title": "B"}, headers={"If-Match": "W/\"2\""})
+    r = api.patch(f"opportunities/{opp.name}", {"title": "B"}, headers={"If-Match": 'W/"2"'})
     assert (r.status_code, r.json()["title"]) == (200, "B")
 
 
@@ -254,8 +357,11 @@ def test_patch_without_version_is_422(opp, sales, api_as):
     before = opportunity_state(opp.name)
     fields = error_fields(api_as(sales).patch(f"opportunities/{opp.name}", {"title": "x"}))
     assert list(fields) == ["version"]
-    fields = error_fields(api_as(sales).patch(f"opportunities/{opp.name}", {"title": "x"},
-                                              headers={"If-Match": "abc"}))
+    fields = error_fields(
+        api_as(sales).patch(
+            f"opportunities/{opp.name}", {"title": "x"}, headers={"If-Match": "abc"}
+        )
+    )
     assert list(fields) == ["version"]
     assert opportunity_state(opp.name) == before
 
@@ -307,8 +413,12 @@ def test_bad_patch_is_422_naming_the_field(opp, sales, api_as, data, field):
 def test_malformed_json_is_4xx(opp, sales, api_as):
     api = api_as(sales)
     before = opportunity_state(opp.name)
-    r = api.client.patch(f"/api/v1/opportunities/{opp.name}", "{not json",
-                         content_type="application/json", headers=api.headers)
+    r = api.client.patch(
+        f"/api/v1/opportunities/{opp.name}",
+        "{not json",
+        content_type="application/json",
+        headers=api.headers,
+    )
     assert 400 <= r.status_code < 500
     assert "error" in r.json()
     assert opportunity_state(opp.name) == before
@@ -332,18 +442,34 @@ def test_delete_with_quotation_is_409(opp, sales, api_as):
 def test_declare_lost_and_reopen(opp, sales, api_as):
     Competitor.objects.create(name="Acme")
     api = api_as(sales)
-    r = api.post(f"opportunities/{opp.name}/declare-lost", {
-        "lost_reasons": ["Too expensive", "Timing"], "competitors": ["Acme"],
-        "order_lost_reason": "Budget cut", "version": 1})
+    r = api.post(
+        f"opportunities/{opp.name}/declare-lost",
+        {
+            "lost_reasons": ["Too expensive", "Timing"],
+            "competitors": ["Acme"],
+            "order_lost_reason": "Budget cut",
+            "version": 1,
+        },
+    )
     assert r.status_code == 200, r.content
     body = r.json()
-    assert (body["status"], body["lost_reasons"], body["competitors"], body["order_lost_reason"],
-            body["version"]) == ("Lost", ["Timing", "Too expensive"], ["Acme"], "Budget cut", 2)
+    assert (
+        body["status"],
+        body["lost_reasons"],
+        body["competitors"],
+        body["order_lost_reason"],
+        body["version"],
+    ) == ("Lost", ["Timing", "Too expensive"], ["Acme"], "Budget cut", 2)
     r = api.post(f"opportunities/{opp.name}/reopen", {"version": 2})
     assert r.status_code == 200, r.content
     body = r.json()
-    assert (body["status"], body["lost_reasons"], body["competitors"], body["order_lost_reason"],
-            body["version"]) == ("Open", [], [], "", 3)
+    assert (
+        body["status"],
+        body["lost_reasons"],
+        body["competitors"],
+        body["order_lost_reason"],
+        body["version"],
+    ) == ("Open", [], [], "", 3)
 
 
 def test_reopen_with_if_match_and_without_body(opp, sales, api_as):
@@ -376,8 +502,10 @@ def test_declare_lost_on_converted_is_409(opp, sales, api_as):
         probe.ordered.add(opp.name)
         crm.recompute_opportunity_status(opp)
     before, counts = opportunity_state(opp.name), row_counts()
-    r = api_as(sales).post(f"opportunities/{opp.name}/declare-lost",
-                           {"lost_reasons": ["Timing"], "version": before["version"]})
+    r = api_as(sales).post(
+        f"opportunities/{opp.name}/declare-lost",
+        {"lost_reasons": ["Timing"], "version": before["version"]},
+    )
     error_fields(r, 409, "conflict")
     assert opportunity_state(opp.name) == before
     assert row_counts() == counts
@@ -387,8 +515,9 @@ def test_declare_lost_with_active_quotation_is_409(opp, sales, api_as):
     before = opportunity_state(opp.name)
     with fake_probe() as probe:
         probe.active.add(opp.name)
-        r = api_as(sales).post(f"opportunities/{opp.name}/declare-lost",
-                               {"lost_reasons": ["Timing"], "version": 1})
+        r = api_as(sales).post(
+            f"opportunities/{opp.name}/declare-lost", {"lost_reasons": ["Timing"], "version": 1}
+        )
     error_fields(r, 409, "conflict")
     assert opportunity_state(opp.name) == before
 
@@ -396,16 +525,18 @@ def test_declare_lost_with_active_quotation_is_409(opp, sales, api_as):
 def test_stale_declare_lost_is_409(opp, sales, api_as):
     crm.update_opportunity(opp, data={"title": "x"}, version=1, by=sales)
     before = opportunity_state(opp.name)
-    r = api_as(sales).post(f"opportunities/{opp.name}/declare-lost",
-                           {"lost_reasons": ["Timing"], "version": 1})
+    r = api_as(sales).post(
+        f"opportunities/{opp.name}/declare-lost", {"lost_reasons": ["Timing"], "version": 1}
+    )
     error_fields(r, 409, "conflict")
     assert opportunity_state(opp.name) == before
 
 
 def test_reopen_open_is_409(opp, sales, api_as):
     before = opportunity_state(opp.name)
-    fields = error_fields(api_as(sales).post(f"opportunities/{opp.name}/reopen",
-                                             {"version": 1}), 409, "conflict")
+    fields = error_fields(
+        api_as(sales).post(f"opportunities/{opp.name}/reopen", {"version": 1}), 409, "conflict"
+    )
     assert fields == {"status": ["is Open"]}
     assert opportunity_state(opp.name) == before
 
@@ -418,9 +549,14 @@ def test_make_customer_from_lead_opportunity(sales, api_as):
     r = api.post(f"opportunities/{opp.name}/make-customer")
     assert r.status_code == 201, r.content
     body = r.json()
-    assert (body["name"], body["customer_name"], body["lead_name"], body["opportunity_name"],
-            body["default_currency"], body["customer_type"]) == (
-        "Analytical Engines", "Analytical Engines", lead.name, opp.name, "USD", "Company")
+    assert (
+        body["name"],
+        body["customer_name"],
+        body["lead_name"],
+        body["opportunity_name"],
+        body["default_currency"],
+        body["customer_type"],
+    ) == ("Analytical Engines", "Analytical Engines", lead.name, opp.name, "USD", "Company")
     assert Lead.objects.get(pk=lead.pk).status == Lead.Status.CONVERTED
     counts = row_counts()
     error_fields(api.post(f"opportunities/{opp.name}/make-customer"), 409, "conflict")
@@ -438,11 +574,13 @@ def test_make_customer_from_customer_opportunity_is_409(opp, sales, api_as):
 def test_timeline_newest_first(sales, sales2, api_as):
     make_item("W1", rate="10")
     opp = make_opportunity(sales, items=[{"item_code": "W1"}])
-    crm.update_opportunity(opp, data={"title": "Renamed", "sales_stage": "Qualification"},
-                           version=1, by=sales2)
+    crm.update_opportunity(
+        opp, data={"title": "Renamed", "sales_stage": "Qualification"}, version=1, by=sales2
+    )
     crm.add_opportunity_comment(opp, content="Called them", by=sales)
-    crm.declare_opportunity_lost(opp, lost_reasons=["Timing"], detail="Too late", version=2,
-                                 by=sales2)
+    crm.declare_opportunity_lost(
+        opp, lost_reasons=["Timing"], detail="Too late", version=2, by=sales2
+    )
     r = api_as(sales).get(f"opportunities/{opp.name}/timeline")
     assert r.status_code == 200, r.content
     entries = r.json()
@@ -457,22 +595,28 @@ def test_timeline_newest_first(sales, sales2, api_as):
     ats = [e["at"] for e in entries]
     assert ats == sorted(ats, reverse=True)
     changes = {(c["field"], c["old"], c["new"]) for c in entries[-2]["data"]["changes"]}
-    assert changes == {("title", "Babbage Ltd", "Renamed"), ("probability", "10.00", "20.00"),
-                       ("sales_stage", "Prospecting", "Qualification")}
+    assert changes == {
+        ("title", "Babbage Ltd", "Renamed"),
+        ("probability", "10.00", "20.00"),
+        ("sales_stage", "Prospecting", "Qualification"),
+    }
     assert entries[1]["data"]["changes"] == [
         {"field": "order_lost_reason", "old": "", "new": "Too late"},
-        {"field": "status", "old": "Open", "new": "Lost"}]
+        {"field": "status", "old": "Open", "new": "Lost"},
+    ]
     comment = next(e for e in entries if e["kind"] == "comment")
     assert comment["data"]["comment_type"] == "Comment"
 
 
 def test_timeline_shows_item_changes(opp, sales, api_as):
-    crm.update_opportunity(opp, data={"items": [{"item_code": "W1", "qty": 3}]}, version=1,
-                           by=sales)
+    crm.update_opportunity(
+        opp, data={"items": [{"item_code": "W1", "qty": 3}]}, version=1, by=sales
+    )
     entries = api_as(sales).get(f"opportunities/{opp.name}/timeline").json()
     info = [e for e in entries if e["kind"] == "info"]
     assert [e["summary"] for e in info] == [
-        "Items changed: removed W1 2 Nos at 10; W2 1.5 Kg at 3, added W1 3 Nos at 10"]
+        "Items changed: removed W1 2 Nos at 10; W2 1.5 Kg at 3, added W1 3 Nos at 10"
+    ]
 
 
 def test_comments(opp, sales, sales2, api_as):
@@ -481,20 +625,24 @@ def test_comments(opp, sales, sales2, api_as):
     assert r.status_code == 201, r.content
     first = r.json()
     assert (first["content"], first["owner"], first["comment_type"]) == (
-        "First", "sales", "Comment")
+        "First",
+        "sales",
+        "Comment",
+    )
     api_as(sales2).post(f"opportunities/{opp.name}/comments", {"content": "Second"})
     crm.update_opportunity(opp, data={"items": []}, version=1, by=sales)  # an Info note
     r = api.get(f"opportunities/{opp.name}/comments")
     assert r.status_code == 200
     assert [(c["content"], c["owner"]) for c in r.json()] == [
-        ("Second", "sales2"), ("First", "sales")]
+        ("Second", "sales2"),
+        ("First", "sales"),
+    ]
 
 
 @pytest.mark.parametrize("data", [{"content": ""}, {}, {"content": "   "}, {"content": 5}])
 def test_bad_comment(opp, sales, api_as, data):
     counts = row_counts()
-    assert "content" in error_fields(api_as(sales).post(f"opportunities/{opp.name}/comments",
-                                                        data))
+    assert "content" in error_fields(api_as(sales).post(f"opportunities/{opp.name}/comments", data))
     assert row_counts() == counts
 
 
@@ -511,8 +659,12 @@ def test_session_auth_needs_the_csrf_token(sales):
     assert row_counts() == counts
     token = get_random_string(32)
     client.cookies["csrftoken"] = token
-    r = client.post("/api/v1/opportunities", body, content_type="application/json",
-                    headers={"X-CSRFToken": token})
+    r = client.post(
+        "/api/v1/opportunities",
+        body,
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
     assert r.status_code == 201, r.content
     assert r.json()["owner"] == "sales"
 
@@ -530,8 +682,9 @@ def test_naive_contact_date_is_read_in_the_current_time_zone(sales, api_as):
     customer = make_customer(sales)
     api = api_as(sales)
     base = {"opportunity_from": "Customer", "party_name": customer.name}
-    r = api.post("opportunities", {**base, "contact_date": "2999-01-01T10:00:00",
-                                   "contact_by": "sales"})
+    r = api.post(
+        "opportunities", {**base, "contact_date": "2999-01-01T10:00:00", "contact_by": "sales"}
+    )
     assert r.status_code == 201, r.content
     assert r.json()["contact_date"] == "2999-01-01T10:00:00Z"
     counts = row_counts()

@@ -22,19 +22,36 @@ def from_email(user, email, **data):
 
 def test_customer_found_through_its_contact(sales):
     customer = make_customer(sales)
-    crm.create_contact(data={"first_name": "Grace", "email_id": "grace@babbage.example",
-                             "link_doctype": "Customer", "link_name": customer.name}, by=sales)
+    crm.create_contact(
+        data={
+            "first_name": "Grace",
+            "email_id": "grace@babbage.example",
+            "link_doctype": "Customer",
+            "link_name": customer.name,
+        },
+        by=sales,
+    )
     make_lead(sales, email_id="grace@babbage.example")  # the customer's contact wins
     opp = from_email(sales, "Grace@Babbage.example")
     assert (opp.opportunity_from, opp.party_name, opp.customer_id) == (
-        "Customer", "Babbage Ltd", "Babbage Ltd")
+        "Customer",
+        "Babbage Ltd",
+        "Babbage Ltd",
+    )
     assert (opp.title, opp.contact_email) == ("Babbage Ltd", "Grace@Babbage.example")
 
 
 def test_contact_of_a_lead_does_not_make_a_customer(sales):
     lead = make_lead(sales, email_id="other@engines.example")
-    crm.create_contact(data={"first_name": "Ada", "email_id": "ada@x.example",
-                             "link_doctype": "Lead", "link_name": lead.name}, by=sales)
+    crm.create_contact(
+        data={
+            "first_name": "Ada",
+            "email_id": "ada@x.example",
+            "link_doctype": "Lead",
+            "link_name": lead.name,
+        },
+        by=sales,
+    )
     opp = from_email(sales, "ada@x.example")
     assert opp.opportunity_from == "Lead"
     assert opp.party_name != lead.name  # a new lead for that address
@@ -63,9 +80,16 @@ def test_new_lead_named_from_the_address(sales, email, lead_name):
     opp = from_email(sales, email)
     lead = Lead.objects.get(pk=opp.party_name)
     assert (lead.lead_name, lead.email_id, lead.status) == (
-        lead_name, email, Lead.Status.OPPORTUNITY)
+        lead_name,
+        email,
+        Lead.Status.OPPORTUNITY,
+    )
     assert (opp.opportunity_from, opp.customer_name, opp.title, opp.contact_email) == (
-        "Lead", lead_name, lead_name, email)
+        "Lead",
+        lead_name,
+        lead_name,
+        email,
+    )
     assert lead.owner == sales
     assert lead.history.first().history_user == sales
 
@@ -81,8 +105,14 @@ def test_refused_opportunity_creates_no_lead(sales):
 
 def test_party_name_given_wins_over_email(sales):
     customer = make_customer(sales)
-    opp = crm.create_opportunity(data={"opportunity_from": "Customer", "party_name": customer.name,
-                                       "contact_email": "new@x.com"}, by=sales)
+    opp = crm.create_opportunity(
+        data={
+            "opportunity_from": "Customer",
+            "party_name": customer.name,
+            "contact_email": "new@x.com",
+        },
+        by=sales,
+    )
     assert opp.party_name == customer.name
     assert not Lead.objects.filter(email_id="new@x.com").exists()
 
@@ -93,7 +123,11 @@ def test_over_the_api(sales, api_as):
     body = r.json()
     lead = Lead.objects.get(email_id="john.smith@x.com")
     assert (body["opportunity_from"], body["party_name"], body["title"], body["owner"]) == (
-        "Lead", lead.name, "John Smith", "sales")
+        "Lead",
+        lead.name,
+        "John Smith",
+        "sales",
+    )
     assert Opportunity.objects.get(pk=body["name"]).lead == lead
 
 

@@ -65,9 +65,14 @@ def pipeline(sales, sales2):
     ]
     made = []
     for party, amount, closing, owner, status, on in rows:
-        opp = make_opportunity(sales, party, opportunity_amount=Decimal(amount),
-                               expected_closing=closing, opportunity_owner=owner,
-                               transaction_date=on)
+        opp = make_opportunity(
+            sales,
+            party,
+            opportunity_amount=Decimal(amount),
+            expected_closing=closing,
+            opportunity_owner=owner,
+            transaction_date=on,
+        )
         if status != S.OPEN:
             opp = crm.set_opportunity_status(opp, status=status, version=1, by=sales)
         made.append(opp)
@@ -116,9 +121,11 @@ def test_default_order_is_newest_modified_first(pipeline, sales, api_as):
 
 def test_walk_with_a_filter(pipeline, sales, api_as):
     seen = walk(api_as(sales), limit=2, ordering="-opportunity_amount", opportunity_owner="sales")
-    expected = ordered([o for o in pipeline if o.opportunity_owner_id and
-                        o.opportunity_owner.username == "sales"],
-                       lambda o: o.opportunity_amount, desc=True)
+    expected = ordered(
+        [o for o in pipeline if o.opportunity_owner_id and o.opportunity_owner.username == "sales"],
+        lambda o: o.opportunity_amount,
+        desc=True,
+    )
     assert seen == expected
     assert len(seen) == 6
 
@@ -200,8 +207,12 @@ def test_largest_limit_is_allowed(pipeline, sales, api_as):
         ({"status": "Open"}, lambda o: o.status == S.OPEN),
         ({"status": "Replied,Closed"}, lambda o: o.status in (S.REPLIED, S.CLOSED)),
         ({"status": "Lost"}, lambda o: False),
-        ({"opportunity_owner": "sales2"}, lambda o: o.opportunity_owner_id is not None
-         and o.opportunity_owner.username == "sales2"),
+        (
+            {"opportunity_owner": "sales2"},
+            lambda o: (
+                o.opportunity_owner_id is not None and o.opportunity_owner.username == "sales2"
+            ),
+        ),
         ({"opportunity_owner": "sales,sales2"}, lambda o: o.opportunity_owner_id is not None),
         ({"opportunity_from": "Lead"}, lambda o: o.opportunity_from == "Lead"),
         ({"party_name": "Zeta Corp"}, lambda o: o.party_name == "Zeta Corp"),
@@ -211,20 +222,36 @@ def test_largest_limit_is_allowed(pipeline, sales, api_as):
         ({"currency": "USD"}, lambda o: True),
         ({"opportunity_amount__gte": "100"}, lambda o: o.opportunity_amount >= 100),
         ({"opportunity_amount__lte": "100"}, lambda o: o.opportunity_amount <= 100),
-        ({"opportunity_amount__gte": "100", "opportunity_amount__lte": "250.50"},
-         lambda o: 100 <= o.opportunity_amount <= Decimal("250.50")),
+        (
+            {"opportunity_amount__gte": "100", "opportunity_amount__lte": "250.50"},
+            lambda o: 100 <= o.opportunity_amount <= Decimal("250.50"),
+        ),
         ({"base_opportunity_amount__gte": "1000"}, lambda o: o.opportunity_amount >= 1000),
-        ({"transaction_date__gte": "2024-06-01"},
-         lambda o: o.transaction_date >= dt.date(2024, 6, 1)),
-        ({"transaction_date__gte": "2024-03-01", "transaction_date__lte": "2024-05-01"},
-         lambda o: dt.date(2024, 3, 1) <= o.transaction_date <= dt.date(2024, 5, 1)),
-        ({"expected_closing__lte": "2030-01-10"},
-         lambda o: o.expected_closing is not None and o.expected_closing <= dt.date(2030, 1, 10)),
-        ({"expected_closing__gte": "2030-01-11"},
-         lambda o: o.expected_closing is not None and o.expected_closing >= dt.date(2030, 1, 11)),
-        ({"status": "Open", "opportunity_owner": "sales", "opportunity_amount__gte": "100"},
-         lambda o: o.status == S.OPEN and o.opportunity_owner_id is not None
-         and o.opportunity_owner.username == "sales" and o.opportunity_amount >= 100),
+        (
+            {"transaction_date__gte": "2024-06-01"},
+            lambda o: o.transaction_date >= dt.date(2024, 6, 1),
+        ),
+        (
+            {"transaction_date__gte": "2024-03-01", "transaction_date__lte": "2024-05-01"},
+            lambda o: dt.date(2024, 3, 1) <= o.transaction_date <= dt.date(2024, 5, 1),
+        ),
+        (
+            {"expected_closing__lte": "2030-01-10"},
+            lambda o: o.expected_closing is not None and o.expected_closing <= dt.date(2030, 1, 10),
+        ),
+        (
+            {"expected_closing__gte": "2030-01-11"},
+            lambda o: o.expected_closing is not None and o.expected_closing >= dt.date(2030, 1, 11),
+        ),
+        (
+            {"status": "Open", "opportunity_owner": "sales", "opportunity_amount__gte": "100"},
+            lambda o: (
+                o.status == S.OPEN
+                and o.opportunity_owner_id is not None
+                and o.opportunity_owner.username == "sales"
+                and o.opportunity_amount >= 100
+            ),
+        ),
     ],
 )
 def test_filters(pipeline, sales, api_as, params, predicate):
@@ -259,8 +286,9 @@ def test_search_by_name(pipeline, sales, api_as):
 
 
 def test_search_with_filter_and_count(pipeline, sales, api_as):
-    body = api_as(sales).get("opportunities", q="babbage", status="Open", with_count=1,
-                             limit=2).json()
+    body = (
+        api_as(sales).get("opportunities", q="babbage", status="Open", with_count=1, limit=2).json()
+    )
     assert body["count"] == 5
 
 
@@ -272,8 +300,9 @@ def _list_queries(api, **params) -> int:
     return len(ctx.captured_queries)
 
 
-def test_list_query_count_does_not_grow_with_rows(sales, sales2, api_as,
-                                                  django_assert_max_num_queries):
+def test_list_query_count_does_not_grow_with_rows(
+    sales, sales2, api_as, django_assert_max_num_queries
+):
     make_item("W1", rate="10")
     make_item("W2", rate="5")
     customer = make_customer(sales)
@@ -282,11 +311,16 @@ def test_list_query_count_does_not_grow_with_rows(sales, sales2, api_as,
     _list_queries(api)  # the token's last_used is written on the first request only
     one = _list_queries(api)
     for n in range(19):
-        opp = make_opportunity(sales, customer, opportunity_owner="sales" if n % 2 else "sales2",
-                               items=[{"item_code": "W1", "qty": 2}, {"item_code": "W2"}])
+        opp = make_opportunity(
+            sales,
+            customer,
+            opportunity_owner="sales" if n % 2 else "sales2",
+            items=[{"item_code": "W1", "qty": 2}, {"item_code": "W2"}],
+        )
         if n % 3 == 0:
-            crm.declare_opportunity_lost(opp, lost_reasons=["Timing", "No budget"], version=1,
-                                         by=sales)
+            crm.declare_opportunity_lost(
+                opp, lost_reasons=["Timing", "No budget"], version=1, by=sales
+            )
     twenty = _list_queries(api)
     assert twenty == one
     # token, roles, opportunities, items, lost reasons, competitors, company currency
@@ -296,8 +330,14 @@ def test_list_query_count_does_not_grow_with_rows(sales, sales2, api_as,
     assert len(body["results"]) == 20
     assert sum(len(o["items"]) for o in body["results"]) == 39
     with django_assert_max_num_queries(8):  # + the count
-        r = api.get("opportunities", limit=20, with_count=1, status="Open,Lost", q="babbage",
-                    ordering="-expected_closing")
+        r = api.get(
+            "opportunities",
+            limit=20,
+            with_count=1,
+            status="Open,Lost",
+            q="babbage",
+            ordering="-expected_closing",
+        )
     assert r.json()["count"] == 20
 
 
@@ -317,8 +357,10 @@ def test_party_list_query_count(sales, api_as, django_assert_max_num_queries, re
     for n in range(20):
         lead = make_lead(sales, lead_name=f"Lead {n}", lead_owner="sales")
         customer = make_customer(sales, customer_name=f"Customer {n}")
-        crm.create_contact(data={"first_name": f"C{n}", "link_doctype": "Customer",
-                                 "link_name": customer.name}, by=sales)
+        crm.create_contact(
+            data={"first_name": f"C{n}", "link_doctype": "Customer", "link_name": customer.name},
+            by=sales,
+        )
         assert lead
     api = api_as(sales)
     api.get(resource)

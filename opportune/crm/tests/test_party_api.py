@@ -29,25 +29,53 @@ def state(obj):
 # --- leads ---------------------------------------------------------------------------------------
 def test_lead_crud(sales, sales2, api_as):
     api = api_as(sales)
-    r = api.post("leads", {"lead_name": "Ada Lovelace", "company_name": "Engines",
-                           "email_id": "ada@engines.example", "source": "Website",
-                           "lead_owner": "sales2", "territory": "All Territories"})
+    r = api.post(
+        "leads",
+        {
+            "lead_name": "Ada Lovelace",
+            "company_name": "Engines",
+            "email_id": "ada@engines.example",
+            "source": "Website",
+            "lead_owner": "sales2",
+            "territory": "All Territories",
+        },
+    )
     assert r.status_code == 201, r.content
     body = r.json()
     name = body["name"]
     assert body == {
-        "name": name, "version": 1, "creation": body["creation"], "modified": body["modified"],
-        "owner": "sales", "modified_by": "sales", "lead_name": "Ada Lovelace",
-        "company_name": "Engines", "email_id": "ada@engines.example", "phone": "",
-        "mobile_no": "", "job_title": "", "website": "", "city": "", "country": "",
-        "source": "Website", "campaign": None, "territory": "All Territories",
-        "industry": None, "lead_owner": "sales2", "status": "Lead", "notes": "",
+        "name": name,
+        "version": 1,
+        "creation": body["creation"],
+        "modified": body["modified"],
+        "owner": "sales",
+        "modified_by": "sales",
+        "lead_name": "Ada Lovelace",
+        "company_name": "Engines",
+        "email_id": "ada@engines.example",
+        "phone": "",
+        "mobile_no": "",
+        "job_title": "",
+        "website": "",
+        "city": "",
+        "country": "",
+        "source": "Website",
+        "campaign": None,
+        "territory": "All Territories",
+        "industry": None,
+        "lead_owner": "sales2",
+        "status": "Lead",
+        "notes": "",
         "disabled": False,
     }
     assert api.get(f"leads/{name}").json() == body
     r = api.patch(f"leads/{name}", {"version": 1, "status": "Interested", "city": "London"})
     assert (r.status_code, r.json()["status"], r.json()["city"], r.json()["version"]) == (
-        200, "Interested", "London", 2)
+        200,
+        "Interested",
+        "London",
+        2,
+    )
     r = api.patch(f"leads/{name}", {"city": "Paris"}, headers={"If-Match": "2"})
     assert (r.status_code, r.json()["city"]) == (200, "Paris")
     assert names(api.get("leads", status="Interested")) == [name]
@@ -88,8 +116,9 @@ def test_lead_stale_patch_and_bad_patch(sales, api_as):
     before = state(lead)
     api = api_as(sales)
     error_fields(api.patch(f"leads/{lead.name}", {"version": 1, "city": "X"}), 409, "conflict")
-    assert "lead_name" in error_fields(api.patch(f"leads/{lead.name}",
-                                                 {"version": 2, "lead_name": ""}))
+    assert "lead_name" in error_fields(
+        api.patch(f"leads/{lead.name}", {"version": 2, "lead_name": ""})
+    )
     assert state(lead) == before
 
 
@@ -100,8 +129,7 @@ def test_lead_permissions(sales, purchaser, outsider, api_as):
         api = api_as(user)
         error_fields(api.get(f"leads/{lead.name}"), 404, "not_found")
         assert names(api.get("leads")) == []
-        error_fields(api.patch(f"leads/{lead.name}", {"version": 1, "city": "x"}), 404,
-                     "not_found")
+        error_fields(api.patch(f"leads/{lead.name}", {"version": 1, "city": "x"}), 404, "not_found")
         error_fields(api.post(f"leads/{lead.name}/make-opportunity"), 404, "not_found")
         error_fields(api.post("leads", {"lead_name": "X"}), 403, "permission_denied")
     assert state(lead) == before
@@ -118,16 +146,37 @@ def test_lead_with_opportunity_cannot_be_deleted(sales, api_as):
 
 def test_make_opportunity_from_lead(sales, sales2, api_as):
     lead = make_lead(sales, lead_owner="sales2", source="Cold Calling", mobile_no="555")
-    r = api_as(sales).post(f"leads/{lead.name}/make-opportunity",
-                           {"opportunity_amount": "1500", "opportunity_type": "Support"})
+    r = api_as(sales).post(
+        f"leads/{lead.name}/make-opportunity",
+        {"opportunity_amount": "1500", "opportunity_type": "Support"},
+    )
     assert r.status_code == 201, r.content
     body = r.json()
-    assert (body["opportunity_from"], body["party_name"], body["customer_name"],
-            body["opportunity_owner"], body["source"], body["contact_display"],
-            body["contact_email"], body["contact_mobile"], body["opportunity_amount"],
-            body["opportunity_type"], body["owner"]) == (
-        "Lead", lead.name, "Analytical Engines", "sales2", "Cold Calling", "Ada Lovelace",
-        "ada@engines.example", "555", "1500.00", "Support", "sales")
+    assert (
+        body["opportunity_from"],
+        body["party_name"],
+        body["customer_name"],
+        body["opportunity_owner"],
+        body["source"],
+        body["contact_display"],
+        body["contact_email"],
+        body["contact_mobile"],
+        body["opportunity_amount"],
+        body["opportunity_type"],
+        body["owner"],
+    ) == (
+        "Lead",
+        lead.name,
+        "Analytical Engines",
+        "sales2",
+        "Cold Calling",
+        "Ada Lovelace",
+        "ada@engines.example",
+        "555",
+        "1500.00",
+        "Support",
+        "sales",
+    )
     lead.refresh_from_db()
     assert lead.status == Lead.Status.OPPORTUNITY
 
@@ -138,11 +187,15 @@ def test_make_opportunity_from_lead_without_body(sales, api_as):
     assert (r.status_code, r.json()["party_name"]) == (201, lead.name)
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"probability": 150}, "probability"), ({"party_name": "x", "colour": 1}, "colour"),
-    ({"currency": "CHF"}, "conversion_rate"), ({"items": [{"item_code": "NOPE"}]},
-                                               "items[0].item_code"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"probability": 150}, "probability"),
+        ({"party_name": "x", "colour": 1}, "colour"),
+        ({"currency": "CHF"}, "conversion_rate"),
+        ({"items": [{"item_code": "NOPE"}]}, "items[0].item_code"),
+    ],
+)
 def test_make_opportunity_from_lead_refused(sales, api_as, data, field):
     lead = make_lead(sales)
     before, counts = state(lead), row_counts()
@@ -153,15 +206,35 @@ def test_make_opportunity_from_lead_refused(sales, api_as, data, field):
 
 def test_make_customer_from_lead(sales, api_as):
     lead = make_lead(sales, mobile_no="12")
-    crm.create_contact(data={"first_name": "Ada", "email_id": "ada@engines.example",
-                             "link_doctype": "Lead", "link_name": lead.name}, by=sales)
+    crm.create_contact(
+        data={
+            "first_name": "Ada",
+            "email_id": "ada@engines.example",
+            "link_doctype": "Lead",
+            "link_name": lead.name,
+        },
+        by=sales,
+    )
     r = api_as(sales).post(f"leads/{lead.name}/make-customer")
     assert r.status_code == 201, r.content
     body = r.json()
-    assert (body["name"], body["customer_name"], body["customer_type"], body["lead_name"],
-            body["email_id"], body["mobile_no"], body["opportunity_name"]) == (
-        "Analytical Engines", "Analytical Engines", "Company", lead.name,
-        "ada@engines.example", "12", None)
+    assert (
+        body["name"],
+        body["customer_name"],
+        body["customer_type"],
+        body["lead_name"],
+        body["email_id"],
+        body["mobile_no"],
+        body["opportunity_name"],
+    ) == (
+        "Analytical Engines",
+        "Analytical Engines",
+        "Company",
+        lead.name,
+        "ada@engines.example",
+        "12",
+        None,
+    )
     assert Lead.objects.get(pk=lead.pk).status == Lead.Status.CONVERTED
     copied = Contact.objects.get(link_doctype="Customer", link_name="Analytical Engines")
     assert (copied.first_name, copied.email_id) == ("Ada", "ada@engines.example")
@@ -170,17 +243,37 @@ def test_make_customer_from_lead(sales, api_as):
 # --- customers -----------------------------------------------------------------------------------
 def test_customer_crud(sales, purchaser, api_as):
     api = api_as(sales)
-    r = api.post("customers", {"customer_name": " Babbage Ltd ", "customer_group": "Commercial",
-                               "default_currency": "EUR", "customer_type": "Company"})
+    r = api.post(
+        "customers",
+        {
+            "customer_name": " Babbage Ltd ",
+            "customer_group": "Commercial",
+            "default_currency": "EUR",
+            "customer_type": "Company",
+        },
+    )
     assert r.status_code == 201, r.content
     body = r.json()
     assert body == {
-        "name": "Babbage Ltd", "version": 1, "creation": body["creation"],
-        "modified": body["modified"], "owner": "sales", "modified_by": "sales",
-        "customer_name": "Babbage Ltd", "customer_type": "Company",
-        "customer_group": "Commercial", "territory": None, "industry": None,
-        "default_currency": "EUR", "email_id": "", "phone": "", "mobile_no": "", "website": "",
-        "lead_name": None, "opportunity_name": None, "disabled": False,
+        "name": "Babbage Ltd",
+        "version": 1,
+        "creation": body["creation"],
+        "modified": body["modified"],
+        "owner": "sales",
+        "modified_by": "sales",
+        "customer_name": "Babbage Ltd",
+        "customer_type": "Company",
+        "customer_group": "Commercial",
+        "territory": None,
+        "industry": None,
+        "default_currency": "EUR",
+        "email_id": "",
+        "phone": "",
+        "mobile_no": "",
+        "website": "",
+        "lead_name": None,
+        "opportunity_name": None,
+        "disabled": False,
     }
     assert api_as(purchaser).get("customers/Babbage Ltd").json() == body
     r = api.patch("customers/Babbage Ltd", {"version": 1, "disabled": True})
@@ -188,7 +281,8 @@ def test_customer_crud(sales, purchaser, api_as):
     assert names(api.get("customers", disabled="true")) == ["Babbage Ltd"]
     assert names(api.get("customers", disabled="false")) == []
     assert names(api.get("customers", q="babb", customer_group="Commercial,Government")) == [
-        "Babbage Ltd"]
+        "Babbage Ltd"
+    ]
     r = api.post("customers", {"customer_name": "Babbage Ltd"})
     assert r.json()["name"] == "Babbage Ltd - 2"
     assert api.delete("customers/Babbage Ltd - 2").status_code == 204
@@ -197,19 +291,26 @@ def test_customer_crud(sales, purchaser, api_as):
 def test_customer_permissions_and_errors(sales, purchaser, outsider, api_as):
     customer = make_customer(sales)
     before, counts = state(customer), row_counts()
-    error_fields(api_as(purchaser).patch(f"customers/{customer.name}",
-                                         {"version": 1, "phone": "1"}), 403, "permission_denied")
-    error_fields(api_as(purchaser).post("customers", {"customer_name": "X"}), 403,
-                 "permission_denied")
+    error_fields(
+        api_as(purchaser).patch(f"customers/{customer.name}", {"version": 1, "phone": "1"}),
+        403,
+        "permission_denied",
+    )
+    error_fields(
+        api_as(purchaser).post("customers", {"customer_name": "X"}), 403, "permission_denied"
+    )
     error_fields(api_as(outsider).get(f"customers/{customer.name}"), 404, "not_found")
     error_fields(api_as(sales).get("customers/Nobody"), 404, "not_found")
     api = api_as(sales)
-    assert "default_currency" in error_fields(api.patch(
-        f"customers/{customer.name}", {"version": 1, "default_currency": "ZZZ"}))
-    assert "customer_type" in error_fields(api.patch(
-        f"customers/{customer.name}", {"version": 1, "customer_type": "Alien"}))
-    error_fields(api.patch(f"customers/{customer.name}", {"version": 7, "phone": "1"}), 409,
-                 "conflict")
+    assert "default_currency" in error_fields(
+        api.patch(f"customers/{customer.name}", {"version": 1, "default_currency": "ZZZ"})
+    )
+    assert "customer_type" in error_fields(
+        api.patch(f"customers/{customer.name}", {"version": 1, "customer_type": "Alien"})
+    )
+    error_fields(
+        api.patch(f"customers/{customer.name}", {"version": 7, "phone": "1"}), 409, "conflict"
+    )
     assert state(customer) == before
     assert row_counts() == counts
 
@@ -226,18 +327,37 @@ def test_customer_with_opportunity_cannot_be_deleted(sales, api_as):
 def test_contact_crud(sales, api_as):
     customer = make_customer(sales)
     api = api_as(sales)
-    r = api.post("contacts", {"first_name": "Grace", "last_name": "Hopper",
-                              "email_id": "grace@babbage.example", "link_doctype": "Customer",
-                              "link_name": customer.name, "is_primary_contact": True})
+    r = api.post(
+        "contacts",
+        {
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "email_id": "grace@babbage.example",
+            "link_doctype": "Customer",
+            "link_name": customer.name,
+            "is_primary_contact": True,
+        },
+    )
     assert r.status_code == 201, r.content
     body = r.json()
     name = body["name"]
     assert body == {
-        "name": name, "version": 1, "creation": body["creation"], "modified": body["modified"],
-        "owner": "sales", "modified_by": "sales", "first_name": "Grace", "last_name": "Hopper",
-        "full_name": "Grace Hopper", "email_id": "grace@babbage.example", "phone": "",
-        "mobile_no": "", "designation": "", "link_doctype": "Customer",
-        "link_name": "Babbage Ltd", "is_primary_contact": True,
+        "name": name,
+        "version": 1,
+        "creation": body["creation"],
+        "modified": body["modified"],
+        "owner": "sales",
+        "modified_by": "sales",
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "full_name": "Grace Hopper",
+        "email_id": "grace@babbage.example",
+        "phone": "",
+        "mobile_no": "",
+        "designation": "",
+        "link_doctype": "Customer",
+        "link_name": "Babbage Ltd",
+        "is_primary_contact": True,
     }
     assert api.get(f"contacts/{name}").json() == body
     r = api.patch(f"contacts/{name}", {"version": 1, "designation": "CTO"})
@@ -251,12 +371,15 @@ def test_contact_crud(sales, api_as):
     assert Opportunity.objects.get(pk=opp.pk).contact_person_id is None
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"first_name": ""}, "first_name"),
-    ({"first_name": "A", "link_doctype": "Customer", "link_name": "Nobody"}, "link_name"),
-    ({"first_name": "A", "link_doctype": "Planet", "link_name": "Mars"}, "link_doctype"),
-    ({"first_name": "A", "email_id": "bad"}, "email_id"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"first_name": ""}, "first_name"),
+        ({"first_name": "A", "link_doctype": "Customer", "link_name": "Nobody"}, "link_name"),
+        ({"first_name": "A", "link_doctype": "Planet", "link_name": "Mars"}, "link_doctype"),
+        ({"first_name": "A", "email_id": "bad"}, "email_id"),
+    ],
+)
 def test_bad_contact(sales, api_as, data, field):
     counts = row_counts()
     assert field in error_fields(api_as(sales).post("contacts", data))
@@ -267,18 +390,20 @@ def test_contact_permissions(sales, purchaser, outsider, api_as):
     contact = crm.create_contact(data={"first_name": "Grace"}, by=sales)
     before = state(contact)
     assert api_as(purchaser).get(f"contacts/{contact.name}").status_code == 200
-    error_fields(api_as(purchaser).patch(f"contacts/{contact.name}",
-                                         {"version": 1, "first_name": "X"}), 403,
-                 "permission_denied")
+    error_fields(
+        api_as(purchaser).patch(f"contacts/{contact.name}", {"version": 1, "first_name": "X"}),
+        403,
+        "permission_denied",
+    )
     error_fields(api_as(purchaser).delete(f"contacts/{contact.name}"), 403, "permission_denied")
     error_fields(api_as(outsider).get(f"contacts/{contact.name}"), 404, "not_found")
-    error_fields(api_as(outsider).post("contacts", {"first_name": "X"}), 403,
-                 "permission_denied")
+    error_fields(api_as(outsider).post("contacts", {"first_name": "X"}), 403, "permission_denied")
     assert state(contact) == before
 
 
 def test_money_of_make_opportunity_uses_decimal(sales):
     lead = make_lead(sales)
-    opp = crm.make_opportunity_from_lead(lead, by=sales,
-                                         data={"opportunity_amount": Decimal("10.005")})
+    opp = crm.make_opportunity_from_lead(
+        lead, by=sales, data={"opportunity_amount": Decimal("10.005")}
+    )
     assert opp.opportunity_amount == Decimal("10.01")

@@ -9,9 +9,13 @@ from opportune.crm.models import CRMSettings
 pytestmark = pytest.mark.django_db
 
 DEFAULTS = {
-    "company_name": "My Company", "company_currency": "USD", "time_zone": "UTC",
-    "close_opportunity_after_days": 15, "default_valid_till": None,
-    "carry_forward_communication_and_comments": False, "auto_creation_of_contact": True,
+    "company_name": "My Company",
+    "company_currency": "USD",
+    "time_zone": "UTC",
+    "close_opportunity_after_days": 15,
+    "default_valid_till": None,
+    "carry_forward_communication_and_comments": False,
+    "auto_creation_of_contact": True,
     "version": 1,
 }
 
@@ -30,36 +34,56 @@ def test_every_staff_role_reads_the_settings(manager, sales, purchaser, api_as):
 def test_outsider_and_anonymous(outsider, api_as):
     before = snapshot()
     assert api_as(outsider).get("settings/crm").status_code == 404
-    assert api_as(outsider).patch("settings/crm", {"version": 1, "company_name": "X"}
-                                  ).status_code == 404
+    assert (
+        api_as(outsider).patch("settings/crm", {"version": 1, "company_name": "X"}).status_code
+        == 404
+    )
     assert api_as(None).get("settings/crm").status_code == 401
     assert api_as(None).patch("settings/crm", {"version": 1}).status_code == 401
     assert snapshot() == before
 
 
 def test_manager_changes_the_settings(manager, api_as):
-    r = api_as(manager).patch("settings/crm", {
-        "version": 1, "company_name": "Analytical Engines", "company_currency": "EUR",
-        "time_zone": "Europe/Berlin", "close_opportunity_after_days": 0,
-        "default_valid_till": 30, "carry_forward_communication_and_comments": True,
-        "auto_creation_of_contact": False,
-    })
+    r = api_as(manager).patch(
+        "settings/crm",
+        {
+            "version": 1,
+            "company_name": "Analytical Engines",
+            "company_currency": "EUR",
+            "time_zone": "Europe/Berlin",
+            "close_opportunity_after_days": 0,
+            "default_valid_till": 30,
+            "carry_forward_communication_and_comments": True,
+            "auto_creation_of_contact": False,
+        },
+    )
     assert r.status_code == 200, r.content
     assert r.json() == {
-        "company_name": "Analytical Engines", "company_currency": "EUR",
-        "time_zone": "Europe/Berlin", "close_opportunity_after_days": 0,
-        "default_valid_till": 30, "carry_forward_communication_and_comments": True,
-        "auto_creation_of_contact": False, "version": 2,
+        "company_name": "Analytical Engines",
+        "company_currency": "EUR",
+        "time_zone": "Europe/Berlin",
+        "close_opportunity_after_days": 0,
+        "default_valid_till": 30,
+        "carry_forward_communication_and_comments": True,
+        "auto_creation_of_contact": False,
+        "version": 2,
     }
     settings = CRMSettings.load()
     assert (settings.company_currency_id, settings.time_zone, settings.version) == (
-        "EUR", "Europe/Berlin", 2)
+        "EUR",
+        "Europe/Berlin",
+        2,
+    )
 
 
 def test_version_in_if_match_and_null_validity(manager, api_as):
     api = api_as(manager)
-    assert api.patch("settings/crm", {"default_valid_till": 10}, headers={"If-Match": '"1"'}
-                     ).json()["default_valid_till"] == 10
+    assert (
+        api.patch("settings/crm", {"default_valid_till": 10}, headers={"If-Match": '"1"'}).json()[
+            "default_valid_till"
+        ]
+        == 10
+    )
     r = api.patch("settings/crm", {"default_valid_till": None}, headers={"If-Match": "2"})
     assert r.status_code == 200
     assert r.json()["default_valid_till"] is None
@@ -86,17 +110,20 @@ def test_sales_user_cannot_change_the_settings(sales, api_as):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"version": 1, "time_zone": "Mars/Olympus"}, "time_zone"),
-    ({"version": 1, "time_zone": "../etc/passwd"}, "time_zone"),
-    ({"version": 1, "close_opportunity_after_days": -1}, "close_opportunity_after_days"),
-    ({"version": 1, "default_valid_till": -5}, "default_valid_till"),
-    ({"version": 1, "company_currency": "QQQ"}, "company_currency"),
-    ({"version": 1, "company_currency": "XTS"}, "company_currency"),  # disabled (no minor unit)
-    ({"version": 1, "company_name": ""}, "company_name"),
-    ({"version": 1, "colour": "blue"}, "colour"),
-    ({"company_name": "No version"}, "version"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"version": 1, "time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"version": 1, "time_zone": "../etc/passwd"}, "time_zone"),
+        ({"version": 1, "close_opportunity_after_days": -1}, "close_opportunity_after_days"),
+        ({"version": 1, "default_valid_till": -5}, "default_valid_till"),
+        ({"version": 1, "company_currency": "QQQ"}, "company_currency"),
+        ({"version": 1, "company_currency": "XTS"}, "company_currency"),  # disabled (no minor unit)
+        ({"version": 1, "company_name": ""}, "company_name"),
+        ({"version": 1, "colour": "blue"}, "colour"),
+        ({"company_name": "No version"}, "version"),
+    ],
+)
 def test_bad_input_is_422_and_changes_nothing(manager, api_as, body, field):
     before = snapshot()
     r = api_as(manager).patch("settings/crm", body)

@@ -62,10 +62,17 @@ def _board_group(request: HttpRequest) -> str:
     return group if group in GROUPS else "sales_stage"
 
 
+def _default_status(group_by: str) -> tuple[str, ...]:
+    """By stage, the board shows the live pipeline unless the filters name other statuses."""
+    return tuple(Opportunity.ACTIVE_STATUSES) if group_by == "sales_stage" else ()
+
+
 @login_required
 def opportunity_board(request: HttpRequest) -> HttpResponse:
     group_by = _board_group(request)
-    rows, errors, context = filtered_opportunities(request)
+    rows, errors, context = filtered_opportunities(
+        request, default_status=_default_status(group_by)
+    )
     field = _column_field(group_by)
     totals = column_totals(rows, group_by)
     _company, precision = company_currency()
@@ -136,7 +143,9 @@ def opportunity_board_move(request: HttpRequest) -> JsonResponse:
     except DomainError as exc:
         # 200 with ok=false: the browser logs no error for a refusal the board expects.
         return JsonResponse({"ok": False, "code": exc.code, "message": exc.message})
-    rows, _errors, _context = filtered_opportunities(request)
+    rows, _errors, _context = filtered_opportunities(
+        request, default_status=_default_status(group_by)
+    )
     _company, precision = company_currency()
     totals = column_totals(rows, group_by)
     return JsonResponse(

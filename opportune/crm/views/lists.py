@@ -42,9 +42,16 @@ def filter_options() -> dict[str, Any]:
     }
 
 
-def filtered_opportunities(request: HttpRequest):
-    """(queryset, filters, errors, selected values) for the list and the board."""
-    filters, errors = read_filters(OpportunityFilters, request.GET)
+def filtered_opportunities(request: HttpRequest, *, default_status: tuple[str, ...] = ()):
+    """(queryset, filters, errors, selected values) for the list and the board.
+
+    ``default_status`` applies when the URL names no status (the board by stage shows the
+    live pipeline, not what was lost or closed long ago)."""
+    query = request.GET
+    if default_status and not any(v.strip() for v in query.getlist("status")):
+        query = query.copy()
+        query.setlist("status", list(default_status))
+    filters, errors = read_filters(OpportunityFilters, query)
     rows = filters.filter(access.opportunities_visible_to(request.user))
     q = request.GET.get("q", "").strip()[:200]
     if q:

@@ -29,9 +29,12 @@ def admin_client(db) -> Client:
 
 def test_every_model_of_our_apps_is_registered():
     missing = [
-        model._meta.label for model in apps.get_models()
-        if model._meta.app_label in OUR_APPS and not model._meta.auto_created
-        and not model.__name__.startswith("Historical") and model not in admin.site._registry
+        model._meta.label
+        for model in apps.get_models()
+        if model._meta.app_label in OUR_APPS
+        and not model._meta.auto_created
+        and not model.__name__.startswith("Historical")
+        and model not in admin.site._registry
         and model._meta.label not in INLINE_ONLY
     ]
     assert missing == []
@@ -39,8 +42,7 @@ def test_every_model_of_our_apps_is_registered():
 
 def test_every_list_and_detail_page_opens(admin_client, manager):
     make_item("W1")
-    opportunity = make_opportunity(manager, items=[{"item_code": "W1", "qty": 2}],
-                                   with_items=True)
+    opportunity = make_opportunity(manager, items=[{"item_code": "W1", "qty": 2}], with_items=True)
     make_lead(manager)
     ApiToken.issue(manager, "laptop")
     for model in admin.site._registry:
@@ -68,14 +70,21 @@ def test_master_in_use_is_not_deleted(admin_client, manager):
     make_customer(manager, customer_group="Commercial")
     r = admin_client.get(reverse("admin:masters_customergroup_delete", args=["Commercial"]))
     assert r.status_code == 403
-    r = admin_client.post(reverse("admin:masters_customergroup_changelist"), {
-        "action": "delete_selected", "_selected_action": ["Commercial", "Government"],
-        "post": "yes"})
+    r = admin_client.post(
+        reverse("admin:masters_customergroup_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": ["Commercial", "Government"],
+            "post": "yes",
+        },
+    )
     assert r.status_code == 200  # Django lists the protected customer and deletes nothing
     assert CustomerGroup.objects.filter(pk__in=["Commercial", "Government"]).count() == 2
     # names are fixed once created
-    r = admin_client.post(reverse("admin:masters_uom_change", args=["Box"]),
-                          {"name": "Crate", "must_be_whole_number": "on", "enabled": "on"})
+    r = admin_client.post(
+        reverse("admin:masters_uom_change", args=["Box"]),
+        {"name": "Crate", "must_be_whole_number": "on", "enabled": "on"},
+    )
     assert r.status_code == 302, r.context["adminform"].form.errors
     assert UOM.objects.filter(pk="Box").exists()
     assert not UOM.objects.filter(pk="Crate").exists()

@@ -29,11 +29,17 @@ def snapshot(model):
 # --- currencies --------------------------------------------------------------------------------
 def test_currency_crud_by_a_manager(manager, api_as):
     api = api_as(manager)
-    r = api.post("currencies", {"name": "QQA", "currency_name": "Test Coin", "symbol": "T",
-                                "precision": 3})
+    r = api.post(
+        "currencies", {"name": "QQA", "currency_name": "Test Coin", "symbol": "T", "precision": 3}
+    )
     assert r.status_code == 201, r.content
-    assert r.json() == {"name": "QQA", "currency_name": "Test Coin", "symbol": "T",
-                        "precision": 3, "enabled": True}
+    assert r.json() == {
+        "name": "QQA",
+        "currency_name": "Test Coin",
+        "symbol": "T",
+        "precision": 3,
+        "enabled": True,
+    }
 
     r = api.get("currencies/QQA")
     assert r.status_code == 200
@@ -41,8 +47,13 @@ def test_currency_crud_by_a_manager(manager, api_as):
 
     r = api.patch("currencies/QQA", {"enabled": False, "symbol": "TC"})
     assert r.status_code == 200, r.content
-    assert r.json() == {"name": "QQA", "currency_name": "Test Coin", "symbol": "TC",
-                        "precision": 3, "enabled": False}
+    assert r.json() == {
+        "name": "QQA",
+        "currency_name": "Test Coin",
+        "symbol": "TC",
+        "precision": 3,
+        "enabled": False,
+    }
     assert Currency.objects.get(pk="QQA").enabled is False
 
     r = api.delete("currencies/QQA")
@@ -55,15 +66,22 @@ def test_currency_list_filters_search_and_pages(sales, api_as):
     r = api.get("currencies", name="EUR,USD,JPY")
     assert r.status_code == 200
     assert [c["name"] for c in r.json()["results"]] == ["EUR", "JPY", "USD"]
-    assert r.json()["results"][1] == {"name": "JPY", "currency_name": "Yen", "symbol": "¥",
-                                      "precision": 0, "enabled": True}
+    assert r.json()["results"][1] == {
+        "name": "JPY",
+        "currency_name": "Yen",
+        "symbol": "¥",
+        "precision": 0,
+        "enabled": True,
+    }
 
     first = api.get("currencies", limit=2, enabled="true", ordering="name")
-    second = api.get("currencies", limit=2, enabled="true", ordering="name",
-                     cursor=first.json()["next_cursor"])
+    second = api.get(
+        "currencies", limit=2, enabled="true", ordering="name", cursor=first.json()["next_cursor"]
+    )
     names = [c["name"] for c in first.json()["results"] + second.json()["results"]]
-    expected = list(Currency.objects.filter(enabled=True).order_by("name")
-                    .values_list("name", flat=True)[:4])
+    expected = list(
+        Currency.objects.filter(enabled=True).order_by("name").values_list("name", flat=True)[:4]
+    )
     assert names == expected
 
     r = api.get("currencies", q="yen", with_count="1")
@@ -95,12 +113,17 @@ def test_outsider_sees_no_masters(outsider, api_as):
 
 def test_no_token_is_401(db, api_as):
     api = api_as(None)
-    for call in (lambda: api.get("currencies"), lambda: api.get("currencies/EUR"),
-                 lambda: api.post("currencies", {"name": "QQA", "currency_name": "T"}),
-                 lambda: api.patch("currencies/EUR", {"enabled": False}),
-                 lambda: api.delete("currencies/EUR"),
-                 lambda: api.get("currency-exchanges"), lambda: api.get("items"),
-                 lambda: api.get("uoms"), lambda: api.get("territories/All Territories")):
+    for call in (
+        lambda: api.get("currencies"),
+        lambda: api.get("currencies/EUR"),
+        lambda: api.post("currencies", {"name": "QQA", "currency_name": "T"}),
+        lambda: api.patch("currencies/EUR", {"enabled": False}),
+        lambda: api.delete("currencies/EUR"),
+        lambda: api.get("currency-exchanges"),
+        lambda: api.get("items"),
+        lambda: api.get("uoms"),
+        lambda: api.get("territories/All Territories"),
+    ):
         r = call()
         assert r.status_code == 401
         assert r.json()["error"]["code"] == "not_authenticated"
@@ -119,11 +142,17 @@ def test_sales_user_cannot_write_currencies(sales, api_as):
 
 def test_unknown_currency_is_404(manager, api_as):
     api = api_as(manager)
-    for r in (api.get("currencies/XXQ"), api.patch("currencies/XXQ", {"enabled": False}),
-              api.delete("currencies/XXQ")):
+    for r in (
+        api.get("currencies/XXQ"),
+        api.patch("currencies/XXQ", {"enabled": False}),
+        api.delete("currencies/XXQ"),
+    ):
         assert r.status_code == 404
-        assert r.json()["error"] == {"code": "not_found", "message": "Currency XXQ not found.",
-                                     "fields": {}}
+        assert r.json()["error"] == {
+            "code": "not_found",
+            "message": "Currency XXQ not found.",
+            "fields": {},
+        }
 
 
 def test_duplicate_currency_is_409_naming_name(manager, api_as):
@@ -135,14 +164,17 @@ def test_duplicate_currency_is_409_naming_name(manager, api_as):
     assert snapshot(Currency) == before
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"name": "eur", "currency_name": "Lower"}, "name"),
-    ({"name": "XT1", "currency_name": "Digit"}, "name"),
-    ({"name": "QQA", "currency_name": "Five", "precision": 5}, "precision"),
-    ({"name": "QQA", "currency_name": ""}, "currency_name"),
-    ({"name": "QQA"}, "currency_name"),
-    ({"name": "QQA", "currency_name": "T", "colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "eur", "currency_name": "Lower"}, "name"),
+        ({"name": "XT1", "currency_name": "Digit"}, "name"),
+        ({"name": "QQA", "currency_name": "Five", "precision": 5}, "precision"),
+        ({"name": "QQA", "currency_name": ""}, "currency_name"),
+        ({"name": "QQA"}, "currency_name"),
+        ({"name": "QQA", "currency_name": "T", "colour": "red"}, "colour"),
+    ],
+)
 def test_bad_currency_is_422_naming_the_field(manager, api_as, body, field):
     before = snapshot(Currency)
     r = api_as(manager).post("currencies", body)
@@ -173,12 +205,24 @@ def test_deleting_a_used_currency_is_409(manager, api_as):
 # --- currency exchanges ------------------------------------------------------------------------
 def test_currency_exchange_crud(manager, sales, api_as):
     api = api_as(manager)
-    r = api.post("currency-exchanges", {"from_currency": "EUR", "to_currency": "USD",
-                                        "date": "2026-03-01", "exchange_rate": "1.0825"})
+    r = api.post(
+        "currency-exchanges",
+        {
+            "from_currency": "EUR",
+            "to_currency": "USD",
+            "date": "2026-03-01",
+            "exchange_rate": "1.0825",
+        },
+    )
     assert r.status_code == 201, r.content
     exchange = CurrencyExchange.objects.get()
-    assert r.json() == {"id": exchange.pk, "from_currency": "EUR", "to_currency": "USD",
-                        "date": "2026-03-01", "exchange_rate": "1.082500000"}
+    assert r.json() == {
+        "id": exchange.pk,
+        "from_currency": "EUR",
+        "to_currency": "USD",
+        "date": "2026-03-01",
+        "exchange_rate": "1.082500000",
+    }
     assert exchange.exchange_rate == Decimal("1.0825")
 
     r = api_as(sales).get(f"currency-exchanges/{exchange.pk}")
@@ -207,26 +251,71 @@ def test_currency_exchanges_list_newest_first(sales, api_as):
 def test_currency_exchange_same_day_twice_is_409(manager, api_as):
     make_rate("EUR", "USD", "1.1", dt.date(2026, 3, 1))
     before = snapshot(CurrencyExchange)
-    r = api_as(manager).post("currency-exchanges", {
-        "from_currency": "EUR", "to_currency": "USD", "date": "2026-03-01", "exchange_rate": "1.2"})
+    r = api_as(manager).post(
+        "currency-exchanges",
+        {
+            "from_currency": "EUR",
+            "to_currency": "USD",
+            "date": "2026-03-01",
+            "exchange_rate": "1.2",
+        },
+    )
     assert r.status_code == 409
     assert set(r.json()["error"]["fields"]) == {"from_currency", "to_currency", "date"}
     assert snapshot(CurrencyExchange) == before
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"to_currency": "USD", "date": "2026-03-01", "exchange_rate": "1"}, "from_currency"),
-    ({"from_currency": "EUR", "to_currency": "EUR", "date": "2026-03-01", "exchange_rate": "1"},
-     "to_currency"),
-    ({"from_currency": "QQQ", "to_currency": "USD", "date": "2026-03-01", "exchange_rate": "1"},
-     "from_currency"),
-    ({"from_currency": "EUR", "to_currency": "USD", "date": "2026-03-01", "exchange_rate": "0"},
-     "exchange_rate"),
-    ({"from_currency": "EUR", "to_currency": "USD", "date": "2026-03-01",
-      "exchange_rate": "1.0000000001"}, "exchange_rate"),
-    ({"from_currency": "EUR", "to_currency": "USD", "date": "2026-02-30", "exchange_rate": "1"},
-     "date"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"to_currency": "USD", "date": "2026-03-01", "exchange_rate": "1"}, "from_currency"),
+        (
+            {
+                "from_currency": "EUR",
+                "to_currency": "EUR",
+                "date": "2026-03-01",
+                "exchange_rate": "1",
+            },
+            "to_currency",
+        ),
+        (
+            {
+                "from_currency": "QQQ",
+                "to_currency": "USD",
+                "date": "2026-03-01",
+                "exchange_rate": "1",
+            },
+            "from_currency",
+        ),
+        (
+            {
+                "from_currency": "EUR",
+                "to_currency": "USD",
+                "date": "2026-03-01",
+                "exchange_rate": "0",
+            },
+            "exchange_rate",
+        ),
+        (
+            {
+                "from_currency": "EUR",
+                "to_currency": "USD",
+                "date": "2026-03-01",
+                "exchange_rate": "1.0000000001",
+            },
+            "exchange_rate",
+        ),
+        (
+            {
+                "from_currency": "EUR",
+                "to_currency": "USD",
+                "date": "2026-02-30",
+                "exchange_rate": "1",
+            },
+            "date",
+        ),
+    ],
+)
 def test_bad_currency_exchange_is_422(manager, api_as, body, field):
     r = api_as(manager).post("currency-exchanges", body)
     assert r.status_code == 422, r.content
@@ -237,12 +326,25 @@ def test_bad_currency_exchange_is_422(manager, api_as, body, field):
 def test_currency_exchange_permissions_and_404(manager, sales, outsider, api_as):
     exchange = make_rate("EUR", "USD", "1.1")
     before = snapshot(CurrencyExchange)
-    assert api_as(sales).patch(f"currency-exchanges/{exchange.pk}",
-                               {"exchange_rate": "2"}).status_code == 403
+    assert (
+        api_as(sales).patch(f"currency-exchanges/{exchange.pk}", {"exchange_rate": "2"}).status_code
+        == 403
+    )
     assert api_as(sales).delete(f"currency-exchanges/{exchange.pk}").status_code == 403
-    assert api_as(sales).post("currency-exchanges", {
-        "from_currency": "EUR", "to_currency": "GBP", "date": "2026-03-01",
-        "exchange_rate": "0.8"}).status_code == 403
+    assert (
+        api_as(sales)
+        .post(
+            "currency-exchanges",
+            {
+                "from_currency": "EUR",
+                "to_currency": "GBP",
+                "date": "2026-03-01",
+                "exchange_rate": "0.8",
+            },
+        )
+        .status_code
+        == 403
+    )
     assert api_as(outsider).get(f"currency-exchanges/{exchange.pk}").status_code == 404
     assert api_as(manager).get("currency-exchanges/999999").status_code == 404
     assert api_as(None).get(f"currency-exchanges/{exchange.pk}").status_code == 401
@@ -275,13 +377,28 @@ def test_uom_crud_and_errors(manager, sales, api_as):
 def test_item_crud_by_purchase_user(purchaser, sales, api_as):
     ItemGroup.objects.create(name="Hardware")
     api = api_as(purchaser)
-    r = api.post("items", {"name": "BOLT-8", "item_group": "Hardware", "standard_rate": "0.35",
-                           "stock_uom": "Box", "brand": "Acme"})
+    r = api.post(
+        "items",
+        {
+            "name": "BOLT-8",
+            "item_group": "Hardware",
+            "standard_rate": "0.35",
+            "stock_uom": "Box",
+            "brand": "Acme",
+        },
+    )
     assert r.status_code == 201, r.content
     assert r.json() == {
-        "name": "BOLT-8", "item_name": "BOLT-8", "description": "", "item_group": "Hardware",
-        "brand": "Acme", "stock_uom": "Box", "standard_rate": "0.3500", "is_sales_item": True,
-        "is_purchase_item": True, "disabled": False,
+        "name": "BOLT-8",
+        "item_name": "BOLT-8",
+        "description": "",
+        "item_group": "Hardware",
+        "brand": "Acme",
+        "stock_uom": "Box",
+        "standard_rate": "0.3500",
+        "is_sales_item": True,
+        "is_purchase_item": True,
+        "disabled": False,
     }
     r = api.patch("items/BOLT-8", {"item_name": "Bolt M8", "is_sales_item": False})
     assert r.status_code == 200, r.content
@@ -304,19 +421,24 @@ def test_item_writes_refused_to_sales_users(manager, sales, api_as):
     assert api.delete("items/WIDGET").status_code == 403
     assert snapshot(Item) == before
     # a manager writes items too
-    assert api_as(manager).patch("items/WIDGET", {"standard_rate": 7}).json()["standard_rate"] \
+    assert (
+        api_as(manager).patch("items/WIDGET", {"standard_rate": 7}).json()["standard_rate"]
         == "7.0000"
+    )
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"name": "X", "standard_rate": "-1"}, "standard_rate"),
-    ({"name": "X", "standard_rate": "NaN"}, "standard_rate"),
-    ({"name": "X", "standard_rate": "1.00001"}, "standard_rate"),
-    ({"name": "X", "stock_uom": "Parsec"}, "stock_uom"),
-    ({"name": "X", "item_group": "Nope"}, "item_group"),
-    ({"name": "  "}, "name"),
-    ({"item_name": "No code"}, "name"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "X", "standard_rate": "-1"}, "standard_rate"),
+        ({"name": "X", "standard_rate": "NaN"}, "standard_rate"),
+        ({"name": "X", "standard_rate": "1.00001"}, "standard_rate"),
+        ({"name": "X", "stock_uom": "Parsec"}, "stock_uom"),
+        ({"name": "X", "item_group": "Nope"}, "item_group"),
+        ({"name": "  "}, "name"),
+        ({"item_name": "No code"}, "name"),
+    ],
+)
 def test_bad_item_is_422(manager, api_as, body, field):
     r = api_as(manager).post("items", body)
     assert r.status_code == 422, r.content
@@ -346,10 +468,13 @@ def test_territory_tree(manager, api_as):
     r = api.post("territories", {"name": "Europe", "parent_territory": "All Territories"})
     assert r.status_code == 201
     assert r.json() == {"name": "Europe", "parent_territory": "All Territories"}
-    assert api.post("territories", {"name": "Germany", "parent_territory": "Europe"}
-                    ).status_code == 201
-    assert [t["name"] for t in api.get("territories", parent_territory="Europe").json()
-            ["results"]] == ["Germany"]
+    assert (
+        api.post("territories", {"name": "Germany", "parent_territory": "Europe"}).status_code
+        == 201
+    )
+    assert [
+        t["name"] for t in api.get("territories", parent_territory="Europe").json()["results"]
+    ] == ["Germany"]
     # a cycle is refused
     r = api.patch("territories/Europe", {"parent_territory": "Germany"})
     assert r.status_code == 422
@@ -363,9 +488,14 @@ def test_territory_tree(manager, api_as):
     assert api.delete("territories/Europe").status_code == 204
 
 
-@pytest.mark.parametrize(("path", "model"), [
-    ("customer-groups", CustomerGroup), ("industries", Industry), ("item-groups", ItemGroup),
-])
+@pytest.mark.parametrize(
+    ("path", "model"),
+    [
+        ("customer-groups", CustomerGroup),
+        ("industries", Industry),
+        ("item-groups", ItemGroup),
+    ],
+)
 def test_name_only_masters(manager, sales, api_as, path, model):
     api = api_as(manager)
     r = api.post(path, {"name": " Aerospace "})
@@ -386,5 +516,6 @@ def test_customer_group_in_use_is_409(manager, api_as):
     r = api_as(manager).delete("customer-groups/Commercial")
     assert r.status_code == 409
     assert r.json()["error"]["message"].startswith(
-        "Customer Group 'Commercial' is still used (1 customers)")
+        "Customer Group 'Commercial' is still used (1 customers)"
+    )
     assert CustomerGroup.objects.filter(pk="Commercial").exists()

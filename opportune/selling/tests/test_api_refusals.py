@@ -248,3 +248,17 @@ def test_sales_roles_create_quotations_and_orders_over_the_api(sales2, manager, 
     listed = api.get("quotations", status="Open", with_count=1).json()
     assert listed["count"] == 1 and listed["results"][0]["name"] == body["name"]
     assert api.get("sales-orders").json()["results"][0]["quotation"] == body["name"]
+
+
+def test_lists_search_and_filter(sales, api_as, opp):
+    q = submitted_quotation(opp, sales)
+    order = services.make_sales_order_from_quotation(q, by=sales)
+    api = api_as(sales)
+    assert [r["name"] for r in api.get("quotations", q="babbage").json()["results"]] == [q.name]
+    assert api.get("quotations", q="nobody").json()["results"] == []
+    assert [r["name"] for r in api.get("sales-orders", q="Babbage").json()["results"]] == [
+        order.name
+    ]
+    assert api.get("sales-orders", docstatus="1").json()["results"] == []
+    r = api.get("sales-orders", docstatus="draft")
+    assert r.status_code == 422 and "docstatus[0]" in r.json()["error"]["fields"]

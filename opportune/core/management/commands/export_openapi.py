@@ -18,8 +18,10 @@ def openapi_json(api_path: str = DEFAULT_API) -> str:
 
 
 class Command(BaseCommand):
-    help = "Print the OpenAPI document of the JSON API (python manage.py export_openapi > " \
-           "docs/openapi.json)."
+    help = (
+        "Print the OpenAPI document of the JSON API (python manage.py export_openapi > "
+        "docs/openapi.json)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--api", default=DEFAULT_API, help="dotted path of the NinjaAPI")
