@@ -8,12 +8,12 @@ from opportune.crm.services.opportunities import (
     declare_opportunity_lost,
     delete_opportunity,
     make_opportunity_from_lead,
-    party_for_email,
     recompute_opportunity_status,
     reopen_opportunity,
     set_opportunity_status,
     update_opportunity,
 )
+from opportune.crm.services.opportunity_draft import party_for_email
 from opportune.crm.services.parties import (
     create_contact,
     create_customer,
