@@ -270,12 +270,22 @@ class Opportunity(Document):
     ACTIVE_STATUSES = (Status.OPEN, Status.REPLIED, Status.QUOTATION)
 
     opportunity_from = models.CharField(max_length=10, choices=From.choices)
-    party_name = models.CharField(max_length=140, db_index=True)
+    party_name = models.CharField(max_length=140)
     lead = models.ForeignKey(
-        Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities"
+        Lead,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        db_index=False,
     )
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        db_index=False,
     )
     customer_name = models.CharField(max_length=140, blank=True)
     title = models.CharField(max_length=140, blank=True)
@@ -300,7 +310,7 @@ class Opportunity(Document):
         db_index=False,
     )
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     opportunity_owner = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
@@ -308,7 +318,9 @@ class Opportunity(Document):
     transaction_date = models.DateField()
     expected_closing = models.DateField(null=True, blank=True)
     probability = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("100"))
-    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    currency = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     conversion_rate = models.DecimalField(**RATE, default=Decimal(1))
     opportunity_amount = models.DecimalField(**MONEY, default=Decimal(0))
     base_opportunity_amount = models.DecimalField(**MONEY, default=Decimal(0))
@@ -316,10 +328,10 @@ class Opportunity(Document):
     total = models.DecimalField(**MONEY, default=Decimal(0))
     base_total = models.DecimalField(**MONEY, default=Decimal(0))
     contact_person = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     contact_display = models.CharField(max_length=140, blank=True)
-    contact_email = models.EmailField(blank=True, db_index=True)
+    contact_email = models.EmailField(blank=True)
     contact_mobile = models.CharField(max_length=40, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     job_title = models.CharField(max_length=140, blank=True)
@@ -327,10 +339,15 @@ class Opportunity(Document):
         Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     customer_group = models.ForeignKey(
-        CustomerGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        CustomerGroup,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     industry = models.ForeignKey(
-        Industry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Industry, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     contact_date = models.DateTimeField("next contact date", null=True, blank=True)
     contact_by = models.ForeignKey(
@@ -392,6 +409,17 @@ class Opportunity(Document):
             models.Index(fields=["contact_by", "contact_date"], name="opp_next_contact"),
             models.Index(fields=["status", "replied_on"], name="opp_status_replied"),
             models.Index(fields=["opportunity_amount"], name="opp_amount"),
+            # Plain b-trees declared here rather than with db_index=True: on PostgreSQL a
+            # varchar db_index also builds a *_like index, never used (search uses trigrams).
+            models.Index(fields=["party_name"], name="opp_party_name"),
+            models.Index(fields=["contact_email"], name="opp_contact_email"),
+            models.Index(fields=["lead"], name="opp_lead"),
+            models.Index(fields=["customer"], name="opp_customer"),
+            models.Index(fields=["campaign"], name="opp_campaign"),
+            models.Index(fields=["currency"], name="opp_currency"),
+            models.Index(fields=["contact_person"], name="opp_contact_person"),
+            models.Index(fields=["customer_group"], name="opp_customer_group"),
+            models.Index(fields=["industry"], name="opp_industry"),
         ]
         constraints = [
             models.CheckConstraint(
