@@ -7,10 +7,18 @@ from typing import TypeVar
 from django.db.models import F
 from django.utils import timezone
 
-from opportune.core.errors import NotFoundError, StaleVersionError
+from opportune.core.errors import NotFoundError, StaleVersionError, ValidationError
 from opportune.core.models import Document
 
 D = TypeVar("D", bound=Document)
+
+
+def require_version(version: int | None) -> None:
+    """Updates name the version the caller read; without it a change could overwrite another."""
+    if version is None:
+        raise ValidationError.for_field(
+            "version", "Send the version you read (in the body or as If-Match)."
+        )
 
 
 def lock_document(model: type[D], name: str, *, expected_version: int | None, by) -> D:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -118,6 +119,22 @@ def apply_fields(
 def _is_text(instance: models.Model, field: str) -> bool:
     f = instance._meta.get_field(field)
     return isinstance(f, models.CharField | models.TextField) and not f.null
+
+
+def parse_decimal(field: str, value: Any, errors: FieldErrors) -> Decimal | None:
+    """A finite Decimal from a number or its text (never via float), else an error on field."""
+    if isinstance(value, bool):
+        errors.add(field, f"'{value}' is not a number.")
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        errors.add(field, f"'{value}' is not a number.")
+        return None
+    if not number.is_finite():
+        errors.add(field, f"'{value}' is not a number.")
+        return None
+    return number
 
 
 def validate_model_fields(

@@ -10,14 +10,14 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.db import models
 from django.utils import timezone
 
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
-from opportune.core.fields import Link, apply_fields, validate_model_fields
+from opportune.core.fields import Link, apply_fields, parse_decimal, validate_model_fields
 from opportune.core.money import ZERO, round_money
 from opportune.crm.models import CRMSettings
 from opportune.masters.models import UOM, Currency
@@ -36,28 +36,6 @@ TRANSACTION_SPEC: dict[str, Link | None] = {
     "transaction_date": None,
     "terms": None,
 }
-
-
-def to_decimal(field: str, value: Any, errors: FieldErrors) -> Decimal | None:
-    if isinstance(value, bool):
-        errors.add(field, f"'{value}' is not a number.")
-        return None
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        errors.add(field, f"'{value}' is not a number.")
-        return None
-    if not number.is_finite():
-        errors.add(field, f"'{value}' is not a number.")
-        return None
-    return number
-
-
-def require_version(version: int | None) -> None:
-    if version is None:
-        raise ValidationError.for_field(
-            "version", "Send the version you read (in the body or as If-Match)."
-        )
 
 
 def require_draft(document) -> None:
@@ -135,7 +113,7 @@ class TransactionDraft:
         if not doc.currency_id:
             doc.currency_id = self.default_currency()
         if self.data.get("tax_rate") is not None:
-            rate = to_decimal("tax_rate", self.data["tax_rate"], errors)
+            rate = parse_decimal("tax_rate", self.data["tax_rate"], errors)
             if rate is not None and not (ZERO <= rate <= HUNDRED):
                 errors.add("tax_rate", "The tax rate must be between 0 and 100 (%).")
             elif rate is not None:
@@ -146,7 +124,7 @@ class TransactionDraft:
             return
         given = self.data.get("conversion_rate")
         if given is not None:
-            rate = to_decimal("conversion_rate", given, errors)
+            rate = parse_decimal("conversion_rate", given, errors)
             if rate is not None and rate <= 0:
                 errors.add("conversion_rate", "Conversion rate must be greater than 0.")
             elif rate is not None:
@@ -206,7 +184,7 @@ class TransactionDraft:
             return None
         if item.disabled:
             errors.add(f"{prefix}.item_code", f"Item '{code}' is disabled.")
-        qty = to_decimal(
+        qty = parse_decimal(
             f"{prefix}.qty", row.get("qty", 1) if row.get("qty") is not None else 1, errors
         )
         uom = row.get("uom") or item.stock_uom_id
@@ -220,7 +198,7 @@ class TransactionDraft:
             rate = (
                 (item.standard_rate if self.default_rate_from_item() else ZERO)
                 if given is None
-                else to_decimal(f"{prefix}.rate", given, errors)
+                else parse_decimal(f"{prefix}.rate", given, errors)
             )
             if rate is not None and rate < 0:
                 errors.add(f"{prefix}.rate", "Rate cannot be negative.")

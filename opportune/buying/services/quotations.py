@@ -19,7 +19,7 @@ from opportune.buying.models import (
     SupplierQuotation,
     SupplierQuotationItem,
 )
-from opportune.core.documents import lock_document, stamp_new
+from opportune.core.documents import lock_document, require_version, stamp_new
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import Link, check_known_fields
 from opportune.core.models import Comment
@@ -32,7 +32,6 @@ from opportune.selling.transactions import (
     move_docstatus,
     require_draft,
     require_items,
-    require_version,
 )
 
 SQS = SupplierQuotation.Status

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from opportune.buying.models import Supplier, SupplierGroup
-from opportune.core.documents import lock_document, stamp_new
+from opportune.core.documents import lock_document, require_version, stamp_new
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
 from opportune.masters.models import Currency
@@ -64,10 +64,7 @@ def update_supplier(
     supplier: Supplier, *, data: Mapping[str, Any], version: int | None, by
 ) -> Supplier:
     check_known_fields(data, SUPPLIER_SPEC)
-    if version is None:
-        raise ValidationError.for_field(
-            "version", "Send the version you read (in the body or as If-Match)."
-        )
+    require_version(version)
     with transaction.atomic():
         locked = lock_document(Supplier, supplier.pk, expected_version=version, by=by)
         errors = FieldErrors()

@@ -11,7 +11,8 @@ from zoneinfo import available_timezones
 from django.db import transaction
 from django.db.models import F
 
-from opportune.core.errors import FieldErrors, StaleVersionError, ValidationError
+from opportune.core.documents import require_version
+from opportune.core.errors import FieldErrors, StaleVersionError
 from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
 from opportune.crm.models import (
     Campaign,
@@ -77,10 +78,7 @@ def _check_settings(settings: CRMSettings, errors: FieldErrors) -> None:
 def update_crm_settings(*, data: Mapping[str, Any], version: int | None, by) -> CRMSettings:
     """Change the CRM settings: the caller sends the version it read; a stale one is a 409."""
     check_known_fields(data, CRM_SETTINGS_SPEC)
-    if version is None:
-        raise ValidationError.for_field(
-            "version", "Send the version you read (in the body or as If-Match)."
-        )
+    require_version(version)
     with transaction.atomic():
         CRMSettings.load()  # the row exists from the first migration; make sure of it
         claimed = CRMSettings.objects.filter(pk=1, version=version).update(version=F("version") + 1)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from opportune.core.documents import lock_document, stamp_new
+from opportune.core.documents import lock_document, require_version, stamp_new
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import check_known_fields
 from opportune.core.models import Comment
@@ -69,7 +69,7 @@ def update_opportunity(
 ) -> Opportunity:
     """Apply a partial change. ``version`` must be the one the caller read (else 409)."""
     check_known_fields(data, WRITABLE)
-    _require_version(version)
+    require_version(version)
     now = now or timezone.now()
     settings = CRMSettings.load()
     with transaction.atomic():
@@ -198,13 +198,6 @@ def add_opportunity_comment(opportunity: Opportunity, *, content: str, by) -> Co
 
 
 # --- helpers -------------------------------------------------------------------------------------
-def _require_version(version: int | None) -> None:
-    if version is None:
-        raise ValidationError.for_field(
-            "version", "Send the version you read (in the body or as If-Match)."
-        )
-
-
 def _existing_names(model, field: str, label: str, names: Sequence[str], errors: FieldErrors):
     wanted = list(dict.fromkeys(n for n in names if n))
     found = set(model.objects.filter(pk__in=wanted).values_list("pk", flat=True))

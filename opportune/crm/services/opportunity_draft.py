@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation, localcontext
-from typing import Any
+from decimal import Decimal, localcontext
 
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from opportune.core.fields import (
     USER,
     Link,
     apply_fields,
+    parse_decimal,
     validate_model_fields,
 )
 from opportune.core.models import Comment
@@ -27,7 +27,6 @@ from opportune.core.timeline import add_comment
 from opportune.crm.models import (
     Campaign,
     Contact,
-    Customer,
     Lead,
     LeadSource,
     Opportunity,
@@ -35,6 +34,7 @@ from opportune.crm.models import (
     OpportunityType,
     SalesStage,
 )
+from opportune.crm.services.parties import find_party, party_customer_name
 from opportune.masters.models import UOM, Currency, CustomerGroup, Industry, Territory
 from opportune.masters.services import get_exchange_rate, items_by_code
 
@@ -136,24 +136,15 @@ class OpportunityDraft:
             if not name:
                 self.errors.add("party_name", "Choose the party (a Lead or a Customer).")
             return
-        if not name:
-            self.errors.add("party_name", f"Choose the {kind}.")
-            return
-        party = (Lead if kind == "Lead" else Customer).objects.filter(pk=name).first()
+        party = find_party(kind, name, self.errors)
         if party is None:
-            self.errors.add("party_name", f"{kind} '{name}' does not exist.")
-            return
-        if kind == "Customer" and party.disabled:
-            self.errors.add("party_name", f"Customer '{name}' is disabled.")
             return
         party_changed = (kind, name) != (opp.opportunity_from, opp.party_name)
         opp.opportunity_from, opp.party_name = kind, name
         opp.lead = party if kind == "Lead" else None
         opp.customer = party if kind == "Customer" else None
         old_customer_name = opp.customer_name
-        opp.customer_name = (
-            party.customer_name if kind == "Customer" else (party.company_name or party.lead_name)
-        )[:140]
+        opp.customer_name = party_customer_name(party)
         if party_changed and not self.creating:
             self.party_changed = True
             if opp.title == old_customer_name and "title" not in data:
@@ -237,7 +228,7 @@ class OpportunityDraft:
             opp.contact_date = timezone.make_aware(opp.contact_date)  # the current time zone
         for field in ("probability", "conversion_rate", "opportunity_amount"):
             if field in self.data and self.data[field] is not None:
-                setattr(opp, field, _decimal(field, self.data[field], self.errors))
+                setattr(opp, field, parse_decimal(field, self.data[field], self.errors))
         # bounds checked before any arithmetic, so huge input is a 422, never an overflow
         if opp.conversion_rate is not None and opp.conversion_rate >= MAX_CONVERSION_RATE:
             self.errors.add(
@@ -311,12 +302,12 @@ class OpportunityDraft:
             return None
         if item.disabled:
             self.errors.add(f"{prefix}.item_code", f"Item '{code}' is disabled.")
-        qty = _decimal(f"{prefix}.qty", row.get("qty", 1), self.errors)
+        qty = parse_decimal(f"{prefix}.qty", row.get("qty", 1), self.errors)
         rate_in = row.get("rate")
         rate = (
             item.standard_rate
             if rate_in is None
-            else _decimal(f"{prefix}.rate", rate_in, self.errors)
+            else parse_decimal(f"{prefix}.rate", rate_in, self.errors)
         )
         uom = row.get("uom") or item.stock_uom_id
         if uom not in uoms:
@@ -454,18 +445,6 @@ def _describe_items(old, new) -> str:
     if added:
         parts.append("added " + "; ".join(added))
     return "Items changed: " + ", ".join(parts) if parts else "Items reordered"
-
-
-def _decimal(field: str, value: Any, errors: FieldErrors) -> Decimal | None:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        errors.add(field, f"'{value}' is not a number.")
-        return None
-    if not number.is_finite():
-        errors.add(field, f"'{value}' is not a number.")
-        return None
-    return number
 
 
 def party_for_email(email: str, *, by) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from opportune.core.documents import lock_document, stamp_new
+from opportune.core.documents import lock_document, require_version, stamp_new
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import (
     USER,
@@ -84,10 +84,7 @@ def _save_new(document: Document, data, spec, *, by, exclude=()) -> None:
 
 
 def _save_changes(model, document, data, spec, *, version, by, check=None, exclude=()):
-    if version is None:
-        raise ValidationError.for_field(
-            "version", "Send the version you read (in the body or as If-Match)."
-        )
+    require_version(version)
     with transaction.atomic():
         locked = lock_document(model, document.pk, expected_version=version, by=by)
         errors = FieldErrors()
@@ -108,6 +105,29 @@ def _delete(document: Document, *, by, refused: str) -> None:
             document.delete()
     except ProtectedError as exc:
         raise ConflictError(refused) from exc
+
+
+# --- parties of a document (opportunity, quotation) --------------------------------------------
+def find_party(kind: str, name: str, errors: FieldErrors) -> Lead | Customer | None:
+    """The lead or customer a document is for; None after naming the problem on party_name.
+    A disabled customer gets no new document ([develop]); a disabled lead still may."""
+    if not name:
+        errors.add("party_name", f"Choose the {kind}.")
+        return None
+    party = (Lead if kind == "Lead" else Customer).objects.filter(pk=name).first()
+    if party is None:
+        errors.add("party_name", f"{kind} '{name}' does not exist.")
+        return None
+    if kind == "Customer" and party.disabled:
+        errors.add("party_name", f"Customer '{name}' is disabled.")
+        return None
+    return party
+
+
+def party_customer_name(party: Lead | Customer) -> str:
+    """What a document calls its party: the customer's name, or the lead's company (or name)."""
+    name = party.customer_name if isinstance(party, Customer) else party.title
+    return name[:140]
 
 
 # --- leads -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from opportune.core.documents import lock_document, stamp_new
+from opportune.core.documents import lock_document, require_version, stamp_new
 from opportune.core.errors import ConflictError, FieldErrors
 from opportune.core.fields import Link, check_known_fields
 from opportune.core.models import Comment
@@ -21,8 +21,6 @@ from opportune.crm.models import (
     Campaign,
     Competitor,
     Contact,
-    Customer,
-    Lead,
     LeadSource,
     Opportunity,
     OpportunityLostReason,
@@ -43,7 +41,6 @@ from opportune.selling.transactions import (
     one_month_after,
     require_draft,
     require_items,
-    require_version,
 )
 
 QS = Quotation.Status
@@ -108,23 +105,14 @@ class QuotationDraft(TransactionDraft):
         if kind not in Quotation.To.values:
             self.errors.add("quotation_to", "Quotation To must be Lead or Customer.")
             return
-        if not name:
-            self.errors.add("party_name", f"Choose the {kind}.")
-            return
-        party = (Lead if kind == "Lead" else Customer).objects.filter(pk=name).first()
+        party = crm.find_party(kind, name, self.errors)
         if party is None:
-            self.errors.add("party_name", f"{kind} '{name}' does not exist.")
-            return
-        if kind == "Customer" and party.disabled:
-            self.errors.add("party_name", f"Customer '{name}' is disabled.")
             return
         doc.quotation_to, doc.party_name = kind, name
         doc.lead = party if kind == "Lead" else None
         doc.customer = party if kind == "Customer" else None
         old_name = doc.customer_name
-        doc.customer_name = (
-            party.customer_name if kind == "Customer" else (party.company_name or party.lead_name)
-        )[:140]
+        doc.customer_name = crm.party_customer_name(party)
         if not doc.title or (doc.title == old_name and "title" not in data):
             doc.title = doc.customer_name
         for field in ("territory", "customer_group") if kind == "Customer" else ("territory",):

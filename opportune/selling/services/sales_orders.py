@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from opportune.core.documents import lock_document, stamp_new
+from opportune.core.documents import lock_document, require_version, stamp_new
 from opportune.core.errors import ConflictError, FieldErrors
 from opportune.core.fields import Link, check_known_fields
 from opportune.crm import services as crm
@@ -29,7 +29,6 @@ from opportune.selling.transactions import (
     move_docstatus,
     require_draft,
     require_items,
-    require_version,
 )
 
 QS = Quotation.Status
