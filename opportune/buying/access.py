@@ -6,12 +6,12 @@ document made from an opportunity is visible only to those who can see that oppo
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from opportune.accounts.roles import PURCHASE_USER, has_role, is_sales
 from opportune.buying.models import RequestForQuotation, Supplier, SupplierQuotation
-from opportune.core.errors import NotFoundError, PermissionDeniedError
-from opportune.crm.access import opportunities_visible_to
+from opportune.core.errors import PermissionDeniedError
+from opportune.crm.access import get_visible, restrict_to_visible_opportunities
 
 
 def can_read_buying(user) -> bool:
@@ -27,13 +27,6 @@ def require_buying_writer(user, what: str) -> None:
         raise PermissionDeniedError(f"You may not {what}.")
 
 
-def _restrict(queryset: QuerySet, user) -> QuerySet:
-    opportunities = opportunities_visible_to(user)
-    if not opportunities.query.has_filters():  # every opportunity is visible: no subquery
-        return queryset
-    return queryset.filter(Q(opportunity__isnull=True) | Q(opportunity__in=opportunities))
-
-
 def suppliers_visible_to(user) -> QuerySet[Supplier]:
     return Supplier.objects.all() if can_read_buying(user) else Supplier.objects.none()
 
@@ -41,22 +34,17 @@ def suppliers_visible_to(user) -> QuerySet[Supplier]:
 def supplier_quotations_visible_to(user) -> QuerySet[SupplierQuotation]:
     if not can_read_buying(user):
         return SupplierQuotation.objects.none()
-    return _restrict(SupplierQuotation.objects.all(), user)
+    return restrict_to_visible_opportunities(SupplierQuotation.objects.all(), user)
 
 
 def requests_for_quotation_visible_to(user) -> QuerySet[RequestForQuotation]:
     if not can_read_buying(user):
         return RequestForQuotation.objects.none()
-    return _restrict(RequestForQuotation.objects.all(), user)
+    return restrict_to_visible_opportunities(RequestForQuotation.objects.all(), user)
 
 
 def _get(queryset: QuerySet, doctype: str, name: str, *, user, write: bool):
-    obj = queryset.filter(pk=name).first()
-    if obj is None:
-        raise NotFoundError(f"{doctype} {name} not found.")
-    if write and not can_write_buying(user):
-        raise PermissionDeniedError(f"You may not change {doctype} {name}.")
-    return obj
+    return get_visible(queryset, doctype, name, user=user, write=write, can_write=can_write_buying)
 
 
 def get_supplier_for(user, name: str, *, write: bool = False) -> Supplier:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from opportune.accounts.roles import PURCHASE_USER, has_role, is_manager, is_sales
 from opportune.core.errors import NotFoundError, PermissionDeniedError
@@ -39,7 +39,17 @@ def contacts_visible_to(user) -> QuerySet[Contact]:
     return Contact.objects.all() if can_read_opportunities(user) else Contact.objects.none()
 
 
-def _get(queryset: QuerySet, doctype: str, name: str, *, user, write: bool, can_write) -> object:
+def restrict_to_visible_opportunities(queryset: QuerySet, user) -> QuerySet:
+    """Documents made from an opportunity are visible only with their opportunity."""
+    opportunities = opportunities_visible_to(user)
+    if not opportunities.query.has_filters():  # every opportunity is visible: no subquery
+        return queryset
+    return queryset.filter(Q(opportunity__isnull=True) | Q(opportunity__in=opportunities))
+
+
+def get_visible(queryset: QuerySet, doctype: str, name: str, *, user, write: bool, can_write):
+    """The one permission-checked lookup by name: unseen is 404 (as if it did not exist),
+    seen but not writable is 403; a name no document can have (NUL) is simply not found."""
     obj = None if "\x00" in name else queryset.filter(pk=name).first()
     if obj is None:
         raise NotFoundError(f"{doctype} {name} not found.")
@@ -49,7 +59,7 @@ def _get(queryset: QuerySet, doctype: str, name: str, *, user, write: bool, can_
 
 
 def get_opportunity_for(user, name: str, *, write: bool = False) -> Opportunity:
-    return _get(
+    return get_visible(
         opportunities_visible_to(user),
         "Opportunity",
         name,
@@ -60,16 +70,18 @@ def get_opportunity_for(user, name: str, *, write: bool = False) -> Opportunity:
 
 
 def get_lead_for(user, name: str, *, write: bool = False) -> Lead:
-    return _get(leads_visible_to(user), "Lead", name, user=user, write=write, can_write=is_sales)
+    return get_visible(
+        leads_visible_to(user), "Lead", name, user=user, write=write, can_write=is_sales
+    )
 
 
 def get_customer_for(user, name: str, *, write: bool = False) -> Customer:
-    return _get(
+    return get_visible(
         customers_visible_to(user), "Customer", name, user=user, write=write, can_write=is_sales
     )
 
 
 def get_contact_for(user, name: str, *, write: bool = False) -> Contact:
-    return _get(
+    return get_visible(
         contacts_visible_to(user), "Contact", name, user=user, write=write, can_write=is_sales
     )

@@ -191,8 +191,7 @@ def list_comments(request: HttpRequest, name: str):
     "/opportunities/{name}/comments", response={201: CommentOut, **ERRORS}, tags=["opportunities"]
 )
 def add_comment(request: HttpRequest, name: str, payload: CommentIn):
-    opportunity = access.get_opportunity_for(request.auth, name)
-    _require(is_sales(request.auth), "comment on opportunities")
+    opportunity = access.get_opportunity_for(request.auth, name, write=True)
     comment = services.add_opportunity_comment(
         opportunity, content=payload.content, by=request.auth
     )

@@ -455,6 +455,16 @@ class Opportunity(Document):
     def __str__(self) -> str:
         return f"{self.name} {self.title}".strip()
 
+    # What the opportunity page offers and the services allow, from one place.
+    def can_close(self) -> bool:
+        return self.Status.CLOSED in self.MANUAL_TRANSITIONS[self.status]
+
+    def can_reopen(self) -> bool:
+        return self.status in (self.Status.LOST, self.Status.CLOSED)
+
+    def can_declare_lost(self) -> bool:
+        return self.status != self.Status.CONVERTED
+
     @property
     def party(self) -> Lead | Customer:
         return self.lead if self.opportunity_from == self.From.LEAD else self.customer

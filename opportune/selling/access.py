@@ -3,11 +3,11 @@ made from an opportunity is visible only to those who can see that opportunity."
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from opportune.accounts.roles import is_sales
-from opportune.core.errors import NotFoundError, PermissionDeniedError
-from opportune.crm.access import opportunities_visible_to
+from opportune.core.errors import PermissionDeniedError
+from opportune.crm.access import get_visible, restrict_to_visible_opportunities
 from opportune.selling.models import Quotation, SalesOrder
 
 
@@ -19,32 +19,20 @@ def can_write_selling(user) -> bool:
     return is_sales(user)
 
 
-def _restrict_to_visible_opportunities(queryset: QuerySet, user) -> QuerySet:
-    opportunities = opportunities_visible_to(user)
-    if not opportunities.query.has_filters():  # every opportunity is visible: no subquery
-        return queryset
-    return queryset.filter(Q(opportunity__isnull=True) | Q(opportunity__in=opportunities))
-
-
 def quotations_visible_to(user) -> QuerySet[Quotation]:
     if not can_read_selling(user):
         return Quotation.objects.none()
-    return _restrict_to_visible_opportunities(Quotation.objects.all(), user)
+    return restrict_to_visible_opportunities(Quotation.objects.all(), user)
 
 
 def sales_orders_visible_to(user) -> QuerySet[SalesOrder]:
     if not can_read_selling(user):
         return SalesOrder.objects.none()
-    return _restrict_to_visible_opportunities(SalesOrder.objects.all(), user)
+    return restrict_to_visible_opportunities(SalesOrder.objects.all(), user)
 
 
 def _get(queryset: QuerySet, doctype: str, name: str, *, user, write: bool):
-    obj = queryset.filter(pk=name).first()
-    if obj is None:
-        raise NotFoundError(f"{doctype} {name} not found.")
-    if write and not can_write_selling(user):
-        raise PermissionDeniedError(f"You may not change {doctype} {name}.")
-    return obj
+    return get_visible(queryset, doctype, name, user=user, write=write, can_write=can_write_selling)
 
 
 def get_quotation_for(user, name: str, *, write: bool = False) -> Quotation:

@@ -8,10 +8,12 @@ opportunity they came from: the header ``opportunity`` and the rows' ``prevdoc_d
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from opportune.core.models import Document
 from opportune.crm.models import (
@@ -71,10 +73,6 @@ class Transaction(Document):
     @property
     def is_draft(self) -> bool:
         return self.docstatus == DocStatus.DRAFT
-
-    @property
-    def is_submitted(self) -> bool:
-        return self.docstatus == DocStatus.SUBMITTED
 
 
 def transaction_constraints(prefix: str) -> list[models.BaseConstraint]:
@@ -223,6 +221,26 @@ class Quotation(Transaction):
                 name="quotation_status_matches_docstatus",
             ),
         ]
+
+    def why_not_orderable(self, today: date) -> str | None:
+        """Why no sales order can be made from this quotation today (None: it can)."""
+        if self.docstatus == DocStatus.DRAFT:
+            return "it is a draft: submit it first"
+        if self.status == self.Status.EXPIRED or (
+            self.valid_till and self.valid_till < today and self.status not in self.ORDERED_STATUSES
+        ):
+            return f"its validity ended on {self.valid_till}"
+        if self.status not in self.ORDERABLE_STATUSES:
+            return f"it is {self.status}"
+        return None
+
+    @property
+    def can_make_sales_order(self) -> bool:
+        return self.why_not_orderable(timezone.localdate()) is None
+
+    @property
+    def can_declare_lost(self) -> bool:
+        return self.docstatus == DocStatus.SUBMITTED and self.status in self.LOSABLE_STATUSES
 
     def __str__(self) -> str:
         return f"{self.name} {self.customer_name}".strip()

@@ -30,9 +30,9 @@ def quotations_of_opportunity(opportunity_name) -> QuerySet[Quotation]:
     )
 
 
-def active_quotation_exists(opportunity_ref=None) -> Exists:
+def active_quotation_exists() -> Exists:
     """``EXISTS`` an active quotation for the outer opportunity (for set-based queries)."""
-    ref = opportunity_ref if opportunity_ref is not None else OuterRef("pk")
+    ref = OuterRef("pk")
     return Exists(quotations_of_opportunity(ref).filter(status__in=Quotation.ACTIVE_STATUSES))
 
 

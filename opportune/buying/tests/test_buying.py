@@ -17,6 +17,7 @@ from opportune.buying.models import (
     SupplierQuotation,
     SupplierQuotationItem,
 )
+from opportune.core.errors import ConflictError
 from opportune.crm import services as crm
 from opportune.crm.models import Contact, Opportunity
 
@@ -130,7 +131,7 @@ def test_rfq_to_two_suppliers_gives_each_a_supplier_quotation(purchaser, opp, su
         (r.item_code_id, r.qty, r.uom_id, r.conversion_factor, r.opportunity_id, r.opportunity_item)
         for r in rfq.items.order_by("idx")
     ] == [(o.item_code_id, o.qty, o.uom_id, Decimal(1), opp.name, o.pk) for o in opp_rows]
-    with pytest.raises(Exception, match="submit it first"):
+    with pytest.raises(ConflictError, match="submit it first"):
         services.make_supplier_quotation_from_rfq(rfq, supplier="Acme", by=purchaser)
     rfq = services.submit_request_for_quotation(rfq, by=purchaser)
     acme = services.make_supplier_quotation_from_rfq(rfq, supplier="Acme", by=purchaser)
@@ -146,7 +147,7 @@ def test_rfq_to_two_suppliers_gives_each_a_supplier_quotation(purchaser, opp, su
             (r.item_code_id, r.qty, r.uom_id, r.request_for_quotation_item_id, r.prevdoc_docname)
             for r in sq.items.order_by("idx")
         ] == [(r.item_code_id, r.qty, r.uom_id, r.pk, opp.name) for r in rfq.items.order_by("idx")]
-    with pytest.raises(Exception, match="already has a quotation"):
+    with pytest.raises(ConflictError, match="already has a quotation"):
         services.make_supplier_quotation_from_rfq(rfq, supplier="Acme", by=purchaser)
     services.submit_supplier_quotation(acme, by=purchaser)
     assert dict(rfq.suppliers.values_list("supplier_id", "quote_status")) == {

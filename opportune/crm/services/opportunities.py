@@ -107,7 +107,7 @@ def declare_opportunity_lost(
     errors.raise_if_any()
     with transaction.atomic():
         locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
-        if locked.status == S.CONVERTED:
+        if not locked.can_declare_lost():
             raise ConflictError("A converted opportunity cannot be declared lost.")
         if quotation_probe().has_active_quotation(locked):
             raise ConflictError(
@@ -138,7 +138,7 @@ def reopen_opportunity(opportunity: Opportunity, *, version: int | None = None, 
     """Lost or Closed back to Open; the lost reasons, competitors and detail are cleared."""
     with transaction.atomic():
         locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
-        if locked.status not in (S.LOST, S.CLOSED):
+        if not locked.can_reopen():
             raise ConflictError(
                 f"Only a Lost or Closed opportunity can be reopened; this one is {locked.status}.",
                 fields={"status": [f"is {locked.status}"]},

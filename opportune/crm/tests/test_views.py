@@ -259,9 +259,16 @@ def test_assign_comment_and_make_customer(sales, sales2):
     assert opp.opportunity_owner == sales2
     assert response.status_code == 302
     assert response["Location"] == reverse("crm:customer_detail", args=["Analytical Engines"])
-    page = client.get(detail_url(opp)).content.decode()
+    detail = client.get(detail_url(opp))
+    page = detail.content.decode()
     assert "Called them" in page
-    assert "opportunity_owner" in page  # the change is on the timeline, field by field
+    # the change is on the timeline, field by field (the page always has an owner <select>,
+    # so the text alone would prove nothing)
+    changes = [
+        c for e in detail.context["timeline"] if e.kind == "change" for c in e.data["changes"]
+    ]
+    assert {"field": "opportunity_owner", "old": None, "new": sales2.pk} in changes
+    assert "opportunity_owner" in page
 
 
 # --- list, filters, bulk ---------------------------------------------------------------------------

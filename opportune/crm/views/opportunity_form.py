@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from opportune.crm.filters import search_customers, search_leads
 from opportune.crm.forms import OpportunityForm
 from opportune.crm.models import CRMSettings, Opportunity, SalesStage
 from opportune.crm.views.common import apply_service_errors, as_http
+from opportune.masters import access as masters_access
 from opportune.masters.access import masters_visible_to
 from opportune.masters.models import Currency, Item
 from opportune.masters.services import get_exchange_rate
@@ -233,6 +234,8 @@ def item_search(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def exchange_rate(request: HttpRequest) -> JsonResponse:
+    if not masters_access.can_read_masters(request.user):
+        raise Http404("Not found.")
     currency = request.GET.get("currency", "")[:3]
     company = CRMSettings.load().company_currency_id
     rate = get_exchange_rate(currency, company, timezone.localdate())

@@ -201,9 +201,7 @@ def _customer_form(request: HttpRequest, customer: Customer | None, initial) -> 
     if request.method == "POST" and form.is_valid():
         try:
             if customer is None:
-                data = form.new_values()
-                data.pop("disabled", None)
-                saved = services.create_customer(data=data, by=request.user)
+                saved = services.create_customer(data=form.new_values(), by=request.user)
             else:
                 saved = services.update_customer(
                     customer,

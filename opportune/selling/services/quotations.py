@@ -307,10 +307,7 @@ def declare_quotation_lost(
     errors.raise_if_any()
     with transaction.atomic():
         locked = lock_document(Quotation, quotation.pk, expected_version=version, by=by)
-        if (
-            locked.docstatus != DocStatus.SUBMITTED
-            or locked.status not in Quotation.LOSABLE_STATUSES
-        ):
+        if not locked.can_declare_lost:
             why = (
                 "a sales order was made from it"
                 if locked.status in Quotation.ORDERED_STATUSES

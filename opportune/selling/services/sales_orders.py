@@ -193,22 +193,12 @@ def make_sales_order_from_quotation(quotation: Quotation, *, by, now=None) -> Sa
 
 
 def _check_orderable(quotation: Quotation, *, today: date) -> None:
-    if quotation.docstatus == DocStatus.DRAFT:
-        why = "it is a draft: submit it first"
-    elif quotation.status == QS.EXPIRED or (
-        quotation.valid_till
-        and quotation.valid_till < today
-        and quotation.status not in Quotation.ORDERED_STATUSES
-    ):
-        why = f"its validity ended on {quotation.valid_till}"
-    elif quotation.status not in Quotation.ORDERABLE_STATUSES:
-        why = f"it is {quotation.status}"
-    else:
-        return
-    raise ConflictError(
-        f"No sales order can be made from Quotation {quotation.name}: {why}.",
-        fields={"status": [f"is {quotation.status}"]},
-    )
+    why = quotation.why_not_orderable(today)
+    if why is not None:
+        raise ConflictError(
+            f"No sales order can be made from Quotation {quotation.name}: {why}.",
+            fields={"status": [f"is {quotation.status}"]},
+        )
 
 
 def _customer_for(quotation: Quotation, *, by) -> Customer:

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from conftest import make_item, make_lead, make_opportunity
+from opportune.core.errors import ConflictError
 from opportune.crm import services as crm
 from opportune.crm.models import Lead, Opportunity
 from opportune.selling import services
@@ -169,6 +170,8 @@ def test_a_closed_opportunity_stays_closed(sales, lead_opp):
         by=sales,
     )
     services.expire_quotations(today=q.valid_till + dt.timedelta(days=1))
+    q.refresh_from_db()
+    assert q.status == "Expired"  # the job did run over it
     assert _status(opp) == "Closed"
 
 
@@ -183,7 +186,7 @@ def test_periodic_task_runs_the_service(sales, lead_opp):
 def test_opportunity_cannot_be_declared_lost_while_quotation_is_active(sales, lead_opp):
     _lead, opp = lead_opp
     submitted_quotation(opp, sales)
-    with pytest.raises(Exception, match="quotation"):
+    with pytest.raises(ConflictError, match="quotation"):
         crm.declare_opportunity_lost(
             Opportunity.objects.get(pk=opp.pk), lost_reasons=["Timing"], by=sales
         )
