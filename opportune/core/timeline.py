@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
 from opportune.core.models import Comment
 
 
@@ -55,7 +57,12 @@ def _plain(value: Any) -> Any:
 
 
 def history_source(model) -> TimelineSource:
-    """A timeline source reading a model's django-simple-history records as field changes."""
+    """A timeline source reading a model's django-simple-history records as field changes.
+    Users are shown by username, as everywhere in the API (API.md), not by their ids."""
+    user_model = get_user_model()
+    user_fields = {
+        f.name for f in model._meta.fields if f.is_relation and f.related_model is user_model
+    }
 
     def source(doctype: str, name: str) -> Iterable[TimelineEntry]:
         records = (
@@ -63,31 +70,52 @@ def history_source(model) -> TimelineSource:
             .order_by("history_date", "history_id")
             .select_related("history_user")
         )
+        entries: list[TimelineEntry] = []
         previous = None
         for record in records:
             user = record.history_user.username if record.history_user else None
             if record.history_type == "+":
-                yield TimelineEntry("created", record.history_date, user, f"{doctype} created")
+                entries.append(
+                    TimelineEntry("created", record.history_date, user, f"{doctype} created")
+                )
             elif record.history_type == "-":
-                yield TimelineEntry("deleted", record.history_date, user, f"{doctype} deleted")
+                entries.append(
+                    TimelineEntry("deleted", record.history_date, user, f"{doctype} deleted")
+                )
             elif previous is not None:
-                delta = record.diff_against(previous)
                 changes = [
                     {"field": c.field, "old": _plain(c.old), "new": _plain(c.new)}
-                    for c in delta.changes
+                    for c in record.diff_against(previous).changes
                 ]
                 if changes:
                     fields = ", ".join(c["field"] for c in changes)
-                    yield TimelineEntry(
-                        "change",
-                        record.history_date,
-                        user,
-                        f"changed {fields}",
-                        {"changes": changes},
+                    entries.append(
+                        TimelineEntry(
+                            "change",
+                            record.history_date,
+                            user,
+                            f"changed {fields}",
+                            {"changes": changes},
+                        )
                     )
             previous = record
+        _usernames_for_ids(entries, user_fields, user_model)
+        return entries
 
     return source
+
+
+def _usernames_for_ids(entries: list[TimelineEntry], user_fields: set[str], user_model) -> None:
+    """Replace user ids in the changes of user fields by usernames (one query in all)."""
+    changes = [c for e in entries for c in e.data.get("changes", ()) if c["field"] in user_fields]
+    ids = {v for c in changes for v in (c["old"], c["new"]) if v is not None}
+    if not ids:
+        return
+    names = dict(user_model.objects.filter(pk__in=ids).values_list("pk", "username"))
+    for c in changes:
+        for key in ("old", "new"):
+            if c[key] is not None:
+                c[key] = names.get(c[key], c[key])
 
 
 def timeline_for(doctype: str, name: str, *, limit: int = 500) -> list[TimelineEntry]:

@@ -267,7 +267,7 @@ def test_assign_comment_and_make_customer(sales, sales2):
     changes = [
         c for e in detail.context["timeline"] if e.kind == "change" for c in e.data["changes"]
     ]
-    assert {"field": "opportunity_owner", "old": None, "new": sales2.pk} in changes
+    assert {"field": "opportunity_owner", "old": None, "new": "sales2"} in changes
     assert "opportunity_owner" in page
 
 
