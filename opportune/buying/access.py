@@ -10,8 +10,9 @@ from django.db.models import QuerySet
 
 from opportune.accounts.roles import PURCHASE_USER, has_role, is_sales
 from opportune.buying.models import RequestForQuotation, Supplier, SupplierQuotation
+from opportune.core.access import get_visible
 from opportune.core.errors import PermissionDeniedError
-from opportune.crm.access import get_visible, restrict_to_visible_opportunities
+from opportune.crm.access import restrict_to_visible_opportunities
 
 
 def can_read_buying(user) -> bool:

@@ -198,9 +198,11 @@ def update_supplier_quotation(request: HttpRequest, name: str, payload: Supplier
 @router.delete(
     "/supplier-quotations/{name}", response={204: None, **ERRORS}, tags=["supplier quotations"]
 )
-def delete_supplier_quotation(request: HttpRequest, name: str):
+def delete_supplier_quotation(request: HttpRequest, name: str, version: int | None = None):
     quotation = access.get_supplier_quotation_for(request.auth, name, write=True)
-    services.delete_supplier_quotation(quotation, by=request.auth)
+    services.delete_supplier_quotation(
+        quotation, version=version_from(request, version), by=request.auth
+    )
     return Status(204, None)
 
 
@@ -298,9 +300,11 @@ def update_request_for_quotation(request: HttpRequest, name: str, payload: RfqPa
     response={204: None, **ERRORS},
     tags=["requests for quotation"],
 )
-def delete_request_for_quotation(request: HttpRequest, name: str):
+def delete_request_for_quotation(request: HttpRequest, name: str, version: int | None = None):
     rfq = access.get_request_for_quotation_for(request.auth, name, write=True)
-    services.delete_request_for_quotation(rfq, by=request.auth)
+    services.delete_request_for_quotation(
+        rfq, version=version_from(request, version), by=request.auth
+    )
     return Status(204, None)
 
 

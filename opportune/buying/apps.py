@@ -6,7 +6,12 @@ class BuyingConfig(AppConfig):
     label = "buying"
 
     def ready(self) -> None:
+        from opportune.buying import slots as buying_slots
         from opportune.buying.models import Supplier
+        from opportune.core import slots
         from opportune.crm.services import register_contact_party
 
         register_contact_party("Supplier", Supplier)
+        slots.register_nav_links(buying_slots.nav_links)
+        slots.register_document_actions("Opportunity", buying_slots.opportunity_actions)
+        slots.register_linked_documents("Opportunity", buying_slots.opportunity_documents)

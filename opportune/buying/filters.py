@@ -9,8 +9,7 @@ from django.db.models import Q, QuerySet
 from ninja import FilterSchema
 from ninja.filter_schema import FilterLookup
 
-from opportune.core.filters import CommaList
-from opportune.selling.filters import TransactionFilters
+from opportune.core.filters import CommaList, TransactionFilters
 
 SUPPLIER_ORDERINGS = ("modified", "creation", "name", "supplier_name")
 SUPPLIER_QUOTATION_ORDERINGS = (

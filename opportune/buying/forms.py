@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from opportune.buying.models import Supplier, SupplierGroup
-from opportune.selling.forms import DATE, TransactionForm, currency_choices
+from opportune.core.forms import DATE, TransactionForm, currency_choices
 
 
 def supplier_choices() -> list[tuple[str, str]]:

@@ -8,17 +8,17 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
+from opportune.core.docstatus import DocStatus
 from opportune.core.models import Document
-from opportune.crm.models import Opportunity
-from opportune.masters.models import UOM, Currency, Item
-from opportune.selling.models import (
+from opportune.core.transactions import (
     QTY,
-    DocStatus,
     Transaction,
     TransactionItem,
     item_constraints,
     transaction_constraints,
 )
+from opportune.crm.models import Opportunity
+from opportune.masters.models import UOM, Currency, Item
 
 
 class SupplierGroup(models.Model):

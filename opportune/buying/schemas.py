@@ -8,11 +8,11 @@ from decimal import Decimal
 from ninja import Schema
 from pydantic import EmailStr, Field
 
-from opportune.core.schemas import DocumentOut
-from opportune.crm.schemas import StrictIn
-from opportune.selling.schemas import (
+from opportune.core.schemas import (
+    DocumentOut,
     ItemIn,
     ItemOut,
+    StrictIn,
     TransactionFields,
     TransactionOut,
     rows_with_precision,

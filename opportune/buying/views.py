@@ -1,5 +1,5 @@
 """Pages of suppliers, supplier quotations, requests for quotation and the comparison (thin
-adapters over the services; the document pages reuse selling's generic views)."""
+adapters over the services; the document pages are core's generic ones)."""
 
 from __future__ import annotations
 
@@ -32,23 +32,21 @@ from opportune.buying.forms import (
 )
 from opportune.buying.models import RequestForQuotation, SupplierGroup, SupplierQuotation
 from opportune.core.errors import DomainError, ValidationError
-from opportune.crm.access import get_opportunity_for
-from opportune.crm.models import CRMSettings
-from opportune.crm.views.common import (
+from opportune.core.pages import (
+    DocPages,
     apply_service_errors,
     as_http,
-    paginated,
-    read_filters,
-    version_of,
-)
-from opportune.selling.views import (
-    DocPages,
     document_action,
     document_delete,
     document_detail,
     document_form,
     document_list,
+    paginated,
+    read_filters,
+    version_of,
 )
+from opportune.crm.access import get_opportunity_for
+from opportune.crm.models import CRMSettings
 
 
 def _rfq_context(request, rfq) -> dict:

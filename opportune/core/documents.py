@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
-from django.db.models import F
+from django.db import transaction
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 
-from opportune.core.errors import NotFoundError, StaleVersionError, ValidationError
+from opportune.core.errors import ConflictError, NotFoundError, StaleVersionError, ValidationError
 from opportune.core.models import Document
 
 D = TypeVar("D", bound=Document)
@@ -42,6 +44,30 @@ def lock_document(model: type[D], name: str, *, expected_version: int | None, by
             raise NotFoundError(f"{model.doctype} {name} not found.")
         raise StaleVersionError(model.doctype, name, expected=expected_version, current=current)
     return model.objects.select_for_update().get(pk=name)
+
+
+def delete_document(
+    model: type[D],
+    document: D,
+    *,
+    version: int | None,
+    by,
+    check: Callable[[D], None] | None = None,
+    protected: str = "Other documents still refer to it; it cannot be deleted.",
+) -> None:
+    """Delete a document like any other write: under its row lock, refused (409) when it changed
+    since ``version`` was read (``None``: the caller read none, the lock is still taken), after
+    ``check`` had its say on the locked row; still referenced is a 409 naming ``protected``."""
+    with transaction.atomic():
+        locked = lock_document(model, document.pk, expected_version=version, by=by)
+        if check is not None:
+            check(locked)
+        locked._history_user = by
+        try:
+            with transaction.atomic():
+                locked.delete()
+        except ProtectedError as exc:
+            raise ConflictError(protected) from exc
 
 
 def stamp_new(document: Document, *, by) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
+from ninja import FilterSchema
+from ninja.filter_schema import FilterLookup
 from pydantic import BeforeValidator
 
 
@@ -17,3 +21,19 @@ def split_commas(value: Any) -> Any:
 
 
 CommaList = Annotated[list[str] | None, BeforeValidator(split_commas)]
+IntList = Annotated[list[int] | None, BeforeValidator(split_commas)]
+
+
+class TransactionFilters(FilterSchema):
+    status: Annotated[CommaList, FilterLookup("status__in")] = None
+    docstatus: Annotated[IntList, FilterLookup("docstatus__in")] = None
+    currency: Annotated[CommaList, FilterLookup("currency_id__in")] = None
+    opportunity: Annotated[CommaList, FilterLookup("opportunity_id__in")] = None
+    transaction_date__gte: Annotated[date | None, FilterLookup("transaction_date__gte")] = None
+    transaction_date__lte: Annotated[date | None, FilterLookup("transaction_date__lte")] = None
+    grand_total__gte: Annotated[Decimal | None, FilterLookup("grand_total__gte")] = None
+    grand_total__lte: Annotated[Decimal | None, FilterLookup("grand_total__lte")] = None
+    base_grand_total__gte: Annotated[Decimal | None, FilterLookup("base_grand_total__gte")] = None
+    base_grand_total__lte: Annotated[Decimal | None, FilterLookup("base_grand_total__lte")] = None
+    modified__gte: Annotated[datetime | None, FilterLookup("modified__gte")] = None
+    modified__lte: Annotated[datetime | None, FilterLookup("modified__lte")] = None

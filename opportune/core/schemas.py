@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
+from opportune.core.company import company_settings
+from opportune.core.fields import reject_nul
 from opportune.core.money import money_str
 
 
@@ -68,3 +70,108 @@ class ErrorOut(Schema):
 
 # The error answers every endpoint declares (so the OpenAPI document lists them).
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+# --- input -------------------------------------------------------------------------------------
+class StrictIn(Schema):
+    """Every request body: unknown fields are refused, NUL characters too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    _no_nul = field_validator("*", mode="before")(reject_nul)
+
+
+# --- money in the company currency -------------------------------------------------------------
+def company_precision(obj, context=None) -> int:
+    """The company currency's minor unit, read once per request."""
+    request = (context or {}).get("request")
+    cached = getattr(request, "_company_precision", None)
+    if cached is None:
+        cached = company_settings().company_currency.precision
+        if request is not None:
+            request._company_precision = cached
+    return cached
+
+
+def own_precision(obj, context=None) -> int:
+    return obj.currency.precision
+
+
+# --- documents with item rows (core.items, core.transactions) ----------------------------------
+def row_precision(obj, context=None) -> int:
+    """Item rows carry their document's precision (set by the parent's resolver)."""
+    return obj._precision
+
+
+def rows_with_precision(document) -> list:
+    rows = list(document.items.all())
+    for row in rows:
+        row._precision = document.currency.precision
+    return rows
+
+
+# --- items -------------------------------------------------------------------------------------
+class ItemIn(StrictIn):
+    id: int | None = Field(None, description="An existing row's id, to keep its links")
+    item_code: str = Field(..., min_length=1, max_length=140)
+    item_name: str | None = Field(None, max_length=140)
+    description: str | None = None
+    qty: DecimalIn | None = None
+    uom: str | None = Field(None, max_length=60)
+    rate: DecimalIn | None = None
+
+
+class ItemOut(Schema):
+    id: int
+    idx: int
+    item_code: str = Field(..., alias="item_code_id")
+    item_name: str
+    description: str
+    qty: Decimal
+    uom: str = Field(..., alias="uom_id")
+    stock_uom: str = Field(..., alias="stock_uom_id")
+    rate: str
+    amount: str
+    base_rate: str
+    base_amount: str
+
+    resolve_rate = money("rate", row_precision)
+    resolve_amount = money("amount", row_precision)
+    resolve_base_rate = money("base_rate", company_precision)
+    resolve_base_amount = money("base_amount", company_precision)
+
+
+# --- shared header -----------------------------------------------------------------------------
+class TransactionFields(StrictIn):
+    transaction_date: date | None = None
+    currency: str | None = Field(None, max_length=3)
+    conversion_rate: DecimalIn | None = None
+    tax_rate: DecimalIn | None = None
+    terms: str | None = None
+
+
+class TransactionOut(DocumentOut):
+    docstatus: int
+    status: str
+    transaction_date: date
+    currency: str = Field(..., alias="currency_id")
+    conversion_rate: Decimal
+    tax_rate: Decimal
+    total: str
+    base_total: str
+    net_total: str
+    base_net_total: str
+    total_taxes_and_charges: str
+    base_total_taxes_and_charges: str
+    grand_total: str
+    base_grand_total: str
+    terms: str
+
+    resolve_total = money("total", own_precision)
+    resolve_net_total = money("net_total", own_precision)
+    resolve_total_taxes_and_charges = money("total_taxes_and_charges", own_precision)
+    resolve_grand_total = money("grand_total", own_precision)
+    resolve_base_total = money("base_total", company_precision)
+    resolve_base_net_total = money("base_net_total", company_precision)
+    resolve_base_total_taxes_and_charges = money("base_total_taxes_and_charges", company_precision)
+    resolve_base_grand_total = money("base_grand_total", company_precision)

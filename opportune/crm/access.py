@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from opportune.accounts.roles import PURCHASE_USER, has_role, is_manager, is_sales
-from opportune.core.errors import NotFoundError, PermissionDeniedError
+from opportune.core.access import get_visible, restrict_to_visible_parents
 from opportune.crm.models import Contact, Customer, Lead, Opportunity
 
 
@@ -41,21 +41,7 @@ def contacts_visible_to(user) -> QuerySet[Contact]:
 
 def restrict_to_visible_opportunities(queryset: QuerySet, user) -> QuerySet:
     """Documents made from an opportunity are visible only with their opportunity."""
-    opportunities = opportunities_visible_to(user)
-    if not opportunities.query.has_filters():  # every opportunity is visible: no subquery
-        return queryset
-    return queryset.filter(Q(opportunity__isnull=True) | Q(opportunity__in=opportunities))
-
-
-def get_visible(queryset: QuerySet, doctype: str, name: str, *, user, write: bool, can_write):
-    """The one permission-checked lookup by name: unseen is 404 (as if it did not exist),
-    seen but not writable is 403; a name no document can have (NUL) is simply not found."""
-    obj = None if "\x00" in name else queryset.filter(pk=name).first()
-    if obj is None:
-        raise NotFoundError(f"{doctype} {name} not found.")
-    if write and not can_write(user):
-        raise PermissionDeniedError(f"You may not change {doctype} {name}.")
-    return obj
+    return restrict_to_visible_parents(queryset, "opportunity", opportunities_visible_to(user))
 
 
 def get_opportunity_for(user, name: str, *, write: bool = False) -> Opportunity:

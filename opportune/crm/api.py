@@ -120,9 +120,11 @@ def update_opportunity(request: HttpRequest, name: str, payload: OpportunityPatc
 
 
 @router.delete("/opportunities/{name}", response={204: None, **ERRORS}, tags=["opportunities"])
-def delete_opportunity(request: HttpRequest, name: str):
+def delete_opportunity(request: HttpRequest, name: str, version: int | None = None):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
-    services.delete_opportunity(opportunity, by=request.auth)
+    services.delete_opportunity(
+        opportunity, version=version_from(request, version), by=request.auth
+    )
     return Status(204, None)
 
 
@@ -233,8 +235,12 @@ def update_lead(request: HttpRequest, name: str, payload: LeadPatch):
 
 
 @router.delete("/leads/{name}", response={204: None, **ERRORS}, tags=["leads"])
-def delete_lead(request: HttpRequest, name: str):
-    services.delete_lead(access.get_lead_for(request.auth, name, write=True), by=request.auth)
+def delete_lead(request: HttpRequest, name: str, version: int | None = None):
+    services.delete_lead(
+        access.get_lead_for(request.auth, name, write=True),
+        version=version_from(request, version),
+        by=request.auth,
+    )
     return Status(204, None)
 
 
@@ -297,9 +303,9 @@ def update_customer(request: HttpRequest, name: str, payload: CustomerPatch):
 
 
 @router.delete("/customers/{name}", response={204: None, **ERRORS}, tags=["customers"])
-def delete_customer(request: HttpRequest, name: str):
+def delete_customer(request: HttpRequest, name: str, version: int | None = None):
     customer = access.get_customer_for(request.auth, name, write=True)
-    services.delete_customer(customer, by=request.auth)
+    services.delete_customer(customer, version=version_from(request, version), by=request.auth)
     return Status(204, None)
 
 
@@ -344,6 +350,10 @@ def update_contact(request: HttpRequest, name: str, payload: ContactPatch):
 
 
 @router.delete("/contacts/{name}", response={204: None, **ERRORS}, tags=["contacts"])
-def delete_contact(request: HttpRequest, name: str):
-    services.delete_contact(access.get_contact_for(request.auth, name, write=True), by=request.auth)
+def delete_contact(request: HttpRequest, name: str, version: int | None = None):
+    services.delete_contact(
+        access.get_contact_for(request.auth, name, write=True),
+        version=version_from(request, version),
+        by=request.auth,
+    )
     return Status(204, None)

@@ -13,6 +13,11 @@ class CrmConfig(AppConfig):
         for model in (Opportunity, Lead, Customer):
             register_source(model.doctype, history_source(model))
 
+        from opportune.core.company import register_company_settings
+        from opportune.crm.models import CRMSettings
+
+        register_company_settings(CRMSettings.load)
+
         from opportune.core.views import register_home_section
         from opportune.crm.views.dashboard import SECTIONS
 

@@ -7,36 +7,21 @@ from decimal import Decimal
 from typing import Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, EmailStr, Field, field_validator
+from pydantic import EmailStr, Field
 
-from opportune.core.fields import reject_nul
-from opportune.core.schemas import DecimalIn, DocumentOut, money, username
-from opportune.crm.models import CRMSettings
-
-
-def company_precision(obj, context=None) -> int:
-    """The company currency's minor unit, read once per request."""
-    request = (context or {}).get("request")
-    cached = getattr(request, "_company_precision", None)
-    if cached is None:
-        cached = CRMSettings.load().company_currency.precision
-        if request is not None:
-            request._company_precision = cached
-    return cached
-
-
-def own_precision(obj, context=None) -> int:
-    return obj.currency.precision
+from opportune.core.schemas import (
+    DecimalIn,
+    DocumentOut,
+    StrictIn,
+    company_precision,
+    money,
+    own_precision,
+    username,
+)
 
 
 def parent_precision(obj, context=None) -> int:
     return obj.opportunity.currency.precision
-
-
-class StrictIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    _no_nul = field_validator("*", mode="before")(reject_nul)
 
 
 Name = Field(None, max_length=140)

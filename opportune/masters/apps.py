@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class MastersConfig(AppConfig):
     name = "opportune.masters"
     label = "masters"
+
+    def ready(self) -> None:
+        from opportune.core.items import register_catalog
+        from opportune.masters.services import MastersCatalog
+
+        register_catalog(MastersCatalog())

@@ -27,6 +27,12 @@ from opportune.masters.models import (
 )
 
 RATE_PLACES = Decimal("0.000000001")
+# The header fields every transaction (core.items.TransactionDraft) writes.
+TRANSACTION_SPEC: dict[str, Link | None] = {
+    "currency": Link(Currency, "Currency", {"enabled": True}),
+    "transaction_date": None,
+    "terms": None,
+}
 
 
 def get_exchange_rate(from_currency: str, to_currency: str, on_date: date) -> Decimal | None:
@@ -60,6 +66,26 @@ def get_exchange_rate(from_currency: str, to_currency: str, on_date: date) -> De
 def items_by_code(codes: set[str]) -> dict[str, Item]:
     """The items with these codes, in one query."""
     return {item.name: item for item in Item.objects.filter(name__in=codes)}
+
+
+class MastersCatalog:
+    """What core's item engine (``core.items``) reads of the masters, registered at start-up."""
+
+    def items_by_code(self, codes: set[str]) -> dict[str, Item]:
+        return items_by_code(codes) if codes else {}
+
+    def uoms_by_name(self, names: set[str]) -> dict[str, UOM]:
+        return {u.pk: u for u in UOM.objects.filter(pk__in=names)} if names else {}
+
+    def currency_precision(self, currency: str) -> int | None:
+        return Currency.objects.filter(pk=currency).values_list("precision", flat=True).first()
+
+    def exchange_rate(self, from_currency: str, to_currency: str, on: date) -> Decimal | None:
+        return get_exchange_rate(from_currency, to_currency, on)
+
+    def currency_codes(self) -> list[str]:
+        """The enabled currencies' codes, for a form's choices."""
+        return list(Currency.objects.filter(enabled=True).values_list("pk", flat=True))
 
 
 # --- generic master writes ---------------------------------------------------------------------

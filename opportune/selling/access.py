@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from opportune.accounts.roles import is_sales
+from opportune.core.access import get_visible
 from opportune.core.errors import PermissionDeniedError
-from opportune.crm.access import get_visible, restrict_to_visible_opportunities
+from opportune.crm.access import restrict_to_visible_opportunities
 from opportune.selling.models import Quotation, SalesOrder
 
 

@@ -97,9 +97,9 @@ def update_quotation(request: HttpRequest, name: str, payload: QuotationPatch):
 
 
 @router.delete("/quotations/{name}", response={204: None, **ERRORS}, tags=["quotations"])
-def delete_quotation(request: HttpRequest, name: str):
+def delete_quotation(request: HttpRequest, name: str, version: int | None = None):
     quotation = access.get_quotation_for(request.auth, name, write=True)
-    services.delete_quotation(quotation, by=request.auth)
+    services.delete_quotation(quotation, version=version_from(request, version), by=request.auth)
     return Status(204, None)
 
 
@@ -228,9 +228,9 @@ def update_sales_order(request: HttpRequest, name: str, payload: SalesOrderPatch
 
 
 @router.delete("/sales-orders/{name}", response={204: None, **ERRORS}, tags=["sales orders"])
-def delete_sales_order(request: HttpRequest, name: str):
+def delete_sales_order(request: HttpRequest, name: str, version: int | None = None):
     order = access.get_sales_order_for(request.auth, name, write=True)
-    services.delete_sales_order(order, by=request.auth)
+    services.delete_sales_order(order, version=version_from(request, version), by=request.auth)
     return Status(204, None)
 
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Annotated
 
 from django.db.models import Q, QuerySet
-from ninja import FilterSchema
 from ninja.filter_schema import FilterLookup
-from pydantic import BeforeValidator
 
-from opportune.core.filters import CommaList, split_commas
-
-IntList = Annotated[list[int] | None, BeforeValidator(split_commas)]
+from opportune.core.filters import CommaList, TransactionFilters
 
 QUOTATION_ORDERINGS = (
     "modified",
@@ -37,21 +32,6 @@ SALES_ORDER_ORDERINGS = (
     "status",
 )
 SALES_ORDER_NULLABLE = frozenset({"delivery_date"})
-
-
-class TransactionFilters(FilterSchema):
-    status: Annotated[CommaList, FilterLookup("status__in")] = None
-    docstatus: Annotated[IntList, FilterLookup("docstatus__in")] = None
-    currency: Annotated[CommaList, FilterLookup("currency_id__in")] = None
-    opportunity: Annotated[CommaList, FilterLookup("opportunity_id__in")] = None
-    transaction_date__gte: Annotated[date | None, FilterLookup("transaction_date__gte")] = None
-    transaction_date__lte: Annotated[date | None, FilterLookup("transaction_date__lte")] = None
-    grand_total__gte: Annotated[Decimal | None, FilterLookup("grand_total__gte")] = None
-    grand_total__lte: Annotated[Decimal | None, FilterLookup("grand_total__lte")] = None
-    base_grand_total__gte: Annotated[Decimal | None, FilterLookup("base_grand_total__gte")] = None
-    base_grand_total__lte: Annotated[Decimal | None, FilterLookup("base_grand_total__lte")] = None
-    modified__gte: Annotated[datetime | None, FilterLookup("modified__gte")] = None
-    modified__lte: Annotated[datetime | None, FilterLookup("modified__lte")] = None
 
 
 class QuotationFilters(TransactionFilters):

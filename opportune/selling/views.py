@@ -1,31 +1,28 @@
-"""Pages of quotations and sales orders. ``DocPages`` holds what differs per doctype so the
-list, detail, form and action views (reused by buying) stay thin adapters over services."""
+"""Pages of quotations and sales orders: thin adapters over the services, on core's generic
+document pages (``core.pages.DocPages``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from opportune.core.errors import DomainError, ValidationError
-from opportune.crm.access import get_opportunity_for
-from opportune.crm.models import Competitor, CRMSettings, OpportunityLostReason
-from opportune.crm.views.common import (
-    apply_service_errors,
+from opportune.core.errors import DomainError
+from opportune.core.pages import (
+    DocPages,
     as_http,
-    paginated,
-    read_filters,
+    document_action,
+    document_delete,
+    document_detail,
+    document_form,
+    document_list,
     version_of,
 )
+from opportune.crm.access import get_opportunity_for
+from opportune.crm.models import Competitor, OpportunityLostReason
 from opportune.selling import access, services
 from opportune.selling.filters import (
     QUOTATION_NULLABLE,
@@ -40,216 +37,6 @@ from opportune.selling.filters import (
 from opportune.selling.forms import DeclareLostForm, QuotationForm, SalesOrderForm
 from opportune.selling.models import Quotation, SalesOrder
 from opportune.selling.pdf import quotation_pdf, quotation_pdf_filename
-
-ITEM_FIELDS = ("id", "item_code", "item_name", "description", "qty", "uom", "rate")
-BLANK_ROWS = 3
-
-
-@dataclass(frozen=True)
-class DocPages:
-    """What the generic document pages need to know about one doctype."""
-
-    doctype: str
-    url: str  # URL name prefix, e.g. "selling:quotation"
-    template: str  # template prefix, e.g. "selling/quotation"
-    visible: Callable[[Any], Any]
-    get_for: Callable[..., Any]
-    can_write: Callable[[Any], bool]
-    form_class: type
-    create: Callable[..., Any]
-    update: Callable[..., Any]
-    delete: Callable[..., Any]
-    actions: dict[str, Callable[..., Any]]
-    filters: type
-    orderings: tuple[str, ...]
-    nullable: frozenset[str] = frozenset()
-    search: Callable[..., Any] | None = None
-    statuses: tuple[str, ...] = ()
-    with_rates: bool = True
-    related: tuple[str, ...] = ("currency",)
-    extra_context: Callable[[Any, Any], dict] = field(default=lambda request, doc: {})
-    initial: Callable[[Any], dict] | None = None
-
-
-# --- items in forms ----------------------------------------------------------------------------
-def rows_from_post(post, *, with_rates: bool = True) -> list[dict[str, Any]]:
-    """``items-N-field`` inputs -> item dicts; rows without an item code are dropped."""
-    try:
-        total = min(int(post.get("items-TOTAL", "0")), 500)
-    except ValueError:
-        total = 0
-    rows = []
-    for n in range(total):
-        row = {f: post.get(f"items-{n}-{f}", "").strip() for f in ITEM_FIELDS}
-        if not row["item_code"]:
-            continue
-        row["id"] = int(row["id"]) if row["id"].isdigit() else None
-        if not with_rates:
-            row.pop("rate")
-        rows.append({k: v for k, v in row.items() if v not in ("", None)})
-    return rows
-
-
-def rows_for_form(document, posted: list[dict] | None, *, with_rates: bool = True) -> list:
-    if posted is not None:
-        rows = [dict(r) for r in posted]
-    elif document is not None:
-        rows = [
-            {
-                "id": r.pk,
-                "item_code": r.item_code_id,
-                "item_name": r.item_name,
-                "description": r.description,
-                "qty": r.qty.normalize(),
-                "uom": r.uom_id,
-                **({"rate": r.rate.normalize()} if with_rates else {}),
-            }
-            for r in document.items.all()
-        ]
-    else:
-        rows = []
-    return rows + [{} for _ in range(BLANK_ROWS)]
-
-
-def item_errors(exc: ValidationError) -> list[str]:
-    return [
-        f"{f.replace('items[', 'Row ').replace('].', ' ')}: {m[0]}"
-        for f, m in exc.fields.items()
-        if f.startswith("items")
-    ]
-
-
-# --- generic views -----------------------------------------------------------------------------
-def document_list(request: HttpRequest, pages: DocPages) -> HttpResponse:
-    filters, errors = read_filters(pages.filters, request.GET)
-    rows = filters.filter(pages.visible(request.user)).select_related(*pages.related)
-    q = request.GET.get("q", "").strip()[:200]
-    if q and pages.search:
-        rows = pages.search(rows, q)
-    page = paginated(rows, request.GET, errors, orderings=pages.orderings, nullable=pages.nullable)
-    return render(
-        request,
-        f"{pages.template}_list.html",
-        {
-            "page": page,
-            "errors": errors,
-            "q": q,
-            "pages": pages,
-            "statuses": pages.statuses,
-            "selected_status": request.GET.get("status", ""),
-            "can_write": pages.can_write(request.user),
-        },
-    )
-
-
-def document_detail(request: HttpRequest, pages: DocPages, name: str) -> HttpResponse:
-    document = pages.get_for(request.user, name)
-    settings = CRMSettings.load()
-    context = {
-        "doc": document,
-        "pages": pages,
-        "can_write": pages.can_write(request.user),
-        "company_currency": settings.company_currency_id,
-        "company_precision": settings.company_currency.precision,
-        **pages.extra_context(request, document),
-    }
-    return render(request, f"{pages.template}_detail.html", context)
-
-
-def document_form(
-    request: HttpRequest, pages: DocPages, name: str | None = None, initial: dict | None = None
-) -> HttpResponse:
-    document = pages.get_for(request.user, name, write=True) if name else None
-    if document is None and not pages.can_write(request.user):
-        raise PermissionDenied(f"You may not create a {pages.doctype}.")
-    if document is not None and not document.is_draft:
-        messages.error(
-            request, f"{pages.doctype} {name} is {document.status}: only a draft can be changed."
-        )
-        return redirect(f"{pages.url}_detail", name)
-    posted_rows = None
-    item_problems: list[str] = []
-    if request.method == "POST":
-        form = pages.form_class(request.POST)
-        posted_rows = rows_from_post(request.POST, with_rates=pages.with_rates)
-        if form.is_valid():
-            data = {**form.service_data(document), "items": posted_rows}
-            try:
-                if document is None:
-                    document = pages.create(data=data, by=request.user)
-                else:
-                    pages.update(document, data=data, version=version_of(request), by=request.user)
-            except ValidationError as exc:
-                apply_service_errors(form, exc, extra=["items"])
-                item_problems = item_errors(exc)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, f"{pages.doctype} {document.name} saved.")
-                return redirect(f"{pages.url}_detail", document.name)
-    else:
-        initial = initial or (
-            pages.initial(document)
-            if pages.initial and document
-            else form_initial(document, pages.form_class)
-        )
-        form = pages.form_class(initial=initial)
-    return render(
-        request,
-        f"{pages.template}_form.html",
-        {
-            "form": form,
-            "doc": document,
-            "pages": pages,
-            "rows": rows_for_form(document, posted_rows, with_rates=pages.with_rates),
-            "item_problems": item_problems,
-            "with_rates": pages.with_rates,
-        },
-    )
-
-
-def form_initial(document, form_class) -> dict:
-    if document is None:
-        return {
-            "currency": CRMSettings.load().company_currency_id,
-            "transaction_date": timezone.localdate(),
-        }
-    initial = {}
-    for name in form_class.base_fields:
-        value = (
-            getattr(document, f"{name}_id", None)
-            if hasattr(document, f"{name}_id")
-            else getattr(document, name, None)
-        )
-        if hasattr(value, "normalize"):
-            value = value.normalize()
-        initial[name] = value
-    return initial
-
-
-def document_action(request: HttpRequest, pages: DocPages, name: str, action: str) -> HttpResponse:
-    if action not in pages.actions:
-        raise Http404(f"No action {action}.")
-    document = pages.get_for(request.user, name, write=True)
-    try:
-        pages.actions[action](document, version=version_of(request), by=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        past = {"submit": "submitted", "cancel": "cancelled"}.get(action, action)
-        messages.success(request, f"{pages.doctype} {name} {past}.")
-    return redirect(f"{pages.url}_detail", name)
-
-
-def document_delete(request: HttpRequest, pages: DocPages, name: str) -> HttpResponse:
-    document = pages.get_for(request.user, name, write=True)
-    try:
-        pages.delete(document, by=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect(f"{pages.url}_detail", name)
-    messages.success(request, f"{pages.doctype} {name} deleted.")
-    return redirect(f"{pages.url}_list")
 
 
 # --- quotations and sales orders ---------------------------------------------------------------

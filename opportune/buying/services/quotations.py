@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -19,20 +20,17 @@ from opportune.buying.models import (
     SupplierQuotation,
     SupplierQuotationItem,
 )
-from opportune.core.documents import lock_document, require_version, stamp_new
+from opportune.core.docstatus import DocStatus, move_docstatus
+from opportune.core.documents import lock_document
+from opportune.core.drafts import create_draft, delete_draft, update_draft
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
-from opportune.core.fields import Link, check_known_fields
+from opportune.core.fields import Link
+from opportune.core.items import TransactionDraft, require_items
 from opportune.core.models import Comment
+from opportune.core.money import ZERO
 from opportune.core.timeline import add_comment
 from opportune.crm.models import Opportunity
-from opportune.selling.models import DocStatus
-from opportune.selling.transactions import (
-    TRANSACTION_SPEC,
-    TransactionDraft,
-    move_docstatus,
-    require_draft,
-    require_items,
-)
+from opportune.masters.services import TRANSACTION_SPEC
 
 SQS = SupplierQuotation.Status
 RS = RequestForQuotation.Status
@@ -77,8 +75,8 @@ class SupplierQuotationDraft(TransactionDraft):
         supplier = self.doc.supplier if self.doc.supplier_id else None
         return (supplier and supplier.default_currency_id) or super().default_currency()
 
-    def default_rate_from_item(self) -> bool:
-        return False  # the item's standard rate is a selling price; the supplier gives theirs
+    def default_rate(self, item) -> Decimal:
+        return ZERO  # the item's standard rate is a selling price; the supplier gives theirs
 
     def checks(self, changed: set[str]) -> None:
         doc = self.doc
@@ -101,12 +99,9 @@ class RequestForQuotationDraft(TransactionDraft):
     with_rates = False
     exclude_from_model_checks = {"status"}
 
-    def __init__(self, document, data, *, creating):
-        super().__init__(document, data, creating=creating)
+    def __init__(self, document, data, *, creating, settings=None):
+        super().__init__(document, data, creating=creating, settings=settings)
         self.new_suppliers: list[RequestForQuotationSupplier] | None = None
-
-    def currency(self) -> None:
-        """An RFQ asks for prices: it has no currency or totals."""
 
     def header(self, changed: set[str]) -> None:
         if "suppliers" not in self.data:
@@ -149,46 +144,6 @@ class RequestForQuotationDraft(TransactionDraft):
             RequestForQuotationSupplier.objects.bulk_create(self.new_suppliers)
 
 
-# --- generic draft plumbing --------------------------------------------------------------------
-def _create(model, draft_class, *, data, writable, by, now, prefill=None, row_links=None):
-    check_known_fields(data, writable)
-    now = now or timezone.now()
-    document = model(transaction_date=timezone.localdate(now), status="Draft", **(prefill or {}))
-    with transaction.atomic():
-        draft = draft_class(document, data, creating=True)
-        draft.apply()
-        for row, links in zip(draft.rows, row_links or [], strict=False):
-            for attr, value in links.items():
-                setattr(row, attr, value)
-        stamp_new(document, by=by)
-        draft.save(by=by)
-    return document
-
-
-def _update(model, draft_class, document, *, data, writable, version, by):
-    check_known_fields(data, writable)
-    require_version(version)
-    with transaction.atomic():
-        locked = lock_document(model, document.pk, expected_version=version, by=by)
-        require_draft(locked)
-        draft = draft_class(locked, data, creating=False)
-        draft.apply()
-        draft.save(by=by)
-    return locked
-
-
-def _delete_draft(model, document, *, by) -> None:
-    with transaction.atomic():
-        locked = lock_document(model, document.pk, expected_version=None, by=by)
-        if locked.docstatus != DocStatus.DRAFT:
-            raise ConflictError(
-                f"{model.doctype} {locked.name} is {locked.status}: only a draft can be "
-                "deleted; cancel it instead.",
-                fields={"docstatus": [f"is {locked.status}"]},
-            )
-        locked.delete()
-
-
 def _require_items_on_opportunity(opportunity: Opportunity) -> list:
     if opportunity.status == Opportunity.Status.LOST:
         raise ConflictError(
@@ -213,7 +168,7 @@ def _note(opportunity_id: str | None, text: str, by) -> None:
 
 # --- supplier quotations -----------------------------------------------------------------------
 def create_supplier_quotation(*, data: Mapping[str, Any], by, now=None) -> SupplierQuotation:
-    return _create(
+    return create_draft(
         SupplierQuotation, SupplierQuotationDraft, data=data, writable=SQ_WRITABLE, by=by, now=now
     )
 
@@ -221,7 +176,7 @@ def create_supplier_quotation(*, data: Mapping[str, Any], by, now=None) -> Suppl
 def update_supplier_quotation(
     quotation: SupplierQuotation, *, data: Mapping[str, Any], version: int | None, by
 ) -> SupplierQuotation:
-    return _update(
+    return update_draft(
         SupplierQuotation,
         SupplierQuotationDraft,
         quotation,
@@ -232,8 +187,8 @@ def update_supplier_quotation(
     )
 
 
-def delete_supplier_quotation(quotation: SupplierQuotation, *, by) -> None:
-    _delete_draft(SupplierQuotation, quotation, by=by)
+def delete_supplier_quotation(quotation: SupplierQuotation, *, version: int | None, by) -> None:
+    delete_draft(SupplierQuotation, quotation, version=version, by=by)
 
 
 def make_supplier_quotation_from_opportunity(
@@ -303,7 +258,7 @@ def make_supplier_quotation_from_rfq(
     }
     links = [{"request_for_quotation_item": r} for r in rows]
     with transaction.atomic():
-        quotation = _create(
+        quotation = create_draft(
             SupplierQuotation,
             SupplierQuotationDraft,
             data=data,
@@ -377,9 +332,9 @@ def expire_supplier_quotations(*, today: date | None = None) -> int:
 
 # --- requests for quotation --------------------------------------------------------------------
 def create_request_for_quotation(
-    *, data: Mapping[str, Any], by, now=None, row_links=None
+    *, data: Mapping[str, Any], by, now=None, row_links: Sequence[Mapping[str, Any]] = ()
 ) -> RequestForQuotation:
-    return _create(
+    return create_draft(
         RequestForQuotation,
         RequestForQuotationDraft,
         data=data,
@@ -393,7 +348,7 @@ def create_request_for_quotation(
 def update_request_for_quotation(
     rfq: RequestForQuotation, *, data: Mapping[str, Any], version: int | None, by
 ) -> RequestForQuotation:
-    return _update(
+    return update_draft(
         RequestForQuotation,
         RequestForQuotationDraft,
         rfq,
@@ -404,8 +359,8 @@ def update_request_for_quotation(
     )
 
 
-def delete_request_for_quotation(rfq: RequestForQuotation, *, by) -> None:
-    _delete_draft(RequestForQuotation, rfq, by=by)
+def delete_request_for_quotation(rfq: RequestForQuotation, *, version: int | None, by) -> None:
+    delete_draft(RequestForQuotation, rfq, version=version, by=by)
 
 
 def make_request_for_quotation_from_opportunity(

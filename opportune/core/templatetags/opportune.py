@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.safestring import mark_safe
 
+from opportune.core import slots
 from opportune.core.money import round_money
 
 register = template.Library()
@@ -60,3 +61,31 @@ def nav_current(context, *prefixes: str) -> str:
         if (prefix == "/" and path == "/") or (prefix != "/" and path.startswith(prefix)):
             return mark_safe('aria-current="page"')
     return ""
+
+
+# --- slots: what higher apps contribute to a page (core.slots) ---------------------------------
+@register.inclusion_tag("core/_nav_links.html", takes_context=True)
+def nav_links(context) -> dict:
+    """The navigation entries the apps registered, for this user, the current one marked."""
+    request = context.get("request")
+    path = request.path if request else ""
+    links = [
+        (link, any(path.startswith(prefix) for prefix in link.prefixes))
+        for link in slots.nav_links_for(context.get("user"))
+    ]
+    return {"links": links}
+
+
+@register.inclusion_tag("core/_document_actions.html", takes_context=True)
+def document_actions(context, document) -> dict:
+    """The actions the apps offer on a document's page ("Make Quotation"), for this user."""
+    return {
+        "actions": slots.actions_for(context.get("user"), document),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("core/_linked_documents.html", takes_context=True)
+def linked_documents(context, document) -> dict:
+    """The documents made from ``document`` that this user may see (the "Documents" card)."""
+    return {"documents": slots.linked_documents_for(context.get("user"), document)}

@@ -13,11 +13,11 @@ from opportune.crm.services.opportunities import (
     set_opportunity_status,
     update_opportunity,
 )
-from opportune.crm.services.opportunity_draft import party_for_email
 from opportune.crm.services.parties import (
     create_contact,
     create_customer,
     create_lead,
+    create_lead_from_email,
     delete_contact,
     delete_customer,
     delete_lead,
@@ -25,6 +25,7 @@ from opportune.crm.services.parties import (
     make_customer_from_lead,
     make_customer_from_opportunity,
     party_customer_name,
+    party_for_email,
     register_contact_party,
     update_contact,
     update_customer,
@@ -38,6 +39,7 @@ __all__ = [
     "create_contact",
     "create_customer",
     "create_lead",
+    "create_lead_from_email",
     "create_opportunity",
     "declare_opportunity_lost",
     "delete_contact",

@@ -7,22 +7,21 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import ProtectedError
 from django.utils import timezone
 
-from opportune.core.documents import lock_document, require_version, stamp_new
+from opportune.core.documents import delete_document, lock_document, require_version, stamp_new
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import check_known_fields
 from opportune.core.models import Comment
 from opportune.core.timeline import add_comment
 from opportune.crm.models import (
     Competitor,
-    CRMSettings,
     Lead,
     Opportunity,
     OpportunityLostReason,
 )
 from opportune.crm.services.opportunity_draft import WRITABLE, OpportunityDraft
+from opportune.crm.services.parties import create_lead_from_email, party_for_email
 from opportune.crm.status import (
     computed_opportunity_status,
     quotation_probe,
@@ -40,7 +39,6 @@ def create_opportunity(*, data: Mapping[str, Any], by, now: datetime | None = No
     if data.get("status") not in (None, S.OPEN):
         raise ValidationError.for_field("status", "A new opportunity starts Open.")
     now = now or timezone.now()
-    settings = CRMSettings.load()
     opportunity = Opportunity(
         transaction_date=timezone.localdate(now),
         opportunity_type_id="Sales",
@@ -48,15 +46,27 @@ def create_opportunity(*, data: Mapping[str, Any], by, now: datetime | None = No
         currency_id=None,
     )
     with transaction.atomic():
-        draft = OpportunityDraft(opportunity, data, settings, creating=True, now=now, by=by)
+        draft = OpportunityDraft(
+            opportunity, _with_party_of_email(data, by=by), creating=True, now=now
+        )
         draft.apply()
         stamp_new(opportunity, by=by)
-        opportunity._history_user = by
-        opportunity.save()
-        draft.save_items()
+        draft.save(by=by)
         if opportunity.lead_id:
             refresh_lead_status(opportunity.lead)
     return opportunity
+
+
+def _with_party_of_email(data: Mapping[str, Any], *, by) -> Mapping[str, Any]:
+    """An opportunity raised from an e-mail address alone belongs to the party behind it, or
+    to a new lead made for that address (ERPNext's make_new_lead_if_required)."""
+    email = data.get("contact_email")
+    if data.get("party_name") or not isinstance(email, str) or "@" not in email:
+        return data
+    party = party_for_email(email)
+    if party is None:
+        party = ("Lead", create_lead_from_email(email, by=by).name)
+    return {**data, "opportunity_from": party[0], "party_name": party[1]}
 
 
 def update_opportunity(
@@ -71,17 +81,14 @@ def update_opportunity(
     check_known_fields(data, WRITABLE)
     require_version(version)
     now = now or timezone.now()
-    settings = CRMSettings.load()
     with transaction.atomic():
         locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
         old_lead = locked.lead
-        draft = OpportunityDraft(locked, data, settings, creating=False, now=now, by=by)
+        draft = OpportunityDraft(locked, data, creating=False, now=now)
         draft.apply()
         if "status" in data and data["status"] != draft.original_status:
             _change_status_by_hand(locked, data["status"], draft.original_status, by=by)
-        locked._history_user = by
-        locked.save()
-        draft.save_items()
+        draft.save(by=by)
         for lead in {old_lead, locked.lead} - {None}:
             refresh_lead_status(lead)
     return locked
@@ -173,19 +180,27 @@ def recompute_opportunity_status(
     return locked
 
 
-def delete_opportunity(opportunity: Opportunity, *, by) -> None:
-    probe = quotation_probe()
-    if probe.has_active_quotation(opportunity) or probe.has_ordered_quotation(opportunity):
-        raise ConflictError("An opportunity with quotations cannot be deleted; close it instead.")
+def delete_opportunity(opportunity: Opportunity, *, version: int | None, by) -> None:
+    """Delete under the row lock (and ``version``, when the caller read one); an opportunity
+    with an active or ordered quotation is closed instead (409)."""
+
+    def no_quotations(locked: Opportunity) -> None:
+        probe = quotation_probe()
+        if probe.has_active_quotation(locked) or probe.has_ordered_quotation(locked):
+            raise ConflictError(
+                "An opportunity with quotations cannot be deleted; close it instead."
+            )
+
     lead = opportunity.lead
     with transaction.atomic():
-        opportunity._history_user = by
-        try:
-            opportunity.delete()
-        except ProtectedError as exc:
-            raise ConflictError(
-                "Documents made from this opportunity still exist; close it instead."
-            ) from exc
+        delete_document(
+            Opportunity,
+            opportunity,
+            version=version,
+            by=by,
+            check=no_quotations,
+            protected="Documents made from this opportunity still exist; close it instead.",
+        )
         if lead:
             refresh_lead_status(lead)
 

@@ -6,9 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
 
-from opportune.core.documents import lock_document, require_version, stamp_new
+from opportune.core.documents import (
+    delete_document,
+    lock_document,
+    require_version,
+    stamp_new,
+)
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import (
     USER,
@@ -98,13 +102,8 @@ def _save_changes(model, document, data, spec, *, version, by, check=None, exclu
     return locked
 
 
-def _delete(document: Document, *, by, refused: str) -> None:
-    document._history_user = by
-    try:
-        with transaction.atomic():
-            document.delete()
-    except ProtectedError as exc:
-        raise ConflictError(refused) from exc
+def _delete(document: Document, *, version: int | None, by, refused: str) -> None:
+    delete_document(type(document), document, version=version, by=by, protected=refused)
 
 
 # --- parties of a document (opportunity, quotation) --------------------------------------------
@@ -150,6 +149,28 @@ def create_lead(*, data: Mapping[str, Any], by) -> Lead:
     return lead
 
 
+def party_for_email(email: str) -> tuple[str, str] | None:
+    """The party behind an e-mail address (ERPNext's make_new_lead_if_required, without the
+    write): a customer through one of its contacts, else the oldest lead with that address."""
+    contact = (
+        Contact.objects.filter(email_id__iexact=email, link_doctype="Customer")
+        .order_by("creation")
+        .first()
+    )
+    if contact is not None:
+        return "Customer", contact.link_name
+    lead = Lead.objects.filter(email_id__iexact=email).order_by("creation").first()
+    return ("Lead", lead.name) if lead is not None else None
+
+
+def create_lead_from_email(email: str, *, by) -> Lead:
+    """A new lead for an address nobody knows yet, named after its local part
+    (``jane.doe@...`` -> "Jane Doe"), through ``create_lead`` and its rules."""
+    local = email.split("@", 1)[0]
+    lead_name = " ".join(p.capitalize() for p in local.replace("_", ".").split(".") if p)
+    return create_lead(data={"lead_name": lead_name or "Unknown", "email_id": email}, by=by)
+
+
 def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by) -> Lead:
     check_known_fields(data, set(LEAD_SPEC) | {"status"})
     spec = dict(LEAD_SPEC)
@@ -162,8 +183,13 @@ def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by)
     return _save_changes(Lead, lead, data, spec, version=version, by=by, check=_check_lead)
 
 
-def delete_lead(lead: Lead, *, by) -> None:
-    _delete(lead, by=by, refused="This lead has opportunities or customers; it cannot be deleted.")
+def delete_lead(lead: Lead, *, version: int | None, by) -> None:
+    _delete(
+        lead,
+        version=version,
+        by=by,
+        refused="This lead has opportunities or customers; it cannot be deleted.",
+    )
 
 
 def make_customer_from_lead(
@@ -281,8 +307,13 @@ def update_customer(customer: Customer, *, data: Mapping[str, Any], version, by)
     )
 
 
-def delete_customer(customer: Customer, *, by) -> None:
-    _delete(customer, by=by, refused="This customer has opportunities; it cannot be deleted.")
+def delete_customer(customer: Customer, *, version: int | None, by) -> None:
+    _delete(
+        customer,
+        version=version,
+        by=by,
+        refused="This customer has opportunities; it cannot be deleted.",
+    )
 
 
 # --- contacts --------------------------------------------------------------------------------
@@ -324,5 +355,5 @@ def update_contact(contact: Contact, *, data: Mapping[str, Any], version, by) ->
     )
 
 
-def delete_contact(contact: Contact, *, by) -> None:
-    _delete(contact, by=by, refused="This contact is still used.")
+def delete_contact(contact: Contact, *, version: int | None, by) -> None:
+    _delete(contact, version=version, by=by, refused="This contact is still used.")

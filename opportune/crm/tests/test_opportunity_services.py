@@ -1116,7 +1116,7 @@ def test_lead_status_set_by_system_refused_by_hand(sales):
 
 def test_delete_opportunity(sales):
     opp = make_opportunity(sales)
-    crm.delete_opportunity(opp, by=sales)
+    crm.delete_opportunity(opp, version=opp.version, by=sales)
     assert not Opportunity.objects.filter(pk=opp.pk).exists()
 
 
@@ -1125,7 +1125,7 @@ def test_delete_opportunity_with_quotation_refused(sales):
     with fake_probe() as probe:
         probe.active.add(opp.name)
         with pytest.raises(ConflictError):
-            crm.delete_opportunity(opp, by=sales)
+            crm.delete_opportunity(opp, version=opp.version, by=sales)
     assert Opportunity.objects.filter(pk=opp.pk).exists()
 
 

@@ -13,10 +13,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from opportune.core.errors import DomainError
+from opportune.core.pages import version_of
 from opportune.core.templatetags.opportune import money
 from opportune.crm import access, services
 from opportune.crm.models import Opportunity, SalesStage
-from opportune.crm.views.common import company_currency, version_of
+from opportune.crm.views.common import company_currency
 from opportune.crm.views.lists import filter_options, filtered_opportunities
 
 CARDS_PER_COLUMN = 50

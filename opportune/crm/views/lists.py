@@ -6,11 +6,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from opportune.core.pages import read_filters
 from opportune.crm import access
 from opportune.crm.filters import OpportunityFilters, search_opportunities
 from opportune.crm.forms import sales_users
 from opportune.crm.models import LeadSource, Opportunity, OpportunityType, SalesStage
-from opportune.crm.views.common import read_filters
 from opportune.masters.models import Territory
 
 # The filters the list and board pages offer (the API accepts more; the URL may carry them too).

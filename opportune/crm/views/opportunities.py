@@ -10,17 +10,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from opportune.core.errors import DomainError, ValidationError
+from opportune.core.pages import as_http, paginated, version_of
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
 from opportune.crm.filters import OPPORTUNITY_NULLABLE, OPPORTUNITY_ORDERINGS
 from opportune.crm.forms import sales_users
 from opportune.crm.models import Competitor, Customer, OpportunityLostReason
-from opportune.crm.views.common import (
-    as_http,
-    company_currency,
-    paginated,
-    version_of,
-)
+from opportune.crm.views.common import company_currency
 from opportune.crm.views.lists import filter_options, filtered_opportunities
 
 

@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from opportune.core.company import company_settings
 from opportune.core.errors import ConflictError, ValidationError
 from opportune.core.money import round_money
+from opportune.core.pages import (
+    apply_service_errors,
+    as_http,
+    item_input,
+    posted_item_rows,
+    split_item_field,
+)
 from opportune.crm import access, services
 from opportune.crm.filters import search_customers, search_leads
 from opportune.crm.forms import OpportunityForm
-from opportune.crm.models import CRMSettings, Opportunity, SalesStage
-from opportune.crm.views.common import apply_service_errors, as_http
+from opportune.crm.models import Opportunity, SalesStage
 from opportune.masters import access as masters_access
 from opportune.masters.access import masters_visible_to
 from opportune.masters.models import Currency, Item
 from opportune.masters.services import get_exchange_rate
-
-ITEM_KEY = re.compile(r"^items-(\d+)-(item_code|qty|uom|rate)$")
-ITEM_ERROR = re.compile(r"^items\[(\d+)\]\.(\w+)$")
-MAX_ITEM_ROWS = 500
 
 
 @login_required
@@ -36,7 +38,7 @@ def opportunity_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("You may not create opportunities.")
     initial: dict[str, Any] = {
         "opportunity_type": "Sales",
-        "currency": CRMSettings.load().company_currency_id,
+        "currency": company_settings().company_currency_id,
         "opportunity_owner": request.user.username,
     }
     kind, party = request.GET.get("opportunity_from"), request.GET.get("party_name")
@@ -78,12 +80,12 @@ def _form_page(request: HttpRequest, opportunity: Opportunity | None, initial) -
         rows = _rows_of(opportunity) if opportunity else []
         return _render(request, opportunity, OpportunityForm(initial=initial), rows)
     form = OpportunityForm(request.POST, initial=initial)
-    rows = _posted_rows(request.POST)
+    rows = [{**row, "errors": {}} for row in posted_item_rows(request.POST)]
     if not form.is_valid():
         return _render(request, opportunity, form, rows)
     data = form.changed_values() if opportunity else form.new_values()
     if rows or (opportunity and opportunity.items.exists()):
-        data["items"] = [_item_data(row) for row in rows]
+        data["items"] = [item_input(row) for row in rows]
     try:
         if opportunity is None:
             saved = services.create_opportunity(data=data, by=request.user)
@@ -110,6 +112,7 @@ def _render(request, opportunity, form, rows, **extra) -> HttpResponse:
     stages = {s.pk: str(s.probability.normalize()) for s in SalesStage.objects.all()}
     kind = form["opportunity_from"].value() or "Lead"
     party = form["party_name"].value() or ""
+    company = company_settings().company_currency_id
     return render(
         request,
         "crm/opportunity_form.html",
@@ -118,11 +121,11 @@ def _render(request, opportunity, form, rows, **extra) -> HttpResponse:
             "opportunity": opportunity,
             "rows": rows,
             "party_label": _party_label(request.user, kind, party),
-            "company_currency": CRMSettings.load().company_currency_id,
+            "company_currency": company,
             "form_config": {
                 "precisions": currencies,
                 "stages": stages,
-                "company_currency": CRMSettings.load().company_currency_id,
+                "company_currency": company,
             },
             **extra,
         },
@@ -159,43 +162,12 @@ def _rows_of(opportunity: Opportunity) -> list[dict[str, Any]]:
     ]
 
 
-def _posted_rows(post: QueryDict) -> list[dict[str, Any]]:
-    """The items table as posted (``items-<n>-<field>``), in row order, blank rows dropped."""
-    by_index: dict[int, dict[str, Any]] = {}
-    for key, value in post.items():
-        match = ITEM_KEY.match(key)
-        if match and int(match[1]) < 10_000:
-            by_index.setdefault(int(match[1]), {})[match[2]] = value.strip()
-    rows = []
-    for idx in sorted(by_index):
-        row = by_index[idx]
-        if any(row.get(f) for f in ("item_code", "qty", "rate")):
-            rows.append(
-                {
-                    "item_code": row.get("item_code", ""),
-                    "qty": row.get("qty", ""),
-                    "uom": row.get("uom", ""),
-                    "rate": row.get("rate", ""),
-                    "errors": {},
-                }
-            )
-    return rows[:MAX_ITEM_ROWS]
-
-
-def _item_data(row: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {"item_code": row["item_code"]}
-    for field in ("qty", "rate", "uom"):
-        if row[field] != "":
-            data[field] = row[field]
-    return data
-
-
 def _row_errors(exc: ValidationError, rows: list[dict[str, Any]]) -> None:
     """``items[1].qty`` -> the qty cell of the second row (removed from ``exc.fields``)."""
-    for field in list(exc.fields):
-        match = ITEM_ERROR.match(field)
-        if match and int(match[1]) < len(rows):
-            rows[int(match[1])]["errors"][match[2]] = " ".join(exc.fields.pop(field))
+    for name in list(exc.fields):
+        index, column = split_item_field(name)
+        if index is not None and column and index < len(rows):
+            rows[index]["errors"][column] = " ".join(exc.fields.pop(name))
 
 
 # --- pickers -------------------------------------------------------------------------------------
@@ -237,7 +209,7 @@ def exchange_rate(request: HttpRequest) -> JsonResponse:
     if not masters_access.can_read_masters(request.user):
         raise Http404("Not found.")
     currency = request.GET.get("currency", "")[:3]
-    company = CRMSettings.load().company_currency_id
+    company = company_settings().company_currency_id
     rate = get_exchange_rate(currency, company, timezone.localdate())
     return JsonResponse(
         {

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 
 from opportune.accounts.roles import is_sales
 from opportune.core.errors import ConflictError, ValidationError
+from opportune.core.pages import apply_service_errors, as_http, paginated, read_filters
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
 from opportune.crm.filters import (
@@ -22,7 +23,6 @@ from opportune.crm.filters import (
 )
 from opportune.crm.forms import CustomerForm, LeadForm, user_choices
 from opportune.crm.models import Customer, Lead, LeadSource
-from opportune.crm.views.common import apply_service_errors, as_http, paginated, read_filters
 from opportune.masters.models import Territory
 
 

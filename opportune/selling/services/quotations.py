@@ -3,6 +3,7 @@ Opportunity -> Quotation mapping with its effects on the opportunity's and lead'
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -11,9 +12,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from opportune.core.documents import lock_document, require_version, stamp_new
+from opportune.core.docstatus import DocStatus, move_docstatus
+from opportune.core.documents import lock_document
+from opportune.core.drafts import create_draft, delete_draft, update_draft
 from opportune.core.errors import ConflictError, FieldErrors
-from opportune.core.fields import Link, check_known_fields
+from opportune.core.fields import Link
+from opportune.core.items import TransactionDraft, require_items
 from opportune.core.models import Comment
 from opportune.core.timeline import add_comment
 from opportune.crm import services as crm
@@ -27,20 +31,13 @@ from opportune.crm.models import (
 )
 from opportune.crm.status import refresh_lead_status
 from opportune.masters.models import CustomerGroup, Territory
-from opportune.selling.models import DocStatus, Quotation, QuotationItem
+from opportune.masters.services import TRANSACTION_SPEC
+from opportune.selling.models import Quotation, QuotationItem
 from opportune.selling.status import (
     SellingQuotationProbe,
     computed_quotation_status,
     stale_quotation_leads,
     stale_quotation_opportunities,
-)
-from opportune.selling.transactions import (
-    TRANSACTION_SPEC,
-    TransactionDraft,
-    move_docstatus,
-    one_month_after,
-    require_draft,
-    require_items,
 )
 
 QS = Quotation.Status
@@ -68,14 +65,20 @@ WRITABLE = set(QUOTATION_SPEC) | {
 }
 
 
+def one_month_after(day: date) -> date:
+    """The same day next month (its last day when next month is shorter), as ERPNext."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 class QuotationDraft(TransactionDraft):
     spec = QUOTATION_SPEC
     item_model = QuotationItem
     parent_field = "quotation"
     exclude_from_model_checks = {"party_name", "quotation_to", "customer_name", "status"}
 
-    def __init__(self, document, data, *, creating, keep_rate: bool = False):
-        super().__init__(document, data, creating=creating)
+    def __init__(self, document, data, *, creating, keep_rate: bool = False, settings=None):
+        super().__init__(document, data, creating=creating, settings=settings)
         self.before_opportunity = None if creating else document.opportunity_id
         self.keep_rate = keep_rate
 
@@ -165,45 +168,28 @@ def create_quotation(
     *, data: Mapping[str, Any], by, now=None, prefill: Mapping[str, Any] | None = None
 ) -> Quotation:
     """A draft quotation from plain input; ``prefill`` sets unchecked values first (mapping)."""
-    check_known_fields(data, WRITABLE)
-    now = now or timezone.now()
-    quotation = Quotation(
-        transaction_date=timezone.localdate(now), status=QS.DRAFT, **(prefill or {})
+    return create_draft(
+        Quotation,
+        QuotationDraft,
+        data=data,
+        writable=WRITABLE,
+        by=by,
+        now=now,
+        prefill=prefill,
+        keep_rate="conversion_rate" in (prefill or {}),
     )
-    with transaction.atomic():
-        draft = QuotationDraft(
-            quotation, data, creating=True, keep_rate="conversion_rate" in (prefill or {})
-        )
-        draft.apply()
-        stamp_new(quotation, by=by)
-        draft.save(by=by)
-    return quotation
 
 
 def update_quotation(
     quotation: Quotation, *, data: Mapping[str, Any], version: int | None, by
 ) -> Quotation:
-    check_known_fields(data, WRITABLE)
-    require_version(version)
-    with transaction.atomic():
-        locked = lock_document(Quotation, quotation.pk, expected_version=version, by=by)
-        require_draft(locked)
-        draft = QuotationDraft(locked, data, creating=False)
-        draft.apply()
-        draft.save(by=by)
-    return locked
+    return update_draft(
+        Quotation, QuotationDraft, quotation, data=data, writable=WRITABLE, version=version, by=by
+    )
 
 
-def delete_quotation(quotation: Quotation, *, by) -> None:
-    with transaction.atomic():
-        locked = lock_document(Quotation, quotation.pk, expected_version=None, by=by)
-        if locked.docstatus != DocStatus.DRAFT:
-            raise ConflictError(
-                f"Quotation {locked.name} is {locked.status}: only a draft can be deleted; "
-                "cancel it instead.",
-                fields={"docstatus": [f"is {locked.status}"]},
-            )
-        locked.delete()
+def delete_quotation(quotation: Quotation, *, version: int | None, by) -> None:
+    delete_draft(Quotation, quotation, version=version, by=by)
 
 
 # --- the mapping -------------------------------------------------------------------------------

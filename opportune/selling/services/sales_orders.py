@@ -3,7 +3,7 @@ effect on the quotation (Ordered / Partially Ordered) and on the opportunity (Co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,25 +11,22 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from opportune.core.documents import lock_document, require_version, stamp_new
+from opportune.core.docstatus import DocStatus, move_docstatus
+from opportune.core.documents import lock_document
+from opportune.core.drafts import create_draft, delete_draft, update_draft
 from opportune.core.errors import ConflictError, FieldErrors
-from opportune.core.fields import Link, check_known_fields
+from opportune.core.fields import Link
+from opportune.core.items import TransactionDraft, require_items
 from opportune.crm import services as crm
 from opportune.crm.models import Campaign, Contact, Customer, LeadSource, Opportunity
 from opportune.masters.models import CustomerGroup, Territory
-from opportune.selling.models import DocStatus, Quotation, SalesOrder, SalesOrderItem
+from opportune.masters.services import TRANSACTION_SPEC
+from opportune.selling.models import Quotation, SalesOrder, SalesOrderItem
 from opportune.selling.services.quotations import (
     recompute_after_quotation_event,
     refresh_quotation_status,
 )
 from opportune.selling.status import ordered_qty_by_row
-from opportune.selling.transactions import (
-    TRANSACTION_SPEC,
-    TransactionDraft,
-    move_docstatus,
-    require_draft,
-    require_items,
-)
 
 QS = Quotation.Status
 SS = SalesOrder.Status
@@ -102,46 +99,30 @@ def create_sales_order(
     by,
     now=None,
     prefill: Mapping[str, Any] | None = None,
-    row_links: list[dict[str, Any]] | None = None,
+    row_links: Sequence[Mapping[str, Any]] = (),
 ) -> SalesOrder:
-    check_known_fields(data, WRITABLE)
-    now = now or timezone.now()
-    order = SalesOrder(transaction_date=timezone.localdate(now), status=SS.DRAFT, **(prefill or {}))
-    with transaction.atomic():
-        draft = SalesOrderDraft(order, data, creating=True)
-        draft.apply()
-        for row, links in zip(draft.rows, row_links or [], strict=False):
-            for attr, value in links.items():
-                setattr(row, attr, value)
-        stamp_new(order, by=by)
-        draft.save(by=by)
-    return order
+    return create_draft(
+        SalesOrder,
+        SalesOrderDraft,
+        data=data,
+        writable=WRITABLE,
+        by=by,
+        now=now,
+        prefill=prefill,
+        row_links=row_links,
+    )
 
 
 def update_sales_order(
     order: SalesOrder, *, data: Mapping[str, Any], version: int | None, by
 ) -> SalesOrder:
-    check_known_fields(data, WRITABLE)
-    require_version(version)
-    with transaction.atomic():
-        locked = lock_document(SalesOrder, order.pk, expected_version=version, by=by)
-        require_draft(locked)
-        draft = SalesOrderDraft(locked, data, creating=False)
-        draft.apply()
-        draft.save(by=by)
-    return locked
+    return update_draft(
+        SalesOrder, SalesOrderDraft, order, data=data, writable=WRITABLE, version=version, by=by
+    )
 
 
-def delete_sales_order(order: SalesOrder, *, by) -> None:
-    with transaction.atomic():
-        locked = lock_document(SalesOrder, order.pk, expected_version=None, by=by)
-        if locked.docstatus != DocStatus.DRAFT:
-            raise ConflictError(
-                f"Sales Order {locked.name} is {locked.status}: only a draft can be deleted; "
-                "cancel it instead.",
-                fields={"docstatus": [f"is {locked.status}"]},
-            )
-        locked.delete()
+def delete_sales_order(order: SalesOrder, *, version: int | None, by) -> None:
+    delete_draft(SalesOrder, order, version=version, by=by)
 
 
 # --- Quotation -> Sales Order ------------------------------------------------------------------

@@ -281,7 +281,7 @@ def test_sales_order_from_lead_quotation_makes_the_customer_first(sales, items):
     assert customer.opportunity_name_id == opp.name
     assert Lead.objects.get(pk=lead.pk).status == "Converted"
     # a second order (after cancelling the first) reuses that customer
-    services.delete_sales_order(order, by=sales)
+    services.delete_sales_order(order, version=order.version, by=sales)
     again = services.make_sales_order_from_quotation(q, by=sales)
     assert again.customer_id == customer.name
     assert Customer.objects.count() == 1

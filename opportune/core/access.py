@@ -1,0 +1,43 @@
+"""The one permission-checked lookup every app's ``access.py`` is built on, and the rule that a
+document made from another is seen only with it. Which rows a user may see is each app's own
+``<thing>_visible_to(user)``; these functions only apply it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from opportune.core.errors import NotFoundError, PermissionDeniedError
+
+M = TypeVar("M", bound=Model)
+
+
+def get_visible(
+    queryset: QuerySet[M],
+    doctype: str,
+    name: str,
+    *,
+    user: Any,
+    write: bool,
+    can_write: Callable[[Any], bool],
+) -> M:
+    """The one permission-checked lookup by name: unseen is 404 (as if it did not exist),
+    seen but not writable is 403; a name no document can have (NUL) is simply not found."""
+    obj = None if "\x00" in name else queryset.filter(pk=name).first()
+    if obj is None:
+        raise NotFoundError(f"{doctype} {name} not found.")
+    if write and not can_write(user):
+        raise PermissionDeniedError(f"You may not change {doctype} {name}.")
+    return obj
+
+
+def restrict_to_visible_parents(
+    queryset: QuerySet[M], field: str, visible_parents: QuerySet
+) -> QuerySet[M]:
+    """Documents made from another (``field`` names the link, which may be empty) are visible
+    only with it; when every parent is visible, no subquery is added."""
+    if not visible_parents.query.has_filters():
+        return queryset
+    return queryset.filter(Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__in": visible_parents}))

@@ -1,0 +1,80 @@
+"""The generic services of a draft document with item rows: create, edit and delete a draft.
+
+Each document's service module names its model, its ``ItemsDraft`` and its writable fields, and
+calls these; the rules that differ live in the draft class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from opportune.core.docstatus import require_draft
+from opportune.core.documents import delete_document, lock_document, require_version, stamp_new
+from opportune.core.fields import check_known_fields
+from opportune.core.items import ItemsDraft
+
+
+def create_draft(
+    model,
+    draft_class: type[ItemsDraft],
+    *,
+    data: Mapping[str, Any],
+    writable: Collection[str],
+    by,
+    now=None,
+    prefill: Mapping[str, Any] | None = None,
+    row_links: Sequence[Mapping[str, Any]] = (),
+    **draft_options: Any,
+):
+    """A new Draft from plain input. ``prefill`` sets values the mapping already checked;
+    ``row_links`` sets attributes on the rows in order (a row's source row, say)."""
+    check_known_fields(data, writable)
+    now = now or timezone.now()
+    document = model(transaction_date=timezone.localdate(now), status="Draft", **(prefill or {}))
+    with transaction.atomic():
+        draft = draft_class(document, data, creating=True, **draft_options)
+        draft.apply()
+        for row, links in zip(draft.rows, row_links, strict=False):
+            for attr, value in links.items():
+                setattr(row, attr, value)
+        stamp_new(document, by=by)
+        draft.save(by=by)
+    return document
+
+
+def update_draft(
+    model,
+    draft_class: type[ItemsDraft],
+    document,
+    *,
+    data: Mapping[str, Any],
+    writable: Collection[str],
+    version: int | None,
+    by,
+):
+    """Apply a partial change to a Draft; ``version`` is the one the caller read (else 409)."""
+    check_known_fields(data, writable)
+    require_version(version)
+    with transaction.atomic():
+        locked = lock_document(model, document.pk, expected_version=version, by=by)
+        require_draft(locked)
+        draft = draft_class(locked, data, creating=False)
+        draft.apply()
+        draft.save(by=by)
+    return locked
+
+
+def delete_draft(model, document, *, version: int | None, by) -> None:
+    """Delete a Draft under its row lock, if nobody changed it since ``version`` was read; a
+    submitted document is a record and is cancelled instead (409)."""
+    delete_document(
+        model,
+        document,
+        version=version,
+        by=by,
+        check=lambda locked: require_draft(locked, doing="deleted"),
+    )

@@ -1,0 +1,389 @@
+"""One engine for documents with item rows: the opportunity, quotation, sales order, supplier
+quotation and request for quotation all validate their rows, find their exchange rate and
+price their rows here, with the same limits and the same messages.
+
+``ItemsDraft`` is one validation pass over a document and its rows, collecting every problem by
+field (``items[1].qty``: the index of the row in the input, from 0; messages count rows from 1)
+so the caller raises once and writes nothing. Subclasses add their header rules (party,
+validity, the opportunity's amount) through ``header``, ``header_totals`` and ``checks``.
+
+The masters it reads (items, UOMs, currencies, exchange rates) belong to an app above core,
+which registers a ``Catalog`` at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal, localcontext
+from typing import Any, ClassVar, Protocol
+
+from django.db import models
+from django.utils import timezone
+
+from opportune.core.company import CompanySettings, company_settings
+from opportune.core.errors import FieldErrors, ValidationError
+from opportune.core.fields import Link, apply_fields, parse_decimal, validate_model_fields
+from opportune.core.money import ZERO, round_money
+
+MAX_QTY = Decimal(10) ** 9
+MAX_RATE = Decimal(10) ** 12
+MAX_AMOUNT = Decimal(10) ** 15
+MAX_CONVERSION_RATE = Decimal(10) ** 9
+QTY_PLACES = Decimal("0.000001")
+HUNDRED = Decimal(100)
+# What an input row may carry: ``id`` names an existing row (to keep its links); ``name``,
+# ``idx`` and ``amount`` come back from a read and are ignored.
+ROW_INPUT = frozenset({"id", "item_code", "item_name", "description", "qty", "uom", "rate"})
+ROW_IGNORED = frozenset({"name", "idx", "amount"})
+
+
+# --- the masters the engine reads ----------------------------------------------------------------
+class ItemLike(Protocol):
+    name: str
+    item_name: str
+    description: str
+    disabled: bool
+    standard_rate: Decimal
+    stock_uom_id: str
+
+
+class UomLike(Protocol):
+    pk: Any
+    must_be_whole_number: bool
+
+
+class Catalog(Protocol):
+    def items_by_code(self, codes: set[str]) -> Mapping[str, Any]: ...
+
+    def uoms_by_name(self, names: set[str]) -> Mapping[str, Any]: ...
+
+    def currency_precision(self, currency: str) -> int | None: ...
+
+    def exchange_rate(self, from_currency: str, to_currency: str, on: date) -> Decimal | None: ...
+
+    def currency_codes(self) -> list[str]: ...
+
+
+_catalog: Catalog | None = None
+
+
+def register_catalog(catalog: Catalog) -> None:
+    global _catalog
+    _catalog = catalog
+
+
+def get_catalog() -> Catalog:
+    if _catalog is None:  # pragma: no cover - the masters app registers it in ready()
+        raise RuntimeError("No item catalog is registered (is the masters app installed?).")
+    return _catalog
+
+
+# --- the pass ----------------------------------------------------------------------------------
+class ItemsDraft:
+    """One validation pass over a document with item rows, its currency and its totals."""
+
+    spec: ClassVar[Mapping[str, Link | None]] = {}
+    item_model: ClassVar[type[models.Model]]
+    parent_field: ClassVar[str]
+    # Row attributes carried over when an input row names an existing row by ``id``.
+    kept_on_rows: ClassVar[tuple[str, ...]] = ()
+    with_rates: ClassVar[bool] = True
+    # A priced document in a foreign currency whose rate is 1 looks its rate up again
+    # (the opportunity: 1 is what a form that was never looked up carries).
+    refetch_rate_of_one: ClassVar[bool] = False
+    exclude_from_model_checks: ClassVar[set[str]] = set()
+
+    def __init__(
+        self,
+        document,
+        data: Mapping[str, Any],
+        *,
+        creating: bool,
+        settings: CompanySettings | None = None,
+    ):
+        self.doc = document
+        self.data = data
+        self.creating = creating
+        self.settings = settings if settings is not None else company_settings()
+        self.catalog = get_catalog()
+        self.errors = FieldErrors()
+        self.before_currency = None if creating else getattr(document, "currency_id", None)
+        self.old_rows: list[Any] = [] if creating else list(document.items.all())
+        self.new_rows: list[Any] | None = None
+
+    def apply(self) -> None:
+        changed = apply_fields(self.doc, self.data, self.spec, self.errors)
+        self.header(changed)
+        if self.with_rates:
+            self.currency()
+        self.items()
+        if self.with_rates and not self.errors:
+            with localcontext(prec=60):  # wide enough for any product of bounded inputs
+                self.totals()
+        self.checks(changed)
+        validate_model_fields(self.doc, self.errors, exclude=self.exclude_from_model_checks)
+        self.errors.raise_if_any()
+
+    # --- hooks -----------------------------------------------------------------------------
+    def header(self, changed: set[str]) -> None:
+        """Party and other header rules."""
+
+    def checks(self, changed: set[str]) -> None:
+        """Cross-field checks, after the totals."""
+
+    def default_currency(self) -> str:
+        return self.settings.company_currency_id
+
+    def keep_conversion_rate(self) -> bool:
+        """Whether a rate already set (e.g. carried from the opportunity) may stand when none is
+        recorded."""
+        return False
+
+    def default_rate(self, item) -> Decimal:
+        """The rate of a row that names none: the item's standard (selling) rate."""
+        return item.standard_rate
+
+    def row_fields(self, item) -> dict[str, Any]:
+        """Fields of a new row taken from its item, beyond the ones every row has."""
+        return {"stock_uom_id": item.stock_uom_id}
+
+    def header_totals(self, precision: int, company_precision: int) -> None:
+        """The document's own totals once the rows are priced (taxes, the opportunity amount)."""
+
+    def link_row(self, row) -> None:
+        """Set the row's links derived from the header."""
+
+    def rows_changed(self, old: list, new: list) -> None:
+        """Called after the rows were replaced on an existing document."""
+
+    # --- currency ----------------------------------------------------------------------------
+    def currency(self) -> None:
+        doc, errors = self.doc, self.errors
+        if not doc.currency_id:
+            doc.currency_id = self.default_currency()
+        company = self.settings.company_currency_id
+        if doc.currency_id == company:
+            doc.conversion_rate = Decimal(1)
+            return
+        given = self.data.get("conversion_rate")
+        if given is not None:
+            rate = parse_decimal("conversion_rate", given, errors)
+            if rate is not None and rate <= 0:
+                errors.add("conversion_rate", "Conversion rate must be greater than 0.")
+            elif rate is not None and rate >= MAX_CONVERSION_RATE:
+                errors.add(
+                    "conversion_rate",
+                    f"Conversion rate must be less than {MAX_CONVERSION_RATE:,}.",
+                )
+            elif rate is not None:
+                doc.conversion_rate = rate
+            return
+        stale = self.refetch_rate_of_one and doc.conversion_rate in (None, Decimal(1))
+        if self.creating or doc.currency_id != self.before_currency or stale:
+            on_date = doc.transaction_date if isinstance(doc.transaction_date, date) else None
+            rate = self.catalog.exchange_rate(
+                doc.currency_id, company, on_date or timezone.localdate()
+            )
+            if rate is not None:
+                doc.conversion_rate = rate
+            elif not self.keep_conversion_rate():
+                errors.add(
+                    "conversion_rate",
+                    f"No exchange rate from {doc.currency_id} to {company} on or before "
+                    f"{on_date}: enter the conversion rate, or record the rate under Currency "
+                    "Exchange.",
+                )
+
+    # --- items -------------------------------------------------------------------------------
+    def items(self) -> None:
+        if "items" not in self.data:
+            return
+        rows = self.data["items"] or []
+        if not isinstance(rows, list | tuple):
+            self.errors.add("items", "Items must be a list.")
+            return
+        dicts = [r for r in rows if isinstance(r, Mapping)]
+        items = self.catalog.items_by_code({r.get("item_code") for r in dicts} - {None, ""})
+        wanted = {r.get("uom") for r in dicts} | {i.stock_uom_id for i in items.values()}
+        uoms = self.catalog.uoms_by_name({u for u in wanted if isinstance(u, str) and u})
+        old = {row.pk: row for row in self.old_rows}
+        self.new_rows = []
+        for idx, row in enumerate(rows, start=1):
+            built = self.item_row(idx, row, items, uoms, old)
+            if built is not None:
+                self.new_rows.append(built)
+
+    def item_row(self, idx: int, row, items: Mapping, uoms: Mapping, old: Mapping):
+        prefix, errors = f"items[{idx - 1}]", self.errors
+        if not isinstance(row, Mapping):
+            errors.add(prefix, "Each item must be an object.")
+            return None
+        allowed = ROW_INPUT if self.with_rates else ROW_INPUT - {"rate"}
+        for unknown in sorted(set(row) - allowed - ROW_IGNORED):
+            errors.add(f"{prefix}.{unknown}", "This field is not known or cannot be written.")
+        code = row.get("item_code")
+        item = items.get(code) if isinstance(code, str) else None
+        if item is None:
+            errors.add(
+                f"{prefix}.item_code",
+                f"Item '{code}' does not exist." if code else "Choose an item.",
+            )
+            return None
+        if item.disabled:
+            errors.add(f"{prefix}.item_code", f"Item '{code}' is disabled.")
+        given_qty = row.get("qty")
+        qty = parse_decimal(f"{prefix}.qty", 1 if given_qty is None else given_qty, errors)
+        uom = row.get("uom") or item.stock_uom_id
+        if uom not in uoms:
+            errors.add(f"{prefix}.uom", f"UOM '{uom}' does not exist.")
+        if qty is not None:
+            self.check_qty(prefix, idx, qty, uoms.get(uom))
+        built = self.item_model(
+            idx=idx,
+            item_code=item,
+            item_name=(row.get("item_name") or item.item_name)[:140],
+            description=row.get("description") or item.description,
+            qty=(qty if qty is not None and 0 < qty < MAX_QTY else Decimal(1)).quantize(QTY_PLACES),
+            uom_id=uom,
+            **self.row_fields(item),
+        )
+        if self.with_rates:
+            built.rate = self.row_rate(prefix, row.get("rate"), item)
+        previous = old.get(row.get("id"))
+        if previous is not None:
+            for attr in self.kept_on_rows:
+                setattr(built, attr, getattr(previous, attr))
+        return built
+
+    def row_rate(self, prefix: str, given, item) -> Decimal:
+        rate = (
+            self.default_rate(item)
+            if given is None
+            else parse_decimal(f"{prefix}.rate", given, self.errors)
+        )
+        if rate is not None and rate < 0:
+            self.errors.add(f"{prefix}.rate", "Rate cannot be negative.")
+        elif rate is not None and rate >= MAX_RATE:
+            self.errors.add(f"{prefix}.rate", f"Rate must be less than {MAX_RATE:,}.")
+        else:
+            return rate if rate is not None else ZERO
+        return ZERO
+
+    def check_qty(self, prefix: str, idx: int, qty: Decimal, uom) -> None:
+        if qty <= 0:
+            self.errors.add(f"{prefix}.qty", "Quantity must be greater than 0.")
+        elif qty >= MAX_QTY:
+            self.errors.add(f"{prefix}.qty", f"Quantity must be less than {MAX_QTY:,}.")
+        elif uom is not None and uom.must_be_whole_number and qty != qty.to_integral_value():
+            self.errors.add(
+                f"{prefix}.qty",
+                f"Quantity ({qty}) cannot be a fraction in row {idx}: {uom.pk} is counted in "
+                "whole numbers.",
+            )
+
+    @property
+    def rows(self) -> list:
+        return self.new_rows if self.new_rows is not None else self.old_rows
+
+    # --- totals ------------------------------------------------------------------------------
+    def totals(self) -> None:
+        """Each row's amount in the document's currency, rounded to its minor unit, and its
+        base_ values at the document's rate in the company currency; then the header's."""
+        doc = self.doc
+        precision = self.catalog.currency_precision(doc.currency_id)
+        precision = 2 if precision is None else precision
+        company_precision = self.settings.company_currency.precision
+        rate = doc.conversion_rate or Decimal(1)
+        total = base_total = top_base_rate = ZERO
+        for row in self.rows:
+            row.rate = round_money(row.rate, precision)
+            row.amount = round_money(row.qty * row.rate, precision)
+            row.base_rate = round_money(row.rate * rate, company_precision)
+            row.base_amount = round_money(row.amount * rate, company_precision)
+            total += row.amount
+            base_total += row.base_amount
+            top_base_rate = max(top_base_rate, row.base_rate)
+        doc.total, doc.base_total = total, base_total
+        if max(total, base_total, top_base_rate) >= MAX_AMOUNT:
+            self.errors.add("items", f"The items' total must stay below {MAX_AMOUNT:,}.")
+            return
+        self.header_totals(precision, company_precision)
+
+    # --- writing -----------------------------------------------------------------------------
+    def save(self, *, by) -> None:
+        """Write the document and its rows (the caller holds the transaction)."""
+        self.doc._history_user = by
+        self.doc.save()
+        self.save_rows()
+
+    def save_rows(self) -> None:
+        if self.new_rows is None:
+            if self.with_rates and self.old_rows and not self.creating:
+                # rates and base_ values follow a new currency or conversion rate
+                self.item_model.objects.bulk_update(
+                    self.old_rows, ["rate", "amount", "base_rate", "base_amount"]
+                )
+            return
+        if not self.creating:
+            self.doc.items.all().delete()
+        for row in self.new_rows:
+            setattr(row, self.parent_field, self.doc)
+            self.link_row(row)
+        self.item_model.objects.bulk_create(self.new_rows)
+        if not self.creating:
+            self.rows_changed(self.old_rows, self.new_rows)
+
+
+class TransactionDraft(ItemsDraft):
+    """A priced, submittable document: one tax rate and ERPNext's totals in both currencies."""
+
+    def currency(self) -> None:
+        if self.data.get("tax_rate") is not None:
+            rate = parse_decimal("tax_rate", self.data["tax_rate"], self.errors)
+            if rate is not None and not (ZERO <= rate <= HUNDRED):
+                self.errors.add("tax_rate", "The tax rate must be between 0 and 100 (%).")
+            elif rate is not None:
+                self.doc.tax_rate = rate
+        super().currency()
+
+    def header_totals(self, precision: int, company_precision: int) -> None:
+        doc = self.doc
+        rate = doc.conversion_rate or Decimal(1)
+        doc.net_total, doc.base_net_total = doc.total, doc.base_total
+        taxes = round_money(doc.total * (doc.tax_rate or ZERO) / HUNDRED, precision)
+        doc.total_taxes_and_charges = taxes
+        doc.base_total_taxes_and_charges = round_money(taxes * rate, company_precision)
+        doc.grand_total = doc.total + taxes
+        doc.base_grand_total = round_money(doc.grand_total * rate, company_precision)
+        if max(doc.grand_total, doc.base_grand_total) >= MAX_AMOUNT:
+            self.errors.add("items", f"The grand total must stay below {MAX_AMOUNT:,}.")
+
+
+def require_items(document) -> None:
+    if not document.items.exists():
+        raise ValidationError.for_field(
+            "items", f"Add at least one item before submitting the {document.doctype}."
+        )
+
+
+def describe_row_changes(old: Sequence, new: Sequence) -> str | None:
+    """A line for the timeline when a document's rows changed ("Items changed: removed ...,
+    added ..."), or None when nothing that matters moved."""
+    before = [(r.item_code_id, r.qty, r.uom_id, getattr(r, "rate", ZERO)) for r in old]
+    after = [(r.item_code_id, r.qty, r.uom_id, getattr(r, "rate", ZERO)) for r in new]
+    if before == after:
+        return None
+
+    def line(row) -> str:
+        code, qty, uom, rate = row
+        return f"{code} {qty.normalize():f} {uom} at {rate.normalize():f}"
+
+    removed = [line(r) for r in before if r not in after]
+    added = [line(r) for r in after if r not in before]
+    parts = []
+    if removed:
+        parts.append("removed " + "; ".join(removed))
+    if added:
+        parts.append("added " + "; ".join(added))
+    return "Items changed: " + ", ".join(parts) if parts else "Items reordered"

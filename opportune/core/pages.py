@@ -1,0 +1,344 @@
+"""The pages every app builds on: filters and paging read from the query string, service errors
+put on form fields, the items table of a form, and the generic list / detail / form / action /
+delete views of a submittable document with item rows (``DocPages`` holds what differs per
+doctype, so each app's views stay thin adapters over its services)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+import pydantic
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from ninja import FilterSchema
+
+from opportune.core.api import ListParams, paginate
+from opportune.core.company import company_settings
+from opportune.core.errors import DomainError, NotFoundError, PermissionDeniedError, ValidationError
+
+PAGE_SIZE = 50
+LIST_PARAMS = ("q", "ordering", "cursor")
+
+
+def read_filters(
+    schema: type[FilterSchema], query: QueryDict
+) -> tuple[FilterSchema, dict[str, str]]:
+    """The list filters of the query string; a bad value is dropped and named in the errors
+    (the page says which field is wrong instead of failing)."""
+    data: dict[str, Any] = {}
+    for key in schema.model_fields:
+        values = [v for v in query.getlist(key) if v.strip()]
+        if values:
+            data[key] = ",".join(values) if len(values) > 1 else values[0]
+    errors: dict[str, str] = {}
+    while True:
+        try:
+            return schema.model_validate(data), errors
+        except pydantic.ValidationError as exc:
+            for err in exc.errors():
+                key = str(err["loc"][0]) if err.get("loc") else "__all__"
+                errors[key] = err.get("msg", "Invalid value.")
+                data.pop(key, None)
+            if not data:
+                return schema.model_validate({}), errors
+
+
+def paginated(
+    rows: QuerySet, query: QueryDict, errors: dict[str, str], **options: Any
+) -> dict[str, Any]:
+    """Keyset pagination (core.api.paginate) from the query string; bad paging input is named
+    in ``errors`` and the first page is shown instead."""
+    raw = {k: query.get(k) for k in LIST_PARAMS if query.get(k)}
+    try:
+        params = ListParams(limit=PAGE_SIZE, **raw)
+    except pydantic.ValidationError as exc:
+        for err in exc.errors():
+            errors[str(err["loc"][0])] = err.get("msg", "Invalid value.")
+        params = ListParams(limit=PAGE_SIZE)
+    try:
+        return paginate(rows, params, **options)
+    except ValidationError as exc:
+        for field, messages in exc.fields.items():
+            errors[field] = messages[0]
+        return paginate(rows, ListParams(limit=PAGE_SIZE, q=params.q), **options)
+
+
+def apply_service_errors(form, exc: ValidationError, *, extra: Iterable[str] = ()) -> None:
+    """Put each field's messages of a service error on the form field of that name; the rest
+    (and fields the form has not got) become form-wide errors naming the field."""
+    known = set(form.fields) | set(extra)
+    if not exc.fields:
+        form.add_error(None, exc.message)
+    for name, problems in exc.fields.items():
+        for message in problems:
+            if name in known and name in form.fields:
+                form.add_error(name, message)
+            elif name not in known:
+                label = name.replace("_", " ")
+                form.add_error(None, f"{label}: {message}")
+
+
+def version_of(request) -> int | None:
+    """The version the form was rendered with (hidden field ``version``)."""
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
+def as_http(func):
+    """Domain errors that mean 'no such page' or 'not yours' become 404 and 403 pages."""
+
+    @wraps(func)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return func(request, *args, **kwargs)
+        except NotFoundError as exc:
+            raise Http404(exc.message) from exc
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+
+    return wrapper
+
+
+ITEM_FIELDS = ("id", "item_code", "item_name", "description", "qty", "uom", "rate")
+BLANK_ROWS = 3
+
+
+@dataclass(frozen=True)
+class DocPages:
+    """What the generic document pages need to know about one doctype."""
+
+    doctype: str
+    url: str  # URL name prefix, e.g. "selling:quotation"
+    template: str  # template prefix, e.g. "selling/quotation"
+    visible: Callable[[Any], Any]
+    get_for: Callable[..., Any]
+    can_write: Callable[[Any], bool]
+    form_class: type
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    delete: Callable[..., Any]
+    actions: dict[str, Callable[..., Any]]
+    filters: type
+    orderings: tuple[str, ...]
+    nullable: frozenset[str] = frozenset()
+    search: Callable[..., Any] | None = None
+    statuses: tuple[str, ...] = ()
+    with_rates: bool = True
+    related: tuple[str, ...] = ("currency",)
+    extra_context: Callable[[Any, Any], dict] = field(default=lambda request, doc: {})
+    initial: Callable[[Any], dict] | None = None
+
+
+# --- the items table of a form ------------------------------------------------------------------
+# Every form with item rows posts them the same way: inputs named ``items-<n>-<field>``, n from 0,
+# in any order and with gaps (rows are added and removed in the browser).
+ITEM_ROW_FIELDS = ("id", "item_code", "item_name", "description", "qty", "uom", "rate")
+MAX_ITEM_ROWS = 500
+BLANK_ROWS = 3
+
+
+def posted_item_rows(post: QueryDict) -> list[dict[str, str]]:
+    """The items table as posted, in row order; rows left blank (no item, qty or rate) are
+    dropped, and a row with only a qty stays, so that its missing item is named."""
+    by_index: dict[int, dict[str, str]] = {}
+    for key, value in post.items():
+        prefix, _, rest = key.partition("-")
+        number, _, name = rest.partition("-")
+        if prefix == "items" and number.isdigit() and len(number) <= 4 and name in ITEM_ROW_FIELDS:
+            by_index.setdefault(int(number), {})[name] = value.strip()
+    rows = [by_index[n] for n in sorted(by_index)]
+    return [r for r in rows if any(r.get(f) for f in ("item_code", "qty", "rate"))][:MAX_ITEM_ROWS]
+
+
+def item_input(row: dict[str, str], *, with_rates: bool = True) -> dict[str, Any]:
+    """A posted row as the services' plain input: empty cells left out (the service fills them
+    from the item), an existing row's ``id`` as a number."""
+    data: dict[str, Any] = {"item_code": row.get("item_code", "")}
+    for name in ITEM_ROW_FIELDS[2:]:
+        if row.get(name) and (with_rates or name != "rate"):
+            data[name] = row[name]
+    if row.get("id", "").isdigit():
+        data["id"] = int(row["id"])
+    return data
+
+
+def rows_for_form(document, posted: list[dict] | None, *, with_rates: bool = True) -> list:
+    if posted is not None:
+        rows = [dict(r) for r in posted]
+    elif document is not None:
+        rows = [
+            {
+                "id": r.pk,
+                "item_code": r.item_code_id,
+                "item_name": r.item_name,
+                "description": r.description,
+                "qty": r.qty.normalize(),
+                "uom": r.uom_id,
+                **({"rate": r.rate.normalize()} if with_rates else {}),
+            }
+            for r in document.items.all()
+        ]
+    else:
+        rows = []
+    return rows + [{} for _ in range(BLANK_ROWS)]
+
+
+def item_errors(exc: ValidationError) -> list[str]:
+    """``items[0].qty`` -> "Row 1 qty: ..." (rows count from 1 where people read them)."""
+    lines = []
+    for name, problems in exc.fields.items():
+        index, column = split_item_field(name)
+        if index is not None:
+            lines.append(f"Row {index + 1}{' ' + column if column else ''}: {problems[0]}")
+    return lines
+
+
+def split_item_field(name: str) -> tuple[int | None, str]:
+    """``items[1].qty`` -> (1, "qty"); ``items[1]`` -> (1, ""); anything else -> (None, "")."""
+    head, sep, rest = name.partition("]")
+    if not sep or not head.startswith("items[") or not head[6:].isdigit():
+        return None, ""
+    return int(head[6:]), rest.removeprefix(".")
+
+
+# --- generic views -----------------------------------------------------------------------------
+def document_list(request: HttpRequest, pages: DocPages) -> HttpResponse:
+    filters, errors = read_filters(pages.filters, request.GET)
+    rows = filters.filter(pages.visible(request.user)).select_related(*pages.related)
+    q = request.GET.get("q", "").strip()[:200]
+    if q and pages.search:
+        rows = pages.search(rows, q)
+    page = paginated(rows, request.GET, errors, orderings=pages.orderings, nullable=pages.nullable)
+    return render(
+        request,
+        f"{pages.template}_list.html",
+        {
+            "page": page,
+            "errors": errors,
+            "q": q,
+            "pages": pages,
+            "statuses": pages.statuses,
+            "selected_status": request.GET.get("status", ""),
+            "can_write": pages.can_write(request.user),
+        },
+    )
+
+
+def document_detail(request: HttpRequest, pages: DocPages, name: str) -> HttpResponse:
+    document = pages.get_for(request.user, name)
+    settings = company_settings()
+    context = {
+        "doc": document,
+        "pages": pages,
+        "can_write": pages.can_write(request.user),
+        "company_currency": settings.company_currency_id,
+        "company_precision": settings.company_currency.precision,
+        **pages.extra_context(request, document),
+    }
+    return render(request, f"{pages.template}_detail.html", context)
+
+
+def document_form(
+    request: HttpRequest, pages: DocPages, name: str | None = None, initial: dict | None = None
+) -> HttpResponse:
+    document = pages.get_for(request.user, name, write=True) if name else None
+    if document is None and not pages.can_write(request.user):
+        raise PermissionDenied(f"You may not create a {pages.doctype}.")
+    if document is not None and not document.is_draft:
+        messages.error(
+            request, f"{pages.doctype} {name} is {document.status}: only a draft can be changed."
+        )
+        return redirect(f"{pages.url}_detail", name)
+    posted_rows = None
+    item_problems: list[str] = []
+    if request.method == "POST":
+        form = pages.form_class(request.POST)
+        posted_rows = posted_item_rows(request.POST)
+        if form.is_valid():
+            items = [item_input(r, with_rates=pages.with_rates) for r in posted_rows]
+            data = {**form.service_data(document), "items": items}
+            try:
+                if document is None:
+                    document = pages.create(data=data, by=request.user)
+                else:
+                    pages.update(document, data=data, version=version_of(request), by=request.user)
+            except ValidationError as exc:
+                apply_service_errors(form, exc, extra=["items"])
+                item_problems = item_errors(exc)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"{pages.doctype} {document.name} saved.")
+                return redirect(f"{pages.url}_detail", document.name)
+    else:
+        initial = initial or (
+            pages.initial(document)
+            if pages.initial and document
+            else form_initial(document, pages.form_class)
+        )
+        form = pages.form_class(initial=initial)
+    return render(
+        request,
+        f"{pages.template}_form.html",
+        {
+            "form": form,
+            "doc": document,
+            "pages": pages,
+            "rows": rows_for_form(document, posted_rows, with_rates=pages.with_rates),
+            "item_problems": item_problems,
+            "with_rates": pages.with_rates,
+        },
+    )
+
+
+def form_initial(document, form_class) -> dict:
+    if document is None:
+        return {
+            "currency": company_settings().company_currency_id,
+            "transaction_date": timezone.localdate(),
+        }
+    initial = {}
+    for name in form_class.base_fields:
+        value = (
+            getattr(document, f"{name}_id", None)
+            if hasattr(document, f"{name}_id")
+            else getattr(document, name, None)
+        )
+        if hasattr(value, "normalize"):
+            value = value.normalize()
+        initial[name] = value
+    return initial
+
+
+def document_action(request: HttpRequest, pages: DocPages, name: str, action: str) -> HttpResponse:
+    if action not in pages.actions:
+        raise Http404(f"No action {action}.")
+    document = pages.get_for(request.user, name, write=True)
+    try:
+        pages.actions[action](document, version=version_of(request), by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        past = {"submit": "submitted", "cancel": "cancelled"}.get(action, action)
+        messages.success(request, f"{pages.doctype} {name} {past}.")
+    return redirect(f"{pages.url}_detail", name)
+
+
+def document_delete(request: HttpRequest, pages: DocPages, name: str) -> HttpResponse:
+    document = pages.get_for(request.user, name, write=True)
+    try:
+        pages.delete(document, version=version_of(request), by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{pages.url}_detail", name)
+    messages.success(request, f"{pages.doctype} {name} deleted.")
+    return redirect(f"{pages.url}_list")
