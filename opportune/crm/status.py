@@ -56,15 +56,14 @@ def quotation_probe() -> QuotationProbe:
 
 def computed_opportunity_status(opportunity: Opportunity, requested: str | None = None) -> str:
     """The status the engine gives, ``requested`` being what the triggering event asks for."""
-    S = Opportunity.Status
-    if opportunity.status == S.CLOSED:
-        return S.CLOSED
+    if opportunity.status == Opportunity.Status.CLOSED:
+        return Opportunity.Status.CLOSED
     if _probe.has_ordered_quotation(opportunity):
-        return S.CONVERTED
+        return Opportunity.Status.CONVERTED
     if _probe.has_active_quotation(opportunity):
-        return S.QUOTATION
+        return Opportunity.Status.QUOTATION
     if _probe.has_lost_quotation(opportunity):
-        return S.LOST
+        return Opportunity.Status.LOST
     return requested or opportunity.status
 
 
@@ -79,17 +78,16 @@ def write_status_change(opportunity: Opportunity, new_status: str, *, by) -> boo
 
 
 def computed_lead_status(lead: Lead) -> str:
-    S = Lead.Status
-    if lead.status == S.DO_NOT_CONTACT:
+    if lead.status == Lead.Status.DO_NOT_CONTACT:
         return lead.status
     if lead.customers.exists():
-        return S.CONVERTED
+        return Lead.Status.CONVERTED
     if _probe.lead_has_quotation(lead):
-        return S.QUOTATION
+        return Lead.Status.QUOTATION
     if lead.opportunities.exclude(status=Opportunity.Status.LOST).exists():
-        return S.OPPORTUNITY
+        return Lead.Status.OPPORTUNITY
     if _probe.lead_has_lost_quotation(lead):
-        return S.LOST_QUOTATION
+        return Lead.Status.LOST_QUOTATION
     return lead.status
 
 

@@ -17,8 +17,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from opportune.crm.models import Lead, Opportunity
 from opportune.selling.models import DocStatus, Quotation, QuotationItem, SalesOrderItem
 
-QS = Quotation.Status
-
 
 def quotations_of_opportunity(opportunity_name) -> QuerySet[Quotation]:
     """Submitted quotations linked to an opportunity by header or by item rows."""
@@ -53,7 +51,7 @@ class SellingQuotationProbe:
 
     def has_lost_quotation(self, opportunity: Opportunity) -> bool:
         return quotations_of_opportunity(opportunity.pk).filter(
-            status=QS.LOST
+            status=Quotation.Status.LOST
         ).exists() and not self.has_active_quotation(opportunity)
 
     def lead_has_quotation(self, lead: Lead) -> bool:
@@ -63,7 +61,7 @@ class SellingQuotationProbe:
 
     def lead_has_lost_quotation(self, lead: Lead) -> bool:
         return Quotation.objects.filter(
-            lead=lead, docstatus=DocStatus.SUBMITTED, status=QS.LOST
+            lead=lead, docstatus=DocStatus.SUBMITTED, status=Quotation.Status.LOST
         ).exists()
 
 
@@ -84,20 +82,20 @@ def computed_quotation_status(quotation: Quotation, *, today: date) -> str:
     """ERPNext's quotation status map: Cancelled, Ordered, Partially Ordered, Lost, Expired
     (from the daily job's rule: past valid_till), Open; Draft before submission."""
     if quotation.docstatus == DocStatus.DRAFT:
-        return QS.DRAFT
+        return Quotation.Status.DRAFT
     if quotation.docstatus == DocStatus.CANCELLED:
-        return QS.CANCELLED
+        return Quotation.Status.CANCELLED
     ordered = ordered_qty_by_row(quotation)
     rows = list(quotation.items.all())
     if rows and all(ordered.get(r.pk, 0) >= r.qty for r in rows):
-        return QS.ORDERED
+        return Quotation.Status.ORDERED
     if any(ordered.get(r.pk, 0) > 0 for r in rows):
-        return QS.PARTIALLY_ORDERED
-    if quotation.status == QS.LOST:
-        return QS.LOST
+        return Quotation.Status.PARTIALLY_ORDERED
+    if quotation.status == Quotation.Status.LOST:
+        return Quotation.Status.LOST
     if quotation.valid_till and quotation.valid_till < today:
-        return QS.EXPIRED
-    return QS.OPEN
+        return Quotation.Status.EXPIRED
+    return Quotation.Status.OPEN
 
 
 def stale_quotation_opportunities() -> QuerySet[Opportunity]:

@@ -32,8 +32,6 @@ from opportune.core.timeline import add_comment
 from opportune.crm.models import Opportunity
 from opportune.masters.services import TRANSACTION_SPEC
 
-SQS = SupplierQuotation.Status
-RS = RequestForQuotation.Status
 QuoteStatus = RequestForQuotationSupplier.QuoteStatus
 
 SQ_SPEC = {
@@ -284,7 +282,7 @@ def submit_supplier_quotation(
         locked = lock_document(SupplierQuotation, quotation.pk, expected_version=version, by=by)
         move_docstatus(locked, DocStatus.SUBMITTED)
         require_items(locked)
-        locked.status = SQS.SUBMITTED
+        locked.status = SupplierQuotation.Status.SUBMITTED
         locked.save(update_fields=["docstatus", "status"])
         _set_quote_status(locked)
         _note(
@@ -301,7 +299,7 @@ def cancel_supplier_quotation(
     with transaction.atomic():
         locked = lock_document(SupplierQuotation, quotation.pk, expected_version=version, by=by)
         move_docstatus(locked, DocStatus.CANCELLED)
-        locked.status = SQS.CANCELLED
+        locked.status = SupplierQuotation.Status.CANCELLED
         locked.save(update_fields=["docstatus", "status"])
         _set_quote_status(locked)
     return locked
@@ -326,8 +324,12 @@ def expire_supplier_quotations(*, today: date | None = None) -> int:
     """Submitted supplier quotations past valid_till become Expired: one UPDATE, idempotent."""
     today = today or timezone.localdate()
     return SupplierQuotation.objects.filter(
-        docstatus=DocStatus.SUBMITTED, status=SQS.SUBMITTED, valid_till__lt=today
-    ).update(status=SQS.EXPIRED, version=F("version") + 1, modified=timezone.now())
+        docstatus=DocStatus.SUBMITTED,
+        status=SupplierQuotation.Status.SUBMITTED,
+        valid_till__lt=today,
+    ).update(
+        status=SupplierQuotation.Status.EXPIRED, version=F("version") + 1, modified=timezone.now()
+    )
 
 
 # --- requests for quotation --------------------------------------------------------------------
@@ -408,7 +410,7 @@ def submit_request_for_quotation(
         if not locked.suppliers.exists():
             errors.add("suppliers", "Choose at least one supplier before submitting.")
         errors.raise_if_any()
-        locked.status = RS.SUBMITTED
+        locked.status = RequestForQuotation.Status.SUBMITTED
         locked.save(update_fields=["docstatus", "status"])
     return locked
 
@@ -428,7 +430,7 @@ def cancel_request_for_quotation(
                 fields={"status": [f"is {locked.status}"]},
             )
         move_docstatus(locked, DocStatus.CANCELLED)
-        locked.status = RS.CANCELLED
+        locked.status = RequestForQuotation.Status.CANCELLED
         locked.save(update_fields=["docstatus", "status"])
     return locked
 
@@ -442,7 +444,7 @@ def supplier_quotation_comparison(opportunity: Opportunity) -> list[dict[str, An
         SupplierQuotationItem.objects.filter(
             Q(supplier_quotation__opportunity=opportunity.pk)
             | Q(prevdoc_doctype="Opportunity", prevdoc_docname=opportunity.pk),
-            supplier_quotation__status=SQS.SUBMITTED,
+            supplier_quotation__status=SupplierQuotation.Status.SUBMITTED,
         )
         .annotate(cheapest=Window(Min("base_rate"), partition_by=[F("item_code"), F("uom")]))
         .values(

@@ -29,20 +29,18 @@ from opportune.crm.status import (
     write_status_change,
 )
 
-S = Opportunity.Status
-
 
 # --- public services ---------------------------------------------------------------------------
 def create_opportunity(*, data: Mapping[str, Any], by, now: datetime | None = None) -> Opportunity:
     """A new Open opportunity from plain input, with every derived value filled."""
     check_known_fields(data, WRITABLE)
-    if data.get("status") not in (None, S.OPEN):
+    if data.get("status") not in (None, Opportunity.Status.OPEN):
         raise ValidationError.for_field("status", "A new opportunity starts Open.")
     now = now or timezone.now()
     opportunity = Opportunity(
         transaction_date=timezone.localdate(now),
         opportunity_type_id="Sales",
-        status=S.OPEN,
+        status=Opportunity.Status.OPEN,
         currency_id=None,
     )
     with transaction.atomic():
@@ -123,7 +121,7 @@ def declare_opportunity_lost(
             )
         if detail is not None:
             locked.order_lost_reason = detail
-        write_status_change(locked, S.LOST, by=by)
+        write_status_change(locked, Opportunity.Status.LOST, by=by)
         locked._history_user = by
         locked.save()
         locked.lost_reasons.set(reasons)
@@ -226,23 +224,26 @@ def _reopen(opportunity: Opportunity, *, by) -> None:
     opportunity.order_lost_reason = ""
     opportunity.lost_reasons.clear()
     opportunity.competitors.clear()
-    opportunity.status = S.OPEN  # the engine may still say Quotation or Converted
-    new = computed_opportunity_status(opportunity, S.OPEN)
+    opportunity.status = Opportunity.Status.OPEN  # the engine may still say Quotation or Converted
+    new = computed_opportunity_status(opportunity, Opportunity.Status.OPEN)
     opportunity.status = old
     write_status_change(opportunity, new, by=by)
 
 
 def _change_status_by_hand(opportunity: Opportunity, new: str, old: str, *, by) -> None:
-    if new not in S.values:
+    if new not in Opportunity.Status.values:
         raise ValidationError.for_field("status", f"'{new}' is not a status.")
-    if new == S.LOST:
+    if new == Opportunity.Status.LOST:
         raise ValidationError.for_field(
             "status", "Use Declare Lost to mark an opportunity lost: it needs a reason."
         )
     if new not in Opportunity.MANUAL_TRANSITIONS[old]:
         raise ValidationError.for_field("status", f"The status cannot go from {old} to {new}.")
     opportunity.status = old
-    if old in (S.LOST, S.CLOSED) and new == S.OPEN:
+    if (
+        old in (Opportunity.Status.LOST, Opportunity.Status.CLOSED)
+        and new == Opportunity.Status.OPEN
+    ):
         _reopen(opportunity, by=by)
     else:
         write_status_change(opportunity, new, by=by)

@@ -40,9 +40,6 @@ from opportune.selling.status import (
     stale_quotation_opportunities,
 )
 
-QS = Quotation.Status
-OS = Opportunity.Status
-
 QUOTATION_SPEC = {
     **TRANSACTION_SPEC,
     "opportunity": Link(Opportunity, "Opportunity"),
@@ -196,7 +193,7 @@ def delete_quotation(quotation: Quotation, *, version: int | None, by) -> None:
 def make_quotation_from_opportunity(opportunity: Opportunity, *, by, now=None) -> Quotation:
     """ERPNext's make_quotation (ERPNEXT_BEHAVIOUR.md 4.2): a draft the user edits, linked to
     the opportunity by header and by each item row."""
-    if opportunity.status == OS.LOST:
+    if opportunity.status == Opportunity.Status.LOST:
         raise ConflictError(
             f"Opportunity {opportunity.name} is Lost: reopen it before making a quotation.",
             fields={"status": ["is Lost"]},
@@ -243,10 +240,13 @@ def submit_quotation(quotation: Quotation, *, version: int | None = None, by) ->
         locked = lock_document(Quotation, quotation.pk, expected_version=version, by=by)
         move_docstatus(locked, DocStatus.SUBMITTED)
         require_items(locked)
-        locked.status = QS.OPEN
+        locked.status = Quotation.Status.OPEN
         locked.save(update_fields=["docstatus", "status"])
         _after_status_event(
-            locked, requested=OS.QUOTATION, by=by, note=f"Quotation {locked.name} submitted."
+            locked,
+            requested=Opportunity.Status.QUOTATION,
+            by=by,
+            note=f"Quotation {locked.name} submitted.",
         )
     return locked
 
@@ -265,11 +265,14 @@ def cancel_quotation(quotation: Quotation, *, version: int | None = None, by) ->
                 fields={"status": [f"is {locked.status}"]},
             )
         move_docstatus(locked, DocStatus.CANCELLED)
-        locked.status = QS.CANCELLED
+        locked.status = Quotation.Status.CANCELLED
         locked.save(update_fields=["docstatus", "status"])
         locked.lost_reasons.clear()
         _after_status_event(
-            locked, requested=OS.OPEN, by=by, note=f"Quotation {locked.name} cancelled."
+            locked,
+            requested=Opportunity.Status.OPEN,
+            by=by,
+            note=f"Quotation {locked.name} cancelled.",
         )
     return locked
 
@@ -303,7 +306,7 @@ def declare_quotation_lost(
                 f"Quotation {locked.name} cannot be declared lost: {why}.",
                 fields={"status": [f"is {locked.status}"]},
             )
-        locked.status = QS.LOST
+        locked.status = Quotation.Status.LOST
         if detail is not None:
             locked.order_lost_reason = detail
         locked.save(update_fields=["status", "order_lost_reason"])
@@ -320,8 +323,12 @@ def _opportunity_lost_with(quotation, reasons, rivals, detail, *, by) -> None:
     _note(opportunity, f"Quotation {quotation.name} declared lost.", by)
     probe = SellingQuotationProbe()
     holds = probe.has_active_quotation(opportunity) or probe.has_ordered_quotation(opportunity)
-    if holds or opportunity.status in (OS.CLOSED, OS.LOST, OS.CONVERTED):
-        crm.recompute_opportunity_status(opportunity, requested=OS.LOST, by=by)
+    if holds or opportunity.status in (
+        Opportunity.Status.CLOSED,
+        Opportunity.Status.LOST,
+        Opportunity.Status.CONVERTED,
+    ):
+        crm.recompute_opportunity_status(opportunity, requested=Opportunity.Status.LOST, by=by)
     else:
         crm.declare_opportunity_lost(
             opportunity, lost_reasons=reasons, competitors=rivals, detail=detail, by=by
@@ -385,10 +392,10 @@ def expire_quotations(*, today: date | None = None) -> int:
     now = timezone.now()
     with transaction.atomic():
         expired = Quotation.objects.filter(
-            docstatus=DocStatus.SUBMITTED, status=QS.OPEN, valid_till__lt=today
-        ).update(status=QS.EXPIRED, version=F("version") + 1, modified=now)
+            docstatus=DocStatus.SUBMITTED, status=Quotation.Status.OPEN, valid_till__lt=today
+        ).update(status=Quotation.Status.EXPIRED, version=F("version") + 1, modified=now)
     for opportunity in stale_quotation_opportunities():
-        crm.recompute_opportunity_status(opportunity, requested=OS.OPEN, by=None)
+        crm.recompute_opportunity_status(opportunity, requested=Opportunity.Status.OPEN, by=None)
     for lead in stale_quotation_leads():
         refresh_lead_status(lead)
     return expired

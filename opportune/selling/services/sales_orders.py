@@ -28,10 +28,6 @@ from opportune.selling.services.quotations import (
 )
 from opportune.selling.status import ordered_qty_by_row
 
-QS = Quotation.Status
-SS = SalesOrder.Status
-OS = Opportunity.Status
-
 SALES_ORDER_SPEC = {
     **TRANSACTION_SPEC,
     "customer": Link(Customer, "Customer", {"disabled": False}),
@@ -214,9 +210,9 @@ def submit_sales_order(order: SalesOrder, *, version: int | None = None, by) -> 
         require_items(locked)
         if locked.quotation_id:
             _check_against_quotation(locked)
-        locked.status = SS.TO_DELIVER_AND_BILL
+        locked.status = SalesOrder.Status.TO_DELIVER_AND_BILL
         locked.save(update_fields=["docstatus", "status"])
-        _after_order_event(locked, requested=OS.CONVERTED, by=by)
+        _after_order_event(locked, requested=Opportunity.Status.CONVERTED, by=by)
     return locked
 
 
@@ -225,15 +221,15 @@ def cancel_sales_order(order: SalesOrder, *, version: int | None = None, by) -> 
     with transaction.atomic():
         locked = lock_document(SalesOrder, order.pk, expected_version=version, by=by)
         move_docstatus(locked, DocStatus.CANCELLED)
-        locked.status = SS.CANCELLED
+        locked.status = SalesOrder.Status.CANCELLED
         locked.save(update_fields=["docstatus", "status"])
-        _after_order_event(locked, requested=OS.OPEN, by=by)
+        _after_order_event(locked, requested=Opportunity.Status.OPEN, by=by)
     return locked
 
 
 def _check_against_quotation(order: SalesOrder) -> None:
     quotation = order.quotation
-    if quotation.docstatus != DocStatus.SUBMITTED or quotation.status == QS.LOST:
+    if quotation.docstatus != DocStatus.SUBMITTED or quotation.status == Quotation.Status.LOST:
         raise ConflictError(
             f"Quotation {quotation.name} is {quotation.status}: this order cannot be submitted.",
             fields={"quotation": [f"is {quotation.status}"]},
