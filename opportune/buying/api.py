@@ -37,7 +37,8 @@ from opportune.buying.schemas import (
 )
 from opportune.core.api import ListParams, Page, paginate, version_from
 from opportune.core.errors import NotFoundError
-from opportune.core.schemas import ERRORS
+from opportune.core.schemas import ERRORS, TimelineEntryOut
+from opportune.core.timeline import timeline_for
 from opportune.crm.access import get_opportunity_for
 from opportune.crm.models import CRMSettings
 from opportune.crm.schemas import VersionIn
@@ -385,3 +386,25 @@ def supplier_quotation_comparison(request: HttpRequest, name: str):
         "company_currency": CRMSettings.load().company_currency_id,
         "items": services.supplier_quotation_comparison(opportunity),
     }
+
+
+# --- timelines ---------------------------------------------------------------------------------
+@router.get(
+    "/supplier-quotations/{name}/timeline",
+    response={200: list[TimelineEntryOut], **ERRORS},
+    tags=["supplier quotations"],
+)
+def supplier_quotation_timeline(request: HttpRequest, name: str):
+    """Everything that happened to the supplier quotation, newest first."""
+    access.get_supplier_quotation_for(request.auth, name)
+    return timeline_for("Supplier Quotation", name)
+
+
+@router.get(
+    "/requests-for-quotation/{name}/timeline",
+    response={200: list[TimelineEntryOut], **ERRORS},
+    tags=["requests for quotation"],
+)
+def request_for_quotation_timeline(request: HttpRequest, name: str):
+    access.get_request_for_quotation_for(request.auth, name)
+    return timeline_for("Request for Quotation", name)

@@ -7,11 +7,14 @@ class BuyingConfig(AppConfig):
 
     def ready(self) -> None:
         from opportune.buying import slots as buying_slots
-        from opportune.buying.models import Supplier
+        from opportune.buying.models import RequestForQuotation, Supplier, SupplierQuotation
         from opportune.core import slots
+        from opportune.core.timeline import history_source, register_source
         from opportune.crm.services import register_contact_party
 
         register_contact_party("Supplier", Supplier)
+        for model in (SupplierQuotation, RequestForQuotation):
+            register_source(model.doctype, history_source(model))
         slots.register_nav_links(buying_slots.nav_links)
         slots.register_document_actions("Opportunity", buying_slots.opportunity_actions)
         slots.register_linked_documents("Opportunity", buying_slots.opportunity_documents)

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from opportune.core.docstatus import DocStatus
-from opportune.core.models import Document
+from opportune.core.models import HISTORY_EXCLUDED, Document
 from opportune.core.transactions import (
     QTY,
     Transaction,
@@ -84,6 +85,9 @@ class SupplierQuotation(Transaction):
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
 
+    # who changed what and when, shown on the timeline (field by field)
+    history = HistoricalRecords(excluded_fields=HISTORY_EXCLUDED)
+
     class Meta:
         ordering = ["-modified", "-name"]
         indexes = [
@@ -101,6 +105,13 @@ class SupplierQuotation(Transaction):
                     | Q(docstatus=1, status__in=["Submitted", "Expired"])
                 ),
                 name="supplier_quotation_status_matches_docstatus",
+            ),
+            # one live answer per supplier to a request for quotation (a cancelled one may be
+            # answered again); the service's own check is only the friendly message
+            models.UniqueConstraint(
+                fields=["request_for_quotation", "supplier"],
+                condition=Q(request_for_quotation__isnull=False, docstatus__lt=2),
+                name="supplier_quotation_one_per_rfq_supplier",
             ),
         ]
 
@@ -147,6 +158,9 @@ class RequestForQuotation(Document):
         related_name="requests_for_quotation",
     )
     message_for_supplier = models.TextField(blank=True)
+
+    # who changed what and when, shown on the timeline (field by field)
+    history = HistoricalRecords(excluded_fields=HISTORY_EXCLUDED)
 
     class Meta:
         ordering = ["-modified", "-name"]

@@ -49,6 +49,10 @@ class NamingSeries(models.Model):
         return f"{prefix}{current:0{NAME_DIGITS}d}"
 
 
+# The columns a document's history leaves out: every change bumps them, none is worth a line.
+HISTORY_EXCLUDED = ["version", "modified", "modified_by"]
+
+
 class Document(models.Model):
     """Base of every named document: name, optimistic-lock version and audit columns.
 

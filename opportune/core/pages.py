@@ -22,6 +22,7 @@ from ninja import FilterSchema
 from opportune.core.api import ListParams, paginate
 from opportune.core.company import company_settings
 from opportune.core.errors import DomainError, NotFoundError, PermissionDeniedError, ValidationError
+from opportune.core.timeline import timeline_for
 
 PAGE_SIZE = 50
 LIST_PARAMS = ("q", "ordering", "cursor")
@@ -242,6 +243,7 @@ def document_detail(request: HttpRequest, pages: DocPages, name: str) -> HttpRes
         "can_write": pages.can_write(request.user),
         "company_currency": settings.company_currency_id,
         "company_precision": settings.company_currency.precision,
+        "timeline": timeline_for(pages.doctype, document.name),
         **pages.extra_context(request, document),
     }
     return render(request, f"{pages.template}_detail.html", context)

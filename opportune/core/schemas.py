@@ -175,3 +175,12 @@ class TransactionOut(DocumentOut):
     resolve_base_net_total = money("base_net_total", company_precision)
     resolve_base_total_taxes_and_charges = money("base_total_taxes_and_charges", company_precision)
     resolve_base_grand_total = money("base_grand_total", company_precision)
+
+
+# --- timeline (core.timeline) -----------------------------------------------------------------
+class TimelineEntryOut(Schema):
+    kind: str
+    at: datetime
+    user: str | None
+    summary: str
+    data: dict

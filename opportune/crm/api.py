@@ -9,7 +9,7 @@ from opportune.accounts.roles import is_sales
 from opportune.core.api import ListParams, Page, paginate, version_from
 from opportune.core.errors import PermissionDeniedError
 from opportune.core.models import Comment
-from opportune.core.schemas import ERRORS
+from opportune.core.schemas import ERRORS, TimelineEntryOut
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
 from opportune.crm.filters import (
@@ -45,7 +45,6 @@ from opportune.crm.schemas import (
     OpportunityCreate,
     OpportunityOut,
     OpportunityPatch,
-    TimelineEntryOut,
     VersionIn,
 )
 

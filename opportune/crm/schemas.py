@@ -171,14 +171,6 @@ class CommentIn(StrictIn):
     content: str = Field(..., min_length=1, max_length=20000)
 
 
-class TimelineEntryOut(Schema):
-    kind: str
-    at: datetime
-    user: str | None
-    summary: str
-    data: dict
-
-
 class CommentOut(Schema):
     id: int
     content: str

@@ -6,7 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
 from opportune.core.api import ListParams, Page, paginate, version_from
-from opportune.core.schemas import ERRORS
+from opportune.core.schemas import ERRORS, TimelineEntryOut
+from opportune.core.timeline import timeline_for
 from opportune.crm.access import get_opportunity_for
 from opportune.crm.schemas import DeclareLostIn, VersionIn
 from opportune.selling import access, services
@@ -250,3 +251,25 @@ def cancel_sales_order(request: HttpRequest, name: str, payload: VersionIn | Non
     order = access.get_sales_order_for(request.auth, name, write=True)
     services.cancel_sales_order(order, version=_version(request, payload), by=request.auth)
     return _sales_order_out(request.auth, name)
+
+
+# --- timelines ---------------------------------------------------------------------------------
+@router.get(
+    "/quotations/{name}/timeline",
+    response={200: list[TimelineEntryOut], **ERRORS},
+    tags=["quotations"],
+)
+def quotation_timeline(request: HttpRequest, name: str):
+    """Everything that happened to the quotation, newest first (changes, comments)."""
+    access.get_quotation_for(request.auth, name)
+    return timeline_for("Quotation", name)
+
+
+@router.get(
+    "/sales-orders/{name}/timeline",
+    response={200: list[TimelineEntryOut], **ERRORS},
+    tags=["sales orders"],
+)
+def sales_order_timeline(request: HttpRequest, name: str):
+    access.get_sales_order_for(request.auth, name)
+    return timeline_for("Sales Order", name)

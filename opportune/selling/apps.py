@@ -7,11 +7,15 @@ class SellingConfig(AppConfig):
 
     def ready(self) -> None:
         from opportune.core import slots
+        from opportune.core.timeline import history_source, register_source
         from opportune.crm.status import register_quotation_probe
         from opportune.selling import slots as selling_slots
+        from opportune.selling.models import Quotation, SalesOrder
         from opportune.selling.status import SellingQuotationProbe
 
         register_quotation_probe(SellingQuotationProbe())
+        for model in (Quotation, SalesOrder):
+            register_source(model.doctype, history_source(model))
         slots.register_nav_links(selling_slots.nav_links)
         slots.register_document_actions("Opportunity", selling_slots.opportunity_actions)
         slots.register_linked_documents("Opportunity", selling_slots.opportunity_documents)

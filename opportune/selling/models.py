@@ -11,8 +11,10 @@ from datetime import date
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from opportune.core.docstatus import DocStatus
+from opportune.core.models import HISTORY_EXCLUDED
 from opportune.core.transactions import (
     Transaction,
     TransactionItem,
@@ -94,6 +96,9 @@ class Quotation(Transaction):
     lost_reasons = models.ManyToManyField(OpportunityLostReason, blank=True, related_name="+")
     competitors = models.ManyToManyField(Competitor, blank=True, related_name="+")
     order_lost_reason = models.TextField("detailed lost reason", blank=True)
+
+    # who changed what and when, shown on the timeline (field by field)
+    history = HistoricalRecords(excluded_fields=HISTORY_EXCLUDED)
 
     class Meta:
         ordering = ["-modified", "-name"]
@@ -203,6 +208,9 @@ class SalesOrder(Transaction):
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+
+    # who changed what and when, shown on the timeline (field by field)
+    history = HistoricalRecords(excluded_fields=HISTORY_EXCLUDED)
 
     class Meta:
         ordering = ["-modified", "-name"]

@@ -4,11 +4,11 @@ an RFQ), drafts, submit, cancel, expiry, and the comparison of supplier rates.""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Min, Q, Window
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from opportune.buying.models import (
     SupplierQuotationItem,
 )
 from opportune.core.docstatus import DocStatus, move_docstatus
-from opportune.core.documents import lock_document
+from opportune.core.documents import lock_document, set_status_in_batches
 from opportune.core.drafts import create_draft, delete_draft, update_draft
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import Link
@@ -234,10 +234,7 @@ def make_supplier_quotation_from_rfq(
             "supplier", f"Supplier '{supplier}' is not asked in {rfq.name}."
         )
     if rfq.supplier_quotations.filter(supplier_id=supplier, docstatus__lt=2).exists():
-        raise ConflictError(
-            f"Supplier '{supplier}' already has a quotation for {rfq.name}.",
-            fields={"supplier": ["already quoted"]},
-        )
+        raise _already_quoted(rfq, supplier)
     rows = list(rfq.items.all())
     data = {
         "supplier": supplier,
@@ -256,16 +253,21 @@ def make_supplier_quotation_from_rfq(
     }
     links = [{"request_for_quotation_item": r} for r in rows]
     with transaction.atomic():
-        quotation = create_draft(
-            SupplierQuotation,
-            SupplierQuotationDraft,
-            data=data,
-            writable=SQ_WRITABLE,
-            by=by,
-            now=now,
-            prefill={"request_for_quotation": rfq},
-            row_links=links,
-        )
+        try:
+            quotation = create_draft(
+                SupplierQuotation,
+                SupplierQuotationDraft,
+                data=data,
+                writable=SQ_WRITABLE,
+                by=by,
+                now=now,
+                prefill={"request_for_quotation": rfq},
+                row_links=links,
+            )
+        except IntegrityError as exc:  # another request made it since the check above
+            if not rfq.supplier_quotations.filter(supplier_id=supplier, docstatus__lt=2).exists():
+                raise
+            raise _already_quoted(rfq, supplier) from exc
         _note(
             rfq.opportunity_id,
             f"Supplier Quotation {quotation.name} made for "
@@ -273,6 +275,13 @@ def make_supplier_quotation_from_rfq(
             by,
         )
     return quotation
+
+
+def _already_quoted(rfq: RequestForQuotation, supplier: str) -> ConflictError:
+    return ConflictError(
+        f"Supplier '{supplier}' already has a quotation for {rfq.name}.",
+        fields={"supplier": ["already quoted"]},
+    )
 
 
 def submit_supplier_quotation(
@@ -320,15 +329,19 @@ def _set_quote_status(quotation: SupplierQuotation) -> None:
     ).update(quote_status=QuoteStatus.RECEIVED if received else QuoteStatus.PENDING)
 
 
-def expire_supplier_quotations(*, today: date | None = None) -> int:
-    """Submitted supplier quotations past valid_till become Expired: one UPDATE, idempotent."""
+def expire_supplier_quotations(*, today: date | None = None, now: datetime | None = None) -> int:
+    """Submitted supplier quotations past valid_till become Expired, in batches through the
+    history-keeping path (their timeline shows it); idempotent."""
     today = today or timezone.localdate()
-    return SupplierQuotation.objects.filter(
-        docstatus=DocStatus.SUBMITTED,
-        status=SupplierQuotation.Status.SUBMITTED,
-        valid_till__lt=today,
-    ).update(
-        status=SupplierQuotation.Status.EXPIRED, version=F("version") + 1, modified=timezone.now()
+    return set_status_in_batches(
+        SupplierQuotation.objects.filter(
+            docstatus=DocStatus.SUBMITTED,
+            status=SupplierQuotation.Status.SUBMITTED,
+            valid_till__lt=today,
+        ),
+        status=SupplierQuotation.Status.EXPIRED,
+        now=now or timezone.now(),
+        reason="Expired: past valid till",
     )
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from opportune.core.docstatus import DocStatus, move_docstatus
-from opportune.core.documents import lock_document
+from opportune.core.documents import lock_document, set_status_in_batches
 from opportune.core.drafts import create_draft, delete_draft, update_draft
 from opportune.core.errors import ConflictError, FieldErrors
 from opportune.core.fields import Link
@@ -381,19 +380,24 @@ def _existing(model, field: str, label: str, names: Sequence[str], errors: Field
 
 
 # --- the daily job -----------------------------------------------------------------------------
-def expire_quotations(*, today: date | None = None) -> int:
-    """Open quotations past valid_till become Expired in one UPDATE; opportunities left at
-    Quotation without an active quotation go back to Open (and their leads follow).
+def expire_quotations(*, today: date | None = None, now: datetime | None = None) -> int:
+    """Open quotations past valid_till become Expired (in batches, each quotation's history
+    and timeline showing the change); opportunities left at Quotation without an active
+    quotation go back to Open (and their leads follow).
 
     Idempotent and safe after a crash half-way: the second step looks for every opportunity
     still at Quotation with no active quotation, not just the ones expired by this run.
     """
     today = today or timezone.localdate()
-    now = timezone.now()
-    with transaction.atomic():
-        expired = Quotation.objects.filter(
+    now = now or timezone.now()
+    expired = set_status_in_batches(
+        Quotation.objects.filter(
             docstatus=DocStatus.SUBMITTED, status=Quotation.Status.OPEN, valid_till__lt=today
-        ).update(status=Quotation.Status.EXPIRED, version=F("version") + 1, modified=now)
+        ),
+        status=Quotation.Status.EXPIRED,
+        now=now,
+        reason="Expired: past valid till",
+    )
     for opportunity in stale_quotation_opportunities():
         crm.recompute_opportunity_status(opportunity, requested=Opportunity.Status.OPEN, by=None)
     for lead in stale_quotation_leads():

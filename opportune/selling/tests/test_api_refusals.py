@@ -108,6 +108,27 @@ def test_a_stale_version_is_refused(sales, api_as, draft):
     assert world_state((Quotation, draft.name)) == before
 
 
+def test_a_delete_names_the_version_it_read(sales, api_as, draft):
+    """A delete is a write like any other: a stale If-Match (or ?version=) is a 409 that
+    deletes nothing; the current one deletes."""
+    api = api_as(sales)
+    api.patch(f"quotations/{draft.name}", {"version": draft.version, "terms": "changed"})
+    before = world_state((Quotation, draft.name))
+    stale = str(draft.version)
+    _refused(
+        api.delete(f"quotations/{draft.name}", headers={"If-Match": stale}), 409, code="conflict"
+    )
+    _refused(
+        api.client.delete(f"/api/v1/quotations/{draft.name}?version={stale}", headers=api.headers),
+        409,
+    )
+    assert world_state((Quotation, draft.name)) == before
+    current = Quotation.objects.get(pk=draft.name).version
+    r = api.delete(f"quotations/{draft.name}", headers={"If-Match": f'"{current}"'})
+    assert r.status_code == 204
+    assert not Quotation.objects.filter(pk=draft.name).exists()
+
+
 def test_editing_a_submitted_quotation_is_refused(sales, api_as, opp):
     q = submitted_quotation(opp, sales)
     before = world_state((Quotation, q.name))

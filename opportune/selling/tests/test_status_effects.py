@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from conftest import make_item, make_lead, make_opportunity
+from opportune.core.documents import set_status_in_batches
 from opportune.core.errors import ConflictError
 from opportune.crm import services as crm
 from opportune.crm.models import Lead, Opportunity
@@ -149,6 +151,41 @@ def test_expiry_job_expires_and_reopens_the_opportunity(sales, lead_opp):
     # an expired quotation is inactive: recomputing keeps Open; declaring lost is allowed
     crm.recompute_opportunity_status(Opportunity.objects.get(pk=opp.pk), by=None)
     assert _status(opp) == "Open"
+
+
+def test_expiry_shows_on_the_quotation_timeline_and_bumps_its_version(sales, lead_opp, api_as):
+    _lead, opp = lead_opp
+    q = submitted_quotation(opp, sales)
+    version = Quotation.objects.get(pk=q.pk).version
+    services.expire_quotations(today=q.valid_till + dt.timedelta(days=1))
+    assert Quotation.objects.get(pk=q.pk).version == version + 1
+    timeline = api_as(sales).get(f"quotations/{q.name}/timeline").json()
+    newest = timeline[0]
+    assert (newest["kind"], newest["user"], newest["data"]["changes"]) == (
+        "change",
+        None,
+        [{"field": "status", "old": "Open", "new": "Expired"}],
+    )
+    # a client still holding the version it read before the job is refused
+    r = api_as(sales).post(f"quotations/{q.name}/cancel", {"version": version})
+    assert r.status_code == 409
+    assert Quotation.objects.get(pk=q.pk).status == "Expired"
+
+
+def test_expiry_goes_in_batches_and_each_quotation_keeps_its_history(sales, lead_opp):
+    _lead, opp = lead_opp
+    quotations = [submitted_quotation(opp, sales) for _ in range(5)]
+    day = max(q.valid_till for q in quotations) + dt.timedelta(days=1)
+    due = Quotation.objects.filter(status="Open", valid_till__lt=day)
+    assert (
+        set_status_in_batches(
+            due, status="Expired", now=timezone.now(), reason="test", batch_size=2
+        )
+        == 5
+    )
+    for q in quotations:
+        assert Quotation.objects.get(pk=q.pk).status == "Expired"
+        assert q.history.filter(status="Expired").count() == 1
 
 
 def test_expiry_job_repairs_an_opportunity_left_behind_by_a_crash(sales, lead_opp):
