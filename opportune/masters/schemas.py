@@ -62,14 +62,6 @@ def key_out() -> Any:
     return Field(..., alias="name", description="ERPNext's name for the key: the same as name")
 
 
-class NamedOut(Schema):
-    name: str
-
-
-class NamedCreate(StrictIn):
-    name: str = NAME
-
-
 # --- customer group, industry, item group: only a name -----------------------------------------
 class CustomerGroupOut(Schema):
     name: str
