@@ -13,7 +13,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
-from opportune.core.errors import ConflictError, FieldErrors, NotFoundError
+from opportune.core.errors import ConflictError, FieldErrors, NotFoundError, ValidationError
 from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
 from opportune.masters.models import (
     UOM,
@@ -94,9 +94,11 @@ def create_master(spec: MasterSpec, *, data: Mapping[str, Any], by) -> models.Mo
     errors = FieldErrors()
     name_field = "name"
     if spec.named:
-        name_field, name = _name_from(spec, values, errors)
+        name_field, raw_name = name_or_key(values, key=spec.key)
+        if spec.key:
+            values.pop(spec.key, None)  # stored as the name
+        values["name"] = _check_name(spec, raw_name, errors, field_name=name_field)
         errors.raise_if_any()  # without its name nothing else can be judged (defaults use it)
-        values["name"] = name
     values = {**(spec.defaults(values) if spec.defaults else {}), **values}
     instance = spec.model()
     apply_fields(instance, values, _with_name(spec), errors)
@@ -105,6 +107,23 @@ def create_master(spec: MasterSpec, *, data: Mapping[str, Any], by) -> models.Mo
         _refuse_duplicate(spec, instance, name_field=name_field)
         _save(spec, instance)
     return instance
+
+
+def name_or_key(data: Mapping[str, Any], *, key: str | None) -> tuple[str, Any]:
+    """The name a create sends, as ``name`` or as ERPNext's ``key`` field (``item_code``): both
+    may come if they agree, else a 422 naming ``key``. Answers the field it came from and the
+    value as sent (``("name", None)`` when neither is)."""
+    name = data.get("name")
+    keyed = data.get(key) if key else None
+    if name is not None and keyed is not None and _stripped(name) != _stripped(keyed):
+        message = (
+            f"{key} and name differ ({_stripped(keyed)!r}, {_stripped(name)!r}): "
+            "they are the same key, send one of them."
+        )
+        raise ValidationError.for_field(str(key), message)
+    if name is None and keyed is not None:
+        return str(key), keyed
+    return "name", name
 
 
 def update_master(spec: MasterSpec, instance: models.Model, *, data: Mapping[str, Any], by):
@@ -168,30 +187,6 @@ def _with_name(spec: MasterSpec) -> dict[str, Link | None]:
     return {"name": None, **spec.fields} if spec.named else dict(spec.fields)
 
 
-def _name_from(
-    spec: MasterSpec, values: dict[str, Any], errors: FieldErrors
-) -> tuple[str, str | None]:
-    """The new record's name, from ``name`` or ERPNext's key field (taken out of ``values``),
-    and the field it came from; None after recording why it cannot be used."""
-    popped = {f: values.pop(f, None) for f in ("name", spec.key) if f}
-    sent = {f: value for f, value in popped.items() if value is not None}
-    if not sent:
-        required = f"This field is required (name or {spec.key})." if spec.key else None
-        errors.add("name", required or "This field is required.")
-        return "name", None
-    if spec.key in sent and "name" in sent:
-        key, name = (_stripped(sent[spec.key]), _stripped(sent["name"]))
-        if key != name:
-            errors.add(
-                spec.key,
-                f"{spec.key} and name differ ({key!r}, {name!r}): "
-                "they are the same key, send one of them.",
-            )
-            return spec.key, None
-    field_name = "name" if "name" in sent else spec.key
-    return field_name, _check_name(spec, sent[field_name], errors, field_name=field_name)
-
-
 def _stripped(raw: Any) -> Any:
     return raw.strip() if isinstance(raw, str) else raw
 
@@ -202,6 +197,10 @@ def _check_name(
     """The name stripped of outer spaces, or None after recording why it cannot be used."""
     name = _stripped(raw)
     max_length = spec.model._meta.get_field("name").max_length
+    if name is None:
+        also = f" (name or {spec.key})" if spec.key else ""
+        errors.add(field_name, f"This field is required{also}.")
+        return None
     if not isinstance(name, str) or not name:
         errors.add(field_name, "This field is required." if not name else "Must be text.")
         return None
