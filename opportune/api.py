@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 from opportune.accounts.api import router as accounts_router
 from opportune.accounts.auth import API_AUTH
 from opportune.buying.api import router as buying_router
-from opportune.core.api import install_error_handlers
+from opportune.core.api import install_error_handlers, read_only_page
 from opportune.crm.api import router as crm_router
 from opportune.crm.api_masters import router as crm_masters_router
 from opportune.masters.api import router as masters_router
@@ -21,6 +21,7 @@ api = NinjaAPI(
     auth=API_AUTH,
     docs_url="/docs",
     openapi_url="/openapi.json",
+    docs_decorator=read_only_page,
 )
 install_error_handlers(api)
 

@@ -42,6 +42,7 @@ from opportune.core.timeline import timeline_for
 from opportune.crm.access import get_opportunity_for
 from opportune.crm.models import CRMSettings
 from opportune.crm.schemas import VersionIn
+from opportune.masters.services import name_or_key
 
 router = Router()
 
@@ -117,7 +118,8 @@ def list_supplier_groups(request: HttpRequest):
 @router.post("/supplier-groups", response={201: SupplierGroupOut, **ERRORS}, tags=["suppliers"])
 def create_supplier_group(request: HttpRequest, payload: SupplierGroupIn):
     access.require_buying_writer(request.auth, "create supplier groups")
-    return Status(201, services.create_supplier_group(name=payload.name, by=request.auth))
+    _field, name = name_or_key(_body(payload), key="supplier_group_name")
+    return Status(201, services.create_supplier_group(name=name, by=request.auth))
 
 
 @router.delete("/supplier-groups/{name}", response={204: None, **ERRORS}, tags=["suppliers"])

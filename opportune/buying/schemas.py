@@ -17,6 +17,7 @@ from opportune.core.schemas import (
     TransactionOut,
     rows_with_precision,
 )
+from opportune.masters.schemas import key_in, key_out, name_in
 
 Name = Field(None, max_length=140)
 
@@ -53,11 +54,13 @@ class SupplierOut(DocumentOut):
 
 
 class SupplierGroupIn(StrictIn):
-    name: str = Field(..., min_length=1, max_length=140)
+    name: str | None = name_in("supplier_group_name")
+    supplier_group_name: str | None = key_in()
 
 
 class SupplierGroupOut(Schema):
     name: str
+    supplier_group_name: str = key_out()
 
 
 # --- supplier quotations -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """What every API router shares: the error format, auth, cursor pagination, versions.
 
-Errors always answer ``{"error": {"code", "message", "fields"}}`` (API.md).
+Errors always answer ``{"error": {"code", "message", "fields"}}`` (API.md): the handlers here
+for what an endpoint raises, core/middleware.py for what no endpoint answers (404, 405, 500).
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -29,9 +33,26 @@ T = TypeVar("T")
 
 
 # --- error format ------------------------------------------------------------------------------
+# The code each HTTP status answers with when nothing more precise is known.
+ERROR_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    500: "server_error",
+}
+
+
+def error_body(code: str, message: str, fields=None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
 def error_response(api: NinjaAPI, request, status: int, code: str, message: str, fields=None):
-    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
-    return api.create_response(request, body, status=status)
+    return api.create_response(request, error_body(code, message, fields), status=status)
 
 
 def _field_path(loc: Sequence[Any]) -> str:
@@ -84,17 +105,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return error_response(api, request, 404, "not_found", "Not found.")
 
     def http_error(request, exc: HttpError):
-        codes = {
-            400: "bad_request",
-            401: "not_authenticated",
-            403: "permission_denied",
-            404: "not_found",
-            405: "method_not_allowed",
-            409: "conflict",
-        }
-        return error_response(
-            api, request, exc.status_code, codes.get(exc.status_code, "error"), str(exc.message)
-        )
+        code = ERROR_CODES.get(exc.status_code, "error")
+        return error_response(api, request, exc.status_code, code, str(exc.message))
+
+    def too_large(request, exc: RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"The request body is too large: at most {limit} bytes."
+        return error_response(api, request, 413, "payload_too_large", message)
 
     api.add_exception_handler(DomainError, domain)
     api.add_exception_handler(NinjaValidationError, invalid)
@@ -102,6 +119,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(AuthorizationError, forbidden)
     api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(HttpError, http_error)
+    api.add_exception_handler(RequestDataTooBig, too_large)
+
+
+def read_only_page(view: Callable) -> Callable:
+    """For the API's docs and schema (NinjaAPI ``docs_decorator``): GET and HEAD only, other
+    methods answer 405 (before any CSRF check, which a page nobody writes to does not need)."""
+    return csrf_exempt(require_safe(view))
 
 
 # --- versions ----------------------------------------------------------------------------------

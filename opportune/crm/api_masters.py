@@ -15,6 +15,8 @@ from opportune.core.schemas import ERRORS
 from opportune.crm import services
 from opportune.crm.models import CRMSettings
 from opportune.crm.schemas_masters import (
+    CampaignCreate,
+    CampaignOut,
     CompetitorCreate,
     CompetitorOut,
     CompetitorPatch,
@@ -26,6 +28,8 @@ from opportune.crm.schemas_masters import (
     LeadSourceCreate,
     LeadSourceOut,
     LeadSourcePatch,
+    LostReasonCreate,
+    LostReasonOut,
     SalesStageCreate,
     SalesStageOut,
     SalesStagePatch,
@@ -34,7 +38,6 @@ from opportune.crm.services import masters as specs
 from opportune.masters import access
 from opportune.masters.api import MasterResource, add_master_routes
 from opportune.masters.filters import search_on
-from opportune.masters.schemas import NamedCreate, NamedOut
 
 router = Router()
 
@@ -48,8 +51,8 @@ MASTERS = (
     MasterResource(
         "campaigns",
         specs.CAMPAIGN,
-        DescribedOut,
-        DescribedCreate,
+        CampaignOut,
+        CampaignCreate,
         DescribedPatch,
         search=search_on("name", "description"),
     ),
@@ -62,7 +65,7 @@ MASTERS = (
         orderings=("idx", "name", "probability"),
         default_ordering="idx",
     ),
-    MasterResource("lost-reasons", specs.LOST_REASON, NamedOut, NamedCreate),
+    MasterResource("lost-reasons", specs.LOST_REASON, LostReasonOut, LostReasonCreate),
     MasterResource(
         "competitors", specs.COMPETITOR, CompetitorOut, CompetitorCreate, CompetitorPatch
     ),

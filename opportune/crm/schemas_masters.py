@@ -1,4 +1,8 @@
-"""JSON shapes of the CRM's masters and of the CRM settings."""
+"""JSON shapes of the CRM's masters and of the CRM settings.
+
+As every master (masters/schemas.py), each is created with ``name`` or ERPNext's key field
+(``stage_name``, ``source_name``, ``campaign_name``, ``lost_reason``, ``competitor_name``) and
+answers both; an Opportunity Type has no key field in ERPNext (named by prompt)."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from ninja import Schema
 from pydantic import Field
 
 from opportune.core.schemas import DecimalIn
-from opportune.masters.schemas import NAME, StrictIn, stored_decimal
+from opportune.masters.schemas import NAME, StrictIn, key_in, key_out, name_in, stored_decimal
 
 LONG_TEXT = Field(None, max_length=20000)
 
@@ -24,8 +28,20 @@ class DescribedCreate(DescribedPatch):
     name: str = NAME
 
 
+class CampaignOut(Schema):
+    name: str
+    campaign_name: str = key_out()
+    description: str
+
+
+class CampaignCreate(DescribedPatch):
+    name: str | None = name_in("campaign_name")
+    campaign_name: str | None = key_in()
+
+
 class LeadSourceOut(Schema):
     name: str
+    source_name: str = key_out()
     details: str
 
 
@@ -34,11 +50,23 @@ class LeadSourcePatch(StrictIn):
 
 
 class LeadSourceCreate(LeadSourcePatch):
-    name: str = NAME
+    name: str | None = name_in("source_name")
+    source_name: str | None = key_in()
+
+
+class LostReasonOut(Schema):
+    name: str
+    lost_reason: str = key_out()
+
+
+class LostReasonCreate(StrictIn):
+    name: str | None = name_in("lost_reason")
+    lost_reason: str | None = key_in()
 
 
 class SalesStageOut(Schema):
     name: str
+    stage_name: str = key_out()
     idx: int = Field(..., description="Position in the pipeline (kanban column order)")
     probability: str = Field(..., description="Default probability in percent (decimal text)")
 
@@ -53,11 +81,13 @@ class SalesStagePatch(StrictIn):
 
 
 class SalesStageCreate(SalesStagePatch):
-    name: str = NAME
+    name: str | None = name_in("stage_name")
+    stage_name: str | None = key_in()
 
 
 class CompetitorOut(Schema):
     name: str
+    competitor_name: str = key_out()
     website: str
 
 
@@ -66,7 +96,8 @@ class CompetitorPatch(StrictIn):
 
 
 class CompetitorCreate(CompetitorPatch):
-    name: str = NAME
+    name: str | None = name_in("competitor_name")
+    competitor_name: str | None = key_in()
 
 
 class CRMSettingsOut(Schema):

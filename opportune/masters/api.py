@@ -43,11 +43,15 @@ from opportune.masters.schemas import (
     CurrencyExchangePatch,
     CurrencyOut,
     CurrencyPatch,
+    CustomerGroupCreate,
+    CustomerGroupOut,
+    IndustryCreate,
+    IndustryOut,
     ItemCreate,
+    ItemGroupCreate,
+    ItemGroupOut,
     ItemOut,
     ItemPatch,
-    NamedCreate,
-    NamedOut,
     TerritoryCreate,
     TerritoryOut,
     TerritoryPatch,
@@ -183,9 +187,11 @@ MASTERS = (
         TerritoryPatch,
         filters=TerritoryFilters,
     ),
-    MasterResource("customer-groups", services.CUSTOMER_GROUP, NamedOut, NamedCreate),
-    MasterResource("industries", services.INDUSTRY, NamedOut, NamedCreate),
-    MasterResource("item-groups", services.ITEM_GROUP, NamedOut, NamedCreate),
+    MasterResource(
+        "customer-groups", services.CUSTOMER_GROUP, CustomerGroupOut, CustomerGroupCreate
+    ),
+    MasterResource("industries", services.INDUSTRY, IndustryOut, IndustryCreate),
+    MasterResource("item-groups", services.ITEM_GROUP, ItemGroupOut, ItemGroupCreate),
 )
 for _resource in MASTERS:
     add_master_routes(router, _resource)

@@ -2,18 +2,23 @@
 
 Masters are addressed by ``name`` (their primary key; currencies by their ISO code) and carry
 no ``version``; currency exchanges are addressed by ``id``. Rates go out as decimal strings.
+
+Each master also speaks ERPNext's name for its key (``item_code``, ``uom_name``,
+``territory_name``...): a create may send it instead of ``name`` (or both, with the same value;
+masters/services.py decides), and every answer carries it beside ``name``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from opportune.core.money import money_str
-from opportune.core.schemas import DecimalIn
+from opportune.core.schemas import DecimalIn, StrictIn
 
 
 def stored_decimal(obj, field: str) -> str:
@@ -22,22 +27,66 @@ def stored_decimal(obj, field: str) -> str:
     return money_str(Decimal(getattr(obj, field)), places)
 
 
-class StrictIn(Schema):
-    """Input that refuses unknown fields (422 naming them) instead of ignoring them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
 NAME = Field(..., min_length=1, max_length=140, description="The name, also its key")
 TEXT = Field(None, max_length=140)
 
 
-class NamedOut(Schema):
+def name_in(key: str, max_length: int = 140) -> Any:
+    """``name`` on create: required unless ERPNext's ``key`` field is sent instead."""
+    return Field(
+        None,
+        min_length=1,
+        max_length=max_length,
+        description=f"The name, also its key (required unless {key} is sent)",
+    )
+
+
+def key_in(max_length: int = 140) -> Any:
+    """ERPNext's key field on create: the name under ERPNext's field name."""
+    return Field(
+        None,
+        min_length=1,
+        max_length=max_length,
+        description="ERPNext's name for the key: the same as name (send either, or both alike)",
+    )
+
+
+def key_out() -> Any:
+    """ERPNext's key field in an answer: always the same as ``name``."""
+    return Field(..., alias="name", description="ERPNext's name for the key: the same as name")
+
+
+# --- customer group, industry, item group: only a name -----------------------------------------
+class CustomerGroupOut(Schema):
     name: str
+    customer_group_name: str = key_out()
 
 
-class NamedCreate(StrictIn):
-    name: str = NAME
+class CustomerGroupCreate(StrictIn):
+    name: str | None = name_in("customer_group_name")
+    customer_group_name: str | None = key_in()
+
+
+class IndustryOut(Schema):
+    """ERPNext's Industry Type, keyed by its ``industry`` field."""
+
+    name: str
+    industry: str = key_out()
+
+
+class IndustryCreate(StrictIn):
+    name: str | None = name_in("industry")
+    industry: str | None = key_in()
+
+
+class ItemGroupOut(Schema):
+    name: str
+    item_group_name: str = key_out()
+
+
+class ItemGroupCreate(StrictIn):
+    name: str | None = name_in("item_group_name")
+    item_group_name: str | None = key_in()
 
 
 # --- currency ----------------------------------------------------------------------------------
@@ -90,6 +139,7 @@ class CurrencyExchangeCreate(CurrencyExchangePatch):
 # --- UOM, item ---------------------------------------------------------------------------------
 class UOMOut(Schema):
     name: str
+    uom_name: str = key_out()
     must_be_whole_number: bool
     enabled: bool
 
@@ -100,11 +150,13 @@ class UOMPatch(StrictIn):
 
 
 class UOMCreate(UOMPatch):
-    name: str = Field(..., min_length=1, max_length=60)
+    name: str | None = name_in("uom_name", max_length=60)
+    uom_name: str | None = key_in(max_length=60)
 
 
 class ItemOut(Schema):
     name: str = Field(..., description="The item code")
+    item_code: str = key_out()
     item_name: str
     description: str
     item_group: str | None = Field(None, alias="item_group_id")
@@ -133,12 +185,14 @@ class ItemPatch(StrictIn):
 
 
 class ItemCreate(ItemPatch):
-    name: str = Field(..., min_length=1, max_length=140, description="The item code")
+    name: str | None = name_in("item_code")
+    item_code: str | None = key_in()
 
 
 # --- territory ---------------------------------------------------------------------------------
 class TerritoryOut(Schema):
     name: str
+    territory_name: str = key_out()
     parent_territory: str | None = Field(None, alias="parent_territory_id")
 
 
@@ -147,4 +201,5 @@ class TerritoryPatch(StrictIn):
 
 
 class TerritoryCreate(TerritoryPatch):
-    name: str = NAME
+    name: str | None = name_in("territory_name")
+    territory_name: str | None = key_in()

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
-from opportune.core.errors import ConflictError, FieldErrors, NotFoundError
+from opportune.core.errors import ConflictError, FieldErrors, NotFoundError, ValidationError
 from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
 from opportune.masters.models import (
     UOM,
@@ -106,25 +106,50 @@ class MasterSpec:
     named: bool = True  # False: addressed by a numeric id (currency exchanges)
     unique_together: tuple[str, ...] = ()  # other uniqueness, reported as a conflict
     defaults: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    # ERPNext's name for the key (``item_code``, ``stage_name``): accepted on create instead
+    # of ``name`` (or beside it, with the same value) and answered beside ``name``.
+    key: str | None = None
 
 
 def create_master(spec: MasterSpec, *, data: Mapping[str, Any], by) -> models.Model:
-    """A new master record; 422 naming each bad field, 409 when the name is taken."""
-    allowed = set(spec.fields) | ({"name"} if spec.named else set())
-    check_known_fields(data, allowed)
-    values = {**(spec.defaults(data) if spec.defaults else {}), **data}
-    instance = spec.model()
+    """A new master record; 422 naming each bad field, 409 when the name is taken. The name
+    comes as ``name`` or as the ERPNext key field (``spec.key``), or as both if they agree;
+    a missing or bad name is refused before the other fields are judged."""
+    check_known_fields(data, _creatable(spec))
+    values = dict(data)
     errors = FieldErrors()
+    name_field = "name"
     if spec.named:
-        values["name"] = _check_name(spec, values.get("name"), errors)
-        if values["name"] is None:
-            del values["name"]
+        name_field, raw_name = name_or_key(values, key=spec.key)
+        if spec.key:
+            values.pop(spec.key, None)  # stored as the name
+        values["name"] = _check_name(spec, raw_name, errors, field_name=name_field)
+        errors.raise_if_any()  # without its name nothing else can be judged (defaults use it)
+    values = {**(spec.defaults(values) if spec.defaults else {}), **values}
+    instance = spec.model()
     apply_fields(instance, values, _with_name(spec), errors)
     _validate(spec, instance, errors)
     with transaction.atomic():
-        _refuse_duplicate(spec, instance)
+        _refuse_duplicate(spec, instance, name_field=name_field)
         _save(spec, instance)
     return instance
+
+
+def name_or_key(data: Mapping[str, Any], *, key: str | None) -> tuple[str, Any]:
+    """The name a create sends, as ``name`` or as ERPNext's ``key`` field (``item_code``): both
+    may come if they agree, else a 422 naming ``key``. Answers the field it came from and the
+    value as sent (``("name", None)`` when neither is)."""
+    name = data.get("name")
+    keyed = data.get(key) if key else None
+    if name is not None and keyed is not None and _stripped(name) != _stripped(keyed):
+        message = (
+            f"{key} and name differ ({_stripped(keyed)!r}, {_stripped(name)!r}): "
+            "they are the same key, send one of them."
+        )
+        raise ValidationError.for_field(str(key), message)
+    if name is None and keyed is not None:
+        return str(key), keyed
+    return "name", name
 
 
 def update_master(spec: MasterSpec, instance: models.Model, *, data: Mapping[str, Any], by):
@@ -179,19 +204,34 @@ def _in_use_message(spec: MasterSpec, instance: models.Model, used_by: dict[str,
     )
 
 
+def _creatable(spec: MasterSpec) -> set[str]:
+    names = {"name", spec.key} if spec.named else set()
+    return set(spec.fields) | {n for n in names if n}
+
+
 def _with_name(spec: MasterSpec) -> dict[str, Link | None]:
     return {"name": None, **spec.fields} if spec.named else dict(spec.fields)
 
 
-def _check_name(spec: MasterSpec, raw: Any, errors: FieldErrors) -> str | None:
+def _stripped(raw: Any) -> Any:
+    return raw.strip() if isinstance(raw, str) else raw
+
+
+def _check_name(
+    spec: MasterSpec, raw: Any, errors: FieldErrors, *, field_name: str = "name"
+) -> str | None:
     """The name stripped of outer spaces, or None after recording why it cannot be used."""
-    name = raw.strip() if isinstance(raw, str) else raw
+    name = _stripped(raw)
     max_length = spec.model._meta.get_field("name").max_length
+    if name is None:
+        also = f" (name or {spec.key})" if spec.key else ""
+        errors.add(field_name, f"This field is required{also}.")
+        return None
     if not isinstance(name, str) or not name:
-        errors.add("name", "This field is required." if not name else "Must be text.")
+        errors.add(field_name, "This field is required." if not name else "Must be text.")
         return None
     if len(name) > max_length:
-        errors.add("name", f"At most {max_length} characters.")
+        errors.add(field_name, f"At most {max_length} characters.")
         return None
     return name
 
@@ -212,10 +252,10 @@ def _validate(spec: MasterSpec, instance: models.Model, errors: FieldErrors) -> 
     errors.raise_if_any()
 
 
-def _refuse_duplicate(spec: MasterSpec, instance: models.Model) -> None:
+def _refuse_duplicate(spec: MasterSpec, instance: models.Model, *, name_field="name") -> None:
     if spec.named and instance._state.adding and spec.model.objects.filter(pk=instance.pk).exists():
         message = f"{spec.label} '{instance.pk}' already exists."
-        raise ConflictError(message, fields={"name": [message]})
+        raise ConflictError(message, fields={name_field: [message]})
     if spec.unique_together:
         values = {
             f"{f}_id" if _is_link(spec, f) else f: getattr(instance, _attr(spec, f))
@@ -302,7 +342,7 @@ CURRENCY_EXCHANGE = MasterSpec(
     named=False,
     unique_together=("from_currency", "to_currency", "date"),
 )
-UOM_SPEC = MasterSpec(UOM, "UOM", {"must_be_whole_number": None, "enabled": None})
+UOM_SPEC = MasterSpec(UOM, "UOM", {"must_be_whole_number": None, "enabled": None}, key="uom_name")
 ITEM = MasterSpec(
     Item,
     "Item",
@@ -320,13 +360,15 @@ ITEM = MasterSpec(
     check=_check_item,
     # ERPNext: the item name defaults to the item code.
     defaults=lambda data: {"item_name": data.get("item_name") or data.get("name") or ""},
+    key="item_code",
 )
 TERRITORY = MasterSpec(
     Territory,
     "Territory",
     {"parent_territory": Link(Territory, "Territory")},
     check=_check_territory,
+    key="territory_name",
 )
-CUSTOMER_GROUP = MasterSpec(CustomerGroup, "Customer Group")
-INDUSTRY = MasterSpec(Industry, "Industry")
-ITEM_GROUP = MasterSpec(ItemGroup, "Item Group")
+CUSTOMER_GROUP = MasterSpec(CustomerGroup, "Customer Group", key="customer_group_name")
+INDUSTRY = MasterSpec(Industry, "Industry", key="industry")  # ERPNext's Industry Type
+ITEM_GROUP = MasterSpec(ItemGroup, "Item Group", key="item_group_name")

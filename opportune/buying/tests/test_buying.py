@@ -14,6 +14,7 @@ from opportune.buying import services
 from opportune.buying.models import (
     RequestForQuotation,
     Supplier,
+    SupplierGroup,
     SupplierQuotation,
     SupplierQuotationItem,
 )
@@ -329,3 +330,37 @@ def test_expiry_of_supplier_quotations(purchaser, opp, suppliers):
     assert services.expire_supplier_quotations(today=tomorrow) == 0
     assert SupplierQuotation.objects.get(pk=sq.pk).status == "Expired"
     assert SupplierQuotationItem.objects.filter(supplier_quotation=sq).count() == 2
+
+
+def test_supplier_groups_speak_erpnext(purchaser, api_as, suppliers):
+    """A supplier group is created with ``supplier_group_name`` (ERPNext's key) or ``name`` and
+    answers both; a supplier's ``supplier_name`` stays its display name, as in ERPNext."""
+    api = api_as(purchaser)
+    r = api.post("supplier-groups", {"supplier_group_name": "Raw Material"})
+    assert r.status_code == 201, r.content
+    assert r.json() == {"name": "Raw Material", "supplier_group_name": "Raw Material"}
+    r = api.post("supplier-groups", {"name": "Services", "supplier_group_name": "Services"})
+    assert r.status_code == 201, r.content
+    assert api.get("supplier-groups").json() == [
+        {"name": "Hardware", "supplier_group_name": "Hardware"},
+        {"name": "Raw Material", "supplier_group_name": "Raw Material"},
+        {"name": "Services", "supplier_group_name": "Services"},
+    ]
+    before = list(SupplierGroup.objects.order_by("pk").values_list("pk", flat=True))
+    r = api.post("supplier-groups", {"name": "Tools", "supplier_group_name": "Tooling"})
+    assert r.status_code == 422
+    message = (
+        "supplier_group_name and name differ ('Tooling', 'Tools'): "
+        "they are the same key, send one of them."
+    )
+    assert r.json()["error"] == {
+        "code": "validation_error",
+        "message": message,
+        "fields": {"supplier_group_name": [message]},
+    }
+    r = api.post("supplier-groups", {})
+    assert r.status_code == 422
+    assert r.json()["error"]["fields"] == {"name": ["Give the group's name."]}
+    assert list(SupplierGroup.objects.order_by("pk").values_list("pk", flat=True)) == before
+    r = api.post("suppliers", {"supplier_name": "Acme"})
+    assert (r.json()["name"], r.json()["supplier_name"]) == ("Acme - 2", "Acme")

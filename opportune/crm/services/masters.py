@@ -32,14 +32,19 @@ def _check_sales_stage(stage: SalesStage, errors: FieldErrors) -> None:
         errors.add("probability", "A probability is between 0 and 100.")
 
 
+# ``key``: ERPNext's field for the name (ERPNext names an Opportunity Type by prompt: none).
 OPPORTUNITY_TYPE = MasterSpec(OpportunityType, "Opportunity Type", {"description": None})
-LEAD_SOURCE = MasterSpec(LeadSource, "Lead Source", {"details": None})
-CAMPAIGN = MasterSpec(Campaign, "Campaign", {"description": None})
+LEAD_SOURCE = MasterSpec(LeadSource, "Lead Source", {"details": None}, key="source_name")
+CAMPAIGN = MasterSpec(Campaign, "Campaign", {"description": None}, key="campaign_name")
 SALES_STAGE = MasterSpec(
-    SalesStage, "Sales Stage", {"idx": None, "probability": None}, check=_check_sales_stage
+    SalesStage,
+    "Sales Stage",
+    {"idx": None, "probability": None},
+    check=_check_sales_stage,
+    key="stage_name",
 )
-LOST_REASON = MasterSpec(OpportunityLostReason, "Lost Reason")
-COMPETITOR = MasterSpec(Competitor, "Competitor", {"website": None})
+LOST_REASON = MasterSpec(OpportunityLostReason, "Lost Reason", key="lost_reason")
+COMPETITOR = MasterSpec(Competitor, "Competitor", {"website": None}, key="competitor_name")
 
 
 # --- CRM settings ------------------------------------------------------------------------------

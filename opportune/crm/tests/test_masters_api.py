@@ -106,7 +106,12 @@ def test_refusals(manager, sales, outsider, api_as, path, model, patch):
 def test_sales_stage_names_with_a_slash_are_addressable(manager, api_as):
     r = api_as(manager).get("sales-stages/Proposal/Price Quote")
     assert r.status_code == 200
-    assert r.json() == {"name": "Proposal/Price Quote", "idx": 7, "probability": "75.00"}
+    assert r.json() == {
+        "name": "Proposal/Price Quote",
+        "stage_name": "Proposal/Price Quote",
+        "idx": 7,
+        "probability": "75.00",
+    }
     r = api_as(manager).patch("sales-stages/Proposal%2FPrice%20Quote", {"probability": 80})
     assert r.status_code == 200
     assert SalesStage.objects.get(pk="Proposal/Price Quote").probability == Decimal("80")
@@ -181,3 +186,80 @@ def test_deleting_masters_in_use_is_409(manager, api_as):
     assert LeadSource.objects.filter(pk="Website").exists()
     # an unused one goes
     assert api.delete("lost-reasons/Timing").status_code == 204
+
+
+# --- ERPNext's key fields ----------------------------------------------------------------------
+# Each master is also created with, and answers, the field ERPNext names it by (its ``name``).
+ERPNEXT_KEYS = [
+    ("sales-stages", SalesStage, "stage_name", {"idx": 9, "probability": "95.00"}),
+    ("lead-sources", LeadSource, "source_name", {"details": ""}),
+    ("campaigns", Campaign, "campaign_name", {"description": ""}),
+    ("lost-reasons", OpportunityLostReason, "lost_reason", {}),
+    ("competitors", Competitor, "competitor_name", {"website": ""}),
+]
+
+
+@pytest.mark.parametrize(("path", "model", "key", "rest"), ERPNEXT_KEYS)
+def test_a_crm_master_is_created_with_its_erpnext_key_and_answers_it(
+    manager, sales, api_as, path, model, key, rest
+):
+    body = {key: "Acme", **({"idx": 9, "probability": "95"} if path == "sales-stages" else {})}
+    r = api_as(manager).post(path, body)
+    assert r.status_code == 201, r.content
+    assert r.json() == {"name": "Acme", key: "Acme", **rest}
+    assert model.objects.filter(pk="Acme").count() == 1
+    assert api_as(sales).get(f"{path}/Acme").json() == r.json()
+    assert api_as(sales).get(path, q="acm").json()["results"] == [r.json()]
+
+
+@pytest.mark.parametrize(("path", "model", "key", "rest"), ERPNEXT_KEYS)
+def test_crm_master_name_and_key_that_differ_are_422_naming_the_key(
+    manager, api_as, path, model, key, rest
+):
+    before = snapshot(model)
+    r = api_as(manager).post(path, {"name": "Acme", key: "Acme Corp"})
+    assert r.status_code == 422, r.content
+    message = (
+        f"{key} and name differ ('Acme Corp', 'Acme'): they are the same key, send one of them."
+    )
+    assert r.json()["error"] == {
+        "code": "validation_error",
+        "message": message,
+        "fields": {key: [message]},
+    }
+    assert snapshot(model) == before
+    r = api_as(manager).post(path, {"name": "Acme", key: "Acme"})
+    assert r.status_code == 201, r.content
+    assert (r.json()["name"], r.json()[key]) == ("Acme", "Acme")
+
+
+@pytest.mark.parametrize(("path", "model", "key", "rest"), ERPNEXT_KEYS)
+def test_crm_master_without_name_or_key_is_422(manager, api_as, path, model, key, rest):
+    before = snapshot(model)
+    r = api_as(manager).post(path, {})
+    assert r.status_code == 422, r.content
+    message = f"This field is required (name or {key})."
+    assert r.json()["error"]["fields"] == {"name": [message]}
+    assert snapshot(model) == before
+
+
+def test_a_lost_reason_named_by_its_erpnext_key_is_used_to_declare_lost(manager, api_as):
+    api = api_as(manager)
+    assert api.post("lost-reasons", {"lost_reason": "Went dark"}).status_code == 201
+    opportunity = make_opportunity(manager)
+    r = api.post(
+        f"opportunities/{opportunity.name}/declare-lost",
+        {"lost_reasons": ["Went dark"], "version": opportunity.version},
+    )
+    assert r.status_code == 200, r.content
+    assert list(opportunity.lost_reasons.values_list("pk", flat=True)) == ["Went dark"]
+
+
+def test_opportunity_types_have_no_erpnext_key(manager, api_as):
+    """ERPNext names an Opportunity Type by prompt: there is no key field beside ``name``."""
+    r = api_as(manager).post("opportunity-types", {"name": "Renewal", "description": "Yearly"})
+    assert r.status_code == 201, r.content
+    assert r.json() == {"name": "Renewal", "description": "Yearly"}
+    r = api_as(manager).post("opportunity-types", {"opportunity_type": "Upsell"})
+    assert r.status_code == 422
+    assert sorted(r.json()["error"]["fields"]) == ["name", "opportunity_type"]

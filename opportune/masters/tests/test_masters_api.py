@@ -356,7 +356,12 @@ def test_uom_crud_and_errors(manager, sales, api_as):
     api = api_as(manager)
     r = api.post("uoms", {"name": "Pallet", "must_be_whole_number": True})
     assert r.status_code == 201, r.content
-    assert r.json() == {"name": "Pallet", "must_be_whole_number": True, "enabled": True}
+    assert r.json() == {
+        "name": "Pallet",
+        "uom_name": "Pallet",
+        "must_be_whole_number": True,
+        "enabled": True,
+    }
     assert api.patch("uoms/Pallet", {"enabled": False}).json()["enabled"] is False
     assert api_as(sales).get("uoms/Pallet").json()["enabled"] is False
     assert api.post("uoms", {"name": "Pallet"}).status_code == 409
@@ -390,6 +395,7 @@ def test_item_crud_by_purchase_user(purchaser, sales, api_as):
     assert r.status_code == 201, r.content
     assert r.json() == {
         "name": "BOLT-8",
+        "item_code": "BOLT-8",
         "item_name": "BOLT-8",
         "description": "",
         "item_group": "Hardware",
@@ -467,7 +473,11 @@ def test_territory_tree(manager, api_as):
     api = api_as(manager)
     r = api.post("territories", {"name": "Europe", "parent_territory": "All Territories"})
     assert r.status_code == 201
-    assert r.json() == {"name": "Europe", "parent_territory": "All Territories"}
+    assert r.json() == {
+        "name": "Europe",
+        "territory_name": "Europe",
+        "parent_territory": "All Territories",
+    }
     assert (
         api.post("territories", {"name": "Germany", "parent_territory": "Europe"}).status_code
         == 201
@@ -489,19 +499,19 @@ def test_territory_tree(manager, api_as):
 
 
 @pytest.mark.parametrize(
-    ("path", "model"),
+    ("path", "model", "key"),
     [
-        ("customer-groups", CustomerGroup),
-        ("industries", Industry),
-        ("item-groups", ItemGroup),
+        ("customer-groups", CustomerGroup, "customer_group_name"),
+        ("industries", Industry, "industry"),
+        ("item-groups", ItemGroup, "item_group_name"),
     ],
 )
-def test_name_only_masters(manager, sales, api_as, path, model):
+def test_name_only_masters(manager, sales, api_as, path, model, key):
     api = api_as(manager)
     r = api.post(path, {"name": " Aerospace "})
     assert r.status_code == 201, r.content
-    assert r.json() == {"name": "Aerospace"}
-    assert api_as(sales).get(f"{path}/Aerospace").json() == {"name": "Aerospace"}
+    assert r.json() == {"name": "Aerospace", key: "Aerospace"}
+    assert api_as(sales).get(f"{path}/Aerospace").json() == {"name": "Aerospace", key: "Aerospace"}
     assert api.post(path, {"name": "Aerospace"}).status_code == 409
     assert api_as(sales).post(path, {"name": "Marine"}).status_code == 403
     assert api_as(sales).delete(f"{path}/Aerospace").status_code == 403
@@ -519,3 +529,118 @@ def test_customer_group_in_use_is_409(manager, api_as):
         "Customer Group 'Commercial' is still used (1 customers)"
     )
     assert CustomerGroup.objects.filter(pk="Commercial").exists()
+
+
+# --- ERPNext's key fields ----------------------------------------------------------------------
+# Each master is also created with, and answers, the field ERPNext names it by (its ``name``).
+ERPNEXT_KEYS = [
+    ("items", Item, "item_code"),
+    ("uoms", UOM, "uom_name"),
+    ("territories", Territory, "territory_name"),
+    ("customer-groups", CustomerGroup, "customer_group_name"),
+    ("industries", Industry, "industry"),
+    ("item-groups", ItemGroup, "item_group_name"),
+]
+
+
+@pytest.mark.parametrize(("path", "model", "key"), ERPNEXT_KEYS)
+def test_a_master_is_created_with_its_erpnext_key_and_answers_it(
+    manager, sales, api_as, path, model, key
+):
+    api = api_as(manager)
+    r = api.post(path, {key: " Marine "})
+    assert r.status_code == 201, r.content
+    created = r.json()
+    assert (created["name"], created[key]) == ("Marine", "Marine")
+    assert model.objects.filter(pk="Marine").count() == 1
+    assert api_as(sales).get(f"{path}/Marine").json() == created
+    assert api_as(sales).get(path, name="Marine").json()["results"] == [created]
+
+
+@pytest.mark.parametrize(("path", "model", "key"), ERPNEXT_KEYS)
+def test_name_and_erpnext_key_may_both_be_sent_when_they_agree(manager, api_as, path, model, key):
+    r = api_as(manager).post(path, {"name": "Marine", key: " Marine"})
+    assert r.status_code == 201, r.content
+    assert (r.json()["name"], r.json()[key]) == ("Marine", "Marine")
+    assert model.objects.filter(pk="Marine").count() == 1
+
+
+@pytest.mark.parametrize(("path", "model", "key"), ERPNEXT_KEYS)
+def test_name_and_erpnext_key_that_differ_are_422_naming_the_key(manager, api_as, path, model, key):
+    before = snapshot(model)
+    r = api_as(manager).post(path, {"name": "Marine", key: "Naval"})
+    assert r.status_code == 422, r.content
+    message = f"{key} and name differ ('Naval', 'Marine'): they are the same key, send one of them."
+    assert r.json()["error"] == {
+        "code": "validation_error",
+        "message": message,
+        "fields": {key: [message]},
+    }
+    assert snapshot(model) == before
+
+
+@pytest.mark.parametrize(("path", "model", "key"), ERPNEXT_KEYS)
+def test_neither_name_nor_erpnext_key_is_422_naming_name(manager, api_as, path, model, key):
+    before = snapshot(model)
+    r = api_as(manager).post(path, {})
+    assert r.status_code == 422, r.content
+    message = f"This field is required (name or {key})."
+    assert r.json()["error"] == {
+        "code": "validation_error",
+        "message": message,
+        "fields": {"name": [message]},
+    }
+    r = api_as(manager).post(path, {key: ""})
+    assert r.status_code == 422
+    assert list(r.json()["error"]["fields"]) == [key]
+    assert snapshot(model) == before
+
+
+@pytest.mark.parametrize(("path", "model", "key"), ERPNEXT_KEYS)
+def test_a_taken_erpnext_key_is_409(manager, api_as, path, model, key):
+    model.objects.create(name="Marine")
+    before = snapshot(model)
+    r = api_as(manager).post(path, {key: "Marine"})
+    assert r.status_code == 409
+    message = r.json()["error"]["message"]
+    assert message.endswith("'Marine' already exists.")
+    assert r.json()["error"] == {"code": "conflict", "message": message, "fields": {key: [message]}}
+    assert snapshot(model) == before
+
+
+def test_an_erpnext_key_too_long_is_422_naming_it(manager, api_as):
+    r = api_as(manager).post("uoms", {"uom_name": "x" * 61})
+    assert r.status_code == 422
+    assert r.json()["error"]["fields"] == {"uom_name": ["String should have at most 60 characters"]}
+    assert not UOM.objects.filter(pk="x" * 61).exists()
+
+
+def test_an_item_created_with_its_item_code_speaks_erpnext(purchaser, api_as):
+    r = api_as(purchaser).post(
+        "items", {"item_code": "BOLT-8", "standard_rate": "0.35", "stock_uom": "Box"}
+    )
+    assert r.status_code == 201, r.content
+    assert r.json() == {
+        "name": "BOLT-8",
+        "item_code": "BOLT-8",
+        "item_name": "BOLT-8",  # ERPNext: the item name defaults to the item code
+        "description": "",
+        "item_group": None,
+        "brand": "",
+        "stock_uom": "Box",
+        "standard_rate": "0.3500",
+        "is_sales_item": True,
+        "is_purchase_item": True,
+        "disabled": False,
+    }
+    item = Item.objects.get()
+    assert (item.pk, item.item_name, item.standard_rate) == ("BOLT-8", "BOLT-8", Decimal("0.35"))
+
+
+def test_the_erpnext_key_cannot_be_changed_by_patch(manager, api_as):
+    make_item("W1")
+    before = snapshot(Item)
+    r = api_as(manager).patch("items/W1", {"item_code": "W2"})
+    assert r.status_code == 422
+    assert list(r.json()["error"]["fields"]) == ["item_code"]
+    assert snapshot(Item) == before

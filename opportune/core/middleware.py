@@ -1,0 +1,61 @@
+"""Every answer under /api/v1/ is JSON (API.md), also the ones no endpoint gives.
+
+The API's exception handlers (core/api.py) format what an endpoint raises. Some answers never
+reach them: Django's 404 for a path no route matches, ninja's plain-text 405 for a method the
+path does not have (given before authentication, by ninja's own path view) and Django's 500
+page. This middleware turns any such non-JSON error under the API's prefix into the error
+format, with the code of its status; pages outside the API keep their HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+
+from opportune.core.api import ERROR_CODES, error_body
+
+
+class ApiErrorsAsJsonMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        self._prefix: str | None = None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or response.get("Content-Type", "").startswith("application/json")
+            or not request.path.startswith(self.prefix)
+        ):
+            return response
+        return self.as_json(request, response)
+
+    @property
+    def prefix(self) -> str:
+        if self._prefix is None:  # the URLconf is loaded by the first request, not at start-up
+            self._prefix = reverse("api:api-root")
+        return self._prefix
+
+    def as_json(self, request: HttpRequest, response: HttpResponse) -> JsonResponse:
+        status = response.status_code
+        allowed = ", ".join(sorted(m.strip() for m in response.get("Allow", "").split(",")))
+        if status == 404:
+            docs = reverse("api:openapi-view")
+            message = f"Not found: {request.path} (the endpoints are listed at {docs})."
+        elif status == 405:
+            message = f"{request.method} is not allowed on {request.path}; allowed: {allowed}."
+        elif status >= 500:
+            message = "Server error: the request could not be completed."
+        else:
+            message = f"{response.reason_phrase}."
+        answer = JsonResponse(
+            error_body(ERROR_CODES.get(status, "error"), message),
+            status=status,
+            content_type="application/json; charset=utf-8",  # as the API's own answers
+            json_dumps_params={"ensure_ascii": False},
+        )
+        if status == 405:
+            answer["Allow"] = allowed
+        return answer
