@@ -78,7 +78,11 @@ class CRMSettingsOut(Schema):
     )
     default_valid_till: int | None = Field(..., description="Default quotation validity in days")
     carry_forward_communication_and_comments: bool
-    auto_creation_of_contact: bool
+    auto_creation_of_contact: bool = Field(
+        ...,
+        description="A new lead gets a primary contact from its name, email, phones and job "
+        "title; it is copied to the customer the lead becomes",
+    )
     version: int
 
 

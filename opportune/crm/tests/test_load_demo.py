@@ -41,7 +41,7 @@ def test_loads_a_small_company():
         "User": 5,
         "Lead": 30,
         "Customer": 15,
-        "Contact": 18,
+        "Contact": 51,
         "Opportunity": 40,
         "Item": 20,
         "CurrencyExchange": 6,
