@@ -117,6 +117,15 @@ def _delete(document: Document, *, by, refused: str) -> None:
         raise ConflictError(refused) from exc
 
 
+def _delete_party(party: Lead | Customer, *, by, refused: str) -> None:
+    """A lead or customer goes with its contacts (ERPNext's delete_contact_and_address; a
+    contact here has one link), so none is left pointing at a name that may be reused."""
+    contacts = Contact.objects.filter(link_doctype=party.doctype, link_name=party.pk)
+    with transaction.atomic():
+        _delete(party, by=by, refused=refused)
+        contacts.delete()
+
+
 # --- parties of a document (opportunity, quotation) --------------------------------------------
 def find_party(kind: str, name: str, errors: FieldErrors) -> Lead | Customer | None:
     """The lead or customer a document is for; None after naming the problem on party_name.
@@ -197,7 +206,9 @@ def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by)
 
 
 def delete_lead(lead: Lead, *, by) -> None:
-    _delete(lead, by=by, refused="This lead has opportunities or customers; it cannot be deleted.")
+    _delete_party(
+        lead, by=by, refused="This lead has opportunities or customers; it cannot be deleted."
+    )
 
 
 def make_customer_from_lead(
@@ -319,7 +330,7 @@ def update_customer(customer: Customer, *, data: Mapping[str, Any], version, by)
 
 
 def delete_customer(customer: Customer, *, by) -> None:
-    _delete(customer, by=by, refused="This customer has opportunities; it cannot be deleted.")
+    _delete_party(customer, by=by, refused="This customer has opportunities; it cannot be deleted.")
 
 
 # --- contacts --------------------------------------------------------------------------------

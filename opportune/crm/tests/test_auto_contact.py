@@ -244,3 +244,44 @@ def test_no_contact_to_bring_when_the_setting_was_off(sales):
     lead = crm.create_lead(data=LEAD, by=sales)
     customer = crm.make_customer_from_lead(lead, by=sales)
     assert contacts_of("Customer", customer.name) == []
+
+
+# --- deleting the party: its contacts go with it (ERPNext's delete_contact_and_address) --------
+def test_deleting_a_lead_deletes_its_contacts_only(sales, api_as):
+    lead = crm.create_lead(data=LEAD, by=sales)
+    other = crm.create_lead(data={**LEAD, "email_id": "b@engines.example"}, by=sales)
+    loose = crm.create_contact(data={"first_name": "Loose"}, by=sales)
+    r = api_as(sales).delete(f"leads/{lead.name}")
+    assert r.status_code == 204
+    assert contacts_of("Lead", lead.name) == []
+    assert [c["link_name"] for c in contacts_of("Lead", other.name)] == [other.name]
+    assert Contact.objects.filter(pk=loose.pk).exists()
+    assert Contact.objects.count() == 2
+
+
+def test_deleting_a_converted_lead_leaves_the_customers_copy(sales):
+    lead = crm.create_lead(data=LEAD, by=sales)
+    customer = crm.make_customer_from_lead(lead, by=sales)
+    crm.delete_lead(Lead.objects.get(pk=lead.pk), by=sales)
+    assert contacts_of("Customer", customer.name) == [expected_contact("Customer", customer.name)]
+    assert Contact.objects.count() == 1
+
+
+def test_refused_lead_delete_keeps_its_contact(sales, api_as):
+    lead = crm.create_lead(data=LEAD, by=sales)
+    crm.make_opportunity_from_lead(lead, by=sales)
+    counts = row_counts()
+    r = api_as(sales).delete(f"leads/{lead.name}")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "conflict")
+    assert row_counts() == counts
+    assert contacts_of("Lead", lead.name) == [expected_contact("Lead", lead.name)]
+
+
+def test_deleting_a_customer_deletes_its_contacts(sales, api_as):
+    """So a later customer of the same name does not inherit them."""
+    lead = crm.create_lead(data=LEAD, by=sales)
+    customer = crm.make_customer_from_lead(lead, by=sales)
+    assert api_as(sales).delete(f"customers/{customer.name}").status_code == 204
+    assert contacts_of("Customer", customer.name) == []
+    again = crm.create_customer(data={"customer_name": customer.customer_name}, by=sales)
+    assert (again.name, contacts_of("Customer", again.name)) == ("Analytical Engines", [])
