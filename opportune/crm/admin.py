@@ -30,7 +30,7 @@ from opportune.crm.models import (
     OpportunityType,
     SalesStage,
 )
-from opportune.crm.services.masters import is_valid_time_zone
+from opportune.crm.services.masters import CRM_SETTINGS_HELP, is_valid_time_zone
 from opportune.masters.admin import MasterAdmin
 
 
@@ -63,6 +63,7 @@ class CRMSettingsForm(forms.ModelForm):
             "carry_forward_communication_and_comments",
             "auto_creation_of_contact",
         )
+        help_texts = CRM_SETTINGS_HELP
 
     def clean_time_zone(self):
         value = self.cleaned_data["time_zone"]

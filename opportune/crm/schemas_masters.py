@@ -9,8 +9,9 @@ from __future__ import annotations
 from ninja import Schema
 from pydantic import Field
 
-from opportune.core.schemas import DecimalIn
-from opportune.masters.schemas import NAME, StrictIn, key_in, key_out, name_in, stored_decimal
+from opportune.core.schemas import DecimalIn, StrictIn
+from opportune.crm.services.masters import CRM_SETTINGS_HELP as HELP
+from opportune.masters.schemas import NAME, key_in, key_out, name_in, stored_decimal
 
 LONG_TEXT = Field(None, max_length=20000)
 
@@ -103,13 +104,13 @@ class CompetitorCreate(CompetitorPatch):
 class CRMSettingsOut(Schema):
     company_name: str
     company_currency: str = Field(..., alias="company_currency_id")
-    time_zone: str
-    close_opportunity_after_days: int = Field(
-        ..., description="Close a Replied opportunity after this many days of silence; 0 never"
+    time_zone: str = Field(..., description=HELP["time_zone"])
+    close_opportunity_after_days: int = Field(..., description=HELP["close_opportunity_after_days"])
+    default_valid_till: int | None = Field(..., description=HELP["default_valid_till"])
+    carry_forward_communication_and_comments: bool = Field(
+        ..., description=HELP["carry_forward_communication_and_comments"]
     )
-    default_valid_till: int | None = Field(..., description="Default quotation validity in days")
-    carry_forward_communication_and_comments: bool
-    auto_creation_of_contact: bool
+    auto_creation_of_contact: bool = Field(..., description=HELP["auto_creation_of_contact"])
     version: int
 
 

@@ -58,6 +58,21 @@ CRM_SETTINGS_SPEC: dict[str, Link | None] = {
     "auto_creation_of_contact": None,
 }
 
+# What each setting does (or, not yet, will do): one text for the admin form and the API schema.
+CRM_SETTINGS_HELP = {
+    "time_zone": "The company's time zone (an IANA name). Not applied yet: dates and "
+    "'today' follow the server's TIME_ZONE.",
+    "close_opportunity_after_days": "Close a Replied opportunity after this many days of "
+    "silence; 0 never. Applied by the auto-close job, not built yet.",
+    "default_valid_till": "Default quotation validity in days; empty or 0: one month after "
+    "the quotation date.",
+    "carry_forward_communication_and_comments": "Copy comments and link e-mails from a lead to "
+    "its opportunity and from an opportunity to its quotations. Comes with e-mail in and out, "
+    "not built yet.",
+    "auto_creation_of_contact": "A new lead gets a primary contact from its name, email, "
+    "phones and job title; it is copied to the customer the lead becomes.",
+}
+
 
 @cache
 def _time_zones() -> frozenset[str]:

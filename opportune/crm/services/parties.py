@@ -22,7 +22,15 @@ from opportune.core.fields import (
     validate_model_fields,
 )
 from opportune.core.models import Document
-from opportune.crm.models import Campaign, Contact, Customer, Lead, LeadSource, Opportunity
+from opportune.crm.models import (
+    Campaign,
+    Contact,
+    CRMSettings,
+    Customer,
+    Lead,
+    LeadSource,
+    Opportunity,
+)
 from opportune.crm.status import refresh_lead_status
 from opportune.masters.models import Currency, CustomerGroup, Industry, Territory
 
@@ -68,6 +76,8 @@ CONTACT_SPEC = {
     "link_name": None,
     "is_primary_contact": None,
 }
+_FIRST_NAME_MAX = Contact._meta.get_field("first_name").max_length
+_LAST_NAME_MAX = Contact._meta.get_field("last_name").max_length
 LEAD_STATUSES_BY_HAND = {
     Lead.Status.LEAD,
     Lead.Status.OPEN,
@@ -104,6 +114,15 @@ def _save_changes(model, document, data, spec, *, version, by, check=None, exclu
 
 def _delete(document: Document, *, version: int | None, by, refused: str) -> None:
     delete_document(type(document), document, version=version, by=by, protected=refused)
+
+
+def _delete_party(party: Lead | Customer, *, version: int | None, by, refused: str) -> None:
+    """A lead or customer goes with its contacts (ERPNext's delete_contact_and_address; a
+    contact here has one link), so none is left pointing at a name that may be reused."""
+    contacts = Contact.objects.filter(link_doctype=party.doctype, link_name=party.pk)
+    with transaction.atomic():
+        _delete(party, version=version, by=by, refused=refused)
+        contacts.delete()
 
 
 # --- parties of a document (opportunity, quotation) --------------------------------------------
@@ -146,6 +165,8 @@ def create_lead(*, data: Mapping[str, Any], by) -> Lead:
     errors.raise_if_any()
     with transaction.atomic():
         _save_new(lead, {}, LEAD_SPEC, by=by)
+        if CRMSettings.load().auto_creation_of_contact:
+            make_contact_from_lead(lead, by=by)
     return lead
 
 
@@ -171,6 +192,28 @@ def create_lead_from_email(email: str, *, by) -> Lead:
     return create_lead(data={"lead_name": lead_name or "Unknown", "email_id": email}, by=by)
 
 
+def make_contact_from_lead(lead: Lead, *, by) -> Contact:
+    """The lead's person as its primary contact (ERPNext's Lead.create_contact, made when the
+    lead is created if CRM Settings ``auto_creation_of_contact`` is on): the first word of the
+    lead's name is the first name, the rest the last name; email, phone, mobile and job title
+    are copied. Later edits of the lead leave the contact alone, as in ERPNext."""
+    first, *rest = lead.lead_name.split(None, 1)
+    return create_contact(
+        data={
+            "first_name": first[:_FIRST_NAME_MAX],
+            "last_name": (rest[0] if rest else "")[:_LAST_NAME_MAX].strip(),
+            "email_id": lead.email_id,
+            "phone": lead.phone,
+            "mobile_no": lead.mobile_no,
+            "designation": lead.job_title,
+            "link_doctype": "Lead",
+            "link_name": lead.name,
+            "is_primary_contact": True,
+        },
+        by=by,
+    )
+
+
 def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by) -> Lead:
     check_known_fields(data, set(LEAD_SPEC) | {"status"})
     spec = dict(LEAD_SPEC)
@@ -184,7 +227,7 @@ def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by)
 
 
 def delete_lead(lead: Lead, *, version: int | None, by) -> None:
-    _delete(
+    _delete_party(
         lead,
         version=version,
         by=by,
@@ -195,7 +238,9 @@ def delete_lead(lead: Lead, *, version: int | None, by) -> None:
 def make_customer_from_lead(
     lead: Lead, *, by, data: Mapping[str, Any] | None = None, opportunity: Opportunity | None = None
 ) -> Customer:
-    """A customer carrying the lead's details; the lead becomes Converted.
+    """A customer carrying the lead's details and a copy of each of the lead's contacts (its
+    own from ``auto_creation_of_contact`` among them); the lead becomes Converted. ERPNext
+    links the same contact to both; a contact here has one link, so the lead keeps its own.
 
     A lead becomes one customer: a second conversion is refused (ERPNext would silently make
     "Name - 2", a duplicate the sales team then has to merge by hand)."""
@@ -221,7 +266,8 @@ def make_customer_from_lead(
     values.update(data or {})
     with transaction.atomic():
         customer = create_customer(data=values, by=by, lead=lead, opportunity=opportunity)
-        for contact in Contact.objects.filter(link_doctype="Lead", link_name=lead.name):
+        lead_contacts = Contact.objects.filter(link_doctype="Lead", link_name=lead.name)
+        for contact in lead_contacts.order_by("creation", "name"):
             _copy_contact(contact, customer, by=by)
         refresh_lead_status(lead)
     return customer
@@ -308,7 +354,7 @@ def update_customer(customer: Customer, *, data: Mapping[str, Any], version, by)
 
 
 def delete_customer(customer: Customer, *, version: int | None, by) -> None:
-    _delete(
+    _delete_party(
         customer,
         version=version,
         by=by,

@@ -41,7 +41,7 @@ def test_loads_a_small_company():
         "User": 5,
         "Lead": 30,
         "Customer": 15,
-        "Contact": 18,
+        "Contact": 48,
         "Opportunity": 40,
         "Item": 20,
         "CurrencyExchange": 6,
@@ -51,6 +51,14 @@ def test_loads_a_small_company():
     assert lead_statuses["Converted"] == 3
     assert lead_statuses["Opportunity"] == 10
     assert lead_statuses["Do Not Contact"] == 2
+    # every lead got its contact (CRM Settings), and a converted lead's came along once
+    assert Contact.objects.filter(link_doctype="Lead").count() == 30
+    converted = Customer.objects.exclude(lead_name=None).values_list("name", flat=True)
+    assert sorted(
+        Contact.objects.filter(link_doctype="Customer", link_name__in=converted).values_list(
+            "link_name", flat=True
+        )
+    ) == sorted(converted)
     settings = CRMSettings.load()
     assert (settings.company_name, settings.company_currency_id) == ("Northwind Traders", "USD")
 

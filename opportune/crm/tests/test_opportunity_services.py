@@ -1000,18 +1000,7 @@ def test_make_opportunity_from_lead_refused_leaves_lead_alone(sales):
 
 
 def test_make_customer_from_lead(sales, territories):
-    lead = make_lead(sales, territory="Europe", phone="1", mobile_no="2")
-    crm.create_contact(
-        data={
-            "first_name": "Ada",
-            "last_name": "Lovelace",
-            "email_id": "ada@engines.example",
-            "link_doctype": "Lead",
-            "link_name": lead.name,
-            "is_primary_contact": True,
-        },
-        by=sales,
-    )
+    lead = make_lead(sales, territory="Europe", phone="1", mobile_no="2")  # and its contact
     customer = crm.make_customer_from_lead(lead, by=sales)
     assert (
         customer.name,

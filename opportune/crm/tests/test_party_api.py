@@ -205,16 +205,7 @@ def test_make_opportunity_from_lead_refused(sales, api_as, data, field):
 
 
 def test_make_customer_from_lead(sales, api_as):
-    lead = make_lead(sales, mobile_no="12")
-    crm.create_contact(
-        data={
-            "first_name": "Ada",
-            "email_id": "ada@engines.example",
-            "link_doctype": "Lead",
-            "link_name": lead.name,
-        },
-        by=sales,
-    )
+    lead = make_lead(sales, mobile_no="12")  # CRM Settings make its contact
     r = api_as(sales).post(f"leads/{lead.name}/make-customer")
     assert r.status_code == 201, r.content
     body = r.json()

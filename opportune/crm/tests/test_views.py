@@ -418,6 +418,18 @@ def test_party_picker_finds_leads_and_customers(sales):
     assert b'data-pick="Babbage Ltd"' in found.content
 
 
+def test_party_picker_hides_disabled_parties(sales):
+    """As ERPNext's link search; a disabled lead can still be typed in (it is not refused)."""
+    lead = make_lead(sales)
+    services.update_lead(lead, data={"disabled": True}, version=1, by=sales)
+    customer = make_customer(sales, disabled=True)
+    client = client_for(sales)
+    for kind, text, name in (("Lead", "ada", lead.name), ("Customer", "babb", customer.name)):
+        found = client.get(reverse("crm:party_search"), {"opportunity_from": kind, "party_q": text})
+        assert f'data-pick="{name}"'.encode() not in found.content
+        assert f"No {kind.lower()} matches".encode() in found.content
+
+
 def test_lead_form_creates_and_names_bad_fields(sales):
     client = client_for(sales)
     bad = client.post(reverse("crm:lead_create"), {"lead_name": "", "email_id": "x"})

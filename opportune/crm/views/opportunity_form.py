@@ -181,7 +181,9 @@ def party_search(request: HttpRequest) -> HttpResponse:
         ).order_by("customer_name")[:10]
         results = [(c.name, c.customer_name, c.email_id) for c in rows]
     else:
-        rows = search_leads(access.leads_visible_to(request.user), text).order_by("-modified")[:10]
+        rows = search_leads(
+            access.leads_visible_to(request.user).filter(disabled=False), text
+        ).order_by("-modified")[:10]
         results = [
             (lead.name, f"{lead.lead_name} · {lead.company_name}".strip(" ·"), lead.email_id)
             for lead in rows

@@ -264,13 +264,8 @@ class DemoLoader:
                 by=lead.lead_owner,
                 data=self.opportunity_data(lead.lead_owner.username, currency="USD"),
             )
-            if n < LEADS_CONVERTED:  # the lead became a customer through its opportunity
-                customer = crm.make_customer_from_opportunity(opportunity, by=lead.lead_owner)
-                domain = "".join(c for c in customer.name.lower() if c.isalnum())[:20]
-                first, last = lead.lead_name.split(" ", 1)
-                self.add_contacts(
-                    customer, [(first, last, lead.job_title)], domain, by=lead.lead_owner
-                )
+            if n < LEADS_CONVERTED:  # the lead became a customer (its contact came along)
+                crm.make_customer_from_opportunity(opportunity, by=lead.lead_owner)
             opportunities.append(opportunity)
         for n in range(OPPORTUNITIES_FROM_CUSTOMERS):
             customer = customers[n % len(customers)]
