@@ -50,6 +50,7 @@ class ItemLike(Protocol):
 
 class UomLike(Protocol):
     pk: Any
+    enabled: bool
     must_be_whole_number: bool
 
 
@@ -93,6 +94,9 @@ class ItemsDraft:
     # (the opportunity: 1 is what a form that was never looked up carries).
     refetch_rate_of_one: ClassVar[bool] = False
     exclude_from_model_checks: ClassVar[set[str]] = set()
+    # The item flag a row's item must have ("is_sales_item" on what is sold, "is_purchase_item"
+    # on what is bought, as ERPNext's selling and buying controllers check), or None.
+    item_flag: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -232,11 +236,16 @@ class ItemsDraft:
             return None
         if item.disabled:
             errors.add(f"{prefix}.item_code", f"Item '{code}' is disabled.")
+        elif self.item_flag and not getattr(item, self.item_flag):
+            kind = self.item_flag.removeprefix("is_").removesuffix("_item")
+            errors.add(f"{prefix}.item_code", f"Item '{code}' is not a {kind} item.")
         given_qty = row.get("qty")
         qty = parse_decimal(f"{prefix}.qty", 1 if given_qty is None else given_qty, errors)
         uom = row.get("uom") or item.stock_uom_id
         if uom not in uoms:
             errors.add(f"{prefix}.uom", f"UOM '{uom}' does not exist.")
+        elif not uoms[uom].enabled:
+            errors.add(f"{prefix}.uom", f"UOM '{uom}' is disabled.")
         if qty is not None:
             self.check_qty(prefix, idx, qty, uoms.get(uom))
         built = self.item_model(

@@ -57,6 +57,7 @@ def _prevdoc(row, opportunity_id) -> None:
 class SupplierQuotationDraft(TransactionDraft):
     spec = SQ_SPEC
     item_model = SupplierQuotationItem
+    item_flag = "is_purchase_item"
     parent_field = "supplier_quotation"
     kept_on_rows = ("request_for_quotation_item_id",)
     exclude_from_model_checks = {"supplier_name", "status"}
@@ -92,6 +93,7 @@ class SupplierQuotationDraft(TransactionDraft):
 class RequestForQuotationDraft(TransactionDraft):
     spec = RFQ_SPEC
     item_model = RequestForQuotationItem
+    item_flag = "is_purchase_item"
     parent_field = "request_for_quotation"
     kept_on_rows = ("opportunity_id", "opportunity_item")
     with_rates = False

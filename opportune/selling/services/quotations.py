@@ -70,6 +70,7 @@ def one_month_after(day: date) -> date:
 class QuotationDraft(TransactionDraft):
     spec = QUOTATION_SPEC
     item_model = QuotationItem
+    item_flag = "is_sales_item"
     parent_field = "quotation"
     exclude_from_model_checks = {"party_name", "quotation_to", "customer_name", "status"}
 

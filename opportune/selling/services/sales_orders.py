@@ -45,6 +45,7 @@ WRITABLE = set(SALES_ORDER_SPEC) | {"items", "tax_rate", "conversion_rate"}
 class SalesOrderDraft(TransactionDraft):
     spec = SALES_ORDER_SPEC
     item_model = SalesOrderItem
+    item_flag = "is_sales_item"
     parent_field = "sales_order"
     kept_on_rows = ("quotation_item_id", "prevdoc_docname")
     exclude_from_model_checks = {"customer_name", "status"}
