@@ -8,6 +8,7 @@ Converted).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from django.db.models import F
@@ -17,29 +18,30 @@ from opportune.core.timeline import add_comment
 from opportune.crm.models import Lead, Opportunity
 
 
+@dataclass(frozen=True)
+class QuotationState:
+    """What an opportunity's (or a lead's) submitted quotations say, read in one query."""
+
+    active: bool = False  # one is Open, Partially Ordered or Ordered
+    ordered: bool = False  # one is Partially Ordered or Ordered (so also active)
+    lost: bool = False  # one is Lost and none is active
+
+    @classmethod
+    def of(cls, *, active: bool, ordered: bool, lost: bool) -> QuotationState:
+        return cls(active=active or ordered, ordered=ordered, lost=lost and not active)
+
+
 class QuotationProbe(Protocol):
-    def has_active_quotation(self, opportunity: Opportunity) -> bool: ...
-    def has_ordered_quotation(self, opportunity: Opportunity) -> bool: ...
-    def has_lost_quotation(self, opportunity: Opportunity) -> bool: ...
-    def lead_has_quotation(self, lead: Lead) -> bool: ...
-    def lead_has_lost_quotation(self, lead: Lead) -> bool: ...
+    def opportunity_quotations(self, opportunity: Opportunity) -> QuotationState: ...
+    def lead_quotations(self, lead: Lead) -> QuotationState: ...
 
 
 class _NoQuotations:
-    def has_active_quotation(self, opportunity: Opportunity) -> bool:
-        return False
+    def opportunity_quotations(self, opportunity: Opportunity) -> QuotationState:
+        return QuotationState()
 
-    def has_ordered_quotation(self, opportunity: Opportunity) -> bool:
-        return False
-
-    def has_lost_quotation(self, opportunity: Opportunity) -> bool:
-        return False
-
-    def lead_has_quotation(self, lead: Lead) -> bool:
-        return False
-
-    def lead_has_lost_quotation(self, lead: Lead) -> bool:
-        return False
+    def lead_quotations(self, lead: Lead) -> QuotationState:
+        return QuotationState()
 
 
 _probe: QuotationProbe = _NoQuotations()
@@ -58,11 +60,12 @@ def computed_opportunity_status(opportunity: Opportunity, requested: str | None 
     """The status the engine gives, ``requested`` being what the triggering event asks for."""
     if opportunity.status == Opportunity.Status.CLOSED:
         return Opportunity.Status.CLOSED
-    if _probe.has_ordered_quotation(opportunity):
+    quotations = _probe.opportunity_quotations(opportunity)
+    if quotations.ordered:
         return Opportunity.Status.CONVERTED
-    if _probe.has_active_quotation(opportunity):
+    if quotations.active:
         return Opportunity.Status.QUOTATION
-    if _probe.has_lost_quotation(opportunity):
+    if quotations.lost:
         return Opportunity.Status.LOST
     return requested or opportunity.status
 
@@ -82,11 +85,12 @@ def computed_lead_status(lead: Lead) -> str:
         return lead.status
     if lead.customers.exists():
         return Lead.Status.CONVERTED
-    if _probe.lead_has_quotation(lead):
+    quotations = _probe.lead_quotations(lead)
+    if quotations.active:
         return Lead.Status.QUOTATION
     if lead.opportunities.exclude(status=Opportunity.Status.LOST).exists():
         return Lead.Status.OPPORTUNITY
-    if _probe.lead_has_lost_quotation(lead):
+    if quotations.lost:
         return Lead.Status.LOST_QUOTATION
     return lead.status
 

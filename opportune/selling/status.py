@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from opportune.crm.models import Lead, Opportunity
+from opportune.crm.status import QuotationState
 from opportune.selling.models import DocStatus, Quotation, QuotationItem, SalesOrderItem
 
 
@@ -35,34 +36,22 @@ def active_quotation_exists() -> Exists:
 
 
 class SellingQuotationProbe:
-    def has_active_quotation(self, opportunity: Opportunity) -> bool:
-        return (
-            quotations_of_opportunity(opportunity.pk)
-            .filter(status__in=Quotation.ACTIVE_STATUSES)
-            .exists()
-        )
+    """The quotations' side of crm's status engine: each answer is one query."""
 
-    def has_ordered_quotation(self, opportunity: Opportunity) -> bool:
-        return (
-            quotations_of_opportunity(opportunity.pk)
-            .filter(status__in=Quotation.ORDERED_STATUSES)
-            .exists()
-        )
+    def opportunity_quotations(self, opportunity: Opportunity) -> QuotationState:
+        return _state(quotations_of_opportunity(opportunity.pk))
 
-    def has_lost_quotation(self, opportunity: Opportunity) -> bool:
-        return quotations_of_opportunity(opportunity.pk).filter(
-            status=Quotation.Status.LOST
-        ).exists() and not self.has_active_quotation(opportunity)
+    def lead_quotations(self, lead: Lead) -> QuotationState:
+        return _state(Quotation.objects.filter(lead=lead, docstatus=DocStatus.SUBMITTED))
 
-    def lead_has_quotation(self, lead: Lead) -> bool:
-        return Quotation.objects.filter(
-            lead=lead, docstatus=DocStatus.SUBMITTED, status__in=Quotation.ACTIVE_STATUSES
-        ).exists()
 
-    def lead_has_lost_quotation(self, lead: Lead) -> bool:
-        return Quotation.objects.filter(
-            lead=lead, docstatus=DocStatus.SUBMITTED, status=Quotation.Status.LOST
-        ).exists()
+def _state(quotations: QuerySet[Quotation]) -> QuotationState:
+    statuses = set(quotations.values_list("status", flat=True).distinct())
+    return QuotationState.of(
+        active=bool(statuses & set(Quotation.ACTIVE_STATUSES)),
+        ordered=bool(statuses & set(Quotation.ORDERED_STATUSES)),
+        lost=Quotation.Status.LOST in statuses,
+    )
 
 
 def ordered_qty_by_row(quotation: Quotation, *, exclude_order=None) -> dict[int, Decimal]:

@@ -114,7 +114,7 @@ def declare_opportunity_lost(
         locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
         if not locked.can_declare_lost():
             raise ConflictError("A converted opportunity cannot be declared lost.")
-        if quotation_probe().has_active_quotation(locked):
+        if quotation_probe().opportunity_quotations(locked).active:
             raise ConflictError(
                 "Cannot declare as lost, because a quotation has been made. "
                 "Declare the quotation lost or cancel it first."
@@ -183,8 +183,7 @@ def delete_opportunity(opportunity: Opportunity, *, version: int | None, by) -> 
     with an active or ordered quotation is closed instead (409)."""
 
     def no_quotations(locked: Opportunity) -> None:
-        probe = quotation_probe()
-        if probe.has_active_quotation(locked) or probe.has_ordered_quotation(locked):
+        if quotation_probe().opportunity_quotations(locked).active:
             raise ConflictError(
                 "An opportunity with quotations cannot be deleted; close it instead."
             )

@@ -11,6 +11,7 @@ from django.forms.models import model_to_dict
 from opportune.core.models import Comment
 from opportune.crm import status
 from opportune.crm.models import Contact, Customer, Lead, Opportunity, OpportunityItem
+from opportune.crm.status import QuotationState
 
 
 def opportunity_state(name: str) -> dict:
@@ -56,20 +57,16 @@ class FakeProbe:
     lead_quoted: set[str] = field(default_factory=set)
     lead_lost: set[str] = field(default_factory=set)
 
-    def has_active_quotation(self, opportunity) -> bool:
-        return opportunity.name in self.active
+    def opportunity_quotations(self, opportunity) -> QuotationState:
+        name = opportunity.name
+        return QuotationState.of(
+            active=name in self.active, ordered=name in self.ordered, lost=name in self.lost
+        )
 
-    def has_ordered_quotation(self, opportunity) -> bool:
-        return opportunity.name in self.ordered
-
-    def has_lost_quotation(self, opportunity) -> bool:
-        return opportunity.name in self.lost
-
-    def lead_has_quotation(self, lead) -> bool:
-        return lead.name in self.lead_quoted
-
-    def lead_has_lost_quotation(self, lead) -> bool:
-        return lead.name in self.lead_lost
+    def lead_quotations(self, lead) -> QuotationState:
+        return QuotationState.of(
+            active=lead.name in self.lead_quoted, ordered=False, lost=lead.name in self.lead_lost
+        )
 
 
 @contextmanager

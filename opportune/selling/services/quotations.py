@@ -321,8 +321,7 @@ def declare_quotation_lost(
 def _opportunity_lost_with(quotation, reasons, rivals, detail, *, by) -> None:
     opportunity = quotation.opportunity
     _note(opportunity, f"Quotation {quotation.name} declared lost.", by)
-    probe = SellingQuotationProbe()
-    holds = probe.has_active_quotation(opportunity) or probe.has_ordered_quotation(opportunity)
+    holds = SellingQuotationProbe().opportunity_quotations(opportunity).active
     if holds or opportunity.status in (
         Opportunity.Status.CLOSED,
         Opportunity.Status.LOST,
