@@ -51,10 +51,14 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 
+  // A card is dragged by any part of it, its title link included. A press that moves less than
+  // fallbackTolerance is a click and opens the opportunity; after a drag the browser sends no
+  // click to the link (the card moved in the DOM), and when the card is let go where it was,
+  // SortableJS swallows the click itself. On touch a drag starts after a short press (delay).
   board.querySelectorAll("[data-cards]").forEach((list) => {
     Sortable.create(list, {
       group: "board", animation: 150, ghostClass: "sortable-ghost", chosenClass: "sortable-chosen",
-      forceFallback: true, fallbackTolerance: 4, filter: "a", preventOnFilter: false,
+      forceFallback: true, fallbackTolerance: 4,
       delayOnTouchOnly: true, delay: 150, onEnd: move,
     });
   });
