@@ -1,4 +1,5 @@
-"""The pipeline board in a real browser: drag by any part of a card, click to open it."""
+"""The pipeline board in a real browser: drag by any part of a card, click to open it, move it
+with the keyboard."""
 
 from __future__ import annotations
 
@@ -108,3 +109,57 @@ def test_a_card_is_dragged_by_its_title_and_a_click_on_the_title_opens_it(page: 
     expect(page.get_by_role("heading", name=re.compile("Grab me by the title"))).to_be_visible()
     opp.refresh_from_db()
     assert (opp.sales_stage_id, opp.version) == ("Qualification", 2)
+
+
+def tab_to(page: Page, target: Locator, *, limit: int = 60) -> None:
+    """Press Tab until `target` has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        if target.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    pytest.fail(f"{target} was not reached in {limit} presses of Tab")
+
+
+def test_a_card_moves_with_the_keyboard_and_the_move_is_announced(page: Page, sales):
+    opp = make_opportunity(sales, sales_stage="Prospecting", title="Keyboard deal")
+    log_in(page, "sales")
+    page.goto(BOARD)
+    announcer = page.locator("#messages[aria-live='polite']")
+    move = page.get_by_role("button", name=f"Move {opp.name} to another stage")
+
+    tab_to(page, card_of(page, opp).get_by_role("link", name="Keyboard deal"))
+    page.keyboard.press("Tab")
+    expect(move).to_be_focused()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name=f"Move {opp.name} to")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Prospecting")).to_be_disabled()  # where it is
+    tab_to(page, dialog.get_by_role("button", name="Qualification", exact=True))
+    page.keyboard.press("Enter")
+
+    expect(dialog).to_be_hidden()
+    expect(announcer).to_contain_text(f"{opp.name} moved to Qualification")
+    qualification = page.locator("[data-column='Qualification']")
+    expect(qualification.locator(f".kcard[data-name='{opp.name}']")).to_be_visible()
+    expect(qualification.locator("[data-count]")).to_have_text("1")
+    expect(move).to_be_focused()  # the focus travels with the card
+    opp.refresh_from_db()
+    assert (opp.sales_stage_id, opp.probability, opp.version) == (
+        "Qualification",
+        Decimal("20.00"),
+        2,
+    )
+
+    # A refused move (Lost needs Declare Lost) puts the card back and says why.
+    page.get_by_role("link", name="Status", exact=True).click()
+    move = page.get_by_role("button", name=f"Move {opp.name} to another status")
+    tab_to(page, move)
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("dialog").get_by_role("button", name="Lost", exact=True))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Use Declare Lost")
+    expect(page.locator(f"[data-column='Open'] .kcard[data-name='{opp.name}']")).to_be_visible()
+    expect(page.locator("[data-column='Lost'] [data-count]")).to_have_text("0")
+    expect(move).to_be_focused()
+    opp.refresh_from_db()
+    assert (opp.status, opp.version) == ("Open", 2)
