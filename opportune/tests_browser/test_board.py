@@ -1,5 +1,5 @@
 """The pipeline board in a real browser: drag by any part of a card, click to open it, move it
-with the keyboard."""
+with the keyboard, and on a phone scroll it column by column."""
 
 from __future__ import annotations
 
@@ -163,3 +163,58 @@ def test_a_card_moves_with_the_keyboard_and_the_move_is_announced(page: Page, sa
     expect(move).to_be_focused()
     opp.refresh_from_db()
     assert (opp.status, opp.version) == ("Open", 2)
+
+
+BOARD_JS = "document.querySelector('[data-board]')"
+SNAPPED = """board => Array.from(board.querySelectorAll("[data-column]")).some((column) => Math.abs(
+    column.getBoundingClientRect().left - board.getBoundingClientRect().left
+    - parseFloat(getComputedStyle(board).scrollPaddingLeft)) < 1)"""
+
+
+def test_on_a_phone_the_columns_scroll_sideways_one_by_one(page: Page, sales):
+    opp = make_opportunity(sales, sales_stage="Prospecting", title="Phone deal")
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, "sales")
+    page.goto(BOARD)
+    board = page.locator("[data-board]")
+    expect(board).to_have_css("scroll-snap-type", "x mandatory")
+    aligns = board.locator("[data-column]").evaluate_all(
+        "columns => columns.map((column) => getComputedStyle(column).scrollSnapAlign)"
+    )
+    assert set(aligns) == {"start"}, aligns
+    assert board.evaluate("el => el.scrollWidth > el.clientWidth")  # it scrolls sideways
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the page is {overflow}px wider than the screen"
+
+    # A swipe of two thirds of a column settles on the next column, not in between.
+    box = board.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 100)
+    page.mouse.wheel(box["width"] * 0.55, 0)
+    page.wait_for_function(f"(board => board.scrollLeft > 0 && ({SNAPPED})(board))({BOARD_JS})")
+
+    # A card held against the edge scrolls the board (snapping would undo each step, so it is
+    # off while dragging) to a column that was off screen; let go, the board snaps again.
+    board.evaluate("el => { el.scrollLeft = 0; }")
+    target = page.locator("[data-column='Needs Analysis'] [data-cards]")
+    grip = card_of(page, opp).locator(".kcard-meta").first.bounding_box()
+    edge, y = box["x"] + box["width"] - 8, grip["y"] + 10
+    page.mouse.move(grip["x"] + 10, y)
+    page.mouse.down()
+    page.mouse.move(grip["x"] + 40, y + 10, steps=5)
+    page.mouse.move(edge, y, steps=10)
+    for step in range(200):
+        if target.bounding_box()["x"] < box["width"] - 120:
+            break
+        page.mouse.move(edge - step % 2, y)  # a hand is never quite still
+        page.wait_for_timeout(25)
+    else:
+        pytest.fail("the board did not scroll while a card was held at its edge")
+    landing = target.bounding_box()
+    page.mouse.move(landing["x"] + 40, landing["y"] + 40, steps=5)
+    page.mouse.up()
+    expect(page.get_by_role("status")).to_contain_text(f"{opp.name} moved to Needs Analysis")
+    opp.refresh_from_db()
+    assert opp.sales_stage_id == "Needs Analysis"
+    page.wait_for_function(f"({SNAPPED})({BOARD_JS})")

@@ -69,7 +69,12 @@ document.addEventListener("DOMContentLoaded", () => {
       group: "board", animation: 150, ghostClass: "sortable-ghost", chosenClass: "sortable-chosen",
       forceFallback: true, fallbackTolerance: 4,
       delayOnTouchOnly: true, delay: 150,
-      onEnd: (evt) => { if (evt.from !== evt.to) save(evt); },
+      // Scroll snapping would undo each small step of SortableJS's auto-scroll: off while dragging.
+      onStart: () => board.classList.add("dragging"),
+      onEnd: (evt) => {
+        board.classList.remove("dragging");
+        if (evt.from !== evt.to) save(evt);
+      },
     });
   });
 
