@@ -104,7 +104,8 @@ document.addEventListener("DOMContentLoaded", () => {
 
   function moveTo(card, key) {
     const from = card.parentElement;
-    const to = board.querySelector(`[data-column="${CSS.escape(key)}"] [data-cards]`);
+    const column = Array.from(board.querySelectorAll("[data-column]")).find((c) => c.dataset.column === key);
+    const to = column.querySelector("[data-cards]");
     const oldIndex = Array.prototype.indexOf.call(from.children, card);
     to.prepend(card);
     card.querySelector("[data-move]").focus();
