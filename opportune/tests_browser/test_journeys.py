@@ -80,45 +80,6 @@ def test_party_picker_search_as_you_type(page: Page, sales):
     expect(page.get_by_role("heading", name=re.compile("Analytical Engines"))).to_be_visible()
 
 
-def drag(page: Page, card, target) -> None:
-    """Drag with the mouse, in steps, the way SortableJS's pointer fallback expects."""
-    start, end = card.locator(".kcard-meta").first.bounding_box(), target.bounding_box()
-    page.mouse.move(start["x"] + 10, start["y"] + 5)
-    page.mouse.down()
-    page.mouse.move(start["x"] + 30, start["y"] + 20, steps=5)
-    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 40, steps=15)
-    page.mouse.up()
-
-
-def test_move_on_the_board_saves_the_stage_and_a_refused_move_snaps_back(page: Page, sales):
-    opp = make_opportunity(
-        sales, sales_stage="Prospecting", title="Board deal", opportunity_amount="1000"
-    )
-    log_in(page, "sales")
-    page.goto("/crm/opportunities/board/")
-    card = page.locator(f".kcard[data-name='{opp.name}']")
-    qualification = page.locator("[data-column='Qualification']")
-    drag(page, card, qualification.locator("[data-cards]"))
-    expect(page.get_by_role("status")).to_contain_text(f"{opp.name} moved to Qualification")
-    expect(qualification.locator("[data-count]")).to_have_text("1")
-    expect(qualification.locator("[data-weighted]")).to_have_text("200.00")
-    opp.refresh_from_db()
-    assert (opp.sales_stage_id, opp.probability) == ("Qualification", Decimal("20.00"))
-    page.reload()
-    expect(qualification.locator(f".kcard[data-name='{opp.name}']")).to_be_visible()
-
-    page.get_by_role("link", name="Status", exact=True).click()
-    drag(
-        page,
-        page.locator(f".kcard[data-name='{opp.name}']"),
-        page.locator("[data-column='Lost'] [data-cards]"),
-    )
-    expect(page.get_by_role("alert")).to_contain_text("Use Declare Lost")
-    expect(page.locator(f"[data-column='Open'] .kcard[data-name='{opp.name}']")).to_be_visible()
-    opp.refresh_from_db()
-    assert opp.status == "Open"
-
-
 def test_declare_lost_with_two_reasons_then_reopen(page: Page, sales):
     Competitor.objects.create(name="Acme Corp")
     opp = make_opportunity(sales, title="Lost deal")

@@ -405,6 +405,18 @@ def test_board_totals_come_from_sql_and_moves_go_through_the_service(sales):
     assert (a.sales_stage_id, a.status, a.version) == ("Qualification", "Open", 2)
 
 
+def test_board_cards_have_a_move_button_for_those_who_may_move_them(sales, purchaser):
+    opp = make_opportunity(sales, sales_stage="Prospecting")
+    move = f'aria-label="Move {opp.name} to another stage"'
+    page = client_for(sales).get(reverse("crm:opportunity_board")).content.decode()
+    assert (page.count(move), page.count('id="move-dialog"')) == (1, 1)
+    by_status = client_for(sales).get(reverse("crm:opportunity_board"), {"group_by": "status"})
+    assert f'aria-label="Move {opp.name} to another status"' in by_status.content.decode()
+    read_only = client_for(purchaser).get(reverse("crm:opportunity_board")).content.decode()
+    assert f'data-name="{opp.name}"' in read_only
+    assert ("kcard-move" in read_only, "move-dialog" in read_only) == (False, False)
+
+
 # --- pickers, leads, customers, home ----------------------------------------------------------------
 def test_party_picker_finds_leads_and_customers(sales):
     lead = make_lead(sales)
