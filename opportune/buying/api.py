@@ -36,11 +36,11 @@ from opportune.buying.schemas import (
     SuppliersIn,
 )
 from opportune.core.api import ListParams, Page, paginate, version_from
+from opportune.core.company import company_settings
 from opportune.core.errors import NotFoundError
 from opportune.core.schemas import ERRORS, TimelineEntryOut
 from opportune.core.timeline import timeline_for
 from opportune.crm.access import get_opportunity_for
-from opportune.crm.models import CRMSettings
 from opportune.crm.schemas import VersionIn
 from opportune.masters.services import name_or_key
 
@@ -385,7 +385,7 @@ def supplier_quotation_comparison(request: HttpRequest, name: str):
     access.require_buying_reader(request.auth, "compare supplier quotations")
     return {
         "opportunity": opportunity.name,
-        "company_currency": CRMSettings.load().company_currency_id,
+        "company_currency": company_settings().company_currency_id,
         "items": services.supplier_quotation_comparison(opportunity),
     }
 

@@ -31,6 +31,7 @@ from opportune.buying.forms import (
     SupplierQuotationForm,
 )
 from opportune.buying.models import RequestForQuotation, SupplierGroup, SupplierQuotation
+from opportune.core.company import company_settings
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.pages import (
     DocPages,
@@ -46,7 +47,6 @@ from opportune.core.pages import (
     version_of,
 )
 from opportune.crm.access import get_opportunity_for
-from opportune.crm.models import CRMSettings
 
 
 def _rfq_context(request, rfq) -> dict:
@@ -249,7 +249,7 @@ def opportunity_make_request_for_quotation(request, name):
 def opportunity_comparison(request, name):
     opportunity = get_opportunity_for(request.user, name)
     access.require_buying_reader(request.user, "compare supplier quotations")
-    settings = CRMSettings.load()
+    settings = company_settings()
     return render(
         request,
         "buying/comparison.html",

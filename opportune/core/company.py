@@ -7,7 +7,9 @@ read them at start-up, so the document machinery in core can ask without importi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 
@@ -22,6 +24,10 @@ class CompanySettings(Protocol):
 
 
 _loader: Callable[[], CompanySettings] | None = None
+# Within one request the settings are read once (``settings_read_once``); elsewhere (jobs,
+# commands, tests calling services) every call reads them afresh.
+_UNREAD = object()
+_memo: ContextVar[Any] = ContextVar("company_settings", default=None)
 
 
 def register_company_settings(loader: Callable[[], CompanySettings]) -> None:
@@ -30,7 +36,29 @@ def register_company_settings(loader: Callable[[], CompanySettings]) -> None:
 
 
 def company_settings() -> CompanySettings:
-    """The settings row (one query; pass it on rather than asking again in one request)."""
+    """The settings row: one query, once per request."""
     if _loader is None:  # pragma: no cover - the crm app registers it in ready()
         raise RuntimeError("No company settings are registered (is the crm app installed?).")
-    return _loader()
+    memo = _memo.get()
+    if memo is None:
+        return _loader()
+    if memo[0] is _UNREAD:
+        memo[0] = _loader()
+    return memo[0]
+
+
+def forget_company_settings() -> None:
+    """After the settings changed: the next ``company_settings()`` reads them again."""
+    memo = _memo.get()
+    if memo is not None:
+        memo[0] = _UNREAD
+
+
+@contextmanager
+def settings_read_once() -> Iterator[None]:
+    """Read the settings at most once inside the block (a request)."""
+    token = _memo.set([_UNREAD])
+    try:
+        yield
+    finally:
+        _memo.reset(token)

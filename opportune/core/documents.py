@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import F, ProtectedError, QuerySet
@@ -45,7 +45,33 @@ def lock_document(model: type[D], name: str, *, expected_version: int | None, by
         if current is None:
             raise NotFoundError(f"{model.doctype} {name} not found.")
         raise StaleVersionError(model.doctype, name, expected=expected_version, current=current)
-    return model.objects.select_for_update().get(pk=name)
+    locked = model.objects.select_for_update().get(pk=name)
+    locked._loaded_values = field_values(locked)
+    return locked
+
+
+def field_values(document: Document) -> dict[str, Any]:
+    """The value of each column but the key, by field name."""
+    return {
+        f.name: getattr(document, f.attname)
+        for f in document._meta.concrete_fields
+        if not f.primary_key
+    }
+
+
+def save_document(document: Document, *, by) -> bool:
+    """Write the fields of a locked document (``lock_document``) that changed since it was
+    locked, and nothing (no history line either) when none did; a new document is inserted."""
+    document._history_user = by
+    loaded = getattr(document, "_loaded_values", None)
+    if loaded is None:
+        document.save()
+        return True
+    changed = [name for name, value in field_values(document).items() if value != loaded[name]]
+    if changed:
+        document.save(update_fields=changed)
+        document._loaded_values = field_values(document)
+    return bool(changed)
 
 
 def delete_document(

@@ -59,12 +59,12 @@ def resolve_link(field: str, value: Any, link: Link, errors: FieldErrors) -> Any
     if value in (None, ""):
         return None
     rows = link.model.objects.filter(pk=value)
-    if link.active_filter:
-        if not rows.exists():
+    if link.active_filter:  # one query tells both "missing" and "disabled"
+        found = rows.values(*link.active_filter).first()
+        if found is None:
             errors.add(field, f"{link.label} '{value}' does not exist.")
             return None
-        rows = rows.filter(**link.active_filter)
-        if not rows.exists():
+        if any(found[key] != wanted for key, wanted in link.active_filter.items()):
             errors.add(field, f"{link.label} '{value}' is disabled.")
             return None
         return value

@@ -22,6 +22,7 @@ from django.db import models
 from django.utils import timezone
 
 from opportune.core.company import CompanySettings, company_settings
+from opportune.core.documents import save_document
 from opportune.core.errors import FieldErrors, ValidationError
 from opportune.core.fields import Link, apply_fields, parse_decimal, validate_model_fields
 from opportune.core.money import ZERO, round_money
@@ -114,6 +115,7 @@ class ItemsDraft:
         self.errors = FieldErrors()
         self.before_currency = None if creating else getattr(document, "currency_id", None)
         self.old_rows: list[Any] = [] if creating else list(document.items.all())
+        self.old_prices = [_prices(row) for row in self.old_rows] if self.with_rates else []
         self.new_rows: list[Any] | None = None
 
     def apply(self) -> None:
@@ -321,18 +323,21 @@ class ItemsDraft:
 
     # --- writing -----------------------------------------------------------------------------
     def save(self, *, by) -> None:
-        """Write the document and its rows (the caller holds the transaction)."""
-        self.doc._history_user = by
-        self.doc.save()
+        """Write the document and its rows (the caller holds the transaction). An existing
+        document writes only the fields that changed, and nothing (no history line either)
+        when none did."""
+        save_document(self.doc, by=by)
         self.save_rows()
 
     def save_rows(self) -> None:
         if self.new_rows is None:
-            if self.with_rates and self.old_rows and not self.creating:
-                # rates and base_ values follow a new currency or conversion rate
-                self.item_model.objects.bulk_update(
-                    self.old_rows, ["rate", "amount", "base_rate", "base_amount"]
-                )
+            moved = [
+                r
+                for r, old in zip(self.old_rows, self.old_prices, strict=True)
+                if _prices(r) != old
+            ]
+            if moved:  # rates and base_ values follow a new currency or conversion rate
+                self.item_model.objects.bulk_update(moved, list(PRICE_FIELDS))
             return
         if not self.creating:
             self.doc.items.all().delete()
@@ -342,6 +347,13 @@ class ItemsDraft:
         self.item_model.objects.bulk_create(self.new_rows)
         if not self.creating:
             self.rows_changed(self.old_rows, self.new_rows)
+
+
+PRICE_FIELDS = ("rate", "amount", "base_rate", "base_amount")
+
+
+def _prices(row) -> tuple:
+    return tuple(getattr(row, name) for name in PRICE_FIELDS)
 
 
 class TransactionDraft(ItemsDraft):

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
 from opportune.core.api import ERROR_CODES, error_body
+from opportune.core.company import settings_read_once
 
 
 class ApiErrorsAsJsonMiddleware:
@@ -59,3 +60,15 @@ class ApiErrorsAsJsonMiddleware:
         if status == 405:
             answer["Allow"] = allowed
         return answer
+
+
+class CompanySettingsOncePerRequestMiddleware:
+    """A request reads the company settings (core.company) at most once, however many pages,
+    services and schemas ask for them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with settings_read_once():
+            return self.get_response(request)

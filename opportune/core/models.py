@@ -37,15 +37,17 @@ class NamingSeries(models.Model):
     def next_name(cls, series: str, when: datetime | None = None) -> str:
         """Hand out the next name of a series: never the same name twice, also concurrently.
 
-        The counter row is created if missing (ignoring a concurrent insert), then incremented
-        by one UPDATE that holds the row lock until the surrounding transaction ends, so two
-        concurrent callers are serialised by the database on SQLite and PostgreSQL alike.
+        The counter is incremented by one UPDATE that holds the row lock until the surrounding
+        transaction ends, so two concurrent callers are serialised by the database on SQLite and
+        PostgreSQL alike; a missing counter row is created first (ignoring a concurrent insert).
         """
         prefix = expand_series(series, when)
-        with transaction.atomic():
-            cls.objects.bulk_create([cls(prefix=prefix)], ignore_conflicts=True)
-            cls.objects.filter(prefix=prefix).update(current=F("current") + 1)
-            current = cls.objects.values_list("current", flat=True).get(prefix=prefix)
+        counter = cls.objects.filter(prefix=prefix)
+        with transaction.atomic(savepoint=False):  # the caller's transaction, or its own
+            if not counter.update(current=F("current") + 1):  # the first of its year
+                cls.objects.bulk_create([cls(prefix=prefix)], ignore_conflicts=True)
+                counter.update(current=F("current") + 1)
+            current = counter.values_list("current", flat=True).get()
         return f"{prefix}{current:0{NAME_DIGITS}d}"
 
 
@@ -94,6 +96,9 @@ class Document(models.Model):
         # Every path (services, admin, shell) gets a name from the series.
         if not self.name and self.naming_series:
             self.name = NamingSeries.next_name(self.naming_series, self.creation)
+        if self._state.adding and not args and "update_fields" not in kwargs:
+            # a new document: one INSERT, not an UPDATE of a row that cannot exist first
+            kwargs.setdefault("force_insert", True)
         super().save(*args, **kwargs)
 
 

@@ -21,7 +21,7 @@ from opportune.buying.models import (
     SupplierQuotationItem,
 )
 from opportune.core.docstatus import DocStatus, move_docstatus
-from opportune.core.documents import lock_document, set_status_in_batches
+from opportune.core.documents import lock_document, save_document, set_status_in_batches
 from opportune.core.drafts import create_draft, delete_draft, update_draft
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import Link
@@ -294,7 +294,7 @@ def submit_supplier_quotation(
         move_docstatus(locked, DocStatus.SUBMITTED)
         require_items(locked)
         locked.status = SupplierQuotation.Status.SUBMITTED
-        locked.save(update_fields=["docstatus", "status"])
+        save_document(locked, by=by)
         _set_quote_status(locked)
         _note(
             locked.opportunity_id,
@@ -311,7 +311,7 @@ def cancel_supplier_quotation(
         locked = lock_document(SupplierQuotation, quotation.pk, expected_version=version, by=by)
         move_docstatus(locked, DocStatus.CANCELLED)
         locked.status = SupplierQuotation.Status.CANCELLED
-        locked.save(update_fields=["docstatus", "status"])
+        save_document(locked, by=by)
         _set_quote_status(locked)
     return locked
 
@@ -426,7 +426,7 @@ def submit_request_for_quotation(
             errors.add("suppliers", "Choose at least one supplier before submitting.")
         errors.raise_if_any()
         locked.status = RequestForQuotation.Status.SUBMITTED
-        locked.save(update_fields=["docstatus", "status"])
+        save_document(locked, by=by)
     return locked
 
 
@@ -446,7 +446,7 @@ def cancel_request_for_quotation(
             )
         move_docstatus(locked, DocStatus.CANCELLED)
         locked.status = RequestForQuotation.Status.CANCELLED
-        locked.save(update_fields=["docstatus", "status"])
+        save_document(locked, by=by)
     return locked
 
 

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from opportune.buying.models import Supplier, SupplierGroup
-from opportune.core.documents import lock_document, require_version, stamp_new
+from opportune.core.documents import lock_document, require_version, save_document, stamp_new
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
 from opportune.masters.models import Currency
@@ -71,7 +71,7 @@ def update_supplier(
         apply_fields(locked, data, SUPPLIER_SPEC, errors)
         _check(locked, errors)
         errors.raise_if_any()
-        locked.save()
+        save_document(locked, by=by)
     return locked
 
 

@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 from django.db import transaction
 from django.db.models import F
 
+from opportune.core.company import forget_company_settings
 from opportune.core.documents import require_version
 from opportune.core.errors import FieldErrors, StaleVersionError
 from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
@@ -112,4 +113,5 @@ def update_crm_settings(*, data: Mapping[str, Any], version: int | None, by) -> 
         _check_settings(settings, errors)
         errors.raise_if_any()
         settings.save()
+    forget_company_settings()
     return settings

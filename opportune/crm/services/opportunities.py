@@ -9,7 +9,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from opportune.core.documents import delete_document, lock_document, require_version, stamp_new
+from opportune.core.documents import (
+    delete_document,
+    lock_document,
+    require_version,
+    save_document,
+    stamp_new,
+)
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import check_known_fields
 from opportune.core.models import Comment
@@ -122,8 +128,7 @@ def declare_opportunity_lost(
         if detail is not None:
             locked.order_lost_reason = detail
         write_status_change(locked, Opportunity.Status.LOST, by=by)
-        locked._history_user = by
-        locked.save()
+        save_document(locked, by=by)
         locked.lost_reasons.set(reasons)
         locked.competitors.set(rivals)
         summary = f"Declared lost: {', '.join(reasons)}"
@@ -149,8 +154,7 @@ def reopen_opportunity(opportunity: Opportunity, *, version: int | None = None, 
                 fields={"status": [f"is {locked.status}"]},
             )
         _reopen(locked, by=by)
-        locked._history_user = by
-        locked.save()
+        save_document(locked, by=by)
         if locked.lead_id:
             refresh_lead_status(locked.lead)
     return locked
@@ -171,8 +175,7 @@ def recompute_opportunity_status(
         locked = lock_document(Opportunity, opportunity.pk, expected_version=None, by=by)
         new_status = computed_opportunity_status(locked, requested)
         if write_status_change(locked, new_status, by=by):
-            locked._history_user = by
-            locked.save()
+            save_document(locked, by=by)
         if locked.lead_id:
             refresh_lead_status(locked.lead)
     return locked

@@ -173,16 +173,14 @@ class OpportunityDraft(ItemsDraft):
 
     def _defaults(self) -> None:
         opp = self.doc
-        if (
-            self.creating
-            and not opp.sales_stage_id
-            and "sales_stage" not in self.data
-            and SalesStage.objects.filter(pk=DEFAULT_SALES_STAGE).exists()
-        ):
-            opp.sales_stage_id = DEFAULT_SALES_STAGE
+        stage = None
+        if self.creating and not opp.sales_stage_id and "sales_stage" not in self.data:
+            stage = SalesStage.objects.filter(pk=DEFAULT_SALES_STAGE).first()
+            opp.sales_stage_id = stage.pk if stage is not None else None
         stage_moved = opp.sales_stage_id != self.before["sales_stage_id"] or self.creating
         if "probability" not in self.data and stage_moved and opp.sales_stage_id:
-            stage = SalesStage.objects.filter(pk=opp.sales_stage_id).first()
+            if stage is None:
+                stage = SalesStage.objects.filter(pk=opp.sales_stage_id).first()
             if stage is not None:
                 opp.probability = stage.probability
         if isinstance(opp.contact_date, datetime) and timezone.is_naive(opp.contact_date):

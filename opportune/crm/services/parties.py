@@ -7,10 +7,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from opportune.core.company import company_settings
 from opportune.core.documents import (
     delete_document,
     lock_document,
     require_version,
+    save_document,
     stamp_new,
 )
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
@@ -25,7 +27,6 @@ from opportune.core.models import Document
 from opportune.crm.models import (
     Campaign,
     Contact,
-    CRMSettings,
     Customer,
     Lead,
     LeadSource,
@@ -107,8 +108,7 @@ def _save_changes(model, document, data, spec, *, version, by, check=None, exclu
             check(locked, errors)
         validate_model_fields(locked, errors, exclude=exclude)
         errors.raise_if_any()
-        locked._history_user = by
-        locked.save()
+        save_document(locked, by=by)
     return locked
 
 
@@ -165,7 +165,7 @@ def create_lead(*, data: Mapping[str, Any], by) -> Lead:
     errors.raise_if_any()
     with transaction.atomic():
         _save_new(lead, {}, LEAD_SPEC, by=by)
-        if CRMSettings.load().auto_creation_of_contact:
+        if company_settings().auto_creation_of_contact:
             make_contact_from_lead(lead, by=by)
     return lead
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from opportune.core.docstatus import DocStatus, move_docstatus
-from opportune.core.documents import lock_document, set_status_in_batches
+from opportune.core.documents import lock_document, save_document, set_status_in_batches
 from opportune.core.drafts import create_draft, delete_draft, update_draft
 from opportune.core.errors import ConflictError, FieldErrors
 from opportune.core.fields import Link
@@ -241,7 +241,7 @@ def submit_quotation(quotation: Quotation, *, version: int | None = None, by) ->
         move_docstatus(locked, DocStatus.SUBMITTED)
         require_items(locked)
         locked.status = Quotation.Status.OPEN
-        locked.save(update_fields=["docstatus", "status"])
+        save_document(locked, by=by)
         _after_status_event(
             locked,
             requested=Opportunity.Status.QUOTATION,
@@ -266,7 +266,7 @@ def cancel_quotation(quotation: Quotation, *, version: int | None = None, by) ->
             )
         move_docstatus(locked, DocStatus.CANCELLED)
         locked.status = Quotation.Status.CANCELLED
-        locked.save(update_fields=["docstatus", "status"])
+        save_document(locked, by=by)
         locked.lost_reasons.clear()
         _after_status_event(
             locked,
@@ -309,7 +309,7 @@ def declare_quotation_lost(
         locked.status = Quotation.Status.LOST
         if detail is not None:
             locked.order_lost_reason = detail
-        locked.save(update_fields=["status", "order_lost_reason"])
+        save_document(locked, by=by)
         locked.lost_reasons.set(reasons)
         locked.competitors.set(rivals)
         if locked.opportunity_id:
@@ -342,7 +342,7 @@ def refresh_quotation_status(quotation: Quotation, *, by, today: date | None = N
     status = computed_quotation_status(locked, today=today or timezone.localdate())
     if status != locked.status:
         locked.status = status
-        locked.save(update_fields=["status"])
+        save_document(locked, by=by)
     return locked
 
 

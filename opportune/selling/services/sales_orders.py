@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from opportune.core.docstatus import DocStatus, move_docstatus
-from opportune.core.documents import lock_document
+from opportune.core.documents import lock_document, save_document
 from opportune.core.drafts import create_draft, delete_draft, update_draft
 from opportune.core.errors import ConflictError, FieldErrors
 from opportune.core.fields import Link
@@ -212,7 +212,7 @@ def submit_sales_order(order: SalesOrder, *, version: int | None = None, by) -> 
         if locked.quotation_id:
             _check_against_quotation(locked)
         locked.status = SalesOrder.Status.TO_DELIVER_AND_BILL
-        locked.save(update_fields=["docstatus", "status"])
+        save_document(locked, by=by)
         _after_order_event(locked, requested=Opportunity.Status.CONVERTED, by=by)
     return locked
 
@@ -223,7 +223,7 @@ def cancel_sales_order(order: SalesOrder, *, version: int | None = None, by) -> 
         locked = lock_document(SalesOrder, order.pk, expected_version=version, by=by)
         move_docstatus(locked, DocStatus.CANCELLED)
         locked.status = SalesOrder.Status.CANCELLED
-        locked.save(update_fields=["docstatus", "status"])
+        save_document(locked, by=by)
         _after_order_event(locked, requested=Opportunity.Status.OPEN, by=by)
     return locked
 
