@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import transaction
-from django.db.models import F, ProtectedError, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import F, ProtectedError, Q, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -128,6 +128,46 @@ def set_status_in_batches(
         moved += len(rows)
         if len(rows) < batch_size:
             return moved
+
+
+def insert_named_after(
+    document: Document,
+    base: str,
+    *,
+    by,
+    on_conflict: Callable[[IntegrityError], None] | None = None,
+) -> None:
+    """Insert a document named after itself, as ERPNext names customers and suppliers: a name
+    already taken gets ' - 2', ' - 3', ... (the next free one found in one query), and a
+    concurrent insert that takes it first makes us try the next. ``on_conflict`` may turn an
+    integrity error that is not about the name into the right refusal."""
+    model = type(document)
+    for _attempt in range(3):
+        document.name = _free_name(model, base)
+        try:
+            with transaction.atomic():
+                stamp_new(document, by=by)
+                document._history_user = by
+                document.save(force_insert=True)
+            return
+        except IntegrityError as exc:
+            if on_conflict is not None:
+                on_conflict(exc)
+    raise ConflictError(f"Could not name the {model.doctype.lower()}; try again.")
+
+
+def _free_name(model: type[Document], base: str) -> str:
+    taken = set(
+        model.objects.filter(Q(pk=base) | Q(pk__startswith=f"{base} - ")).values_list(
+            "pk", flat=True
+        )
+    )
+    n = 1
+    name = base
+    while name in taken:
+        n += 1
+        name = f"{base} - {n}"
+    return name
 
 
 def stamp_new(document: Document, *, by) -> None:

@@ -1,12 +1,12 @@
 """The generic services of a draft document with item rows: create, edit and delete a draft.
 
-Each document's service module names its model, its ``ItemsDraft`` and its writable fields, and
-calls these; the rules that differ live in the draft class.
+Each document's ``ItemsDraft`` names its model and its writable fields; the service module calls
+these with it, and the rules that differ live in the draft class.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -19,11 +19,9 @@ from opportune.core.items import ItemsDraft
 
 
 def create_draft(
-    model,
     draft_class: type[ItemsDraft],
     *,
     data: Mapping[str, Any],
-    writable: Collection[str],
     by,
     now=None,
     prefill: Mapping[str, Any] | None = None,
@@ -32,9 +30,11 @@ def create_draft(
 ):
     """A new Draft from plain input. ``prefill`` sets values the mapping already checked;
     ``row_links`` sets attributes on the rows in order (a row's source row, say)."""
-    check_known_fields(data, writable)
+    check_known_fields(data, draft_class.writable)
     now = now or timezone.now()
-    document = model(transaction_date=timezone.localdate(now), status="Draft", **(prefill or {}))
+    document = draft_class.model(
+        transaction_date=timezone.localdate(now), status="Draft", **(prefill or {})
+    )
     with transaction.atomic():
         draft = draft_class(document, data, creating=True, **draft_options)
         draft.apply()
@@ -47,20 +47,13 @@ def create_draft(
 
 
 def update_draft(
-    model,
-    draft_class: type[ItemsDraft],
-    document,
-    *,
-    data: Mapping[str, Any],
-    writable: Collection[str],
-    version: int | None,
-    by,
+    draft_class: type[ItemsDraft], document, *, data: Mapping[str, Any], version: int | None, by
 ):
     """Apply a partial change to a Draft; ``version`` is the one the caller read (else 409)."""
-    check_known_fields(data, writable)
+    check_known_fields(data, draft_class.writable)
     require_version(version)
     with transaction.atomic():
-        locked = lock_document(model, document.pk, expected_version=version, by=by)
+        locked = lock_document(draft_class.model, document.pk, expected_version=version, by=by)
         require_draft(locked)
         draft = draft_class(locked, data, creating=False)
         draft.apply()
@@ -68,11 +61,11 @@ def update_draft(
     return locked
 
 
-def delete_draft(model, document, *, version: int | None, by) -> None:
+def delete_draft(document, *, version: int | None, by) -> None:
     """Delete a Draft under its row lock, if nobody changed it since ``version`` was read; a
     submitted document is a record and is cancelled instead (409)."""
     delete_document(
-        model,
+        type(document),
         document,
         version=version,
         by=by,

@@ -85,7 +85,9 @@ def get_catalog() -> Catalog:
 class ItemsDraft:
     """One validation pass over a document with item rows, its currency and its totals."""
 
+    model: ClassVar[type[models.Model]]  # the document
     spec: ClassVar[Mapping[str, Link | None]] = {}
+    writable: ClassVar[frozenset[str]] = frozenset()  # every input field (spec, items, ...)
     item_model: ClassVar[type[models.Model]]
     parent_field: ClassVar[str]
     # Row attributes carried over when an input row names an existing row by ``id``.
@@ -140,6 +142,12 @@ class ItemsDraft:
 
     def default_currency(self) -> str:
         return self.settings.company_currency_id
+
+    def check_not_before_date(self, field: str, message: str) -> None:
+        """A date of the document (valid till, delivery) may not fall before its own date."""
+        value, start = getattr(self.doc, field), self.doc.transaction_date
+        if isinstance(value, date) and isinstance(start, date) and value < start:
+            self.errors.add(field, message)
 
     def keep_conversion_rate(self) -> bool:
         """Whether a rate already set (e.g. carried from the opportunity) may stand when none is

@@ -40,7 +40,17 @@ def get_exchange_rate(from_currency: str, to_currency: str, on_date: date) -> De
     that day, or the inverse of the reverse rate; ``None`` when neither is recorded."""
     if from_currency == to_currency:
         return Decimal(1)
-    direct = (
+    direct = _latest_rate(from_currency, to_currency, on_date)
+    if direct is not None:
+        return direct
+    reverse = _latest_rate(to_currency, from_currency, on_date)
+    if reverse is not None:
+        return (Decimal(1) / reverse).quantize(RATE_PLACES)
+    return None
+
+
+def _latest_rate(from_currency: str, to_currency: str, on_date: date) -> Decimal | None:
+    return (
         CurrencyExchange.objects.filter(
             from_currency=from_currency, to_currency=to_currency, date__lte=on_date
         )
@@ -48,19 +58,6 @@ def get_exchange_rate(from_currency: str, to_currency: str, on_date: date) -> De
         .values_list("exchange_rate", flat=True)
         .first()
     )
-    if direct is not None:
-        return direct
-    reverse = (
-        CurrencyExchange.objects.filter(
-            from_currency=to_currency, to_currency=from_currency, date__lte=on_date
-        )
-        .order_by("-date")
-        .values_list("exchange_rate", flat=True)
-        .first()
-    )
-    if reverse is not None:
-        return (Decimal(1) / reverse).quantize(RATE_PLACES)
-    return None
 
 
 def items_by_code(codes: set[str]) -> dict[str, Item]:

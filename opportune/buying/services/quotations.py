@@ -55,7 +55,9 @@ def _prevdoc(row, opportunity_id) -> None:
 
 
 class SupplierQuotationDraft(TransactionDraft):
+    model = SupplierQuotation
     spec = SQ_SPEC
+    writable = frozenset(SQ_WRITABLE)
     item_model = SupplierQuotationItem
     item_flag = "is_purchase_item"
     parent_field = "supplier_quotation"
@@ -78,20 +80,16 @@ class SupplierQuotationDraft(TransactionDraft):
         return ZERO  # the item's standard rate is a selling price; the supplier gives theirs
 
     def checks(self, changed: set[str]) -> None:
-        doc = self.doc
-        if (
-            isinstance(doc.valid_till, date)
-            and isinstance(doc.transaction_date, date)
-            and doc.valid_till < doc.transaction_date
-        ):
-            self.errors.add("valid_till", "Valid till cannot be before the quotation date.")
+        self.check_not_before_date("valid_till", "Valid till cannot be before the quotation date.")
 
     def link_row(self, row) -> None:
         _prevdoc(row, self.doc.opportunity_id)
 
 
 class RequestForQuotationDraft(TransactionDraft):
+    model = RequestForQuotation
     spec = RFQ_SPEC
+    writable = frozenset(RFQ_WRITABLE)
     item_model = RequestForQuotationItem
     item_flag = "is_purchase_item"
     parent_field = "request_for_quotation"
@@ -168,27 +166,17 @@ def _note(opportunity_id: str | None, text: str, by) -> None:
 
 # --- supplier quotations -----------------------------------------------------------------------
 def create_supplier_quotation(*, data: Mapping[str, Any], by, now=None) -> SupplierQuotation:
-    return create_draft(
-        SupplierQuotation, SupplierQuotationDraft, data=data, writable=SQ_WRITABLE, by=by, now=now
-    )
+    return create_draft(SupplierQuotationDraft, data=data, by=by, now=now)
 
 
 def update_supplier_quotation(
     quotation: SupplierQuotation, *, data: Mapping[str, Any], version: int | None, by
 ) -> SupplierQuotation:
-    return update_draft(
-        SupplierQuotation,
-        SupplierQuotationDraft,
-        quotation,
-        data=data,
-        writable=SQ_WRITABLE,
-        version=version,
-        by=by,
-    )
+    return update_draft(SupplierQuotationDraft, quotation, data=data, version=version, by=by)
 
 
 def delete_supplier_quotation(quotation: SupplierQuotation, *, version: int | None, by) -> None:
-    delete_draft(SupplierQuotation, quotation, version=version, by=by)
+    delete_draft(quotation, version=version, by=by)
 
 
 def make_supplier_quotation_from_opportunity(
@@ -257,10 +245,8 @@ def make_supplier_quotation_from_rfq(
     with transaction.atomic():
         try:
             quotation = create_draft(
-                SupplierQuotation,
                 SupplierQuotationDraft,
                 data=data,
-                writable=SQ_WRITABLE,
                 by=by,
                 now=now,
                 prefill={"request_for_quotation": rfq},
@@ -352,10 +338,8 @@ def create_request_for_quotation(
     *, data: Mapping[str, Any], by, now=None, row_links: Sequence[Mapping[str, Any]] = ()
 ) -> RequestForQuotation:
     return create_draft(
-        RequestForQuotation,
         RequestForQuotationDraft,
         data=data,
-        writable=RFQ_WRITABLE,
         by=by,
         now=now,
         row_links=row_links,
@@ -365,19 +349,11 @@ def create_request_for_quotation(
 def update_request_for_quotation(
     rfq: RequestForQuotation, *, data: Mapping[str, Any], version: int | None, by
 ) -> RequestForQuotation:
-    return update_draft(
-        RequestForQuotation,
-        RequestForQuotationDraft,
-        rfq,
-        data=data,
-        writable=RFQ_WRITABLE,
-        version=version,
-        by=by,
-    )
+    return update_draft(RequestForQuotationDraft, rfq, data=data, version=version, by=by)
 
 
 def delete_request_for_quotation(rfq: RequestForQuotation, *, version: int | None, by) -> None:
-    delete_draft(RequestForQuotation, rfq, version=version, by=by)
+    delete_draft(rfq, version=version, by=by)
 
 
 def make_request_for_quotation_from_opportunity(

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import ProtectedError
 
 from opportune.buying.models import Supplier, SupplierGroup
-from opportune.core.documents import lock_document, require_version, save_document, stamp_new
+from opportune.core.documents import (
+    insert_named_after,
+    lock_document,
+    require_version,
+    save_document,
+)
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
 from opportune.masters.models import Currency
@@ -32,14 +37,6 @@ def _check(supplier: Supplier, errors: FieldErrors) -> None:
     validate_model_fields(supplier, errors)
 
 
-def _unique_name(base: str) -> str:
-    name, n = base, 1
-    while Supplier.objects.filter(pk=name).exists():
-        n += 1
-        name = f"{base} - {n}"
-    return name
-
-
 def create_supplier(*, data: Mapping[str, Any], by) -> Supplier:
     check_known_fields(data, SUPPLIER_SPEC)
     supplier = Supplier()
@@ -48,16 +45,8 @@ def create_supplier(*, data: Mapping[str, Any], by) -> Supplier:
     _check(supplier, errors)
     errors.raise_if_any()
     supplier.supplier_name = supplier.supplier_name.strip()
-    for _attempt in range(3):
-        supplier.name = _unique_name(supplier.supplier_name)
-        try:
-            with transaction.atomic():
-                stamp_new(supplier, by=by)
-                supplier.save(force_insert=True)
-            return supplier
-        except IntegrityError:  # a concurrent insert took the name
-            continue
-    raise ConflictError("Could not name the supplier; try again.")
+    insert_named_after(supplier, supplier.supplier_name, by=by)
+    return supplier
 
 
 def update_supplier(

@@ -68,7 +68,9 @@ PARTY_FIELDS = {
 class OpportunityDraft(ItemsDraft):
     """One validation pass over an opportunity and its items, in ERPNext's order."""
 
+    model = Opportunity
     spec = FIELD_SPEC
+    writable = frozenset(WRITABLE)
     item_model = OpportunityItem
     parent_field = "opportunity"
     refetch_rate_of_one = True

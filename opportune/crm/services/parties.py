@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from opportune.core.company import company_settings
 from opportune.core.documents import (
     delete_document,
+    insert_named_after,
     lock_document,
     require_version,
     save_document,
@@ -305,15 +306,6 @@ def _check_customer(customer: Customer, errors: FieldErrors) -> None:
         errors.add("customer_name", "Give the customer's name.")
 
 
-def _unique_customer_name(base: str) -> str:
-    """Customers are named by their name (as in ERPNext); a clash gets ' - 2', ' - 3', ..."""
-    name, n = base, 1
-    while Customer.objects.filter(pk=name).exists():
-        n += 1
-        name = f"{base} - {n}"
-    return name
-
-
 def create_customer(
     *,
     data: Mapping[str, Any],
@@ -329,21 +321,16 @@ def create_customer(
     validate_model_fields(customer, errors)
     errors.raise_if_any()
     customer.customer_name = customer.customer_name.strip()
-    for _attempt in range(3):
-        customer.name = _unique_customer_name(customer.customer_name)
-        try:
-            with transaction.atomic():
-                stamp_new(customer, by=by)
-                customer._history_user = by
-                customer.save(force_insert=True)
-            return customer
-        except IntegrityError as exc:  # a concurrent insert took the name, or the opportunity
-            if (
-                opportunity is not None
-                and Customer.objects.filter(opportunity_name=opportunity).exists()
-            ):
-                raise ConflictError("A customer was already made from this opportunity.") from exc
-    raise ConflictError("Could not name the customer; try again.")
+
+    def made_already(exc: IntegrityError) -> None:  # one customer per lead or opportunity
+        if (
+            opportunity is not None
+            and Customer.objects.filter(opportunity_name=opportunity).exists()
+        ):
+            raise ConflictError("A customer was already made from this opportunity.") from exc
+
+    insert_named_after(customer, customer.customer_name, by=by, on_conflict=made_already)
+    return customer
 
 
 def update_customer(customer: Customer, *, data: Mapping[str, Any], version, by) -> Customer:

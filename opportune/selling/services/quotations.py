@@ -68,7 +68,9 @@ def one_month_after(day: date) -> date:
 
 
 class QuotationDraft(TransactionDraft):
+    model = Quotation
     spec = QUOTATION_SPEC
+    writable = frozenset(WRITABLE)
     item_model = QuotationItem
     item_flag = "is_sales_item"
     parent_field = "quotation"
@@ -139,13 +141,7 @@ class QuotationDraft(TransactionDraft):
             doc.contact_mobile = contact.mobile_no
 
     def checks(self, changed: set[str]) -> None:
-        doc = self.doc
-        if (
-            isinstance(doc.valid_till, date)
-            and isinstance(doc.transaction_date, date)
-            and doc.valid_till < doc.transaction_date
-        ):
-            self.errors.add("valid_till", "Valid till cannot be before the quotation date.")
+        self.check_not_before_date("valid_till", "Valid till cannot be before the quotation date.")
 
     def link_row(self, row) -> None:
         row.prevdoc_doctype = "Opportunity" if self.doc.opportunity_id else ""
@@ -166,10 +162,8 @@ def create_quotation(
 ) -> Quotation:
     """A draft quotation from plain input; ``prefill`` sets unchecked values first (mapping)."""
     return create_draft(
-        Quotation,
         QuotationDraft,
         data=data,
-        writable=WRITABLE,
         by=by,
         now=now,
         prefill=prefill,
@@ -180,13 +174,11 @@ def create_quotation(
 def update_quotation(
     quotation: Quotation, *, data: Mapping[str, Any], version: int | None, by
 ) -> Quotation:
-    return update_draft(
-        Quotation, QuotationDraft, quotation, data=data, writable=WRITABLE, version=version, by=by
-    )
+    return update_draft(QuotationDraft, quotation, data=data, version=version, by=by)
 
 
 def delete_quotation(quotation: Quotation, *, version: int | None, by) -> None:
-    delete_draft(Quotation, quotation, version=version, by=by)
+    delete_draft(quotation, version=version, by=by)
 
 
 # --- the mapping -------------------------------------------------------------------------------

@@ -43,7 +43,9 @@ WRITABLE = set(SALES_ORDER_SPEC) | {"items", "tax_rate", "conversion_rate"}
 
 
 class SalesOrderDraft(TransactionDraft):
+    model = SalesOrder
     spec = SALES_ORDER_SPEC
+    writable = frozenset(WRITABLE)
     item_model = SalesOrderItem
     item_flag = "is_sales_item"
     parent_field = "sales_order"
@@ -81,13 +83,9 @@ class SalesOrderDraft(TransactionDraft):
         return self.doc.quotation_id is not None
 
     def checks(self, changed: set[str]) -> None:
-        doc = self.doc
-        if (
-            isinstance(doc.delivery_date, date)
-            and isinstance(doc.transaction_date, date)
-            and doc.delivery_date < doc.transaction_date
-        ):
-            self.errors.add("delivery_date", "Delivery date cannot be before the order date.")
+        self.check_not_before_date(
+            "delivery_date", "Delivery date cannot be before the order date."
+        )
 
 
 def create_sales_order(
@@ -99,10 +97,8 @@ def create_sales_order(
     row_links: Sequence[Mapping[str, Any]] = (),
 ) -> SalesOrder:
     return create_draft(
-        SalesOrder,
         SalesOrderDraft,
         data=data,
-        writable=WRITABLE,
         by=by,
         now=now,
         prefill=prefill,
@@ -113,13 +109,11 @@ def create_sales_order(
 def update_sales_order(
     order: SalesOrder, *, data: Mapping[str, Any], version: int | None, by
 ) -> SalesOrder:
-    return update_draft(
-        SalesOrder, SalesOrderDraft, order, data=data, writable=WRITABLE, version=version, by=by
-    )
+    return update_draft(SalesOrderDraft, order, data=data, version=version, by=by)
 
 
 def delete_sales_order(order: SalesOrder, *, version: int | None, by) -> None:
-    delete_draft(SalesOrder, order, version=version, by=by)
+    delete_draft(order, version=version, by=by)
 
 
 # --- Quotation -> Sales Order ------------------------------------------------------------------
