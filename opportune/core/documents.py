@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.db import transaction
 from django.db.models import F, ProtectedError
@@ -11,6 +11,9 @@ from django.utils import timezone
 
 from opportune.core.errors import ConflictError, NotFoundError, StaleVersionError, ValidationError
 from opportune.core.models import Document
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 D = TypeVar("D", bound=Document)
 
@@ -23,7 +26,7 @@ def require_version(version: int | None) -> None:
         )
 
 
-def lock_document(model: type[D], name: str, *, expected_version: int | None, by) -> D:
+def lock_document(model: type[D], name: str, *, expected_version: int | None, by: User) -> D:
     """Claim the right to change a document and return it locked, version already bumped.
 
     Must run inside ``transaction.atomic()``. The claim is one conditional UPDATE
@@ -33,17 +36,17 @@ def lock_document(model: type[D], name: str, *, expected_version: int | None, by
     effects such as a quotation moving its opportunity) but still bumps the version, so any
     client holding the old one is refused afterwards.
     """
-    rows = model.objects.filter(pk=name)
+    rows = model._default_manager.filter(pk=name)
     if expected_version is not None:
         rows = rows.filter(version=expected_version)
     now = timezone.now()
     claimed = rows.update(version=F("version") + 1, modified=now, modified_by=by)
     if not claimed:
-        current = model.objects.filter(pk=name).values_list("version", flat=True).first()
+        current = model._default_manager.filter(pk=name).values_list("version", flat=True).first()
         if current is None:
             raise NotFoundError(f"{model.doctype} {name} not found.")
         raise StaleVersionError(model.doctype, name, expected=expected_version, current=current)
-    return model.objects.select_for_update().get(pk=name)
+    return model._default_manager.select_for_update().get(pk=name)
 
 
 def delete_document(
@@ -51,7 +54,7 @@ def delete_document(
     document: D,
     *,
     version: int | None,
-    by,
+    by: User,
     check: Callable[[D], None] | None = None,
     protected: str = "Other documents still refer to it; it cannot be deleted.",
 ) -> None:
@@ -70,7 +73,7 @@ def delete_document(
             raise ConflictError(protected) from exc
 
 
-def stamp_new(document: Document, *, by) -> None:
+def stamp_new(document: Document, *, by: User) -> None:
     """Fill the audit columns of a document about to be inserted."""
     now = timezone.now()
     document.creation = document.creation or now

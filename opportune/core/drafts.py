@@ -7,29 +7,36 @@ calls these; the rules that differ live in the draft class.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import transaction
 from django.utils import timezone
 
-from opportune.core.docstatus import require_draft
+from opportune.core.docstatus import Submittable, require_draft
 from opportune.core.documents import delete_document, lock_document, require_version, stamp_new
 from opportune.core.fields import check_known_fields
 from opportune.core.items import ItemsDraft
+from opportune.core.models import Document
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
+
+D = TypeVar("D", bound=Document)
 
 
 def create_draft(
-    model,
+    model: type[D],
     draft_class: type[ItemsDraft],
     *,
     data: Mapping[str, Any],
     writable: Collection[str],
-    by,
-    now=None,
+    by: User,
+    now: datetime | None = None,
     prefill: Mapping[str, Any] | None = None,
     row_links: Sequence[Mapping[str, Any]] = (),
     **draft_options: Any,
-):
+) -> D:
     """A new Draft from plain input. ``prefill`` sets values the mapping already checked;
     ``row_links`` sets attributes on the rows in order (a row's source row, say)."""
     check_known_fields(data, writable)
@@ -47,28 +54,28 @@ def create_draft(
 
 
 def update_draft(
-    model,
+    model: type[D],
     draft_class: type[ItemsDraft],
-    document,
+    document: D,
     *,
     data: Mapping[str, Any],
     writable: Collection[str],
     version: int | None,
-    by,
-):
+    by: User,
+) -> D:
     """Apply a partial change to a Draft; ``version`` is the one the caller read (else 409)."""
     check_known_fields(data, writable)
     require_version(version)
     with transaction.atomic():
         locked = lock_document(model, document.pk, expected_version=version, by=by)
-        require_draft(locked)
+        require_draft(cast(Submittable, locked))  # every draft document has a docstatus
         draft = draft_class(locked, data, creating=False)
         draft.apply()
         draft.save(by=by)
     return locked
 
 
-def delete_draft(model, document, *, version: int | None, by) -> None:
+def delete_draft(model: type[D], document: D, *, version: int | None, by: User) -> None:
     """Delete a Draft under its row lock, if nobody changed it since ``version`` was read; a
     submitted document is a record and is cancelled instead (409)."""
     delete_document(
@@ -76,5 +83,5 @@ def delete_draft(model, document, *, version: int | None, by) -> None:
         document,
         version=version,
         by=by,
-        check=lambda locked: require_draft(locked, doing="deleted"),
+        check=lambda locked: require_draft(cast(Submittable, locked), doing="deleted"),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from opportune.core.items import get_catalog
@@ -40,11 +42,13 @@ class TransactionForm(forms.Form):
     # Fields passed to the service as they are (None clears an optional value).
     plain_fields: tuple[str, ...] = ("transaction_date", "currency", "tax_rate", "terms")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = currency_choices()
+        currency = self.fields["currency"]
+        assert isinstance(currency, forms.ChoiceField)
+        currency.choices = currency_choices()
 
-    def service_data(self, instance=None) -> dict:
+    def service_data(self, instance: Any = None) -> dict[str, Any]:
         """The cleaned values as the service's plain input."""
         data = {k: self.cleaned_data.get(k) for k in self.plain_fields if k in self.fields}
         if data.get("tax_rate") is None:

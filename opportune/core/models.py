@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 NAME_DIGITS = 5
 
@@ -43,9 +47,9 @@ class NamingSeries(models.Model):
         """
         prefix = expand_series(series, when)
         with transaction.atomic():
-            cls.objects.bulk_create([cls(prefix=prefix)], ignore_conflicts=True)
-            cls.objects.filter(prefix=prefix).update(current=F("current") + 1)
-            current = cls.objects.values_list("current", flat=True).get(prefix=prefix)
+            NamingSeries.objects.bulk_create([NamingSeries(prefix=prefix)], ignore_conflicts=True)
+            NamingSeries.objects.filter(prefix=prefix).update(current=F("current") + 1)
+            current = NamingSeries.objects.values_list("current", flat=True).get(prefix=prefix)
         return f"{prefix}{current:0{NAME_DIGITS}d}"
 
 
@@ -80,13 +84,16 @@ class Document(models.Model):
         editable=False,
     )
 
+    # Who made the change being saved: services set it, django-simple-history records it.
+    _history_user: User | None
+
     class Meta:
         abstract = True
 
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Every path (services, admin, shell) gets a name from the series.
         if not self.name and self.naming_series:
             self.name = NamingSeries.next_name(self.naming_series, self.creation)
