@@ -26,7 +26,7 @@ def require_version(version: int | None) -> None:
         )
 
 
-def lock_document(model: type[D], name: str, *, expected_version: int | None, by: User) -> D:
+def lock_document(model: type[D], name: str, *, expected_version: int | None, by: User | None) -> D:
     """Claim the right to change a document and return it locked, version already bumped.
 
     Must run inside ``transaction.atomic()``. The claim is one conditional UPDATE

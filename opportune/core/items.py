@@ -23,7 +23,13 @@ from django.utils import timezone
 
 from opportune.core.company import CompanySettings, company_settings
 from opportune.core.errors import FieldErrors, ValidationError
-from opportune.core.fields import Link, apply_fields, parse_decimal, validate_model_fields
+from opportune.core.fields import (
+    Link,
+    UserLink,
+    apply_fields,
+    parse_decimal,
+    validate_model_fields,
+)
 from opportune.core.money import ZERO, round_money
 
 if TYPE_CHECKING:
@@ -86,7 +92,7 @@ def get_catalog() -> Catalog:
 class ItemsDraft:
     """One validation pass over a document with item rows, its currency and its totals."""
 
-    spec: ClassVar[Mapping[str, Link | None]] = {}
+    spec: ClassVar[Mapping[str, Link | UserLink | None]] = {}
     item_model: ClassVar[type[models.Model]]
     parent_field: ClassVar[str]
     # Row attributes carried over when an input row names an existing row by ``id``.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import IntegrityError, transaction
 
@@ -17,6 +17,7 @@ from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import (
     USER,
     Link,
+    UserLink,
     apply_fields,
     check_known_fields,
     validate_model_fields,
@@ -25,6 +26,12 @@ from opportune.core.models import Document
 from opportune.crm.models import Campaign, Contact, Customer, Lead, LeadSource, Opportunity
 from opportune.crm.status import refresh_lead_status
 from opportune.masters.models import Currency, CustomerGroup, Industry, Territory
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
+
+D = TypeVar("D", bound=Document)
+Spec = Mapping[str, Link | UserLink | None]
 
 LEAD_SPEC = {
     "lead_name": None,
@@ -77,7 +84,14 @@ LEAD_STATUSES_BY_HAND = {
 }
 
 
-def _save_new(document: Document, data, spec, *, by, exclude=()) -> None:
+def _save_new(
+    document: Document,
+    data: Mapping[str, Any],
+    spec: Spec,
+    *,
+    by: User,
+    exclude: Iterable[str] = (),
+) -> None:
     errors = FieldErrors()
     apply_fields(document, data, spec, errors)
     validate_model_fields(document, errors, exclude=exclude)
@@ -87,7 +101,17 @@ def _save_new(document: Document, data, spec, *, by, exclude=()) -> None:
     document.save()
 
 
-def _save_changes(model, document, data, spec, *, version, by, check=None, exclude=()):
+def _save_changes(
+    model: type[D],
+    document: D,
+    data: Mapping[str, Any],
+    spec: Spec,
+    *,
+    version: int | None,
+    by: User,
+    check: Callable[[D, FieldErrors], None] | None = None,
+    exclude: Iterable[str] = (),
+) -> D:
     require_version(version)
     with transaction.atomic():
         locked = lock_document(model, document.pk, expected_version=version, by=by)
@@ -102,7 +126,7 @@ def _save_changes(model, document, data, spec, *, version, by, check=None, exclu
     return locked
 
 
-def _delete(document: Document, *, version: int | None, by, refused: str) -> None:
+def _delete(document: Document, *, version: int | None, by: User, refused: str) -> None:
     delete_document(type(document), document, version=version, by=by, protected=refused)
 
 
@@ -135,7 +159,7 @@ def _check_lead(lead: Lead, errors: FieldErrors) -> None:
         errors.add("lead_name", "Give the person's name.")
 
 
-def create_lead(*, data: Mapping[str, Any], by) -> Lead:
+def create_lead(*, data: Mapping[str, Any], by: User) -> Lead:
     check_known_fields(data, set(LEAD_SPEC) | {"status"})
     lead = Lead(status=data.get("status") or Lead.Status.LEAD)
     if lead.status not in LEAD_STATUSES_BY_HAND:
@@ -163,7 +187,7 @@ def party_for_email(email: str) -> tuple[str, str] | None:
     return ("Lead", lead.name) if lead is not None else None
 
 
-def create_lead_from_email(email: str, *, by) -> Lead:
+def create_lead_from_email(email: str, *, by: User) -> Lead:
     """A new lead for an address nobody knows yet, named after its local part
     (``jane.doe@...`` -> "Jane Doe"), through ``create_lead`` and its rules."""
     local = email.split("@", 1)[0]
@@ -171,7 +195,7 @@ def create_lead_from_email(email: str, *, by) -> Lead:
     return create_lead(data={"lead_name": lead_name or "Unknown", "email_id": email}, by=by)
 
 
-def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by) -> Lead:
+def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by: User) -> Lead:
     check_known_fields(data, set(LEAD_SPEC) | {"status"})
     spec = dict(LEAD_SPEC)
     if "status" in data:
@@ -183,7 +207,7 @@ def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by)
     return _save_changes(Lead, lead, data, spec, version=version, by=by, check=_check_lead)
 
 
-def delete_lead(lead: Lead, *, version: int | None, by) -> None:
+def delete_lead(lead: Lead, *, version: int | None, by: User) -> None:
     _delete(
         lead,
         version=version,
@@ -193,7 +217,11 @@ def delete_lead(lead: Lead, *, version: int | None, by) -> None:
 
 
 def make_customer_from_lead(
-    lead: Lead, *, by, data: Mapping[str, Any] | None = None, opportunity: Opportunity | None = None
+    lead: Lead,
+    *,
+    by: User,
+    data: Mapping[str, Any] | None = None,
+    opportunity: Opportunity | None = None,
 ) -> Customer:
     """A customer carrying the lead's details; the lead becomes Converted.
 
@@ -227,7 +255,7 @@ def make_customer_from_lead(
     return customer
 
 
-def _copy_contact(contact: Contact, customer: Customer, *, by) -> Contact:
+def _copy_contact(contact: Contact, customer: Customer, *, by: User) -> Contact:
     copy = Contact(
         first_name=contact.first_name,
         last_name=contact.last_name,
@@ -244,13 +272,15 @@ def _copy_contact(contact: Contact, customer: Customer, *, by) -> Contact:
     return copy
 
 
-def make_customer_from_opportunity(opportunity: Opportunity, *, by) -> Customer:
+def make_customer_from_opportunity(opportunity: Opportunity, *, by: User) -> Customer:
     """The customer for a lead's opportunity (one per opportunity)."""
     if opportunity.opportunity_from != Opportunity.From.LEAD:
         raise ConflictError("This opportunity is already for a customer.")
     if Customer.objects.filter(opportunity_name=opportunity).exists():
         raise ConflictError("A customer was already made from this opportunity.")
-    return make_customer_from_lead(opportunity.lead, by=by, opportunity=opportunity)
+    lead = opportunity.lead
+    assert lead is not None  # an opportunity from a lead has one (opportunity_party_matches_from)
+    return make_customer_from_lead(lead, by=by, opportunity=opportunity)
 
 
 # --- customers -------------------------------------------------------------------------------
@@ -271,7 +301,7 @@ def _unique_customer_name(base: str) -> str:
 def create_customer(
     *,
     data: Mapping[str, Any],
-    by,
+    by: User,
     lead: Lead | None = None,
     opportunity: Opportunity | None = None,
 ) -> Customer:
@@ -300,14 +330,16 @@ def create_customer(
     raise ConflictError("Could not name the customer; try again.")
 
 
-def update_customer(customer: Customer, *, data: Mapping[str, Any], version, by) -> Customer:
+def update_customer(
+    customer: Customer, *, data: Mapping[str, Any], version: int | None, by: User
+) -> Customer:
     check_known_fields(data, CUSTOMER_SPEC)
     return _save_changes(
         Customer, customer, data, CUSTOMER_SPEC, version=version, by=by, check=_check_customer
     )
 
 
-def delete_customer(customer: Customer, *, version: int | None, by) -> None:
+def delete_customer(customer: Customer, *, version: int | None, by: User) -> None:
     _delete(
         customer,
         version=version,
@@ -332,11 +364,11 @@ def _check_contact(contact: Contact, errors: FieldErrors) -> None:
         model = PARTY_MODELS.get(contact.link_doctype)
         if model is None:
             errors.add("link_doctype", f"Link to one of: {', '.join(PARTY_MODELS)}.")
-        elif not model.objects.filter(pk=contact.link_name).exists():
+        elif not model._default_manager.filter(pk=contact.link_name).exists():
             errors.add("link_name", f"{contact.link_doctype} '{contact.link_name}' does not exist.")
 
 
-def create_contact(*, data: Mapping[str, Any], by) -> Contact:
+def create_contact(*, data: Mapping[str, Any], by: User) -> Contact:
     check_known_fields(data, CONTACT_SPEC)
     contact = Contact()
     errors = FieldErrors()
@@ -348,12 +380,14 @@ def create_contact(*, data: Mapping[str, Any], by) -> Contact:
     return contact
 
 
-def update_contact(contact: Contact, *, data: Mapping[str, Any], version, by) -> Contact:
+def update_contact(
+    contact: Contact, *, data: Mapping[str, Any], version: int | None, by: User
+) -> Contact:
     check_known_fields(data, CONTACT_SPEC)
     return _save_changes(
         Contact, contact, data, CONTACT_SPEC, version=version, by=by, check=_check_contact
     )
 
 
-def delete_contact(contact: Contact, *, version: int | None, by) -> None:
+def delete_contact(contact: Contact, *, version: int | None, by: User) -> None:
     _delete(contact, version=version, by=by, refused="This contact is still used.")
