@@ -26,6 +26,7 @@ from opportune.core.errors import DomainError, NotFoundError, PermissionDeniedEr
 
 P = ParamSpec("P")
 R = TypeVar("R")
+Rq = TypeVar("Rq", bound=HttpRequest)
 
 PAGE_SIZE = 50
 LIST_PARAMS = ("q", "ordering", "cursor")
@@ -101,12 +102,12 @@ def version_of(request: HttpRequest) -> int | None:
 
 
 def as_http(
-    func: Callable[Concatenate[HttpRequest, P], R],
-) -> Callable[Concatenate[HttpRequest, P], R]:
+    func: Callable[Concatenate[Rq, P], R],
+) -> Callable[Concatenate[Rq, P], R]:
     """Domain errors that mean 'no such page' or 'not yours' become 404 and 403 pages."""
 
     @wraps(func)
-    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(request: Rq, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(request, *args, **kwargs)
         except NotFoundError as exc:

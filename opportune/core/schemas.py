@@ -24,7 +24,8 @@ def money(field: str, precision: Callable[[Any, dict[str, Any] | None], int]) ->
     ``precision(obj, context)`` says how many (the document's or the company's currency)."""
 
     def resolve(obj: Any, context: dict[str, Any] | None = None) -> str | None:
-        return money_str(getattr(obj, field), precision(obj, context))
+        value: Decimal | None = getattr(obj, field)
+        return money_str(value, precision(obj, context))
 
     return staticmethod(resolve)
 
