@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -9,6 +10,13 @@ from django import forms
 from opportune.core.items import get_catalog
 
 DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def set_choices(form: forms.BaseForm, name: str, choices: Iterable[tuple[Any, Any]]) -> None:
+    """Give a choice field of ``form`` its options, read from the database when it is made."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
 
 
 def currency_choices() -> list[tuple[str, str]]:
@@ -44,9 +52,7 @@ class TransactionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        currency = self.fields["currency"]
-        assert isinstance(currency, forms.ChoiceField)
-        currency.choices = currency_choices()
+        set_choices(self, "currency", currency_choices())
 
     def service_data(self, instance: Any = None) -> dict[str, Any]:
         """The cleaned values as the service's plain input."""
