@@ -57,6 +57,8 @@ clean:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # The committed OpenAPI document: regenerate after every API change (a test fails until you do).
 openapi: install

@@ -3,7 +3,11 @@
 import sys
 from pathlib import Path
 
+import django_stubs_ext
 import environ
+
+# Django's generic classes (ModelAdmin[Comment], QuerySet[Lead]) subscriptable at run time too.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()

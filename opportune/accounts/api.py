@@ -6,9 +6,9 @@ answers 404, as if it did not exist. The secret is answered once, on creation.
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from opportune.accounts.auth import ApiRequest
 from opportune.accounts.models import ApiToken
 from opportune.accounts.schemas import TokenCreated, TokenIn, TokenOut
 from opportune.accounts.services import issue_api_token, revoke_api_token
@@ -21,7 +21,7 @@ TOKEN_ORDERINGS = ("created", "label")
 
 
 @router.get("/tokens", response={200: Page[TokenOut], **ERRORS})
-def list_tokens(request: HttpRequest, params: Query[ListParams]):
+def list_tokens(request: ApiRequest, params: Query[ListParams]):
     tokens = ApiToken.objects.filter(user=request.auth)
     return paginate(
         tokens,
@@ -33,7 +33,7 @@ def list_tokens(request: HttpRequest, params: Query[ListParams]):
 
 
 @router.post("/tokens", response={201: TokenCreated, **ERRORS})
-def create_token(request: HttpRequest, payload: TokenIn):
+def create_token(request: ApiRequest, payload: TokenIn):
     token, raw = issue_api_token(request.auth, label=payload.label, by=request.auth)
     return Status(
         201,
@@ -49,6 +49,6 @@ def create_token(request: HttpRequest, payload: TokenIn):
 
 
 @router.delete("/tokens/{id}", response={204: None, **ERRORS})
-def revoke_token(request: HttpRequest, id: int):
+def revoke_token(request: ApiRequest, id: int):
     revoke_api_token(id, by=request.auth)
     return Status(204, None)

@@ -7,6 +7,8 @@ without it); a bearer token is not sent by browsers on their own, so it needs no
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
@@ -19,11 +21,20 @@ CSRF_FAILED = (
     "header (the csrftoken cookie's value). Scripts use a Bearer token."
 )
 
+if TYPE_CHECKING:
+    from opportune.core.users import User
+
+
+class ApiRequest(HttpRequest):
+    """The request an API endpoint gets: API_AUTH let it through, ``auth`` is its user."""
+
+    auth: User
+
 
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer <token>`` with a per-user API token."""
 
-    def authenticate(self, request: HttpRequest, token: str):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = user_for_token(token.strip())
         if user is not None:
             request.user = user
@@ -46,7 +57,7 @@ class ActiveSessionAuth(SessionAuth):
             raise PermissionDeniedError(CSRF_FAILED)
         return user
 
-    def authenticate(self, request: HttpRequest, key):
+    def authenticate(self, request: HttpRequest, key: Any) -> User | None:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_active:
             return user

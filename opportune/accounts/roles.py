@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opportune.core.users import AnyUser
+
 SALES_USER = "Sales User"
 SALES_MANAGER = "Sales Manager"
 PURCHASE_USER = "Purchase User"
 ALL_ROLES = (SALES_USER, SALES_MANAGER, PURCHASE_USER)
+_CACHE = "_opportune_roles"  # the attribute that keeps a user's roles for the request
 
 
-def roles_of(user) -> frozenset[str]:
+def roles_of(user: AnyUser | None) -> frozenset[str]:
     """The user's roles, read once per request and kept on the user object."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
-    cached = getattr(user, "_opportune_roles", None)
+    cached: frozenset[str] | None = getattr(user, _CACHE, None)
     if cached is None:
         if user.is_superuser:
             cached = frozenset(ALL_ROLES)
         else:
             cached = frozenset(user.groups.values_list("name", flat=True))
-        user._opportune_roles = cached
+        setattr(user, _CACHE, cached)
     return cached
 
 
-def has_role(user, *roles: str) -> bool:
+def has_role(user: AnyUser | None, *roles: str) -> bool:
     return bool(roles_of(user) & set(roles))
 
 
-def is_sales(user) -> bool:
+def is_sales(user: AnyUser | None) -> bool:
     return has_role(user, SALES_USER, SALES_MANAGER)
 
 
-def is_manager(user) -> bool:
+def is_manager(user: AnyUser | None) -> bool:
     return has_role(user, SALES_MANAGER)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -14,6 +16,9 @@ from opportune.accounts.roles import roles_of
 from opportune.accounts.services import issue_api_token, revoke_api_token
 from opportune.core.errors import DomainError
 
+if TYPE_CHECKING:
+    from opportune.core.users import SignedInRequest
+
 login = auth_views.LoginView.as_view(
     template_name="accounts/login.html", redirect_authenticated_user=True
 )
@@ -21,7 +26,7 @@ logout = auth_views.LogoutView.as_view()
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: SignedInRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
@@ -47,7 +52,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+def revoke_token(request: SignedInRequest, token_id: int) -> HttpResponse:
     try:
         revoke_api_token(token_id, by=request.user)
     except DomainError as exc:

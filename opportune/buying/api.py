@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from opportune.accounts.auth import ApiRequest
 from opportune.buying import access, services
 from opportune.buying.filters import (
     RFQ_ORDERINGS,
@@ -66,9 +66,7 @@ def _suppliers(user):
 
 
 @router.get("/suppliers", response={200: Page[SupplierOut], **ERRORS}, tags=["suppliers"])
-def list_suppliers(
-    request: HttpRequest, params: Query[ListParams], filters: Query[SupplierFilters]
-):
+def list_suppliers(request: ApiRequest, params: Query[ListParams], filters: Query[SupplierFilters]):
     return paginate(
         filters.filter(_suppliers(request.auth)),
         params,
@@ -78,20 +76,20 @@ def list_suppliers(
 
 
 @router.post("/suppliers", response={201: SupplierOut, **ERRORS}, tags=["suppliers"])
-def create_supplier(request: HttpRequest, payload: SupplierCreate):
+def create_supplier(request: ApiRequest, payload: SupplierCreate):
     access.require_buying_writer(request.auth, "create suppliers")
     supplier = services.create_supplier(data=_body(payload), by=request.auth)
     return Status(201, _suppliers(request.auth).get(pk=supplier.pk))
 
 
 @router.get("/suppliers/{name}", response={200: SupplierOut, **ERRORS}, tags=["suppliers"])
-def get_supplier(request: HttpRequest, name: str):
+def get_supplier(request: ApiRequest, name: str):
     access.get_supplier_for(request.auth, name)
     return _suppliers(request.auth).get(pk=name)
 
 
 @router.patch("/suppliers/{name}", response={200: SupplierOut, **ERRORS}, tags=["suppliers"])
-def update_supplier(request: HttpRequest, name: str, payload: SupplierPatch):
+def update_supplier(request: ApiRequest, name: str, payload: SupplierPatch):
     supplier = access.get_supplier_for(request.auth, name, write=True)
     services.update_supplier(
         supplier, data=_body(payload), version=_version(request, payload), by=request.auth
@@ -100,7 +98,7 @@ def update_supplier(request: HttpRequest, name: str, payload: SupplierPatch):
 
 
 @router.delete("/suppliers/{name}", response={204: None, **ERRORS}, tags=["suppliers"])
-def delete_supplier(request: HttpRequest, name: str):
+def delete_supplier(request: ApiRequest, name: str):
     supplier = access.get_supplier_for(request.auth, name, write=True)
     services.delete_supplier(supplier, by=request.auth)
     return Status(204, None)
@@ -109,21 +107,21 @@ def delete_supplier(request: HttpRequest, name: str):
 @router.get(
     "/supplier-groups", response={200: list[SupplierGroupOut], **ERRORS}, tags=["suppliers"]
 )
-def list_supplier_groups(request: HttpRequest):
+def list_supplier_groups(request: ApiRequest):
     if not access.can_read_buying(request.auth):
         return []
     return SupplierGroup.objects.all()
 
 
 @router.post("/supplier-groups", response={201: SupplierGroupOut, **ERRORS}, tags=["suppliers"])
-def create_supplier_group(request: HttpRequest, payload: SupplierGroupIn):
+def create_supplier_group(request: ApiRequest, payload: SupplierGroupIn):
     access.require_buying_writer(request.auth, "create supplier groups")
     _field, name = name_or_key(_body(payload), key="supplier_group_name")
     return Status(201, services.create_supplier_group(name=name, by=request.auth))
 
 
 @router.delete("/supplier-groups/{name}", response={204: None, **ERRORS}, tags=["suppliers"])
-def delete_supplier_group(request: HttpRequest, name: str):
+def delete_supplier_group(request: ApiRequest, name: str):
     access.require_buying_writer(request.auth, "delete supplier groups")
     group = SupplierGroup.objects.filter(pk=name).first()
     if group is None:
@@ -151,7 +149,7 @@ def _sq_out(user, name: str):
     tags=["supplier quotations"],
 )
 def list_supplier_quotations(
-    request: HttpRequest, params: Query[ListParams], filters: Query[SupplierQuotationFilters]
+    request: ApiRequest, params: Query[ListParams], filters: Query[SupplierQuotationFilters]
 ):
     return paginate(
         filters.filter(_sqs(request.auth)),
@@ -167,7 +165,7 @@ def list_supplier_quotations(
     response={201: SupplierQuotationOut, **ERRORS},
     tags=["supplier quotations"],
 )
-def create_supplier_quotation(request: HttpRequest, payload: SupplierQuotationCreate):
+def create_supplier_quotation(request: ApiRequest, payload: SupplierQuotationCreate):
     access.require_buying_writer(request.auth, "create supplier quotations")
     _check_opportunity_link(request.auth, payload)
     quotation = services.create_supplier_quotation(data=_body(payload), by=request.auth)
@@ -179,7 +177,7 @@ def create_supplier_quotation(request: HttpRequest, payload: SupplierQuotationCr
     response={200: SupplierQuotationOut, **ERRORS},
     tags=["supplier quotations"],
 )
-def get_supplier_quotation(request: HttpRequest, name: str):
+def get_supplier_quotation(request: ApiRequest, name: str):
     access.get_supplier_quotation_for(request.auth, name)
     return _sq_out(request.auth, name)
 
@@ -189,7 +187,7 @@ def get_supplier_quotation(request: HttpRequest, name: str):
     response={200: SupplierQuotationOut, **ERRORS},
     tags=["supplier quotations"],
 )
-def update_supplier_quotation(request: HttpRequest, name: str, payload: SupplierQuotationPatch):
+def update_supplier_quotation(request: ApiRequest, name: str, payload: SupplierQuotationPatch):
     quotation = access.get_supplier_quotation_for(request.auth, name, write=True)
     _check_opportunity_link(request.auth, payload)
     services.update_supplier_quotation(
@@ -201,7 +199,7 @@ def update_supplier_quotation(request: HttpRequest, name: str, payload: Supplier
 @router.delete(
     "/supplier-quotations/{name}", response={204: None, **ERRORS}, tags=["supplier quotations"]
 )
-def delete_supplier_quotation(request: HttpRequest, name: str, version: int | None = None):
+def delete_supplier_quotation(request: ApiRequest, name: str, version: int | None = None):
     quotation = access.get_supplier_quotation_for(request.auth, name, write=True)
     services.delete_supplier_quotation(
         quotation, version=version_from(request, version), by=request.auth
@@ -214,7 +212,7 @@ def delete_supplier_quotation(request: HttpRequest, name: str, version: int | No
     response={200: SupplierQuotationOut, **ERRORS},
     tags=["supplier quotations"],
 )
-def submit_supplier_quotation(request: HttpRequest, name: str, payload: VersionIn | None = None):
+def submit_supplier_quotation(request: ApiRequest, name: str, payload: VersionIn | None = None):
     quotation = access.get_supplier_quotation_for(request.auth, name, write=True)
     services.submit_supplier_quotation(
         quotation, version=_version(request, payload), by=request.auth
@@ -227,7 +225,7 @@ def submit_supplier_quotation(request: HttpRequest, name: str, payload: VersionI
     response={200: SupplierQuotationOut, **ERRORS},
     tags=["supplier quotations"],
 )
-def cancel_supplier_quotation(request: HttpRequest, name: str, payload: VersionIn | None = None):
+def cancel_supplier_quotation(request: ApiRequest, name: str, payload: VersionIn | None = None):
     quotation = access.get_supplier_quotation_for(request.auth, name, write=True)
     services.cancel_supplier_quotation(
         quotation, version=_version(request, payload), by=request.auth
@@ -254,7 +252,7 @@ def _rfq_out(user, name: str):
     tags=["requests for quotation"],
 )
 def list_requests_for_quotation(
-    request: HttpRequest, params: Query[ListParams], filters: Query[RfqFilters]
+    request: ApiRequest, params: Query[ListParams], filters: Query[RfqFilters]
 ):
     return paginate(
         filters.filter(_rfqs(request.auth)).distinct(),
@@ -267,7 +265,7 @@ def list_requests_for_quotation(
 @router.post(
     "/requests-for-quotation", response={201: RfqOut, **ERRORS}, tags=["requests for quotation"]
 )
-def create_request_for_quotation(request: HttpRequest, payload: RfqCreate):
+def create_request_for_quotation(request: ApiRequest, payload: RfqCreate):
     access.require_buying_writer(request.auth, "create requests for quotation")
     _check_opportunity_link(request.auth, payload)
     rfq = services.create_request_for_quotation(data=_body(payload), by=request.auth)
@@ -279,7 +277,7 @@ def create_request_for_quotation(request: HttpRequest, payload: RfqCreate):
     response={200: RfqOut, **ERRORS},
     tags=["requests for quotation"],
 )
-def get_request_for_quotation(request: HttpRequest, name: str):
+def get_request_for_quotation(request: ApiRequest, name: str):
     access.get_request_for_quotation_for(request.auth, name)
     return _rfq_out(request.auth, name)
 
@@ -289,7 +287,7 @@ def get_request_for_quotation(request: HttpRequest, name: str):
     response={200: RfqOut, **ERRORS},
     tags=["requests for quotation"],
 )
-def update_request_for_quotation(request: HttpRequest, name: str, payload: RfqPatch):
+def update_request_for_quotation(request: ApiRequest, name: str, payload: RfqPatch):
     rfq = access.get_request_for_quotation_for(request.auth, name, write=True)
     _check_opportunity_link(request.auth, payload)
     services.update_request_for_quotation(
@@ -303,7 +301,7 @@ def update_request_for_quotation(request: HttpRequest, name: str, payload: RfqPa
     response={204: None, **ERRORS},
     tags=["requests for quotation"],
 )
-def delete_request_for_quotation(request: HttpRequest, name: str, version: int | None = None):
+def delete_request_for_quotation(request: ApiRequest, name: str, version: int | None = None):
     rfq = access.get_request_for_quotation_for(request.auth, name, write=True)
     services.delete_request_for_quotation(
         rfq, version=version_from(request, version), by=request.auth
@@ -316,7 +314,7 @@ def delete_request_for_quotation(request: HttpRequest, name: str, version: int |
     response={200: RfqOut, **ERRORS},
     tags=["requests for quotation"],
 )
-def submit_request_for_quotation(request: HttpRequest, name: str, payload: VersionIn | None = None):
+def submit_request_for_quotation(request: ApiRequest, name: str, payload: VersionIn | None = None):
     rfq = access.get_request_for_quotation_for(request.auth, name, write=True)
     services.submit_request_for_quotation(rfq, version=_version(request, payload), by=request.auth)
     return _rfq_out(request.auth, name)
@@ -327,7 +325,7 @@ def submit_request_for_quotation(request: HttpRequest, name: str, payload: Versi
     response={200: RfqOut, **ERRORS},
     tags=["requests for quotation"],
 )
-def cancel_request_for_quotation(request: HttpRequest, name: str, payload: VersionIn | None = None):
+def cancel_request_for_quotation(request: ApiRequest, name: str, payload: VersionIn | None = None):
     rfq = access.get_request_for_quotation_for(request.auth, name, write=True)
     services.cancel_request_for_quotation(rfq, version=_version(request, payload), by=request.auth)
     return _rfq_out(request.auth, name)
@@ -338,7 +336,7 @@ def cancel_request_for_quotation(request: HttpRequest, name: str, payload: Versi
     response={201: SupplierQuotationOut, **ERRORS},
     tags=["requests for quotation"],
 )
-def make_supplier_quotation_from_rfq(request: HttpRequest, name: str, payload: SupplierIn):
+def make_supplier_quotation_from_rfq(request: ApiRequest, name: str, payload: SupplierIn):
     rfq = access.get_request_for_quotation_for(request.auth, name, write=True)
     quotation = services.make_supplier_quotation_from_rfq(
         rfq, supplier=payload.supplier, by=request.auth
@@ -352,7 +350,7 @@ def make_supplier_quotation_from_rfq(request: HttpRequest, name: str, payload: S
     response={201: SupplierQuotationOut, **ERRORS},
     tags=["opportunities"],
 )
-def make_supplier_quotation(request: HttpRequest, name: str, payload: SupplierIn):
+def make_supplier_quotation(request: ApiRequest, name: str, payload: SupplierIn):
     opportunity = get_opportunity_for(request.auth, name)
     access.require_buying_writer(request.auth, "make supplier quotations")
     quotation = services.make_supplier_quotation_from_opportunity(
@@ -366,7 +364,7 @@ def make_supplier_quotation(request: HttpRequest, name: str, payload: SupplierIn
     response={201: RfqOut, **ERRORS},
     tags=["opportunities"],
 )
-def make_request_for_quotation(request: HttpRequest, name: str, payload: SuppliersIn):
+def make_request_for_quotation(request: ApiRequest, name: str, payload: SuppliersIn):
     opportunity = get_opportunity_for(request.auth, name)
     access.require_buying_writer(request.auth, "make requests for quotation")
     rfq = services.make_request_for_quotation_from_opportunity(
@@ -380,7 +378,7 @@ def make_request_for_quotation(request: HttpRequest, name: str, payload: Supplie
     response={200: ComparisonOut, **ERRORS},
     tags=["opportunities"],
 )
-def supplier_quotation_comparison(request: HttpRequest, name: str):
+def supplier_quotation_comparison(request: ApiRequest, name: str):
     opportunity = get_opportunity_for(request.auth, name)
     access.require_buying_reader(request.auth, "compare supplier quotations")
     return {
@@ -396,7 +394,7 @@ def supplier_quotation_comparison(request: HttpRequest, name: str):
     response={200: list[TimelineEntryOut], **ERRORS},
     tags=["supplier quotations"],
 )
-def supplier_quotation_timeline(request: HttpRequest, name: str):
+def supplier_quotation_timeline(request: ApiRequest, name: str):
     """Everything that happened to the supplier quotation, newest first."""
     access.get_supplier_quotation_for(request.auth, name)
     return timeline_for("Supplier Quotation", name)
@@ -407,6 +405,6 @@ def supplier_quotation_timeline(request: HttpRequest, name: str):
     response={200: list[TimelineEntryOut], **ERRORS},
     tags=["requests for quotation"],
 )
-def request_for_quotation_timeline(request: HttpRequest, name: str):
+def request_for_quotation_timeline(request: ApiRequest, name: str):
     access.get_request_for_quotation_for(request.auth, name)
     return timeline_for("Request for Quotation", name)

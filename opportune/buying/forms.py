@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from opportune.buying.models import Supplier, SupplierGroup
-from opportune.core.forms import DATE, TransactionForm, currency_choices
+from opportune.core.forms import DATE, TransactionForm, currency_choices, set_choices
 
 
 def supplier_choices() -> list[tuple[str, str]]:
@@ -28,10 +28,12 @@ class SupplierForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["supplier_group"].choices = [("", "—")] + [
-            (g, g) for g in SupplierGroup.objects.values_list("pk", flat=True)
-        ]
-        self.fields["default_currency"].choices = [("", "Company currency"), *currency_choices()]
+        set_choices(
+            self,
+            "supplier_group",
+            [("", "—")] + [(g, g) for g in SupplierGroup.objects.values_list("pk", flat=True)],
+        )
+        set_choices(self, "default_currency", [("", "Company currency"), *currency_choices()])
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)
@@ -57,7 +59,7 @@ class SupplierQuotationForm(TransactionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["supplier"].choices = supplier_choices()
+        set_choices(self, "supplier", supplier_choices())
 
 
 class RequestForQuotationForm(forms.Form):
@@ -69,7 +71,7 @@ class RequestForQuotationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["suppliers"].choices = supplier_choices()
+        set_choices(self, "suppliers", supplier_choices())
 
     def service_data(self, instance=None) -> dict:
         return dict(self.cleaned_data)
@@ -80,7 +82,7 @@ class ChooseSupplierForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["supplier"].choices = supplier_choices()
+        set_choices(self, "supplier", supplier_choices())
 
 
 class ChooseSuppliersForm(forms.Form):
@@ -88,4 +90,4 @@ class ChooseSuppliersForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["suppliers"].choices = supplier_choices()
+        set_choices(self, "suppliers", supplier_choices())

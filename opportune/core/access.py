@@ -5,11 +5,14 @@ document made from another is seen only with it. Which rows a user may see is ea
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
 from opportune.core.errors import NotFoundError, PermissionDeniedError
+
+if TYPE_CHECKING:
+    from opportune.core.users import AnyUser
 
 M = TypeVar("M", bound=Model)
 
@@ -19,9 +22,9 @@ def get_visible(
     doctype: str,
     name: str,
     *,
-    user: Any,
+    user: AnyUser,
     write: bool,
-    can_write: Callable[[Any], bool],
+    can_write: Callable[[AnyUser], bool],
 ) -> M:
     """The one permission-checked lookup by name: unseen is 404 (as if it did not exist),
     seen but not writable is 403; a name no document can have (NUL) is simply not found."""
@@ -34,7 +37,7 @@ def get_visible(
 
 
 def restrict_to_visible_parents(
-    queryset: QuerySet[M], field: str, visible_parents: QuerySet
+    queryset: QuerySet[M], field: str, visible_parents: QuerySet[Any]
 ) -> QuerySet[M]:
     """Documents made from another (``field`` names the link, which may be empty) are visible
     only with it; when every parent is visible, no subquery is added."""

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Model, Q, QuerySet
+from django.db.models import Field as ModelField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
@@ -72,10 +73,10 @@ def _field_path(loc: Sequence[Any]) -> str:
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
-    def domain(request, exc: DomainError):
+    def domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
         return error_response(api, request, exc.http_status, exc.code, exc.message, exc.fields)
 
-    def invalid(request, exc: NinjaValidationError):
+    def invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         fields: dict[str, list[str]] = {}
         for err in exc.errors:
             message = err.get("msg", "Invalid value.")
@@ -89,7 +90,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
             api, request, 422, "validation_error", f"Invalid input: {names}.", fields
         )
 
-    def unauthenticated(request, exc):
+    def unauthenticated(request: HttpRequest, exc: object) -> HttpResponse:
         return error_response(
             api,
             request,
@@ -98,10 +99,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
             "Authentication required: send a Bearer token or log in.",
         )
 
-    def forbidden(request, exc):
+    def forbidden(request: HttpRequest, exc: object) -> HttpResponse:
         return error_response(api, request, 403, "permission_denied", "Not allowed.")
 
-    def not_found(request, exc):
+    def not_found(request: HttpRequest, exc: object) -> HttpResponse:
         return error_response(api, request, 404, "not_found", "Not found.")
 
     def http_error(request, exc: HttpError):
@@ -113,8 +114,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
         message = f"The request body is too large: at most {limit} bytes."
         return error_response(api, request, 413, "payload_too_large", message)
 
-    api.add_exception_handler(DomainError, domain)
-    api.add_exception_handler(NinjaValidationError, invalid)
+    # ninja types a handler's exc as "the exception or its class"; it is always the instance.
+    api.add_exception_handler(DomainError, domain)  # type: ignore[arg-type]
+    api.add_exception_handler(NinjaValidationError, invalid)  # type: ignore[arg-type]
     api.add_exception_handler(AuthenticationError, unauthenticated)
     api.add_exception_handler(AuthorizationError, forbidden)
     api.add_exception_handler(Http404, not_found)
@@ -162,7 +164,7 @@ class ListParams(Schema):
 
 
 def _encode(values: list[Any]) -> str:
-    def plain(v):
+    def plain(v: Any) -> Any:
         if isinstance(v, datetime | date):
             return {"t": v.isoformat(), "k": "dt" if isinstance(v, datetime) else "d"}
         if isinstance(v, Decimal):
@@ -174,9 +176,10 @@ def _encode(values: list[Any]) -> str:
 
 
 def _decode(cursor: str) -> list[Any]:
-    def typed(v):
+    def typed(v: Any) -> Any:
         if isinstance(v, dict):
-            kind, text = v.get("k"), v.get("t")
+            kind = v.get("k")
+            text: Any = v.get("t")  # not text: the parsers below raise, a bad cursor
             if kind == "dt":
                 return datetime.fromisoformat(text)
             if kind == "d":
@@ -197,13 +200,13 @@ def _decode(cursor: str) -> list[Any]:
 
 
 def paginate(
-    queryset: QuerySet,
+    queryset: QuerySet[Any],
     params: ListParams,
     *,
     orderings: Sequence[str],
     default: str = "-modified",
     nullable: frozenset[str] = frozenset(),
-    search: Callable[[QuerySet, str], QuerySet] | None = None,
+    search: Callable[[QuerySet[Any], str], QuerySet[Any]] | None = None,
 ) -> dict[str, Any]:
     """Keyset (cursor) pagination on one sort field plus the primary key: as fast on page
     10,000 as on page 1, and stable while rows are being added."""
@@ -240,7 +243,9 @@ def paginate(
 
 
 def _attname(obj: Model, field: str) -> str:
-    return obj._meta.get_field(field).attname
+    model_field = obj._meta.get_field(field)
+    assert isinstance(model_field, ModelField)  # orderings name the model's own fields
+    return model_field.attname
 
 
 def _after(field: str, value: Any, pk: Any, desc: bool, nullable: bool) -> Q:

@@ -18,9 +18,15 @@ class CurrencyLike(Protocol):
 
 
 class CompanySettings(Protocol):
-    company_currency_id: str
-    company_currency: Any  # a Currency: ``.precision`` is its minor unit
-    default_valid_till: int
+    # Read-only members, so that a model (whose fields also accept expressions) satisfies it.
+    @property
+    def company_currency_id(self) -> str: ...
+
+    @property
+    def company_currency(self) -> Any: ...  # a Currency: ``.precision`` is its minor unit
+
+    @property
+    def default_valid_till(self) -> int | None: ...
 
 
 _loader: Callable[[], CompanySettings] | None = None

@@ -22,7 +22,7 @@ DOCSTATUS_TRANSITIONS: dict[int, frozenset[int]] = {
     DocStatus.SUBMITTED: frozenset({DocStatus.CANCELLED}),
     DocStatus.CANCELLED: frozenset(),
 }
-PAST_TENSE = {DocStatus.SUBMITTED: "submitted", DocStatus.CANCELLED: "cancelled"}
+PAST_TENSE: dict[int, str] = {DocStatus.SUBMITTED: "submitted", DocStatus.CANCELLED: "cancelled"}
 
 
 class Submittable(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError, Q, QuerySet
@@ -13,6 +13,9 @@ from simple_history.utils import bulk_update_with_history
 
 from opportune.core.errors import ConflictError, NotFoundError, StaleVersionError, ValidationError
 from opportune.core.models import Document
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 D = TypeVar("D", bound=Document)
 
@@ -25,7 +28,7 @@ def require_version(version: int | None) -> None:
         )
 
 
-def lock_document(model: type[D], name: str, *, expected_version: int | None, by) -> D:
+def lock_document(model: type[D], name: str, *, expected_version: int | None, by: User | None) -> D:
     """Claim the right to change a document and return it locked, version already bumped.
 
     Must run inside ``transaction.atomic()``. The claim is one conditional UPDATE
@@ -35,13 +38,13 @@ def lock_document(model: type[D], name: str, *, expected_version: int | None, by
     effects such as a quotation moving its opportunity) but still bumps the version, so any
     client holding the old one is refused afterwards.
     """
-    rows = model.objects.filter(pk=name)
+    rows = model._default_manager.filter(pk=name)
     if expected_version is not None:
         rows = rows.filter(version=expected_version)
     now = timezone.now()
     claimed = rows.update(version=F("version") + 1, modified=now, modified_by=by)
     if not claimed:
-        current = model.objects.filter(pk=name).values_list("version", flat=True).first()
+        current = model._default_manager.filter(pk=name).values_list("version", flat=True).first()
         if current is None:
             raise NotFoundError(f"{model.doctype} {name} not found.")
         raise StaleVersionError(model.doctype, name, expected=expected_version, current=current)
@@ -79,7 +82,7 @@ def delete_document(
     document: D,
     *,
     version: int | None,
-    by,
+    by: User,
     check: Callable[[D], None] | None = None,
     protected: str = "Other documents still refer to it; it cannot be deleted.",
 ) -> None:

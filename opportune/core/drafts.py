@@ -7,15 +7,18 @@ these with it, and the rules that differ live in the draft class.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.db import transaction
 from django.utils import timezone
 
-from opportune.core.docstatus import require_draft
+from opportune.core.docstatus import Submittable, require_draft
 from opportune.core.documents import delete_document, lock_document, require_version, stamp_new
 from opportune.core.fields import check_known_fields
 from opportune.core.items import ItemsDraft
+from opportune.core.models import Document
+
+D = TypeVar("D", bound=Document)
 
 
 def create_draft(
@@ -27,7 +30,7 @@ def create_draft(
     prefill: Mapping[str, Any] | None = None,
     row_links: Sequence[Mapping[str, Any]] = (),
     **draft_options: Any,
-):
+) -> D:
     """A new Draft from plain input. ``prefill`` sets values the mapping already checked;
     ``row_links`` sets attributes on the rows in order (a row's source row, say)."""
     check_known_fields(data, draft_class.writable)
@@ -69,5 +72,5 @@ def delete_draft(document, *, version: int | None, by) -> None:
         document,
         version=version,
         by=by,
-        check=lambda locked: require_draft(locked, doing="deleted"),
+        check=lambda locked: require_draft(cast(Submittable, locked), doing="deleted"),
     )

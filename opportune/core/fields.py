@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 
 from opportune.core.errors import FieldErrors, ValidationError
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def resolve_link(field: str, value: Any, link: Link, errors: FieldErrors) -> Any
     return value
 
 
-def resolve_user(field: str, username: Any, errors: FieldErrors):
+def resolve_user(field: str, username: Any, errors: FieldErrors) -> User | None:
     if username in (None, ""):
         return None
     user = get_user_model().objects.filter(username=username).first()
@@ -107,6 +110,7 @@ def apply_fields(
         else:
             attr, new = field, ("" if value is None and _is_text(instance, field) else value)
         model_field = instance._meta.get_field(field)
+        assert isinstance(model_field, models.Field)  # a spec names the model's own fields
         if new is None and not model_field.null and value in (None, ""):
             errors.add(field, "This field cannot be empty.")
             continue
@@ -143,7 +147,9 @@ def validate_model_fields(
     """Django's field checks (length, format, choices, digits, required) into ``errors``."""
     skip = set(exclude)
     skip.update(
-        f.name for f in instance._meta.get_fields() if f.is_relation or getattr(f, "primary_key", 0)
+        f.name
+        for f in instance._meta.get_fields()
+        if f.is_relation or getattr(f, "primary_key", False)
     )
     try:
         instance.clean_fields(exclude=skip)

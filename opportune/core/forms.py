@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 
 from opportune.core.items import get_catalog
 
 DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def set_choices(form: forms.BaseForm, name: str, choices: Iterable[tuple[Any, Any]]) -> None:
+    """Give a choice field of ``form`` its options, read from the database when it is made."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
 
 
 def currency_choices() -> list[tuple[str, str]]:
@@ -40,11 +50,11 @@ class TransactionForm(forms.Form):
     # Fields passed to the service as they are (None clears an optional value).
     plain_fields: tuple[str, ...] = ("transaction_date", "currency", "tax_rate", "terms")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = currency_choices()
+        set_choices(self, "currency", currency_choices())
 
-    def service_data(self, instance=None) -> dict:
+    def service_data(self, instance: Any = None) -> dict[str, Any]:
         """The cleaned values as the service's plain input."""
         data = {k: self.cleaned_data.get(k) for k in self.plain_fields if k in self.fields}
         if data.get("tax_rate") is None:

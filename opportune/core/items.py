@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from django.db import models
 from django.utils import timezone
@@ -24,8 +24,16 @@ from django.utils import timezone
 from opportune.core.company import CompanySettings, company_settings
 from opportune.core.documents import save_document
 from opportune.core.errors import FieldErrors, ValidationError
-from opportune.core.fields import Link, apply_fields, parse_decimal, validate_model_fields
+from opportune.core.fields import (
+    Link,
+    apply_fields,
+    parse_decimal,
+    validate_model_fields,
+)
 from opportune.core.money import ZERO, round_money
+
+if TYPE_CHECKING:
+    pass
 
 MAX_QTY = Decimal(10) ** 9
 MAX_RATE = Decimal(10) ** 12
@@ -103,12 +111,12 @@ class ItemsDraft:
 
     def __init__(
         self,
-        document,
+        document: Any,  # the document model instance (any doctype with item rows)
         data: Mapping[str, Any],
         *,
         creating: bool,
         settings: CompanySettings | None = None,
-    ):
+    ) -> None:
         self.doc = document
         self.data = data
         self.creating = creating
@@ -154,21 +162,21 @@ class ItemsDraft:
         recorded."""
         return False
 
-    def default_rate(self, item) -> Decimal:
+    def default_rate(self, item: ItemLike) -> Decimal:
         """The rate of a row that names none: the item's standard (selling) rate."""
         return item.standard_rate
 
-    def row_fields(self, item) -> dict[str, Any]:
+    def row_fields(self, item: ItemLike) -> dict[str, Any]:
         """Fields of a new row taken from its item, beyond the ones every row has."""
         return {"stock_uom_id": item.stock_uom_id}
 
     def header_totals(self, precision: int, company_precision: int) -> None:
         """The document's own totals once the rows are priced (taxes, the opportunity amount)."""
 
-    def link_row(self, row) -> None:
+    def link_row(self, row: Any) -> None:
         """Set the row's links derived from the header."""
 
-    def rows_changed(self, old: list, new: list) -> None:
+    def rows_changed(self, old: list[Any], new: list[Any]) -> None:
         """Called after the rows were replaced on an existing document."""
 
     # --- currency ----------------------------------------------------------------------------
@@ -218,7 +226,8 @@ class ItemsDraft:
             self.errors.add("items", "Items must be a list.")
             return
         dicts = [r for r in rows if isinstance(r, Mapping)]
-        items = self.catalog.items_by_code({r.get("item_code") for r in dicts} - {None, ""})
+        codes = {code for r in dicts if isinstance(code := r.get("item_code"), str) and code}
+        items = self.catalog.items_by_code(codes)
         wanted = {r.get("uom") for r in dicts} | {i.stock_uom_id for i in items.values()}
         uoms = self.catalog.uoms_by_name({u for u in wanted if isinstance(u, str) and u})
         old = {row.pk: row for row in self.old_rows}
@@ -228,7 +237,14 @@ class ItemsDraft:
             if built is not None:
                 self.new_rows.append(built)
 
-    def item_row(self, idx: int, row, items: Mapping, uoms: Mapping, old: Mapping):
+    def item_row(
+        self,
+        idx: int,
+        row: Any,
+        items: Mapping[str, Any],
+        uoms: Mapping[str, Any],
+        old: Mapping[Any, Any],
+    ) -> Any:
         prefix, errors = f"items[{idx - 1}]", self.errors
         if not isinstance(row, Mapping):
             errors.add(prefix, "Each item must be an object.")
@@ -258,7 +274,7 @@ class ItemsDraft:
             errors.add(f"{prefix}.uom", f"UOM '{uom}' is disabled.")
         if qty is not None:
             self.check_qty(prefix, idx, qty, uoms.get(uom))
-        built = self.item_model(
+        built: Any = self.item_model(
             idx=idx,
             item_code=item,
             item_name=(row.get("item_name") or item.item_name)[:140],
@@ -275,7 +291,7 @@ class ItemsDraft:
                 setattr(built, attr, getattr(previous, attr))
         return built
 
-    def row_rate(self, prefix: str, given, item) -> Decimal:
+    def row_rate(self, prefix: str, given: Any, item: ItemLike) -> Decimal:
         rate = (
             self.default_rate(item)
             if given is None
@@ -289,7 +305,7 @@ class ItemsDraft:
             return rate if rate is not None else ZERO
         return ZERO
 
-    def check_qty(self, prefix: str, idx: int, qty: Decimal, uom) -> None:
+    def check_qty(self, prefix: str, idx: int, qty: Decimal, uom: UomLike | None) -> None:
         if qty <= 0:
             self.errors.add(f"{prefix}.qty", "Quantity must be greater than 0.")
         elif qty >= MAX_QTY:
@@ -302,7 +318,7 @@ class ItemsDraft:
             )
 
     @property
-    def rows(self) -> list:
+    def rows(self) -> list[Any]:
         return self.new_rows if self.new_rows is not None else self.old_rows
 
     # --- totals ------------------------------------------------------------------------------
@@ -352,7 +368,7 @@ class ItemsDraft:
         for row in self.new_rows:
             setattr(row, self.parent_field, self.doc)
             self.link_row(row)
-        self.item_model.objects.bulk_create(self.new_rows)
+        self.item_model._default_manager.bulk_create(self.new_rows)
         if not self.creating:
             self.rows_changed(self.old_rows, self.new_rows)
 
@@ -389,14 +405,14 @@ class TransactionDraft(ItemsDraft):
             self.errors.add("items", f"The grand total must stay below {MAX_AMOUNT:,}.")
 
 
-def require_items(document) -> None:
+def require_items(document: Any) -> None:
     if not document.items.exists():
         raise ValidationError.for_field(
             "items", f"Add at least one item before submitting the {document.doctype}."
         )
 
 
-def describe_row_changes(old: Sequence, new: Sequence) -> str | None:
+def describe_row_changes(old: Sequence[Any], new: Sequence[Any]) -> str | None:
     """A line for the timeline when a document's rows changed ("Items changed: removed ...,
     added ..."), or None when nothing that matters moved."""
     before = [(r.item_code_id, r.qty, r.uom_id, getattr(r, "rate", ZERO)) for r in old]
@@ -404,7 +420,7 @@ def describe_row_changes(old: Sequence, new: Sequence) -> str | None:
     if before == after:
         return None
 
-    def line(row) -> str:
+    def line(row: tuple[Any, ...]) -> str:
         code, qty, uom, rate = row
         return f"{code} {qty.normalize():f} {uom} at {rate.normalize():f}"
 

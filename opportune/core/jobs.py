@@ -8,6 +8,7 @@ back transaction queues nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from opportune.core.models import Heartbeat
 WORKER = "huey"
 
 
-def enqueue_on_commit(task, *args: Any, **kwargs: Any) -> None:
+def enqueue_on_commit(task: Callable[..., object], *args: Any, **kwargs: Any) -> None:
     """Queue ``task(*args, **kwargs)`` once the current transaction commits (now if none).
 
     Pass ids and plain values, never model instances: the worker reads fresh rows.

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 NAME_DIGITS = 5
 
@@ -86,13 +90,16 @@ class Document(models.Model):
         editable=False,
     )
 
+    # Who made the change being saved: services set it, django-simple-history records it.
+    _history_user: User | None
+
     class Meta:
         abstract = True
 
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Every path (services, admin, shell) gets a name from the series.
         if not self.name and self.naming_series:
             self.name = NamingSeries.next_name(self.naming_series, self.creation)

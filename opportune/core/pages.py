@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pydantic
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -23,6 +24,10 @@ from opportune.core.api import ListParams, paginate
 from opportune.core.company import company_settings
 from opportune.core.errors import DomainError, NotFoundError, PermissionDeniedError, ValidationError
 from opportune.core.timeline import timeline_for
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Rq = TypeVar("Rq", bound=HttpRequest)
 
 PAGE_SIZE = 50
 LIST_PARAMS = ("q", "ordering", "cursor")
@@ -52,26 +57,29 @@ def read_filters(
 
 
 def paginated(
-    rows: QuerySet, query: QueryDict, errors: dict[str, str], **options: Any
+    rows: QuerySet[Any], query: QueryDict, errors: dict[str, str], **options: Any
 ) -> dict[str, Any]:
     """Keyset pagination (core.api.paginate) from the query string; bad paging input is named
     in ``errors`` and the first page is shown instead."""
     raw = {k: query.get(k) for k in LIST_PARAMS if query.get(k)}
     try:
-        params = ListParams(limit=PAGE_SIZE, **raw)
+        params = ListParams.model_validate({"limit": PAGE_SIZE, **raw})
     except pydantic.ValidationError as exc:
         for err in exc.errors():
             errors[str(err["loc"][0])] = err.get("msg", "Invalid value.")
-        params = ListParams(limit=PAGE_SIZE)
+        params = ListParams.model_validate({"limit": PAGE_SIZE})
     try:
         return paginate(rows, params, **options)
     except ValidationError as exc:
         for field, messages in exc.fields.items():
             errors[field] = messages[0]
-        return paginate(rows, ListParams(limit=PAGE_SIZE, q=params.q), **options)
+        first_page = ListParams.model_validate({"limit": PAGE_SIZE, "q": params.q})
+        return paginate(rows, first_page, **options)
 
 
-def apply_service_errors(form, exc: ValidationError, *, extra: Iterable[str] = ()) -> None:
+def apply_service_errors(
+    form: forms.BaseForm, exc: ValidationError, *, extra: Iterable[str] = ()
+) -> None:
     """Put each field's messages of a service error on the form field of that name; the rest
     (and fields the form has not got) become form-wide errors naming the field."""
     known = set(form.fields) | set(extra)
@@ -86,7 +94,7 @@ def apply_service_errors(form, exc: ValidationError, *, extra: Iterable[str] = (
                 form.add_error(None, f"{label}: {message}")
 
 
-def version_of(request) -> int | None:
+def version_of(request: HttpRequest) -> int | None:
     """The version the form was rendered with (hidden field ``version``)."""
     try:
         return int(request.POST.get("version", ""))
@@ -94,11 +102,13 @@ def version_of(request) -> int | None:
         return None
 
 
-def as_http(func):
+def as_http(
+    func: Callable[Concatenate[Rq, P], R],
+) -> Callable[Concatenate[Rq, P], R]:
     """Domain errors that mean 'no such page' or 'not yours' become 404 and 403 pages."""
 
     @wraps(func)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: Rq, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(request, *args, **kwargs)
         except NotFoundError as exc:
@@ -135,8 +145,8 @@ class DocPages:
     statuses: tuple[str, ...] = ()
     with_rates: bool = True
     related: tuple[str, ...] = ("currency",)
-    extra_context: Callable[[Any, Any], dict] = field(default=lambda request, doc: {})
-    initial: Callable[[Any], dict] | None = None
+    extra_context: Callable[[Any, Any], dict[str, Any]] = field(default=lambda request, doc: {})
+    initial: Callable[[Any], dict[str, Any]] | None = None
 
 
 # --- the items table of a form ------------------------------------------------------------------
@@ -154,7 +164,8 @@ def posted_item_rows(post: QueryDict) -> list[dict[str, str]]:
     for key, value in post.items():
         prefix, _, rest = key.partition("-")
         number, _, name = rest.partition("-")
-        if prefix == "items" and number.isdigit() and len(number) <= 4 and name in ITEM_ROW_FIELDS:
+        in_table = prefix == "items" and number.isdigit() and len(number) <= 4
+        if in_table and name in ITEM_ROW_FIELDS and isinstance(value, str):
             by_index.setdefault(int(number), {})[name] = value.strip()
     rows = [by_index[n] for n in sorted(by_index)]
     return [r for r in rows if any(r.get(f) for f in ("item_code", "qty", "rate"))][:MAX_ITEM_ROWS]
@@ -172,7 +183,9 @@ def item_input(row: dict[str, str], *, with_rates: bool = True) -> dict[str, Any
     return data
 
 
-def rows_for_form(document, posted: list[dict] | None, *, with_rates: bool = True) -> list:
+def rows_for_form(
+    document: Any, posted: list[dict[str, str]] | None, *, with_rates: bool = True
+) -> list[dict[str, Any]]:
     if posted is not None:
         rows = [dict(r) for r in posted]
     elif document is not None:
@@ -250,7 +263,10 @@ def document_detail(request: HttpRequest, pages: DocPages, name: str) -> HttpRes
 
 
 def document_form(
-    request: HttpRequest, pages: DocPages, name: str | None = None, initial: dict | None = None
+    request: HttpRequest,
+    pages: DocPages,
+    name: str | None = None,
+    initial: dict[str, Any] | None = None,
 ) -> HttpResponse:
     document = pages.get_for(request.user, name, write=True) if name else None
     if document is None and not pages.can_write(request.user):
@@ -302,7 +318,7 @@ def document_form(
     )
 
 
-def form_initial(document, form_class) -> dict:
+def form_initial(document: Any, form_class: type[forms.Form]) -> dict[str, Any]:
     if document is None:
         return {
             "currency": company_settings().company_currency_id,
@@ -315,7 +331,7 @@ def form_initial(document, form_class) -> dict:
             if hasattr(document, f"{name}_id")
             else getattr(document, name, None)
         )
-        if hasattr(value, "normalize"):
+        if value is not None and hasattr(value, "normalize"):
             value = value.normalize()
         initial[name] = value
     return initial

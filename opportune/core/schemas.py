@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from ninja import Schema
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator
@@ -14,19 +14,24 @@ from opportune.core.company import company_settings
 from opportune.core.fields import reject_nul
 from opportune.core.money import money_str
 
+# What ``money`` and ``username`` make; a schema declares it ``ClassVar[Resolver]`` (ninja finds
+# it by its ``resolve_`` name, and pydantic does not take it for a field).
+Resolver = Callable[..., str | None]
 
-def money(field: str, precision: Callable[[Any, dict | None], int]):
+
+def money(field: str, precision: Callable[[Any, dict[str, Any] | None], int]) -> Resolver:
     """A resolver giving ``field`` as a string with the right number of decimals (API.md);
     ``precision(obj, context)`` says how many (the document's or the company's currency)."""
 
-    def resolve(obj, context=None):
-        return money_str(getattr(obj, field), precision(obj, context))
+    def resolve(obj: Any, context: dict[str, Any] | None = None) -> str | None:
+        value: Decimal | None = getattr(obj, field)
+        return money_str(value, precision(obj, context))
 
     return staticmethod(resolve)
 
 
-def username(field: str):
-    def resolve(obj):
+def username(field: str) -> Resolver:
+    def resolve(obj: Any) -> str | None:
         user = getattr(obj, field)
         return user.username if user else None
 
@@ -41,8 +46,8 @@ class DocumentOut(Schema):
     owner: str | None
     modified_by: str | None
 
-    resolve_owner = username("owner")
-    resolve_modified_by = username("modified_by")
+    resolve_owner: ClassVar[Resolver] = username("owner")
+    resolve_modified_by: ClassVar[Resolver] = username("modified_by")
 
 
 def _number(value: Any) -> Any:
@@ -82,10 +87,10 @@ class StrictIn(Schema):
 
 
 # --- money in the company currency -------------------------------------------------------------
-def company_precision(obj, context=None) -> int:
+def company_precision(obj: Any, context: dict[str, Any] | None = None) -> int:
     """The company currency's minor unit, read once per request."""
     request = (context or {}).get("request")
-    cached = getattr(request, "_company_precision", None)
+    cached: int | None = getattr(request, "_company_precision", None)
     if cached is None:
         cached = company_settings().company_currency.precision
         if request is not None:
@@ -93,17 +98,19 @@ def company_precision(obj, context=None) -> int:
     return cached
 
 
-def own_precision(obj, context=None) -> int:
-    return obj.currency.precision
+def own_precision(obj: Any, context: dict[str, Any] | None = None) -> int:
+    precision: int = obj.currency.precision
+    return precision
 
 
 # --- documents with item rows (core.items, core.transactions) ----------------------------------
-def row_precision(obj, context=None) -> int:
+def row_precision(obj: Any, context: dict[str, Any] | None = None) -> int:
     """Item rows carry their document's precision (set by the parent's resolver)."""
-    return obj._precision
+    precision: int = obj._precision
+    return precision
 
 
-def rows_with_precision(document) -> list:
+def rows_with_precision(document: Any) -> list[Any]:
     rows = list(document.items.all())
     for row in rows:
         row._precision = document.currency.precision
@@ -135,10 +142,10 @@ class ItemOut(Schema):
     base_rate: str
     base_amount: str
 
-    resolve_rate = money("rate", row_precision)
-    resolve_amount = money("amount", row_precision)
-    resolve_base_rate = money("base_rate", company_precision)
-    resolve_base_amount = money("base_amount", company_precision)
+    resolve_rate: ClassVar[Resolver] = money("rate", row_precision)
+    resolve_amount: ClassVar[Resolver] = money("amount", row_precision)
+    resolve_base_rate: ClassVar[Resolver] = money("base_rate", company_precision)
+    resolve_base_amount: ClassVar[Resolver] = money("base_amount", company_precision)
 
 
 # --- shared header -----------------------------------------------------------------------------

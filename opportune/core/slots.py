@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from opportune.core.users import AnyUser
 
 
 @dataclass(frozen=True)
@@ -80,16 +83,16 @@ def register_linked_documents(doctype: str, provider: DocumentsProvider) -> None
         providers.append(provider)
 
 
-def nav_links_for(user) -> list[NavLink]:
+def nav_links_for(user: AnyUser | None) -> list[NavLink]:
     return sorted((link for p in _nav for link in p(user)), key=lambda link: link.order)
 
 
-def actions_for(user, document) -> list[Action]:
+def actions_for(user: AnyUser | None, document: Any) -> list[Action]:
     providers = _actions.get(document.doctype, ())
     return sorted((a for p in providers for a in p(user, document)), key=lambda a: a.order)
 
 
-def linked_documents_for(user, document) -> LinkedDocuments:
+def linked_documents_for(user: AnyUser | None, document: Any) -> LinkedDocuments:
     answers = [p(user, document) for p in _documents.get(document.doctype, ())]
     rows = sorted((r for a in answers for r in a.rows), key=lambda r: r.order)
     return LinkedDocuments(rows=rows, links=[link for a in answers for link in a.links])

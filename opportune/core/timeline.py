@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 
 from opportune.core.models import Comment
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def history_source(model) -> TimelineSource:
+def history_source(model: Any) -> TimelineSource:  # a model with simple-history's ``history``
     """A timeline source reading a model's django-simple-history records as field changes.
     Users are shown by username, as everywhere in the API (API.md), not by their ids."""
     user_model = get_user_model()
@@ -105,7 +108,9 @@ def history_source(model) -> TimelineSource:
     return source
 
 
-def _usernames_for_ids(entries: list[TimelineEntry], user_fields: set[str], user_model) -> None:
+def _usernames_for_ids(
+    entries: list[TimelineEntry], user_fields: set[str], user_model: type[User]
+) -> None:
     """Replace user ids in the changes of user fields by usernames (one query in all)."""
     changes = [c for e in entries for c in e.data.get("changes", ()) if c["field"] in user_fields]
     ids = {v for c in changes for v in (c["old"], c["new"]) if v is not None}
@@ -127,7 +132,14 @@ def timeline_for(doctype: str, name: str, *, limit: int = 500) -> list[TimelineE
     return entries[:limit]
 
 
-def add_comment(doctype: str, name: str, *, content: str, by, comment_type=Comment.Type.COMMENT):
+def add_comment(
+    doctype: str,
+    name: str,
+    *,
+    content: str,
+    by: User | None,
+    comment_type: str = Comment.Type.COMMENT,
+) -> Comment:
     return Comment.objects.create(
         reference_doctype=doctype,
         reference_name=name,

@@ -9,6 +9,7 @@ of an app above core; the concrete documents live in their own apps (selling, bu
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db import models
 from django.db.models import Q
@@ -16,9 +17,15 @@ from django.db.models import Q
 from opportune.core.docstatus import DocStatus
 from opportune.core.models import Document
 
-MONEY = {"max_digits": 20, "decimal_places": 4}
-QTY = {"max_digits": 18, "decimal_places": 6}
-RATE = {"max_digits": 18, "decimal_places": 9}
+
+class Digits(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: Digits = {"max_digits": 20, "decimal_places": 4}
+QTY: Digits = {"max_digits": 18, "decimal_places": 6}
+RATE: Digits = {"max_digits": 18, "decimal_places": 9}
 
 
 class Transaction(Document):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,6 +14,9 @@ from django.views.decorators.http import require_GET
 
 from opportune.core.health import run_checks
 
+if TYPE_CHECKING:
+    from opportune.core.users import SignedInRequest
+
 
 @dataclass(frozen=True)
 class HomeSection:
@@ -21,7 +24,7 @@ class HomeSection:
 
     key: str
     template: str
-    context: Callable[[HttpRequest], dict[str, Any] | None]  # None hides the section
+    context: Callable[[SignedInRequest], dict[str, Any] | None]  # None hides the section
     order: int = 100
 
 
@@ -33,7 +36,7 @@ def register_home_section(section: HomeSection) -> None:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     blocks = []
     for section in sorted(_sections.values(), key=lambda s: (s.order, s.key)):
         context = section.context(request)

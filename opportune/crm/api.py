@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from opportune.accounts.auth import ApiRequest
 from opportune.accounts.roles import is_sales
 from opportune.core.api import ListParams, Page, paginate, version_from
 from opportune.core.errors import PermissionDeniedError
@@ -77,7 +77,7 @@ def _opportunity_out(user, name: str) -> Opportunity:
     "/opportunities", response={200: Page[OpportunityOut], **ERRORS}, tags=["opportunities"]
 )
 def list_opportunities(
-    request: HttpRequest, params: Query[ListParams], filters: Query[OpportunityFilters]
+    request: ApiRequest, params: Query[ListParams], filters: Query[OpportunityFilters]
 ):
     rows = filters.filter(_opportunities(request.auth))
     return paginate(
@@ -90,7 +90,7 @@ def list_opportunities(
 
 
 @router.post("/opportunities", response={201: OpportunityOut, **ERRORS}, tags=["opportunities"])
-def create_opportunity(request: HttpRequest, payload: OpportunityCreate):
+def create_opportunity(request: ApiRequest, payload: OpportunityCreate):
     _require(access.can_write_opportunities(request.auth), "create opportunities")
     opportunity = services.create_opportunity(data=_body(payload), by=request.auth)
     return Status(201, _opportunity_out(request.auth, opportunity.pk))
@@ -99,7 +99,7 @@ def create_opportunity(request: HttpRequest, payload: OpportunityCreate):
 @router.get(
     "/opportunities/{name}", response={200: OpportunityOut, **ERRORS}, tags=["opportunities"]
 )
-def get_opportunity(request: HttpRequest, name: str):
+def get_opportunity(request: ApiRequest, name: str):
     access.get_opportunity_for(request.auth, name)
     return _opportunity_out(request.auth, name)
 
@@ -107,7 +107,7 @@ def get_opportunity(request: HttpRequest, name: str):
 @router.patch(
     "/opportunities/{name}", response={200: OpportunityOut, **ERRORS}, tags=["opportunities"]
 )
-def update_opportunity(request: HttpRequest, name: str, payload: OpportunityPatch):
+def update_opportunity(request: ApiRequest, name: str, payload: OpportunityPatch):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
     services.update_opportunity(
         opportunity,
@@ -119,7 +119,7 @@ def update_opportunity(request: HttpRequest, name: str, payload: OpportunityPatc
 
 
 @router.delete("/opportunities/{name}", response={204: None, **ERRORS}, tags=["opportunities"])
-def delete_opportunity(request: HttpRequest, name: str, version: int | None = None):
+def delete_opportunity(request: ApiRequest, name: str, version: int | None = None):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
     services.delete_opportunity(
         opportunity, version=version_from(request, version), by=request.auth
@@ -132,7 +132,7 @@ def delete_opportunity(request: HttpRequest, name: str, version: int | None = No
     response={200: OpportunityOut, **ERRORS},
     tags=["opportunities"],
 )
-def declare_lost(request: HttpRequest, name: str, payload: DeclareLostIn):
+def declare_lost(request: ApiRequest, name: str, payload: DeclareLostIn):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
     services.declare_opportunity_lost(
         opportunity,
@@ -148,7 +148,7 @@ def declare_lost(request: HttpRequest, name: str, payload: DeclareLostIn):
 @router.post(
     "/opportunities/{name}/reopen", response={200: OpportunityOut, **ERRORS}, tags=["opportunities"]
 )
-def reopen(request: HttpRequest, name: str, payload: VersionIn | None = None):
+def reopen(request: ApiRequest, name: str, payload: VersionIn | None = None):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
     version = version_from(request, payload.version if payload else None)
     services.reopen_opportunity(opportunity, version=version, by=request.auth)
@@ -160,7 +160,7 @@ def reopen(request: HttpRequest, name: str, payload: VersionIn | None = None):
     response={201: CustomerOut, **ERRORS},
     tags=["opportunities"],
 )
-def make_customer_from_opportunity(request: HttpRequest, name: str):
+def make_customer_from_opportunity(request: ApiRequest, name: str):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
     customer = services.make_customer_from_opportunity(opportunity, by=request.auth)
     return Status(201, customer)
@@ -171,7 +171,7 @@ def make_customer_from_opportunity(request: HttpRequest, name: str):
     response={200: list[TimelineEntryOut], **ERRORS},
     tags=["opportunities"],
 )
-def opportunity_timeline(request: HttpRequest, name: str):
+def opportunity_timeline(request: ApiRequest, name: str):
     access.get_opportunity_for(request.auth, name)
     return timeline_for("Opportunity", name)
 
@@ -181,7 +181,7 @@ def opportunity_timeline(request: HttpRequest, name: str):
     response={200: list[CommentOut], **ERRORS},
     tags=["opportunities"],
 )
-def list_comments(request: HttpRequest, name: str):
+def list_comments(request: ApiRequest, name: str):
     access.get_opportunity_for(request.auth, name)
     return Comment.objects.filter(
         reference_doctype="Opportunity", reference_name=name, comment_type="Comment"
@@ -191,7 +191,7 @@ def list_comments(request: HttpRequest, name: str):
 @router.post(
     "/opportunities/{name}/comments", response={201: CommentOut, **ERRORS}, tags=["opportunities"]
 )
-def add_comment(request: HttpRequest, name: str, payload: CommentIn):
+def add_comment(request: ApiRequest, name: str, payload: CommentIn):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
     comment = services.add_opportunity_comment(
         opportunity, content=payload.content, by=request.auth
@@ -205,27 +205,27 @@ def _leads(user):
 
 
 @router.get("/leads", response={200: Page[LeadOut], **ERRORS}, tags=["leads"])
-def list_leads(request: HttpRequest, params: Query[ListParams], filters: Query[LeadFilters]):
+def list_leads(request: ApiRequest, params: Query[ListParams], filters: Query[LeadFilters]):
     return paginate(
         filters.filter(_leads(request.auth)), params, orderings=LEAD_ORDERINGS, search=search_leads
     )
 
 
 @router.post("/leads", response={201: LeadOut, **ERRORS}, tags=["leads"])
-def create_lead(request: HttpRequest, payload: LeadCreate):
+def create_lead(request: ApiRequest, payload: LeadCreate):
     _require(is_sales(request.auth), "create leads")
     lead = services.create_lead(data=_body(payload), by=request.auth)
     return Status(201, _leads(request.auth).get(pk=lead.pk))
 
 
 @router.get("/leads/{name}", response={200: LeadOut, **ERRORS}, tags=["leads"])
-def get_lead(request: HttpRequest, name: str):
+def get_lead(request: ApiRequest, name: str):
     access.get_lead_for(request.auth, name)
     return _leads(request.auth).get(pk=name)
 
 
 @router.patch("/leads/{name}", response={200: LeadOut, **ERRORS}, tags=["leads"])
-def update_lead(request: HttpRequest, name: str, payload: LeadPatch):
+def update_lead(request: ApiRequest, name: str, payload: LeadPatch):
     lead = access.get_lead_for(request.auth, name, write=True)
     services.update_lead(
         lead, data=_body(payload), version=version_from(request, payload.version), by=request.auth
@@ -234,7 +234,7 @@ def update_lead(request: HttpRequest, name: str, payload: LeadPatch):
 
 
 @router.delete("/leads/{name}", response={204: None, **ERRORS}, tags=["leads"])
-def delete_lead(request: HttpRequest, name: str, version: int | None = None):
+def delete_lead(request: ApiRequest, name: str, version: int | None = None):
     services.delete_lead(
         access.get_lead_for(request.auth, name, write=True),
         version=version_from(request, version),
@@ -246,7 +246,7 @@ def delete_lead(request: HttpRequest, name: str, version: int | None = None):
 @router.post(
     "/leads/{name}/make-opportunity", response={201: OpportunityOut, **ERRORS}, tags=["leads"]
 )
-def make_opportunity(request: HttpRequest, name: str, payload: MakeOpportunityIn | None = None):
+def make_opportunity(request: ApiRequest, name: str, payload: MakeOpportunityIn | None = None):
     lead = access.get_lead_for(request.auth, name, write=True)
     data = _body(payload) if payload else {}
     opportunity = services.make_opportunity_from_lead(lead, by=request.auth, data=data)
@@ -254,7 +254,7 @@ def make_opportunity(request: HttpRequest, name: str, payload: MakeOpportunityIn
 
 
 @router.post("/leads/{name}/make-customer", response={201: CustomerOut, **ERRORS}, tags=["leads"])
-def make_customer(request: HttpRequest, name: str):
+def make_customer(request: ApiRequest, name: str):
     lead = access.get_lead_for(request.auth, name, write=True)
     return Status(201, services.make_customer_from_lead(lead, by=request.auth))
 
@@ -265,9 +265,7 @@ def _customers(user):
 
 
 @router.get("/customers", response={200: Page[CustomerOut], **ERRORS}, tags=["customers"])
-def list_customers(
-    request: HttpRequest, params: Query[ListParams], filters: Query[CustomerFilters]
-):
+def list_customers(request: ApiRequest, params: Query[ListParams], filters: Query[CustomerFilters]):
     return paginate(
         filters.filter(_customers(request.auth)),
         params,
@@ -277,20 +275,20 @@ def list_customers(
 
 
 @router.post("/customers", response={201: CustomerOut, **ERRORS}, tags=["customers"])
-def create_customer(request: HttpRequest, payload: CustomerCreate):
+def create_customer(request: ApiRequest, payload: CustomerCreate):
     _require(is_sales(request.auth), "create customers")
     customer = services.create_customer(data=_body(payload), by=request.auth)
     return Status(201, _customers(request.auth).get(pk=customer.pk))
 
 
 @router.get("/customers/{name}", response={200: CustomerOut, **ERRORS}, tags=["customers"])
-def get_customer(request: HttpRequest, name: str):
+def get_customer(request: ApiRequest, name: str):
     access.get_customer_for(request.auth, name)
     return _customers(request.auth).get(pk=name)
 
 
 @router.patch("/customers/{name}", response={200: CustomerOut, **ERRORS}, tags=["customers"])
-def update_customer(request: HttpRequest, name: str, payload: CustomerPatch):
+def update_customer(request: ApiRequest, name: str, payload: CustomerPatch):
     customer = access.get_customer_for(request.auth, name, write=True)
     services.update_customer(
         customer,
@@ -302,7 +300,7 @@ def update_customer(request: HttpRequest, name: str, payload: CustomerPatch):
 
 
 @router.delete("/customers/{name}", response={204: None, **ERRORS}, tags=["customers"])
-def delete_customer(request: HttpRequest, name: str, version: int | None = None):
+def delete_customer(request: ApiRequest, name: str, version: int | None = None):
     customer = access.get_customer_for(request.auth, name, write=True)
     services.delete_customer(customer, version=version_from(request, version), by=request.auth)
     return Status(204, None)
@@ -314,7 +312,7 @@ def _contacts(user):
 
 
 @router.get("/contacts", response={200: Page[ContactOut], **ERRORS}, tags=["contacts"])
-def list_contacts(request: HttpRequest, params: Query[ListParams], filters: Query[ContactFilters]):
+def list_contacts(request: ApiRequest, params: Query[ListParams], filters: Query[ContactFilters]):
     return paginate(
         filters.filter(_contacts(request.auth)),
         params,
@@ -324,20 +322,20 @@ def list_contacts(request: HttpRequest, params: Query[ListParams], filters: Quer
 
 
 @router.post("/contacts", response={201: ContactOut, **ERRORS}, tags=["contacts"])
-def create_contact(request: HttpRequest, payload: ContactCreate):
+def create_contact(request: ApiRequest, payload: ContactCreate):
     _require(is_sales(request.auth), "create contacts")
     contact = services.create_contact(data=_body(payload), by=request.auth)
     return Status(201, _contacts(request.auth).get(pk=contact.pk))
 
 
 @router.get("/contacts/{name}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
-def get_contact(request: HttpRequest, name: str):
+def get_contact(request: ApiRequest, name: str):
     access.get_contact_for(request.auth, name)
     return _contacts(request.auth).get(pk=name)
 
 
 @router.patch("/contacts/{name}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
-def update_contact(request: HttpRequest, name: str, payload: ContactPatch):
+def update_contact(request: ApiRequest, name: str, payload: ContactPatch):
     contact = access.get_contact_for(request.auth, name, write=True)
     services.update_contact(
         contact,
@@ -349,7 +347,7 @@ def update_contact(request: HttpRequest, name: str, payload: ContactPatch):
 
 
 @router.delete("/contacts/{name}", response={204: None, **ERRORS}, tags=["contacts"])
-def delete_contact(request: HttpRequest, name: str, version: int | None = None):
+def delete_contact(request: ApiRequest, name: str, version: int | None = None):
     services.delete_contact(
         access.get_contact_for(request.auth, name, write=True),
         version=version_from(request, version),

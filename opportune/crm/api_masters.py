@@ -7,9 +7,9 @@ with the version read (body or If-Match); a user without a role gets 404.
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Router
 
+from opportune.accounts.auth import ApiRequest
 from opportune.core.api import version_from
 from opportune.core.schemas import ERRORS
 from opportune.crm import services
@@ -80,12 +80,12 @@ def _settings_for(user, *, write: bool = False) -> CRMSettings:
 
 
 @router.get("/settings/crm", response={200: CRMSettingsOut, **ERRORS}, tags=["settings"])
-def get_crm_settings(request: HttpRequest):
+def get_crm_settings(request: ApiRequest):
     return _settings_for(request.auth)
 
 
 @router.patch("/settings/crm", response={200: CRMSettingsOut, **ERRORS}, tags=["settings"])
-def update_crm_settings(request: HttpRequest, payload: CRMSettingsPatch):
+def update_crm_settings(request: ApiRequest, payload: CRMSettingsPatch):
     _settings_for(request.auth, write=True)
     data = payload.model_dump(exclude_unset=True, exclude={"version"})
     return services.update_crm_settings(

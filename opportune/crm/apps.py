@@ -16,7 +16,8 @@ class CrmConfig(AppConfig):
         from opportune.core.company import register_company_settings
         from opportune.crm.models import CRMSettings
 
-        register_company_settings(CRMSettings.load)
+        # django-stubs reads a field with a default as nullable (company_currency_id: str | None).
+        register_company_settings(CRMSettings.load)  # type: ignore[arg-type]
 
         from opportune.core.views import register_home_section
         from opportune.crm.views.dashboard import SECTIONS

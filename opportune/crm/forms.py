@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from opportune.accounts.roles import SALES_MANAGER, SALES_USER
+from opportune.core.forms import set_choices
 from opportune.core.money import round_money
 from opportune.crm.models import (
     Campaign,
@@ -144,16 +145,18 @@ class OpportunityForm(ServiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         users = user_choices()
-        self.fields["opportunity_type"].choices = name_choices(OpportunityType)[1:]
-        self.fields["sales_stage"].choices = name_choices(SalesStage)
-        self.fields["source"].choices = name_choices(LeadSource)
-        self.fields["campaign"].choices = name_choices(Campaign)
-        self.fields["territory"].choices = name_choices(Territory)
-        self.fields["opportunity_owner"].choices = users
-        self.fields["contact_by"].choices = users
-        self.fields["currency"].choices = [
-            (c, c) for c in Currency.objects.filter(enabled=True).values_list("pk", flat=True)
-        ]
+        set_choices(self, "opportunity_type", name_choices(OpportunityType)[1:])
+        set_choices(self, "sales_stage", name_choices(SalesStage))
+        set_choices(self, "source", name_choices(LeadSource))
+        set_choices(self, "campaign", name_choices(Campaign))
+        set_choices(self, "territory", name_choices(Territory))
+        set_choices(self, "opportunity_owner", users)
+        set_choices(self, "contact_by", users)
+        set_choices(
+            self,
+            "currency",
+            [(c, c) for c in Currency.objects.filter(enabled=True).values_list("pk", flat=True)],
+        )
 
     @staticmethod
     def initial_for(opportunity: Opportunity) -> dict[str, Any]:
@@ -206,11 +209,11 @@ class LeadForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["source"].choices = name_choices(LeadSource)
-        self.fields["campaign"].choices = name_choices(Campaign)
-        self.fields["territory"].choices = name_choices(Territory)
-        self.fields["industry"].choices = name_choices(Industry)
-        self.fields["lead_owner"].choices = user_choices()
+        set_choices(self, "source", name_choices(LeadSource))
+        set_choices(self, "campaign", name_choices(Campaign))
+        set_choices(self, "territory", name_choices(Territory))
+        set_choices(self, "industry", name_choices(Industry))
+        set_choices(self, "lead_owner", user_choices())
 
     @staticmethod
     def initial_for(lead: Lead) -> dict[str, Any]:
@@ -251,12 +254,15 @@ class CustomerForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer_group"].choices = name_choices(CustomerGroup)
-        self.fields["territory"].choices = name_choices(Territory)
-        self.fields["industry"].choices = name_choices(Industry)
-        self.fields["default_currency"].choices = [("", "—")] + [
-            (c, c) for c in Currency.objects.filter(enabled=True).values_list("pk", flat=True)
-        ]
+        set_choices(self, "customer_group", name_choices(CustomerGroup))
+        set_choices(self, "territory", name_choices(Territory))
+        set_choices(self, "industry", name_choices(Industry))
+        set_choices(
+            self,
+            "default_currency",
+            [("", "—")]
+            + [(c, c) for c in Currency.objects.filter(enabled=True).values_list("pk", flat=True)],
+        )
 
     @staticmethod
     def initial_for(customer: Customer) -> dict[str, Any]:

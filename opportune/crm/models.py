@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from opportune.core.models import Document
+from opportune.core.transactions import MONEY, QTY, RATE
 from opportune.masters.models import (
     UOM,
     Currency,
@@ -20,9 +21,6 @@ from opportune.masters.models import (
     Territory,
 )
 
-MONEY = {"max_digits": 20, "decimal_places": 4}
-QTY = {"max_digits": 18, "decimal_places": 6}
-RATE = {"max_digits": 18, "decimal_places": 9}
 USER = settings.AUTH_USER_MODEL
 
 
@@ -466,7 +464,7 @@ class Opportunity(Document):
         return self.status != self.Status.CONVERTED
 
     @property
-    def party(self) -> Lead | Customer:
+    def party(self) -> Lead | Customer | None:  # None only before a party is set
         return self.lead if self.opportunity_from == self.From.LEAD else self.customer
 
 

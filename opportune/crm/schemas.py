@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import ClassVar, Literal
 
 from ninja import Schema
 from pydantic import EmailStr, Field
@@ -12,6 +12,7 @@ from pydantic import EmailStr, Field
 from opportune.core.schemas import (
     DecimalIn,
     DocumentOut,
+    Resolver,
     StrictIn,
     company_precision,
     money,
@@ -49,10 +50,10 @@ class OpportunityItemOut(Schema):
     base_rate: str
     base_amount: str
 
-    resolve_rate = money("rate", parent_precision)
-    resolve_amount = money("amount", parent_precision)
-    resolve_base_rate = money("base_rate", company_precision)
-    resolve_base_amount = money("base_amount", company_precision)
+    resolve_rate: ClassVar[Resolver] = money("rate", parent_precision)
+    resolve_amount: ClassVar[Resolver] = money("amount", parent_precision)
+    resolve_base_rate: ClassVar[Resolver] = money("base_rate", company_precision)
+    resolve_base_amount: ClassVar[Resolver] = money("base_amount", company_precision)
 
 
 class OpportunityFields(StrictIn):
@@ -136,12 +137,14 @@ class OpportunityOut(DocumentOut):
     first_responded_on: datetime | None
     mins_to_first_response: Decimal | None
 
-    resolve_opportunity_owner = username("opportunity_owner")
-    resolve_contact_by = username("contact_by")
-    resolve_opportunity_amount = money("opportunity_amount", own_precision)
-    resolve_base_opportunity_amount = money("base_opportunity_amount", company_precision)
-    resolve_total = money("total", own_precision)
-    resolve_base_total = money("base_total", company_precision)
+    resolve_opportunity_owner: ClassVar[Resolver] = username("opportunity_owner")
+    resolve_contact_by: ClassVar[Resolver] = username("contact_by")
+    resolve_opportunity_amount: ClassVar[Resolver] = money("opportunity_amount", own_precision)
+    resolve_base_opportunity_amount: ClassVar[Resolver] = money(
+        "base_opportunity_amount", company_precision
+    )
+    resolve_total: ClassVar[Resolver] = money("total", own_precision)
+    resolve_base_total: ClassVar[Resolver] = money("base_total", company_precision)
 
     @staticmethod
     def resolve_items(obj):
@@ -178,7 +181,7 @@ class CommentOut(Schema):
     owner: str | None
     creation: datetime
 
-    resolve_owner = username("owner")
+    resolve_owner: ClassVar[Resolver] = username("owner")
 
 
 # --- leads, customers, contacts ----------------------------------------------------------------
@@ -229,7 +232,7 @@ class LeadOut(DocumentOut):
     notes: str
     disabled: bool
 
-    resolve_lead_owner = username("lead_owner")
+    resolve_lead_owner: ClassVar[Resolver] = username("lead_owner")
 
 
 class MakeOpportunityIn(OpportunityFields):

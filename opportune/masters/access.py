@@ -9,39 +9,45 @@ master asked for by name answers 404, as for CRM documents (crm/access.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Model, QuerySet
 
 from opportune.accounts.roles import ALL_ROLES, PURCHASE_USER, SALES_MANAGER, has_role, is_manager
 from opportune.core.errors import NotFoundError, PermissionDeniedError
 
+if TYPE_CHECKING:
+    from opportune.core.users import AnyUser
 
-def can_read_masters(user) -> bool:
+M = TypeVar("M", bound=Model)
+
+
+def can_read_masters(user: AnyUser) -> bool:
     return has_role(user, *ALL_ROLES)
 
 
-def can_manage_masters(user) -> bool:
+def can_manage_masters(user: AnyUser) -> bool:
     return is_manager(user)
 
 
-def can_manage_items(user) -> bool:
+def can_manage_items(user: AnyUser) -> bool:
     return has_role(user, SALES_MANAGER, PURCHASE_USER)
 
 
-def masters_visible_to(user, model: type[Model]) -> QuerySet:
-    return model.objects.all() if can_read_masters(user) else model.objects.none()
+def masters_visible_to(user: AnyUser, model: type[M]) -> QuerySet[M]:
+    rows = model._default_manager
+    return rows.all() if can_read_masters(user) else rows.none()
 
 
 def get_master_for(
-    user,
-    model: type[Model],
+    user: AnyUser,
+    model: type[M],
     key: Any,
     *,
     label: str,
     write: bool = False,
-    can_write: Callable[[Any], bool] = can_manage_masters,
-) -> Model:
+    can_write: Callable[[AnyUser], bool] = can_manage_masters,
+) -> M:
     """The master ``key`` (its name, or id) if the user may see it, and change it if ``write``."""
     obj = masters_visible_to(user, model).filter(pk=key).first()
     if obj is None:
@@ -52,7 +58,7 @@ def get_master_for(
 
 
 def require_master_writer(
-    user, *, label: str, can_write: Callable[[Any], bool] = can_manage_masters
+    user: AnyUser, *, label: str, can_write: Callable[[AnyUser], bool] = can_manage_masters
 ) -> None:
     """Refuse to create a master for a user who may not write it (403)."""
     if not can_write(user):

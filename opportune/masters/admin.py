@@ -3,6 +3,8 @@ version, no side effects); a master still in use cannot be deleted, as through t
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib import admin, messages
 
 from opportune.masters.models import (
@@ -22,7 +24,7 @@ class MasterAdmin(admin.ModelAdmin):
     """Shared by every master (CRM masters too): the name is fixed once created (it is the key
     other records hold), and a master that records still use is not deleted."""
 
-    search_fields = ("name",)
+    search_fields: ClassVar[tuple[str, ...]] = ("name",)
 
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import FilterSchema, Query, Router, Schema, Status
 
+from opportune.accounts.auth import ApiRequest
 from opportune.core.api import ListParams, Page, paginate
 from opportune.core.schemas import ERRORS
 from opportune.masters import access, services
@@ -70,7 +70,7 @@ class MasterResource:
     writes it. ``patch=None`` when nothing but the name is stored (no PATCH route then)."""
 
     path: str
-    spec: MasterSpec
+    spec: MasterSpec[Any]
     out: type[Schema]
     create: type[Schema]
     patch: type[Schema] | None = None
@@ -91,36 +91,42 @@ def add_master_routes(router: Router, res: MasterResource) -> None:
     many, one = res.path.replace("-", "_"), spec.label.lower().replace(" ", "_")
     detail = f"/{res.path}/{{path:name}}"
 
-    def lookup(request: HttpRequest, name: str, *, write: bool = False):
+    def lookup(request: ApiRequest, name: str, *, write: bool = False):
         return access.get_master_for(
             request.auth, spec.model, name, label=spec.label, write=write, can_write=res.can_write
         )
 
-    def list_masters(request: HttpRequest, params: Query[ListParams], filters: Query[res.filters]):
+    # The schemas below are the resource's, chosen at run time: ninja reads them from these
+    # annotations (and from Page[res.out]), which no static checker can follow: the ignores.
+    def list_masters(
+        request: ApiRequest,
+        params: Query[ListParams],
+        filters: Query[res.filters],  # type: ignore[name-defined]
+    ):
         rows = filters.filter(access.masters_visible_to(request.auth, spec.model))
         return paginate(
             rows, params, orderings=res.orderings, default=res.default_ordering, search=res.search
         )
 
-    def create_master(request: HttpRequest, payload: res.create):
+    def create_master(request: ApiRequest, payload: res.create):  # type: ignore[name-defined]
         access.require_master_writer(request.auth, label=spec.label, can_write=res.can_write)
         return Status(201, services.create_master(spec, data=_body(payload), by=request.auth))
 
-    def get_master(request: HttpRequest, name: str):
+    def get_master(request: ApiRequest, name: str):
         return lookup(request, name)
 
-    def update_master(request: HttpRequest, name: str, payload: res.patch):
+    def update_master(request: ApiRequest, name: str, payload: res.patch):  # type: ignore[name-defined]
         master = lookup(request, name, write=True)
         return services.update_master(spec, master, data=_body(payload), by=request.auth)
 
-    def delete_master(request: HttpRequest, name: str):
+    def delete_master(request: ApiRequest, name: str):
         services.delete_master(spec, lookup(request, name, write=True), by=request.auth)
         return Status(204, None)
 
     label = spec.label
     router.get(
         f"/{res.path}",
-        response={200: Page[res.out], **ERRORS},
+        response={200: Page[res.out], **ERRORS},  # type: ignore[name-defined]
         tags=tags,
         operation_id=f"list_{many}",
         summary=f"List {label} records",
@@ -201,7 +207,7 @@ for _resource in MASTERS:
 EXCHANGE = "Currency Exchange"
 
 
-def _exchange(request: HttpRequest, id: int, *, write: bool = False) -> CurrencyExchange:
+def _exchange(request: ApiRequest, id: int, *, write: bool = False) -> CurrencyExchange:
     return access.get_master_for(request.auth, CurrencyExchange, id, label=EXCHANGE, write=write)
 
 
@@ -211,7 +217,7 @@ def _exchange(request: HttpRequest, id: int, *, write: bool = False) -> Currency
     tags=["currency-exchanges"],
 )
 def list_currency_exchanges(
-    request: HttpRequest, params: Query[ListParams], filters: Query[CurrencyExchangeFilters]
+    request: ApiRequest, params: Query[ListParams], filters: Query[CurrencyExchangeFilters]
 ):
     rows = filters.filter(access.masters_visible_to(request.auth, CurrencyExchange))
     return paginate(rows, params, orderings=CURRENCY_EXCHANGE_ORDERINGS, default="-date")
@@ -222,7 +228,7 @@ def list_currency_exchanges(
     response={201: CurrencyExchangeOut, **ERRORS},
     tags=["currency-exchanges"],
 )
-def create_currency_exchange(request: HttpRequest, payload: CurrencyExchangeCreate):
+def create_currency_exchange(request: ApiRequest, payload: CurrencyExchangeCreate):
     access.require_master_writer(request.auth, label=EXCHANGE)
     exchange = services.create_master(
         services.CURRENCY_EXCHANGE, data=_body(payload), by=request.auth
@@ -235,7 +241,7 @@ def create_currency_exchange(request: HttpRequest, payload: CurrencyExchangeCrea
     response={200: CurrencyExchangeOut, **ERRORS},
     tags=["currency-exchanges"],
 )
-def get_currency_exchange(request: HttpRequest, id: int):
+def get_currency_exchange(request: ApiRequest, id: int):
     return _exchange(request, id)
 
 
@@ -244,7 +250,7 @@ def get_currency_exchange(request: HttpRequest, id: int):
     response={200: CurrencyExchangeOut, **ERRORS},
     tags=["currency-exchanges"],
 )
-def update_currency_exchange(request: HttpRequest, id: int, payload: CurrencyExchangePatch):
+def update_currency_exchange(request: ApiRequest, id: int, payload: CurrencyExchangePatch):
     exchange = _exchange(request, id, write=True)
     return services.update_master(
         services.CURRENCY_EXCHANGE, exchange, data=_body(payload), by=request.auth
@@ -254,7 +260,7 @@ def update_currency_exchange(request: HttpRequest, id: int, payload: CurrencyExc
 @router.delete(
     "/currency-exchanges/{id}", response={204: None, **ERRORS}, tags=["currency-exchanges"]
 )
-def delete_currency_exchange(request: HttpRequest, id: int):
+def delete_currency_exchange(request: ApiRequest, id: int):
     services.delete_master(
         services.CURRENCY_EXCHANGE, _exchange(request, id, write=True), by=request.auth
     )

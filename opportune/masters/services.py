@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import ForeignObjectRel, ProtectedError, RestrictedError
 
 from opportune.core.errors import ConflictError, FieldErrors, NotFoundError, ValidationError
 from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
@@ -26,6 +26,10 @@ from opportune.masters.models import (
     Territory,
 )
 
+if TYPE_CHECKING:
+    from opportune.core.users import User
+
+M = TypeVar("M", bound=models.Model)
 RATE_PLACES = Decimal("0.000000001")
 # The header fields every transaction (core.items.TransactionDraft) writes.
 TRANSACTION_SPEC: dict[str, Link | None] = {
@@ -91,15 +95,15 @@ class MastersCatalog:
 # fields it sends, taken under a row lock. Masters are addressed by their name, which is their
 # primary key and cannot be changed (a rename would have to rewrite every referencing row).
 @dataclass(frozen=True)
-class MasterSpec:
+class MasterSpec(Generic[M]):
     """How to write one kind of master: its model, its label in messages, its writable
     fields (``None`` for plain values, ``Link`` for names of other records), an optional
     ``check(instance, errors)`` for rules across fields, and the defaults of a new record."""
 
-    model: type[models.Model]
+    model: type[M]
     label: str
     fields: Mapping[str, Link | None] = field(default_factory=dict)
-    check: Callable[[models.Model, FieldErrors], None] | None = None
+    check: Callable[[M, FieldErrors], None] | None = None
     named: bool = True  # False: addressed by a numeric id (currency exchanges)
     unique_together: tuple[str, ...] = ()  # other uniqueness, reported as a conflict
     defaults: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
@@ -153,7 +157,7 @@ def update_master(spec: MasterSpec, instance: models.Model, *, data: Mapping[str
     """Change the fields sent (partial update) under a row lock; the name stays."""
     check_known_fields(data, spec.fields)
     with transaction.atomic():
-        locked = spec.model.objects.select_for_update().filter(pk=instance.pk).first()
+        locked = spec.model._default_manager.select_for_update().filter(pk=instance.pk).first()
         if locked is None:
             raise NotFoundError(f"{spec.label} {instance.pk} not found.")
         errors = FieldErrors()
@@ -164,7 +168,7 @@ def update_master(spec: MasterSpec, instance: models.Model, *, data: Mapping[str
     return locked
 
 
-def delete_master(spec: MasterSpec, instance: models.Model, *, by) -> None:
+def delete_master(spec: MasterSpec[M], instance: M, *, by: User) -> None:
     """Delete a master nothing refers to; one still in use answers 409 saying where."""
     with transaction.atomic():
         used_by = master_references(instance)
@@ -182,18 +186,22 @@ def master_references(instance: models.Model) -> dict[str, int]:
     """How many records of each kind refer to ``instance`` (history rows do not count)."""
     used: dict[str, int] = {}
     for rel in instance._meta.get_fields(include_hidden=True):
+        if not isinstance(rel, ForeignObjectRel):
+            continue
         if not (rel.auto_created and not rel.concrete and rel.is_relation):
             continue  # not a reverse relation
-        if rel.on_delete is models.DO_NOTHING or rel.related_model._meta.auto_created:
+        related = rel.related_model
+        assert not isinstance(related, str)  # "self" is resolved once the apps are loaded
+        if rel.on_delete is models.DO_NOTHING or related._meta.auto_created:
             continue  # simple-history's copies of the links; many-to-many rows (counted below)
-        count = rel.related_model._default_manager.filter(**{rel.field.name: instance}).count()
+        count = related._default_manager.filter(**{rel.field.name: instance}).count()
         if count:
-            label = str(rel.related_model._meta.verbose_name_plural)
+            label = str(related._meta.verbose_name_plural)
             used[label] = used.get(label, 0) + count
     return used
 
 
-def _in_use_message(spec: MasterSpec, instance: models.Model, used_by: dict[str, int]) -> str:
+def _in_use_message(spec: MasterSpec[Any], instance: models.Model, used_by: dict[str, int]) -> str:
     where = ", ".join(f"{count} {label}" for label, count in sorted(used_by.items()))
     return (
         f"{spec.label} '{instance.pk}' is still used ({where}) and cannot be deleted; "
@@ -233,10 +241,11 @@ def _check_name(
     return name
 
 
-def _validate(spec: MasterSpec, instance: models.Model, errors: FieldErrors) -> None:
+def _validate(spec: MasterSpec[Any], instance: models.Model, errors: FieldErrors) -> None:
     validate_model_fields(instance, errors)
     for name, kind in spec.fields.items():
         model_field = instance._meta.get_field(name)
+        assert isinstance(model_field, models.Field)  # a spec names the model's own fields
         if (
             isinstance(kind, Link)
             and not model_field.null
@@ -258,20 +267,20 @@ def _refuse_duplicate(spec: MasterSpec, instance: models.Model, *, name_field="n
             f"{f}_id" if _is_link(spec, f) else f: getattr(instance, _attr(spec, f))
             for f in spec.unique_together
         }
-        if spec.model.objects.filter(**values).exclude(pk=instance.pk).exists():
+        if spec.model._default_manager.filter(**values).exclude(pk=instance.pk).exists():
             message = f"A {spec.label} with the same {', '.join(spec.unique_together)} exists."
             raise ConflictError(message, fields={f: [message] for f in spec.unique_together})
 
 
-def _is_link(spec: MasterSpec, name: str) -> bool:
+def _is_link(spec: MasterSpec[Any], name: str) -> bool:
     return isinstance(spec.fields.get(name), Link)
 
 
-def _attr(spec: MasterSpec, name: str) -> str:
+def _attr(spec: MasterSpec[Any], name: str) -> str:
     return f"{name}_id" if _is_link(spec, name) else name
 
 
-def _save(spec: MasterSpec, instance: models.Model) -> None:
+def _save(spec: MasterSpec[Any], instance: models.Model) -> None:
     """Insert or update; a concurrent insert of the same name still answers 409."""
     try:
         with transaction.atomic():

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Query, Router, Status
 
+from opportune.accounts.auth import ApiRequest
 from opportune.core.api import ListParams, Page, paginate, version_from
 from opportune.core.schemas import ERRORS, TimelineEntryOut
 from opportune.core.timeline import timeline_for
@@ -62,7 +63,7 @@ def _check_opportunity_link(user, payload) -> None:
 
 @router.get("/quotations", response={200: Page[QuotationOut], **ERRORS}, tags=["quotations"])
 def list_quotations(
-    request: HttpRequest, params: Query[ListParams], filters: Query[QuotationFilters]
+    request: ApiRequest, params: Query[ListParams], filters: Query[QuotationFilters]
 ):
     return paginate(
         filters.filter(_quotations(request.auth)),
@@ -74,7 +75,7 @@ def list_quotations(
 
 
 @router.post("/quotations", response={201: QuotationOut, **ERRORS}, tags=["quotations"])
-def create_quotation(request: HttpRequest, payload: QuotationCreate):
+def create_quotation(request: ApiRequest, payload: QuotationCreate):
     access.require_selling_writer(request.auth, "create quotations")
     _check_opportunity_link(request.auth, payload)
     quotation = services.create_quotation(data=_body(payload), by=request.auth)
@@ -82,13 +83,13 @@ def create_quotation(request: HttpRequest, payload: QuotationCreate):
 
 
 @router.get("/quotations/{name}", response={200: QuotationOut, **ERRORS}, tags=["quotations"])
-def get_quotation(request: HttpRequest, name: str):
+def get_quotation(request: ApiRequest, name: str):
     access.get_quotation_for(request.auth, name)
     return _quotation_out(request.auth, name)
 
 
 @router.patch("/quotations/{name}", response={200: QuotationOut, **ERRORS}, tags=["quotations"])
-def update_quotation(request: HttpRequest, name: str, payload: QuotationPatch):
+def update_quotation(request: ApiRequest, name: str, payload: QuotationPatch):
     quotation = access.get_quotation_for(request.auth, name, write=True)
     _check_opportunity_link(request.auth, payload)
     services.update_quotation(
@@ -98,7 +99,7 @@ def update_quotation(request: HttpRequest, name: str, payload: QuotationPatch):
 
 
 @router.delete("/quotations/{name}", response={204: None, **ERRORS}, tags=["quotations"])
-def delete_quotation(request: HttpRequest, name: str, version: int | None = None):
+def delete_quotation(request: ApiRequest, name: str, version: int | None = None):
     quotation = access.get_quotation_for(request.auth, name, write=True)
     services.delete_quotation(quotation, version=version_from(request, version), by=request.auth)
     return Status(204, None)
@@ -107,7 +108,7 @@ def delete_quotation(request: HttpRequest, name: str, version: int | None = None
 @router.post(
     "/quotations/{name}/submit", response={200: QuotationOut, **ERRORS}, tags=["quotations"]
 )
-def submit_quotation(request: HttpRequest, name: str, payload: VersionIn | None = None):
+def submit_quotation(request: ApiRequest, name: str, payload: VersionIn | None = None):
     quotation = access.get_quotation_for(request.auth, name, write=True)
     services.submit_quotation(quotation, version=_version(request, payload), by=request.auth)
     return _quotation_out(request.auth, name)
@@ -116,7 +117,7 @@ def submit_quotation(request: HttpRequest, name: str, payload: VersionIn | None 
 @router.post(
     "/quotations/{name}/cancel", response={200: QuotationOut, **ERRORS}, tags=["quotations"]
 )
-def cancel_quotation(request: HttpRequest, name: str, payload: VersionIn | None = None):
+def cancel_quotation(request: ApiRequest, name: str, payload: VersionIn | None = None):
     quotation = access.get_quotation_for(request.auth, name, write=True)
     services.cancel_quotation(quotation, version=_version(request, payload), by=request.auth)
     return _quotation_out(request.auth, name)
@@ -125,7 +126,7 @@ def cancel_quotation(request: HttpRequest, name: str, payload: VersionIn | None 
 @router.post(
     "/quotations/{name}/declare-lost", response={200: QuotationOut, **ERRORS}, tags=["quotations"]
 )
-def declare_quotation_lost(request: HttpRequest, name: str, payload: DeclareLostIn):
+def declare_quotation_lost(request: ApiRequest, name: str, payload: DeclareLostIn):
     quotation = access.get_quotation_for(request.auth, name, write=True)
     services.declare_quotation_lost(
         quotation,
@@ -143,7 +144,7 @@ def declare_quotation_lost(request: HttpRequest, name: str, payload: DeclareLost
     response={201: SalesOrderOut, **ERRORS},
     tags=["quotations"],
 )
-def make_sales_order(request: HttpRequest, name: str):
+def make_sales_order(request: ApiRequest, name: str):
     quotation = access.get_quotation_for(request.auth, name, write=True)
     order = services.make_sales_order_from_quotation(quotation, by=request.auth)
     return Status(201, _sales_order_out(request.auth, order.pk))
@@ -159,7 +160,7 @@ def make_sales_order(request: HttpRequest, name: str):
         }
     },
 )
-def quotation_pdf_download(request: HttpRequest, name: str):
+def quotation_pdf_download(request: ApiRequest, name: str):
     quotation = access.get_quotation_for(request.auth, name)
     response = HttpResponse(quotation_pdf(quotation), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{quotation_pdf_filename(quotation)}"'
@@ -171,7 +172,7 @@ def quotation_pdf_download(request: HttpRequest, name: str):
     response={201: QuotationOut, **ERRORS},
     tags=["opportunities"],
 )
-def make_quotation(request: HttpRequest, name: str):
+def make_quotation(request: ApiRequest, name: str):
     opportunity = get_opportunity_for(request.auth, name)
     access.require_selling_writer(request.auth, "make quotations")
     quotation = services.make_quotation_from_opportunity(opportunity, by=request.auth)
@@ -193,7 +194,7 @@ def _sales_order_out(user, name: str):
 
 @router.get("/sales-orders", response={200: Page[SalesOrderOut], **ERRORS}, tags=["sales orders"])
 def list_sales_orders(
-    request: HttpRequest, params: Query[ListParams], filters: Query[SalesOrderFilters]
+    request: ApiRequest, params: Query[ListParams], filters: Query[SalesOrderFilters]
 ):
     return paginate(
         filters.filter(_sales_orders(request.auth)),
@@ -205,14 +206,14 @@ def list_sales_orders(
 
 
 @router.post("/sales-orders", response={201: SalesOrderOut, **ERRORS}, tags=["sales orders"])
-def create_sales_order(request: HttpRequest, payload: SalesOrderCreate):
+def create_sales_order(request: ApiRequest, payload: SalesOrderCreate):
     access.require_selling_writer(request.auth, "create sales orders")
     order = services.create_sales_order(data=_body(payload), by=request.auth)
     return Status(201, _sales_order_out(request.auth, order.pk))
 
 
 @router.get("/sales-orders/{name}", response={200: SalesOrderOut, **ERRORS}, tags=["sales orders"])
-def get_sales_order(request: HttpRequest, name: str):
+def get_sales_order(request: ApiRequest, name: str):
     access.get_sales_order_for(request.auth, name)
     return _sales_order_out(request.auth, name)
 
@@ -220,7 +221,7 @@ def get_sales_order(request: HttpRequest, name: str):
 @router.patch(
     "/sales-orders/{name}", response={200: SalesOrderOut, **ERRORS}, tags=["sales orders"]
 )
-def update_sales_order(request: HttpRequest, name: str, payload: SalesOrderPatch):
+def update_sales_order(request: ApiRequest, name: str, payload: SalesOrderPatch):
     order = access.get_sales_order_for(request.auth, name, write=True)
     services.update_sales_order(
         order, data=_body(payload), version=_version(request, payload), by=request.auth
@@ -229,7 +230,7 @@ def update_sales_order(request: HttpRequest, name: str, payload: SalesOrderPatch
 
 
 @router.delete("/sales-orders/{name}", response={204: None, **ERRORS}, tags=["sales orders"])
-def delete_sales_order(request: HttpRequest, name: str, version: int | None = None):
+def delete_sales_order(request: ApiRequest, name: str, version: int | None = None):
     order = access.get_sales_order_for(request.auth, name, write=True)
     services.delete_sales_order(order, version=version_from(request, version), by=request.auth)
     return Status(204, None)
@@ -238,7 +239,7 @@ def delete_sales_order(request: HttpRequest, name: str, version: int | None = No
 @router.post(
     "/sales-orders/{name}/submit", response={200: SalesOrderOut, **ERRORS}, tags=["sales orders"]
 )
-def submit_sales_order(request: HttpRequest, name: str, payload: VersionIn | None = None):
+def submit_sales_order(request: ApiRequest, name: str, payload: VersionIn | None = None):
     order = access.get_sales_order_for(request.auth, name, write=True)
     services.submit_sales_order(order, version=_version(request, payload), by=request.auth)
     return _sales_order_out(request.auth, name)
@@ -247,7 +248,7 @@ def submit_sales_order(request: HttpRequest, name: str, payload: VersionIn | Non
 @router.post(
     "/sales-orders/{name}/cancel", response={200: SalesOrderOut, **ERRORS}, tags=["sales orders"]
 )
-def cancel_sales_order(request: HttpRequest, name: str, payload: VersionIn | None = None):
+def cancel_sales_order(request: ApiRequest, name: str, payload: VersionIn | None = None):
     order = access.get_sales_order_for(request.auth, name, write=True)
     services.cancel_sales_order(order, version=_version(request, payload), by=request.auth)
     return _sales_order_out(request.auth, name)
@@ -259,7 +260,7 @@ def cancel_sales_order(request: HttpRequest, name: str, payload: VersionIn | Non
     response={200: list[TimelineEntryOut], **ERRORS},
     tags=["quotations"],
 )
-def quotation_timeline(request: HttpRequest, name: str):
+def quotation_timeline(request: ApiRequest, name: str):
     """Everything that happened to the quotation, newest first (changes, comments)."""
     access.get_quotation_for(request.auth, name)
     return timeline_for("Quotation", name)
@@ -270,6 +271,6 @@ def quotation_timeline(request: HttpRequest, name: str):
     response={200: list[TimelineEntryOut], **ERRORS},
     tags=["sales orders"],
 )
-def sales_order_timeline(request: HttpRequest, name: str):
+def sales_order_timeline(request: ApiRequest, name: str):
     access.get_sales_order_for(request.auth, name)
     return timeline_for("Sales Order", name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from opportune.core.forms import DATE, TransactionForm
+from opportune.core.forms import DATE, TransactionForm, set_choices
 
 
 class QuotationForm(TransactionForm):
@@ -63,5 +63,5 @@ class DeclareLostForm(forms.Form):
 
     def __init__(self, *args, reasons=(), competitors=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lost_reasons"].choices = [(r, r) for r in reasons]
-        self.fields["competitors"].choices = [(c, c) for c in competitors]
+        set_choices(self, "lost_reasons", [(r, r) for r in reasons])
+        set_choices(self, "competitors", [(c, c) for c in competitors])

@@ -62,6 +62,7 @@ def test_lead_to_opportunity_with_two_items(page: Page, sales):
 
     expect(page.locator("#items-total")).to_have_text("USD 951.50")
     opportunity = Opportunity.objects.get()
+    assert opportunity.lead is not None
     assert (opportunity.lead.lead_name, opportunity.total, opportunity.items.count()) == (
         "Grace Hopper",
         Decimal("951.50"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Min, Q, Window
@@ -20,17 +20,21 @@ from opportune.buying.models import (
     SupplierQuotation,
     SupplierQuotationItem,
 )
+from opportune.core.company import CompanySettings
 from opportune.core.docstatus import DocStatus, move_docstatus
 from opportune.core.documents import lock_document, save_document, set_status_in_batches
 from opportune.core.drafts import create_draft, delete_draft, update_draft
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import Link
-from opportune.core.items import TransactionDraft, require_items
+from opportune.core.items import ItemLike, TransactionDraft, require_items
 from opportune.core.models import Comment
 from opportune.core.money import ZERO
 from opportune.core.timeline import add_comment
-from opportune.crm.models import Opportunity
+from opportune.crm.models import Opportunity, OpportunityItem
 from opportune.masters.services import TRANSACTION_SPEC
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 QuoteStatus = RequestForQuotationSupplier.QuoteStatus
 
@@ -49,7 +53,7 @@ RFQ_SPEC = {
 RFQ_WRITABLE = set(RFQ_SPEC) | {"items", "suppliers"}
 
 
-def _prevdoc(row, opportunity_id) -> None:
+def _prevdoc(row: Any, opportunity_id: str | None) -> None:
     row.prevdoc_doctype = "Opportunity" if opportunity_id else ""
     row.prevdoc_docname = opportunity_id or ""
 
@@ -76,13 +80,13 @@ class SupplierQuotationDraft(TransactionDraft):
         supplier = self.doc.supplier if self.doc.supplier_id else None
         return (supplier and supplier.default_currency_id) or super().default_currency()
 
-    def default_rate(self, item) -> Decimal:
+    def default_rate(self, item: ItemLike) -> Decimal:
         return ZERO  # the item's standard rate is a selling price; the supplier gives theirs
 
     def checks(self, changed: set[str]) -> None:
         self.check_not_before_date("valid_till", "Valid till cannot be before the quotation date.")
 
-    def link_row(self, row) -> None:
+    def link_row(self, row: Any) -> None:
         _prevdoc(row, self.doc.opportunity_id)
 
 
@@ -97,7 +101,14 @@ class RequestForQuotationDraft(TransactionDraft):
     with_rates = False
     exclude_from_model_checks = {"status"}
 
-    def __init__(self, document, data, *, creating, settings=None):
+    def __init__(
+        self,
+        document: RequestForQuotation,
+        data: Mapping[str, Any],
+        *,
+        creating: bool,
+        settings: CompanySettings | None = None,
+    ) -> None:
         super().__init__(document, data, creating=creating, settings=settings)
         self.new_suppliers: list[RequestForQuotationSupplier] | None = None
 
@@ -129,11 +140,11 @@ class RequestForQuotationDraft(TransactionDraft):
                     )
                 )
 
-    def link_row(self, row) -> None:
+    def link_row(self, row: Any) -> None:
         if row.opportunity_id is None and self.doc.opportunity_id:
             row.opportunity_id = self.doc.opportunity_id
 
-    def save(self, *, by) -> None:
+    def save(self, *, by: User) -> None:
         super().save(by=by)
         if self.new_suppliers is not None:
             self.doc.suppliers.all().delete()
@@ -142,7 +153,7 @@ class RequestForQuotationDraft(TransactionDraft):
             RequestForQuotationSupplier.objects.bulk_create(self.new_suppliers)
 
 
-def _require_items_on_opportunity(opportunity: Opportunity) -> list:
+def _require_items_on_opportunity(opportunity: Opportunity) -> list[OpportunityItem]:
     if opportunity.status == Opportunity.Status.LOST:
         raise ConflictError(
             f"Opportunity {opportunity.name} is Lost: reopen it first.",
@@ -157,7 +168,7 @@ def _require_items_on_opportunity(opportunity: Opportunity) -> list:
     return rows
 
 
-def _note(opportunity_id: str | None, text: str, by) -> None:
+def _note(opportunity_id: str | None, text: str, by: User) -> None:
     if opportunity_id:
         add_comment(
             "Opportunity", opportunity_id, content=text, by=by, comment_type=Comment.Type.INFO
@@ -170,7 +181,7 @@ def create_supplier_quotation(*, data: Mapping[str, Any], by, now=None) -> Suppl
 
 
 def update_supplier_quotation(
-    quotation: SupplierQuotation, *, data: Mapping[str, Any], version: int | None, by
+    quotation: SupplierQuotation, *, data: Mapping[str, Any], version: int | None, by: User
 ) -> SupplierQuotation:
     return update_draft(SupplierQuotationDraft, quotation, data=data, version=version, by=by)
 
@@ -180,7 +191,7 @@ def delete_supplier_quotation(quotation: SupplierQuotation, *, version: int | No
 
 
 def make_supplier_quotation_from_opportunity(
-    opportunity: Opportunity, *, supplier: str, by, now=None
+    opportunity: Opportunity, *, supplier: str, by: User, now: datetime | None = None
 ) -> SupplierQuotation:
     """ERPNext's make_supplier_quotation (4.3): the opportunity's items with qty and UOM; the
     supplier's rates are entered per line on the draft."""
@@ -211,7 +222,7 @@ def make_supplier_quotation_from_opportunity(
 
 
 def make_supplier_quotation_from_rfq(
-    rfq: RequestForQuotation, *, supplier: str, by, now=None
+    rfq: RequestForQuotation, *, supplier: str, by: User, now: datetime | None = None
 ) -> SupplierQuotation:
     """One supplier's quotation answering a submitted request for quotation."""
     if rfq.docstatus != DocStatus.SUBMITTED:
@@ -273,7 +284,7 @@ def _already_quoted(rfq: RequestForQuotation, supplier: str) -> ConflictError:
 
 
 def submit_supplier_quotation(
-    quotation: SupplierQuotation, *, version: int | None = None, by
+    quotation: SupplierQuotation, *, version: int | None = None, by: User
 ) -> SupplierQuotation:
     with transaction.atomic():
         locked = lock_document(SupplierQuotation, quotation.pk, expected_version=version, by=by)
@@ -291,7 +302,7 @@ def submit_supplier_quotation(
 
 
 def cancel_supplier_quotation(
-    quotation: SupplierQuotation, *, version: int | None = None, by
+    quotation: SupplierQuotation, *, version: int | None = None, by: User
 ) -> SupplierQuotation:
     with transaction.atomic():
         locked = lock_document(SupplierQuotation, quotation.pk, expected_version=version, by=by)
@@ -335,7 +346,11 @@ def expire_supplier_quotations(*, today: date | None = None, now: datetime | Non
 
 # --- requests for quotation --------------------------------------------------------------------
 def create_request_for_quotation(
-    *, data: Mapping[str, Any], by, now=None, row_links: Sequence[Mapping[str, Any]] = ()
+    *,
+    data: Mapping[str, Any],
+    by: User,
+    now: datetime | None = None,
+    row_links: Sequence[Mapping[str, Any]] = (),
 ) -> RequestForQuotation:
     return create_draft(
         RequestForQuotationDraft,
@@ -347,7 +362,7 @@ def create_request_for_quotation(
 
 
 def update_request_for_quotation(
-    rfq: RequestForQuotation, *, data: Mapping[str, Any], version: int | None, by
+    rfq: RequestForQuotation, *, data: Mapping[str, Any], version: int | None, by: User
 ) -> RequestForQuotation:
     return update_draft(RequestForQuotationDraft, rfq, data=data, version=version, by=by)
 
@@ -357,7 +372,7 @@ def delete_request_for_quotation(rfq: RequestForQuotation, *, version: int | Non
 
 
 def make_request_for_quotation_from_opportunity(
-    opportunity: Opportunity, *, suppliers: Sequence[str], by, now=None
+    opportunity: Opportunity, *, suppliers: Sequence[str], by: User, now: datetime | None = None
 ) -> RequestForQuotation:
     """ERPNext's make_request_for_quotation (4.4): the items with qty and UOM, each row
     linked to the opportunity and its item row; conversion factor 1."""
@@ -390,7 +405,7 @@ def make_request_for_quotation_from_opportunity(
 
 
 def submit_request_for_quotation(
-    rfq: RequestForQuotation, *, version: int | None = None, by
+    rfq: RequestForQuotation, *, version: int | None = None, by: User
 ) -> RequestForQuotation:
     with transaction.atomic():
         locked = lock_document(RequestForQuotation, rfq.pk, expected_version=version, by=by)
@@ -407,7 +422,7 @@ def submit_request_for_quotation(
 
 
 def cancel_request_for_quotation(
-    rfq: RequestForQuotation, *, version: int | None = None, by
+    rfq: RequestForQuotation, *, version: int | None = None, by: User
 ) -> RequestForQuotation:
     with transaction.atomic():
         locked = lock_document(RequestForQuotation, rfq.pk, expected_version=version, by=by)

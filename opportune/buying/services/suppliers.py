@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -18,6 +18,9 @@ from opportune.core.documents import (
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
 from opportune.masters.models import Currency
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 SUPPLIER_SPEC = {
     "supplier_name": None,
@@ -50,7 +53,7 @@ def create_supplier(*, data: Mapping[str, Any], by) -> Supplier:
 
 
 def update_supplier(
-    supplier: Supplier, *, data: Mapping[str, Any], version: int | None, by
+    supplier: Supplier, *, data: Mapping[str, Any], version: int | None, by: User
 ) -> Supplier:
     check_known_fields(data, SUPPLIER_SPEC)
     require_version(version)
@@ -64,7 +67,7 @@ def update_supplier(
     return locked
 
 
-def delete_supplier(supplier: Supplier, *, by) -> None:
+def delete_supplier(supplier: Supplier, *, by: User) -> None:
     try:
         with transaction.atomic():
             supplier.delete()
@@ -74,7 +77,7 @@ def delete_supplier(supplier: Supplier, *, by) -> None:
         ) from exc
 
 
-def create_supplier_group(*, name: str, by) -> SupplierGroup:
+def create_supplier_group(*, name: str, by: User) -> SupplierGroup:
     name = (name or "").strip()
     if not name:
         raise ValidationError.for_field("name", "Give the group's name.")
@@ -87,7 +90,7 @@ def create_supplier_group(*, name: str, by) -> SupplierGroup:
     return SupplierGroup.objects.create(name=name)
 
 
-def delete_supplier_group(group: SupplierGroup, *, by) -> None:
+def delete_supplier_group(group: SupplierGroup, *, by: User) -> None:
     try:
         group.delete()
     except ProtectedError as exc:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django import template
+from django.template import Context
 from django.utils.safestring import mark_safe
 
 from opportune.core import slots
@@ -28,7 +30,7 @@ STATUS_TONES = {
 
 
 @register.filter
-def money(value, precision=2) -> str:
+def money(value: Any, precision: Any = 2) -> str:
     """``1234.5|money:2`` -> ``1,234.50`` (Decimal in, text out; never float)."""
     if value in (None, ""):
         return ""
@@ -40,20 +42,20 @@ def money(value, precision=2) -> str:
 
 
 @register.filter
-def percent(value) -> str:
+def percent(value: Any) -> str:
     if value in (None, ""):
         return ""
     return f"{Decimal(str(value)).normalize():f}%"
 
 
 @register.filter
-def tone(status) -> str:
+def tone(status: Any) -> str:
     """The colour name of a status badge."""
     return STATUS_TONES.get(str(status), "grey")
 
 
 @register.simple_tag(takes_context=True)
-def nav_current(context, *prefixes: str) -> str:
+def nav_current(context: Context, *prefixes: str) -> str:
     """``aria-current="page"`` when the request path starts with one of ``prefixes``."""
     request = context.get("request")
     path = request.path if request else ""
@@ -65,7 +67,7 @@ def nav_current(context, *prefixes: str) -> str:
 
 # --- slots: what higher apps contribute to a page (core.slots) ---------------------------------
 @register.inclusion_tag("core/_nav_links.html", takes_context=True)
-def nav_links(context) -> dict:
+def nav_links(context: Context) -> dict[str, Any]:
     """The navigation entries the apps registered, for this user, the current one marked."""
     request = context.get("request")
     path = request.path if request else ""
@@ -77,7 +79,7 @@ def nav_links(context) -> dict:
 
 
 @register.inclusion_tag("core/_document_actions.html", takes_context=True)
-def document_actions(context, document) -> dict:
+def document_actions(context: Context, document: Any) -> dict[str, Any]:
     """The actions the apps offer on a document's page ("Make Quotation"), for this user."""
     return {
         "actions": slots.actions_for(context.get("user"), document),
@@ -86,6 +88,6 @@ def document_actions(context, document) -> dict:
 
 
 @register.inclusion_tag("core/_linked_documents.html", takes_context=True)
-def linked_documents(context, document) -> dict:
+def linked_documents(context: Context, document: Any) -> dict[str, Any]:
     """The documents made from ``document`` that this user may see (the "Documents" card)."""
     return {"documents": slots.linked_documents_for(context.get("user"), document)}

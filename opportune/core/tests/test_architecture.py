@@ -1,10 +1,13 @@
-"""The layering of DESIGN.md, checked by import-linter (contract in pyproject.toml)."""
+"""The layering of DESIGN.md, checked by import-linter (contract in pyproject.toml), and the
+types, checked by mypy (pyproject.toml's [tool.mypy])."""
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.template import Engine
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -13,6 +16,18 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_apps_are_layered():
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="the types do not depend on the database: checked once, in the SQLite run",
+)
+def test_types_check():
+    """mypy with django-stubs: strict on core, every app's services and access.py, the rest
+    checked loosely. About a minute without its cache (.mypy_cache/), seconds with it."""
+    mypy = Path(sys.executable).with_name("mypy")
+    result = subprocess.run([str(mypy)], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

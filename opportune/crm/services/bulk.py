@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from opportune.core.errors import DomainError, ValidationError
 from opportune.crm.models import Opportunity
 from opportune.crm.services.opportunities import set_opportunity_status, update_opportunity
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 BULK_LIMIT = 200
 BULK_ACTIONS = ("assign", "stage", "close")
@@ -29,7 +33,7 @@ def bulk_update_opportunities(
     *,
     action: str,
     value: str | None = None,
-    by,
+    by: User,
 ) -> BulkResult:
     """Apply one action to many opportunities; ``targets`` pairs each with the version the user
     saw (``None`` takes the current one). ``value`` is a username (assign) or a stage (stage)."""

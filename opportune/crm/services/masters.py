@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import available_timezones
 
 from django.db import transaction
@@ -26,6 +26,9 @@ from opportune.crm.models import (
 )
 from opportune.masters.models import Currency
 from opportune.masters.services import MasterSpec
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 
 def _check_sales_stage(stage: SalesStage, errors: FieldErrors) -> None:
@@ -96,10 +99,11 @@ def _check_settings(settings: CRMSettings, errors: FieldErrors) -> None:
         )
 
 
-def update_crm_settings(*, data: Mapping[str, Any], version: int | None, by) -> CRMSettings:
+def update_crm_settings(*, data: Mapping[str, Any], version: int | None, by: User) -> CRMSettings:
     """Change the CRM settings: the caller sends the version it read; a stale one is a 409."""
     check_known_fields(data, CRM_SETTINGS_SPEC)
     require_version(version)
+    assert version is not None  # require_version refused None
     with transaction.atomic():
         CRMSettings.load()  # the row exists from the first migration; make sure of it
         claimed = CRMSettings.objects.filter(pk=1, version=version).update(version=F("version") + 1)

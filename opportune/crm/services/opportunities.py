@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from opportune.core.documents import (
@@ -35,9 +36,14 @@ from opportune.crm.status import (
     write_status_change,
 )
 
+if TYPE_CHECKING:
+    from opportune.core.users import User
+
 
 # --- public services ---------------------------------------------------------------------------
-def create_opportunity(*, data: Mapping[str, Any], by, now: datetime | None = None) -> Opportunity:
+def create_opportunity(
+    *, data: Mapping[str, Any], by: User, now: datetime | None = None
+) -> Opportunity:
     """A new Open opportunity from plain input, with every derived value filled."""
     check_known_fields(data, WRITABLE)
     if data.get("status") not in (None, Opportunity.Status.OPEN):
@@ -47,7 +53,6 @@ def create_opportunity(*, data: Mapping[str, Any], by, now: datetime | None = No
         transaction_date=timezone.localdate(now),
         opportunity_type_id="Sales",
         status=Opportunity.Status.OPEN,
-        currency_id=None,
     )
     with transaction.atomic():
         draft = OpportunityDraft(
@@ -56,12 +61,12 @@ def create_opportunity(*, data: Mapping[str, Any], by, now: datetime | None = No
         draft.apply()
         stamp_new(opportunity, by=by)
         draft.save(by=by)
-        if opportunity.lead_id:
+        if opportunity.lead is not None:
             refresh_lead_status(opportunity.lead)
     return opportunity
 
 
-def _with_party_of_email(data: Mapping[str, Any], *, by) -> Mapping[str, Any]:
+def _with_party_of_email(data: Mapping[str, Any], *, by: User) -> Mapping[str, Any]:
     """An opportunity raised from an e-mail address alone belongs to the party behind it, or
     to a new lead made for that address (ERPNext's make_new_lead_if_required)."""
     email = data.get("contact_email")
@@ -78,7 +83,7 @@ def update_opportunity(
     *,
     data: Mapping[str, Any],
     version: int | None,
-    by,
+    by: User,
     now: datetime | None = None,
 ) -> Opportunity:
     """Apply a partial change. ``version`` must be the one the caller read (else 409)."""
@@ -93,7 +98,7 @@ def update_opportunity(
         if "status" in data and data["status"] != draft.original_status:
             _change_status_by_hand(locked, data["status"], draft.original_status, by=by)
         draft.save(by=by)
-        for lead in {old_lead, locked.lead} - {None}:
+        for lead in {lead for lead in (old_lead, locked.lead) if lead is not None}:
             refresh_lead_status(lead)
     return locked
 
@@ -105,7 +110,7 @@ def declare_opportunity_lost(
     competitors: Sequence[str] = (),
     detail: str | None = None,
     version: int | None = None,
-    by,
+    by: User,
 ) -> Opportunity:
     """Mark lost with at least one reason; reasons and competitors replace the old ones."""
     errors = FieldErrors()
@@ -139,12 +144,14 @@ def declare_opportunity_lost(
         add_comment(
             "Opportunity", locked.name, content=summary, by=by, comment_type=Comment.Type.INFO
         )
-        if locked.lead_id:
+        if locked.lead is not None:
             refresh_lead_status(locked.lead)
     return locked
 
 
-def reopen_opportunity(opportunity: Opportunity, *, version: int | None = None, by) -> Opportunity:
+def reopen_opportunity(
+    opportunity: Opportunity, *, version: int | None = None, by: User
+) -> Opportunity:
     """Lost or Closed back to Open; the lost reasons, competitors and detail are cleared."""
     with transaction.atomic():
         locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
@@ -161,14 +168,14 @@ def reopen_opportunity(opportunity: Opportunity, *, version: int | None = None, 
 
 
 def set_opportunity_status(
-    opportunity: Opportunity, *, status: str, version: int | None = None, by
+    opportunity: Opportunity, *, status: str, version: int | None = None, by: User
 ) -> Opportunity:
     """A status chosen by hand (list bulk action, board), within the transition table."""
     return update_opportunity(opportunity, data={"status": status}, version=version, by=by)
 
 
 def recompute_opportunity_status(
-    opportunity: Opportunity, *, requested: str | None = None, by=None
+    opportunity: Opportunity, *, requested: str | None = None, by: User | None = None
 ) -> Opportunity:
     """Run the status engine after a quotation or order event (no version check: an effect)."""
     with transaction.atomic():
@@ -181,7 +188,7 @@ def recompute_opportunity_status(
     return locked
 
 
-def delete_opportunity(opportunity: Opportunity, *, version: int | None, by) -> None:
+def delete_opportunity(opportunity: Opportunity, *, version: int | None, by: User) -> None:
     """Delete under the row lock (and ``version``, when the caller read one); an opportunity
     with an active or ordered quotation is closed instead (409)."""
 
@@ -205,7 +212,7 @@ def delete_opportunity(opportunity: Opportunity, *, version: int | None, by) -> 
             refresh_lead_status(lead)
 
 
-def add_opportunity_comment(opportunity: Opportunity, *, content: str, by) -> Comment:
+def add_opportunity_comment(opportunity: Opportunity, *, content: str, by: User) -> Comment:
     content = (content or "").strip()
     if not content:
         raise ValidationError.for_field("content", "A comment cannot be empty.")
@@ -213,15 +220,17 @@ def add_opportunity_comment(opportunity: Opportunity, *, content: str, by) -> Co
 
 
 # --- helpers -------------------------------------------------------------------------------------
-def _existing_names(model, field: str, label: str, names: Sequence[str], errors: FieldErrors):
+def _existing_names(
+    model: type[Model], field: str, label: str, names: Sequence[str], errors: FieldErrors
+) -> list[str]:
     wanted = list(dict.fromkeys(n for n in names if n))
-    found = set(model.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    found = set(model._default_manager.filter(pk__in=wanted).values_list("pk", flat=True))
     for missing in [n for n in wanted if n not in found]:
         errors.add(field, f"{label} '{missing}' does not exist.")
     return wanted
 
 
-def _reopen(opportunity: Opportunity, *, by) -> None:
+def _reopen(opportunity: Opportunity, *, by: User) -> None:
     old = opportunity.status
     opportunity.order_lost_reason = ""
     opportunity.lost_reasons.clear()
@@ -232,7 +241,7 @@ def _reopen(opportunity: Opportunity, *, by) -> None:
     write_status_change(opportunity, new, by=by)
 
 
-def _change_status_by_hand(opportunity: Opportunity, new: str, old: str, *, by) -> None:
+def _change_status_by_hand(opportunity: Opportunity, new: str, old: str, *, by: User) -> None:
     if new not in Opportunity.Status.values:
         raise ValidationError.for_field("status", f"'{new}' is not a status.")
     if new == Opportunity.Status.LOST:
@@ -252,7 +261,7 @@ def _change_status_by_hand(opportunity: Opportunity, new: str, old: str, *, by) 
 
 
 def make_opportunity_from_lead(
-    lead: Lead, *, by, data: Mapping[str, Any] | None = None
+    lead: Lead, *, by: User, data: Mapping[str, Any] | None = None
 ) -> Opportunity:
     """A new opportunity carrying the lead's details (ERPNext's lead.make_opportunity)."""
     values: dict[str, Any] = {

@@ -7,12 +7,15 @@ field so the service writes all or nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
-from opportune.core.fields import USER, Link, parse_decimal
+from opportune.core.company import CompanySettings
+from opportune.core.fields import USER, Link, UserLink, parse_decimal
 from opportune.core.items import MAX_AMOUNT, ItemsDraft, describe_row_changes
 from opportune.core.models import Comment
 from opportune.core.money import ZERO, round_money
@@ -20,6 +23,8 @@ from opportune.core.timeline import add_comment
 from opportune.crm.models import (
     Campaign,
     Contact,
+    Customer,
+    Lead,
     LeadSource,
     Opportunity,
     OpportunityItem,
@@ -31,7 +36,7 @@ from opportune.masters.models import Currency, CustomerGroup, Industry, Territor
 
 DEFAULT_SALES_STAGE = "Prospecting"
 
-FIELD_SPEC = {
+FIELD_SPEC: dict[str, Link | UserLink | None] = {
     "opportunity_type": Link(OpportunityType, "Opportunity Type"),
     "sales_stage": Link(SalesStage, "Sales Stage"),
     "source": Link(LeadSource, "Lead Source"),
@@ -76,7 +81,15 @@ class OpportunityDraft(ItemsDraft):
     refetch_rate_of_one = True
     exclude_from_model_checks = {"party_name", "opportunity_from", "customer_name", "status"}
 
-    def __init__(self, opportunity, data, *, creating: bool, now: datetime, settings=None):
+    def __init__(
+        self,
+        opportunity: Opportunity,
+        data: Mapping[str, Any],
+        *,
+        creating: bool,
+        now: datetime,
+        settings: CompanySettings | None = None,
+    ) -> None:
         super().__init__(opportunity, data, creating=creating, settings=settings)
         self.now = now
         self.original_status = opportunity.status
@@ -85,7 +98,7 @@ class OpportunityDraft(ItemsDraft):
             for f in ("opportunity_amount", "total", "party_name", "sales_stage_id")
         }
         self.party_changed = False
-        self.party = None
+        self.party: Lead | Customer | None = None
 
     # The order matters: party first (it fills other fields), totals last.
     def header(self, changed: set[str]) -> None:
@@ -199,7 +212,7 @@ class OpportunityDraft(ItemsDraft):
     def default_currency(self) -> str:
         return getattr(self.party, "default_currency_id", None) or super().default_currency()
 
-    def row_fields(self, item) -> dict:
+    def row_fields(self, item: Any) -> dict[str, Any]:  # a masters Item
         return {"item_group_id": item.item_group_id, "brand": item.brand}
 
     def header_totals(self, precision: int, company_precision: int) -> None:
@@ -249,7 +262,7 @@ class OpportunityDraft(ItemsDraft):
         ):
             errors.add("contact_date", "Next Contact Date cannot be in the past.")
 
-    def rows_changed(self, old: list, new: list) -> None:
+    def rows_changed(self, old: list[Any], new: list[Any]) -> None:
         """An edit of the items leaves a line on the timeline."""
         text = describe_row_changes(old, new)
         if text:

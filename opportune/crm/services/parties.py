@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import IntegrityError, transaction
 
@@ -20,6 +20,7 @@ from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import (
     USER,
     Link,
+    UserLink,
     apply_fields,
     check_known_fields,
     validate_model_fields,
@@ -35,6 +36,12 @@ from opportune.crm.models import (
 )
 from opportune.crm.status import refresh_lead_status
 from opportune.masters.models import Currency, CustomerGroup, Industry, Territory
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
+
+D = TypeVar("D", bound=Document)
+Spec = Mapping[str, Link | UserLink | None]
 
 LEAD_SPEC = {
     "lead_name": None,
@@ -89,7 +96,14 @@ LEAD_STATUSES_BY_HAND = {
 }
 
 
-def _save_new(document: Document, data, spec, *, by, exclude=()) -> None:
+def _save_new(
+    document: Document,
+    data: Mapping[str, Any],
+    spec: Spec,
+    *,
+    by: User,
+    exclude: Iterable[str] = (),
+) -> None:
     errors = FieldErrors()
     apply_fields(document, data, spec, errors)
     validate_model_fields(document, errors, exclude=exclude)
@@ -99,7 +113,17 @@ def _save_new(document: Document, data, spec, *, by, exclude=()) -> None:
     document.save()
 
 
-def _save_changes(model, document, data, spec, *, version, by, check=None, exclude=()):
+def _save_changes(
+    model: type[D],
+    document: D,
+    data: Mapping[str, Any],
+    spec: Spec,
+    *,
+    version: int | None,
+    by: User,
+    check: Callable[[D, FieldErrors], None] | None = None,
+    exclude: Iterable[str] = (),
+) -> D:
     require_version(version)
     with transaction.atomic():
         locked = lock_document(model, document.pk, expected_version=version, by=by)
@@ -113,7 +137,7 @@ def _save_changes(model, document, data, spec, *, version, by, check=None, exclu
     return locked
 
 
-def _delete(document: Document, *, version: int | None, by, refused: str) -> None:
+def _delete(document: Document, *, version: int | None, by: User, refused: str) -> None:
     delete_document(type(document), document, version=version, by=by, protected=refused)
 
 
@@ -155,7 +179,7 @@ def _check_lead(lead: Lead, errors: FieldErrors) -> None:
         errors.add("lead_name", "Give the person's name.")
 
 
-def create_lead(*, data: Mapping[str, Any], by) -> Lead:
+def create_lead(*, data: Mapping[str, Any], by: User) -> Lead:
     check_known_fields(data, set(LEAD_SPEC) | {"status"})
     lead = Lead(status=data.get("status") or Lead.Status.LEAD)
     if lead.status not in LEAD_STATUSES_BY_HAND:
@@ -185,7 +209,7 @@ def party_for_email(email: str) -> tuple[str, str] | None:
     return ("Lead", lead.name) if lead is not None else None
 
 
-def create_lead_from_email(email: str, *, by) -> Lead:
+def create_lead_from_email(email: str, *, by: User) -> Lead:
     """A new lead for an address nobody knows yet, named after its local part
     (``jane.doe@...`` -> "Jane Doe"), through ``create_lead`` and its rules."""
     local = email.split("@", 1)[0]
@@ -237,7 +261,11 @@ def delete_lead(lead: Lead, *, version: int | None, by) -> None:
 
 
 def make_customer_from_lead(
-    lead: Lead, *, by, data: Mapping[str, Any] | None = None, opportunity: Opportunity | None = None
+    lead: Lead,
+    *,
+    by: User,
+    data: Mapping[str, Any] | None = None,
+    opportunity: Opportunity | None = None,
 ) -> Customer:
     """A customer carrying the lead's details and a copy of each of the lead's contacts (its
     own from ``auto_creation_of_contact`` among them); the lead becomes Converted. ERPNext
@@ -274,7 +302,7 @@ def make_customer_from_lead(
     return customer
 
 
-def _copy_contact(contact: Contact, customer: Customer, *, by) -> Contact:
+def _copy_contact(contact: Contact, customer: Customer, *, by: User) -> Contact:
     copy = Contact(
         first_name=contact.first_name,
         last_name=contact.last_name,
@@ -291,13 +319,15 @@ def _copy_contact(contact: Contact, customer: Customer, *, by) -> Contact:
     return copy
 
 
-def make_customer_from_opportunity(opportunity: Opportunity, *, by) -> Customer:
+def make_customer_from_opportunity(opportunity: Opportunity, *, by: User) -> Customer:
     """The customer for a lead's opportunity (one per opportunity)."""
     if opportunity.opportunity_from != Opportunity.From.LEAD:
         raise ConflictError("This opportunity is already for a customer.")
     if Customer.objects.filter(opportunity_name=opportunity).exists():
         raise ConflictError("A customer was already made from this opportunity.")
-    return make_customer_from_lead(opportunity.lead, by=by, opportunity=opportunity)
+    lead = opportunity.lead
+    assert lead is not None  # an opportunity from a lead has one (opportunity_party_matches_from)
+    return make_customer_from_lead(lead, by=by, opportunity=opportunity)
 
 
 # --- customers -------------------------------------------------------------------------------
@@ -309,7 +339,7 @@ def _check_customer(customer: Customer, errors: FieldErrors) -> None:
 def create_customer(
     *,
     data: Mapping[str, Any],
-    by,
+    by: User,
     lead: Lead | None = None,
     opportunity: Opportunity | None = None,
 ) -> Customer:
@@ -333,7 +363,9 @@ def create_customer(
     return customer
 
 
-def update_customer(customer: Customer, *, data: Mapping[str, Any], version, by) -> Customer:
+def update_customer(
+    customer: Customer, *, data: Mapping[str, Any], version: int | None, by: User
+) -> Customer:
     check_known_fields(data, CUSTOMER_SPEC)
     return _save_changes(
         Customer, customer, data, CUSTOMER_SPEC, version=version, by=by, check=_check_customer
@@ -365,11 +397,11 @@ def _check_contact(contact: Contact, errors: FieldErrors) -> None:
         model = PARTY_MODELS.get(contact.link_doctype)
         if model is None:
             errors.add("link_doctype", f"Link to one of: {', '.join(PARTY_MODELS)}.")
-        elif not model.objects.filter(pk=contact.link_name).exists():
+        elif not model._default_manager.filter(pk=contact.link_name).exists():
             errors.add("link_name", f"{contact.link_doctype} '{contact.link_name}' does not exist.")
 
 
-def create_contact(*, data: Mapping[str, Any], by) -> Contact:
+def create_contact(*, data: Mapping[str, Any], by: User) -> Contact:
     check_known_fields(data, CONTACT_SPEC)
     contact = Contact()
     errors = FieldErrors()
@@ -381,12 +413,14 @@ def create_contact(*, data: Mapping[str, Any], by) -> Contact:
     return contact
 
 
-def update_contact(contact: Contact, *, data: Mapping[str, Any], version, by) -> Contact:
+def update_contact(
+    contact: Contact, *, data: Mapping[str, Any], version: int | None, by: User
+) -> Contact:
     check_known_fields(data, CONTACT_SPEC)
     return _save_changes(
         Contact, contact, data, CONTACT_SPEC, version=version, by=by, check=_check_contact
     )
 
 
-def delete_contact(contact: Contact, *, version: int | None, by) -> None:
+def delete_contact(contact: Contact, *, version: int | None, by: User) -> None:
     _delete(contact, version=version, by=by, refused="This contact is still used.")

@@ -289,7 +289,7 @@ def test_only_sales_may_create(request, user, sales, api_as):
 def test_unknown_name_is_404(sales, api_as, method, path):
     api = api_as(sales)
     url = f"opportunities/CRM-OPP-1999-00001{path}"
-    data = (
+    data: dict[str, object] = (
         {"lost_reasons": ["Timing"], "version": 1}
         if "lost" in path
         else ({"content": "x"} if "comments" in path else {"version": 1})
@@ -339,7 +339,7 @@ def test_patch_with_if_match(opp, sales, api_as):
 def test_stale_patch_is_409_and_changes_nothing(opp, sales, sales2, api_as, how):
     crm.update_opportunity(opp, data={"title": "Someone else"}, version=1, by=sales2)
     before, counts = opportunity_state(opp.name), row_counts()
-    data = {"title": "Mine", "items": []}
+    data: dict[str, object] = {"title": "Mine", "items": []}
     headers = None
     if how == "body":
         data["version"] = 1

@@ -4,11 +4,12 @@ a capped number of cards per column, and moves that go through the update servic
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
@@ -20,10 +21,13 @@ from opportune.crm.models import Opportunity, SalesStage
 from opportune.crm.views.common import company_currency
 from opportune.crm.views.lists import filter_options, filtered_opportunities
 
+if TYPE_CHECKING:
+    from opportune.core.users import SignedInRequest
+
 CARDS_PER_COLUMN = 50
 NO_STAGE = "__none__"
 GROUPS = {"sales_stage": "Sales stage", "status": "Status"}
-MONEY_FIELD = DecimalField(max_digits=30, decimal_places=6)
+MONEY_FIELD: DecimalField[Any, Decimal] = DecimalField(max_digits=30, decimal_places=6)
 
 
 def _columns(group_by: str) -> list[tuple[str, str]]:
@@ -58,7 +62,7 @@ def column_totals(rows, group_by: str) -> dict[str, dict[str, Decimal | int]]:
     return {(row[field] or NO_STAGE): row for row in totals}
 
 
-def _board_group(request: HttpRequest) -> str:
+def _board_group(request: SignedInRequest) -> str:
     group = request.GET.get("group_by", "sales_stage")
     return group if group in GROUPS else "sales_stage"
 
@@ -69,7 +73,7 @@ def _default_status(group_by: str) -> tuple[str, ...]:
 
 
 @login_required
-def opportunity_board(request: HttpRequest) -> HttpResponse:
+def opportunity_board(request: SignedInRequest) -> HttpResponse:
     group_by = _board_group(request)
     rows, errors, context = filtered_opportunities(
         request, default_status=_default_status(group_by)
@@ -85,7 +89,8 @@ def opportunity_board(request: HttpRequest) -> HttpResponse:
         # One LIMITed query per non-empty column: bounded by the number of stages (a short
         # master list), not by the data, and each uses the (status, modified) index; a single
         # ROW_NUMBER() query would have to number every live opportunity at a million rows.
-        in_column = rows.filter(**({f"{field}__isnull": True} if key == NO_STAGE else {field: key}))
+        lookup: dict[str, Any] = {f"{field}__isnull": True} if key == NO_STAGE else {field: key}
+        in_column = rows.filter(**lookup)
         cards = (
             list(
                 in_column.select_related("currency", "opportunity_owner").order_by(
@@ -124,7 +129,7 @@ def opportunity_board(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def opportunity_board_move(request: HttpRequest) -> JsonResponse:
+def opportunity_board_move(request: SignedInRequest) -> JsonResponse:
     """Move a card to a column: through update_opportunity (stage) or the status transition
     table, with the version the card was drawn with. A refusal answers the reason and the
     board puts the card back."""

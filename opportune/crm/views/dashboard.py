@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Sum
-from django.http import HttpRequest
 from django.utils import timezone
 
 from opportune.core.models import Comment
@@ -15,10 +15,13 @@ from opportune.crm.models import Opportunity, SalesStage
 from opportune.crm.views.board import MONEY_FIELD
 from opportune.crm.views.common import company_currency
 
+if TYPE_CHECKING:
+    from opportune.core.users import SignedInRequest
+
 ACTIVE = Opportunity.ACTIVE_STATUSES
 
 
-def my_work(request: HttpRequest) -> dict | None:
+def my_work(request: SignedInRequest) -> dict | None:
     if not access.can_read_opportunities(request.user):
         return None
     visible = access.opportunities_visible_to(request.user)
@@ -36,7 +39,7 @@ def my_work(request: HttpRequest) -> dict | None:
     }
 
 
-def pipeline(request: HttpRequest) -> dict | None:
+def pipeline(request: SignedInRequest) -> dict | None:
     """Open pipeline by stage from one GROUP BY, for the Chart.js bar chart."""
     if not access.can_read_opportunities(request.user):
         return None
@@ -73,7 +76,7 @@ def pipeline(request: HttpRequest) -> dict | None:
     }
 
 
-def recent_activity(request: HttpRequest) -> dict | None:
+def recent_activity(request: SignedInRequest) -> dict | None:
     if not access.can_read_opportunities(request.user):
         return None
     visible = access.opportunities_visible_to(request.user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
 from opportune.core.pages import read_filters
 from opportune.crm import access
@@ -47,7 +47,7 @@ def filtered_opportunities(request: HttpRequest, *, default_status: tuple[str, .
 
     ``default_status`` applies when the URL names no status (the board by stage shows the
     live pipeline, not what was lost or closed long ago)."""
-    query = request.GET
+    query: QueryDict = request.GET
     if default_status and not any(v.strip() for v in query.getlist("status")):
         query = query.copy()
         query.setlist("status", list(default_status))

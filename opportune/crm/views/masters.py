@@ -46,7 +46,7 @@ def masters_index(request: HttpRequest) -> HttpResponse:
         )
         groups.append(
             {
-                "label": model._meta.verbose_name_plural.title(),
+                "label": str(model._meta.verbose_name_plural).title(),
                 "names": names[:SHOWN],
                 "more": len(names) > SHOWN,
                 "admin_url": _admin_url(model) if staff else None,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -19,9 +21,12 @@ from opportune.crm.models import Competitor, Customer, OpportunityLostReason
 from opportune.crm.views.common import company_currency
 from opportune.crm.views.lists import filter_options, filtered_opportunities
 
+if TYPE_CHECKING:
+    from opportune.core.users import SignedInRequest
+
 
 @login_required
-def opportunity_list(request: HttpRequest) -> HttpResponse:
+def opportunity_list(request: SignedInRequest) -> HttpResponse:
     rows, errors, context = filtered_opportunities(request)
     rows = rows.select_related("currency", "opportunity_owner")
     page = paginated(
@@ -49,7 +54,7 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def opportunity_bulk(request: HttpRequest) -> HttpResponse:
+def opportunity_bulk(request: SignedInRequest) -> HttpResponse:
     back = _safe_next(request, "crm:opportunity_list")
     if not access.can_write_opportunities(request.user):
         messages.error(request, "You may not change opportunities.")
@@ -89,7 +94,7 @@ def _bulk_targets(values: list[str]) -> dict[str, int | None]:
     return out
 
 
-def _safe_next(request: HttpRequest, default: str) -> str:
+def _safe_next(request: SignedInRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
         return target
@@ -97,7 +102,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 
 # --- the opportunity page ------------------------------------------------------------------------
-def _page(request: HttpRequest, name: str, *, status: int = 200, **extra) -> HttpResponse:
+def _page(request: SignedInRequest, name: str, *, status: int = 200, **extra) -> HttpResponse:
     opportunity = access.get_opportunity_for(request.user, name)
     opportunity = (
         access.opportunities_visible_to(request.user)
@@ -135,11 +140,11 @@ def _page(request: HttpRequest, name: str, *, status: int = 200, **extra) -> Htt
 
 @login_required
 @as_http
-def opportunity_detail(request: HttpRequest, name: str) -> HttpResponse:
+def opportunity_detail(request: SignedInRequest, name: str) -> HttpResponse:
     return _page(request, name)
 
 
-def _act(request: HttpRequest, name: str, action, success: str) -> HttpResponse:
+def _act(request: SignedInRequest, name: str, action, success: str) -> HttpResponse:
     """Run one action on the opportunity; a refused action is told on the page."""
     opportunity = access.get_opportunity_for(request.user, name, write=True)
     try:
@@ -154,9 +159,9 @@ def _act(request: HttpRequest, name: str, action, success: str) -> HttpResponse:
 @login_required
 @require_POST
 @as_http
-def opportunity_declare_lost(request: HttpRequest, name: str) -> HttpResponse:
+def opportunity_declare_lost(request: SignedInRequest, name: str) -> HttpResponse:
     opportunity = access.get_opportunity_for(request.user, name, write=True)
-    chosen = {
+    chosen: dict[str, Any] = {
         "reasons": request.POST.getlist("lost_reasons"),
         "competitors": request.POST.getlist("competitors"),
         "detail": request.POST.get("order_lost_reason", "").strip(),
@@ -189,7 +194,7 @@ def opportunity_declare_lost(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_POST
 @as_http
-def opportunity_reopen(request: HttpRequest, name: str) -> HttpResponse:
+def opportunity_reopen(request: SignedInRequest, name: str) -> HttpResponse:
     version = version_of(request)
     return _act(
         request,
@@ -202,7 +207,7 @@ def opportunity_reopen(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_POST
 @as_http
-def opportunity_close(request: HttpRequest, name: str) -> HttpResponse:
+def opportunity_close(request: SignedInRequest, name: str) -> HttpResponse:
     version = version_of(request)
     return _act(
         request,
@@ -217,7 +222,7 @@ def opportunity_close(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_POST
 @as_http
-def opportunity_assign(request: HttpRequest, name: str) -> HttpResponse:
+def opportunity_assign(request: SignedInRequest, name: str) -> HttpResponse:
     version, owner = version_of(request), request.POST.get("opportunity_owner") or None
     label = f"assigned to {owner}" if owner else "unassigned"
     return _act(
@@ -233,7 +238,7 @@ def opportunity_assign(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_POST
 @as_http
-def opportunity_comment(request: HttpRequest, name: str) -> HttpResponse:
+def opportunity_comment(request: SignedInRequest, name: str) -> HttpResponse:
     content = request.POST.get("content", "")
     return _act(
         request,
@@ -246,7 +251,7 @@ def opportunity_comment(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_POST
 @as_http
-def opportunity_make_customer(request: HttpRequest, name: str) -> HttpResponse:
+def opportunity_make_customer(request: SignedInRequest, name: str) -> HttpResponse:
     opportunity = access.get_opportunity_for(request.user, name, write=True)
     try:
         customer = services.make_customer_from_opportunity(opportunity, by=request.user)

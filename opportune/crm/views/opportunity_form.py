@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -24,16 +24,19 @@ from opportune.core.pages import (
 from opportune.crm import access, services
 from opportune.crm.filters import search_customers, search_leads
 from opportune.crm.forms import OpportunityForm
-from opportune.crm.models import Opportunity, SalesStage
+from opportune.crm.models import Lead, Opportunity, SalesStage
 from opportune.masters import access as masters_access
 from opportune.masters.access import masters_visible_to
 from opportune.masters.models import Currency, Item
 from opportune.masters.services import get_exchange_rate
 
+if TYPE_CHECKING:
+    from opportune.core.users import SignedInRequest
+
 
 @login_required
 @as_http
-def opportunity_create(request: HttpRequest) -> HttpResponse:
+def opportunity_create(request: SignedInRequest) -> HttpResponse:
     if not access.can_write_opportunities(request.user):
         raise PermissionDenied("You may not create opportunities.")
     initial: dict[str, Any] = {
@@ -70,12 +73,12 @@ def opportunity_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @as_http
-def opportunity_edit(request: HttpRequest, name: str) -> HttpResponse:
+def opportunity_edit(request: SignedInRequest, name: str) -> HttpResponse:
     opportunity = access.get_opportunity_for(request.user, name, write=True)
     return _form_page(request, opportunity, OpportunityForm.initial_for(opportunity))
 
 
-def _form_page(request: HttpRequest, opportunity: Opportunity | None, initial) -> HttpResponse:
+def _form_page(request: SignedInRequest, opportunity: Opportunity | None, initial) -> HttpResponse:
     if request.method != "POST":
         rows = _rows_of(opportunity) if opportunity else []
         return _render(request, opportunity, OpportunityForm(initial=initial), rows)
@@ -141,7 +144,7 @@ def _party_label(user, kind: str, name: str) -> str:
         return name
     return (
         f"{party.lead_name} · {party.company_name}".strip(" ·")
-        if kind == "Lead"
+        if isinstance(party, Lead)
         else party.customer_name
     )
 
@@ -172,7 +175,7 @@ def _row_errors(exc: ValidationError, rows: list[dict[str, Any]]) -> None:
 
 # --- pickers -------------------------------------------------------------------------------------
 @login_required
-def party_search(request: HttpRequest) -> HttpResponse:
+def party_search(request: SignedInRequest) -> HttpResponse:
     kind = request.GET.get("opportunity_from", "Lead")
     text = request.GET.get("party_q", "").strip()[:100]
     if kind == "Customer":
@@ -194,7 +197,7 @@ def party_search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def item_search(request: HttpRequest) -> JsonResponse:
+def item_search(request: SignedInRequest) -> JsonResponse:
     text = request.GET.get("q", "").strip()[:100]
     rows = masters_visible_to(request.user, Item).filter(disabled=False, is_sales_item=True)
     if text:
@@ -207,7 +210,7 @@ def item_search(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def exchange_rate(request: HttpRequest) -> JsonResponse:
+def exchange_rate(request: SignedInRequest) -> JsonResponse:
     if not masters_access.can_read_masters(request.user):
         raise Http404("Not found.")
     currency = request.GET.get("currency", "")[:3]

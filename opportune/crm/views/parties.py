@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from opportune.accounts.roles import is_sales
@@ -25,10 +27,13 @@ from opportune.crm.forms import CustomerForm, LeadForm, user_choices
 from opportune.crm.models import Customer, Lead, LeadSource
 from opportune.masters.models import Territory
 
+if TYPE_CHECKING:
+    from opportune.core.users import SignedInRequest
+
 
 # --- leads ---------------------------------------------------------------------------------------
 @login_required
-def lead_list(request: HttpRequest) -> HttpResponse:
+def lead_list(request: SignedInRequest) -> HttpResponse:
     filters, errors = read_filters(LeadFilters, request.GET)
     rows = filters.filter(access.leads_visible_to(request.user)).select_related("lead_owner")
     q = request.GET.get("q", "").strip()[:200]
@@ -53,7 +58,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @as_http
-def lead_detail(request: HttpRequest, name: str) -> HttpResponse:
+def lead_detail(request: SignedInRequest, name: str) -> HttpResponse:
     lead = access.get_lead_for(request.user, name)
     return render(
         request,
@@ -72,7 +77,7 @@ def lead_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @as_http
-def lead_create(request: HttpRequest) -> HttpResponse:
+def lead_create(request: SignedInRequest) -> HttpResponse:
     if not is_sales(request.user):
         raise PermissionDenied("You may not create leads.")
     return _lead_form(request, None, {"lead_owner": request.user.username})
@@ -80,12 +85,12 @@ def lead_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @as_http
-def lead_edit(request: HttpRequest, name: str) -> HttpResponse:
+def lead_edit(request: SignedInRequest, name: str) -> HttpResponse:
     lead = access.get_lead_for(request.user, name, write=True)
     return _lead_form(request, lead, LeadForm.initial_for(lead))
 
 
-def _lead_form(request: HttpRequest, lead: Lead | None, initial) -> HttpResponse:
+def _lead_form(request: SignedInRequest, lead: Lead | None, initial) -> HttpResponse:
     form = LeadForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -119,7 +124,7 @@ def _lead_form(request: HttpRequest, lead: Lead | None, initial) -> HttpResponse
 
 @login_required
 @as_http
-def lead_make_customer(request: HttpRequest, name: str) -> HttpResponse:
+def lead_make_customer(request: SignedInRequest, name: str) -> HttpResponse:
     if request.method != "POST":
         return redirect("crm:lead_detail", name=name)
     lead = access.get_lead_for(request.user, name, write=True)
@@ -134,7 +139,7 @@ def lead_make_customer(request: HttpRequest, name: str) -> HttpResponse:
 
 # --- customers -----------------------------------------------------------------------------------
 @login_required
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: SignedInRequest) -> HttpResponse:
     filters, errors = read_filters(CustomerFilters, request.GET)
     rows = filters.filter(access.customers_visible_to(request.user))
     q = request.GET.get("q", "").strip()[:200]
@@ -162,7 +167,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @as_http
-def customer_detail(request: HttpRequest, name: str) -> HttpResponse:
+def customer_detail(request: SignedInRequest, name: str) -> HttpResponse:
     customer = access.get_customer_for(request.user, name)
     opportunities = (
         access.opportunities_visible_to(request.user)
@@ -183,7 +188,7 @@ def customer_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @as_http
-def customer_create(request: HttpRequest) -> HttpResponse:
+def customer_create(request: SignedInRequest) -> HttpResponse:
     if not is_sales(request.user):
         raise PermissionDenied("You may not create customers.")
     return _customer_form(request, None, {"customer_type": "Company"})
@@ -191,12 +196,12 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @as_http
-def customer_edit(request: HttpRequest, name: str) -> HttpResponse:
+def customer_edit(request: SignedInRequest, name: str) -> HttpResponse:
     customer = access.get_customer_for(request.user, name, write=True)
     return _customer_form(request, customer, CustomerForm.initial_for(customer))
 
 
-def _customer_form(request: HttpRequest, customer: Customer | None, initial) -> HttpResponse:
+def _customer_form(request: SignedInRequest, customer: Customer | None, initial) -> HttpResponse:
     form = CustomerForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

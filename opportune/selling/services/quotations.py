@@ -6,11 +6,13 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
+from opportune.core.company import CompanySettings
 from opportune.core.docstatus import DocStatus, move_docstatus
 from opportune.core.documents import lock_document, save_document, set_status_in_batches
 from opportune.core.drafts import create_draft, delete_draft, update_draft
@@ -38,6 +40,9 @@ from opportune.selling.status import (
     stale_quotation_leads,
     stale_quotation_opportunities,
 )
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 QUOTATION_SPEC = {
     **TRANSACTION_SPEC,
@@ -76,7 +81,15 @@ class QuotationDraft(TransactionDraft):
     parent_field = "quotation"
     exclude_from_model_checks = {"party_name", "quotation_to", "customer_name", "status"}
 
-    def __init__(self, document, data, *, creating, keep_rate: bool = False, settings=None):
+    def __init__(
+        self,
+        document: Quotation,
+        data: Mapping[str, Any],
+        *,
+        creating: bool,
+        keep_rate: bool = False,
+        settings: CompanySettings | None = None,
+    ) -> None:
         super().__init__(document, data, creating=creating, settings=settings)
         self.before_opportunity = None if creating else document.opportunity_id
         self.keep_rate = keep_rate
@@ -143,11 +156,11 @@ class QuotationDraft(TransactionDraft):
     def checks(self, changed: set[str]) -> None:
         self.check_not_before_date("valid_till", "Valid till cannot be before the quotation date.")
 
-    def link_row(self, row) -> None:
+    def link_row(self, row: Any) -> None:
         row.prevdoc_doctype = "Opportunity" if self.doc.opportunity_id else ""
         row.prevdoc_docname = self.doc.opportunity_id or ""
 
-    def save(self, *, by) -> None:
+    def save(self, *, by: User) -> None:
         super().save(by=by)
         if self.new_rows is None and self.doc.opportunity_id != self.before_opportunity:
             self.doc.items.update(
@@ -158,7 +171,11 @@ class QuotationDraft(TransactionDraft):
 
 # --- create / edit / delete --------------------------------------------------------------------
 def create_quotation(
-    *, data: Mapping[str, Any], by, now=None, prefill: Mapping[str, Any] | None = None
+    *,
+    data: Mapping[str, Any],
+    by: User,
+    now: datetime | None = None,
+    prefill: Mapping[str, Any] | None = None,
 ) -> Quotation:
     """A draft quotation from plain input; ``prefill`` sets unchecked values first (mapping)."""
     return create_draft(
@@ -172,7 +189,7 @@ def create_quotation(
 
 
 def update_quotation(
-    quotation: Quotation, *, data: Mapping[str, Any], version: int | None, by
+    quotation: Quotation, *, data: Mapping[str, Any], version: int | None, by: User
 ) -> Quotation:
     return update_draft(QuotationDraft, quotation, data=data, version=version, by=by)
 
@@ -182,7 +199,9 @@ def delete_quotation(quotation: Quotation, *, version: int | None, by) -> None:
 
 
 # --- the mapping -------------------------------------------------------------------------------
-def make_quotation_from_opportunity(opportunity: Opportunity, *, by, now=None) -> Quotation:
+def make_quotation_from_opportunity(
+    opportunity: Opportunity, *, by: User, now: datetime | None = None
+) -> Quotation:
     """ERPNext's make_quotation (ERPNEXT_BEHAVIOUR.md 4.2): a draft the user edits, linked to
     the opportunity by header and by each item row."""
     if opportunity.status == Opportunity.Status.LOST:
@@ -226,7 +245,7 @@ def make_quotation_from_opportunity(opportunity: Opportunity, *, by, now=None) -
 
 
 # --- submit / cancel / lost --------------------------------------------------------------------
-def submit_quotation(quotation: Quotation, *, version: int | None = None, by) -> Quotation:
+def submit_quotation(quotation: Quotation, *, version: int | None = None, by: User) -> Quotation:
     """Submitted quotations are Open; the opportunity moves to Quotation, the lead too."""
     with transaction.atomic():
         locked = lock_document(Quotation, quotation.pk, expected_version=version, by=by)
@@ -243,7 +262,7 @@ def submit_quotation(quotation: Quotation, *, version: int | None = None, by) ->
     return locked
 
 
-def cancel_quotation(quotation: Quotation, *, version: int | None = None, by) -> Quotation:
+def cancel_quotation(quotation: Quotation, *, version: int | None = None, by: User) -> Quotation:
     """Cancelled quotations are inactive: the opportunity goes back to Open unless another
     quotation still holds it."""
     with transaction.atomic():
@@ -276,7 +295,7 @@ def declare_quotation_lost(
     competitors: Sequence[str] = (),
     detail: str | None = None,
     version: int | None = None,
-    by,
+    by: User,
 ) -> Quotation:
     """Lost with at least one reason (Opportunity Lost Reason master). The opportunity is
     declared lost with the same reasons unless another quotation is active or ordered."""
@@ -310,8 +329,16 @@ def declare_quotation_lost(
     return locked
 
 
-def _opportunity_lost_with(quotation, reasons, rivals, detail, *, by) -> None:
+def _opportunity_lost_with(
+    quotation: Quotation,
+    reasons: list[str],
+    rivals: list[str],
+    detail: str | None,
+    *,
+    by: User,
+) -> None:
     opportunity = quotation.opportunity
+    assert opportunity is not None  # called for a quotation made from an opportunity
     _note(opportunity, f"Quotation {quotation.name} declared lost.", by)
     holds = SellingQuotationProbe().opportunity_quotations(opportunity).active
     if holds or opportunity.status in (
@@ -327,7 +354,9 @@ def _opportunity_lost_with(quotation, reasons, rivals, detail, *, by) -> None:
 
 
 # --- effects -----------------------------------------------------------------------------------
-def refresh_quotation_status(quotation: Quotation, *, by, today: date | None = None) -> Quotation:
+def refresh_quotation_status(
+    quotation: Quotation, *, by: User, today: date | None = None
+) -> Quotation:
     """Recompute a submitted quotation's status after its orders changed (an effect: the
     version is bumped without a check)."""
     locked = lock_document(Quotation, quotation.pk, expected_version=None, by=by)
@@ -338,34 +367,37 @@ def refresh_quotation_status(quotation: Quotation, *, by, today: date | None = N
     return locked
 
 
-def recompute_after_quotation_event(quotation: Quotation, *, requested: str, by) -> None:
+def recompute_after_quotation_event(quotation: Quotation, *, requested: str, by: User) -> None:
     """Run the opportunity's status engine and refresh the lead after ``quotation`` moved."""
-    if quotation.opportunity_id:
+    if quotation.opportunity is not None:
         crm.recompute_opportunity_status(quotation.opportunity, requested=requested, by=by)
     _refresh_quotation_lead(quotation)
 
 
-def _after_status_event(quotation: Quotation, *, requested: str, by, note: str) -> None:
-    if quotation.opportunity_id:
+def _after_status_event(quotation: Quotation, *, requested: str, by: User, note: str) -> None:
+    if quotation.opportunity is not None:
         _note(quotation.opportunity, note, by)
     recompute_after_quotation_event(quotation, requested=requested, by=by)
 
 
 def _refresh_quotation_lead(quotation: Quotation) -> None:
-    opportunity_lead = quotation.opportunity.lead_id if quotation.opportunity_id else None
-    if quotation.lead_id and quotation.lead_id != opportunity_lead:
+    opportunity = quotation.opportunity
+    opportunity_lead = opportunity.lead_id if opportunity is not None else None
+    if quotation.lead_id and quotation.lead_id != opportunity_lead and quotation.lead is not None:
         refresh_lead_status(quotation.lead)
 
 
-def _note(opportunity: Opportunity, text: str, by) -> None:
+def _note(opportunity: Opportunity, text: str, by: User) -> None:
     add_comment(
         "Opportunity", opportunity.name, content=text, by=by, comment_type=Comment.Type.INFO
     )
 
 
-def _existing(model, field: str, label: str, names: Sequence[str], errors: FieldErrors):
+def _existing(
+    model: type[Model], field: str, label: str, names: Sequence[str], errors: FieldErrors
+) -> list[str]:
     wanted = list(dict.fromkeys(n for n in names if n))
-    found = set(model.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    found = set(model._default_manager.filter(pk__in=wanted).values_list("pk", flat=True))
     for missing in [n for n in wanted if n not in found]:
         errors.add(field, f"{label} '{missing}' does not exist.")
     return wanted

@@ -4,9 +4,9 @@ effect on the quotation (Ordered / Partially Ordered) and on the opportunity (Co
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +27,9 @@ from opportune.selling.services.quotations import (
     refresh_quotation_status,
 )
 from opportune.selling.status import ordered_qty_by_row
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 SALES_ORDER_SPEC = {
     **TRANSACTION_SPEC,
@@ -91,8 +94,8 @@ class SalesOrderDraft(TransactionDraft):
 def create_sales_order(
     *,
     data: Mapping[str, Any],
-    by,
-    now=None,
+    by: User,
+    now: datetime | None = None,
     prefill: Mapping[str, Any] | None = None,
     row_links: Sequence[Mapping[str, Any]] = (),
 ) -> SalesOrder:
@@ -107,7 +110,7 @@ def create_sales_order(
 
 
 def update_sales_order(
-    order: SalesOrder, *, data: Mapping[str, Any], version: int | None, by
+    order: SalesOrder, *, data: Mapping[str, Any], version: int | None, by: User
 ) -> SalesOrder:
     return update_draft(SalesOrderDraft, order, data=data, version=version, by=by)
 
@@ -117,7 +120,9 @@ def delete_sales_order(order: SalesOrder, *, version: int | None, by) -> None:
 
 
 # --- Quotation -> Sales Order ------------------------------------------------------------------
-def make_sales_order_from_quotation(quotation: Quotation, *, by, now=None) -> SalesOrder:
+def make_sales_order_from_quotation(
+    quotation: Quotation, *, by: User, now: datetime | None = None
+) -> SalesOrder:
     """A draft order for what is left to order on a submitted quotation. A quotation to a lead
     first gets the lead's customer (made from the lead when there is none yet)."""
     now = now or timezone.now()
@@ -173,15 +178,19 @@ def _check_orderable(quotation: Quotation, *, today: date) -> None:
         )
 
 
-def _customer_for(quotation: Quotation, *, by) -> Customer:
+def _customer_for(quotation: Quotation, *, by: User) -> Customer:
+    # The party's link is set as quotation_to says (a database constraint).
     if quotation.quotation_to == Quotation.To.CUSTOMER:
-        if quotation.customer.disabled:
+        customer = quotation.customer
+        assert customer is not None
+        if customer.disabled:
             raise ConflictError(
                 f"Customer {quotation.customer_id} is disabled.",
                 fields={"customer": ["is disabled"]},
             )
-        return quotation.customer
+        return customer
     lead = quotation.lead
+    assert lead is not None
     existing = Customer.objects.filter(lead_name=lead).order_by("creation").first()
     if existing is not None:
         return existing
@@ -196,7 +205,7 @@ def _customer_for(quotation: Quotation, *, by) -> Customer:
 
 
 # --- submit / cancel ---------------------------------------------------------------------------
-def submit_sales_order(order: SalesOrder, *, version: int | None = None, by) -> SalesOrder:
+def submit_sales_order(order: SalesOrder, *, version: int | None = None, by: User) -> SalesOrder:
     """The quotation becomes Ordered (Partially Ordered when only part is ordered) and the
     opportunity Converted."""
     with transaction.atomic():
@@ -211,7 +220,7 @@ def submit_sales_order(order: SalesOrder, *, version: int | None = None, by) -> 
     return locked
 
 
-def cancel_sales_order(order: SalesOrder, *, version: int | None = None, by) -> SalesOrder:
+def cancel_sales_order(order: SalesOrder, *, version: int | None = None, by: User) -> SalesOrder:
     """The quotation goes back to Open (or Partially Ordered), the opportunity follows."""
     with transaction.atomic():
         locked = lock_document(SalesOrder, order.pk, expected_version=version, by=by)
@@ -224,6 +233,7 @@ def cancel_sales_order(order: SalesOrder, *, version: int | None = None, by) -> 
 
 def _check_against_quotation(order: SalesOrder) -> None:
     quotation = order.quotation
+    assert quotation is not None  # called for an order made from a quotation
     if quotation.docstatus != DocStatus.SUBMITTED or quotation.status == Quotation.Status.LOST:
         raise ConflictError(
             f"Quotation {quotation.name} is {quotation.status}: this order cannot be submitted.",
@@ -245,8 +255,8 @@ def _check_against_quotation(order: SalesOrder) -> None:
     errors.raise_if_any()
 
 
-def _after_order_event(order: SalesOrder, *, requested: str, by) -> None:
-    if not order.quotation_id:
+def _after_order_event(order: SalesOrder, *, requested: str, by: User) -> None:
+    if order.quotation is None:
         return
     quotation = refresh_quotation_status(order.quotation, by=by)
     recompute_after_quotation_event(quotation, requested=requested, by=by)

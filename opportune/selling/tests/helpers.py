@@ -33,7 +33,7 @@ def selling_counts() -> dict[str, int]:
 
 def world_state(*names: tuple) -> dict:
     """Counts plus the state of the named documents and of every opportunity and lead status."""
-    state = {"counts": selling_counts()}
+    state: dict[str, object] = {"counts": selling_counts()}
     for model, name in names:
         state[name] = document_state(model, name)
     state["opportunities"] = dict(Opportunity.objects.values_list("name", "status"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.test import Client
 
@@ -60,7 +62,7 @@ def test_quotation_journey_through_the_pages(sales, client_for):
     )
     assert r.status_code == 302, r.content.decode()[:3000]
     q.refresh_from_db()
-    assert (q.grand_total, q.items.get().prevdoc_docname) == (27.5, opp.name)
+    assert (q.grand_total, q.items.get().prevdoc_docname) == (Decimal("27.50"), opp.name)
     r = c.post(f"/selling/quotations/{q.name}/submit/", {"version": q.version})
     assert r.status_code == 302
     assert Opportunity.objects.get(pk=opp.pk).status == "Quotation"

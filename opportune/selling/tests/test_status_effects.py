@@ -141,6 +141,7 @@ def test_partial_order_is_partially_ordered_and_counts_as_converted(sales, lead_
 def test_expiry_job_expires_and_reopens_the_opportunity(sales, lead_opp):
     lead, opp = lead_opp
     q = submitted_quotation(opp, sales)
+    assert q.valid_till is not None
     today = q.valid_till + dt.timedelta(days=1)
     assert services.expire_quotations(today=q.valid_till) == 0
     assert services.expire_quotations(today=today) == 1
@@ -200,6 +201,7 @@ def test_expiry_job_repairs_an_opportunity_left_behind_by_a_crash(sales, lead_op
 def test_a_closed_opportunity_stays_closed(sales, lead_opp):
     _lead, opp = lead_opp
     q = submitted_quotation(opp, sales)
+    assert q.valid_till is not None
     crm.set_opportunity_status(
         Opportunity.objects.get(pk=opp.pk),
         status="Closed",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils.module_loading import import_string
 
 # The API object is named, not imported: core sits below the apps whose routers it holds.
@@ -23,8 +24,8 @@ class Command(BaseCommand):
         "docs/openapi.json)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--api", default=DEFAULT_API, help="dotted path of the NinjaAPI")
 
-    def handle(self, *args, api, **options):
+    def handle(self, *args: Any, api: str, **options: Any) -> None:
         self.stdout.write(openapi_json(api), ending="")

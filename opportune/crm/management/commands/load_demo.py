@@ -8,9 +8,11 @@ any lead, customer or opportunity already exist it changes nothing.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
@@ -54,6 +56,7 @@ from opportune.masters.services import (
     ITEM,
     ITEM_GROUP,
     TERRITORY,
+    MasterSpec,
     create_master,
 )
 
@@ -162,13 +165,14 @@ class DemoLoader:
                 create_master(
                     TERRITORY, data={"name": country, "parent_territory": region}, by=admin
                 )
-        for spec, names in (
+        named_masters: tuple[tuple[MasterSpec[Any], Iterable[str]], ...] = (
             (CUSTOMER_GROUP, CUSTOMER_GROUPS),
             (INDUSTRY, INDUSTRIES),
             (CAMPAIGN, CAMPAIGNS),
             (COMPETITOR, COMPETITORS),
             (ITEM_GROUP, sorted({item[2] for item in ITEMS})),
-        ):
+        )
+        for spec, names in named_masters:
             for name in names:
                 create_master(spec, data={"name": name}, by=admin)
         for code, name, group, uom, rate in ITEMS:
@@ -259,10 +263,12 @@ class DemoLoader:
         from_leads = rng.sample(workable, OPPORTUNITIES_FROM_LEADS + LEADS_CONVERTED)
         opportunities = []
         for n, lead in enumerate(from_leads):
+            seller = lead.lead_owner
+            assert seller is not None  # every demo lead has an owner
             opportunity = crm.make_opportunity_from_lead(
                 lead,
-                by=lead.lead_owner,
-                data=self.opportunity_data(lead.lead_owner.username, currency="USD"),
+                by=seller,
+                data=self.opportunity_data(seller.username, currency="USD"),
             )
             if n < LEADS_CONVERTED:  # the lead became a customer (its contact came along)
                 crm.make_customer_from_opportunity(opportunity, by=lead.lead_owner)
@@ -270,7 +276,9 @@ class DemoLoader:
         for n in range(OPPORTUNITIES_FROM_CUSTOMERS):
             customer = customers[n % len(customers)]
             owner = rng.choice(SELLERS)
-            data = self.opportunity_data(owner, currency=customer.default_currency_id)
+            currency = customer.default_currency_id
+            assert currency is not None  # every demo customer has one
+            data = self.opportunity_data(owner, currency=currency)
             opportunities.append(
                 crm.create_opportunity(
                     by=self.users[owner],
@@ -282,7 +290,7 @@ class DemoLoader:
     def opportunity_data(self, owner: str, *, currency: str) -> dict:
         rng = self.rng
         started = self.today - timedelta(days=rng.randint(0, 120))
-        data = {
+        data: dict[str, Any] = {
             "opportunity_type": rng.choices(["Sales", "Support", "Maintenance"], [8, 1, 1])[0],
             "sales_stage": rng.choice(SALES_STAGES)[0],
             "source": rng.choice(LEAD_SOURCES),
@@ -331,6 +339,7 @@ class DemoLoader:
         rng.shuffle(outcomes)
         for opportunity, outcome in zip(opportunities, outcomes, strict=True):
             owner = opportunity.opportunity_owner
+            assert owner is not None  # every demo opportunity has an owner
             if outcome == "Lost":
                 crm.declare_opportunity_lost(
                     opportunity,
