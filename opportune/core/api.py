@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -48,12 +48,24 @@ ERROR_CODES = {
 }
 
 
-def error_body(code: str, message: str, fields=None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, fields: Mapping[str, list[str]] | None = None
+) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def error_response(api: NinjaAPI, request, status: int, code: str, message: str, fields=None):
-    return api.create_response(request, error_body(code, message, fields), status=status)
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    fields: Mapping[str, list[str]] | None = None,
+) -> HttpResponse:
+    response: HttpResponse = api.create_response(
+        request, error_body(code, message, fields), status=status
+    )
+    return response
 
 
 def _field_path(loc: Sequence[Any]) -> str:
@@ -105,11 +117,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def not_found(request: HttpRequest, exc: object) -> HttpResponse:
         return error_response(api, request, 404, "not_found", "Not found.")
 
-    def http_error(request, exc: HttpError):
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         code = ERROR_CODES.get(exc.status_code, "error")
         return error_response(api, request, exc.status_code, code, str(exc.message))
 
-    def too_large(request, exc: RequestDataTooBig):
+    def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         message = f"The request body is too large: at most {limit} bytes."
         return error_response(api, request, 413, "payload_too_large", message)
@@ -120,11 +132,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(AuthenticationError, unauthenticated)
     api.add_exception_handler(AuthorizationError, forbidden)
     api.add_exception_handler(Http404, not_found)
-    api.add_exception_handler(HttpError, http_error)
-    api.add_exception_handler(RequestDataTooBig, too_large)
+    api.add_exception_handler(HttpError, http_error)  # type: ignore[arg-type]
+    api.add_exception_handler(RequestDataTooBig, too_large)  # type: ignore[arg-type]
 
 
-def read_only_page(view: Callable) -> Callable:
+def read_only_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """For the API's docs and schema (NinjaAPI ``docs_decorator``): GET and HEAD only, other
     methods answer 405 (before any CSRF check, which a page nobody writes to does not need)."""
     return csrf_exempt(require_safe(view))

@@ -50,7 +50,8 @@ def company_settings() -> CompanySettings:
         return _loader()
     if memo[0] is _UNREAD:
         memo[0] = _loader()
-    return memo[0]
+    settings: CompanySettings = memo[0]
+    return settings
 
 
 def forget_company_settings() -> None:

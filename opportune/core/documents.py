@@ -48,7 +48,7 @@ def lock_document(model: type[D], name: str, *, expected_version: int | None, by
         if current is None:
             raise NotFoundError(f"{model.doctype} {name} not found.")
         raise StaleVersionError(model.doctype, name, expected=expected_version, current=current)
-    locked = model.objects.select_for_update().get(pk=name)
+    locked: D = model._default_manager.select_for_update().get(pk=name)
     locked._loaded_values = field_values(locked)
     return locked
 
@@ -62,11 +62,11 @@ def field_values(document: Document) -> dict[str, Any]:
     }
 
 
-def save_document(document: Document, *, by) -> bool:
+def save_document(document: Document, *, by: User | None) -> bool:
     """Write the fields of a locked document (``lock_document``) that changed since it was
     locked, and nothing (no history line either) when none did; a new document is inserted."""
     document._history_user = by
-    loaded = getattr(document, "_loaded_values", None)
+    loaded: dict[str, Any] | None = getattr(document, "_loaded_values", None)
     if loaded is None:
         document.save()
         return True
@@ -114,7 +114,7 @@ def set_status_in_batches(
     moved = 0
     while True:
         with transaction.atomic():
-            rows = list(queryset.select_for_update().order_by("pk")[:batch_size])
+            rows: list[Any] = list(queryset.select_for_update().order_by("pk")[:batch_size])
             for row in rows:
                 row.status = status
                 row.version += 1
@@ -137,7 +137,7 @@ def insert_named_after(
     document: Document,
     base: str,
     *,
-    by,
+    by: User | None,
     on_conflict: Callable[[IntegrityError], None] | None = None,
 ) -> None:
     """Insert a document named after itself, as ERPNext names customers and suppliers: a name
@@ -161,7 +161,7 @@ def insert_named_after(
 
 def _free_name(model: type[Document], base: str) -> str:
     taken = set(
-        model.objects.filter(Q(pk=base) | Q(pk__startswith=f"{base} - ")).values_list(
+        model._default_manager.filter(Q(pk=base) | Q(pk__startswith=f"{base} - ")).values_list(
             "pk", flat=True
         )
     )
@@ -173,7 +173,7 @@ def _free_name(model: type[Document], base: str) -> str:
     return name
 
 
-def stamp_new(document: Document, *, by) -> None:
+def stamp_new(document: Document, *, by: User | None) -> None:
     """Fill the audit columns of a document about to be inserted."""
     now = timezone.now()
     document.creation = document.creation or now

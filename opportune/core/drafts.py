@@ -7,7 +7,8 @@ these with it, and the rules that differ live in the draft class.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,26 +19,26 @@ from opportune.core.fields import check_known_fields
 from opportune.core.items import ItemsDraft
 from opportune.core.models import Document
 
-D = TypeVar("D", bound=Document)
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 
 def create_draft(
     draft_class: type[ItemsDraft],
     *,
     data: Mapping[str, Any],
-    by,
-    now=None,
+    by: User,
+    now: datetime | None = None,
     prefill: Mapping[str, Any] | None = None,
     row_links: Sequence[Mapping[str, Any]] = (),
     **draft_options: Any,
-) -> D:
+) -> Any:
     """A new Draft from plain input. ``prefill`` sets values the mapping already checked;
     ``row_links`` sets attributes on the rows in order (a row's source row, say)."""
     check_known_fields(data, draft_class.writable)
     now = now or timezone.now()
-    document = draft_class.model(
-        transaction_date=timezone.localdate(now), status="Draft", **(prefill or {})
-    )
+    model: Any = draft_class.model  # a Transaction (or an RFQ): it has a date and a status
+    document = model(transaction_date=timezone.localdate(now), status="Draft", **(prefill or {}))
     with transaction.atomic():
         draft = draft_class(document, data, creating=True, **draft_options)
         draft.apply()
@@ -50,21 +51,26 @@ def create_draft(
 
 
 def update_draft(
-    draft_class: type[ItemsDraft], document, *, data: Mapping[str, Any], version: int | None, by
-):
+    draft_class: type[ItemsDraft],
+    document: Document,
+    *,
+    data: Mapping[str, Any],
+    version: int | None,
+    by: User,
+) -> Any:
     """Apply a partial change to a Draft; ``version`` is the one the caller read (else 409)."""
     check_known_fields(data, draft_class.writable)
     require_version(version)
     with transaction.atomic():
         locked = lock_document(draft_class.model, document.pk, expected_version=version, by=by)
-        require_draft(locked)
+        require_draft(cast(Submittable, locked))
         draft = draft_class(locked, data, creating=False)
         draft.apply()
         draft.save(by=by)
     return locked
 
 
-def delete_draft(document, *, version: int | None, by) -> None:
+def delete_draft(document: Document, *, version: int | None, by: User) -> None:
     """Delete a Draft under its row lock, if nobody changed it since ``version`` was read; a
     submitted document is a record and is cancelled instead (409)."""
     delete_document(

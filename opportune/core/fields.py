@@ -61,7 +61,7 @@ def resolve_link(field: str, value: Any, link: Link, errors: FieldErrors) -> Any
     """The primary key for a linked name, or None after recording an error."""
     if value in (None, ""):
         return None
-    rows = link.model.objects.filter(pk=value)
+    rows = link.model._default_manager.filter(pk=value)
     if link.active_filter:  # one query tells both "missing" and "disabled"
         found = rows.values(*link.active_filter).first()
         if found is None:

@@ -26,6 +26,7 @@ from opportune.core.documents import save_document
 from opportune.core.errors import FieldErrors, ValidationError
 from opportune.core.fields import (
     Link,
+    UserLink,
     apply_fields,
     parse_decimal,
     validate_model_fields,
@@ -33,7 +34,8 @@ from opportune.core.fields import (
 from opportune.core.money import ZERO, round_money
 
 if TYPE_CHECKING:
-    pass
+    from opportune.core.models import Document
+    from opportune.core.users import User
 
 MAX_QTY = Decimal(10) ** 9
 MAX_RATE = Decimal(10) ** 12
@@ -93,8 +95,8 @@ def get_catalog() -> Catalog:
 class ItemsDraft:
     """One validation pass over a document with item rows, its currency and its totals."""
 
-    model: ClassVar[type[models.Model]]  # the document
-    spec: ClassVar[Mapping[str, Link | None]] = {}
+    model: ClassVar[type[Document]]  # the document
+    spec: ClassVar[Mapping[str, Link | UserLink | None]] = {}
     writable: ClassVar[frozenset[str]] = frozenset()  # every input field (spec, items, ...)
     item_model: ClassVar[type[models.Model]]
     parent_field: ClassVar[str]
@@ -346,7 +348,7 @@ class ItemsDraft:
         self.header_totals(precision, company_precision)
 
     # --- writing -----------------------------------------------------------------------------
-    def save(self, *, by) -> None:
+    def save(self, *, by: User | None) -> None:
         """Write the document and its rows (the caller holds the transaction). An existing
         document writes only the fields that changed, and nothing (no history line either)
         when none did."""
@@ -361,7 +363,7 @@ class ItemsDraft:
                 if _prices(r) != old
             ]
             if moved:  # rates and base_ values follow a new currency or conversion rate
-                self.item_model.objects.bulk_update(moved, list(PRICE_FIELDS))
+                self.item_model._default_manager.bulk_update(moved, list(PRICE_FIELDS))
             return
         if not self.creating:
             self.doc.items.all().delete()
@@ -376,7 +378,7 @@ class ItemsDraft:
 PRICE_FIELDS = ("rate", "amount", "base_rate", "base_amount")
 
 
-def _prices(row) -> tuple:
+def _prices(row: Any) -> tuple[Any, ...]:
     return tuple(getattr(row, name) for name in PRICE_FIELDS)
 
 

@@ -46,10 +46,12 @@ class NamingSeries(models.Model):
         PostgreSQL alike; a missing counter row is created first (ignoring a concurrent insert).
         """
         prefix = expand_series(series, when)
-        counter = cls.objects.filter(prefix=prefix)
+        counter = NamingSeries.objects.filter(prefix=prefix)
         with transaction.atomic(savepoint=False):  # the caller's transaction, or its own
             if not counter.update(current=F("current") + 1):  # the first of its year
-                cls.objects.bulk_create([cls(prefix=prefix)], ignore_conflicts=True)
+                NamingSeries.objects.bulk_create(
+                    [NamingSeries(prefix=prefix)], ignore_conflicts=True
+                )
                 counter.update(current=F("current") + 1)
             current = counter.values_list("current", flat=True).get()
         return f"{prefix}{current:0{NAME_DIGITS}d}"
@@ -92,6 +94,8 @@ class Document(models.Model):
 
     # Who made the change being saved: services set it, django-simple-history records it.
     _history_user: User | None
+    # the column values when the document was locked (core.documents.lock_document)
+    _loaded_values: dict[str, Any]
 
     class Meta:
         abstract = True

@@ -174,14 +174,18 @@ class TransactionOut(DocumentOut):
     base_grand_total: str
     terms: str
 
-    resolve_total = money("total", own_precision)
-    resolve_net_total = money("net_total", own_precision)
-    resolve_total_taxes_and_charges = money("total_taxes_and_charges", own_precision)
-    resolve_grand_total = money("grand_total", own_precision)
-    resolve_base_total = money("base_total", company_precision)
-    resolve_base_net_total = money("base_net_total", company_precision)
-    resolve_base_total_taxes_and_charges = money("base_total_taxes_and_charges", company_precision)
-    resolve_base_grand_total = money("base_grand_total", company_precision)
+    resolve_total: ClassVar[Resolver] = money("total", own_precision)
+    resolve_net_total: ClassVar[Resolver] = money("net_total", own_precision)
+    resolve_total_taxes_and_charges: ClassVar[Resolver] = money(
+        "total_taxes_and_charges", own_precision
+    )
+    resolve_grand_total: ClassVar[Resolver] = money("grand_total", own_precision)
+    resolve_base_total: ClassVar[Resolver] = money("base_total", company_precision)
+    resolve_base_net_total: ClassVar[Resolver] = money("base_net_total", company_precision)
+    resolve_base_total_taxes_and_charges: ClassVar[Resolver] = money(
+        "base_total_taxes_and_charges", company_precision
+    )
+    resolve_base_grand_total: ClassVar[Resolver] = money("base_grand_total", company_precision)
 
 
 # --- timeline (core.timeline) -----------------------------------------------------------------
@@ -190,4 +194,4 @@ class TimelineEntryOut(Schema):
     at: datetime
     user: str | None
     summary: str
-    data: dict
+    data: dict[str, Any]

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from opportune.core.company import company_settings
 from opportune.core.models import Document
 from opportune.core.transactions import MONEY, QTY, RATE
 from opportune.masters.models import (
@@ -103,6 +104,13 @@ class CRMSettings(models.Model):
     def load(cls) -> CRMSettings:
         obj, _ = cls.objects.select_related("company_currency").get_or_create(pk=1)
         return obj
+
+    @classmethod
+    def current(cls) -> CRMSettings:
+        """The settings row, read at most once per request (``core.company``)."""
+        settings = company_settings()
+        assert isinstance(settings, cls)
+        return settings
 
 
 # --- parties -----------------------------------------------------------------------------------

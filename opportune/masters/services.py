@@ -112,7 +112,7 @@ class MasterSpec(Generic[M]):
     key: str | None = None
 
 
-def create_master(spec: MasterSpec, *, data: Mapping[str, Any], by) -> models.Model:
+def create_master(spec: MasterSpec[M], *, data: Mapping[str, Any], by: User) -> M:
     """A new master record; 422 naming each bad field, 409 when the name is taken. The name
     comes as ``name`` or as the ERPNext key field (``spec.key``), or as both if they agree;
     a missing or bad name is refused before the other fields are judged."""
@@ -153,7 +153,7 @@ def name_or_key(data: Mapping[str, Any], *, key: str | None) -> tuple[str, Any]:
     return "name", name
 
 
-def update_master(spec: MasterSpec, instance: models.Model, *, data: Mapping[str, Any], by):
+def update_master(spec: MasterSpec[M], instance: M, *, data: Mapping[str, Any], by: User) -> M:
     """Change the fields sent (partial update) under a row lock; the name stays."""
     check_known_fields(data, spec.fields)
     with transaction.atomic():
@@ -209,12 +209,12 @@ def _in_use_message(spec: MasterSpec[Any], instance: models.Model, used_by: dict
     )
 
 
-def _creatable(spec: MasterSpec) -> set[str]:
+def _creatable(spec: MasterSpec[Any]) -> set[str]:
     names = {"name", spec.key} if spec.named else set()
     return set(spec.fields) | {n for n in names if n}
 
 
-def _with_name(spec: MasterSpec) -> dict[str, Link | None]:
+def _with_name(spec: MasterSpec[Any]) -> dict[str, Link | None]:
     return {"name": None, **spec.fields} if spec.named else dict(spec.fields)
 
 
@@ -223,11 +223,13 @@ def _stripped(raw: Any) -> Any:
 
 
 def _check_name(
-    spec: MasterSpec, raw: Any, errors: FieldErrors, *, field_name: str = "name"
+    spec: MasterSpec[Any], raw: Any, errors: FieldErrors, *, field_name: str = "name"
 ) -> str | None:
     """The name stripped of outer spaces, or None after recording why it cannot be used."""
     name = _stripped(raw)
-    max_length = spec.model._meta.get_field("name").max_length
+    name_field = spec.model._meta.get_field("name")
+    assert isinstance(name_field, models.Field)
+    max_length = name_field.max_length
     if name is None:
         also = f" (name or {spec.key})" if spec.key else ""
         errors.add(field_name, f"This field is required{also}.")
@@ -235,7 +237,7 @@ def _check_name(
     if not isinstance(name, str) or not name:
         errors.add(field_name, "This field is required." if not name else "Must be text.")
         return None
-    if len(name) > max_length:
+    if max_length is not None and len(name) > max_length:
         errors.add(field_name, f"At most {max_length} characters.")
         return None
     return name
@@ -258,8 +260,14 @@ def _validate(spec: MasterSpec[Any], instance: models.Model, errors: FieldErrors
     errors.raise_if_any()
 
 
-def _refuse_duplicate(spec: MasterSpec, instance: models.Model, *, name_field="name") -> None:
-    if spec.named and instance._state.adding and spec.model.objects.filter(pk=instance.pk).exists():
+def _refuse_duplicate(
+    spec: MasterSpec[Any], instance: models.Model, *, name_field: str = "name"
+) -> None:
+    if (
+        spec.named
+        and instance._state.adding
+        and spec.model._default_manager.filter(pk=instance.pk).exists()
+    ):
         message = f"{spec.label} '{instance.pk}' already exists."
         raise ConflictError(message, fields={name_field: [message]})
     if spec.unique_together:

@@ -7,8 +7,8 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 from weasyprint import HTML
 
-from opportune.core.company import company_settings
 from opportune.core.money import round_money
+from opportune.crm.models import CRMSettings
 from opportune.selling.models import Quotation
 
 
@@ -18,7 +18,7 @@ def amount(value: Decimal, precision: int) -> str:
 
 
 def quotation_print_context(quotation: Quotation) -> dict:
-    settings = company_settings()
+    settings = CRMSettings.current()
     precision = quotation.currency.precision
     rows = [
         {

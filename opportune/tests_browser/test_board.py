@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import FloatRect, Locator, Page, expect
 
 from conftest import make_opportunity
 from opportune.tests_browser.conftest import log_in
@@ -24,10 +24,16 @@ def card_of(page: Page, opp) -> Locator:
     return page.locator(f".kcard[data-name='{opp.name}']")
 
 
+def box_of(locator: Locator) -> FloatRect:
+    box = locator.bounding_box()
+    assert box is not None, f"{locator} is not visible"
+    return box
+
+
 def drag(page: Page, grip: Locator, target: Locator, *, drop_on: Locator | None = None) -> None:
     """Press on `grip`, move in steps (as SortableJS's pointer fallback expects) into the list
     `target`, then let go there, or on `drop_on` once the card has landed in `target`."""
-    start, end = grip.bounding_box(), target.bounding_box()
+    start, end = box_of(grip), box_of(target)
     page.mouse.move(start["x"] + 10, start["y"] + start["height"] / 2)
     page.mouse.down()
     page.mouse.move(start["x"] + 30, start["y"] + 20, steps=5)
@@ -43,7 +49,7 @@ def drag(page: Page, grip: Locator, target: Locator, *, drop_on: Locator | None 
                 settled();
             })"""
         )
-        box = landed.bounding_box()
+        box = box_of(landed)
         page.mouse.move(box["x"] + 10, box["y"] + box["height"] / 2, steps=5)
     page.mouse.up()
 
@@ -89,7 +95,7 @@ def test_a_card_is_dragged_by_its_title_and_a_click_on_the_title_opens_it(page: 
 
     # Picked up by the title and put back where it was: the browser sends a click to the
     # title, which SortableJS swallows because the drag did not move the card.
-    box = title.bounding_box()
+    box = box_of(title)
     page.mouse.move(box["x"] + 10, box["y"] + box["height"] / 2)
     page.mouse.down()
     page.mouse.move(box["x"] + 40, box["y"] + 30, steps=5)
@@ -189,7 +195,7 @@ def test_on_a_phone_the_columns_scroll_sideways_one_by_one(page: Page, sales):
     assert overflow <= 0, f"the page is {overflow}px wider than the screen"
 
     # A swipe of two thirds of a column settles on the next column, not in between.
-    box = board.bounding_box()
+    box = box_of(board)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 100)
     page.mouse.wheel(box["width"] * 0.55, 0)
     page.wait_for_function(f"(board => board.scrollLeft > 0 && ({SNAPPED})(board))({BOARD_JS})")
@@ -198,20 +204,20 @@ def test_on_a_phone_the_columns_scroll_sideways_one_by_one(page: Page, sales):
     # off while dragging) to a column that was off screen; let go, the board snaps again.
     board.evaluate("el => { el.scrollLeft = 0; }")
     target = page.locator("[data-column='Needs Analysis'] [data-cards]")
-    grip = card_of(page, opp).locator(".kcard-meta").first.bounding_box()
+    grip = box_of(card_of(page, opp).locator(".kcard-meta").first)
     edge, y = box["x"] + box["width"] - 8, grip["y"] + 10
     page.mouse.move(grip["x"] + 10, y)
     page.mouse.down()
     page.mouse.move(grip["x"] + 40, y + 10, steps=5)
     page.mouse.move(edge, y, steps=10)
     for step in range(200):
-        if target.bounding_box()["x"] < box["width"] - 120:
+        if box_of(target)["x"] < box["width"] - 120:
             break
         page.mouse.move(edge - step % 2, y)  # a hand is never quite still
         page.wait_for_timeout(25)
     else:
         pytest.fail("the board did not scroll while a card was held at its edge")
-    landing = target.bounding_box()
+    landing = box_of(target)
     page.mouse.move(landing["x"] + 40, landing["y"] + 40, steps=5)
     page.mouse.up()
     expect(page.get_by_role("status")).to_contain_text(f"{opp.name} moved to Needs Analysis")

@@ -144,7 +144,7 @@ class RequestForQuotationDraft(TransactionDraft):
         if row.opportunity_id is None and self.doc.opportunity_id:
             row.opportunity_id = self.doc.opportunity_id
 
-    def save(self, *, by: User) -> None:
+    def save(self, *, by: User | None) -> None:
         super().save(by=by)
         if self.new_suppliers is not None:
             self.doc.suppliers.all().delete()
@@ -176,17 +176,25 @@ def _note(opportunity_id: str | None, text: str, by: User) -> None:
 
 
 # --- supplier quotations -----------------------------------------------------------------------
-def create_supplier_quotation(*, data: Mapping[str, Any], by, now=None) -> SupplierQuotation:
-    return create_draft(SupplierQuotationDraft, data=data, by=by, now=now)
+def create_supplier_quotation(
+    *, data: Mapping[str, Any], by: User, now: datetime | None = None
+) -> SupplierQuotation:
+    document: SupplierQuotation = create_draft(SupplierQuotationDraft, data=data, by=by, now=now)
+    return document
 
 
 def update_supplier_quotation(
     quotation: SupplierQuotation, *, data: Mapping[str, Any], version: int | None, by: User
 ) -> SupplierQuotation:
-    return update_draft(SupplierQuotationDraft, quotation, data=data, version=version, by=by)
+    document: SupplierQuotation = update_draft(
+        SupplierQuotationDraft, quotation, data=data, version=version, by=by
+    )
+    return document
 
 
-def delete_supplier_quotation(quotation: SupplierQuotation, *, version: int | None, by) -> None:
+def delete_supplier_quotation(
+    quotation: SupplierQuotation, *, version: int | None, by: User
+) -> None:
     delete_draft(quotation, version=version, by=by)
 
 
@@ -255,7 +263,7 @@ def make_supplier_quotation_from_rfq(
     links = [{"request_for_quotation_item": r} for r in rows]
     with transaction.atomic():
         try:
-            quotation = create_draft(
+            quotation: SupplierQuotation = create_draft(
                 SupplierQuotationDraft,
                 data=data,
                 by=by,
@@ -352,22 +360,28 @@ def create_request_for_quotation(
     now: datetime | None = None,
     row_links: Sequence[Mapping[str, Any]] = (),
 ) -> RequestForQuotation:
-    return create_draft(
+    document: RequestForQuotation = create_draft(
         RequestForQuotationDraft,
         data=data,
         by=by,
         now=now,
         row_links=row_links,
     )
+    return document
 
 
 def update_request_for_quotation(
     rfq: RequestForQuotation, *, data: Mapping[str, Any], version: int | None, by: User
 ) -> RequestForQuotation:
-    return update_draft(RequestForQuotationDraft, rfq, data=data, version=version, by=by)
+    document: RequestForQuotation = update_draft(
+        RequestForQuotationDraft, rfq, data=data, version=version, by=by
+    )
+    return document
 
 
-def delete_request_for_quotation(rfq: RequestForQuotation, *, version: int | None, by) -> None:
+def delete_request_for_quotation(
+    rfq: RequestForQuotation, *, version: int | None, by: User
+) -> None:
     delete_draft(rfq, version=version, by=by)
 
 

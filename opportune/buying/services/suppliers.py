@@ -40,7 +40,7 @@ def _check(supplier: Supplier, errors: FieldErrors) -> None:
     validate_model_fields(supplier, errors)
 
 
-def create_supplier(*, data: Mapping[str, Any], by) -> Supplier:
+def create_supplier(*, data: Mapping[str, Any], by: User) -> Supplier:
     check_known_fields(data, SUPPLIER_SPEC)
     supplier = Supplier()
     errors = FieldErrors()

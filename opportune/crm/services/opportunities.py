@@ -134,8 +134,9 @@ def declare_opportunity_lost(
             locked.order_lost_reason = detail
         write_status_change(locked, Opportunity.Status.LOST, by=by)
         save_document(locked, by=by)
-        locked.lost_reasons.set(reasons)
-        locked.competitors.set(rivals)
+        # django-stubs takes only int primary keys here; these masters are keyed by name.
+        locked.lost_reasons.set(reasons)  # type: ignore[arg-type]
+        locked.competitors.set(rivals)  # type: ignore[arg-type]
         summary = f"Declared lost: {', '.join(reasons)}"
         if rivals:
             summary += f"; competitors: {', '.join(rivals)}"
@@ -162,7 +163,7 @@ def reopen_opportunity(
             )
         _reopen(locked, by=by)
         save_document(locked, by=by)
-        if locked.lead_id:
+        if locked.lead is not None:
             refresh_lead_status(locked.lead)
     return locked
 
@@ -183,7 +184,7 @@ def recompute_opportunity_status(
         new_status = computed_opportunity_status(locked, requested)
         if write_status_change(locked, new_status, by=by):
             save_document(locked, by=by)
-        if locked.lead_id:
+        if locked.lead is not None:
             refresh_lead_status(locked.lead)
     return locked
 

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import IntegrityError, transaction
 
-from opportune.core.company import company_settings
 from opportune.core.documents import (
     delete_document,
     insert_named_after,
@@ -29,6 +28,7 @@ from opportune.core.models import Document
 from opportune.crm.models import (
     Campaign,
     Contact,
+    CRMSettings,
     Customer,
     Lead,
     LeadSource,
@@ -141,7 +141,7 @@ def _delete(document: Document, *, version: int | None, by: User, refused: str) 
     delete_document(type(document), document, version=version, by=by, protected=refused)
 
 
-def _delete_party(party: Lead | Customer, *, version: int | None, by, refused: str) -> None:
+def _delete_party(party: Lead | Customer, *, version: int | None, by: User, refused: str) -> None:
     """A lead or customer goes with its contacts (ERPNext's delete_contact_and_address; a
     contact here has one link), so none is left pointing at a name that may be reused."""
     contacts = Contact.objects.filter(link_doctype=party.doctype, link_name=party.pk)
@@ -190,7 +190,7 @@ def create_lead(*, data: Mapping[str, Any], by: User) -> Lead:
     errors.raise_if_any()
     with transaction.atomic():
         _save_new(lead, {}, LEAD_SPEC, by=by)
-        if company_settings().auto_creation_of_contact:
+        if CRMSettings.current().auto_creation_of_contact:
             make_contact_from_lead(lead, by=by)
     return lead
 
@@ -217,7 +217,7 @@ def create_lead_from_email(email: str, *, by: User) -> Lead:
     return create_lead(data={"lead_name": lead_name or "Unknown", "email_id": email}, by=by)
 
 
-def make_contact_from_lead(lead: Lead, *, by) -> Contact:
+def make_contact_from_lead(lead: Lead, *, by: User) -> Contact:
     """The lead's person as its primary contact (ERPNext's Lead.create_contact, made when the
     lead is created if CRM Settings ``auto_creation_of_contact`` is on): the first word of the
     lead's name is the first name, the rest the last name; email, phone, mobile and job title
@@ -239,7 +239,7 @@ def make_contact_from_lead(lead: Lead, *, by) -> Contact:
     )
 
 
-def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by) -> Lead:
+def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by: User) -> Lead:
     check_known_fields(data, set(LEAD_SPEC) | {"status"})
     spec = dict(LEAD_SPEC)
     if "status" in data:
@@ -251,7 +251,7 @@ def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by)
     return _save_changes(Lead, lead, data, spec, version=version, by=by, check=_check_lead)
 
 
-def delete_lead(lead: Lead, *, version: int | None, by) -> None:
+def delete_lead(lead: Lead, *, version: int | None, by: User) -> None:
     _delete_party(
         lead,
         version=version,
@@ -372,7 +372,7 @@ def update_customer(
     )
 
 
-def delete_customer(customer: Customer, *, version: int | None, by) -> None:
+def delete_customer(customer: Customer, *, version: int | None, by: User) -> None:
     _delete_party(
         customer,
         version=version,

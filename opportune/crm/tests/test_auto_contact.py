@@ -30,7 +30,8 @@ LEAD = {
 def contacts_of(doctype: str, name: str) -> list[dict]:
     rows = Contact.objects.filter(link_doctype=doctype, link_name=name).order_by("creation", "name")
     return [
-        model_to_dict(c, fields=CONTACT_FIELDS) | {"owner": c.owner.username, "version": c.version}
+        model_to_dict(c, fields=CONTACT_FIELDS)
+        | {"owner": c.owner.username if c.owner else None, "version": c.version}
         for c in rows
     ]
 

@@ -160,7 +160,7 @@ class QuotationDraft(TransactionDraft):
         row.prevdoc_doctype = "Opportunity" if self.doc.opportunity_id else ""
         row.prevdoc_docname = self.doc.opportunity_id or ""
 
-    def save(self, *, by: User) -> None:
+    def save(self, *, by: User | None) -> None:
         super().save(by=by)
         if self.new_rows is None and self.doc.opportunity_id != self.before_opportunity:
             self.doc.items.update(
@@ -178,7 +178,7 @@ def create_quotation(
     prefill: Mapping[str, Any] | None = None,
 ) -> Quotation:
     """A draft quotation from plain input; ``prefill`` sets unchecked values first (mapping)."""
-    return create_draft(
+    document: Quotation = create_draft(
         QuotationDraft,
         data=data,
         by=by,
@@ -186,15 +186,17 @@ def create_quotation(
         prefill=prefill,
         keep_rate="conversion_rate" in (prefill or {}),
     )
+    return document
 
 
 def update_quotation(
     quotation: Quotation, *, data: Mapping[str, Any], version: int | None, by: User
 ) -> Quotation:
-    return update_draft(QuotationDraft, quotation, data=data, version=version, by=by)
+    document: Quotation = update_draft(QuotationDraft, quotation, data=data, version=version, by=by)
+    return document
 
 
-def delete_quotation(quotation: Quotation, *, version: int | None, by) -> None:
+def delete_quotation(quotation: Quotation, *, version: int | None, by: User) -> None:
     delete_draft(quotation, version=version, by=by)
 
 
@@ -321,8 +323,9 @@ def declare_quotation_lost(
         if detail is not None:
             locked.order_lost_reason = detail
         save_document(locked, by=by)
-        locked.lost_reasons.set(reasons)
-        locked.competitors.set(rivals)
+        # django-stubs takes only int primary keys here; these masters are keyed by name.
+        locked.lost_reasons.set(reasons)  # type: ignore[arg-type]
+        locked.competitors.set(rivals)  # type: ignore[arg-type]
         if locked.opportunity_id:
             _opportunity_lost_with(locked, reasons, rivals, detail, by=by)
         _refresh_quotation_lead(locked)

@@ -99,7 +99,7 @@ def create_sales_order(
     prefill: Mapping[str, Any] | None = None,
     row_links: Sequence[Mapping[str, Any]] = (),
 ) -> SalesOrder:
-    return create_draft(
+    document: SalesOrder = create_draft(
         SalesOrderDraft,
         data=data,
         by=by,
@@ -107,15 +107,17 @@ def create_sales_order(
         prefill=prefill,
         row_links=row_links,
     )
+    return document
 
 
 def update_sales_order(
     order: SalesOrder, *, data: Mapping[str, Any], version: int | None, by: User
 ) -> SalesOrder:
-    return update_draft(SalesOrderDraft, order, data=data, version=version, by=by)
+    document: SalesOrder = update_draft(SalesOrderDraft, order, data=data, version=version, by=by)
+    return document
 
 
-def delete_sales_order(order: SalesOrder, *, version: int | None, by) -> None:
+def delete_sales_order(order: SalesOrder, *, version: int | None, by: User) -> None:
     delete_draft(order, version=version, by=by)
 
 

@@ -158,6 +158,7 @@ def test_expiry_shows_on_the_quotation_timeline_and_bumps_its_version(sales, lea
     _lead, opp = lead_opp
     q = submitted_quotation(opp, sales)
     version = Quotation.objects.get(pk=q.pk).version
+    assert q.valid_till is not None
     services.expire_quotations(today=q.valid_till + dt.timedelta(days=1))
     assert Quotation.objects.get(pk=q.pk).version == version + 1
     timeline = api_as(sales).get(f"quotations/{q.name}/timeline").json()
@@ -176,7 +177,7 @@ def test_expiry_shows_on_the_quotation_timeline_and_bumps_its_version(sales, lea
 def test_expiry_goes_in_batches_and_each_quotation_keeps_its_history(sales, lead_opp):
     _lead, opp = lead_opp
     quotations = [submitted_quotation(opp, sales) for _ in range(5)]
-    day = max(q.valid_till for q in quotations) + dt.timedelta(days=1)
+    day = max(q.valid_till or dt.date.min for q in quotations) + dt.timedelta(days=1)
     due = Quotation.objects.filter(status="Open", valid_till__lt=day)
     assert (
         set_status_in_batches(

@@ -271,7 +271,7 @@ class DemoLoader:
                 data=self.opportunity_data(seller.username, currency="USD"),
             )
             if n < LEADS_CONVERTED:  # the lead became a customer (its contact came along)
-                crm.make_customer_from_opportunity(opportunity, by=lead.lead_owner)
+                crm.make_customer_from_opportunity(opportunity, by=lead.lead_owner or seller)
             opportunities.append(opportunity)
         for n in range(OPPORTUNITIES_FROM_CUSTOMERS):
             customer = customers[n % len(customers)]
