@@ -207,7 +207,13 @@ def _decode(cursor: str) -> list[Any]:
         if not isinstance(values, list) or len(values) != 2:
             raise ValueError("shape")
         return [typed(v) for v in values]
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        ArithmeticError,  # decimal.InvalidOperation: "dec" with text that is no number
+        binascii.Error,
+        json.JSONDecodeError,
+    ) as exc:
         raise ValidationError.for_field("cursor", "This cursor is not valid.") from exc
 
 

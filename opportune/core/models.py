@@ -65,7 +65,7 @@ class Document(models.Model):
     """Base of every named document: name, optimistic-lock version and audit columns.
 
     ``version`` starts at 1 and goes up by one with every accepted change; a write that names
-    an older version is refused (see ``core.documents.claim_version``).
+    an older version is refused (see ``core.documents.lock_document``).
     """
 
     naming_series: str = ""  # e.g. "CRM-OPP-.YYYY.-"; empty for documents named otherwise

@@ -119,8 +119,6 @@ def as_http(
     return wrapper
 
 
-ITEM_FIELDS = ("id", "item_code", "item_name", "description", "qty", "uom", "rate")
-BLANK_ROWS = 3
 
 
 @dataclass(frozen=True)

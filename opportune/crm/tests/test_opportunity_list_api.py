@@ -185,6 +185,8 @@ def _cursor(values) -> str:
         ("opportunity_amount", _cursor(["abc", "x"])),
         ("expected_closing", _cursor([{"k": "d", "t": "not a date"}, "x"])),
         ("expected_closing", _cursor([{"k": "zz", "t": "1"}, "x"])),
+        ("opportunity_amount", _cursor([{"k": "dec", "t": "x"}, "x"])),
+        ("opportunity_amount", _cursor([{"k": "dec", "t": None}, "x"])),
         ("transaction_date", _cursor([[1, 2], "x"])),
         ("name", _cursor(["a"])),
         ("name", _cursor({"a": 1})),
