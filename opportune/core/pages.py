@@ -119,8 +119,6 @@ def as_http(
     return wrapper
 
 
-
-
 @dataclass(frozen=True)
 class DocPages:
     """What the generic document pages need to know about one doctype."""

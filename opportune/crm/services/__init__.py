@@ -4,6 +4,7 @@ from opportune.crm.services.bulk import BulkResult, bulk_update_opportunities
 from opportune.crm.services.masters import update_crm_settings
 from opportune.crm.services.opportunities import (
     add_opportunity_comment,
+    check_lost_reasons,
     create_opportunity,
     declare_opportunity_lost,
     delete_opportunity,
@@ -36,6 +37,7 @@ __all__ = [
     "BulkResult",
     "bulk_update_opportunities",
     "add_opportunity_comment",
+    "check_lost_reasons",
     "create_contact",
     "create_customer",
     "create_lead",

@@ -113,14 +113,7 @@ def declare_opportunity_lost(
     by: User,
 ) -> Opportunity:
     """Mark lost with at least one reason; reasons and competitors replace the old ones."""
-    errors = FieldErrors()
-    reasons = _existing_names(
-        OpportunityLostReason, "lost_reasons", "Lost Reason", lost_reasons, errors
-    )
-    if not lost_reasons:
-        errors.add("lost_reasons", "Give at least one lost reason.")
-    rivals = _existing_names(Competitor, "competitors", "Competitor", competitors, errors)
-    errors.raise_if_any()
+    reasons, rivals = check_lost_reasons(lost_reasons, competitors)
     with transaction.atomic():
         locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
         if not locked.can_declare_lost():
@@ -221,6 +214,22 @@ def add_opportunity_comment(opportunity: Opportunity, *, content: str, by: User)
 
 
 # --- helpers -------------------------------------------------------------------------------------
+def check_lost_reasons(
+    lost_reasons: Sequence[str], competitors: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The lost reasons (at least one) and competitors of a loss (an opportunity's or a
+    quotation's), each an existing master, without repeats; else one 422 naming every problem."""
+    errors = FieldErrors()
+    reasons = _existing_names(
+        OpportunityLostReason, "lost_reasons", "Lost Reason", lost_reasons, errors
+    )
+    if not reasons and "lost_reasons" not in errors.fields:
+        errors.add("lost_reasons", "Give at least one lost reason.")
+    rivals = _existing_names(Competitor, "competitors", "Competitor", competitors, errors)
+    errors.raise_if_any()
+    return reasons, rivals
+
+
 def _existing_names(
     model: type[Model], field: str, label: str, names: Sequence[str], errors: FieldErrors
 ) -> list[str]:

@@ -9,14 +9,13 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from opportune.core.company import CompanySettings
 from opportune.core.docstatus import DocStatus, move_docstatus
 from opportune.core.documents import lock_document, save_document, set_status_in_batches
 from opportune.core.drafts import create_draft, delete_draft, update_draft
-from opportune.core.errors import ConflictError, FieldErrors
+from opportune.core.errors import ConflictError
 from opportune.core.fields import Link
 from opportune.core.items import TransactionDraft, require_items
 from opportune.core.models import Comment
@@ -24,11 +23,9 @@ from opportune.core.timeline import add_comment
 from opportune.crm import services as crm
 from opportune.crm.models import (
     Campaign,
-    Competitor,
     Contact,
     LeadSource,
     Opportunity,
-    OpportunityLostReason,
 )
 from opportune.crm.status import refresh_lead_status
 from opportune.masters.models import CustomerGroup, Territory
@@ -301,12 +298,7 @@ def declare_quotation_lost(
 ) -> Quotation:
     """Lost with at least one reason (Opportunity Lost Reason master). The opportunity is
     declared lost with the same reasons unless another quotation is active or ordered."""
-    errors = FieldErrors()
-    reasons = _existing(OpportunityLostReason, "lost_reasons", "Lost Reason", lost_reasons, errors)
-    if not reasons and "lost_reasons" not in errors.fields:
-        errors.add("lost_reasons", "Give at least one lost reason.")
-    rivals = _existing(Competitor, "competitors", "Competitor", competitors, errors)
-    errors.raise_if_any()
+    reasons, rivals = crm.check_lost_reasons(lost_reasons, competitors)
     with transaction.atomic():
         locked = lock_document(Quotation, quotation.pk, expected_version=version, by=by)
         if not locked.can_declare_lost:
@@ -394,16 +386,6 @@ def _note(opportunity: Opportunity, text: str, by: User) -> None:
     add_comment(
         "Opportunity", opportunity.name, content=text, by=by, comment_type=Comment.Type.INFO
     )
-
-
-def _existing(
-    model: type[Model], field: str, label: str, names: Sequence[str], errors: FieldErrors
-) -> list[str]:
-    wanted = list(dict.fromkeys(n for n in names if n))
-    found = set(model._default_manager.filter(pk__in=wanted).values_list("pk", flat=True))
-    for missing in [n for n in wanted if n not in found]:
-        errors.add(field, f"{label} '{missing}' does not exist.")
-    return wanted
 
 
 # --- the daily job -----------------------------------------------------------------------------
