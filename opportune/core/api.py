@@ -274,7 +274,3 @@ def _after(field: str, value: Any, pk: Any, desc: bool, nullable: bool) -> Q:
     if nullable:
         q |= Q(**{f"{field}__isnull": True})
     return q
-
-
-def ok_response(status: int = 204) -> HttpResponse:
-    return HttpResponse(status=status)

@@ -274,10 +274,16 @@ def make_opportunity_from_lead(
     lead: Lead, *, by: User, data: Mapping[str, Any] | None = None
 ) -> Opportunity:
     """A new opportunity carrying the lead's details (ERPNext's lead.make_opportunity)."""
-    values: dict[str, Any] = {
+    return create_opportunity(data={**opportunity_values_from_lead(lead), **(data or {})}, by=by)
+
+
+def opportunity_values_from_lead(lead: Lead) -> dict[str, Any]:
+    """What an opportunity made from a lead starts with (the form shows the same values)."""
+    return {
         "opportunity_from": "Lead",
         "party_name": lead.name,
+        "source": lead.source_id or "",
+        "campaign": lead.campaign_id or "",
+        "territory": lead.territory_id or "",
         "opportunity_owner": lead.lead_owner.username if lead.lead_owner else None,
     }
-    values.update(data or {})
-    return create_opportunity(data=values, by=by)

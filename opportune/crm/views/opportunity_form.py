@@ -39,26 +39,17 @@ if TYPE_CHECKING:
 def opportunity_create(request: SignedInRequest) -> HttpResponse:
     if not access.can_write_opportunities(request.user):
         raise PermissionDenied("You may not create opportunities.")
+    owner = request.user.username
     initial: dict[str, Any] = {
         "opportunity_type": "Sales",
         "currency": company_settings().company_currency_id,
-        "opportunity_owner": request.user.username,
+        "opportunity_owner": owner,
     }
     kind, party = request.GET.get("opportunity_from"), request.GET.get("party_name")
     if kind == "Lead" and party:
         lead = access.get_lead_for(request.user, party)
-        initial.update(
-            {
-                "opportunity_from": "Lead",
-                "party_name": lead.name,
-                "source": lead.source_id or "",
-                "campaign": lead.campaign_id or "",
-                "territory": lead.territory_id or "",
-                "opportunity_owner": lead.lead_owner.username
-                if lead.lead_owner
-                else request.user.username,
-            }
-        )
+        values = services.opportunity_values_from_lead(lead)
+        initial.update({**values, "opportunity_owner": values["opportunity_owner"] or owner})
     elif kind == "Customer" and party:
         customer = access.get_customer_for(request.user, party)
         initial.update(
