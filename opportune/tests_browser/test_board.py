@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import FloatRect, Locator, Page, expect
 
-from conftest import make_opportunity
+from opportune.testing import make_opportunity
 from opportune.tests_browser.conftest import log_in
 
 pytestmark = [

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import make_item, make_lead, make_opportunity
 from opportune.crm import services
 from opportune.crm.models import Competitor, Opportunity
+from opportune.testing import make_item, make_lead, make_opportunity
 from opportune.tests_browser.conftest import RESULTS, log_in
 
 pytestmark = [

@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django.utils.crypto import get_random_string
 
-from conftest import make_customer
 from opportune.accounts.models import ApiToken
 from opportune.crm.models import Customer, SalesStage
+from opportune.testing import make_customer
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import make_item, make_opportunity, make_user
 from opportune.accounts.roles import PURCHASE_USER, SALES_USER
 from opportune.buying import services as buying
+from opportune.testing import make_item, make_opportunity, make_user
 from opportune.tests_browser import conftest as browser
 from opportune.tests_browser.conftest import log_in
 

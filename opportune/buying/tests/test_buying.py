@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from django.forms.models import model_to_dict
 
-from conftest import make_item, make_opportunity, make_rate
 from opportune.buying import services
 from opportune.buying.models import (
     RequestForQuotation,
@@ -21,6 +20,7 @@ from opportune.buying.models import (
 from opportune.core.errors import ConflictError
 from opportune.crm import services as crm
 from opportune.crm.models import Contact, Opportunity
+from opportune.testing import make_item, make_opportunity, make_rate
 
 pytestmark = pytest.mark.django_db
 

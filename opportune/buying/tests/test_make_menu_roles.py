@@ -3,7 +3,7 @@
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_item, make_opportunity
+from opportune.testing import make_item, make_opportunity
 
 
 def _page(user, name):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from conftest import make_item, make_opportunity
 from opportune.buying import services as buying
+from opportune.testing import make_item, make_opportunity
 
 pytestmark = pytest.mark.django_db
 

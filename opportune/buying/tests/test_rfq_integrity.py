@@ -7,11 +7,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 
-from conftest import make_item, make_opportunity
 from opportune.buying import services
 from opportune.buying.models import SupplierQuotation
 from opportune.core.errors import ConflictError
 from opportune.core.tests.test_naming import THREADS, run_in_threads
+from opportune.testing import make_item, make_opportunity
 
 
 def _submitted_rfq(sales, purchaser):

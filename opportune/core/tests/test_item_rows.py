@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import make_customer, make_item, make_opportunity
 from opportune.buying import services as buying
 from opportune.core.errors import ValidationError
 from opportune.crm import services as crm
 from opportune.masters.models import UOM, Item
 from opportune.selling import services as selling
+from opportune.testing import make_customer, make_item, make_opportunity
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
-from conftest import ApiClient
+from opportune.testing import ApiClient
 from opportune.wsgi import application
 
 COMMITTED = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import make_customer, make_item, make_opportunity, make_rate
 from opportune.crm.models import Lead, Opportunity
 from opportune.crm.tests.helpers import opportunity_state, row_counts
+from opportune.testing import make_customer, make_item, make_opportunity, make_rate
 
 pytestmark = pytest.mark.django_db
 

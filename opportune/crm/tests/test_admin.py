@@ -8,9 +8,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_customer, make_opportunity
 from opportune.crm.models import CRMSettings, Opportunity, OpportunityLostReason
 from opportune.crm.services import declare_opportunity_lost
+from opportune.testing import make_customer, make_opportunity
 
 pytestmark = pytest.mark.django_db
 

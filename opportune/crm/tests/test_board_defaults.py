@@ -3,8 +3,8 @@
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_opportunity
 from opportune.crm import services
+from opportune.testing import make_opportunity
 
 
 def _board(user, **params):

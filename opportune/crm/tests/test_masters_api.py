@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import make_lead, make_opportunity
 from opportune.crm import services as crm
 from opportune.crm.models import (
     Campaign,
@@ -17,6 +16,7 @@ from opportune.crm.models import (
     OpportunityType,
     SalesStage,
 )
+from opportune.testing import make_lead, make_opportunity
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ import pytest
 from django.test import Client
 from django.utils.crypto import get_random_string
 
-from conftest import make_customer, make_item, make_lead, make_opportunity, make_rate
 from opportune.crm import services as crm
 from opportune.crm.models import Competitor, Customer, Lead, Opportunity
 from opportune.crm.tests.helpers import fake_probe, opportunity_state, row_counts
+from opportune.testing import make_customer, make_item, make_lead, make_opportunity, make_rate
 
 pytestmark = pytest.mark.django_db
 S = Opportunity.Status

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import make_customer, make_lead
 from opportune.core.errors import ValidationError
 from opportune.crm import services as crm
 from opportune.crm.models import Lead, Opportunity
 from opportune.crm.tests.helpers import row_counts
+from opportune.testing import make_customer, make_lead
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import make_customer, make_item, make_lead, make_opportunity
 from opportune.crm import services as crm
 from opportune.crm.models import Opportunity
+from opportune.testing import make_customer, make_item, make_lead, make_opportunity
 
 pytestmark = pytest.mark.django_db
 S = Opportunity.Status

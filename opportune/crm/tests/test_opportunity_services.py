@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from conftest import make_customer, make_item, make_lead, make_opportunity, make_rate
 from opportune.core.errors import ConflictError, StaleVersionError, ValidationError
 from opportune.crm import services as crm
 from opportune.crm.models import (
@@ -23,6 +22,7 @@ from opportune.crm.models import (
 )
 from opportune.crm.tests.helpers import fake_probe, opportunity_state, row_counts
 from opportune.masters.models import UOM, Currency, CustomerGroup, Industry, Territory
+from opportune.testing import make_customer, make_item, make_lead, make_opportunity, make_rate
 
 pytestmark = pytest.mark.django_db
 S = Opportunity.Status

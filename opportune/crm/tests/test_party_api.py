@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.forms.models import model_to_dict
 
-from conftest import make_customer, make_lead, make_opportunity
 from opportune.crm import services as crm
 from opportune.crm.models import Contact, Customer, Lead, Opportunity
 from opportune.crm.tests.helpers import row_counts
+from opportune.testing import make_customer, make_lead, make_opportunity
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-from conftest import make_item, make_lead, make_rate
+from opportune.testing import make_item, make_lead, make_rate
 
 
 def test_lead_to_opportunity_in_foreign_currency_over_the_api(sales, api_as):

@@ -1,7 +1,7 @@
 """The timeline names users by username (API.md), in field changes too."""
 
-from conftest import make_opportunity
 from opportune.crm import services
+from opportune.testing import make_opportunity
 
 
 def test_owner_changes_on_the_timeline_name_users(sales, sales2, api_as):

@@ -9,11 +9,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_customer, make_item, make_lead, make_opportunity
 from opportune.core import pages as common
 from opportune.crm import services
 from opportune.crm.models import Lead, Opportunity
 from opportune.crm.tests.helpers import opportunity_state, row_counts
+from opportune.testing import make_customer, make_item, make_lead, make_opportunity
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from conftest import make_customer, make_item, make_lead, make_opportunity
 from opportune.accounts.models import ApiToken
 from opportune.crm.models import CRMSettings
 from opportune.masters.models import UOM, CustomerGroup
+from opportune.testing import make_customer, make_item, make_lead, make_opportunity
 
 pytestmark = pytest.mark.django_db
 

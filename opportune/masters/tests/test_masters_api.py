@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import make_customer, make_item, make_opportunity, make_rate
 from opportune.masters.models import (
     UOM,
     Currency,
@@ -18,6 +17,7 @@ from opportune.masters.models import (
     ItemGroup,
     Territory,
 )
+from opportune.testing import make_customer, make_item, make_opportunity, make_rate
 
 pytestmark = pytest.mark.django_db
 

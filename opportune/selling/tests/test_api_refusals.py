@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import make_customer, make_item, make_lead, make_opportunity
 from opportune.selling import services
 from opportune.selling.models import Quotation, SalesOrder
 from opportune.selling.tests.helpers import submitted_quotation, world_state
+from opportune.testing import make_customer, make_item, make_lead, make_opportunity
 
 pytestmark = pytest.mark.django_db
 

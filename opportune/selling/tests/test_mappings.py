@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import make_customer, make_item, make_lead, make_opportunity, make_rate
 from opportune.crm import services as crm
 from opportune.crm.models import Campaign, CRMSettings, Customer, Lead
 from opportune.selling import services
 from opportune.selling.models import DocStatus, Quotation, SalesOrder
 from opportune.selling.tests.helpers import submitted_quotation
+from opportune.testing import make_customer, make_item, make_lead, make_opportunity, make_rate
 
 pytestmark = pytest.mark.django_db
 

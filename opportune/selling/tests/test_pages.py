@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from conftest import make_item, make_opportunity
 from opportune.crm.models import Opportunity
 from opportune.selling import services
 from opportune.selling.models import Quotation
+from opportune.testing import make_item, make_opportunity
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from conftest import make_item, make_opportunity
 from opportune.crm.models import CRMSettings
 from opportune.selling import services
+from opportune.testing import make_item, make_opportunity
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from conftest import make_item, make_lead, make_opportunity
 from opportune.core.documents import set_status_in_batches
 from opportune.core.errors import ConflictError
 from opportune.crm import services as crm
@@ -17,6 +16,7 @@ from opportune.selling import services
 from opportune.selling.models import Quotation
 from opportune.selling.tasks import expire_quotations_daily
 from opportune.selling.tests.helpers import submitted_quotation
+from opportune.testing import make_item, make_lead, make_opportunity
 
 pytestmark = pytest.mark.django_db
 

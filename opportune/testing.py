@@ -1,0 +1,111 @@
+"""Helpers for the tests of every app: users, factories, an API client.
+
+A plain module, as healthchecks' ``hc/test.py``: tests import from here, never from a conftest
+(STYLE.md). ``conftest.py`` builds its fixtures (the personas, ``api_as``) on these.
+Only tests, conftests and bench scripts import this module; no app does (an import-linter
+contract in pyproject.toml keeps it so).
+
+Factories are plain functions that call the services, so test data passes the same rules as
+real data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from opportune.accounts.models import ApiToken
+from opportune.crm import services as crm
+from opportune.masters.models import CurrencyExchange, Item
+
+PASSWORD = "pw"
+"""Every user made by ``make_user`` logs in with it."""
+
+
+# --- users and clients ----------------------------------------------------------------------------
+def make_user(username: str, *roles: str, **extra) -> User:
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.com", **extra
+    )
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+class ApiClient:
+    """A test client that talks JSON to /api/v1 with a user's bearer token."""
+
+    def __init__(self, user: User | None):
+        self.client = Client()
+        self.headers = {}
+        if user is not None:
+            _token, raw = ApiToken.issue(user, "test")
+            self.headers["Authorization"] = f"Bearer {raw}"
+
+    def _call(self, method: str, path: str, data=None, headers=None, **params):
+        url = path if path.startswith("/") else f"/api/v1/{path}"
+        all_headers = {**self.headers, **(headers or {})}
+        fn = getattr(self.client, method)
+        if method in ("get", "delete"):
+            return fn(url, params or None, headers=all_headers)
+        return fn(
+            url,
+            data if data is not None else {},
+            content_type="application/json",
+            headers=all_headers,
+        )
+
+    def get(self, path, **params):
+        return self._call("get", path, **params)
+
+    def post(self, path, data=None, headers=None):
+        return self._call("post", path, data, headers)
+
+    def patch(self, path, data=None, headers=None):
+        return self._call("patch", path, data, headers)
+
+    def delete(self, path, headers=None):
+        return self._call("delete", path, headers=headers)
+
+
+# --- factories: plain functions that call the services ------------------------------------------
+def make_item(code: str = "WIDGET", *, rate="100", uom="Nos", name=None) -> Item:
+    return Item.objects.create(
+        name=code, item_name=name or code.title(), standard_rate=Decimal(rate), stock_uom_id=uom
+    )
+
+
+def make_rate(from_currency: str, to_currency: str, rate: str, on: dt.date | None = None):
+    return CurrencyExchange.objects.create(
+        from_currency_id=from_currency,
+        to_currency_id=to_currency,
+        date=on or dt.date(2020, 1, 1),
+        exchange_rate=Decimal(rate),
+    )
+
+
+def make_lead(by: User, **data):
+    values = {
+        "lead_name": "Ada Lovelace",
+        "company_name": "Analytical Engines",
+        "email_id": "ada@engines.example",
+    }
+    values.update(data)
+    return crm.create_lead(data=values, by=by)
+
+
+def make_customer(by: User, **data):
+    values = {"customer_name": "Babbage Ltd"}
+    values.update(data)
+    return crm.create_customer(data=values, by=by)
+
+
+def make_opportunity(by: User, party=None, **data):
+    if party is None:
+        party = make_customer(by)
+    values = {"opportunity_from": party.doctype, "party_name": party.name}
+    values.update(data)
+    return crm.create_opportunity(data=values, by=by)
