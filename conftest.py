@@ -1,8 +1,14 @@
-"""The fixtures and hooks every test shares: the personas (STYLE.md 12) and the API client.
+"""The fixtures and hooks every test shares: the personas (STYLE.md 12), the API client, and
+the browser of the browser tests (in opportune/tests_browser and beside each app's tests).
 
 Helpers and factories live in ``opportune.testing``: import them from there, never from here."""
 
 from __future__ import annotations
+
+import os
+import re
+import urllib.request
+from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
@@ -12,7 +18,7 @@ from django.db.models.signals import post_migrate
 from opportune.accounts.roles import ALL_ROLES, PURCHASE_USER, SALES_MANAGER, SALES_USER
 from opportune.crm.defaults import load_crm_defaults
 from opportune.masters.defaults import load_master_defaults
-from opportune.testing import ApiClient, make_user
+from opportune.testing import RESULTS, ApiClient, make_user
 
 
 def _restore_migration_data(sender, **kwargs) -> None:
@@ -62,3 +68,78 @@ def outsider(db) -> User:
 def api_as():
     """``api_as(user)`` -> a JSON client authenticated with that user's API token."""
     return ApiClient
+
+
+# --- the browser tests: Playwright against pytest-django's live server, driving Debian's Chromium.
+# No browser download is possible here, so the tests use /usr/bin/chromium: without it they are
+# skipped with the reason printed, except under CI (CI=true) where a missing browser fails.
+# Each test fails on any console error, and saves a screenshot to test-results/ when it fails.
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM must still be usable.
+# (Set on import: session fixtures such as the test database's set-up may run after Playwright
+# started.)
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests."
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason, pytrace=False)
+        print(f"\nSKIP browser tests: {reason}")  # noqa: T201 - the brief asks for a printed reason
+        pytest.skip(reason)
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, live_server, django_db_blocker):
+    # The first request of a session imports and compiles a lot; do it before any timeout runs.
+    # (Session-scoped, so no test has opened the database for the live server yet.)
+    with (
+        django_db_blocker.unblock(),
+        urllib.request.urlopen(f"{live_server.url}/accounts/login/", timeout=60) as response,
+    ):
+        response.read()
+    return {
+        **browser_context_args,
+        "base_url": live_server.url,
+        "viewport": {"width": 1280, "height": 900},
+    }
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def page(page, request):
+    """The plugin's page, watched: console errors fail the test; a failure leaves a screenshot."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page.set_default_timeout(15_000)
+    page.set_default_navigation_timeout(30_000)
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        RESULTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-120:]
+        page.screenshot(path=str(RESULTS / f"{name}.png"), full_page=True)
+    assert errors == [], f"console errors: {errors}"

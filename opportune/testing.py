@@ -1,7 +1,7 @@
-"""Helpers for the tests of every app: users, factories, an API client.
+"""Helpers for the tests of every app: users, factories, an API client, browser log-in.
 
 A plain module, as healthchecks' ``hc/test.py``: tests import from here, never from a conftest
-(STYLE.md). ``conftest.py`` builds its fixtures (the personas, ``api_as``) on these.
+(STYLE.md). ``conftest.py`` builds its fixtures (the personas, ``api_as``, the browser) on these.
 Only tests, conftests and bench scripts import this module; no app does (an import-linter
 contract in pyproject.toml keeps it so).
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth.models import Group, User
 from django.test import Client
@@ -23,6 +24,9 @@ from opportune.masters.models import CurrencyExchange, Item
 
 PASSWORD = "pw"
 """Every user made by ``make_user`` logs in with it."""
+
+RESULTS = Path(__file__).resolve().parents[1] / "test-results"
+"""Where the browser tests leave screenshots (of failures, and of the main pages)."""
 
 
 # --- users and clients ----------------------------------------------------------------------------
@@ -69,6 +73,15 @@ class ApiClient:
 
     def delete(self, path, headers=None):
         return self._call("delete", path, headers=headers)
+
+
+def log_in(page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login page of a Playwright ``page`` (the browser tests)."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/")
 
 
 # --- factories: plain functions that call the services ------------------------------------------

@@ -9,8 +9,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import FloatRect, Locator, Page, expect
 
-from opportune.testing import make_opportunity
-from opportune.tests_browser.conftest import log_in
+from opportune.testing import log_in, make_opportunity
 
 pytestmark = [
     pytest.mark.browser,

@@ -10,8 +10,7 @@ from playwright.sync_api import Page, expect
 
 from opportune.crm import services
 from opportune.crm.models import Competitor, Opportunity
-from opportune.testing import make_item, make_lead, make_opportunity
-from opportune.tests_browser.conftest import RESULTS, log_in
+from opportune.testing import RESULTS, log_in, make_item, make_lead, make_opportunity
 
 pytestmark = [
     pytest.mark.browser,

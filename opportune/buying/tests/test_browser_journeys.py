@@ -1,5 +1,5 @@
 """The selling and buying journeys from an opportunity, in a real browser (Playwright driving
-/usr/bin/chromium; fixtures from opportune/tests_browser/conftest.py)."""
+/usr/bin/chromium; the browser fixtures are the root conftest's)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,7 @@ from playwright.sync_api import Page, expect
 
 from opportune.accounts.roles import PURCHASE_USER, SALES_USER
 from opportune.buying import services as buying
-from opportune.testing import make_item, make_opportunity, make_user
-from opportune.tests_browser import conftest as browser
-from opportune.tests_browser.conftest import log_in
-
-# The browser fixtures of opportune/tests_browser/conftest.py, used here by name.
-browser_type_launch_args = browser.browser_type_launch_args
-browser_context_args = browser.browser_context_args
-page = browser.page
+from opportune.testing import log_in, make_item, make_opportunity, make_user
 
 pytestmark = [
     pytest.mark.browser,
