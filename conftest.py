@@ -14,11 +14,12 @@ import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 from django.db.models.signals import post_migrate
+from django.test import Client
 
 from opportune.accounts.roles import ALL_ROLES, PURCHASE_USER, SALES_MANAGER, SALES_USER
 from opportune.crm.defaults import load_crm_defaults
 from opportune.masters.defaults import load_master_defaults
-from opportune.testing import RESULTS, ApiClient, make_user
+from opportune.testing import PASSWORD, RESULTS, ApiClient, make_user
 
 
 def _restore_migration_data(sender, **kwargs) -> None:
@@ -62,6 +63,15 @@ def purchaser(db) -> User:
 @pytest.fixture
 def outsider(db) -> User:
     return make_user("outsider")
+
+
+@pytest.fixture
+def admin_client(db) -> Client:
+    """Django's test client, logged in as a superuser, "root" (replaces pytest-django's)."""
+    User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    client = Client()
+    client.login(username="root", password=PASSWORD)
+    return client
 
 
 @pytest.fixture

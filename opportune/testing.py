@@ -39,6 +39,13 @@ def make_user(username: str, *roles: str, **extra) -> User:
     return user
 
 
+def client_for(user: User) -> Client:
+    """Django's test client, logged in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 class ApiClient:
     """A test client that talks JSON to /api/v1 with a user's bearer token."""
 

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from opportune.buying import services as buying
-from opportune.testing import make_item, make_opportunity
+from opportune.testing import client_for, make_item, make_opportunity
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client_for():
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
-def test_buying_pages(sales, purchaser, client_for):
+def test_buying_pages(sales, purchaser):
     make_item("W1", rate="10")
     opp = make_opportunity(sales, items=[{"item_code": "W1", "qty": 2}])
     for n in ("Acme", "Bolt"):

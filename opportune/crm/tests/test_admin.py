@@ -4,8 +4,6 @@ stay."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 from django.urls import reverse
 
 from opportune.crm.models import CRMSettings, Opportunity, OpportunityLostReason
@@ -13,14 +11,6 @@ from opportune.crm.services import declare_opportunity_lost
 from opportune.testing import make_customer, make_opportunity
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(db) -> Client:
-    User.objects.create_superuser("root", "root@example.com", "pw")
-    client = Client()
-    client.login(username="root", password="pw")
-    return client
 
 
 def test_documents_are_read_only(admin_client, manager):

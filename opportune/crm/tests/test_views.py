@@ -13,15 +13,9 @@ from opportune.core import pages as common
 from opportune.crm import services
 from opportune.crm.models import Lead, Opportunity
 from opportune.crm.tests.helpers import opportunity_state, row_counts
-from opportune.testing import make_customer, make_item, make_lead, make_opportunity
+from opportune.testing import client_for, make_customer, make_item, make_lead, make_opportunity
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def detail_url(opp) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import User
-from django.test import Client
 from django.urls import reverse
 
 from opportune.accounts.models import ApiToken
@@ -18,14 +16,6 @@ pytestmark = pytest.mark.django_db
 
 OUR_APPS = {"core", "accounts", "masters", "crm"}
 INLINE_ONLY = {"crm.OpportunityItem"}  # shown in its opportunity
-
-
-@pytest.fixture
-def admin_client(db) -> Client:
-    User.objects.create_superuser("root", "root@example.com", "pw")
-    client = Client()
-    client.login(username="root", password="pw")
-    return client
 
 
 def test_every_model_of_our_apps_is_registered():

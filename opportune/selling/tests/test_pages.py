@@ -5,27 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from opportune.crm.models import Opportunity
 from opportune.selling import services
 from opportune.selling.models import Quotation
-from opportune.testing import make_item, make_opportunity
+from opportune.testing import client_for, make_item, make_opportunity
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client_for():
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
-def test_quotation_journey_through_the_pages(sales, client_for):
+def test_quotation_journey_through_the_pages(sales):
     make_item("W1", rate="10")
     opp = make_opportunity(sales, items=[{"item_code": "W1", "qty": 2}])
     c = client_for(sales)
@@ -88,7 +77,7 @@ def test_quotation_journey_through_the_pages(sales, client_for):
         assert c.get(url).status_code == 200, url
 
 
-def test_form_errors_are_shown_and_nothing_changes(sales, client_for):
+def test_form_errors_are_shown_and_nothing_changes(sales):
     make_item("W1", rate="10")
     opp = make_opportunity(sales, items=[{"item_code": "W1", "qty": 2}])
     q = services.make_quotation_from_opportunity(opp, by=sales)
