@@ -1,4 +1,4 @@
-"""Helpers for the tests of every app: users, factories, an API client, browser log-in.
+"""Helpers for the tests of every app: users, factories, clients, browser log-in, a fixed clock.
 
 A plain module, as healthchecks' ``hc/test.py``: tests import from here, never from a conftest
 (STYLE.md). ``conftest.py`` builds its fixtures (the personas, ``api_as``, the browser) on these.
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.contrib.auth.models import Group, User
 from django.test import Client
+from django.utils import timezone
 
 from opportune.accounts.models import ApiToken
 from opportune.crm import services as crm
@@ -91,6 +92,14 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.wait_for_url("**/")
 
 
+# --- a fixed clock --------------------------------------------------------------------------------
+def at(year: int, month: int, day: int, hour: int = 12) -> dt.datetime:
+    """A fixed moment in the current time zone, for the ``now=`` of a time-driven service
+    (STYLE.md 10): a test that reads the clock after the service did fails when midnight (or
+    New Year) falls between the two reads."""
+    return timezone.make_aware(dt.datetime(year, month, day, hour))
+
+
 # --- factories: plain functions that call the services ------------------------------------------
 def make_item(code: str = "WIDGET", *, rate="100", uom="Nos", name=None) -> Item:
     return Item.objects.create(
@@ -123,9 +132,10 @@ def make_customer(by: User, **data):
     return crm.create_customer(data=values, by=by)
 
 
-def make_opportunity(by: User, party=None, **data):
+def make_opportunity(by: User, party=None, *, now: dt.datetime | None = None, **data):
+    """An opportunity of ``party`` (a new customer by default), made at ``now`` (the clock's)."""
     if party is None:
         party = make_customer(by)
     values = {"opportunity_from": party.doctype, "party_name": party.name}
     values.update(data)
-    return crm.create_opportunity(data=values, by=by)
+    return crm.create_opportunity(data=values, by=by, now=now)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from opportune.buying import services
 from opportune.buying.models import (
@@ -20,7 +21,7 @@ from opportune.buying.models import (
 from opportune.core.errors import ConflictError
 from opportune.crm import services as crm
 from opportune.crm.models import Contact, Opportunity
-from opportune.testing import make_item, make_opportunity, make_rate
+from opportune.testing import at, make_item, make_opportunity, make_rate
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def _state(model, name):
 def test_supplier_quotation_from_opportunity_maps_items(purchaser, opp, suppliers):
     sq = services.make_supplier_quotation_from_opportunity(opp, supplier="Acme", by=purchaser)
     sq = SupplierQuotation.objects.get(pk=sq.pk)
-    assert sq.name.startswith(f"PUR-SQTN-{dt.date.today():%Y}-")
+    assert sq.name.startswith(f"PUR-SQTN-{timezone.localtime(sq.creation):%Y}-")
     assert (sq.docstatus, sq.status, sq.supplier_id, sq.supplier_name) == (
         0,
         "Draft",
@@ -119,7 +120,7 @@ def test_rfq_to_two_suppliers_gives_each_a_supplier_quotation(purchaser, opp, su
         opp, suppliers=["Acme", "Bolt & Co"], by=purchaser
     )
     rfq = RequestForQuotation.objects.get(pk=rfq.pk)
-    assert rfq.name.startswith(f"PUR-RFQ-{dt.date.today():%Y}-")
+    assert rfq.name.startswith(f"PUR-RFQ-{timezone.localtime(rfq.creation):%Y}-")
     assert (rfq.docstatus, rfq.status, rfq.opportunity_id) == (0, "Draft", opp.name)
     assert [
         (s.supplier_id, s.supplier_name, s.email_id, s.quote_status) for s in rfq.suppliers.all()
@@ -319,13 +320,16 @@ def test_supplier_crud_and_contacts(purchaser, sales, api_as, suppliers):
 
 
 def test_expiry_of_supplier_quotations(purchaser, opp, suppliers):
-    sq = services.make_supplier_quotation_from_opportunity(opp, supplier="Acme", by=purchaser)
+    sq = services.make_supplier_quotation_from_opportunity(
+        opp, supplier="Acme", by=purchaser, now=at(2026, 3, 15)
+    )
+    today = dt.date(2026, 3, 15)
     sq = services.update_supplier_quotation(
-        sq, data={"valid_till": dt.date.today()}, version=sq.version, by=purchaser
+        sq, data={"valid_till": today}, version=sq.version, by=purchaser
     )
     services.submit_supplier_quotation(sq, by=purchaser)
-    assert services.expire_supplier_quotations(today=dt.date.today()) == 0
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    assert services.expire_supplier_quotations(today=today) == 0
+    tomorrow = today + dt.timedelta(days=1)
     assert services.expire_supplier_quotations(today=tomorrow) == 1
     assert services.expire_supplier_quotations(today=tomorrow) == 0
     assert SupplierQuotation.objects.get(pk=sq.pk).status == "Expired"

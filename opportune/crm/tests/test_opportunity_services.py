@@ -22,7 +22,7 @@ from opportune.crm.models import (
 )
 from opportune.crm.tests.helpers import fake_probe, opportunity_state, row_counts
 from opportune.masters.models import UOM, Currency, CustomerGroup, Industry, Territory
-from opportune.testing import make_customer, make_item, make_lead, make_opportunity, make_rate
+from opportune.testing import at, make_customer, make_item, make_lead, make_opportunity, make_rate
 
 pytestmark = pytest.mark.django_db
 S = Opportunity.Status
@@ -70,7 +70,7 @@ def test_customer_party_gives_names_and_empty_fields(sales, territories):
         phone="+44 1",
         mobile_no="+44 2",
     )
-    opp = make_opportunity(sales, customer)
+    opp = make_opportunity(sales, customer, now=at(2026, 3, 15))
     assert (opp.opportunity_from, opp.party_name, opp.customer_id, opp.lead_id) == (
         "Customer",
         "Babbage Ltd",
@@ -91,7 +91,7 @@ def test_customer_party_gives_names_and_empty_fields(sales, territories):
     )
     assert opp.status == S.OPEN
     assert opp.opportunity_type_id == "Sales"
-    assert opp.transaction_date == timezone.localdate()
+    assert opp.transaction_date == dt.date(2026, 3, 15)
     assert opp.currency_id == "USD"
     assert opp.conversion_rate == Decimal(1)
     assert (opp.owner, opp.modified_by, opp.version) == (sales, sales, 1)
@@ -768,9 +768,9 @@ def test_refused_update_leaves_version_alone(sales):
 
 
 def test_naming_series(sales):
-    year = timezone.localdate().year
     first = make_opportunity(sales)
     second = make_opportunity(sales, first.customer)
+    year = timezone.localtime(first.creation).year  # the series is dated by the creation
     assert re.fullmatch(rf"CRM-OPP-{year}-\d{{5}}", first.name)
     assert int(second.name[-5:]) == int(first.name[-5:]) + 1
 

@@ -6,13 +6,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from opportune.crm import services as crm
 from opportune.crm.models import Campaign, CRMSettings, Customer, Lead
 from opportune.selling import services
 from opportune.selling.models import DocStatus, Quotation, SalesOrder
 from opportune.selling.tests.helpers import submitted_quotation
-from opportune.testing import make_customer, make_item, make_lead, make_opportunity, make_rate
+from opportune.testing import at, make_customer, make_item, make_lead, make_opportunity, make_rate
 
 pytestmark = pytest.mark.django_db
 
@@ -54,9 +55,9 @@ def _customer_opportunity(by, **extra):
 
 def test_quotation_from_customer_opportunity_maps_every_field(sales, items):
     opp = _customer_opportunity(sales)
-    quotation = services.make_quotation_from_opportunity(opp, by=sales)
+    quotation = services.make_quotation_from_opportunity(opp, by=sales, now=at(2026, 3, 15))
     q = Quotation.objects.get(pk=quotation.pk)
-    assert q.name.startswith(f"SAL-QTN-{dt.date.today():%Y}-")
+    assert q.name.startswith(f"SAL-QTN-{timezone.localtime(q.creation):%Y}-")
     assert (q.docstatus, q.status) == (DocStatus.DRAFT, "Draft")
     assert q.quotation_to == "Customer"
     assert q.party_name == "Babbage Ltd" and q.customer_id == "Babbage Ltd" and q.lead_id is None
@@ -71,7 +72,7 @@ def test_quotation_from_customer_opportunity_maps_every_field(sales, items):
     assert q.customer_group_id == "Commercial"
     assert q.source_id == "Website"
     assert q.campaign_id == "Spring"
-    assert q.transaction_date == dt.date.today()
+    assert q.transaction_date == dt.date(2026, 3, 15)
     assert q.owner == sales
     rows = list(q.items.order_by("idx"))
     assert [
@@ -229,7 +230,7 @@ def test_sales_order_from_customer_quotation_maps_every_field(sales, items):
     )
     q = services.submit_quotation(q, by=sales)
     order = SalesOrder.objects.get(pk=services.make_sales_order_from_quotation(q, by=sales).pk)
-    assert order.name.startswith(f"SAL-ORD-{dt.date.today():%Y}-")
+    assert order.name.startswith(f"SAL-ORD-{timezone.localtime(order.creation):%Y}-")
     assert (order.docstatus, order.status) == (0, "Draft")
     assert order.customer_id == "Babbage Ltd" and order.customer_name == "Babbage Ltd"
     assert order.quotation_id == q.name and order.opportunity_id == opp.name

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from opportune.crm.models import CRMSettings
 from opportune.selling import services
-from opportune.testing import make_item, make_opportunity
+from opportune.testing import at, make_item, make_opportunity
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def test_quotation_pdf_has_company_party_items_taxes_totals_validity_terms(sales
     CRMSettings.objects.filter(pk=1).update(company_name="Opportune Widgets GmbH")
     make_item("W1", rate="1234.5", name="Industrial Widget")
     opp = make_opportunity(sales, items=[{"item_code": "W1", "qty": 2}])
-    q = services.make_quotation_from_opportunity(opp, by=sales)
+    q = services.make_quotation_from_opportunity(opp, by=sales, now=at(2026, 3, 15))
     q = services.update_quotation(
         q,
         data={"tax_rate": "19", "terms": "Payment within 30 days.", "valid_till": "2031-03-15"},
