@@ -12,10 +12,13 @@ real data.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -90,6 +93,37 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/")
+
+
+# --- concurrency (the PostgreSQL runs) ----------------------------------------------------------
+THREADS = 8
+
+
+def run_in_threads(work: Callable[[int], list[str]]) -> list[str]:
+    """Run ``work(thread_no)`` in THREADS threads started together; all names they got."""
+    start = threading.Barrier(THREADS)
+    names: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def body(thread_no: int) -> None:
+        try:
+            start.wait()
+            got = work(thread_no)
+            with lock:
+                names.extend(got)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=body, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return names
 
 
 # --- a fixed clock --------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from opportune.buying import services
 from opportune.buying.models import SupplierQuotation
 from opportune.core.errors import ConflictError
-from opportune.core.tests.test_naming import THREADS, run_in_threads
-from opportune.testing import make_item, make_opportunity
+from opportune.testing import THREADS, make_item, make_opportunity, run_in_threads
 
 
 def _submitted_rfq(sales, purchaser):

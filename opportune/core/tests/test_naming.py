@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from django.db import connection, transaction
 
 from opportune.core.models import NamingSeries
+from opportune.testing import THREADS, run_in_threads
 
-THREADS = 8
 PER_THREAD = 25
 WHEN = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -20,33 +18,6 @@ pytestmark = pytest.mark.skipif(
     reason="concurrency needs PostgreSQL (SQLite serialises every writer): "
     "DATABASE_URL=postgres://postgres@127.0.0.1:5432/test make test",
 )
-
-
-def run_in_threads(work: Callable[[int], list[str]]) -> list[str]:
-    """Run ``work(thread_no)`` in THREADS threads started together; all names they got."""
-    start = threading.Barrier(THREADS)
-    names: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def body(thread_no: int) -> None:
-        try:
-            start.wait()
-            got = work(thread_no)
-            with lock:
-                names.extend(got)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-        finally:
-            connection.close()  # each thread has its own connection
-
-    threads = [threading.Thread(target=body, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    return names
 
 
 @pytest.mark.django_db(transaction=True)

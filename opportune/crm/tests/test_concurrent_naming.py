@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from opportune.core.tests.test_naming import THREADS, run_in_threads
 from opportune.crm import services as crm
 from opportune.crm.models import Opportunity
+from opportune.testing import THREADS, run_in_threads
 
 PER_THREAD = 5
 
