@@ -173,10 +173,11 @@ def _free_name(model: type[Document], base: str) -> str:
     return name
 
 
-def stamp_new(document: Document, *, by: User | None) -> None:
-    """Fill the audit columns of a document about to be inserted."""
-    now = timezone.now()
-    document.creation = document.creation or now
+def stamp_new(document: Document, *, by: User | None, now: datetime | None = None) -> None:
+    """Fill the audit columns of a document about to be inserted; ``now`` (a service's clock)
+    is also what its name's year comes from."""
+    now = now or timezone.now()
+    document.creation = now
     document.modified = now
     document.owner = by
     document.modified_by = by

@@ -45,7 +45,7 @@ def create_draft(
         for row, links in zip(draft.rows, row_links, strict=False):
             for attr, value in links.items():
                 setattr(row, attr, value)
-        stamp_new(document, by=by)
+        stamp_new(document, by=by, now=now)
         draft.save(by=by)
     return document
 

@@ -59,7 +59,7 @@ def create_opportunity(
             opportunity, _with_party_of_email(data, by=by), creating=True, now=now
         )
         draft.apply()
-        stamp_new(opportunity, by=by)
+        stamp_new(opportunity, by=by, now=now)
         draft.save(by=by)
         if opportunity.lead is not None:
             refresh_lead_status(opportunity.lead)
