@@ -178,7 +178,7 @@ class ItemsDraft:
     def link_row(self, row: Any) -> None:
         """Set the row's links derived from the header."""
 
-    def rows_changed(self, old: list[Any], new: list[Any]) -> None:
+    def rows_changed(self, old: list[Any], new: list[Any], *, by: User | None) -> None:
         """Called after the rows were replaced on an existing document."""
 
     # --- currency ----------------------------------------------------------------------------
@@ -353,10 +353,12 @@ class ItemsDraft:
         document writes only the fields that changed, and nothing (no history line either)
         when none did."""
         save_document(self.doc, by=by)
-        self.save_rows()
+        self.save_rows(by=by)
 
-    def save_rows(self) -> None:
+    def save_rows(self, *, by: User | None) -> None:
         if self.new_rows is None:
+            if not self.with_rates:
+                return
             moved = [
                 r
                 for r, old in zip(self.old_rows, self.old_prices, strict=True)
@@ -372,7 +374,7 @@ class ItemsDraft:
             self.link_row(row)
         self.item_model._default_manager.bulk_create(self.new_rows)
         if not self.creating:
-            self.rows_changed(self.old_rows, self.new_rows)
+            self.rows_changed(self.old_rows, self.new_rows, by=by)
 
 
 PRICE_FIELDS = ("rate", "amount", "base_rate", "base_amount")

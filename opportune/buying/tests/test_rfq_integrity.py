@@ -49,6 +49,23 @@ def test_the_database_refuses_a_second_live_quotation_for_one_supplier(sales, pu
     ]
 
 
+@pytest.mark.django_db
+def test_a_request_for_quotation_changes_without_its_items(sales, purchaser, api_as):
+    make_item("W1", rate="10")
+    opp = make_opportunity(sales, items=[{"item_code": "W1", "qty": 3}])
+    services.create_supplier(data={"supplier_name": "Acme"}, by=purchaser)
+    rfq = services.make_request_for_quotation_from_opportunity(
+        opp, suppliers=["Acme"], by=purchaser
+    )
+    r = api_as(purchaser).patch(
+        f"requests-for-quotation/{rfq.name}",
+        {"version": rfq.version, "message_for_supplier": "Prices by Friday, please."},
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["message_for_supplier"] == "Prices by Friday, please."
+    assert [(i["item_code"], i["qty"]) for i in r.json()["items"]] == [("W1", "3.000000")]
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="concurrency needs PostgreSQL (SQLite serialises every writer)",

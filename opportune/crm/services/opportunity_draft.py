@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -33,6 +33,9 @@ from opportune.crm.models import (
 )
 from opportune.crm.services.parties import find_party, party_customer_name
 from opportune.masters.models import Currency, CustomerGroup, Industry, Territory
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
 
 DEFAULT_SALES_STAGE = "Prospecting"
 
@@ -262,7 +265,7 @@ class OpportunityDraft(ItemsDraft):
         ):
             errors.add("contact_date", "Next Contact Date cannot be in the past.")
 
-    def rows_changed(self, old: list[Any], new: list[Any]) -> None:
+    def rows_changed(self, old: list[Any], new: list[Any], *, by: User | None) -> None:
         """An edit of the items leaves a line on the timeline."""
         text = describe_row_changes(old, new)
         if text:
@@ -270,6 +273,6 @@ class OpportunityDraft(ItemsDraft):
                 "Opportunity",
                 self.doc.name,
                 content=text,
-                by=self.doc.modified_by,
+                by=by,
                 comment_type=Comment.Type.INFO,
             )
