@@ -34,6 +34,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
@@ -786,6 +787,93 @@ def test_query_count(case, people, django_assert_num_queries):
 @pytest.mark.parametrize("case", [c for c in CASES if c.lists], ids=lambda c: c.label)
 def test_lists_cost_the_same_for_one_row(case, people, django_assert_num_queries):
     _measure(case, people, 1, django_assert_num_queries)
+
+
+# --- at scale: twenty rows, filters and the count (moved here from the CRM tests) -------------
+def _opportunity_list_queries(api, **params) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        r = api.get("opportunities", **params)
+    assert r.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_opportunity_list_api_with_twenty_rows(sales, sales2, api_as, django_assert_num_queries):
+    make_item("W1", rate="10")
+    make_item("W2", rate="5")
+    party = make_customer(sales)
+    api = api_as(sales)
+    make_opportunity(sales, party, items=[{"item_code": "W1"}], opportunity_owner="sales2")
+    _opportunity_list_queries(api)  # the token's last_used is written on the first request only
+    one = _opportunity_list_queries(api)
+    for n in range(19):
+        opp = make_opportunity(
+            sales,
+            party,
+            opportunity_owner="sales" if n % 2 else "sales2",
+            items=[{"item_code": "W1", "qty": 2}, {"item_code": "W2"}],
+        )
+        if n % 3 == 0:
+            crm.declare_opportunity_lost(
+                opp, lost_reasons=["Timing", "No budget"], version=1, by=sales
+            )
+    twenty = _opportunity_list_queries(api)
+    assert twenty == one
+    # token, roles, opportunities, items, lost reasons, competitors, company currency
+    with django_assert_num_queries(7):
+        r = api.get("opportunities", limit=20)
+    body = r.json()
+    assert len(body["results"]) == 20
+    assert sum(len(o["items"]) for o in body["results"]) == 39
+    with django_assert_num_queries(8):  # + the count
+        r = api.get(
+            "opportunities",
+            limit=20,
+            with_count=1,
+            status="Open,Lost",
+            q="babbage",
+            ordering="-expected_closing",
+        )
+    assert r.json()["count"] == 20
+
+
+def test_opportunity_read_api_with_ten_items(sales, api_as, django_assert_num_queries):
+    make_item("W1", rate="10")
+    opp = make_opportunity(sales, items=[{"item_code": "W1"}] * 10)
+    api = api_as(sales)
+    api.get(f"opportunities/{opp.name}")
+    # token, roles, access check, opportunity, items, lost reasons, competitors, company currency
+    with django_assert_num_queries(8):
+        r = api.get(f"opportunities/{opp.name}")
+    assert len(r.json()["items"]) == 10
+
+
+@pytest.mark.parametrize("resource", ["leads", "customers", "contacts"])
+def test_party_lists_api_with_twenty_rows(sales, api_as, django_assert_num_queries, resource):
+    for n in range(20):
+        lead = make_lead(sales, lead_name=f"Lead {n}", lead_owner="sales")
+        party = make_customer(sales, customer_name=f"Customer {n}")
+        crm.create_contact(
+            data={"first_name": f"C{n}", "link_doctype": "Customer", "link_name": party.name},
+            by=sales,
+        )
+        assert lead
+    api = api_as(sales)
+    api.get(resource)
+    with django_assert_num_queries(3):  # token (its user joined), roles, rows (users joined)
+        r = api.get(resource, limit=20)
+    assert len(r.json()["results"]) == 20
+
+
+def test_opportunity_list_page_with_a_filter(sales, django_assert_num_queries):
+    for i in range(5):
+        make_opportunity(sales, title=f"Deal {i}", opportunity_owner="sales")
+    client = Client()
+    client.force_login(sales)
+    client.get("/crm/opportunities/")  # warm the session
+    # session, user, roles, rows, stages, types, sources, territories, owners, CRM settings
+    with django_assert_num_queries(10):
+        response = client.get("/crm/opportunities/", {"status": "Open"})
+    assert len(response.context["page"]["results"]) == 5
 
 
 # --- completeness ------------------------------------------------------------------------------
