@@ -12,7 +12,7 @@ and say why in the commit message.
 - The steady state is pinned: the API token's ``last_used`` was written less than a minute ago
   (it is not rewritten on every request, accounts.services), the naming series of a new
   document already has its counter row for the year (the first document of a year costs two
-  queries more), and the page user's session exists.
+  queries more).
 - In a test everything runs inside the test's transaction, so each ``atomic()`` block is a
   SAVEPOINT and a RELEASE, both counted (in production the outermost block is BEGIN/COMMIT,
   which are not queries Django logs).
@@ -46,7 +46,7 @@ from opportune.core.jobs import record_heartbeat
 from opportune.core.models import Document, NamingSeries, expand_series
 from opportune.crm import api_masters as crm_masters_api
 from opportune.crm import services as crm
-from opportune.crm.models import CRMSettings, Opportunity
+from opportune.crm.models import CRMSettings, Lead, Opportunity
 from opportune.masters import api as masters_api
 from opportune.masters import services as masters
 from opportune.selling import services as selling
@@ -146,7 +146,7 @@ def lead(p: People, n: int = 1) -> World:
 def lead_with_opportunities(p: People, n: int = 1) -> World:
     party = make_lead(p.sales, lead_owner="sales")
     _opportunities(p, n, party=party)
-    return _doc(party.__class__.objects.get(pk=party.pk))
+    return _doc(Lead.objects.get(pk=party.pk))
 
 
 def customer(p: People, n: int = 1) -> World:
@@ -619,6 +619,7 @@ PAGE_CASES = [
     Case("POST", "/accounts/profile/", 5, tokens, fixed(label="cli"), status=200),
     Case("POST", "/accounts/profile/tokens/{id}/revoke/", 3, tokens),
     Case("GET", "/crm/opportunities/", 10, opportunity, lists=True),
+    # one query for the cards of each non-empty column (bounded by the stages): ROWS in one column
     Case("GET", "/crm/opportunities/board/", 12, opportunity, lists=True),
     Case("POST", "/crm/opportunities/board/move/", 17, opportunity, board_move, status=200),
     # one service call per selected opportunity, by design (crm/services/bulk.py): ROWS of them
