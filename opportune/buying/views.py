@@ -1,5 +1,6 @@
 """Pages of suppliers, supplier quotations, requests for quotation and the comparison (thin
-adapters over the services; the document pages are core's generic ones)."""
+adapters over the services; the document pages are core's generic ones, ``core.pages.DocPages``,
+whose URL patterns buying/urls.py lists)."""
 
 from __future__ import annotations
 
@@ -37,11 +38,6 @@ from opportune.core.pages import (
     DocPages,
     apply_service_errors,
     as_http,
-    document_action,
-    document_delete,
-    document_detail,
-    document_form,
-    document_list,
     paginated,
     read_filters,
     version_of,
@@ -108,80 +104,6 @@ RFQ_PAGES = DocPages(
 
 
 # --- supplier quotations and RFQs --------------------------------------------------------------
-@login_required
-def supplier_quotation_list(request):
-    return document_list(request, SUPPLIER_QUOTATION_PAGES)
-
-
-@login_required
-@as_http
-def supplier_quotation_detail(request, name):
-    return document_detail(request, SUPPLIER_QUOTATION_PAGES, name)
-
-
-@login_required
-@as_http
-def supplier_quotation_create(request):
-    return document_form(request, SUPPLIER_QUOTATION_PAGES)
-
-
-@login_required
-@as_http
-def supplier_quotation_edit(request, name):
-    return document_form(request, SUPPLIER_QUOTATION_PAGES, name)
-
-
-@login_required
-@require_POST
-@as_http
-def supplier_quotation_action(request, name, action):
-    return document_action(request, SUPPLIER_QUOTATION_PAGES, name, action)
-
-
-@login_required
-@require_POST
-@as_http
-def supplier_quotation_delete(request, name):
-    return document_delete(request, SUPPLIER_QUOTATION_PAGES, name)
-
-
-@login_required
-def rfq_list(request):
-    return document_list(request, RFQ_PAGES)
-
-
-@login_required
-@as_http
-def rfq_detail(request, name):
-    return document_detail(request, RFQ_PAGES, name)
-
-
-@login_required
-@as_http
-def rfq_create(request):
-    return document_form(request, RFQ_PAGES)
-
-
-@login_required
-@as_http
-def rfq_edit(request, name):
-    return document_form(request, RFQ_PAGES, name)
-
-
-@login_required
-@require_POST
-@as_http
-def rfq_action(request, name, action):
-    return document_action(request, RFQ_PAGES, name, action)
-
-
-@login_required
-@require_POST
-@as_http
-def rfq_delete(request, name):
-    return document_delete(request, RFQ_PAGES, name)
-
-
 @login_required
 @require_POST
 @as_http

@@ -1,7 +1,7 @@
 """The pages every app builds on: filters and paging read from the query string, service errors
 put on form fields, the items table of a form, and the generic list / detail / form / action /
 delete views of a submittable document with item rows (``DocPages`` holds what differs per
-doctype, so each app's views stay thin adapters over its services)."""
+doctype and gives its URL patterns, so each app's views stay thin adapters over its services)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import pydantic
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 from ninja import FilterSchema
 
 from opportune.core.api import ListParams, paginate
@@ -28,6 +31,9 @@ from opportune.core.timeline import timeline_for
 P = ParamSpec("P")
 R = TypeVar("R")
 Rq = TypeVar("Rq", bound=HttpRequest)
+
+View = Callable[..., HttpResponse]
+Decorator = Callable[[View], View]
 
 PAGE_SIZE = 50
 LIST_PARAMS = ("q", "ordering", "cursor")
@@ -143,6 +149,32 @@ class DocPages:
     related: tuple[str, ...] = ("currency",)
     extra_context: Callable[[Any, Any], dict[str, Any]] = field(default=lambda request, doc: {})
     initial: Callable[[Any], dict[str, Any]] | None = None
+
+    def urlpatterns(self, prefix: str) -> list[URLPattern]:
+        """The doctype's six pages under ``prefix`` ("quotations/"), named after ``url``
+        ("selling:quotation" gives quotation_list, _create, _detail, _edit, _delete and _action),
+        all behind a login. ``<name>/<action>/`` takes every path of that shape, so a doctype's
+        own pages under the same prefix are listed before these."""
+        base = self.url.rpartition(":")[2]
+
+        def page(suffix: str, route: str, view: View, *decorators: Decorator) -> URLPattern:
+            def adapter(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+                return view(request, self, **kwargs)
+
+            adapter.__name__ = adapter.__qualname__ = f"{base}_{suffix}"
+            func: View = adapter
+            for decorate in reversed(decorators):
+                func = decorate(func)
+            return path(f"{prefix}{route}", login_required(func), name=f"{base}_{suffix}")
+
+        return [
+            page("list", "", document_list),
+            page("create", "new/", document_form, as_http),
+            page("detail", "<str:name>/", document_detail, as_http),
+            page("edit", "<str:name>/edit/", document_form, as_http),
+            page("delete", "<str:name>/delete/", document_delete, require_POST, as_http),
+            page("action", "<str:name>/<slug:action>/", document_action, require_POST, as_http),
+        ]
 
 
 # --- the items table of a form ------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Pages of quotations and sales orders: thin adapters over the services, on core's generic
-document pages (``core.pages.DocPages``)."""
+document pages (``core.pages.DocPages``, whose URL patterns selling/urls.py lists)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opportune.core.errors import DomainError
-from opportune.core.pages import (
-    DocPages,
-    as_http,
-    document_action,
-    document_delete,
-    document_detail,
-    document_form,
-    document_list,
-    version_of,
-)
+from opportune.core.pages import DocPages, as_http, version_of
 from opportune.crm.access import get_opportunity_for
 from opportune.crm.models import Competitor, OpportunityLostReason
 from opportune.selling import access, services
@@ -87,43 +78,6 @@ SALES_ORDER_PAGES = DocPages(
     search=search_sales_orders,
     statuses=tuple(SalesOrder.Status.values),
 )
-
-
-@login_required
-def quotation_list(request):
-    return document_list(request, QUOTATION_PAGES)
-
-
-@login_required
-@as_http
-def quotation_detail(request, name):
-    return document_detail(request, QUOTATION_PAGES, name)
-
-
-@login_required
-@as_http
-def quotation_create(request):
-    return document_form(request, QUOTATION_PAGES)
-
-
-@login_required
-@as_http
-def quotation_edit(request, name):
-    return document_form(request, QUOTATION_PAGES, name)
-
-
-@login_required
-@require_POST
-@as_http
-def quotation_action(request, name, action):
-    return document_action(request, QUOTATION_PAGES, name, action)
-
-
-@login_required
-@require_POST
-@as_http
-def quotation_delete(request, name):
-    return document_delete(request, QUOTATION_PAGES, name)
 
 
 @login_required
@@ -194,40 +148,3 @@ def opportunity_make_quotation(request, name):
         return redirect(reverse("crm:opportunity_detail", args=[name]))
     messages.success(request, f"Quotation {quotation.name} drafted: check it and submit it.")
     return redirect("selling:quotation_edit", quotation.name)
-
-
-@login_required
-def sales_order_list(request):
-    return document_list(request, SALES_ORDER_PAGES)
-
-
-@login_required
-@as_http
-def sales_order_detail(request, name):
-    return document_detail(request, SALES_ORDER_PAGES, name)
-
-
-@login_required
-@as_http
-def sales_order_create(request):
-    return document_form(request, SALES_ORDER_PAGES)
-
-
-@login_required
-@as_http
-def sales_order_edit(request, name):
-    return document_form(request, SALES_ORDER_PAGES, name)
-
-
-@login_required
-@require_POST
-@as_http
-def sales_order_action(request, name, action):
-    return document_action(request, SALES_ORDER_PAGES, name, action)
-
-
-@login_required
-@require_POST
-@as_http
-def sales_order_delete(request, name):
-    return document_delete(request, SALES_ORDER_PAGES, name)
