@@ -38,8 +38,7 @@ from opportune.core.pages import (
     DocPages,
     apply_service_errors,
     as_http,
-    paginated,
-    read_filters,
+    list_context,
     version_of,
 )
 from opportune.crm.access import get_opportunity_for
@@ -187,22 +186,12 @@ def opportunity_comparison(request, name):
 # --- suppliers ---------------------------------------------------------------------------------
 @login_required
 def supplier_list(request: HttpRequest) -> HttpResponse:
-    filters, errors = read_filters(SupplierFilters, request.GET)
-    rows = filters.filter(access.suppliers_visible_to(request.user))
-    q = request.GET.get("q", "").strip()[:200]
-    page = paginated(
-        search_suppliers(rows, q) if q else rows, request.GET, errors, orderings=SUPPLIER_ORDERINGS
+    rows = access.suppliers_visible_to(request.user)
+    context = list_context(
+        request, SupplierFilters, rows, search=search_suppliers, orderings=SUPPLIER_ORDERINGS
     )
-    return render(
-        request,
-        "buying/supplier_list.html",
-        {
-            "page": page,
-            "errors": errors,
-            "q": q,
-            "can_write": access.can_write_buying(request.user),
-        },
-    )
+    context["can_write"] = access.can_write_buying(request.user)
+    return render(request, "buying/supplier_list.html", context)
 
 
 @login_required

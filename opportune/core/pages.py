@@ -83,6 +83,25 @@ def paginated(
         return paginate(rows, first_page, **options)
 
 
+def list_context(
+    request: HttpRequest,
+    filters: type[FilterSchema],
+    rows: QuerySet[Any],
+    *,
+    search: Callable[[QuerySet[Any], str], QuerySet[Any]] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """What every list page shows: ``rows`` narrowed by the query string's filters and search
+    (``q``), the page of them it asks for (``options`` go to ``paginated``), and the bad values
+    named in ``errors``."""
+    schema, errors = read_filters(filters, request.GET)
+    rows = schema.filter(rows)
+    q = request.GET.get("q", "").strip()[:200]
+    if q and search:
+        rows = search(rows, q)
+    return {"page": paginated(rows, request.GET, errors, **options), "errors": errors, "q": q}
+
+
 def apply_service_errors(
     form: forms.BaseForm, exc: ValidationError, *, extra: Iterable[str] = ()
 ) -> None:
@@ -254,19 +273,19 @@ def split_item_field(name: str) -> tuple[int | None, str]:
 
 # --- generic views -----------------------------------------------------------------------------
 def document_list(request: HttpRequest, pages: DocPages) -> HttpResponse:
-    filters, errors = read_filters(pages.filters, request.GET)
-    rows = filters.filter(pages.visible(request.user)).select_related(*pages.related)
-    q = request.GET.get("q", "").strip()[:200]
-    if q and pages.search:
-        rows = pages.search(rows, q)
-    page = paginated(rows, request.GET, errors, orderings=pages.orderings, nullable=pages.nullable)
+    rows = pages.visible(request.user).select_related(*pages.related)
     return render(
         request,
         f"{pages.template}_list.html",
         {
-            "page": page,
-            "errors": errors,
-            "q": q,
+            **list_context(
+                request,
+                pages.filters,
+                rows,
+                search=pages.search,
+                orderings=pages.orderings,
+                nullable=pages.nullable,
+            ),
             "pages": pages,
             "statuses": pages.statuses,
             "selected_status": request.GET.get("status", ""),
