@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +14,7 @@ from django.shortcuts import redirect, render
 
 from opportune.accounts.roles import is_sales
 from opportune.core.errors import ConflictError, ValidationError
-from opportune.core.pages import apply_service_errors, as_http, paginated, read_filters
+from opportune.core.pages import apply_service_errors, as_http, list_context
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
 from opportune.crm.filters import (
@@ -34,19 +36,14 @@ if TYPE_CHECKING:
 # --- leads ---------------------------------------------------------------------------------------
 @login_required
 def lead_list(request: SignedInRequest) -> HttpResponse:
-    filters, errors = read_filters(LeadFilters, request.GET)
-    rows = filters.filter(access.leads_visible_to(request.user)).select_related("lead_owner")
-    q = request.GET.get("q", "").strip()[:200]
-    page = paginated(
-        search_leads(rows, q) if q else rows, request.GET, errors, orderings=LEAD_ORDERINGS
-    )
+    rows = access.leads_visible_to(request.user).select_related("lead_owner")
     return render(
         request,
         "crm/lead_list.html",
         {
-            "page": page,
-            "errors": errors,
-            "q": q,
+            **list_context(
+                request, LeadFilters, rows, search=search_leads, orderings=LEAD_ORDERINGS
+            ),
             "selected": {k: request.GET.get(k, "") for k in ("status", "source", "lead_owner")},
             "statuses": Lead.Status.values,
             "sources": LeadSource.objects.values_list("pk", flat=True),
@@ -77,53 +74,6 @@ def lead_detail(request: SignedInRequest, name: str) -> HttpResponse:
 
 @login_required
 @as_http
-def lead_create(request: SignedInRequest) -> HttpResponse:
-    if not is_sales(request.user):
-        raise PermissionDenied("You may not create leads.")
-    return _lead_form(request, None, {"lead_owner": request.user.username})
-
-
-@login_required
-@as_http
-def lead_edit(request: SignedInRequest, name: str) -> HttpResponse:
-    lead = access.get_lead_for(request.user, name, write=True)
-    return _lead_form(request, lead, LeadForm.initial_for(lead))
-
-
-def _lead_form(request: SignedInRequest, lead: Lead | None, initial) -> HttpResponse:
-    form = LeadForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if lead is None:
-                saved = services.create_lead(data=form.new_values(), by=request.user)
-            else:
-                saved = services.update_lead(
-                    lead,
-                    data=form.changed_values(),
-                    version=form.cleaned_data["version"],
-                    by=request.user,
-                )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        except ConflictError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, f"Lead {saved.name} was saved.")
-            return redirect("crm:lead_detail", name=saved.name)
-    return render(
-        request,
-        "crm/party_form.html",
-        {
-            "form": form,
-            "doc": lead,
-            "doctype": "Lead",
-            "cancel_url": "crm:lead_list" if lead is None else None,
-        },
-    )
-
-
-@login_required
-@as_http
 def lead_make_customer(request: SignedInRequest, name: str) -> HttpResponse:
     if request.method != "POST":
         return redirect("crm:lead_detail", name=name)
@@ -140,23 +90,19 @@ def lead_make_customer(request: SignedInRequest, name: str) -> HttpResponse:
 # --- customers -----------------------------------------------------------------------------------
 @login_required
 def customer_list(request: SignedInRequest) -> HttpResponse:
-    filters, errors = read_filters(CustomerFilters, request.GET)
-    rows = filters.filter(access.customers_visible_to(request.user))
-    q = request.GET.get("q", "").strip()[:200]
-    page = paginated(
-        search_customers(rows, q) if q else rows,
-        request.GET,
-        errors,
-        orderings=CUSTOMER_ORDERINGS,
-        default="customer_name",
-    )
+    rows = access.customers_visible_to(request.user)
     return render(
         request,
         "crm/customer_list.html",
         {
-            "page": page,
-            "errors": errors,
-            "q": q,
+            **list_context(
+                request,
+                CustomerFilters,
+                rows,
+                search=search_customers,
+                orderings=CUSTOMER_ORDERINGS,
+                default="customer_name",
+            ),
             "selected": {k: request.GET.get(k, "") for k in ("territory", "customer_type")},
             "territories": Territory.objects.values_list("pk", flat=True),
             "types": Customer.CustomerType.values,
@@ -186,30 +132,71 @@ def customer_detail(request: SignedInRequest, name: str) -> HttpResponse:
     )
 
 
-@login_required
-@as_http
-def customer_create(request: SignedInRequest) -> HttpResponse:
-    if not is_sales(request.user):
-        raise PermissionDenied("You may not create customers.")
-    return _customer_form(request, None, {"customer_type": "Company"})
+# --- the create/edit page of either ------------------------------------------------------------
+@dataclass(frozen=True)
+class PartyFormPage:
+    """What the create/edit page of a lead or a customer needs to know about its doctype."""
+
+    doctype: str
+    form_class: type[LeadForm] | type[CustomerForm]
+    get_for: Callable[..., Any]
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    new_initial: Callable[[SignedInRequest], dict[str, Any]]
+
+    @property
+    def url(self) -> str:
+        return f"crm:{self.doctype.lower()}"
+
+
+LEAD_FORM = PartyFormPage(
+    doctype="Lead",
+    form_class=LeadForm,
+    get_for=access.get_lead_for,
+    create=services.create_lead,
+    update=services.update_lead,
+    new_initial=lambda request: {"lead_owner": request.user.username},
+)
+CUSTOMER_FORM = PartyFormPage(
+    doctype="Customer",
+    form_class=CustomerForm,
+    get_for=access.get_customer_for,
+    create=services.create_customer,
+    update=services.update_customer,
+    new_initial=lambda request: {"customer_type": "Company"},
+)
 
 
 @login_required
 @as_http
-def customer_edit(request: SignedInRequest, name: str) -> HttpResponse:
-    customer = access.get_customer_for(request.user, name, write=True)
-    return _customer_form(request, customer, CustomerForm.initial_for(customer))
+def lead_form(request: SignedInRequest, name: str | None = None) -> HttpResponse:
+    return party_form(request, LEAD_FORM, name)
 
 
-def _customer_form(request: SignedInRequest, customer: Customer | None, initial) -> HttpResponse:
-    form = CustomerForm(request.POST or None, initial=initial)
+@login_required
+@as_http
+def customer_form(request: SignedInRequest, name: str | None = None) -> HttpResponse:
+    return party_form(request, CUSTOMER_FORM, name)
+
+
+def party_form(request: SignedInRequest, pages: PartyFormPage, name: str | None) -> HttpResponse:
+    """A new party (sales users only) or an edit of one the user may change; an edit sends only
+    the changed values, with the version the form was rendered with."""
+    if name is None:
+        if not is_sales(request.user):
+            raise PermissionDenied(f"You may not create {pages.doctype.lower()}s.")
+        party, initial = None, pages.new_initial(request)
+    else:
+        party = pages.get_for(request.user, name, write=True)
+        initial = pages.form_class.initial_for(party)
+    form = pages.form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            if customer is None:
-                saved = services.create_customer(data=form.new_values(), by=request.user)
+            if party is None:
+                saved = pages.create(data=form.new_values(), by=request.user)
             else:
-                saved = services.update_customer(
-                    customer,
+                saved = pages.update(
+                    party,
                     data=form.changed_values(),
                     version=form.cleaned_data["version"],
                     by=request.user,
@@ -219,15 +206,16 @@ def _customer_form(request: SignedInRequest, customer: Customer | None, initial)
         except ConflictError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"Customer {saved.name} was saved.")
-            return redirect("crm:customer_detail", name=saved.name)
+            messages.success(request, f"{pages.doctype} {saved.name} was saved.")
+            return redirect(f"{pages.url}_detail", name=saved.name)
     return render(
         request,
         "crm/party_form.html",
         {
             "form": form,
-            "doc": customer,
-            "doctype": "Customer",
-            "cancel_url": "crm:customer_list" if customer is None else None,
+            "doc": party,
+            "doctype": pages.doctype,
+            "detail_url": f"{pages.url}_detail",
+            "list_url": f"{pages.url}_list",
         },
     )
