@@ -144,6 +144,9 @@ def as_http(
     return wrapper
 
 
+DOC_PAGES = ("list", "create", "detail", "edit", "delete", "action")
+
+
 @dataclass(frozen=True)
 class DocPages:
     """What the generic document pages need to know about one doctype."""
@@ -168,6 +171,12 @@ class DocPages:
     related: tuple[str, ...] = ("currency",)
     extra_context: Callable[[Any, Any], dict[str, Any]] = field(default=lambda request, doc: {})
     initial: Callable[[Any], dict[str, Any]] | None = None
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Its pages' URL names, as the templates use them: ``pages.urls.edit`` is
+        "selling:quotation_edit"."""
+        return {page: f"{self.url}_{page}" for page in DOC_PAGES}
 
     def urlpatterns(self, prefix: str) -> list[URLPattern]:
         """The doctype's six pages under ``prefix`` ("quotations/"), named after ``url``
