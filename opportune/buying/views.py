@@ -54,7 +54,6 @@ def _rfq_context(request, rfq) -> dict:
 SUPPLIER_QUOTATION_PAGES = DocPages(
     doctype="Supplier Quotation",
     url="buying:supplier_quotation",
-    template="buying/supplier_quotation",
     visible=access.supplier_quotations_visible_to,
     get_for=access.get_supplier_quotation_for,
     can_write=access.can_write_buying,
@@ -75,7 +74,6 @@ SUPPLIER_QUOTATION_PAGES = DocPages(
 RFQ_PAGES = DocPages(
     doctype="Request for Quotation",
     url="buying:rfq",
-    template="buying/rfq",
     visible=access.requests_for_quotation_visible_to,
     get_for=access.get_request_for_quotation_for,
     can_write=access.can_write_buying,

@@ -152,8 +152,7 @@ class DocPages:
     """What the generic document pages need to know about one doctype."""
 
     doctype: str
-    url: str  # URL name prefix, e.g. "selling:quotation"
-    template: str  # template prefix, e.g. "selling/quotation"
+    url: str  # URL name prefix, e.g. "selling:quotation" (its templates: selling/quotation_*.html)
     visible: Callable[[Any], Any]
     get_for: Callable[..., Any]
     can_write: Callable[[Any], bool]
@@ -171,6 +170,12 @@ class DocPages:
     related: tuple[str, ...] = ("currency",)
     extra_context: Callable[[Any, Any], dict[str, Any]] = field(default=lambda request, doc: {})
     initial: Callable[[Any], dict[str, Any]] | None = None
+
+    @property
+    def template(self) -> str:
+        """The prefix of its templates (``_list.html``, ``_detail.html``, ``_form.html``):
+        "selling:quotation" -> "selling/quotation"."""
+        return self.url.replace(":", "/")
 
     @property
     def urls(self) -> dict[str, str]:

@@ -44,7 +44,6 @@ def _quotation_context(request, quotation) -> dict:
 QUOTATION_PAGES = DocPages(
     doctype="Quotation",
     url="selling:quotation",
-    template="selling/quotation",
     visible=access.quotations_visible_to,
     get_for=access.get_quotation_for,
     can_write=access.can_write_selling,
@@ -63,7 +62,6 @@ QUOTATION_PAGES = DocPages(
 SALES_ORDER_PAGES = DocPages(
     doctype="Sales Order",
     url="selling:sales_order",
-    template="selling/sales_order",
     visible=access.sales_orders_visible_to,
     get_for=access.get_sales_order_for,
     can_write=access.can_write_selling,
