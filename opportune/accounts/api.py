@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from ninja import Query, Router, Status
 
-from opportune.accounts.auth import ApiRequest
 from opportune.accounts.models import ApiToken
 from opportune.accounts.schemas import TokenCreated, TokenIn, TokenOut
 from opportune.accounts.services import issue_api_token, revoke_api_token
-from opportune.core.api import ListParams, Page, paginate
+from opportune.core.api import ApiRequest, ListParams, Page, paginate
 from opportune.core.schemas import ERRORS
 
 router = Router(tags=["tokens"])

@@ -25,12 +25,6 @@ if TYPE_CHECKING:
     from opportune.core.users import User
 
 
-class ApiRequest(HttpRequest):
-    """The request an API endpoint gets: API_AUTH let it through, ``auth`` is its user."""
-
-    auth: User
-
-
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer <token>`` with a per-user API token."""
 

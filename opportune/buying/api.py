@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ninja import Query, Router, Status
 
-from opportune.accounts.auth import ApiRequest
 from opportune.buying import access, services
 from opportune.buying.filters import (
     RFQ_ORDERINGS,
@@ -35,7 +34,7 @@ from opportune.buying.schemas import (
     SupplierQuotationPatch,
     SuppliersIn,
 )
-from opportune.core.api import ListParams, Page, paginate, version_from
+from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
 from opportune.core.company import company_settings
 from opportune.core.errors import NotFoundError
 from opportune.core.schemas import ERRORS, TimelineEntryOut

@@ -1,4 +1,5 @@
-"""What every API router shares: the error format, auth, cursor pagination, versions.
+"""What every API router shares: the error format, the authenticated request, cursor
+pagination, versions (a document's standard endpoints: core/api_documents.py).
 
 Errors always answer ``{"error": {"code", "message", "fields"}}`` (API.md): the handlers here
 for what an endpoint raises, core/middleware.py for what no endpoint answers (404, 405, 500).
@@ -12,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -30,7 +31,16 @@ from pydantic import Field, field_validator
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.fields import reject_nul
 
+if TYPE_CHECKING:
+    from opportune.core.users import User
+
 T = TypeVar("T")
+
+
+class ApiRequest(HttpRequest):
+    """The request an API endpoint gets: the API's auth let it through, ``auth`` is its user."""
+
+    auth: User
 
 
 # --- error format ------------------------------------------------------------------------------

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from ninja import Query, Router, Status
 
-from opportune.accounts.auth import ApiRequest
 from opportune.accounts.roles import is_sales
-from opportune.core.api import ListParams, Page, paginate, version_from
+from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
 from opportune.core.errors import PermissionDeniedError
 from opportune.core.models import Comment
 from opportune.core.schemas import ERRORS, TimelineEntryOut

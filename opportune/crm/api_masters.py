@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from opportune.accounts.auth import ApiRequest
-from opportune.core.api import version_from
+from opportune.core.api import ApiRequest, version_from
 from opportune.core.schemas import ERRORS
 from opportune.crm import services
 from opportune.crm.models import CRMSettings

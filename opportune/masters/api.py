@@ -17,8 +17,7 @@ from typing import Any
 
 from ninja import FilterSchema, Query, Router, Schema, Status
 
-from opportune.accounts.auth import ApiRequest
-from opportune.core.api import ListParams, Page, paginate
+from opportune.core.api import ApiRequest, ListParams, Page, paginate
 from opportune.core.schemas import ERRORS
 from opportune.masters import access, services
 from opportune.masters.filters import (

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from ninja import Query, Router, Status
 
-from opportune.accounts.auth import ApiRequest
-from opportune.core.api import ListParams, Page, paginate, version_from
+from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
 from opportune.core.schemas import ERRORS, TimelineEntryOut
 from opportune.core.timeline import timeline_for
 from opportune.crm.access import get_opportunity_for
