@@ -37,10 +37,9 @@ from opportune.buying.schemas import (
 from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
 from opportune.core.company import company_settings
 from opportune.core.errors import NotFoundError
-from opportune.core.schemas import ERRORS, TimelineEntryOut
+from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
 from opportune.core.timeline import timeline_for
 from opportune.crm.access import get_opportunity_for
-from opportune.crm.schemas import VersionIn
 from opportune.masters.services import name_or_key
 
 router = Router()

@@ -86,6 +86,10 @@ class StrictIn(Schema):
     _no_nul = field_validator("*", mode="before")(reject_nul)
 
 
+class VersionIn(StrictIn):  # an action's body: the version read (or send If-Match)
+    version: int | None = None
+
+
 # --- money in the company currency -------------------------------------------------------------
 def company_precision(obj: Any, context: dict[str, Any] | None = None) -> int:
     """The company currency's minor unit, read once per request."""

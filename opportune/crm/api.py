@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from ninja import Query, Router, Status
+from collections.abc import Callable
+from typing import Any
+
+from ninja import Router, Schema, Status
 
 from opportune.accounts.roles import is_sales
-from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
-from opportune.core.errors import PermissionDeniedError
+from opportune.core.api import ApiRequest, version_from
+from opportune.core.api_documents import (
+    DocumentApi,
+    add_document_action,
+    add_document_routes,
+    payload_data,
+    version_action,
+)
 from opportune.core.models import Comment
-from opportune.core.schemas import ERRORS, TimelineEntryOut
-from opportune.core.timeline import timeline_for
+from opportune.core.schemas import ERRORS
 from opportune.crm import access, services
 from opportune.crm.filters import (
     CONTACT_ORDERINGS,
@@ -26,7 +34,6 @@ from opportune.crm.filters import (
     search_leads,
     search_opportunities,
 )
-from opportune.crm.models import Opportunity
 from opportune.crm.schemas import (
     CommentIn,
     CommentOut,
@@ -44,114 +51,74 @@ from opportune.crm.schemas import (
     OpportunityCreate,
     OpportunityOut,
     OpportunityPatch,
-    VersionIn,
 )
 
 router = Router()
 
 
-def _body(payload, *, drop=("version",)) -> dict:
-    return payload.model_dump(exclude_unset=True, exclude=set(drop))
+def check_opportunity_link(user, payload: Schema) -> None:
+    """A document made from an opportunity names one the user can see (else 404)."""
+    opportunity = getattr(payload, "opportunity", None)
+    if opportunity:
+        access.get_opportunity_for(user, opportunity)
 
 
-def _require(allowed: bool, what: str) -> None:
-    if not allowed:
-        raise PermissionDeniedError(f"You may not {what}.")
+def add_declare_lost_route(
+    router: Router, doc: DocumentApi, service: Callable[..., Any], *, operation: str
+) -> None:
+    """``POST <path>/{name}/declare-lost`` of an opportunity or a quotation: the reasons (Lost
+    Reason master), competitors and detail, with the version read; answers the document."""
+
+    def declare_lost(request: ApiRequest, name: str, payload: DeclareLostIn):
+        document = doc.lookup(request.auth, name, write=True)
+        service(
+            document,
+            lost_reasons=payload.lost_reasons,
+            competitors=payload.competitors,
+            detail=payload.order_lost_reason,
+            version=version_from(request, payload.version),
+            by=request.auth,
+        )
+        return doc.out_for(request.auth, name)
+
+    add_document_action(router, doc, "declare-lost", declare_lost, operation=operation)
 
 
 # --- opportunities -----------------------------------------------------------------------------
-def _opportunities(user):
-    return (
-        access.opportunities_visible_to(user)
-        .select_related("currency", "owner", "modified_by", "opportunity_owner", "contact_by")
-        .prefetch_related("items", "lost_reasons", "competitors")
-    )
-
-
-def _opportunity_out(user, name: str) -> Opportunity:
-    return _opportunities(user).get(pk=name)
-
-
-@router.get(
-    "/opportunities", response={200: Page[OpportunityOut], **ERRORS}, tags=["opportunities"]
+OPPORTUNITIES = DocumentApi(
+    path="opportunities",
+    tag="opportunities",
+    one="opportunity",
+    many="opportunities",
+    module=__name__,
+    out=OpportunityOut,
+    create_in=OpportunityCreate,
+    patch_in=OpportunityPatch,
+    filters=OpportunityFilters,
+    orderings=OPPORTUNITY_ORDERINGS,
+    nullable=OPPORTUNITY_NULLABLE,
+    search=search_opportunities,
+    visible=access.opportunities_visible_to,
+    related=("currency", "opportunity_owner", "contact_by"),
+    prefetch=("items", "lost_reasons", "competitors"),
+    lookup=access.get_opportunity_for,
+    can_create=access.can_write_opportunities,
+    create=services.create_opportunity,
+    update=services.update_opportunity,
+    delete=services.delete_opportunity,
+    timeline="Opportunity",
 )
-def list_opportunities(
-    request: ApiRequest, params: Query[ListParams], filters: Query[OpportunityFilters]
-):
-    rows = filters.filter(_opportunities(request.auth))
-    return paginate(
-        rows,
-        params,
-        orderings=OPPORTUNITY_ORDERINGS,
-        nullable=OPPORTUNITY_NULLABLE,
-        search=search_opportunities,
-    )
-
-
-@router.post("/opportunities", response={201: OpportunityOut, **ERRORS}, tags=["opportunities"])
-def create_opportunity(request: ApiRequest, payload: OpportunityCreate):
-    _require(access.can_write_opportunities(request.auth), "create opportunities")
-    opportunity = services.create_opportunity(data=_body(payload), by=request.auth)
-    return Status(201, _opportunity_out(request.auth, opportunity.pk))
-
-
-@router.get(
-    "/opportunities/{name}", response={200: OpportunityOut, **ERRORS}, tags=["opportunities"]
+add_document_routes(router, OPPORTUNITIES)
+add_declare_lost_route(
+    router, OPPORTUNITIES, services.declare_opportunity_lost, operation="declare_lost"
 )
-def get_opportunity(request: ApiRequest, name: str):
-    access.get_opportunity_for(request.auth, name)
-    return _opportunity_out(request.auth, name)
-
-
-@router.patch(
-    "/opportunities/{name}", response={200: OpportunityOut, **ERRORS}, tags=["opportunities"]
+add_document_action(
+    router,
+    OPPORTUNITIES,
+    "reopen",
+    version_action(OPPORTUNITIES, services.reopen_opportunity),
+    operation="reopen",
 )
-def update_opportunity(request: ApiRequest, name: str, payload: OpportunityPatch):
-    opportunity = access.get_opportunity_for(request.auth, name, write=True)
-    services.update_opportunity(
-        opportunity,
-        data=_body(payload),
-        version=version_from(request, payload.version),
-        by=request.auth,
-    )
-    return _opportunity_out(request.auth, name)
-
-
-@router.delete("/opportunities/{name}", response={204: None, **ERRORS}, tags=["opportunities"])
-def delete_opportunity(request: ApiRequest, name: str, version: int | None = None):
-    opportunity = access.get_opportunity_for(request.auth, name, write=True)
-    services.delete_opportunity(
-        opportunity, version=version_from(request, version), by=request.auth
-    )
-    return Status(204, None)
-
-
-@router.post(
-    "/opportunities/{name}/declare-lost",
-    response={200: OpportunityOut, **ERRORS},
-    tags=["opportunities"],
-)
-def declare_lost(request: ApiRequest, name: str, payload: DeclareLostIn):
-    opportunity = access.get_opportunity_for(request.auth, name, write=True)
-    services.declare_opportunity_lost(
-        opportunity,
-        lost_reasons=payload.lost_reasons,
-        competitors=payload.competitors,
-        detail=payload.order_lost_reason,
-        version=version_from(request, payload.version),
-        by=request.auth,
-    )
-    return _opportunity_out(request.auth, name)
-
-
-@router.post(
-    "/opportunities/{name}/reopen", response={200: OpportunityOut, **ERRORS}, tags=["opportunities"]
-)
-def reopen(request: ApiRequest, name: str, payload: VersionIn | None = None):
-    opportunity = access.get_opportunity_for(request.auth, name, write=True)
-    version = version_from(request, payload.version if payload else None)
-    services.reopen_opportunity(opportunity, version=version, by=request.auth)
-    return _opportunity_out(request.auth, name)
 
 
 @router.post(
@@ -163,16 +130,6 @@ def make_customer_from_opportunity(request: ApiRequest, name: str):
     opportunity = access.get_opportunity_for(request.auth, name, write=True)
     customer = services.make_customer_from_opportunity(opportunity, by=request.auth)
     return Status(201, customer)
-
-
-@router.get(
-    "/opportunities/{name}/timeline",
-    response={200: list[TimelineEntryOut], **ERRORS},
-    tags=["opportunities"],
-)
-def opportunity_timeline(request: ApiRequest, name: str):
-    access.get_opportunity_for(request.auth, name)
-    return timeline_for("Opportunity", name)
 
 
 @router.get(
@@ -199,47 +156,27 @@ def add_comment(request: ApiRequest, name: str, payload: CommentIn):
 
 
 # --- leads -------------------------------------------------------------------------------------
-def _leads(user):
-    return access.leads_visible_to(user).select_related("owner", "modified_by", "lead_owner")
-
-
-@router.get("/leads", response={200: Page[LeadOut], **ERRORS}, tags=["leads"])
-def list_leads(request: ApiRequest, params: Query[ListParams], filters: Query[LeadFilters]):
-    return paginate(
-        filters.filter(_leads(request.auth)), params, orderings=LEAD_ORDERINGS, search=search_leads
-    )
-
-
-@router.post("/leads", response={201: LeadOut, **ERRORS}, tags=["leads"])
-def create_lead(request: ApiRequest, payload: LeadCreate):
-    _require(is_sales(request.auth), "create leads")
-    lead = services.create_lead(data=_body(payload), by=request.auth)
-    return Status(201, _leads(request.auth).get(pk=lead.pk))
-
-
-@router.get("/leads/{name}", response={200: LeadOut, **ERRORS}, tags=["leads"])
-def get_lead(request: ApiRequest, name: str):
-    access.get_lead_for(request.auth, name)
-    return _leads(request.auth).get(pk=name)
-
-
-@router.patch("/leads/{name}", response={200: LeadOut, **ERRORS}, tags=["leads"])
-def update_lead(request: ApiRequest, name: str, payload: LeadPatch):
-    lead = access.get_lead_for(request.auth, name, write=True)
-    services.update_lead(
-        lead, data=_body(payload), version=version_from(request, payload.version), by=request.auth
-    )
-    return _leads(request.auth).get(pk=name)
-
-
-@router.delete("/leads/{name}", response={204: None, **ERRORS}, tags=["leads"])
-def delete_lead(request: ApiRequest, name: str, version: int | None = None):
-    services.delete_lead(
-        access.get_lead_for(request.auth, name, write=True),
-        version=version_from(request, version),
-        by=request.auth,
-    )
-    return Status(204, None)
+LEADS = DocumentApi(
+    path="leads",
+    tag="leads",
+    one="lead",
+    many="leads",
+    module=__name__,
+    out=LeadOut,
+    create_in=LeadCreate,
+    patch_in=LeadPatch,
+    filters=LeadFilters,
+    orderings=LEAD_ORDERINGS,
+    search=search_leads,
+    visible=access.leads_visible_to,
+    related=("lead_owner",),
+    lookup=access.get_lead_for,
+    can_create=is_sales,
+    create=services.create_lead,
+    update=services.update_lead,
+    delete=services.delete_lead,
+)
+add_document_routes(router, LEADS)
 
 
 @router.post(
@@ -247,9 +184,9 @@ def delete_lead(request: ApiRequest, name: str, version: int | None = None):
 )
 def make_opportunity(request: ApiRequest, name: str, payload: MakeOpportunityIn | None = None):
     lead = access.get_lead_for(request.auth, name, write=True)
-    data = _body(payload) if payload else {}
+    data = payload_data(payload) if payload else {}
     opportunity = services.make_opportunity_from_lead(lead, by=request.auth, data=data)
-    return Status(201, _opportunity_out(request.auth, opportunity.pk))
+    return Status(201, OPPORTUNITIES.out_for(request.auth, opportunity.pk))
 
 
 @router.post("/leads/{name}/make-customer", response={201: CustomerOut, **ERRORS}, tags=["leads"])
@@ -258,98 +195,46 @@ def make_customer(request: ApiRequest, name: str):
     return Status(201, services.make_customer_from_lead(lead, by=request.auth))
 
 
-# --- customers ---------------------------------------------------------------------------------
-def _customers(user):
-    return access.customers_visible_to(user).select_related("owner", "modified_by")
+# --- customers, contacts -----------------------------------------------------------------------
+CUSTOMERS = DocumentApi(
+    path="customers",
+    tag="customers",
+    one="customer",
+    many="customers",
+    module=__name__,
+    out=CustomerOut,
+    create_in=CustomerCreate,
+    patch_in=CustomerPatch,
+    filters=CustomerFilters,
+    orderings=CUSTOMER_ORDERINGS,
+    search=search_customers,
+    visible=access.customers_visible_to,
+    lookup=access.get_customer_for,
+    can_create=is_sales,
+    create=services.create_customer,
+    update=services.update_customer,
+    delete=services.delete_customer,
+)
+add_document_routes(router, CUSTOMERS)
 
 
-@router.get("/customers", response={200: Page[CustomerOut], **ERRORS}, tags=["customers"])
-def list_customers(request: ApiRequest, params: Query[ListParams], filters: Query[CustomerFilters]):
-    return paginate(
-        filters.filter(_customers(request.auth)),
-        params,
-        orderings=CUSTOMER_ORDERINGS,
-        search=search_customers,
-    )
-
-
-@router.post("/customers", response={201: CustomerOut, **ERRORS}, tags=["customers"])
-def create_customer(request: ApiRequest, payload: CustomerCreate):
-    _require(is_sales(request.auth), "create customers")
-    customer = services.create_customer(data=_body(payload), by=request.auth)
-    return Status(201, _customers(request.auth).get(pk=customer.pk))
-
-
-@router.get("/customers/{name}", response={200: CustomerOut, **ERRORS}, tags=["customers"])
-def get_customer(request: ApiRequest, name: str):
-    access.get_customer_for(request.auth, name)
-    return _customers(request.auth).get(pk=name)
-
-
-@router.patch("/customers/{name}", response={200: CustomerOut, **ERRORS}, tags=["customers"])
-def update_customer(request: ApiRequest, name: str, payload: CustomerPatch):
-    customer = access.get_customer_for(request.auth, name, write=True)
-    services.update_customer(
-        customer,
-        data=_body(payload),
-        version=version_from(request, payload.version),
-        by=request.auth,
-    )
-    return _customers(request.auth).get(pk=name)
-
-
-@router.delete("/customers/{name}", response={204: None, **ERRORS}, tags=["customers"])
-def delete_customer(request: ApiRequest, name: str, version: int | None = None):
-    customer = access.get_customer_for(request.auth, name, write=True)
-    services.delete_customer(customer, version=version_from(request, version), by=request.auth)
-    return Status(204, None)
-
-
-# --- contacts ----------------------------------------------------------------------------------
-def _contacts(user):
-    return access.contacts_visible_to(user).select_related("owner", "modified_by")
-
-
-@router.get("/contacts", response={200: Page[ContactOut], **ERRORS}, tags=["contacts"])
-def list_contacts(request: ApiRequest, params: Query[ListParams], filters: Query[ContactFilters]):
-    return paginate(
-        filters.filter(_contacts(request.auth)),
-        params,
-        orderings=CONTACT_ORDERINGS,
-        search=search_contacts,
-    )
-
-
-@router.post("/contacts", response={201: ContactOut, **ERRORS}, tags=["contacts"])
-def create_contact(request: ApiRequest, payload: ContactCreate):
-    _require(is_sales(request.auth), "create contacts")
-    contact = services.create_contact(data=_body(payload), by=request.auth)
-    return Status(201, _contacts(request.auth).get(pk=contact.pk))
-
-
-@router.get("/contacts/{name}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
-def get_contact(request: ApiRequest, name: str):
-    access.get_contact_for(request.auth, name)
-    return _contacts(request.auth).get(pk=name)
-
-
-@router.patch("/contacts/{name}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
-def update_contact(request: ApiRequest, name: str, payload: ContactPatch):
-    contact = access.get_contact_for(request.auth, name, write=True)
-    services.update_contact(
-        contact,
-        data=_body(payload),
-        version=version_from(request, payload.version),
-        by=request.auth,
-    )
-    return _contacts(request.auth).get(pk=name)
-
-
-@router.delete("/contacts/{name}", response={204: None, **ERRORS}, tags=["contacts"])
-def delete_contact(request: ApiRequest, name: str, version: int | None = None):
-    services.delete_contact(
-        access.get_contact_for(request.auth, name, write=True),
-        version=version_from(request, version),
-        by=request.auth,
-    )
-    return Status(204, None)
+CONTACTS = DocumentApi(
+    path="contacts",
+    tag="contacts",
+    one="contact",
+    many="contacts",
+    module=__name__,
+    out=ContactOut,
+    create_in=ContactCreate,
+    patch_in=ContactPatch,
+    filters=ContactFilters,
+    orderings=CONTACT_ORDERINGS,
+    search=search_contacts,
+    visible=access.contacts_visible_to,
+    lookup=access.get_contact_for,
+    can_create=is_sales,
+    create=services.create_contact,
+    update=services.update_contact,
+    delete=services.delete_contact,
+)
+add_document_routes(router, CONTACTS)

@@ -166,10 +166,6 @@ class DeclareLostIn(StrictIn):
     version: int | None = None
 
 
-class VersionIn(StrictIn):
-    version: int | None = None
-
-
 class CommentIn(StrictIn):
     content: str = Field(..., min_length=1, max_length=20000)
 

@@ -6,10 +6,10 @@ from django.http import HttpResponse
 from ninja import Query, Router, Status
 
 from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
-from opportune.core.schemas import ERRORS, TimelineEntryOut
+from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
 from opportune.core.timeline import timeline_for
 from opportune.crm.access import get_opportunity_for
-from opportune.crm.schemas import DeclareLostIn, VersionIn
+from opportune.crm.schemas import DeclareLostIn
 from opportune.selling import access, services
 from opportune.selling.filters import (
     QUOTATION_NULLABLE,

@@ -1,0 +1,251 @@
+"""A document's standard endpoints, declared once (API.md): list with filters and a cursor,
+create (201), read, change with the version read (body or If-Match), delete, actions
+(``POST .../{name}/<verb>``) and the timeline.
+
+An app's ``api.py`` declares a ``DocumentApi`` naming what differs (path, tag, schemas, filters,
+access functions, services) and calls ``add_document_routes``; the operation ids, summaries and
+URL names are those ninja gives a hand-written function (``<module>_<operation>``).
+"""
+
+# No ``from __future__ import annotations`` here: the views' annotations name the schemas held
+# in a DocumentApi, which ninja must see as classes, not strings. Those annotations are chosen at
+# run time, which no static checker can follow: the ``type: ignore`` on them.
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from ninja import FilterSchema, Query, Router, Schema, Status
+
+from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
+from opportune.core.errors import PermissionDeniedError
+from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
+from opportune.core.timeline import TimelineEntry, timeline_for
+
+View = Callable[..., Any]
+Search = Callable[[QuerySet[Any], str], QuerySet[Any]]
+
+
+def payload_data(payload: Schema) -> dict[str, Any]:
+    """What a request body sets (only the fields sent), without the version it was read at."""
+    return payload.model_dump(exclude_unset=True, exclude={"version"})
+
+
+# The responses an operation declares: its success and the errors every endpoint answers.
+def ok(schema: Any) -> dict[int, Any]:
+    return {200: schema, **ERRORS}
+
+
+def created(schema: Any) -> dict[int, Any]:
+    return {201: schema, **ERRORS}
+
+
+def page(schema: Any) -> dict[int, Any]:
+    return {200: Page[schema], **ERRORS}
+
+
+def no_content() -> dict[int, Any]:
+    return {204: None, **ERRORS}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentApi:
+    """One document type under ``/api/v1/<path>``: what differs from the others."""
+
+    path: str  # "sales-orders"
+    tag: str  # "sales orders"
+    one: str  # "sales_order": names the operations (create_sales_order, sales_order_timeline)
+    many: str  # "sales_orders": names the list (list_sales_orders) and what creating is
+    module: str  # the adapter's __name__: operation ids are "<module>_<operation>", as ninja's
+    out: type[Schema]
+    create_in: type[Schema]
+    patch_in: type[Schema]
+    filters: type[FilterSchema]
+    orderings: Sequence[str]
+    nullable: frozenset[str] = frozenset()
+    search: Search | None = None
+    distinct: bool = False  # a filter joins a to-many relation
+    visible: Callable[[Any], QuerySet[Any]]  # access's <many>_visible_to(user)
+    related: tuple[str, ...] = ()  # what ``out`` reads beside owner and modified_by: joined
+    prefetch: tuple[str, ...] = ()  # and fetched after (child tables, many-to-many)
+    lookup: Callable[..., Model]  # access's get_<one>_for(user, name, *, write=False)
+    can_create: Callable[[Any], bool]
+    check_links: Callable[[Any, Any], None] | None = None  # the linked documents are visible
+    create: Callable[..., Model]  # services.create_<one>(*, data, by)
+    update: Callable[..., Any]  # services.update_<one>(doc, *, data, version, by)
+    delete: Callable[..., Any]  # services.delete_<one>(doc, *, version, by), or without version
+    versioned_delete: bool = True
+    actions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # verb: service
+    timeline: str | None = None  # the doctype whose timeline ``<path>/{name}/timeline`` answers
+
+    def rows(self, user: Any) -> QuerySet[Any]:
+        """What the user sees, with all that ``out`` reads."""
+        rows = self.visible(user).select_related("owner", "modified_by", *self.related)
+        return rows.prefetch_related(*self.prefetch)
+
+    def out_for(self, user: Any, name: Any) -> Model:
+        """The document as ``out`` reads it (after a permission-checked lookup)."""
+        document: Model = self.rows(user).get(pk=name)
+        return document
+
+    def operation_id(self, operation: str) -> str:
+        return f"{self.module}_{operation}".replace(".", "_")
+
+
+def add_document_operation(
+    router: Router,
+    doc: DocumentApi,
+    method: str,
+    path: str,
+    view: View,
+    *,
+    operation: str,
+    response: Any,
+    description: str | None = None,
+) -> None:
+    """Registers ``view`` under ``/<doc.path><path>`` with the document's tag, and the operation
+    id, summary and URL name ninja would make from a function named ``operation``."""
+    router.add_api_operation(
+        f"/{doc.path}{path}",
+        [method],
+        view,
+        response=response,
+        tags=[doc.tag],
+        operation_id=doc.operation_id(operation),
+        summary=operation.title().replace("_", " "),
+        description=description,
+        url_name=operation,
+    )
+
+
+def add_document_action(
+    router: Router, doc: DocumentApi, verb: str, view: View, *, operation: str | None = None
+) -> None:
+    """``POST <path>/{name}/<verb>``, answering the document (its operation ``<verb>_<one>``
+    unless named)."""
+    operation = operation or f"{verb}_{doc.one}"
+    path = f"/{{name}}/{verb}"
+    add_document_operation(
+        router, doc, "POST", path, view, operation=operation, response=ok(doc.out)
+    )
+
+
+# --- the views, each made for one document type ------------------------------------------------
+def list_view(doc: DocumentApi) -> View:
+    def list_documents(
+        request: ApiRequest,
+        params: Query[ListParams],
+        filters: Query[doc.filters],  # type: ignore[name-defined]
+    ) -> dict[str, Any]:
+        rows = filters.filter(doc.rows(request.auth))
+        rows = rows.distinct() if doc.distinct else rows
+        orderings, nullable = doc.orderings, doc.nullable
+        return paginate(rows, params, orderings=orderings, nullable=nullable, search=doc.search)
+
+    return list_documents
+
+
+def create_view(doc: DocumentApi) -> View:
+    def create_document(
+        request: ApiRequest,
+        payload: doc.create_in,  # type: ignore[name-defined]
+    ) -> Status[Any]:
+        if not doc.can_create(request.auth):
+            raise PermissionDeniedError(f"You may not create {doc.many.replace('_', ' ')}.")
+        if doc.check_links is not None:
+            doc.check_links(request.auth, payload)
+        document = doc.create(data=payload_data(payload), by=request.auth)
+        return Status(201, doc.out_for(request.auth, document.pk))
+
+    return create_document
+
+
+def get_view(doc: DocumentApi) -> View:
+    def get_document(request: ApiRequest, name: str) -> Model:
+        doc.lookup(request.auth, name)
+        return doc.out_for(request.auth, name)
+
+    return get_document
+
+
+def update_view(doc: DocumentApi) -> View:
+    def update_document(
+        request: ApiRequest,
+        name: str,
+        payload: doc.patch_in,  # type: ignore[name-defined]
+    ) -> Model:
+        document = doc.lookup(request.auth, name, write=True)
+        if doc.check_links is not None:
+            doc.check_links(request.auth, payload)
+        version = version_from(request, payload.version)
+        doc.update(document, data=payload_data(payload), version=version, by=request.auth)
+        return doc.out_for(request.auth, name)
+
+    return update_document
+
+
+def delete_view(doc: DocumentApi) -> View:
+    """With the version read (``?version=`` or If-Match) unless the document has none to check."""
+
+    def delete_document(request: ApiRequest, name: str, version: int | None = None) -> Status[Any]:
+        document = doc.lookup(request.auth, name, write=True)
+        doc.delete(document, version=version_from(request, version), by=request.auth)
+        return Status(204, None)
+
+    def delete_unversioned(request: ApiRequest, name: str) -> Status[Any]:
+        doc.delete(doc.lookup(request.auth, name, write=True), by=request.auth)
+        return Status(204, None)
+
+    return delete_document if doc.versioned_delete else delete_unversioned
+
+
+def version_action(doc: DocumentApi, service: Callable[..., Any]) -> View:
+    """``service(document, version=..., by=user)``, answering the changed document; the body
+    (optional) carries the version read."""
+
+    def act(request: ApiRequest, name: str, payload: VersionIn | None = None) -> Model:
+        document = doc.lookup(request.auth, name, write=True)
+        version = version_from(request, payload.version if payload else None)
+        service(document, version=version, by=request.auth)
+        return doc.out_for(request.auth, name)
+
+    return act
+
+
+def timeline_view(doc: DocumentApi, doctype: str) -> View:
+    def timeline(request: ApiRequest, name: str) -> list[TimelineEntry]:
+        doc.lookup(request.auth, name)
+        return timeline_for(doctype, name)
+
+    return timeline
+
+
+def add_document_routes(router: Router, doc: DocumentApi) -> None:
+    """List (filters, cursor), create (201), read, change (version in the body or If-Match)
+    and delete ``doc``; then its actions (``POST .../{name}/<verb>``) and its timeline."""
+    one, out = doc.one, doc.out
+    routes = [
+        ("GET", "", list_view(doc), f"list_{doc.many}", page(out)),
+        ("POST", "", create_view(doc), f"create_{one}", created(out)),
+        ("GET", "/{name}", get_view(doc), f"get_{one}", ok(out)),
+        ("PATCH", "/{name}", update_view(doc), f"update_{one}", ok(out)),
+        ("DELETE", "/{name}", delete_view(doc), f"delete_{one}", no_content()),
+    ]
+    for method, path, view, operation, response in routes:
+        add_document_operation(
+            router, doc, method, path, view, operation=operation, response=response
+        )
+    for verb, service in doc.actions.items():
+        add_document_action(router, doc, verb, version_action(doc, service))
+    if doc.timeline is not None:
+        add_document_operation(
+            router,
+            doc,
+            "GET",
+            "/{name}/timeline",
+            timeline_view(doc, doc.timeline),
+            operation=f"{one}_timeline",
+            response=ok(list[TimelineEntryOut]),
+            description=f"Everything that happened to the {doc.timeline.lower()}, newest first.",
+        )
