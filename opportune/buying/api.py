@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Query, Router, Status
+from ninja import Router, Status
 
 from opportune.buying import access, services
 from opportune.buying.filters import (
@@ -34,72 +34,40 @@ from opportune.buying.schemas import (
     SupplierQuotationPatch,
     SuppliersIn,
 )
-from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
+from opportune.core.api import ApiRequest
+from opportune.core.api_documents import DocumentApi, add_document_routes, payload_data
 from opportune.core.company import company_settings
 from opportune.core.errors import NotFoundError
-from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
-from opportune.core.timeline import timeline_for
+from opportune.core.schemas import ERRORS
 from opportune.crm.access import get_opportunity_for
+from opportune.crm.api import check_opportunity_link
 from opportune.masters.services import name_or_key
 
 router = Router()
 
 
-def _body(payload) -> dict:
-    return payload.model_dump(exclude_unset=True, exclude={"version"})
-
-
-def _version(request, payload) -> int | None:
-    return version_from(request, payload.version if payload else None)
-
-
-def _check_opportunity_link(user, payload) -> None:
-    if getattr(payload, "opportunity", None):
-        get_opportunity_for(user, payload.opportunity)
-
-
 # --- suppliers ---------------------------------------------------------------------------------
-def _suppliers(user):
-    return access.suppliers_visible_to(user).select_related("owner", "modified_by")
-
-
-@router.get("/suppliers", response={200: Page[SupplierOut], **ERRORS}, tags=["suppliers"])
-def list_suppliers(request: ApiRequest, params: Query[ListParams], filters: Query[SupplierFilters]):
-    return paginate(
-        filters.filter(_suppliers(request.auth)),
-        params,
-        orderings=SUPPLIER_ORDERINGS,
-        search=search_suppliers,
-    )
-
-
-@router.post("/suppliers", response={201: SupplierOut, **ERRORS}, tags=["suppliers"])
-def create_supplier(request: ApiRequest, payload: SupplierCreate):
-    access.require_buying_writer(request.auth, "create suppliers")
-    supplier = services.create_supplier(data=_body(payload), by=request.auth)
-    return Status(201, _suppliers(request.auth).get(pk=supplier.pk))
-
-
-@router.get("/suppliers/{name}", response={200: SupplierOut, **ERRORS}, tags=["suppliers"])
-def get_supplier(request: ApiRequest, name: str):
-    access.get_supplier_for(request.auth, name)
-    return _suppliers(request.auth).get(pk=name)
-
-
-@router.patch("/suppliers/{name}", response={200: SupplierOut, **ERRORS}, tags=["suppliers"])
-def update_supplier(request: ApiRequest, name: str, payload: SupplierPatch):
-    supplier = access.get_supplier_for(request.auth, name, write=True)
-    services.update_supplier(
-        supplier, data=_body(payload), version=_version(request, payload), by=request.auth
-    )
-    return _suppliers(request.auth).get(pk=name)
-
-
-@router.delete("/suppliers/{name}", response={204: None, **ERRORS}, tags=["suppliers"])
-def delete_supplier(request: ApiRequest, name: str):
-    supplier = access.get_supplier_for(request.auth, name, write=True)
-    services.delete_supplier(supplier, by=request.auth)
-    return Status(204, None)
+SUPPLIERS = DocumentApi(
+    path="suppliers",
+    tag="suppliers",
+    one="supplier",
+    many="suppliers",
+    module=__name__,
+    out=SupplierOut,
+    create_in=SupplierCreate,
+    patch_in=SupplierPatch,
+    filters=SupplierFilters,
+    orderings=SUPPLIER_ORDERINGS,
+    search=search_suppliers,
+    visible=access.suppliers_visible_to,
+    lookup=access.get_supplier_for,
+    can_create=access.can_write_buying,
+    create=services.create_supplier,
+    update=services.update_supplier,
+    delete=services.delete_supplier,
+    versioned_delete=False,
+)
+add_document_routes(router, SUPPLIERS)
 
 
 @router.get(
@@ -114,7 +82,7 @@ def list_supplier_groups(request: ApiRequest):
 @router.post("/supplier-groups", response={201: SupplierGroupOut, **ERRORS}, tags=["suppliers"])
 def create_supplier_group(request: ApiRequest, payload: SupplierGroupIn):
     access.require_buying_writer(request.auth, "create supplier groups")
-    _field, name = name_or_key(_body(payload), key="supplier_group_name")
+    _field, name = name_or_key(payload_data(payload), key="supplier_group_name")
     return Status(201, services.create_supplier_group(name=name, by=request.auth))
 
 
@@ -129,204 +97,66 @@ def delete_supplier_group(request: ApiRequest, name: str):
 
 
 # --- supplier quotations -----------------------------------------------------------------------
-def _sqs(user):
-    return (
-        access.supplier_quotations_visible_to(user)
-        .select_related("currency", "owner", "modified_by")
-        .prefetch_related("items")
-    )
-
-
-def _sq_out(user, name: str):
-    return _sqs(user).get(pk=name)
-
-
-@router.get(
-    "/supplier-quotations",
-    response={200: Page[SupplierQuotationOut], **ERRORS},
-    tags=["supplier quotations"],
+SUPPLIER_QUOTATIONS = DocumentApi(
+    path="supplier-quotations",
+    tag="supplier quotations",
+    one="supplier_quotation",
+    many="supplier_quotations",
+    module=__name__,
+    out=SupplierQuotationOut,
+    create_in=SupplierQuotationCreate,
+    patch_in=SupplierQuotationPatch,
+    filters=SupplierQuotationFilters,
+    orderings=SUPPLIER_QUOTATION_ORDERINGS,
+    nullable=SUPPLIER_QUOTATION_NULLABLE,
+    search=search_supplier_quotations,
+    visible=access.supplier_quotations_visible_to,
+    related=("currency",),
+    prefetch=("items",),
+    lookup=access.get_supplier_quotation_for,
+    can_create=access.can_write_buying,
+    check_links=check_opportunity_link,
+    create=services.create_supplier_quotation,
+    update=services.update_supplier_quotation,
+    delete=services.delete_supplier_quotation,
+    actions={
+        "submit": services.submit_supplier_quotation,
+        "cancel": services.cancel_supplier_quotation,
+    },
+    timeline="Supplier Quotation",
 )
-def list_supplier_quotations(
-    request: ApiRequest, params: Query[ListParams], filters: Query[SupplierQuotationFilters]
-):
-    return paginate(
-        filters.filter(_sqs(request.auth)),
-        params,
-        orderings=SUPPLIER_QUOTATION_ORDERINGS,
-        nullable=SUPPLIER_QUOTATION_NULLABLE,
-        search=search_supplier_quotations,
-    )
-
-
-@router.post(
-    "/supplier-quotations",
-    response={201: SupplierQuotationOut, **ERRORS},
-    tags=["supplier quotations"],
-)
-def create_supplier_quotation(request: ApiRequest, payload: SupplierQuotationCreate):
-    access.require_buying_writer(request.auth, "create supplier quotations")
-    _check_opportunity_link(request.auth, payload)
-    quotation = services.create_supplier_quotation(data=_body(payload), by=request.auth)
-    return Status(201, _sq_out(request.auth, quotation.pk))
-
-
-@router.get(
-    "/supplier-quotations/{name}",
-    response={200: SupplierQuotationOut, **ERRORS},
-    tags=["supplier quotations"],
-)
-def get_supplier_quotation(request: ApiRequest, name: str):
-    access.get_supplier_quotation_for(request.auth, name)
-    return _sq_out(request.auth, name)
-
-
-@router.patch(
-    "/supplier-quotations/{name}",
-    response={200: SupplierQuotationOut, **ERRORS},
-    tags=["supplier quotations"],
-)
-def update_supplier_quotation(request: ApiRequest, name: str, payload: SupplierQuotationPatch):
-    quotation = access.get_supplier_quotation_for(request.auth, name, write=True)
-    _check_opportunity_link(request.auth, payload)
-    services.update_supplier_quotation(
-        quotation, data=_body(payload), version=_version(request, payload), by=request.auth
-    )
-    return _sq_out(request.auth, name)
-
-
-@router.delete(
-    "/supplier-quotations/{name}", response={204: None, **ERRORS}, tags=["supplier quotations"]
-)
-def delete_supplier_quotation(request: ApiRequest, name: str, version: int | None = None):
-    quotation = access.get_supplier_quotation_for(request.auth, name, write=True)
-    services.delete_supplier_quotation(
-        quotation, version=version_from(request, version), by=request.auth
-    )
-    return Status(204, None)
-
-
-@router.post(
-    "/supplier-quotations/{name}/submit",
-    response={200: SupplierQuotationOut, **ERRORS},
-    tags=["supplier quotations"],
-)
-def submit_supplier_quotation(request: ApiRequest, name: str, payload: VersionIn | None = None):
-    quotation = access.get_supplier_quotation_for(request.auth, name, write=True)
-    services.submit_supplier_quotation(
-        quotation, version=_version(request, payload), by=request.auth
-    )
-    return _sq_out(request.auth, name)
-
-
-@router.post(
-    "/supplier-quotations/{name}/cancel",
-    response={200: SupplierQuotationOut, **ERRORS},
-    tags=["supplier quotations"],
-)
-def cancel_supplier_quotation(request: ApiRequest, name: str, payload: VersionIn | None = None):
-    quotation = access.get_supplier_quotation_for(request.auth, name, write=True)
-    services.cancel_supplier_quotation(
-        quotation, version=_version(request, payload), by=request.auth
-    )
-    return _sq_out(request.auth, name)
+add_document_routes(router, SUPPLIER_QUOTATIONS)
 
 
 # --- requests for quotation --------------------------------------------------------------------
-def _rfqs(user):
-    return (
-        access.requests_for_quotation_visible_to(user)
-        .select_related("owner", "modified_by")
-        .prefetch_related("items", "suppliers")
-    )
-
-
-def _rfq_out(user, name: str):
-    return _rfqs(user).get(pk=name)
-
-
-@router.get(
-    "/requests-for-quotation",
-    response={200: Page[RfqOut], **ERRORS},
-    tags=["requests for quotation"],
+REQUESTS_FOR_QUOTATION = DocumentApi(
+    path="requests-for-quotation",
+    tag="requests for quotation",
+    one="request_for_quotation",
+    many="requests_for_quotation",
+    module=__name__,
+    out=RfqOut,
+    create_in=RfqCreate,
+    patch_in=RfqPatch,
+    filters=RfqFilters,
+    orderings=RFQ_ORDERINGS,
+    search=search_rfqs,
+    distinct=True,  # the supplier filter joins the RFQ's suppliers
+    visible=access.requests_for_quotation_visible_to,
+    prefetch=("items", "suppliers"),
+    lookup=access.get_request_for_quotation_for,
+    can_create=access.can_write_buying,
+    check_links=check_opportunity_link,
+    create=services.create_request_for_quotation,
+    update=services.update_request_for_quotation,
+    delete=services.delete_request_for_quotation,
+    actions={
+        "submit": services.submit_request_for_quotation,
+        "cancel": services.cancel_request_for_quotation,
+    },
+    timeline="Request for Quotation",
 )
-def list_requests_for_quotation(
-    request: ApiRequest, params: Query[ListParams], filters: Query[RfqFilters]
-):
-    return paginate(
-        filters.filter(_rfqs(request.auth)).distinct(),
-        params,
-        orderings=RFQ_ORDERINGS,
-        search=search_rfqs,
-    )
-
-
-@router.post(
-    "/requests-for-quotation", response={201: RfqOut, **ERRORS}, tags=["requests for quotation"]
-)
-def create_request_for_quotation(request: ApiRequest, payload: RfqCreate):
-    access.require_buying_writer(request.auth, "create requests for quotation")
-    _check_opportunity_link(request.auth, payload)
-    rfq = services.create_request_for_quotation(data=_body(payload), by=request.auth)
-    return Status(201, _rfq_out(request.auth, rfq.pk))
-
-
-@router.get(
-    "/requests-for-quotation/{name}",
-    response={200: RfqOut, **ERRORS},
-    tags=["requests for quotation"],
-)
-def get_request_for_quotation(request: ApiRequest, name: str):
-    access.get_request_for_quotation_for(request.auth, name)
-    return _rfq_out(request.auth, name)
-
-
-@router.patch(
-    "/requests-for-quotation/{name}",
-    response={200: RfqOut, **ERRORS},
-    tags=["requests for quotation"],
-)
-def update_request_for_quotation(request: ApiRequest, name: str, payload: RfqPatch):
-    rfq = access.get_request_for_quotation_for(request.auth, name, write=True)
-    _check_opportunity_link(request.auth, payload)
-    services.update_request_for_quotation(
-        rfq, data=_body(payload), version=_version(request, payload), by=request.auth
-    )
-    return _rfq_out(request.auth, name)
-
-
-@router.delete(
-    "/requests-for-quotation/{name}",
-    response={204: None, **ERRORS},
-    tags=["requests for quotation"],
-)
-def delete_request_for_quotation(request: ApiRequest, name: str, version: int | None = None):
-    rfq = access.get_request_for_quotation_for(request.auth, name, write=True)
-    services.delete_request_for_quotation(
-        rfq, version=version_from(request, version), by=request.auth
-    )
-    return Status(204, None)
-
-
-@router.post(
-    "/requests-for-quotation/{name}/submit",
-    response={200: RfqOut, **ERRORS},
-    tags=["requests for quotation"],
-)
-def submit_request_for_quotation(request: ApiRequest, name: str, payload: VersionIn | None = None):
-    rfq = access.get_request_for_quotation_for(request.auth, name, write=True)
-    services.submit_request_for_quotation(rfq, version=_version(request, payload), by=request.auth)
-    return _rfq_out(request.auth, name)
-
-
-@router.post(
-    "/requests-for-quotation/{name}/cancel",
-    response={200: RfqOut, **ERRORS},
-    tags=["requests for quotation"],
-)
-def cancel_request_for_quotation(request: ApiRequest, name: str, payload: VersionIn | None = None):
-    rfq = access.get_request_for_quotation_for(request.auth, name, write=True)
-    services.cancel_request_for_quotation(rfq, version=_version(request, payload), by=request.auth)
-    return _rfq_out(request.auth, name)
+add_document_routes(router, REQUESTS_FOR_QUOTATION)
 
 
 @router.post(
@@ -339,7 +169,7 @@ def make_supplier_quotation_from_rfq(request: ApiRequest, name: str, payload: Su
     quotation = services.make_supplier_quotation_from_rfq(
         rfq, supplier=payload.supplier, by=request.auth
     )
-    return Status(201, _sq_out(request.auth, quotation.pk))
+    return Status(201, SUPPLIER_QUOTATIONS.out_for(request.auth, quotation.pk))
 
 
 # --- from the opportunity ----------------------------------------------------------------------
@@ -354,7 +184,7 @@ def make_supplier_quotation(request: ApiRequest, name: str, payload: SupplierIn)
     quotation = services.make_supplier_quotation_from_opportunity(
         opportunity, supplier=payload.supplier, by=request.auth
     )
-    return Status(201, _sq_out(request.auth, quotation.pk))
+    return Status(201, SUPPLIER_QUOTATIONS.out_for(request.auth, quotation.pk))
 
 
 @router.post(
@@ -368,7 +198,7 @@ def make_request_for_quotation(request: ApiRequest, name: str, payload: Supplier
     rfq = services.make_request_for_quotation_from_opportunity(
         opportunity, suppliers=payload.suppliers, by=request.auth
     )
-    return Status(201, _rfq_out(request.auth, rfq.pk))
+    return Status(201, REQUESTS_FOR_QUOTATION.out_for(request.auth, rfq.pk))
 
 
 @router.get(
@@ -384,25 +214,3 @@ def supplier_quotation_comparison(request: ApiRequest, name: str):
         "company_currency": company_settings().company_currency_id,
         "items": services.supplier_quotation_comparison(opportunity),
     }
-
-
-# --- timelines ---------------------------------------------------------------------------------
-@router.get(
-    "/supplier-quotations/{name}/timeline",
-    response={200: list[TimelineEntryOut], **ERRORS},
-    tags=["supplier quotations"],
-)
-def supplier_quotation_timeline(request: ApiRequest, name: str):
-    """Everything that happened to the supplier quotation, newest first."""
-    access.get_supplier_quotation_for(request.auth, name)
-    return timeline_for("Supplier Quotation", name)
-
-
-@router.get(
-    "/requests-for-quotation/{name}/timeline",
-    response={200: list[TimelineEntryOut], **ERRORS},
-    tags=["requests for quotation"],
-)
-def request_for_quotation_timeline(request: ApiRequest, name: str):
-    access.get_request_for_quotation_for(request.auth, name)
-    return timeline_for("Request for Quotation", name)
