@@ -10,6 +10,7 @@ from __future__ import annotations
 from ninja import Router
 
 from opportune.core.api import ApiRequest, version_from
+from opportune.core.api_documents import payload_data
 from opportune.core.schemas import ERRORS
 from opportune.crm import services
 from opportune.crm.models import CRMSettings
@@ -86,7 +87,7 @@ def get_crm_settings(request: ApiRequest):
 @router.patch("/settings/crm", response={200: CRMSettingsOut, **ERRORS}, tags=["settings"])
 def update_crm_settings(request: ApiRequest, payload: CRMSettingsPatch):
     _settings_for(request.auth, write=True)
-    data = payload.model_dump(exclude_unset=True, exclude={"version"})
+    version = version_from(request, payload.version)
     return services.update_crm_settings(
-        data=data, version=version_from(request, payload.version), by=request.auth
+        data=payload_data(payload), version=version, by=request.auth
     )

@@ -18,6 +18,7 @@ from typing import Any
 from ninja import FilterSchema, Query, Router, Schema, Status
 
 from opportune.core.api import ApiRequest, ListParams, Page, paginate
+from opportune.core.api_documents import created, no_content, ok, page, payload_data
 from opportune.core.schemas import ERRORS
 from opportune.masters import access, services
 from opportune.masters.filters import (
@@ -80,10 +81,6 @@ class MasterResource:
     can_write: Callable[[Any], bool] = access.can_manage_masters
 
 
-def _body(payload: Schema) -> dict:
-    return payload.model_dump(exclude_unset=True)
-
-
 def add_master_routes(router: Router, res: MasterResource) -> None:
     """List, create, read, update and delete ``res`` on ``router``."""
     spec, tags = res.spec, [res.path]
@@ -109,56 +106,41 @@ def add_master_routes(router: Router, res: MasterResource) -> None:
 
     def create_master(request: ApiRequest, payload: res.create):  # type: ignore[name-defined]
         access.require_master_writer(request.auth, label=spec.label, can_write=res.can_write)
-        return Status(201, services.create_master(spec, data=_body(payload), by=request.auth))
+        return Status(
+            201, services.create_master(spec, data=payload_data(payload), by=request.auth)
+        )
 
     def get_master(request: ApiRequest, name: str):
         return lookup(request, name)
 
     def update_master(request: ApiRequest, name: str, payload: res.patch):  # type: ignore[name-defined]
         master = lookup(request, name, write=True)
-        return services.update_master(spec, master, data=_body(payload), by=request.auth)
+        return services.update_master(spec, master, data=payload_data(payload), by=request.auth)
 
     def delete_master(request: ApiRequest, name: str):
         services.delete_master(spec, lookup(request, name, write=True), by=request.auth)
         return Status(204, None)
 
-    label = spec.label
-    router.get(
-        f"/{res.path}",
-        response={200: Page[res.out], **ERRORS},  # type: ignore[name-defined]
-        tags=tags,
-        operation_id=f"list_{many}",
-        summary=f"List {label} records",
-    )(list_masters)
-    router.post(
-        f"/{res.path}",
-        response={201: res.out, **ERRORS},
-        tags=tags,
-        operation_id=f"create_{one}",
-        summary=f"Create {label}",
-    )(create_master)
-    router.get(
-        detail,
-        response={200: res.out, **ERRORS},
-        tags=tags,
-        operation_id=f"get_{one}",
-        summary=f"Read {label}",
-    )(get_master)
-    if res.patch is not None:
-        router.patch(
-            detail,
-            response={200: res.out, **ERRORS},
+    label, out = spec.label, res.out
+    routes: list[tuple[str, str, Callable[..., Any], str, str, dict[int, Any]]] = [
+        ("GET", f"/{res.path}", list_masters, f"list_{many}", f"List {label} records", page(out)),
+        ("POST", f"/{res.path}", create_master, f"create_{one}", f"Create {label}", created(out)),
+        ("GET", detail, get_master, f"get_{one}", f"Read {label}", ok(out)),
+        ("PATCH", detail, update_master, f"update_{one}", f"Change {label}", ok(out)),
+        ("DELETE", detail, delete_master, f"delete_{one}", f"Delete {label}", no_content()),
+    ]
+    for method, path, view, operation_id, summary, response in routes:
+        if method == "PATCH" and res.patch is None:
+            continue
+        router.add_api_operation(
+            path,
+            [method],
+            view,
+            response=response,
             tags=tags,
-            operation_id=f"update_{one}",
-            summary=f"Change {label}",
-        )(update_master)
-    router.delete(
-        detail,
-        response={204: None, **ERRORS},
-        tags=tags,
-        operation_id=f"delete_{one}",
-        summary=f"Delete {label}",
-    )(delete_master)
+            operation_id=operation_id,
+            summary=summary,
+        )
 
 
 MASTERS = (
@@ -230,7 +212,7 @@ def list_currency_exchanges(
 def create_currency_exchange(request: ApiRequest, payload: CurrencyExchangeCreate):
     access.require_master_writer(request.auth, label=EXCHANGE)
     exchange = services.create_master(
-        services.CURRENCY_EXCHANGE, data=_body(payload), by=request.auth
+        services.CURRENCY_EXCHANGE, data=payload_data(payload), by=request.auth
     )
     return Status(201, exchange)
 
@@ -252,7 +234,7 @@ def get_currency_exchange(request: ApiRequest, id: int):
 def update_currency_exchange(request: ApiRequest, id: int, payload: CurrencyExchangePatch):
     exchange = _exchange(request, id, write=True)
     return services.update_master(
-        services.CURRENCY_EXCHANGE, exchange, data=_body(payload), by=request.auth
+        services.CURRENCY_EXCHANGE, exchange, data=payload_data(payload), by=request.auth
     )
 
 
