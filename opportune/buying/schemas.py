@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from ninja import Schema
 from pydantic import EmailStr, Field
@@ -11,7 +12,9 @@ from pydantic import EmailStr, Field
 from opportune.core.schemas import (
     DocumentOut,
     ItemIn,
+    ItemLineOut,
     ItemOut,
+    Resolver,
     StrictIn,
     TransactionFields,
     TransactionOut,
@@ -93,9 +96,7 @@ class SupplierQuotationOut(TransactionOut):
     request_for_quotation: str | None = Field(None, alias="request_for_quotation_id")
     items: list[SupplierQuotationItemOut]
 
-    @staticmethod
-    def resolve_items(obj):
-        return rows_with_precision(obj)
+    resolve_items: ClassVar[Resolver] = staticmethod(rows_with_precision)
 
 
 class SupplierIn(StrictIn):
@@ -116,14 +117,8 @@ class RfqItemIn(StrictIn):
     uom: str | None = Field(None, max_length=60)
 
 
-class RfqItemOut(Schema):
+class RfqItemOut(ItemLineOut):
     id: int
-    idx: int
-    item_code: str = Field(..., alias="item_code_id")
-    item_name: str
-    description: str
-    qty: Decimal
-    uom: str = Field(..., alias="uom_id")
     stock_uom: str = Field(..., alias="stock_uom_id")
     conversion_factor: Decimal
     opportunity: str | None = Field(None, alias="opportunity_id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,12 +15,13 @@ from opportune.core.company import company_settings
 from opportune.core.fields import reject_nul
 from opportune.core.money import money_str
 
-# What ``money`` and ``username`` make; a schema declares it ``ClassVar[Resolver]`` (ninja finds
-# it by its ``resolve_`` name, and pydantic does not take it for a field).
-Resolver = Callable[..., str | None]
+# What ``money``, ``username`` and ``names`` make; a schema declares it ``ClassVar[Resolver]``
+# (ninja finds it by its ``resolve_`` name, and pydantic does not take it for a field).
+Resolver = Callable[..., Any]
+Precision = Callable[[Any, dict[str, Any] | None], int]
 
 
-def money(field: str, precision: Callable[[Any, dict[str, Any] | None], int]) -> Resolver:
+def money(field: str, precision: Precision) -> Resolver:
     """A resolver giving ``field`` as a string with the right number of decimals (API.md);
     ``precision(obj, context)`` says how many (the document's or the company's currency)."""
 
@@ -34,6 +36,15 @@ def username(field: str) -> Resolver:
     def resolve(obj: Any) -> str | None:
         user = getattr(obj, field)
         return user.username if user else None
+
+    return staticmethod(resolve)
+
+
+def names(field: str) -> Resolver:
+    """A resolver giving a many-to-many ``field`` (masters, named by their key) as their names."""
+
+    def resolve(obj: Any) -> list[Any]:
+        return [linked.pk for linked in getattr(obj, field).all()]
 
     return staticmethod(resolve)
 
@@ -107,6 +118,17 @@ def own_precision(obj: Any, context: dict[str, Any] | None = None) -> int:
     return precision
 
 
+def money_columns(precision: Precision, *fields: str) -> type[Schema]:
+    """A base class without fields of its own, resolving each of ``fields`` with ``precision``
+    (the document's currency) and its ``base_`` twin with the company currency's. Being made at
+    run time, it is a base mypy cannot follow: the ``type: ignore[misc]`` where it is used."""
+    resolvers = {}
+    for field in fields:
+        resolvers[f"resolve_{field}"] = money(field, precision)
+        resolvers[f"resolve_base_{field}"] = money(f"base_{field}", company_precision)
+    return types.new_class("MoneyColumns", (Schema,), exec_body=lambda ns: ns.update(resolvers))
+
+
 # --- documents with item rows (core.items, core.transactions) ----------------------------------
 def row_precision(obj: Any, context: dict[str, Any] | None = None) -> int:
     """Item rows carry their document's precision (set by the parent's resolver)."""
@@ -132,24 +154,35 @@ class ItemIn(StrictIn):
     rate: DecimalIn | None = None
 
 
-class ItemOut(Schema):
-    id: int
+class ItemLineOut(Schema):
+    """What every item row answers: the item, how many of it, in which unit."""
+
     idx: int
     item_code: str = Field(..., alias="item_code_id")
     item_name: str
     description: str
     qty: Decimal
     uom: str = Field(..., alias="uom_id")
-    stock_uom: str = Field(..., alias="stock_uom_id")
+
+
+_PRICES = ("rate", "amount")
+
+
+class PricedLineOut(ItemLineOut, money_columns(row_precision, *_PRICES)):  # type: ignore[misc]
+    """An item row with its price, in the document's currency and the company's; the parent's
+    ``resolve_items`` is ``rows_with_precision`` (the rows carry the document's precision)."""
+
     rate: str
     amount: str
     base_rate: str
     base_amount: str
 
-    resolve_rate: ClassVar[Resolver] = money("rate", row_precision)
-    resolve_amount: ClassVar[Resolver] = money("amount", row_precision)
-    resolve_base_rate: ClassVar[Resolver] = money("base_rate", company_precision)
-    resolve_base_amount: ClassVar[Resolver] = money("base_amount", company_precision)
+
+class ItemOut(PricedLineOut):
+    """A transaction's item row (core.items): its id keeps its links across edits."""
+
+    id: int
+    stock_uom: str = Field(..., alias="stock_uom_id")
 
 
 # --- shared header -----------------------------------------------------------------------------
@@ -161,7 +194,10 @@ class TransactionFields(StrictIn):
     terms: str | None = None
 
 
-class TransactionOut(DocumentOut):
+_TOTALS = ("total", "net_total", "total_taxes_and_charges", "grand_total")
+
+
+class TransactionOut(DocumentOut, money_columns(own_precision, *_TOTALS)):  # type: ignore[misc]
     docstatus: int
     status: str
     transaction_date: date
@@ -177,19 +213,6 @@ class TransactionOut(DocumentOut):
     grand_total: str
     base_grand_total: str
     terms: str
-
-    resolve_total: ClassVar[Resolver] = money("total", own_precision)
-    resolve_net_total: ClassVar[Resolver] = money("net_total", own_precision)
-    resolve_total_taxes_and_charges: ClassVar[Resolver] = money(
-        "total_taxes_and_charges", own_precision
-    )
-    resolve_grand_total: ClassVar[Resolver] = money("grand_total", own_precision)
-    resolve_base_total: ClassVar[Resolver] = money("base_total", company_precision)
-    resolve_base_net_total: ClassVar[Resolver] = money("base_net_total", company_precision)
-    resolve_base_total_taxes_and_charges: ClassVar[Resolver] = money(
-        "base_total_taxes_and_charges", company_precision
-    )
-    resolve_base_grand_total: ClassVar[Resolver] = money("base_grand_total", company_precision)
 
 
 # --- timeline (core.timeline) -----------------------------------------------------------------

@@ -12,18 +12,15 @@ from pydantic import EmailStr, Field
 from opportune.core.schemas import (
     DecimalIn,
     DocumentOut,
+    PricedLineOut,
     Resolver,
     StrictIn,
-    company_precision,
-    money,
+    money_columns,
+    names,
     own_precision,
+    rows_with_precision,
     username,
 )
-
-
-def parent_precision(obj, context=None) -> int:
-    return obj.opportunity.currency.precision
-
 
 Name = Field(None, max_length=140)
 
@@ -38,22 +35,8 @@ class OpportunityItemIn(StrictIn):
     rate: DecimalIn | None = Field(None, ge=0)
 
 
-class OpportunityItemOut(Schema):
-    idx: int
-    item_code: str = Field(..., alias="item_code_id")
-    item_name: str
-    description: str
-    qty: Decimal
-    uom: str = Field(..., alias="uom_id")
-    rate: str
-    amount: str
-    base_rate: str
-    base_amount: str
-
-    resolve_rate: ClassVar[Resolver] = money("rate", parent_precision)
-    resolve_amount: ClassVar[Resolver] = money("amount", parent_precision)
-    resolve_base_rate: ClassVar[Resolver] = money("base_rate", company_precision)
-    resolve_base_amount: ClassVar[Resolver] = money("base_amount", company_precision)
+class OpportunityItemOut(PricedLineOut):
+    pass
 
 
 class OpportunityFields(StrictIn):
@@ -97,7 +80,10 @@ class OpportunityPatch(OpportunityFields):
     version: int | None = Field(None, description="The version you read (or send If-Match)")
 
 
-class OpportunityOut(DocumentOut):
+_AMOUNTS = ("opportunity_amount", "total")
+
+
+class OpportunityOut(DocumentOut, money_columns(own_precision, *_AMOUNTS)):  # type: ignore[misc]
     opportunity_from: str
     party_name: str
     customer_name: str
@@ -139,24 +125,10 @@ class OpportunityOut(DocumentOut):
 
     resolve_opportunity_owner: ClassVar[Resolver] = username("opportunity_owner")
     resolve_contact_by: ClassVar[Resolver] = username("contact_by")
-    resolve_opportunity_amount: ClassVar[Resolver] = money("opportunity_amount", own_precision)
-    resolve_base_opportunity_amount: ClassVar[Resolver] = money(
-        "base_opportunity_amount", company_precision
-    )
-    resolve_total: ClassVar[Resolver] = money("total", own_precision)
-    resolve_base_total: ClassVar[Resolver] = money("base_total", company_precision)
 
-    @staticmethod
-    def resolve_items(obj):
-        return list(obj.items.all())
-
-    @staticmethod
-    def resolve_lost_reasons(obj):
-        return [r.pk for r in obj.lost_reasons.all()]
-
-    @staticmethod
-    def resolve_competitors(obj):
-        return [c.pk for c in obj.competitors.all()]
+    resolve_items: ClassVar[Resolver] = staticmethod(rows_with_precision)
+    resolve_lost_reasons: ClassVar[Resolver] = names("lost_reasons")
+    resolve_competitors: ClassVar[Resolver] = names("competitors")
 
 
 class DeclareLostIn(StrictIn):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import EmailStr, Field
 
 from opportune.core.schemas import (
     ItemIn,
     ItemOut,
+    Resolver,
     TransactionFields,
     TransactionOut,
+    names,
     rows_with_precision,
 )
 
@@ -74,17 +76,9 @@ class QuotationOut(TransactionOut):
     competitors: list[str]
     order_lost_reason: str
 
-    @staticmethod
-    def resolve_items(obj):
-        return rows_with_precision(obj)
-
-    @staticmethod
-    def resolve_lost_reasons(obj):
-        return [r.pk for r in obj.lost_reasons.all()]
-
-    @staticmethod
-    def resolve_competitors(obj):
-        return [c.pk for c in obj.competitors.all()]
+    resolve_items: ClassVar[Resolver] = staticmethod(rows_with_precision)
+    resolve_lost_reasons: ClassVar[Resolver] = names("lost_reasons")
+    resolve_competitors: ClassVar[Resolver] = names("competitors")
 
 
 # --- sales order -------------------------------------------------------------------------------
@@ -122,6 +116,4 @@ class SalesOrderOut(TransactionOut):
     campaign: str | None = Field(None, alias="campaign_id")
     items: list[SalesOrderItemOut]
 
-    @staticmethod
-    def resolve_items(obj):
-        return rows_with_precision(obj)
+    resolve_items: ClassVar[Resolver] = staticmethod(rows_with_precision)
