@@ -18,6 +18,7 @@ from opportune.core.schemas import (
     StrictIn,
     TransactionFields,
     TransactionOut,
+    VersionIn,
     rows_with_precision,
 )
 from opportune.masters.schemas import key_in, key_out, name_in
@@ -41,8 +42,8 @@ class SupplierCreate(SupplierFields):
     supplier_name: str = Field(..., min_length=1, max_length=140)
 
 
-class SupplierPatch(SupplierFields):
-    version: int | None = None
+class SupplierPatch(VersionIn, SupplierFields):
+    pass
 
 
 class SupplierOut(DocumentOut):
@@ -84,8 +85,8 @@ class SupplierQuotationCreate(SupplierQuotationFields):
     supplier: str = Field(..., min_length=1, max_length=140)
 
 
-class SupplierQuotationPatch(SupplierQuotationFields):
-    version: int | None = None
+class SupplierQuotationPatch(VersionIn, SupplierQuotationFields):
+    pass
 
 
 class SupplierQuotationOut(TransactionOut):
@@ -144,8 +145,8 @@ class RfqCreate(RfqFields):
     pass
 
 
-class RfqPatch(RfqFields):
-    version: int | None = None
+class RfqPatch(VersionIn, RfqFields):
+    pass
 
 
 class RfqOut(DocumentOut):

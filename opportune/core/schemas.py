@@ -97,8 +97,10 @@ class StrictIn(Schema):
     _no_nul = field_validator("*", mode="before")(reject_nul)
 
 
-class VersionIn(StrictIn):  # an action's body: the version read (or send If-Match)
-    version: int | None = None
+# The version of the document the client read: an action's body, and the base of every change's
+# (``class LeadPatch(VersionIn, LeadFields)``: the document's fields, then the version).
+class VersionIn(StrictIn):
+    version: int | None = Field(None, description="The version you read (or send If-Match)")
 
 
 # --- money in the company currency -------------------------------------------------------------

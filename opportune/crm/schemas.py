@@ -15,6 +15,7 @@ from opportune.core.schemas import (
     PricedLineOut,
     Resolver,
     StrictIn,
+    VersionIn,
     money_columns,
     names,
     own_precision,
@@ -76,8 +77,8 @@ class OpportunityCreate(OpportunityFields):
     pass
 
 
-class OpportunityPatch(OpportunityFields):
-    version: int | None = Field(None, description="The version you read (or send If-Match)")
+class OpportunityPatch(VersionIn, OpportunityFields):
+    pass
 
 
 _AMOUNTS = ("opportunity_amount", "total")
@@ -131,11 +132,10 @@ class OpportunityOut(DocumentOut, money_columns(own_precision, *_AMOUNTS)):  # t
     resolve_competitors: ClassVar[Resolver] = names("competitors")
 
 
-class DeclareLostIn(StrictIn):
+class DeclareLostIn(VersionIn):
     lost_reasons: list[str] = Field(..., max_length=50)
     competitors: list[str] = Field(default_factory=list, max_length=50)
     order_lost_reason: str | None = None
-    version: int | None = None
 
 
 class CommentIn(StrictIn):
@@ -177,8 +177,8 @@ class LeadCreate(LeadFields):
     lead_name: str = Field(..., min_length=1, max_length=140)
 
 
-class LeadPatch(LeadFields):
-    version: int | None = None
+class LeadPatch(VersionIn, LeadFields):
+    pass
 
 
 class LeadOut(DocumentOut):
@@ -225,8 +225,8 @@ class CustomerCreate(CustomerFields):
     customer_name: str = Field(..., min_length=1, max_length=140)
 
 
-class CustomerPatch(CustomerFields):
-    version: int | None = None
+class CustomerPatch(VersionIn, CustomerFields):
+    pass
 
 
 class CustomerOut(DocumentOut):
@@ -261,8 +261,8 @@ class ContactCreate(ContactFields):
     first_name: str = Field(..., min_length=1, max_length=100)
 
 
-class ContactPatch(ContactFields):
-    version: int | None = None
+class ContactPatch(VersionIn, ContactFields):
+    pass
 
 
 class ContactOut(DocumentOut):

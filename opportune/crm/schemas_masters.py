@@ -9,7 +9,7 @@ from __future__ import annotations
 from ninja import Schema
 from pydantic import Field
 
-from opportune.core.schemas import DecimalIn, StrictIn
+from opportune.core.schemas import DecimalIn, StrictIn, VersionIn
 from opportune.crm.services.masters import CRM_SETTINGS_HELP as HELP
 from opportune.masters.schemas import NAME, key_in, key_out, name_in, stored_decimal
 
@@ -114,7 +114,7 @@ class CRMSettingsOut(Schema):
     version: int
 
 
-class CRMSettingsPatch(StrictIn):
+class CRMSettingsPatch(VersionIn):
     company_name: str | None = Field(None, min_length=1, max_length=140)
     company_currency: str | None = Field(None, min_length=3, max_length=3)
     time_zone: str | None = Field(None, min_length=1, max_length=60)
@@ -122,4 +122,3 @@ class CRMSettingsPatch(StrictIn):
     default_valid_till: int | None = Field(None, ge=0, le=36500)
     carry_forward_communication_and_comments: bool | None = None
     auto_creation_of_contact: bool | None = None
-    version: int | None = Field(None, description="The version you read (or send If-Match)")

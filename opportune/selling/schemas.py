@@ -13,6 +13,7 @@ from opportune.core.schemas import (
     Resolver,
     TransactionFields,
     TransactionOut,
+    VersionIn,
     names,
     rows_with_precision,
 )
@@ -52,8 +53,8 @@ class QuotationCreate(QuotationFields):
     party_name: str = Field(..., min_length=1, max_length=140)
 
 
-class QuotationPatch(QuotationFields):
-    version: int | None = Field(None, description="The version you read (or send If-Match)")
+class QuotationPatch(VersionIn, QuotationFields):
+    pass
 
 
 class QuotationOut(TransactionOut):
@@ -98,8 +99,8 @@ class SalesOrderCreate(SalesOrderFields):
     customer: str = Field(..., min_length=1, max_length=140)
 
 
-class SalesOrderPatch(SalesOrderFields):
-    version: int | None = Field(None, description="The version you read (or send If-Match)")
+class SalesOrderPatch(VersionIn, SalesOrderFields):
+    pass
 
 
 class SalesOrderOut(TransactionOut):
