@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from opportune.buying import services as buying
@@ -108,3 +110,16 @@ def test_a_fraction_of_a_whole_unit_names_the_row_from_1(users):
             "Quantity (1.5) cannot be a fraction in row 2: Nos is counted in whole numbers."
         ]
     }
+
+
+def test_a_new_rate_reprices_the_rows_it_keeps(users):
+    """Changing the conversion rate alone re-prices the stored rows' base_ values."""
+    sales, _ = users
+    opp = make_opportunity(
+        sales, currency="EUR", conversion_rate="1.1", items=[{"item_code": "W1"}]
+    )
+    assert [r.base_rate for r in opp.items.all()] == [Decimal("11.00")]
+    crm.update_opportunity(opp, data={"conversion_rate": "1.2"}, version=opp.version, by=sales)
+    assert [(r.rate, r.base_rate, r.base_amount) for r in opp.items.all()] == [
+        (Decimal("10.00"), Decimal("12.00"), Decimal("12.00"))
+    ]
