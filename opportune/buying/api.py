@@ -65,7 +65,6 @@ SUPPLIERS = DocumentApi(
     create=services.create_supplier,
     update=services.update_supplier,
     delete=services.delete_supplier,
-    versioned_delete=False,
 )
 add_document_routes(router, SUPPLIERS)
 

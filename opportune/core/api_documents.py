@@ -74,8 +74,7 @@ class DocumentApi:
     check_links: Callable[[Any, Any], None] | None = None  # the linked documents are visible
     create: Callable[..., Model]  # services.create_<one>(*, data, by)
     update: Callable[..., Any]  # services.update_<one>(doc, *, data, version, by)
-    delete: Callable[..., Any]  # services.delete_<one>(doc, *, version, by), or without version
-    versioned_delete: bool = True
+    delete: Callable[..., Any]  # services.delete_<one>(doc, *, version, by)
     actions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # verb: service
     timeline: str | None = None  # the doctype whose timeline ``<path>/{name}/timeline`` answers
 
@@ -186,18 +185,14 @@ def update_view(doc: DocumentApi) -> View:
 
 
 def delete_view(doc: DocumentApi) -> View:
-    """With the version read (``?version=`` or If-Match) unless the document has none to check."""
+    """With the version read (``?version=`` or If-Match), checked when sent."""
 
     def delete_document(request: ApiRequest, name: str, version: int | None = None) -> Status[Any]:
         document = doc.lookup(request.auth, name, write=True)
         doc.delete(document, version=version_from(request, version), by=request.auth)
         return Status(204, None)
 
-    def delete_unversioned(request: ApiRequest, name: str) -> Status[Any]:
-        doc.delete(doc.lookup(request.auth, name, write=True), by=request.auth)
-        return Status(204, None)
-
-    return delete_document if doc.versioned_delete else delete_unversioned
+    return delete_document
 
 
 def version_action(doc: DocumentApi, service: Callable[..., Any]) -> View:

@@ -17,6 +17,7 @@ from opportune.core.documents import (
 )
 from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
+from opportune.crm import services as crm
 from opportune.masters.models import Currency
 
 if TYPE_CHECKING:
@@ -67,14 +68,15 @@ def update_supplier(
     return locked
 
 
-def delete_supplier(supplier: Supplier, *, by: User) -> None:
-    try:
-        with transaction.atomic():
-            supplier.delete()
-    except ProtectedError as exc:
-        raise ConflictError(
-            "This supplier has quotations or requests for quotation; disable it instead."
-        ) from exc
+def delete_supplier(supplier: Supplier, *, version: int | None, by: User) -> None:
+    """Delete under the row lock (and ``version`` when the caller read one), with its contacts;
+    a supplier with quotations or requests for quotation is disabled instead (409)."""
+    crm.delete_party_with_contacts(
+        supplier,
+        version=version,
+        by=by,
+        refused="This supplier has quotations or requests for quotation; disable it instead.",
+    )
 
 
 def create_supplier_group(*, name: str, by: User) -> SupplierGroup:

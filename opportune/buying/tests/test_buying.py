@@ -316,7 +316,14 @@ def test_supplier_crud_and_contacts(purchaser, sales, api_as, suppliers):
         by=purchaser,
     )
     assert api.delete("suppliers/Acme").status_code == 409
-    assert api.delete("suppliers/Acme - 2").status_code == 204
+    assert Contact.objects.filter(pk=contact.pk).exists()  # refused: nothing went
+    other = crm.create_contact(
+        data={"first_name": "Road", "link_doctype": "Supplier", "link_name": "Acme - 2"}, by=sales
+    )
+    stale = api.delete("suppliers/Acme - 2", headers={"If-Match": "1"})  # the PATCH made it 2
+    assert stale.status_code == 409 and Contact.objects.filter(pk=other.pk).exists()
+    assert api.delete("suppliers/Acme - 2", headers={"If-Match": "2"}).status_code == 204
+    assert not Contact.objects.filter(pk=other.pk).exists()  # a supplier goes with its contacts
 
 
 def test_expiry_of_supplier_quotations(purchaser, opp, suppliers):

@@ -460,7 +460,7 @@ API_CASES = [
     Case("POST", SUPPLIERS, 7, supplier, fixed(supplier_name="Bolt"), PURCHASER),
     Case("GET", SUPPLIER, 4, supplier),
     Case("PATCH", SUPPLIER, 9, supplier, versioned(country="France"), PURCHASER),
-    Case("DELETE", SUPPLIER, 8, supplier, user=PURCHASER),
+    Case("DELETE", SUPPLIER, 15, supplier, user=PURCHASER),
     Case("GET", GROUPS, 3, supplier_group, lists=True),
     Case("POST", GROUPS, 4, body=fixed(name="Tools"), user=PURCHASER),
     Case("DELETE", GROUP, 5, supplier_group, user=PURCHASER),

@@ -141,9 +141,12 @@ def _delete(document: Document, *, version: int | None, by: User, refused: str) 
     delete_document(type(document), document, version=version, by=by, protected=refused)
 
 
-def _delete_party(party: Lead | Customer, *, version: int | None, by: User, refused: str) -> None:
-    """A lead or customer goes with its contacts (ERPNext's delete_contact_and_address; a
-    contact here has one link), so none is left pointing at a name that may be reused."""
+def delete_party_with_contacts(
+    party: Document, *, version: int | None, by: User, refused: str
+) -> None:
+    """A lead, customer or supplier goes with its contacts (ERPNext's
+    delete_contact_and_address; a contact here has one link), so none is left pointing at a
+    name that may be reused; ``refused`` is the 409's message while others still refer to it."""
     contacts = Contact.objects.filter(link_doctype=party.doctype, link_name=party.pk)
     with transaction.atomic():
         _delete(party, version=version, by=by, refused=refused)
@@ -252,7 +255,7 @@ def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by:
 
 
 def delete_lead(lead: Lead, *, version: int | None, by: User) -> None:
-    _delete_party(
+    delete_party_with_contacts(
         lead,
         version=version,
         by=by,
@@ -373,7 +376,7 @@ def update_customer(
 
 
 def delete_customer(customer: Customer, *, version: int | None, by: User) -> None:
-    _delete_party(
+    delete_party_with_contacts(
         customer,
         version=version,
         by=by,
