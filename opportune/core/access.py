@@ -20,15 +20,16 @@ M = TypeVar("M", bound=Model)
 def get_visible(
     queryset: QuerySet[M],
     doctype: str,
-    name: str,
+    name: Any,
     *,
     user: AnyUser,
     write: bool,
     can_write: Callable[[AnyUser], bool],
 ) -> M:
     """The one permission-checked lookup by name: unseen is 404 (as if it did not exist),
-    seen but not writable is 403; a name no document can have (NUL) is simply not found."""
-    obj = None if "\x00" in name else queryset.filter(pk=name).first()
+    seen but not writable is 403; a name no document can have (NUL) is simply not found. Masters
+    addressed by a number (currency exchanges) pass it as it is."""
+    obj = None if isinstance(name, str) and "\x00" in name else queryset.filter(pk=name).first()
     if obj is None:
         raise NotFoundError(f"{doctype} {name} not found.")
     if write and not can_write(user):

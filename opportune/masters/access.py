@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.db.models import Model, QuerySet
 
 from opportune.accounts.roles import ALL_ROLES, PURCHASE_USER, SALES_MANAGER, has_role, is_manager
-from opportune.core.errors import NotFoundError, PermissionDeniedError
+from opportune.core.access import get_visible
+from opportune.core.errors import PermissionDeniedError
 
 if TYPE_CHECKING:
     from opportune.core.users import AnyUser
@@ -49,12 +50,9 @@ def get_master_for(
     can_write: Callable[[AnyUser], bool] = can_manage_masters,
 ) -> M:
     """The master ``key`` (its name, or id) if the user may see it, and change it if ``write``."""
-    obj = masters_visible_to(user, model).filter(pk=key).first()
-    if obj is None:
-        raise NotFoundError(f"{label} {key} not found.")
-    if write and not can_write(user):
-        raise PermissionDeniedError(f"You may not change {label} {key}.")
-    return obj
+    return get_visible(
+        masters_visible_to(user, model), label, key, user=user, write=write, can_write=can_write
+    )
 
 
 def require_master_writer(

@@ -155,6 +155,15 @@ def test_unknown_currency_is_404(manager, api_as):
         }
 
 
+@pytest.mark.parametrize("resource", ["currencies", "uoms", "items", "territories", "lost-reasons"])
+def test_a_name_with_a_nul_is_simply_not_found(manager, api_as, resource):
+    """PostgreSQL refuses NUL in a text literal: the lookup must not ask it (was a 500)."""
+    api = api_as(manager)
+    for r in (api.get(f"{resource}/X%00Y"), api.delete(f"{resource}/X%00Y")):
+        assert r.status_code == 404, r.content
+        assert r.json()["error"]["code"] == "not_found"
+
+
 def test_duplicate_currency_is_409_naming_name(manager, api_as):
     before = snapshot(Currency)
     r = api_as(manager).post("currencies", {"name": "EUR", "currency_name": "Again"})
