@@ -39,8 +39,7 @@ from opportune.core.api_documents import DocumentApi, add_document_routes, paylo
 from opportune.core.company import company_settings
 from opportune.core.errors import NotFoundError
 from opportune.core.schemas import ERRORS
-from opportune.crm.access import get_opportunity_for
-from opportune.crm.api import check_opportunity_link
+from opportune.crm.access import check_opportunity_link, get_opportunity_for
 from opportune.masters.services import name_or_key
 
 router = Router()

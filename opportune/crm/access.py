@@ -78,3 +78,11 @@ def get_contact_for(user: AnyUser, name: str, *, write: bool = False) -> Contact
     return get_visible(
         contacts_visible_to(user), "Contact", name, user=user, write=write, can_write=is_sales
     )
+
+
+def check_opportunity_link(user: AnyUser, body: object) -> None:
+    """A document made from an opportunity (a quotation, a supplier quotation...) may name only
+    one the user can see: else 404, as if it did not exist."""
+    opportunity = getattr(body, "opportunity", None)
+    if opportunity:
+        get_opportunity_for(user, opportunity)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 
 from opportune.accounts.roles import is_sales
 from opportune.core.api import ApiRequest, version_from
@@ -54,13 +54,6 @@ from opportune.crm.schemas import (
 )
 
 router = Router()
-
-
-def check_opportunity_link(user, payload: Schema) -> None:
-    """A document made from an opportunity names one the user can see (else 404)."""
-    opportunity = getattr(payload, "opportunity", None)
-    if opportunity:
-        access.get_opportunity_for(user, opportunity)
 
 
 def add_declare_lost_route(

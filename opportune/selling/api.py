@@ -8,8 +8,8 @@ from ninja import Router, Status
 from opportune.core.api import ApiRequest
 from opportune.core.api_documents import DocumentApi, add_document_routes
 from opportune.core.schemas import ERRORS
-from opportune.crm.access import get_opportunity_for
-from opportune.crm.api import add_declare_lost_route, check_opportunity_link
+from opportune.crm.access import check_opportunity_link, get_opportunity_for
+from opportune.crm.api import add_declare_lost_route
 from opportune.selling import access, services
 from opportune.selling.filters import (
     QUOTATION_NULLABLE,
