@@ -13,10 +13,6 @@ from contextvars import ContextVar
 from typing import Any, Protocol
 
 
-class CurrencyLike(Protocol):
-    precision: int
-
-
 class CompanySettings(Protocol):
     # Read-only members, so that a model (whose fields also accept expressions) satisfies it.
     @property
