@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from ninja import FilterSchema, Query, Router, Schema, Status
 
+from opportune.core.access import get_visible
 from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
 from opportune.core.errors import PermissionDeniedError
 from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
@@ -162,8 +163,14 @@ def create_view(doc: DocumentApi) -> View:
 
 def get_view(doc: DocumentApi) -> View:
     def get_document(request: ApiRequest, name: str) -> Model:
-        doc.lookup(request.auth, name)
-        return doc.out_for(request.auth, name)
+        # one permission-checked read that also fetches what ``out`` shows (not a lookup, then
+        # the same row again)
+        rows = doc.rows(request.auth)
+        doctype = getattr(rows.model, "doctype", rows.model._meta.verbose_name.title())
+        document: Model = get_visible(
+            rows, doctype, name, user=request.auth, write=False, can_write=doc.can_create
+        )
+        return document
 
     return get_document
 
