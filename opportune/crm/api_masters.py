@@ -75,7 +75,8 @@ for _resource in MASTERS:
 
 
 def _settings_for(user, *, write: bool = False) -> CRMSettings:
-    CRMSettings.load()
+    """The settings row (made by the first migration) if the user may read masters, and write
+    them when ``write``: one query."""
     return access.get_master_for(user, CRMSettings, 1, label="CRM Settings", write=write)
 
 
