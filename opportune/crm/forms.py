@@ -145,18 +145,21 @@ class OpportunityForm(ServiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         users = user_choices()
+        # what the page's script needs besides the choices: read with them, once
+        self.stage_probabilities = {
+            s.pk: str(s.probability.normalize()) for s in SalesStage.objects.all()
+        }
+        self.currency_precisions = dict(
+            Currency.objects.filter(enabled=True).values_list("pk", "precision")
+        )
         set_choices(self, "opportunity_type", name_choices(OpportunityType)[1:])
-        set_choices(self, "sales_stage", name_choices(SalesStage))
+        set_choices(self, "sales_stage", [("", "—")] + [(s, s) for s in self.stage_probabilities])
         set_choices(self, "source", name_choices(LeadSource))
         set_choices(self, "campaign", name_choices(Campaign))
         set_choices(self, "territory", name_choices(Territory))
         set_choices(self, "opportunity_owner", users)
         set_choices(self, "contact_by", users)
-        set_choices(
-            self,
-            "currency",
-            [(c, c) for c in Currency.objects.filter(enabled=True).values_list("pk", flat=True)],
-        )
+        set_choices(self, "currency", [(c, c) for c in self.currency_precisions])
 
     @staticmethod
     def initial_for(opportunity: Opportunity) -> dict[str, Any]:

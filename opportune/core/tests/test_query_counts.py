@@ -631,7 +631,7 @@ PAGE_CASES = [
     Case("POST", "/crm/opportunities/board/move/", 17, opportunity, board_move, status=200),
     # one service call per selected opportunity, by design (crm/services/bulk.py): ROWS of them
     Case("POST", "/crm/opportunities/bulk/", 35, lambda p, n: opportunity(p, ROWS), bulk_assign),
-    Case("GET", "/crm/opportunities/new/", 13),
+    Case("GET", "/crm/opportunities/new/", 11),
     Case("POST", "/crm/opportunities/new/", 27, opportunity, opportunity_form),
     Case(
         "GET",
@@ -644,7 +644,7 @@ PAGE_CASES = [
     Case("GET", "/crm/opportunities/items/", 4, items, fixed(q="W"), lists=True),
     Case("GET", "/crm/opportunities/exchange-rate/", 5, exchanges, fixed(currency="EUR")),
     Case("GET", OP, 19, opportunity_with_documents, lists=True),
-    Case("GET", OP + "edit/", 18, opportunity),
+    Case("GET", OP + "edit/", 16, opportunity),
     Case("POST", OP + "edit/", 27, opportunity, opportunity_edit_form),
     Case("POST", OP + "declare-lost/", 16, opportunity, lost),
     Case("POST", OP + "reopen/", 13, lost_opportunity, versioned()),

@@ -24,10 +24,10 @@ from opportune.core.pages import (
 from opportune.crm import access, services
 from opportune.crm.filters import search_customers, search_leads
 from opportune.crm.forms import OpportunityForm
-from opportune.crm.models import Lead, Opportunity, SalesStage
+from opportune.crm.models import Lead, Opportunity
 from opportune.masters import access as masters_access
 from opportune.masters.access import masters_visible_to
-from opportune.masters.models import Currency, Item
+from opportune.masters.models import Item
 from opportune.masters.services import get_exchange_rate
 
 if TYPE_CHECKING:
@@ -102,8 +102,6 @@ def _form_page(request: SignedInRequest, opportunity: Opportunity | None, initia
 
 def _render(request, opportunity, form, rows, **extra) -> HttpResponse:
     """The form page; a refused save answers 200 too (the browser logs 4xx pages as errors)."""
-    currencies = dict(Currency.objects.filter(enabled=True).values_list("pk", "precision"))
-    stages = {s.pk: str(s.probability.normalize()) for s in SalesStage.objects.all()}
     kind = form["opportunity_from"].value() or "Lead"
     party = form["party_name"].value() or ""
     company = company_settings().company_currency_id
@@ -117,8 +115,8 @@ def _render(request, opportunity, form, rows, **extra) -> HttpResponse:
             "party_label": _party_label(request.user, kind, party),
             "company_currency": company,
             "form_config": {
-                "precisions": currencies,
-                "stages": stages,
+                "precisions": form.currency_precisions,
+                "stages": form.stage_probabilities,
                 "company_currency": company,
             },
             **extra,
