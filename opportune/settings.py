@@ -1,10 +1,13 @@
 """Opportune settings: every value comes from the environment (see .env.example)."""
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
 import environ
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 # Django's generic classes (ModelAdmin[Comment], QuerySet[Lead]) subscriptable at run time too.
 django_stubs_ext.monkeypatch()
@@ -41,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "huey.contrib.djhuey",
+    "axes",  # login throttling (the security section below)
     "opportune.core",
     "opportune.accounts",
     "opportune.masters",
@@ -62,6 +66,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # last: turns a login refused by the throttle into the login page with its message (429)
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opportune.urls"
@@ -107,9 +114,69 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "opportune.accounts.backends.LoginThrottle",  # first: refuses a locked-out login (axes)
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- security -------------------------------------------------------------------------------
+# Production (OPPORTUNE_ENV=production) turns on HTTPS-only cookies, the redirect to HTTPS and
+# HSTS, and refuses to start without a real SECRET_KEY; each can still be set one by one.
+# `make run` and the tests are development: plain http://127.0.0.1 works. docs/deploy.md.
+PRODUCTION = env.str("OPPORTUNE_ENV", default="development") == "production"
+if PRODUCTION and (DEBUG or SECRET_KEY.startswith("dev-only-") or len(SECRET_KEY) < 50):
+    raise ImproperlyConfigured(
+        "OPPORTUNE_ENV=production needs DEBUG off and SECRET_KEY set to a long random value."
+    )
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
+# Behind a proxy that terminates TLS: the header it sets, e.g. "HTTP_X_FORWARDED_PROTO,https".
+if _proxy_ssl := env.tuple("SECURE_PROXY_SSL_HEADER", default=()):
+    SECURE_PROXY_SSL_HEADER = (_proxy_ssl[0], _proxy_ssl[1])
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# Content security policy (django-csp): only the app's own scripts and styles, no inline script
+# or style attribute; ninja's API docs page has its own policy (opportune/api.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed sign-ins for one username, or
+# from one address, both are refused for LOGIN_LOCKOUT_MINUTES (counted again from each refused
+# try); a successful sign-in clears the count. The admin's login is the same door.
+AXES_ENABLED = env.bool("LOGIN_THROTTLE", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "opportune.accounts.views.locked_out"
+AXES_VERBOSE = False
+# Behind reverse proxies: how many stand in front (the client's address is then the one they
+# appended to X-Forwarded-For); 0: the connection's own address (REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "opportune.accounts.backends.client_address"
 
 # --- static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -168,6 +235,7 @@ LOGGING = {
         # run_huey adds its own handler to a "huey" logger without one: log once, not twice
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "weasyprint": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failed sign-ins and lockouts, not every check
         "fontTools": {"level": "WARNING"},
     },
 }

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from axes.helpers import get_cool_off
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import pluralize
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -23,6 +29,34 @@ login = auth_views.LoginView.as_view(
     template_name="accounts/login.html", redirect_authenticated_user=True
 )
 logout = auth_views.LogoutView.as_view()
+
+
+def lockout_message(request: HttpRequest) -> str:
+    cool_off = get_cool_off(request) or timedelta(0)
+    minutes = max(1, math.ceil(cool_off.total_seconds() / 60))
+    return (
+        "Too many failed sign-ins for this account or address; "
+        f"try again in {minutes} minute{pluralize(minutes)}."
+    )
+
+
+def locked_out(
+    request: HttpRequest, response: HttpResponse | None, credentials: dict[str, Any] | None
+) -> HttpResponse:
+    """django-axes' answer to a sign-in refused by the throttle (the login page's and the
+    admin's): the login page again, with the reason, as 429 Too Many Requests. Every refused try
+    starts the wait again, so the whole wait is what is left."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return render(
+        request,
+        "accounts/login.html",
+        {
+            "form": AuthenticationForm(request, initial={"username": username}),
+            "locked_out": lockout_message(request),
+            "next": request.POST.get("next", ""),
+        },
+        status=429,
+    )
 
 
 @login_required
