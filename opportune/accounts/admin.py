@@ -13,11 +13,11 @@ from opportune.accounts.models import ApiToken
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("hint", "user", "label", "created", "last_used")
-    list_filter = ("created", "last_used")
+    list_display = ("hint", "user", "label", "created", "last_used", "expires")
+    list_filter = ("created", "last_used", "expires")
     search_fields = ("user__username", "label", "hint")
-    fields = ("user", "label", "hint", "created", "last_used")
-    readonly_fields = ("user", "hint", "created", "last_used")
+    fields = ("user", "label", "hint", "created", "last_used", "expires")
+    readonly_fields = ("user", "hint", "created", "last_used", "expires")
     list_select_related = ("user",)
 
     def has_add_permission(self, request):

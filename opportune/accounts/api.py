@@ -16,7 +16,7 @@ from opportune.core.schemas import ERRORS
 
 router = Router(tags=["tokens"])
 
-TOKEN_ORDERINGS = ("created", "label")
+TOKEN_ORDERINGS = ("created", "label", "expires")
 
 
 @router.get("/tokens", response={200: Page[TokenOut], **ERRORS})
@@ -33,7 +33,9 @@ def list_tokens(request: ApiRequest, params: Query[ListParams]):
 
 @router.post("/tokens", response={201: TokenCreated, **ERRORS})
 def create_token(request: ApiRequest, payload: TokenIn):
-    token, raw = issue_api_token(request.auth, label=payload.label, by=request.auth)
+    token, raw = issue_api_token(
+        request.auth, label=payload.label, expires=payload.expires, by=request.auth
+    )
     return Status(
         201,
         {
@@ -42,6 +44,7 @@ def create_token(request: ApiRequest, payload: TokenIn):
             "hint": token.hint,
             "created": token.created,
             "last_used": token.last_used,
+            "expires": token.expires,
             "token": raw,
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -25,6 +26,9 @@ class ApiToken(models.Model):
     hint = models.CharField(max_length=12, editable=False, help_text="first characters, shown")
     created = models.DateTimeField(default=timezone.now, editable=False)
     last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    expires = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="from then on it answers 401; empty: never"
+    )
 
     class Meta:
         ordering = ["-created"]
@@ -32,11 +36,17 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.hint}… ({self.user})"
 
+    @property
+    def is_expired(self) -> bool:
+        return self.expires is not None and self.expires <= timezone.now()
+
     @classmethod
-    def issue(cls, user, label: str = "") -> tuple[ApiToken, str]:
+    def issue(
+        cls, user, label: str = "", expires: datetime | None = None
+    ) -> tuple[ApiToken, str]:
         """Create a token; the raw secret is returned once and never stored."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            user=user, label=label[:100], key_hash=hash_token(raw), hint=raw[:12]
+            user=user, label=label[:100], key_hash=hash_token(raw), hint=raw[:12], expires=expires
         )
         return token, raw

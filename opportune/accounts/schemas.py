@@ -14,6 +14,7 @@ class TokenOut(Schema):
     hint: str = Field(..., description="The first characters of the secret, to recognise it")
     created: datetime
     last_used: datetime | None
+    expires: datetime | None = Field(..., description="From then on the token answers 401; null: never")
 
 
 class TokenCreated(TokenOut):
@@ -24,3 +25,8 @@ class TokenIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field("", max_length=100, description="What the token is for")
+    expires: datetime | None = Field(
+        None,
+        description="When the token stops working (ISO 8601, in the future; without an offset: UTC). "
+        "Null or left out: it works until revoked",
+    )

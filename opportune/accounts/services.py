@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from datetime import UTC, datetime, timedelta
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from opportune.accounts.models import ApiToken, hash_token
-from opportune.core.errors import NotFoundError, ValidationError
+from opportune.core.errors import DomainError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -17,19 +19,44 @@ if TYPE_CHECKING:
 LAST_USED_RESOLUTION_SECONDS = 60
 
 
-def issue_api_token(user: User, *, label: str = "", by: User) -> tuple[ApiToken, str]:
+class TokenExpiredError(DomainError):
+    """A known token past its expiry: the request is not authenticated (401), and says why."""
+
+    code = "not_authenticated"
+    http_status = 401
+
+
+def _checked_expiry(expires: datetime | None) -> datetime | None:
+    """An expiry in the future (a naive one is read as UTC), or None for a token that lasts."""
+    if expires is None:
+        return None
+    if timezone.is_naive(expires):
+        expires = timezone.make_aware(expires, UTC)
+    if expires <= timezone.now():
+        raise ValidationError.for_field("expires", "The expiry must be in the future.")
+    return expires
+
+
+def issue_api_token(
+    user: User, *, label: str = "", expires: datetime | None = None, by: User
+) -> tuple[ApiToken, str]:
     if user != by and not by.is_superuser:
         raise NotFoundError("User not found.")
     if len(label) > 100:
         raise ValidationError.for_field("label", "At most 100 characters.")
-    return ApiToken.issue(user, label)
+    return ApiToken.issue(user, label, _checked_expiry(expires))
 
 
-def issue_api_token_for_username(username: str, *, label: str = "") -> tuple[ApiToken, str]:
+def issue_api_token_for_username(
+    username: str, *, label: str = "", expires_days: int | None = None
+) -> tuple[ApiToken, str]:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise NotFoundError(f"User '{username}' does not exist.")
-    return ApiToken.issue(user, label)
+    if expires_days is not None and expires_days < 1:
+        raise ValidationError.for_field("expires_days", "At least 1 day.")
+    expires = None if expires_days is None else timezone.now() + timedelta(days=expires_days)
+    return ApiToken.issue(user, label, expires)
 
 
 def revoke_api_token(token_id: int, *, by: User) -> None:
@@ -39,7 +66,8 @@ def revoke_api_token(token_id: int, *, by: User) -> None:
 
 
 def user_for_token(raw: str) -> User | None:
-    """The active user a raw token belongs to, or None."""
+    """The active user a raw token belongs to, or None; an expired token raises
+    TokenExpiredError (401 with the reason)."""
     token = (
         ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
         if raw
@@ -48,6 +76,11 @@ def user_for_token(raw: str) -> User | None:
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
+    if token.expires is not None and token.expires <= now:
+        expired = token.expires.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        raise TokenExpiredError(
+            f"This API token expired on {expired}: create a new one on your profile page."
+        )
     if (
         token.last_used is None
         or (now - token.last_used).total_seconds() > LAST_USED_RESOLUTION_SECONDS

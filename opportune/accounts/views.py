@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -65,8 +66,12 @@ def profile(request: SignedInRequest) -> HttpResponse:
     new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
+            days = form.cleaned_data["expires_days"]
             _token, new_secret = issue_api_token(
-                request.user, label=form.cleaned_data["label"], by=request.user
+                request.user,
+                label=form.cleaned_data["label"],
+                expires=None if days is None else timezone.now() + timedelta(days=days),
+                by=request.user,
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
@@ -79,6 +84,7 @@ def profile(request: SignedInRequest) -> HttpResponse:
             "form": form,
             "new_secret": new_secret,
             "tokens": request.user.api_tokens.all(),
+            "now": timezone.now(),
             "roles": sorted(roles_of(request.user)),
         },
     )

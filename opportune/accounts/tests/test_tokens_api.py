@@ -17,7 +17,8 @@ def test_list_shows_own_tokens_without_secrets(sales, sales2, api_as):
     assert r.status_code == 200
     rows = r.json()["results"]
     assert [t["label"] for t in rows] == ["laptop", "test"]
-    assert set(rows[0]) == {"id", "label", "hint", "created", "last_used"}
+    assert set(rows[0]) == {"id", "label", "hint", "created", "last_used", "expires"}
+    assert rows[0]["expires"] is None
     test_row = rows[1]
     assert test_row["last_used"] is not None  # this very request used it
     assert rows[0]["last_used"] is None
