@@ -41,9 +41,7 @@ class ApiToken(models.Model):
         return self.expires is not None and self.expires <= timezone.now()
 
     @classmethod
-    def issue(
-        cls, user, label: str = "", expires: datetime | None = None
-    ) -> tuple[ApiToken, str]:
+    def issue(cls, user, label: str = "", expires: datetime | None = None) -> tuple[ApiToken, str]:
         """Create a token; the raw secret is returned once and never stored."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(

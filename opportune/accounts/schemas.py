@@ -14,7 +14,9 @@ class TokenOut(Schema):
     hint: str = Field(..., description="The first characters of the secret, to recognise it")
     created: datetime
     last_used: datetime | None
-    expires: datetime | None = Field(..., description="From then on the token answers 401; null: never")
+    expires: datetime | None = Field(
+        ..., description="From then on the token answers 401; null: never"
+    )
 
 
 class TokenCreated(TokenOut):

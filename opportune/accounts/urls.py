@@ -6,5 +6,6 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("profile/password/", views.password_change, name="password_change"),
     path("profile/tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
 ]

@@ -1,4 +1,5 @@
-"""Log in, log out, and the profile page with the user's API tokens."""
+"""Log in (throttled), log out, the password change, and the profile page with the user's API
+tokens."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.messages.views import SuccessMessageMixin
 from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from opportune.accounts.forms import ApiTokenForm
@@ -30,6 +33,21 @@ login = auth_views.LoginView.as_view(
     template_name="accounts/login.html", redirect_authenticated_user=True
 )
 logout = auth_views.LogoutView.as_view()
+
+
+class PasswordChange(SuccessMessageMixin, auth_views.PasswordChangeView):
+    """Django's password change: this session stays signed in (update_session_auth_hash), every
+    other session of the user ends at its next request (its session hash no longer matches).
+    API tokens are kept, as ERPNext keeps API keys: revoke them on the profile page."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("profile")
+    success_message = (
+        "Your password was changed. Your other sessions are signed out; your API tokens still work."
+    )
+
+
+password_change = PasswordChange.as_view()
 
 
 def lockout_message(request: HttpRequest) -> str:

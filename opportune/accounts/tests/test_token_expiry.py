@@ -48,7 +48,9 @@ def test_an_expired_token_answers_401_with_the_reason(sales):
             "fields": {},
         }
     }
-    assert bearer(raw).post("/api/v1/tokens", {}, content_type="application/json").status_code == 401
+    assert (
+        bearer(raw).post("/api/v1/tokens", {}, content_type="application/json").status_code == 401
+    )
     assert ApiToken.objects.filter(user=sales).count() == 1  # the refused POST made nothing
     token.refresh_from_db()
     assert token.last_used is None  # an expired token's use is not recorded as a use
@@ -101,11 +103,11 @@ def test_profile_page_creates_an_expiring_token_and_shows_every_column(sales):
     )
     page = client.get(reverse("profile")).content.decode()
     assert (
-        "<th>Label</th><th>Starts with</th><th class=\"hide-sm\">Created</th><th>Last used</th>"
+        '<th>Label</th><th>Starts with</th><th class="hide-sm">Created</th><th>Last used</th>'
         "<th>Expires</th>"
     ) in page
     assert token.expires.strftime("%Y-%m-%d %H:%M") in page
-    assert "2026-01-02 03:04 <span class=\"chip chip-danger\">expired</span>" in page
+    assert '2026-01-02 03:04 <span class="chip chip-danger">expired</span>' in page
     assert "2026-01-01 09:30" in page
     assert page.count("Revoke</button>") == 2
 

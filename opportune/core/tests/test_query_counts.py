@@ -50,6 +50,7 @@ from opportune.masters import api as masters_api
 from opportune.masters import services as masters
 from opportune.selling import services as selling
 from opportune.testing import (
+    PASSWORD,
     ApiClient,
     make_customer,
     make_item,
@@ -609,6 +610,11 @@ customer_edit_form = merged(
     versioned(customer_type="Company", phone="123"), of_world(customer_name="customer_name")
 )
 supplier_edit_form = merged(versioned(country="France"), of_world(supplier_name="name"))
+password_change_form = fixed(
+    old_password=PASSWORD,
+    new_password1="a-new-long-passphrase",
+    new_password2="a-new-long-passphrase",
+)
 board_move = merged(versioned(to="Qualification"), of_world(name="name"))
 bulk_assign = merged(fixed(action="assign", assign_value="manager"), of_world(selected="selected"))
 
@@ -626,6 +632,9 @@ PAGE_CASES = [
     Case("GET", "/accounts/profile/", 4, tokens, lists=True),
     Case("POST", "/accounts/profile/", 5, tokens, fixed(label="cli"), status=200),
     Case("POST", "/accounts/profile/tokens/{id}/revoke/", 3, tokens),
+    Case("GET", "/accounts/profile/password/", 3),
+    # the user saved, then this session given a new key under the new password's hash
+    Case("POST", "/accounts/profile/password/", 12, body=password_change_form),
     Case("GET", "/crm/opportunities/", 10, opportunity, lists=True),
     # one query for the cards of each non-empty column (bounded by the stages): ROWS in one column
     Case("GET", "/crm/opportunities/board/", 12, opportunity, lists=True),
