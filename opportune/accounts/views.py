@@ -8,17 +8,16 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from axes.helpers import get_cool_off
-
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.messages.views import SuccessMessageMixin
 from django.http import HttpRequest, HttpResponse
-from django.template.defaultfilters import pluralize
-from django.utils import timezone
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opportune.accounts.forms import ApiTokenForm
