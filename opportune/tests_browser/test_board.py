@@ -176,6 +176,16 @@ SNAPPED = """board => Array.from(board.querySelectorAll("[data-column]")).some((
     - parseFloat(getComputedStyle(board).scrollPaddingLeft)) < 1)"""
 
 
+def wait_until(page: Page, script: str, timeout_ms: int = 15_000) -> None:
+    """Poll ``script`` until it is true. (Not ``wait_for_function``: Playwright compiles a
+    function predicate with eval inside the page, which the content security policy refuses.)"""
+    for _ in range(timeout_ms // 50):
+        if page.evaluate(script):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"still false after {timeout_ms} ms: {script}")
+
+
 def test_on_a_phone_the_columns_scroll_sideways_one_by_one(page: Page, sales):
     opp = make_opportunity(sales, sales_stage="Prospecting", title="Phone deal")
     page.set_viewport_size({"width": 390, "height": 800})
@@ -197,7 +207,7 @@ def test_on_a_phone_the_columns_scroll_sideways_one_by_one(page: Page, sales):
     box = box_of(board)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 100)
     page.mouse.wheel(box["width"] * 0.55, 0)
-    page.wait_for_function(f"(board => board.scrollLeft > 0 && ({SNAPPED})(board))({BOARD_JS})")
+    wait_until(page, f"(board => board.scrollLeft > 0 && ({SNAPPED})(board))({BOARD_JS})")
 
     # A card held against the edge scrolls the board (snapping would undo each step, so it is
     # off while dragging) to a column that was off screen; let go, the board snaps again.
@@ -222,4 +232,4 @@ def test_on_a_phone_the_columns_scroll_sideways_one_by_one(page: Page, sales):
     expect(page.get_by_role("status")).to_contain_text(f"{opp.name} moved to Needs Analysis")
     opp.refresh_from_db()
     assert opp.sales_stage_id == "Needs Analysis"
-    page.wait_for_function(f"({SNAPPED})({BOARD_JS})")
+    wait_until(page, f"({SNAPPED})({BOARD_JS})")
