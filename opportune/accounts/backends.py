@@ -17,7 +17,7 @@ from django.http import HttpRequest
 
 
 class LoginThrottle(AxesStandaloneBackend):
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,

@@ -102,7 +102,9 @@ def test_the_api_docs_run_under_the_policy(watched: Page, sales):
     log_in(page, "sales")
     visit(page, "/api/v1/docs")
     # Swagger UI reads the whole OpenAPI document first: slow on a busy machine
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Opportune API", timeout=60_000)
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "Opportune API", timeout=60_000
+    )
     expect(page.locator(".opblock").first).to_be_visible()
     no_violations(page)
 

@@ -130,7 +130,9 @@ def test_a_form_posted_with_its_token_works(manager):
     client = Client(enforce_csrf_checks=True)
     client.force_login(manager)
     page = client.get(reverse("profile")).content.decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert found is not None
+    token = found.group(1)
     response = client.post(reverse("profile"), {"label": "ok", "csrfmiddlewaretoken": token})
     assert response.status_code == 200
     assert list(ApiToken.objects.values_list("label", flat=True)) == ["ok"]

@@ -95,6 +95,7 @@ def test_profile_page_creates_an_expiring_token_and_shows_every_column(sales):
     secret = response.context["new_secret"]
     token = ApiToken.objects.get(user=sales)
     assert token.key_hash == hash_token(secret)
+    assert token.expires is not None
     assert before + timedelta(days=7) <= token.expires <= timezone.now() + timedelta(days=7)
     old, _raw = ApiToken.issue(sales, "old")
     ApiToken.objects.filter(pk=old.pk).update(
@@ -127,6 +128,7 @@ def test_command_takes_expires_days(sales):
     call_command("create_api_token", "sales", "--expires-days", "10", stdout=out)
     token = ApiToken.objects.get(user=sales)
     assert token.key_hash == hash_token(out.getvalue().strip())
+    assert token.expires is not None
     assert before + timedelta(days=10) <= token.expires <= timezone.now() + timedelta(days=10)
     with pytest.raises(CommandError, match="At least 1 day"):
         call_command("create_api_token", "sales", "--expires-days", "0")
