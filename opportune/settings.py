@@ -147,7 +147,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 # Content security policy (django-csp): only the app's own scripts and styles, no inline script
-# or style attribute; ninja's API docs page has its own policy (opportune/api.py).
+# or style attribute, no eval. It holds on every page, the admin's and ninja's API docs
+# (Swagger UI loads its scripts as files) included; tests_browser/test_content_security_policy.py.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -5,10 +5,11 @@ rows, the board's moves, the party search); the API docs page (Swagger UI) too."
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from opportune.selling import services as selling
-from opportune.testing import log_in, make_item, make_lead, make_opportunity
+from opportune.testing import PASSWORD, log_in, make_item, make_lead, make_opportunity
 
 pytestmark = [
     pytest.mark.browser,
@@ -122,3 +123,17 @@ def test_a_violation_would_be_seen(context, live_server):
     assert page.evaluate("window.__cspViolations")[0].startswith("style-src-attr blocked inline")
     assert any("Content Security Policy" in text for text in console)
     page.close()
+
+
+def test_the_admin_runs_under_the_policy(watched: Page, db):
+    page = watched
+    root = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    visit(page, "/admin/login/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+    no_violations(page)
+    visit(page, "/admin/accounts/apitoken/")
+    visit(page, f"/admin/auth/user/{root.pk}/change/")
+    expect(page.locator("#id_username")).to_have_value("root")
