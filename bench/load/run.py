@@ -1,0 +1,535 @@
+"""Load test: 50 sales users on gunicorn + PostgreSQL, then every acknowledged write checked.
+
+    make loadtest                                   # or: .venv/bin/python bench/load/run.py
+    LOAD_SECONDS=30 make loadtest                   # shorter (CI)
+
+1. drops and recreates the database LOAD_DATABASE_URL (default
+   postgres://postgres@127.0.0.1:5432/loadtest; only a local database whose name contains
+   "load" is accepted) and fills it with bench/generate.py (LOAD_BASELINE_N opportunities,
+   default 10,000, with their leads, customers, 36 sales reps and items);
+2. gives each sales rep an API token and a signed-in session (made directly, not through the
+   login form, so login throttling does not apply) in var/loadtest/setup.json;
+3. starts gunicorn on 127.0.0.1 and a free port (LOAD_GUNICORN_ARGS, default
+   "-w 4 -k gthread --threads 4");
+4. runs locust headless: LOAD_USERS users (50) spawned at LOAD_SPAWN_RATE a second (10) for
+   LOAD_SECONDS (60), bench/load/locustfile.py, only against that 127.0.0.1 port;
+5. stops gunicorn (always, whatever happened), then checks against the database that every
+   write the server acknowledged is there: each created lead, opportunity (with its item
+   rows) and quotation exists, no document's stored version is older than a version an answer
+   gave, the fields of the last acknowledged change are the stored ones, and no two answers
+   gave the same version of one document (a lost update);
+6. prints p50 / p95 / p99 per request type (locust's figures, var/loadtest/locust_stats.csv),
+   the 409 conflicts, the failures, and exits 1 if there was any failure (an unexpected
+   status, a 5xx, a connection error, a server error in gunicorn's log) or any lost write.
+
+The database is dropped at the end of a clean run (LOAD_KEEP_DB=1 keeps it; a failed run
+always keeps it for a look). A benchmark, not a test: never part of `make test`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+DATABASE_URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loadtest")
+USERS = int(os.environ.get("LOAD_USERS", "50"))
+SPAWN_RATE = int(os.environ.get("LOAD_SPAWN_RATE", "10"))
+SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
+BASELINE_N = int(os.environ.get("LOAD_BASELINE_N", "10000"))
+GUNICORN_ARGS = os.environ.get("LOAD_GUNICORN_ARGS", "-w 4 -k gthread --threads 4").split()
+KEEP_DB = os.environ.get("LOAD_KEEP_DB", "") not in ("", "0", "false", "no")
+OUT = Path(os.environ.get("LOAD_OUT_DIR", ROOT / "var" / "loadtest"))
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def log(message: str) -> None:
+    print(f"[load {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def _terminate(signum, _frame):
+    raise SystemExit(128 + signum)  # so every `finally` below runs (gunicorn is stopped)
+
+
+# --- the database --------------------------------------------------------------------------------
+def database_name() -> str:
+    parts = urlsplit(DATABASE_URL)
+    name = parts.path.lstrip("/")
+    if parts.scheme not in ("postgres", "postgresql", "pgsql") or parts.hostname not in LOCAL_HOSTS:
+        sys.exit(f"LOAD_DATABASE_URL must be a PostgreSQL database on 127.0.0.1: {DATABASE_URL}")
+    if "load" not in name:
+        sys.exit(
+            f"LOAD_DATABASE_URL: the database is dropped, so its name must contain 'load': {name}"
+        )
+    return name
+
+
+def admin_connection():
+    import psycopg
+
+    parts = urlsplit(DATABASE_URL)
+    return psycopg.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def recreate_database(name: str) -> None:
+    with admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(name: str) -> None:
+    with admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def generate_baseline() -> None:
+    began = time.monotonic()
+    subprocess.run(
+        [str(BIN / "python"), str(ROOT / "bench" / "generate.py")],
+        env={**os.environ, "DATABASE_URL": DATABASE_URL, "BENCH_N": str(BASELINE_N)},
+        cwd=ROOT,
+        check=True,
+        timeout=1800,
+    )
+    log(f"baseline of {BASELINE_N:,} opportunities in {time.monotonic() - began:,.0f} s")
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = DATABASE_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opportune.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def prepare_users(path: Path) -> int:
+    """Tokens and sessions for every sales rep (not managers); the setup file for locust."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from opportune.accounts.models import ApiToken
+    from opportune.accounts.roles import SALES_MANAGER, SALES_USER
+    from opportune.crm.models import CRMSettings, LeadSource, OpportunityLostReason
+    from opportune.masters.models import Item
+
+    see_all = os.environ.get("LOAD_SEE_ALL")
+    if see_all is not None:
+        field = "sales_users_see_all"
+        if any(f.name == field for f in CRMSettings._meta.get_fields()):
+            CRMSettings.load()
+            CRMSettings.objects.filter(pk=1).update(**{field: see_all not in ("0", "")})
+            log(f"CRM setting {field} = {see_all not in ('0', '')}")
+        else:
+            log(f"LOAD_SEE_ALL ignored: CRM settings have no {field}")
+    reps = (
+        get_user_model()
+        .objects.filter(groups__name=SALES_USER, is_active=True)
+        .exclude(groups__name=SALES_MANAGER)
+        .order_by("username")
+    )
+    users = []
+    for user in reps:
+        _token, raw = ApiToken.issue(user, "load test")
+        client = Client()
+        client.force_login(user)
+        users.append(
+            {
+                "username": user.username,
+                "token": raw,
+                "session": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            }
+        )
+    if not users:
+        sys.exit("The baseline has no sales users.")
+    from opportune.crm.models import SalesStage
+
+    items = [
+        [code, str(rate)]
+        for code, rate in Item.objects.filter(name__startswith="ITEM-")
+        .order_by("name")
+        .values_list("name", "standard_rate")[:60]
+    ]
+    setup = {
+        "today": date.today().isoformat(),
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "users": users,
+        "items": items,
+        "sales_stages": list(SalesStage.objects.values_list("name", flat=True)),
+        "lost_reasons": list(OpportunityLostReason.objects.values_list("name", flat=True)),
+        "sources": list(LeadSource.objects.values_list("name", flat=True)),
+    }
+    path.write_text(json.dumps(setup, indent=1))
+    return len(users)
+
+
+# --- gunicorn -------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn in a process group of its own, stopped (TERM, then KILL) on leaving."""
+
+    def __init__(self, port: int, log_path: Path):
+        self.port = port
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Gunicorn:
+        var = OUT / "var"
+        var.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "DATABASE_URL": DATABASE_URL,
+            "OPPORTUNE_VAR_DIR": str(var),
+            "OPPORTUNE_TESTING": "0",
+            "DEBUG": "false",
+            "REDIS_URL": "",  # jobs (none on these paths) queue in var/, not the shared Redis
+            "LOG_LEVEL": "WARNING",
+        }
+        command = [
+            str(BIN / "gunicorn"),
+            "opportune.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            *GUNICORN_ARGS,
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "10",
+            "--no-control-socket",  # its default path is shared by every gunicorn of the machine
+        ]
+        log(f"gunicorn {' '.join(command[2:])}")
+        self.log_file = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        url = f"http://127.0.0.1:{self.port}/accounts/login/"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({self.process.returncode}): {self.log_path}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"gunicorn did not answer on {url} within 90 s")
+
+    def __exit__(self, *_exc) -> None:
+        stop_group(self.process, "gunicorn", grace=15)
+        self.log_file.close()
+
+
+def stop_group(process: subprocess.Popen | None, label: str, grace: float) -> None:
+    if process is None or process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            log(f"{label} stopped")
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+# --- locust ---------------------------------------------------------------------------------------
+def run_locust(port: int, setup: Path, acks: Path, stats: Path) -> int:
+    command = [
+        str(BIN / "locust"),
+        "-f",
+        str(ROOT / "bench" / "load" / "locustfile.py"),
+        "--headless",
+        "--host",
+        f"http://127.0.0.1:{port}",
+        "-u",
+        str(USERS),
+        "-r",
+        str(SPAWN_RATE),
+        "-t",
+        f"{SECONDS}s",
+        # at the end each user finishes the task it is in (a read, then a PATCH, ...): a request
+        # cut off by locust would count as a failure that the server never made
+        "--stop-timeout",
+        "60",
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+    ]
+    log(f"locust: {USERS} users, {SPAWN_RATE}/s, {SECONDS} s")
+    env = {
+        **os.environ,
+        "LOAD_SETUP_FILE": str(setup),
+        "LOAD_ACK_FILE": str(acks),
+        "LOAD_STATS_FILE": str(stats),
+        "OTEL_SDK_DISABLED": "true",
+    }
+    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        return process.wait(timeout=SECONDS + 180)
+    except subprocess.TimeoutExpired:
+        log("locust did not stop in time: killed")
+        return 124
+    finally:
+        stop_group(process, "locust", grace=5)
+
+
+# --- checks ---------------------------------------------------------------------------------------
+def read_acks(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def same(stored, sent) -> bool:
+    if stored is None or sent is None:
+        return stored == sent
+    if isinstance(stored, date):
+        return stored.isoformat() == str(sent)
+    if isinstance(stored, Decimal):
+        return stored == Decimal(str(sent))
+    return str(stored) == str(sent)
+
+
+def verify(acks: list[dict]) -> tuple[list[str], dict[str, int]]:
+    """Every acknowledged write against the database: the problems found, and counts."""
+    from django.db.models import Count
+
+    from opportune.crm.models import Lead, Opportunity
+    from opportune.selling.models import Quotation
+
+    problems: list[str] = []
+    created: dict[str, list[dict]] = defaultdict(list)
+    versions: dict[str, list[int]] = defaultdict(list)
+    updates: list[dict] = []
+    for a in acks:
+        if a["kind"] == "create":
+            created[a["doctype"]].append(a)
+        else:
+            updates.append(a)
+        if a.get("doctype") == "opportunity" and "version" in a:
+            versions[a["name"]].append(a["version"])
+
+    leads = dict(
+        Lead.objects.filter(name__in=[a["name"] for a in created["lead"]]).values_list(
+            "name", "email_id"
+        )
+    )
+    for a in created["lead"]:
+        if a["name"] not in leads:
+            problems.append(f"lost: lead {a['name']} (created by {a['by']})")
+        elif leads[a["name"]] != a["email_id"]:
+            problems.append(
+                f"lead {a['name']}: e-mail {leads[a['name']]!r}, sent {a['email_id']!r}"
+            )
+
+    names = set(versions) | {a["name"] for a in created["opportunity"]}
+    stored = {
+        o.name: o
+        for o in Opportunity.objects.filter(name__in=names).annotate(item_rows=Count("items"))
+    }
+    for a in created["opportunity"]:
+        if a["name"] not in stored:
+            problems.append(f"lost: opportunity {a['name']} (created by {a['by']})")
+        elif stored[a["name"]].item_rows != a["items"]:
+            problems.append(
+                f"opportunity {a['name']}: {stored[a['name']].item_rows} item rows, "
+                f"{a['items']} acknowledged"
+            )
+    for name, seen in versions.items():
+        doc = stored.get(name)
+        if doc is None:
+            problems.append(f"lost: opportunity {name} (changed, now missing)")
+            continue
+        if max(seen) > doc.version:
+            problems.append(
+                f"opportunity {name}: stored version {doc.version} < acknowledged {max(seen)}"
+            )
+        twice = sorted({v for v in seen if seen.count(v) > 1})
+        if twice:
+            problems.append(f"opportunity {name}: version(s) {twice} acknowledged to two writers")
+    for a in updates:
+        doc = stored.get(a["name"])
+        if doc is None or doc.version != a["version"]:
+            continue  # changed again since: the version check above covers it
+        for field, sent in a["fields"].items():
+            if not same(getattr(doc, field), sent):
+                problems.append(
+                    f"opportunity {a['name']} v{a['version']}: {field} is "
+                    f"{getattr(doc, field)!r}, acknowledged {sent!r}"
+                )
+
+    quotations = dict(
+        Quotation.objects.filter(name__in=[a["name"] for a in created["quotation"]]).values_list(
+            "name", "opportunity_id"
+        )
+    )
+    for a in created["quotation"]:
+        if a["name"] not in quotations:
+            problems.append(f"lost: quotation {a['name']} (from {a['opportunity']})")
+        elif quotations[a["name"]] != a["opportunity"]:
+            problems.append(f"quotation {a['name']}: opportunity {quotations[a['name']]!r}")
+
+    counts = {
+        "leads created": len(created["lead"]),
+        "opportunities created": len(created["opportunity"]),
+        "quotations made": len(created["quotation"]),
+        "changes (PATCH, lost, reopen)": len(updates),
+    }
+    return problems, counts
+
+
+def server_errors(log_path: Path) -> list[str]:
+    """Lines of gunicorn's log that tell of a server-side error (tracebacks, worker deaths)."""
+    markers = ("Traceback", "Internal Server Error", "WORKER TIMEOUT", "Worker exited", "[ERROR]")
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    return [line for line in text.splitlines() if any(m in line for m in markers)]
+
+
+# --- report ---------------------------------------------------------------------------------------
+def read_stats(path: Path) -> dict:
+    """The figures the locustfile wrote when locust quit (entries, total, errors)."""
+    if not path.exists():
+        return {"entries": [], "total": None, "errors": []}
+    return json.loads(path.read_text())
+
+
+def label(row: dict) -> str:
+    return row["name"] if row["type"] == "409" else f"{row['type']} {row['name']}"
+
+
+def stats_table(stats: dict) -> str:
+    head = f"{'request':<42} {'count':>6} {'fail':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+    lines = [head, "-" * len(head)]
+    rows = (
+        [*stats["entries"], {**stats["total"], "type": "", "name": "all requests"}]
+        if stats["total"]
+        else []
+    )
+    for row in rows:
+        if row["name"] == "all requests":
+            lines.append("-" * len(head))
+        lines.append(
+            f"{label(row).strip()[:42]:<42} {row['count']:>6} {row['failures']:>5} {row['p50']:>7.0f} "
+            f"{row['p95']:>7.0f} {row['p99']:>7.0f} {row['max']:>7.0f}"
+        )
+    return "\n".join(lines)
+
+
+def markdown_table(stats: dict) -> str:
+    """The same figures as a Markdown table (var/loadtest/summary.md, for docs/performance.md)."""
+    lines = [
+        "| request | count | failures | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in [*stats["entries"], {**stats["total"], "type": "", "name": "**all requests**"}]:
+        lines.append(
+            f"| {label(row).strip()} | {row['count']} | {row['failures']} | {row['p50']:.0f} | "
+            f"{row['p95']:.0f} | {row['p99']:.0f} | {row['max']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    name = database_name()
+    OUT.mkdir(parents=True, exist_ok=True)
+    setup, acks, gunicorn_log = OUT / "setup.json", OUT / "acks.jsonl", OUT / "gunicorn.log"
+    stats_file = OUT / "stats.json"
+    for path in (acks, gunicorn_log, stats_file):
+        path.unlink(missing_ok=True)
+
+    log(f"database {name}: dropped and created again")
+    recreate_database(name)
+    generate_baseline()
+    setup_django()
+    log(f"{prepare_users(setup)} sales users with a token and a session")
+
+    port = free_port()
+    began = time.monotonic()
+    with Gunicorn(port, gunicorn_log):
+        locust_rc = run_locust(port, setup, acks, stats_file)
+    elapsed = time.monotonic() - began
+
+    from django.db import connections
+
+    connections.close_all()
+    problems, counts = verify(read_acks(acks))
+    stats = read_stats(stats_file)
+    errors = server_errors(gunicorn_log)
+
+    print()
+    print(stats_table(stats))
+    print()
+    total = stats["total"]
+    if total:
+        print(f"throughput: {total['rps']:.1f} requests/s")
+        (OUT / "summary.md").write_text(markdown_table(stats) + "\n")
+    conflicts = sum(r["count"] for r in stats["entries"] if r["type"] == "409")
+    failed = total["failures"] if total else 0
+    print(f"acknowledged writes: {', '.join(f'{v} {k}' for k, v in counts.items())}")
+    print(f"409 conflicts (answered right, read again): {conflicts}")
+    print(f"requests failed: {failed}; server errors in gunicorn's log: {len(errors)}")
+    for row in stats["errors"]:
+        print(f"  FAILED {row['count']}x {row['method']} {row['name']}: {row['error'][:300]}")
+    for line in errors[:20]:
+        print(f"  SERVER {line[:300]}")
+    for problem in problems[:50]:
+        print(f"  WRITE {problem}")
+    if len(problems) > 50:
+        print(f"  ... and {len(problems) - 50} more")
+
+    ok = locust_rc == 0 and not failed and not errors and not problems and total is not None
+    if ok and not counts["opportunities created"]:
+        ok = False
+        print("  nothing was written: the load did not run")
+    print(
+        f"\nLOAD TEST {'PASSED' if ok else 'FAILED'}: {USERS} users, {SECONDS} s, "
+        f"{elapsed:,.0f} s with the server up; figures and files in {OUT}"
+    )
+    if ok and not KEEP_DB:
+        drop_database(name)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
