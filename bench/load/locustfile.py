@@ -47,6 +47,13 @@ LIST_FILTERS = [
 ACTIVE = ("Open", "Replied")
 
 
+def describe(response) -> str:
+    """What went wrong: the connection error, or the start of the answer."""
+    if response.error and not response.status_code:
+        return f"{type(response.error).__name__}: {response.error}"
+    return (response.text or "")[:300]
+
+
 def ack(kind: str, **fields) -> None:
     """Record a write the server said it made (read back by run.py)."""
     ACKS.write(json.dumps({"kind": kind, **fields}) + "\n")
@@ -116,7 +123,7 @@ class SalesUser(FastHttpUser):
             if response.status_code in expect:
                 response.success()
             else:
-                response.failure(f"{response.status_code}: {(response.text or '')[:300]}")
+                response.failure(f"{response.status_code}: {describe(response)}")
         return response
 
     def conflict(self, name: str, response) -> None:
@@ -137,7 +144,7 @@ class SalesUser(FastHttpUser):
             if response.status_code == 200:
                 response.success()
             else:
-                response.failure(f"{response.status_code} (a signed-in page must answer 200)")
+                response.failure(f"{response.status_code}: {describe(response)}")
 
     def read(self, name: str):
         response = self.call("GET", f"{API}/opportunities/{name}", "GET /opportunities/{name}")

@@ -50,7 +50,9 @@ USERS = int(os.environ.get("LOAD_USERS", "50"))
 SPAWN_RATE = int(os.environ.get("LOAD_SPAWN_RATE", "10"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 BASELINE_N = int(os.environ.get("LOAD_BASELINE_N", "10000"))
-GUNICORN_ARGS = os.environ.get("LOAD_GUNICORN_ARGS", "-w 4 -k gthread --threads 4").split()
+GUNICORN_ARGS = os.environ.get(
+    "LOAD_GUNICORN_ARGS", "-w 4 -k gthread --threads 4 --keep-alive 75"
+).split()
 KEEP_DB = os.environ.get("LOAD_KEEP_DB", "") not in ("", "0", "false", "no")
 OUT = Path(os.environ.get("LOAD_OUT_DIR", ROOT / "var" / "loadtest"))
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
