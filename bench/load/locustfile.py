@@ -8,9 +8,9 @@ Each simulated user is one sales user of the load database (accounts, API tokens
 session cookies come from LOAD_SETUP_FILE, written by run.py; several simulated users may
 share one account). They list, filter and page through opportunities (cursor), read one,
 create opportunities with items from leads they create, change them with the version they
-read (a 409 is a correct answer to a stale version: it is counted as "409 conflict", the
+read (a 409 is a correct answer to a stale version: it is counted as a "409 conflict", the
 document is read again and the change retried once), declare their own opportunities lost
-and reopen them, make quotations, list and create leads, and open the home page, the
+and reopen them, make quotations and submit half of them, list and create leads, and open the home page, the
 board, the opportunity list and an opportunity's page through the browser session.
 
 Everything the server acknowledged as written is appended to LOAD_ACK_FILE (one JSON object a
@@ -126,11 +126,11 @@ class SalesUser(FastHttpUser):
                 response.failure(f"{response.status_code}: {describe(response)}")
         return response
 
-    def conflict(self, name: str, response) -> None:
-        """A 409 is a right answer, counted on a line of its own ("409 conflict")."""
+    def conflict(self, method: str, name: str, response) -> None:
+        """A 409 is a right answer, counted on a line of its own (type "409")."""
         events.request.fire(
             request_type="409",
-            name=f"{name} (conflict)",
+            name=f"{method} {name}: 409 conflict",
             response_time=response.request_meta["response_time"],
             response_length=0,
             exception=None,
@@ -147,7 +147,7 @@ class SalesUser(FastHttpUser):
                 response.failure(f"{response.status_code}: {describe(response)}")
 
     def read(self, name: str):
-        response = self.call("GET", f"{API}/opportunities/{name}", "GET /opportunities/{name}")
+        response = self.call("GET", f"{API}/opportunities/{name}", "/api/v1/opportunities/{name}")
         return response.json() if response.status_code == 200 else None
 
     def pick(self) -> str | None:
@@ -159,7 +159,7 @@ class SalesUser(FastHttpUser):
     def list_opportunities(self) -> None:
         params = dict(self.rng.choice(LIST_FILTERS))
         response = self.call(
-            "GET", f"{API}/opportunities", "GET /opportunities?filters", params=params
+            "GET", f"{API}/opportunities", "/api/v1/opportunities?filters", params=params
         )
         pages = 0
         while response.status_code == 200:
@@ -173,7 +173,7 @@ class SalesUser(FastHttpUser):
             response = self.call(
                 "GET",
                 f"{API}/opportunities",
-                "GET /opportunities?cursor",
+                "/api/v1/opportunities?cursor",
                 params={**params, "cursor": cursor},
             )
 
@@ -186,7 +186,7 @@ class SalesUser(FastHttpUser):
     @task(6)
     def list_leads(self) -> None:
         params = self.rng.choice([{}, {"status": "Lead,Open"}, {"ordering": "lead_name"}])
-        self.call("GET", f"{API}/leads", "GET /leads?filters", params=params)
+        self.call("GET", f"{API}/leads", "/api/v1/leads?filters", params=params)
 
     # --- writes ---------------------------------------------------------------------------------
     @task(3)
@@ -198,7 +198,7 @@ class SalesUser(FastHttpUser):
             "email_id": f"lead.{tag}@load.example",
             "source": self.rng.choice(SETUP["sources"]),
         }
-        response = self.call("POST", f"{API}/leads", "POST /leads", expect=(201,), json=body)
+        response = self.call("POST", f"{API}/leads", "/api/v1/leads", expect=(201,), json=body)
         if response.status_code != 201:
             return None
         name = response.json()["name"]
@@ -224,7 +224,7 @@ class SalesUser(FastHttpUser):
             "items": items,
         }
         response = self.call(
-            "POST", f"{API}/opportunities", "POST /opportunities", expect=(201,), json=body
+            "POST", f"{API}/opportunities", "/api/v1/opportunities", expect=(201,), json=body
         )
         if response.status_code == 201:
             doc = response.json()
@@ -254,7 +254,7 @@ class SalesUser(FastHttpUser):
             response = self.call(
                 "PATCH",
                 f"{API}/opportunities/{name}",
-                "PATCH /opportunities/{name}",
+                "/api/v1/opportunities/{name}",
                 expect=(200, 409),
                 json={**change, "version": doc["version"]},
             )
@@ -269,7 +269,7 @@ class SalesUser(FastHttpUser):
                 return
             if response.status_code != 409:
                 return
-            self.conflict("PATCH /opportunities/{name}", response)
+            self.conflict("PATCH", "/api/v1/opportunities/{name}", response)
             doc = self.read(name) if attempt == 0 else None
             if doc is None or doc["status"] not in ACTIVE:
                 return
@@ -285,9 +285,13 @@ class SalesUser(FastHttpUser):
         if doc is None:
             return
         if doc["status"] == "Lost":
-            verb, body, label = "reopen", {"version": doc["version"]}, "POST .../reopen"
+            verb, body, label = (
+                "reopen",
+                {"version": doc["version"]},
+                "/api/v1/opportunities/{name}/reopen",
+            )
         elif doc["status"] in ACTIVE:
-            verb, label = "declare-lost", "POST .../declare-lost"
+            verb, label = "declare-lost", "/api/v1/opportunities/{name}/declare-lost"
             body = {
                 "version": doc["version"],
                 "lost_reasons": [self.rng.choice(SETUP["lost_reasons"])],
@@ -298,7 +302,7 @@ class SalesUser(FastHttpUser):
         path = f"{API}/opportunities/{name}/{verb}"
         response = self.call("POST", path, label, expect=(200, 409), json=body)
         if response.status_code == 409:
-            self.conflict(label, response)
+            self.conflict("POST", label, response)
         elif response.status_code == 200:
             doc = response.json()
             self.mine[name]["status"] = doc["status"]
@@ -319,38 +323,59 @@ class SalesUser(FastHttpUser):
         response = self.call(
             "POST",
             f"{API}/opportunities/{name}/make-quotation",
-            "POST .../make-quotation",
+            "/api/v1/opportunities/{name}/make-quotation",
             expect=(201,),
         )
-        if response.status_code == 201:
-            self.mine[name]["quoted"] = True
+        if response.status_code != 201:
+            return
+        quotation = response.json()
+        self.mine[name]["quoted"] = True
+        ack(
+            "create",
+            doctype="quotation",
+            name=quotation["name"],
+            by=self.username,
+            opportunity=name,
+        )
+        if self.rng.random() < 0.5:
+            return  # left as a draft
+        # submitted: the quotation is Open and the opportunity moves to Quotation
+        response = self.call(
+            "POST",
+            f"{API}/quotations/{quotation['name']}/submit",
+            "/api/v1/quotations/{name}/submit",
+            json={"version": quotation["version"]},
+        )
+        if response.status_code == 200:
+            done = response.json()
             ack(
-                "create",
+                "update",
                 doctype="quotation",
-                name=response.json()["name"],
-                by=self.username,
+                name=done["name"],
+                version=done["version"],
+                fields={"docstatus": done["docstatus"], "status": done["status"]},
                 opportunity=name,
             )
 
     # --- pages through the browser session ------------------------------------------------------
     @task(3)
     def home_page(self) -> None:
-        self.get_page("/", "page: home")
+        self.get_page("/", "page /")
 
     @task(3)
     def board_page(self) -> None:
-        self.get_page("/crm/opportunities/board/", "page: board")
+        self.get_page("/crm/opportunities/board/", "page /crm/opportunities/board/")
 
     @task(3)
     def list_page(self) -> None:
-        self.get_page("/crm/opportunities/?status=Open", "page: opportunity list")
+        self.get_page("/crm/opportunities/?status=Open", "page /crm/opportunities/?status=Open")
 
     @task(3)
     def detail_page(self) -> None:
         name = self.pick()
         if name:
-            self.get_page(f"/crm/opportunities/{name}/", "page: opportunity")
+            self.get_page(f"/crm/opportunities/{name}/", "page /crm/opportunities/{name}/")
 
     @task(1)
     def lead_list_page(self) -> None:
-        self.get_page("/crm/leads/", "page: lead list")
+        self.get_page("/crm/leads/", "page /crm/leads/")

@@ -10,7 +10,7 @@
 2. gives each sales rep an API token and a signed-in session (made directly, not through the
    login form, so login throttling does not apply) in var/loadtest/setup.json;
 3. starts gunicorn on 127.0.0.1 and a free port (LOAD_GUNICORN_ARGS, default
-   "-w 2 -k gthread --threads 8 --keep-alive 75") and warms it up (each read a few times);
+   "-w 4 -k gthread --threads 4 --keep-alive 75") and warms it up (each read a few times);
 4. runs locust headless: LOAD_USERS users (50) spawned at LOAD_SPAWN_RATE a second (10) for
    LOAD_SECONDS (60), bench/load/locustfile.py, only against that 127.0.0.1 port;
 5. stops gunicorn (always, whatever happened), then checks against the database that every
@@ -51,7 +51,7 @@ SPAWN_RATE = int(os.environ.get("LOAD_SPAWN_RATE", "10"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 BASELINE_N = int(os.environ.get("LOAD_BASELINE_N", "10000"))
 GUNICORN_ARGS = os.environ.get(
-    "LOAD_GUNICORN_ARGS", "-w 2 -k gthread --threads 8 --keep-alive 75"
+    "LOAD_GUNICORN_ARGS", "-w 4 -k gthread --threads 4 --keep-alive 75"
 ).split()
 KEEP_DB = os.environ.get("LOAD_KEEP_DB", "") not in ("", "0", "false", "no")
 OUT = Path(os.environ.get("LOAD_OUT_DIR", ROOT / "var" / "loadtest"))
@@ -380,84 +380,84 @@ def verify(acks: list[dict]) -> tuple[list[str], dict[str, int]]:
     from opportune.crm.models import Lead, Opportunity
     from opportune.selling.models import Quotation
 
+    models = {"lead": Lead, "opportunity": Opportunity, "quotation": Quotation}
     problems: list[str] = []
     created: dict[str, list[dict]] = defaultdict(list)
-    versions: dict[str, list[int]] = defaultdict(list)
     updates: list[dict] = []
+    versions: dict[tuple[str, str], list[int]] = defaultdict(list)
     for a in acks:
-        if a["kind"] == "create":
-            created[a["doctype"]].append(a)
-        else:
-            updates.append(a)
-        if a.get("doctype") == "opportunity" and "version" in a:
-            versions[a["name"]].append(a["version"])
+        (created[a["doctype"]] if a["kind"] == "create" else updates).append(a)
+        if "version" in a:
+            versions[(a["doctype"], a["name"])].append(a["version"])
 
-    leads = dict(
-        Lead.objects.filter(name__in=[a["name"] for a in created["lead"]]).values_list(
-            "name", "email_id"
-        )
-    )
-    for a in created["lead"]:
-        if a["name"] not in leads:
-            problems.append(f"lost: lead {a['name']} (created by {a['by']})")
-        elif leads[a["name"]] != a["email_id"]:
-            problems.append(
-                f"lead {a['name']}: e-mail {leads[a['name']]!r}, sent {a['email_id']!r}"
-            )
+    stored: dict[str, dict] = {}
+    for doctype, model in models.items():
+        names = {a["name"] for a in created[doctype]} | {n for d, n in versions if d == doctype}
+        rows = model.objects.filter(name__in=names)
+        if doctype == "opportunity":
+            rows = rows.annotate(item_rows=Count("items"))
+        stored[doctype] = {row.name: row for row in rows}
 
-    names = set(versions) | {a["name"] for a in created["opportunity"]}
-    stored = {
-        o.name: o
-        for o in Opportunity.objects.filter(name__in=names).annotate(item_rows=Count("items"))
-    }
-    for a in created["opportunity"]:
-        if a["name"] not in stored:
-            problems.append(f"lost: opportunity {a['name']} (created by {a['by']})")
-        elif stored[a["name"]].item_rows != a["items"]:
-            problems.append(
-                f"opportunity {a['name']}: {stored[a['name']].item_rows} item rows, "
-                f"{a['items']} acknowledged"
-            )
-    for name, seen in versions.items():
-        doc = stored.get(name)
+    for doctype in models:
+        for a in created[doctype]:
+            doc = stored[doctype].get(a["name"])
+            if doc is None:
+                problems.append(f"lost: {doctype} {a['name']} (created by {a['by']})")
+            elif doctype == "lead" and doc.email_id != a["email_id"]:
+                problems.append(
+                    f"lead {a['name']}: e-mail {doc.email_id!r}, sent {a['email_id']!r}"
+                )
+            elif doctype == "opportunity" and doc.item_rows != a["items"]:
+                problems.append(
+                    f"opportunity {a['name']}: {doc.item_rows} item rows, {a['items']} acknowledged"
+                )
+            elif doctype == "quotation" and doc.opportunity_id != a["opportunity"]:
+                problems.append(f"quotation {a['name']}: opportunity {doc.opportunity_id!r}")
+
+    for (doctype, name), seen in versions.items():
+        doc = stored[doctype].get(name)
         if doc is None:
-            if not any(a["name"] == name for a in created["opportunity"]):
-                problems.append(f"lost: opportunity {name} (changed, now missing)")
+            if not any(a["name"] == name for a in created[doctype]):
+                problems.append(f"lost: {doctype} {name} (changed, now missing)")
             continue
         if max(seen) > doc.version:
             problems.append(
-                f"opportunity {name}: stored version {doc.version} < acknowledged {max(seen)}"
+                f"{doctype} {name}: stored version {doc.version} < acknowledged {max(seen)}"
             )
         twice = sorted({v for v in seen if seen.count(v) > 1})
         if twice:
-            problems.append(f"opportunity {name}: version(s) {twice} acknowledged to two writers")
+            problems.append(f"{doctype} {name}: version(s) {twice} acknowledged to two writers")
+
     for a in updates:
-        doc = stored.get(a["name"])
+        doc = stored[a["doctype"]].get(a["name"])
         if doc is None or doc.version != a["version"]:
             continue  # changed again since: the version check above covers it
         for field, sent in a["fields"].items():
             if not same(getattr(doc, field), sent):
                 problems.append(
-                    f"opportunity {a['name']} v{a['version']}: {field} is "
+                    f"{a['doctype']} {a['name']} v{a['version']}: {field} is "
                     f"{getattr(doc, field)!r}, acknowledged {sent!r}"
                 )
 
-    quotations = dict(
-        Quotation.objects.filter(name__in=[a["name"] for a in created["quotation"]]).values_list(
-            "name", "opportunity_id"
-        )
-    )
-    for a in created["quotation"]:
-        if a["name"] not in quotations:
-            problems.append(f"lost: quotation {a['name']} (from {a['opportunity']})")
-        elif quotations[a["name"]] != a["opportunity"]:
-            problems.append(f"quotation {a['name']}: opportunity {quotations[a['name']]!r}")
+    # the status engine: a submitted quotation moves its opportunity to Quotation (the users
+    # never change the status of an opportunity they quoted)
+    submitted = {a["opportunity"] for a in updates if a["doctype"] == "quotation"}
+    for name, status in Opportunity.objects.filter(name__in=submitted).values_list(
+        "name", "status"
+    ):
+        if status != Opportunity.Status.QUOTATION:
+            problems.append(
+                f"opportunity {name}: {status} with a submitted quotation (Quotation expected)"
+            )
 
     counts = {
         "leads created": len(created["lead"]),
         "opportunities created": len(created["opportunity"]),
         "quotations made": len(created["quotation"]),
-        "changes (PATCH, lost, reopen)": len(updates),
+        "quotations submitted": len(submitted),
+        "opportunity changes (PATCH, lost, reopen)": sum(
+            1 for a in updates if a["doctype"] == "opportunity"
+        ),
     }
     return problems, counts
 
@@ -482,7 +482,7 @@ def label(row: dict) -> str:
 
 
 def stats_table(stats: dict) -> str:
-    head = f"{'request':<42} {'count':>6} {'fail':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+    head = f"{'request':<60} {'count':>6} {'fail':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
     lines = [head, "-" * len(head)]
     rows = (
         [*stats["entries"], {**stats["total"], "type": "", "name": "all requests"}]
@@ -493,7 +493,7 @@ def stats_table(stats: dict) -> str:
         if row["name"] == "all requests":
             lines.append("-" * len(head))
         lines.append(
-            f"{label(row).strip()[:42]:<42} {row['count']:>6} {row['failures']:>5} {row['p50']:>7.0f} "
+            f"{label(row).strip()[:60]:<60} {row['count']:>6} {row['failures']:>5} {row['p50']:>7.0f} "
             f"{row['p95']:>7.0f} {row['p99']:>7.0f} {row['max']:>7.0f}"
         )
     return "\n".join(lines)
