@@ -15,9 +15,10 @@
    LOAD_SECONDS (60), bench/load/locustfile.py, only against that 127.0.0.1 port;
 5. stops gunicorn (always, whatever happened), then checks against the database that every
    write the server acknowledged is there: each created lead, opportunity (with its item
-   rows) and quotation exists, no document's stored version is older than a version an answer
-   gave, the fields of the last acknowledged change are the stored ones, and no two answers
-   gave the same version of one document (a lost update);
+   rows) and quotation (half of them submitted) exists, no document's stored version is older than a version an answer
+   gave, the fields of the last acknowledged change are the stored ones, no two answers
+   gave the same version of one document (a lost update), and an opportunity whose quotation
+   was submitted is in status Quotation;
 6. prints p50 / p95 / p99 per request type (locust's figures, var/loadtest/locust_stats.csv),
    the 409 conflicts, the failures, and exits 1 if there was any failure (an unexpected
    status, a 5xx, a connection error, a server error in gunicorn's log) or any lost write.
