@@ -1,6 +1,6 @@
 """Sales users working Opportune at once: the load that bench/load/run.py drives.
 
-    LOAD_SETUP_FILE=setup.json LOAD_ACK_FILE=acks.jsonl \
+    LOAD_SETUP_FILE=setup.json LOAD_ACK_FILE=acks.jsonl LOAD_STATS_FILE=stats.json \
         .venv/bin/locust -f bench/load/locustfile.py --headless -u 50 -r 10 -t 60s \
         --host http://127.0.0.1:PORT
 
@@ -10,12 +10,13 @@ share one account). They list, filter and page through opportunities (cursor), r
 create opportunities with items from leads they create, change them with the version they
 read (a 409 is a correct answer to a stale version: it is counted as a "409 conflict", the
 document is read again and the change retried once), declare their own opportunities lost
-and reopen them, make quotations and submit half of them, list and create leads, and open the home page, the
-board, the opportunity list and an opportunity's page through the browser session.
+and reopen them, make quotations and submit half of them, list and create leads, and open
+the home page, the board, the opportunity list and an opportunity's page through the browser
+session.
 
 Everything the server acknowledged as written is appended to LOAD_ACK_FILE (one JSON object a
 line: what was created, and each change with the version the answer gave), which run.py checks
-against the database afterwards. The users only touch what the API lists to them and what
+against the database afterwards; the final figures go to LOAD_STATS_FILE when it is set. The users only touch what the API lists to them and what
 they created, so the load works whether sales users see all opportunities or only their own.
 Any answer other than the expected one is a failure (locust counts it; run.py fails on any).
 """
@@ -94,8 +95,8 @@ def _write_stats(**_kwargs) -> None:
             for e in stats.errors.values()
         ],
     }
-    with open(os.environ["LOAD_STATS_FILE"], "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=1)
+    if os.environ.get("LOAD_STATS_FILE"):
+        Path(os.environ["LOAD_STATS_FILE"]).write_text(json.dumps(summary, indent=1))
 
 
 class SalesUser(FastHttpUser):
