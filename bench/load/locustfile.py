@@ -16,8 +16,9 @@ session.
 
 Everything the server acknowledged as written is appended to LOAD_ACK_FILE (one JSON object a
 line: what was created, and each change with the version the answer gave), which run.py checks
-against the database afterwards; the final figures go to LOAD_STATS_FILE when it is set. The users only touch what the API lists to them and what
-they created, so the load works whether sales users see all opportunities or only their own.
+against the database afterwards; the final figures go to LOAD_STATS_FILE when it is set.
+The users only touch what the API lists to them and what they created, so the load works
+whether sales users see all opportunities or only their own.
 Any answer other than the expected one is a failure (locust counts it; run.py fails on any).
 """
 
