@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install vendor lint bench clean openapi
+.PHONY: run test install vendor lint bench clean openapi loadtest
 PORT ?= 8000
 VAR := $(or $(OPPORTUNE_VAR_DIR),var)
 VENDOR := opportune/static/vendor
@@ -71,3 +71,10 @@ BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/bench.sqlite3
 bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_N=$(BENCH_N) $(PY) bench/generate.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run.py
+
+# Load test (not a test: never in `make test`): drops and recreates LOAD_DATABASE_URL, fills it,
+# starts gunicorn on 127.0.0.1, runs 50 locust users for LOAD_SECONDS (60), checks every
+# acknowledged write against the database; exit 1 on any failure. bench/load/run.py says more.
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/loadtest
+loadtest: install
+	LOAD_DATABASE_URL=$(LOAD_DATABASE_URL) $(PY) bench/load/run.py
