@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "opportune.core.middleware.ApiErrorsAsJsonMiddleware",
     "opportune.core.middleware.CompanySettingsOncePerRequestMiddleware",
+    "opportune.core.middleware.AuditDoorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -62,10 +62,15 @@ def field_values(document: Document) -> dict[str, Any]:
     }
 
 
-def save_document(document: Document, *, by: User | None) -> bool:
+def save_document(
+    document: Document, *, by: User | None, rows: list[dict[str, Any]] | None = None
+) -> bool:
     """Write the fields of a locked document (``lock_document``) that changed since it was
-    locked, and nothing (no history line either) when none did; a new document is inserted."""
+    locked, and nothing (no history line either) when none did; a new document is inserted.
+    ``rows``: how its item rows changed (``core.items``), kept on the history record of this
+    save, which is written for them alone when no field of the document changed."""
     document._history_user = by
+    document._history_rows = rows or None
     loaded: dict[str, Any] | None = getattr(document, "_loaded_values", None)
     if loaded is None:
         document.save()
@@ -74,7 +79,15 @@ def save_document(document: Document, *, by: User | None) -> bool:
     if changed:
         document.save(update_fields=changed)
         document._loaded_values = field_values(document)
-    return bool(changed)
+    elif rows:
+        type(document).history.bulk_history_create(  # type: ignore[attr-defined]
+            [document],
+            update=True,
+            default_user=by,
+            custom_historical_attrs={"history_rows": rows},
+        )
+    document._history_rows = None
+    return bool(changed or rows)
 
 
 def delete_document(
