@@ -11,6 +11,7 @@ from django.db.models import F, ProtectedError, Q, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from opportune.core.deleted import keep_deleted
 from opportune.core.errors import ConflictError, NotFoundError, StaleVersionError, ValidationError
 from opportune.core.models import Document
 
@@ -107,6 +108,7 @@ def delete_document(
         if check is not None:
             check(locked)
         locked._history_user = by
+        keep_deleted(locked, by=by)
         try:
             with transaction.atomic():
                 locked.delete()

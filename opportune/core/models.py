@@ -66,6 +66,16 @@ class NamingSeries(models.Model):
 HISTORY_EXCLUDED = ["version", "modified", "modified_by"]
 
 
+class ExactJSONEncoder(DjangoJSONEncoder):
+    """Django's encoder, but datetimes keep their microseconds (a restored document must come
+    back exactly as it was)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
 class AuditedHistory(models.Model):
     """What every history record adds to django-simple-history's: the door the change came
     through (core.audit) and, for a document with item rows, how its rows changed."""
@@ -198,7 +208,7 @@ class DeletedDocument(models.Model):
     doctype = models.CharField(max_length=60)
     name = models.CharField(max_length=140)
     model = models.CharField(max_length=100)  # the app label and model ("crm.opportunity")
-    data = models.JSONField(encoder=DjangoJSONEncoder)
+    data = models.JSONField(encoder=ExactJSONEncoder)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -219,3 +229,11 @@ class DeletedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.doctype} {self.name} (deleted {self.deleted_at:%Y-%m-%d %H:%M})"
+
+
+def doctype_of(model: type[models.Model]) -> str:
+    """A model's doctype: a document's own, else its verbose name in title case."""
+    if issubclass(model, Document) and model.doctype:
+        return model.doctype
+    words = str(model._meta.verbose_name).split()
+    return " ".join(w if w.isupper() else w[:1].upper() + w[1:] for w in words)

@@ -85,6 +85,8 @@ class Competitor(_NamedMaster):
 class CRMSettings(models.Model):
     """The one row of CRM settings (``CRMSettings.load()``)."""
 
+    audit_kind = "settings"  # its changes show on the audit page with the masters' (core.auditlog)
+
     company_name = models.CharField(max_length=140, default="My Company")
     company_currency = models.ForeignKey(
         Currency, on_delete=models.PROTECT, related_name="+", default="USD"
