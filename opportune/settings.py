@@ -129,6 +129,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# --- audit trail ----------------------------------------------------------------------------
+# History records are never edited: the admin's history pages show them, without "revert".
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # --- email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opportune@localhost")

@@ -71,7 +71,11 @@ class AuditedCommand(BaseCommand):
 
 # --- who may read the audit trail --------------------------------------------------------------
 # Roles live above core (accounts); the accounts app registers the rule at start-up.
-_auditor_rule: Callable[[Any], bool] = lambda user: bool(getattr(user, "is_superuser", False))
+def _superusers_only(user: Any) -> bool:
+    return bool(getattr(user, "is_superuser", False))
+
+
+_auditor_rule: Callable[[Any], bool] = _superusers_only
 
 
 def register_auditor_rule(rule: Callable[[Any], bool]) -> None:
@@ -82,3 +86,38 @@ def register_auditor_rule(rule: Callable[[Any], bool]) -> None:
 def can_audit(user: AnyUser) -> bool:
     """May ``user`` read the audit log and the deleted documents, and restore them?"""
     return _auditor_rule(user)
+
+
+# --- migrations --------------------------------------------------------------------------------
+BASELINE = "Recorded when the audit trail began"
+
+
+def baseline_history(app_label: str, *model_names: str) -> Callable[[Any, Any], None]:
+    """A migration step giving each existing row of these models a first history record (the
+    values it had when its history began), so that its first change shows old and new."""
+
+    def run(apps: Any, schema_editor: Any) -> None:
+        from django.utils import timezone
+
+        now = timezone.now()
+        for model_name in model_names:
+            model = apps.get_model(app_label, model_name)
+            history = apps.get_model(app_label, f"Historical{model_name}")
+            tracked = [
+                f.attname
+                for f in history._meta.concrete_fields
+                if not f.name.startswith("history_")
+            ]
+            rows = [
+                history(
+                    history_date=now,
+                    history_type="+",
+                    history_door=SYSTEM,
+                    history_change_reason=BASELINE,
+                    **{name: getattr(obj, name) for name in tracked},
+                )
+                for obj in model._default_manager.all()
+            ]
+            history._default_manager.bulk_create(rows, batch_size=500)
+
+    return run

@@ -84,7 +84,7 @@ def _keys(audited: Audited, query: AuditQuery) -> QuerySet[Any]:
     """The (date, doctype, history id) of the records of one doctype matching ``query``."""
     pk = audited.model._meta.pk
     assert pk is not None
-    rows: QuerySet[Any] = _history(audited.model)._default_manager.all()
+    rows: QuerySet[Any] = _history(audited.model)._default_manager.order_by()
     if query.name:
         rows = rows.annotate(ref=Cast(pk.attname, CharField())).filter(ref=query.name)
     if query.user:

@@ -104,11 +104,13 @@ def delete_document(
     since ``version`` was read (``None``: the caller read none, the lock is still taken), after
     ``check`` had its say on the locked row; still referenced is a 409 naming ``protected``."""
     with transaction.atomic():
+        # the row as it was before this write (kept in the deleted documents), read locked
+        before = model._default_manager.select_for_update().filter(pk=document.pk).first()
         locked = lock_document(model, document.pk, expected_version=version, by=by)
         if check is not None:
             check(locked)
         locked._history_user = by
-        keep_deleted(locked, by=by)
+        keep_deleted(before or locked, by=by)
         try:
             with transaction.atomic():
                 locked.delete()

@@ -365,7 +365,11 @@ class ItemsDraft:
             if not self.with_rates:
                 return []
             return [
-                {"field": f"items[{i}].{name}", "old": _plain(before), "new": _plain(after)}
+                {
+                    "field": f"items[{i}].{name}",
+                    "old": _plain(before, self.item_model._meta.get_field(name)),
+                    "new": _plain(after, self.item_model._meta.get_field(name)),
+                }
                 for i, (row, old) in enumerate(zip(self.old_rows, self.old_prices, strict=True))
                 for name, before, after in zip(PRICE_FIELDS, old, _prices(row), strict=True)
                 if before != after
@@ -390,8 +394,8 @@ class ItemsDraft:
                     changes.append(
                         {
                             "field": f"items[{i}].{f.name}",
-                            "old": _plain(before),
-                            "new": _plain(after),
+                            "old": _plain(before, f),
+                            "new": _plain(after, f),
                         }
                     )
         return changes
@@ -421,9 +425,13 @@ class ItemsDraft:
 PRICE_FIELDS = ("rate", "amount", "base_rate", "base_amount")
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, field: Any = None) -> Any:
+    """A value as the history shows it: decimals with their column's places (as stored)."""
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    places = getattr(field, "decimal_places", None)
+    if isinstance(value, Decimal) and places is not None:
+        value = value.quantize(Decimal(1).scaleb(-places))
     return str(value)
 
 

@@ -4,6 +4,7 @@ import django.core.serializers.json
 import django.db.models.deletion
 import django.utils.timezone
 import opportune.core.audit
+from opportune.core.audit import baseline_history
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -87,5 +88,9 @@ class Migration(migrations.Migration):
                 'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.RunPython(
+            baseline_history("buying", "Supplier", "SupplierGroup"),
+            migrations.RunPython.noop,
         ),
     ]

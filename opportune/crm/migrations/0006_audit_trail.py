@@ -4,6 +4,7 @@ import django.core.serializers.json
 import django.db.models.deletion
 import django.utils.timezone
 import opportune.core.audit
+from opportune.core.audit import baseline_history
 import simple_history.models
 from decimal import Decimal
 from django.conf import settings
@@ -232,5 +233,9 @@ class Migration(migrations.Migration):
                 'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.RunPython(
+            baseline_history("crm", "Campaign", "Competitor", "Contact", "CRMSettings", "LeadSource", "OpportunityLostReason", "OpportunityType", "SalesStage"),
+            migrations.RunPython.noop,
         ),
     ]

@@ -3,6 +3,7 @@
 import django.core.serializers.json
 import django.db.models.deletion
 import opportune.core.audit
+from opportune.core.audit import baseline_history
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -195,5 +196,9 @@ class Migration(migrations.Migration):
                 'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.RunPython(
+            baseline_history("masters", "Currency", "CurrencyExchange", "CustomerGroup", "Industry", "Item", "ItemGroup", "Territory", "UOM"),
+            migrations.RunPython.noop,
         ),
     ]
