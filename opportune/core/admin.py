@@ -17,7 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from opportune.core.models import Comment, DeletedDocument, Heartbeat, NamingSeries
 
 
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):  # type: ignore[type-arg]
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
     """An admin whose history pages only show: the audit trail is never edited, and a past
     version is never written back ("revert") around the services."""
 

@@ -74,10 +74,9 @@ class AuditQuery:
     kinds: tuple[str, ...] = (DOCUMENT, MASTER, SETTINGS)
 
 
-def _history(model: type[Model]) -> type[Model]:
+def _history(model: type[Model]) -> Any:  # the historical model (simple-history builds it)
     manager = model._meta.simple_history_manager_attribute  # type: ignore[attr-defined]
-    history: type[Model] = getattr(model, manager).model
-    return history
+    return getattr(model, manager).model
 
 
 def _keys(audited: Audited, query: AuditQuery) -> QuerySet[Any]:
@@ -91,9 +90,10 @@ def _keys(audited: Audited, query: AuditQuery) -> QuerySet[Any]:
         rows = rows.filter(history_user__username=query.user)
     if query.door:
         rows = rows.filter(history_door=query.door)
-    return rows.annotate(doctype=Value(audited.doctype, CharField())).values_list(
+    keys: QuerySet[Any] = rows.annotate(doctype=Value(audited.doctype, CharField())).values_list(
         "history_date", "history_id", "doctype"
     )
+    return keys
 
 
 def _after(rows: QuerySet[Any], doctype: str, cursor: tuple[datetime, str, int]) -> QuerySet[Any]:
@@ -156,25 +156,24 @@ def _records(audited: Audited, ids: list[int]) -> list[AuditEntry]:
     history = _history(audited.model)
     pk = audited.model._meta.pk
     assert pk is not None
-    records = list(
+    records: list[Any] = list(
         history._default_manager.filter(history_id__in=ids).select_related("history_user")
     )
     if not records:
         return []
     names = {getattr(r, pk.attname) for r in records}
-    latest = max(r.history_date for r in records)  # type: ignore[attr-defined]
+    latest = max(r.history_date for r in records)
     earlier: dict[Any, list[Any]] = {}
-    for r in history._default_manager.filter(
+    for e in history._default_manager.filter(
         **{f"{pk.attname}__in": names, "history_date__lte": latest}
     ).order_by("history_date", "history_id"):
-        earlier.setdefault(getattr(r, pk.attname), []).append(r)
+        earlier.setdefault(getattr(e, pk.attname), []).append(e)
     entries = []
-    for record in records:
-        r: Any = record
+    for r in records:
         chain = earlier.get(getattr(r, pk.attname), [])
         position = next(i for i, c in enumerate(chain) if c.history_id == r.history_id)
         previous = chain[position - 1] if position else None
-        action = ACTIONS.get(r.history_type, r.history_type)
+        action = ACTIONS.get(r.history_type, str(r.history_type))
         if r.history_type == "+" and r.history_change_reason == RESTORED:
             action = "restored"
         changes: list[dict[str, Any]] = []

@@ -109,8 +109,9 @@ def restore_deleted_document(deleted: DeletedDocument, *, by: User) -> models.Mo
 
 
 def _refuse_missing_links(label: str, document: models.Model, objects: list[Any]) -> None:
-    """409 naming every record the copy refers to that no longer exists."""
-    missing: list[str] = []
+    """409 naming every record the copy refers to that no longer exists (one query per kind
+    of record referred to)."""
+    wanted: dict[Any, set[Any]] = {}
     for obj in objects:
         instance = obj.object
         for f in instance._meta.concrete_fields:
@@ -120,17 +121,16 @@ def _refuse_missing_links(label: str, document: models.Model, objects: list[Any]
             related: Any = f.related_model
             if value is None or (related is type(document) and value == document.pk):
                 continue
-            if not related._default_manager.filter(pk=value).exists():
-                missing.append(f"{doctype_of(related)} '{value}'")
+            wanted.setdefault(related, set()).add(value)
         for field_name, values in (obj.m2m_data or {}).items():
             related = instance._meta.get_field(field_name).related_model
-            present = set(
-                related._default_manager.filter(pk__in=values).values_list("pk", flat=True)
-            )
-            missing.extend(f"{doctype_of(related)} '{v}'" for v in values if v not in present)
+            wanted.setdefault(related, set()).update(values)
+    missing: list[str] = []
+    for related, values in wanted.items():
+        present = set(related._default_manager.filter(pk__in=values).values_list("pk", flat=True))
+        missing.extend(f"{doctype_of(related)} '{v}'" for v in sorted(values - present, key=str))
     if missing:
-        gone = ", ".join(dict.fromkeys(missing))
         raise ConflictError(
-            f"{label} cannot be restored: it refers to {gone}, which no longer exist(s). "
-            "Nothing was restored."
+            f"{label} cannot be restored: it refers to {', '.join(missing)}, which no longer "
+            "exist(s). Nothing was restored."
         )
