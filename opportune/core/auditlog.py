@@ -13,13 +13,14 @@ from functools import cache
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db.models import CharField, Model, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
 from opportune.core.api import _decode, _encode
 from opportune.core.errors import ValidationError
 from opportune.core.models import AuditedHistory, Document, doctype_of
-from opportune.core.timeline import RESTORED, _plain
+from opportune.core.timeline import RESTORED, TimelineEntry, _plain, _usernames_for_ids
 
 DOCUMENT, MASTER, SETTINGS = "document", "master", "settings"
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -146,8 +147,21 @@ def _entries(keys: list[tuple[datetime, int, str]]) -> list[AuditEntry]:
     for _at, history_id, doctype in keys:
         by_doctype.setdefault(doctype, []).append(history_id)
     found: dict[tuple[str, int], AuditEntry] = {}
+    user_model = get_user_model()
     for doctype, ids in by_doctype.items():
-        for entry in _records(audited_models()[doctype], ids):
+        audited = audited_models()[doctype]
+        entries = _records(audited, ids)
+        user_fields = {
+            f.name
+            for f in audited.model._meta.fields
+            if f.is_relation and f.related_model is user_model
+        }
+        _usernames_for_ids(
+            [TimelineEntry("change", e.at, e.user, "", {"changes": e.changes}) for e in entries],
+            user_fields,
+            user_model,
+        )
+        for entry in entries:
             found[(doctype, int(entry.id.rpartition(":")[2]))] = entry
     return [found[(doctype, history_id)] for _at, history_id, doctype in keys]
 

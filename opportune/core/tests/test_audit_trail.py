@@ -369,3 +369,14 @@ def test_no_api_route_writes_history(db):
         "/api/v1/deleted-documents/{id}": {"get"},
         "/api/v1/deleted-documents/{id}/restore": {"post"},
     }
+
+
+def test_the_audit_log_shows_documents_with_usernames(opp, sales, sales2, manager, api_as):
+    r = api_as(sales).patch(
+        f"opportunities/{opp.name}", {"version": opp.version, "opportunity_owner": "sales2"}
+    )
+    assert r.status_code == 200, r.content
+    entry = api_as(manager).get("audit-log", doctype="Opportunity", name=opp.name).json()
+    newest = entry["results"][0]
+    assert (newest["action"], newest["user"], newest["door"]) == ("changed", "sales", "api")
+    assert ("opportunity_owner", None, "sales2") in _changes(newest)
