@@ -8,6 +8,7 @@ from opportune.accounts.api import router as accounts_router
 from opportune.accounts.auth import API_AUTH
 from opportune.buying.api import router as buying_router
 from opportune.core.api import install_error_handlers, read_only_page
+from opportune.core.api_audit import router as audit_router
 from opportune.crm.api import router as crm_router
 from opportune.crm.api_masters import router as crm_masters_router
 from opportune.masters.api import router as masters_router
@@ -31,3 +32,4 @@ api.add_router("/", crm_masters_router)
 api.add_router("/", accounts_router)
 api.add_router("/", selling_router)
 api.add_router("/", buying_router)
+api.add_router("/", audit_router)

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "opportune.core.middleware.ApiErrorsAsJsonMiddleware",
     "opportune.core.middleware.CompanySettingsOncePerRequestMiddleware",
+    "opportune.core.middleware.AuditDoorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -195,6 +196,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+
+# --- audit trail ----------------------------------------------------------------------------
+# History records are never edited: the admin's history pages show them, without "revert".
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

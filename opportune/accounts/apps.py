@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "opportune.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from opportune.accounts.roles import is_manager
+        from opportune.core.audit import register_auditor_rule
+
+        # The audit log and the deleted documents are for Sales Managers (and superusers).
+        register_auditor_rule(is_manager)

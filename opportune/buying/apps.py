@@ -13,7 +13,7 @@ class BuyingConfig(AppConfig):
         from opportune.crm.services import register_contact_party
 
         register_contact_party("Supplier", Supplier)
-        for model in (SupplierQuotation, RequestForQuotation):
+        for model in (SupplierQuotation, RequestForQuotation, Supplier):
             register_source(model.doctype, history_source(model))
         slots.register_nav_links(buying_slots.nav_links)
         slots.register_document_actions("Opportunity", buying_slots.opportunity_actions)

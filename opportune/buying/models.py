@@ -7,10 +7,9 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from opportune.core.docstatus import DocStatus
-from opportune.core.models import HISTORY_EXCLUDED, Document
+from opportune.core.models import HISTORY_EXCLUDED, Document, audited_history
 from opportune.core.transactions import (
     QTY,
     Transaction,
@@ -24,6 +23,8 @@ from opportune.masters.models import UOM, Currency, Item
 
 class SupplierGroup(models.Model):
     name = models.CharField(max_length=140, primary_key=True)
+
+    history = audited_history()
 
     class Meta:
         ordering = ["name"]
@@ -49,6 +50,8 @@ class Supplier(Document):
     phone = models.CharField(max_length=40, blank=True)
     website = models.CharField(max_length=200, blank=True)
     disabled = models.BooleanField(default=False)
+
+    history = audited_history(excluded_fields=HISTORY_EXCLUDED)
 
     class Meta:
         ordering = ["supplier_name"]
@@ -86,7 +89,7 @@ class SupplierQuotation(Transaction):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
 
     # who changed what and when, shown on the timeline (field by field)
-    history = HistoricalRecords(excluded_fields=HISTORY_EXCLUDED)
+    history = audited_history(excluded_fields=HISTORY_EXCLUDED)
 
     class Meta:
         ordering = ["-modified", "-name"]
@@ -160,7 +163,7 @@ class RequestForQuotation(Document):
     message_for_supplier = models.TextField(blank=True)
 
     # who changed what and when, shown on the timeline (field by field)
-    history = HistoricalRecords(excluded_fields=HISTORY_EXCLUDED)
+    history = audited_history(excluded_fields=HISTORY_EXCLUDED)
 
     class Meta:
         ordering = ["-modified", "-name"]

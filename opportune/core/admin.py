@@ -10,9 +10,33 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from simple_history.admin import SimpleHistoryAdmin
 
-from opportune.core.models import Comment, Heartbeat, NamingSeries
+from opportune.core.models import Comment, DeletedDocument, Heartbeat, NamingSeries
+
+
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
+    """An admin whose history pages only show: the audit trail is never edited, and a past
+    version is never written back ("revert") around the services."""
+
+    def has_change_history_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied("History is read-only.")
+        response: HttpResponse = super().history_form_view(
+            request, object_id, version_id, extra_context
+        )
+        return response
 
 
 @admin.register(Comment)
@@ -59,4 +83,22 @@ class HeartbeatAdmin(admin.ModelAdmin[Heartbeat]):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DeletedDocument)
+class DeletedDocumentAdmin(admin.ModelAdmin[DeletedDocument]):
+    """For looking only: restoring goes through the service (the Deleted Documents page)."""
+
+    list_display = ("doctype", "name", "deleted_by", "deleted_at", "door", "restored")
+    list_filter = ("doctype", "door", "restored")
+    search_fields = ("name",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -11,6 +11,7 @@ from django.db.models import F, ProtectedError, Q, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from opportune.core.deleted import keep_deleted
 from opportune.core.errors import ConflictError, NotFoundError, StaleVersionError, ValidationError
 from opportune.core.models import Document
 
@@ -62,10 +63,15 @@ def field_values(document: Document) -> dict[str, Any]:
     }
 
 
-def save_document(document: Document, *, by: User | None) -> bool:
+def save_document(
+    document: Document, *, by: User | None, rows: list[dict[str, Any]] | None = None
+) -> bool:
     """Write the fields of a locked document (``lock_document``) that changed since it was
-    locked, and nothing (no history line either) when none did; a new document is inserted."""
+    locked, and nothing (no history line either) when none did; a new document is inserted.
+    ``rows``: how its item rows changed (``core.items``), kept on the history record of this
+    save, which is written for them alone when no field of the document changed."""
     document._history_user = by
+    document._history_rows = rows or None
     loaded: dict[str, Any] | None = getattr(document, "_loaded_values", None)
     if loaded is None:
         document.save()
@@ -74,7 +80,15 @@ def save_document(document: Document, *, by: User | None) -> bool:
     if changed:
         document.save(update_fields=changed)
         document._loaded_values = field_values(document)
-    return bool(changed)
+    elif rows:
+        type(document).history.bulk_history_create(  # type: ignore[attr-defined]
+            [document],
+            update=True,
+            default_user=by,
+            custom_historical_attrs={"history_rows": rows},
+        )
+    document._history_rows = None
+    return bool(changed or rows)
 
 
 def delete_document(
@@ -90,10 +104,13 @@ def delete_document(
     since ``version`` was read (``None``: the caller read none, the lock is still taken), after
     ``check`` had its say on the locked row; still referenced is a 409 naming ``protected``."""
     with transaction.atomic():
+        # the row as it was before this write (kept in the deleted documents), read locked
+        before = model._default_manager.select_for_update().filter(pk=document.pk).first()
         locked = lock_document(model, document.pk, expected_version=version, by=by)
         if check is not None:
             check(locked)
         locked._history_user = by
+        keep_deleted(before or locked, by=by)
         try:
             with transaction.atomic():
                 locked.delete()

@@ -352,8 +352,53 @@ class ItemsDraft:
         """Write the document and its rows (the caller holds the transaction). An existing
         document writes only the fields that changed, and nothing (no history line either)
         when none did."""
-        save_document(self.doc, by=by)
+        save_document(self.doc, by=by, rows=self.row_changes())
         self.save_rows(by=by)
+
+    def row_changes(self) -> list[dict[str, Any]]:
+        """How the rows of an existing document change with this save, field by field (old
+        and new values), for its history: ``items[0].qty``, or ``items[2]`` for a row added
+        or removed."""
+        if self.creating:
+            return []
+        if self.new_rows is None:
+            if not self.with_rates:
+                return []
+            return [
+                {
+                    "field": f"items[{i}].{name}",
+                    "old": _plain(before, self.item_model._meta.get_field(name)),
+                    "new": _plain(after, self.item_model._meta.get_field(name)),
+                }
+                for i, (row, old) in enumerate(zip(self.old_rows, self.old_prices, strict=True))
+                for name, before, after in zip(PRICE_FIELDS, old, _prices(row), strict=True)
+                if before != after
+            ]
+        for row in self.new_rows:  # links from the header, as save_rows sets them
+            setattr(row, self.parent_field, self.doc)
+            self.link_row(row)
+        skip = {"id", "idx", self.parent_field}
+        fields = [f for f in self.item_model._meta.concrete_fields if f.name not in skip]
+        changes: list[dict[str, Any]] = []
+        for i in range(max(len(self.old_rows), len(self.new_rows))):
+            old = self.old_rows[i] if i < len(self.old_rows) else None
+            new = self.new_rows[i] if i < len(self.new_rows) else None
+            if old is None or new is None:
+                changes.append(
+                    {"field": f"items[{i}]", "old": _row_line(old), "new": _row_line(new)}
+                )
+                continue
+            for f in fields:
+                before, after = getattr(old, f.attname), getattr(new, f.attname)
+                if before != after:
+                    changes.append(
+                        {
+                            "field": f"items[{i}].{f.name}",
+                            "old": _plain(before, f),
+                            "new": _plain(after, f),
+                        }
+                    )
+        return changes
 
     def save_rows(self, *, by: User | None) -> None:
         if self.new_rows is None:
@@ -378,6 +423,25 @@ class ItemsDraft:
 
 
 PRICE_FIELDS = ("rate", "amount", "base_rate", "base_amount")
+
+
+def _plain(value: Any, field: Any = None) -> Any:
+    """A value as the history shows it: decimals with their column's places (as stored)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    places = getattr(field, "decimal_places", None)
+    if isinstance(value, Decimal) and places is not None:
+        value = value.quantize(Decimal(1).scaleb(-places))
+    return str(value)
+
+
+def _row_line(row: Any) -> str | None:
+    """A row in one line ("WIDGET x 2 Nos at 10"), for a row added or removed."""
+    if row is None:
+        return None
+    line = f"{row.item_code_id} x {row.qty.normalize():f} {row.uom_id}"
+    rate = getattr(row, "rate", None)
+    return f"{line} at {rate.normalize():f}" if rate is not None else line
 
 
 def _prices(row: Any) -> tuple[Any, ...]:

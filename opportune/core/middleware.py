@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
 from opportune.core.api import ERROR_CODES, error_body
+from opportune.core.audit import API, PAGE, door
 from opportune.core.company import settings_read_once
 
 
@@ -71,4 +72,19 @@ class CompanySettingsOncePerRequestMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with settings_read_once():
+            return self.get_response(request)
+
+
+class AuditDoorMiddleware:
+    """Changes made while answering a request are recorded (core.audit) as coming through the
+    API (paths under /api/) or a page (anything else)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        self._prefix: str | None = None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._prefix is None:  # the URLconf is loaded by the first request
+            self._prefix = reverse("api:api-root")
+        with door(API if request.path.startswith(self._prefix) else PAGE):
             return self.get_response(request)

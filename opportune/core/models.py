@@ -6,9 +6,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
+
+from opportune.core.audit import current_door
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -61,6 +66,46 @@ class NamingSeries(models.Model):
 HISTORY_EXCLUDED = ["version", "modified", "modified_by"]
 
 
+class ExactJSONEncoder(DjangoJSONEncoder):
+    """Django's encoder, but datetimes keep their microseconds (a restored document must come
+    back exactly as it was)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
+class AuditedHistory(models.Model):
+    """What every history record adds to django-simple-history's: the door the change came
+    through (core.audit) and, for a document with item rows, how its rows changed."""
+
+    history_door = models.CharField(max_length=10, default=current_door, db_index=True)
+    # [{"field": "items.2.qty", "old": "1", "new": "3"}, ...] (core.items.row_changes)
+    history_rows = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        abstract = True
+
+
+def _note_row_changes(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
+    """A document saved with ``_history_rows`` (its item rows' changes) puts them on the
+    history record of that save, once."""
+    rows = getattr(instance, "_history_rows", None)
+    if rows and isinstance(history_instance, AuditedHistory):
+        history_instance.history_rows = rows
+        instance._history_rows = None
+
+
+pre_create_historical_record.connect(_note_row_changes, dispatch_uid="core_history_rows")
+
+
+def audited_history(**kwargs: Any) -> Any:
+    """The history of an audited model (documents, masters, settings): who, when, the values
+    before and after, and the door. Read-only by construction: only saves write it."""
+    return HistoricalRecords(bases=[AuditedHistory], **kwargs)
+
+
 class Document(models.Model):
     """Base of every named document: name, optimistic-lock version and audit columns.
 
@@ -96,6 +141,8 @@ class Document(models.Model):
     _history_user: User | None
     # the column values when the document was locked (core.documents.lock_document)
     _loaded_values: dict[str, Any]
+    # how its item rows change with the save being made (core.items), for its history record
+    _history_rows: list[dict[str, Any]] | None
 
     class Meta:
         abstract = True
@@ -151,3 +198,42 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class DeletedDocument(models.Model):
+    """A copy of a document (or master) taken as it was deleted, with its item rows, from
+    which a manager can restore it (ERPNext's Deleted Document). ``data`` holds Django's
+    serialisation of the record and of its child rows, in the order they are restored."""
+
+    doctype = models.CharField(max_length=60)
+    name = models.CharField(max_length=140)
+    model = models.CharField(max_length=100)  # the app label and model ("crm.opportunity")
+    data = models.JSONField(encoder=ExactJSONEncoder)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleted_at = models.DateTimeField(default=timezone.now)
+    door = models.CharField(max_length=10, default=current_door)
+    restored = models.BooleanField(default=False)
+    restored_at = models.DateTimeField(null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-deleted_at", "-id"]
+        indexes = [
+            models.Index(fields=["-deleted_at", "-id"], name="deleted_doc_recent"),
+            models.Index(fields=["doctype", "name"], name="deleted_doc_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doctype} {self.name} (deleted {self.deleted_at:%Y-%m-%d %H:%M})"
+
+
+def doctype_of(model: type[models.Model]) -> str:
+    """A model's doctype: a document's own, else its verbose name in title case."""
+    if issubclass(model, Document) and model.doctype:
+        return model.doctype
+    words = str(model._meta.verbose_name).split()
+    return " ".join(w if w.isupper() else w[:1].upper() + w[1:] for w in words)

@@ -224,3 +224,4 @@ class TimelineEntryOut(Schema):
     user: str | None
     summary: str
     data: dict[str, Any]
+    door: str | None = None  # a recorded change's door: page, api, job, import, command, system

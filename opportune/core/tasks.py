@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import connections
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
+from opportune.core.audit import JOB, enter_door, leave_door
 from opportune.core.jobs import record_heartbeat
 
 # Every HEARTBEAT_SECONDS rounded to whole minutes (a crontab's resolution), at least every minute.
@@ -29,6 +32,20 @@ def heartbeat_on_startup() -> None:
 def close_connections_on_shutdown() -> None:
     """A stopping worker thread closes its own database connections."""
     connections.close_all()
+
+
+@HUEY.pre_execute()
+def enter_job_door(task: Any) -> None:
+    """What a task changes is recorded as done by a job (core.audit)."""
+    task._audit_door = enter_door(JOB)
+
+
+@HUEY.post_execute()
+def leave_job_door(task: Any, task_value: Any, exc: BaseException | None) -> None:
+    token = getattr(task, "_audit_door", None)
+    if token is not None:
+        task._audit_door = None
+        leave_door(token)
 
 
 @db_task()

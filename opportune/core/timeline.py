@@ -27,7 +27,12 @@ class TimelineEntry:
     user: str | None
     summary: str
     data: dict[str, Any] = field(default_factory=dict)
+    # the door of a recorded change (core.audit: page, api, job, import, command, system)
+    door: str | None = None
 
+
+# the change reason of the history record a restore writes (core.deleted)
+RESTORED = "Restored from the deleted documents"
 
 TimelineSource = Callable[[str, str], Iterable[TimelineEntry]]
 _sources: dict[str, list[TimelineSource]] = {}
@@ -77,21 +82,32 @@ def history_source(model: Any) -> TimelineSource:  # a model with simple-history
         previous = None
         for record in records:
             user = record.history_user.username if record.history_user else None
+            door = getattr(record, "history_door", None) or None
             if record.history_type == "+":
+                restored = record.history_change_reason == RESTORED
                 entries.append(
-                    TimelineEntry("created", record.history_date, user, f"{doctype} created")
+                    TimelineEntry(
+                        "restored" if restored else "created",
+                        record.history_date,
+                        user,
+                        f"{doctype} {'restored' if restored else 'created'}",
+                        door=door,
+                    )
                 )
             elif record.history_type == "-":
                 entries.append(
-                    TimelineEntry("deleted", record.history_date, user, f"{doctype} deleted")
+                    TimelineEntry(
+                        "deleted", record.history_date, user, f"{doctype} deleted", door=door
+                    )
                 )
             elif previous is not None:
                 changes = [
                     {"field": c.field, "old": _plain(c.old), "new": _plain(c.new)}
                     for c in record.diff_against(previous).changes
                 ]
+                changes.extend(getattr(record, "history_rows", None) or [])
                 if changes:
-                    fields = ", ".join(c["field"] for c in changes)
+                    fields = ", ".join(dict.fromkeys(c["field"].split(".")[0] for c in changes))
                     entries.append(
                         TimelineEntry(
                             "change",
@@ -99,6 +115,7 @@ def history_source(model: Any) -> TimelineSource:  # a model with simple-history
                             user,
                             f"changed {fields}",
                             {"changes": changes},
+                            door=door,
                         )
                     )
             previous = record

@@ -1,5 +1,15 @@
 from django.urls import path
 
-from opportune.core import views
+from opportune.core import audit_views, views
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("audit/", audit_views.audit_log_page, name="audit_log"),
+    path("audit/deleted/", audit_views.deleted_documents_page, name="deleted_documents"),
+    path("audit/deleted/<int:id>/", audit_views.deleted_document_page, name="deleted_document"),
+    path(
+        "audit/deleted/<int:id>/restore/",
+        audit_views.deleted_document_restore,
+        name="deleted_document_restore",
+    ),
+]

@@ -14,8 +14,8 @@ from django.contrib import admin
 from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from simple_history.admin import SimpleHistoryAdmin
 
+from opportune.core.admin import ReadOnlyHistoryAdmin
 from opportune.crm.models import (
     Campaign,
     Competitor,
@@ -115,7 +115,7 @@ class OpportunityItemInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class OpportunityAdmin(ReadOnlyMixin, ReadOnlyHistoryAdmin):
     list_display = (
         "name",
         "title",
@@ -143,7 +143,7 @@ class OpportunityAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Lead)
-class LeadAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class LeadAdmin(ReadOnlyMixin, ReadOnlyHistoryAdmin):
     list_display = (
         "name",
         "lead_name",
@@ -159,7 +159,7 @@ class LeadAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class CustomerAdmin(ReadOnlyMixin, ReadOnlyHistoryAdmin):
     list_display = (
         "name",
         "customer_name",

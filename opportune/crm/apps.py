@@ -8,9 +8,9 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from opportune.core.timeline import history_source, register_source
-        from opportune.crm.models import Customer, Lead, Opportunity
+        from opportune.crm.models import Contact, Customer, Lead, Opportunity
 
-        for model in (Opportunity, Lead, Customer):
+        for model in (Opportunity, Lead, Customer, Contact):
             register_source(model.doctype, history_source(model))
 
         from opportune.core.company import register_company_settings

@@ -7,10 +7,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
 from opportune.core.company import company_settings
-from opportune.core.models import Document
+from opportune.core.models import Document, audited_history
 from opportune.core.transactions import MONEY, QTY, RATE
 from opportune.masters.models import (
     UOM,
@@ -40,13 +39,19 @@ class _NamedMaster(models.Model):
 class OpportunityType(_NamedMaster):
     description = models.TextField(blank=True)
 
+    history = audited_history()
+
 
 class LeadSource(_NamedMaster):
     details = models.TextField(blank=True)
 
+    history = audited_history()
+
 
 class Campaign(_NamedMaster):
     description = models.TextField(blank=True)
+
+    history = audited_history()
 
 
 class SalesStage(_NamedMaster):
@@ -54,6 +59,8 @@ class SalesStage(_NamedMaster):
 
     idx = models.PositiveSmallIntegerField(default=0)
     probability = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+
+    history = audited_history()
 
     class Meta:
         ordering = ["idx", "name"]
@@ -66,15 +73,19 @@ class SalesStage(_NamedMaster):
 
 
 class OpportunityLostReason(_NamedMaster):
-    pass
+    history = audited_history()
 
 
 class Competitor(_NamedMaster):
     website = models.URLField(blank=True)
 
+    history = audited_history()
+
 
 class CRMSettings(models.Model):
     """The one row of CRM settings (``CRMSettings.load()``)."""
+
+    audit_kind = "settings"  # its changes show on the audit page with the masters' (core.auditlog)
 
     company_name = models.CharField(max_length=140, default="My Company")
     company_currency = models.ForeignKey(
@@ -91,6 +102,8 @@ class CRMSettings(models.Model):
     carry_forward_communication_and_comments = models.BooleanField(default=False)
     auto_creation_of_contact = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1)
+
+    history = audited_history(excluded_fields=["version"])
 
     class Meta:
         verbose_name = "CRM settings"
@@ -157,7 +170,7 @@ class Lead(Document):
     notes = models.TextField(blank=True)
     disabled = models.BooleanField(default=False)
 
-    history = HistoricalRecords(excluded_fields=["version", "modified", "modified_by"])
+    history = audited_history(excluded_fields=["version", "modified", "modified_by"])
 
     class Meta:
         ordering = ["-modified"]
@@ -207,7 +220,7 @@ class Customer(Document):
     )
     disabled = models.BooleanField(default=False)
 
-    history = HistoricalRecords(excluded_fields=["version", "modified", "modified_by"])
+    history = audited_history(excluded_fields=["version", "modified", "modified_by"])
 
     class Meta:
         ordering = ["customer_name"]
@@ -235,6 +248,8 @@ class Contact(Document):
     link_doctype = models.CharField(max_length=20, blank=True)
     link_name = models.CharField(max_length=140, blank=True)
     is_primary_contact = models.BooleanField(default=False)
+
+    history = audited_history(excluded_fields=["version", "modified", "modified_by"])
 
     class Meta:
         ordering = ["first_name", "last_name"]
@@ -377,7 +392,7 @@ class Opportunity(Document):
         max_digits=12, decimal_places=2, null=True, blank=True
     )
 
-    history = HistoricalRecords(
+    history = audited_history(
         excluded_fields=["version", "modified", "modified_by", "replied_on", "last_received_on"]
     )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from opportune.core.models import audited_history
+
 
 class Currency(models.Model):
     """An ISO 4217 currency; ``precision`` is its number of minor-unit digits (JPY 0, KWD 3)."""
@@ -14,6 +16,8 @@ class Currency(models.Model):
     symbol = models.CharField(max_length=10, blank=True)
     precision = models.PositiveSmallIntegerField(default=2)
     enabled = models.BooleanField(default=True)
+
+    history = audited_history()
 
     class Meta:
         verbose_name_plural = "currencies"
@@ -33,6 +37,8 @@ class CurrencyExchange(models.Model):
     to_currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
     date = models.DateField()
     exchange_rate = models.DecimalField(max_digits=18, decimal_places=9)
+
+    history = audited_history()
 
     class Meta:
         ordering = ["-date"]
@@ -57,6 +63,8 @@ class UOM(models.Model):
     name = models.CharField(max_length=60, primary_key=True)
     must_be_whole_number = models.BooleanField(default=False)
     enabled = models.BooleanField(default=True)
+
+    history = audited_history()
 
     class Meta:
         verbose_name = "UOM"
@@ -83,21 +91,25 @@ class Territory(_NamedMaster):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
 
+    history = audited_history()
+
     class Meta(_NamedMaster.Meta):
         verbose_name_plural = "territories"
 
 
 class CustomerGroup(_NamedMaster):
-    pass
+    history = audited_history()
 
 
 class Industry(_NamedMaster):
+    history = audited_history()
+
     class Meta(_NamedMaster.Meta):
         verbose_name_plural = "industries"
 
 
 class ItemGroup(_NamedMaster):
-    pass
+    history = audited_history()
 
 
 class Item(models.Model):
@@ -115,6 +127,8 @@ class Item(models.Model):
     is_sales_item = models.BooleanField(default=True)
     is_purchase_item = models.BooleanField(default=True)
     disabled = models.BooleanField(default=False)
+
+    history = audited_history()
 
     class Meta:
         ordering = ["name"]

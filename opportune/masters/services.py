@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from django.db import IntegrityError, models, transaction
 from django.db.models import ForeignObjectRel, ProtectedError, RestrictedError
 
+from opportune.core.deleted import keep_deleted
 from opportune.core.errors import ConflictError, FieldErrors, NotFoundError, ValidationError
 from opportune.core.fields import Link, apply_fields, check_known_fields, validate_model_fields
 from opportune.masters.models import (
@@ -174,7 +175,9 @@ def delete_master(spec: MasterSpec[M], instance: M, *, by: User) -> None:
         used_by = master_references(instance)
         if used_by:
             raise ConflictError(_in_use_message(spec, instance, used_by))
+        keep_deleted(instance, by=by)
         try:
+            instance._history_user = by  # type: ignore[attr-defined]
             instance.delete()
         except (ProtectedError, RestrictedError) as exc:
             raise ConflictError(

@@ -11,10 +11,9 @@ from datetime import date
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from opportune.core.docstatus import DocStatus
-from opportune.core.models import HISTORY_EXCLUDED
+from opportune.core.models import HISTORY_EXCLUDED, audited_history
 from opportune.core.transactions import (
     Transaction,
     TransactionItem,
@@ -98,7 +97,7 @@ class Quotation(Transaction):
     order_lost_reason = models.TextField("detailed lost reason", blank=True)
 
     # who changed what and when, shown on the timeline (field by field)
-    history = HistoricalRecords(excluded_fields=HISTORY_EXCLUDED)
+    history = audited_history(excluded_fields=HISTORY_EXCLUDED)
 
     class Meta:
         ordering = ["-modified", "-name"]
@@ -210,7 +209,7 @@ class SalesOrder(Transaction):
     )
 
     # who changed what and when, shown on the timeline (field by field)
-    history = HistoricalRecords(excluded_fields=HISTORY_EXCLUDED)
+    history = audited_history(excluded_fields=HISTORY_EXCLUDED)
 
     class Meta:
         ordering = ["-modified", "-name"]

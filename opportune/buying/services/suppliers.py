@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from opportune.buying.models import Supplier, SupplierGroup
+from opportune.core.deleted import keep_deleted
 from opportune.core.documents import (
     insert_named_after,
     lock_document,
@@ -94,6 +95,9 @@ def create_supplier_group(*, name: str, by: User) -> SupplierGroup:
 
 def delete_supplier_group(group: SupplierGroup, *, by: User) -> None:
     try:
-        group.delete()
+        with transaction.atomic():
+            keep_deleted(group, by=by)
+            group._history_user = by  # type: ignore[attr-defined]
+            group.delete()
     except ProtectedError as exc:
         raise ConflictError("Suppliers still belong to this group.") from exc

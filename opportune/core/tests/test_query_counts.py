@@ -42,10 +42,11 @@ from opportune.accounts.models import ApiToken
 from opportune.api import api
 from opportune.buying import services as buying
 from opportune.core.jobs import record_heartbeat
-from opportune.core.models import Document, NamingSeries, expand_series
+from opportune.core.models import DeletedDocument, Document, NamingSeries, expand_series
 from opportune.crm import api_masters as crm_masters_api
 from opportune.crm import services as crm
 from opportune.crm.models import CRMSettings, Lead, Opportunity
+from opportune.crm.services.masters import CAMPAIGN
 from opportune.masters import api as masters_api
 from opportune.masters import services as masters
 from opportune.selling import services as selling
@@ -294,6 +295,22 @@ def tokens(p: People, n: int = 1) -> World:
     return {"id": made[-1].pk}
 
 
+def deleted(p: People, n: int = 1) -> World:
+    """n opportunities with two item rows each, deleted (kept in the deleted documents)."""
+    world = opportunity(p, n)
+    for opp in Opportunity.objects.all():
+        crm.delete_opportunity(opp, version=None, by=p.sales)
+    return {**world, "id": DeletedDocument.objects.latest("deleted_at").pk}
+
+
+def audited(p: People, n: int = 1) -> World:
+    """n campaigns created and changed: two history records each."""
+    for i in range(n):
+        campaign = masters.create_master(CAMPAIGN, data={"name": f"Audited {i}"}, by=p.manager)
+        masters.update_master(CAMPAIGN, campaign, data={"description": "Changed"}, by=p.manager)
+    return {}
+
+
 def crm_settings(p: People, n: int = 1) -> World:
     return {"version": CRMSettings.load().version}
 
@@ -403,10 +420,10 @@ API_CASES = [
     Case("POST", OPPS, 20, opportunity, new_opportunity),
     Case("GET", OPP, 7, opportunity),
     Case("PATCH", OPP, 22, opportunity, versioned(title="Big", items=RATED)),
-    Case("DELETE", OPP, 23, opportunity, versioned()),
+    Case("DELETE", OPP, 28, opportunity, versioned()),
     Case("POST", OPP + "/declare-lost", 20, opportunity, lost),
     Case("POST", OPP + "/reopen", 17, lost_opportunity, versioned()),
-    Case("POST", OPP + "/make-customer", 22, lead_opportunity),
+    Case("POST", OPP + "/make-customer", 23, lead_opportunity),
     Case("GET", OPP + "/timeline", 5, opportunity_with_history, lists=True),
     Case("GET", OPP + "/comments", 4, opportunity_with_history, lists=True),
     Case("POST", OPP + "/comments", 4, opportunity, fixed(content="Called them")),
@@ -415,24 +432,24 @@ API_CASES = [
     Case("POST", OPP + "/make-request-for-quotation", 24, opp_and_suppliers, BOTH, PURCHASER),
     Case("GET", OPP + "/supplier-quotation-comparison", 5, comparison, lists=True),
     Case("GET", LEADS, 3, lead, lists=True),
-    Case("POST", LEADS, 16, lead, fixed(lead_name="Grace", email_id="grace@navy.example")),
+    Case("POST", LEADS, 17, lead, fixed(lead_name="Grace", email_id="grace@navy.example")),
     Case("GET", LEAD, 3, lead),
     Case("PATCH", LEAD, 10, lead, versioned(city="Paris")),
-    Case("DELETE", LEAD, 21, lead, versioned()),
+    Case("DELETE", LEAD, 25, lead, versioned()),
     Case("POST", LEAD + "/make-opportunity", 26, lead),
-    Case("POST", LEAD + "/make-customer", 19, lead),
+    Case("POST", LEAD + "/make-customer", 20, lead),
     Case("GET", CUSTOMERS, 3, customer, lists=True),
     Case("POST", CUSTOMERS, 8, customer, fixed(customer_name="Lovelace")),
     Case("GET", CUSTOMER, 3, customer),
     Case("PATCH", CUSTOMER, 10, customer, versioned(website="https://babbage.example")),
-    Case("DELETE", CUSTOMER, 17, customer, versioned()),
+    Case("DELETE", CUSTOMER, 19, customer, versioned()),
     Case("GET", CONTACTS, 3, contact, lists=True),
-    Case("POST", CONTACTS, 9, contact, new_contact),
+    Case("POST", CONTACTS, 10, contact, new_contact),
     Case("GET", CONTACT, 3, contact),
-    Case("PATCH", CONTACT, 10, contact, versioned(phone="+1 555 0100")),
-    Case("DELETE", CONTACT, 13, contact, versioned()),
+    Case("PATCH", CONTACT, 11, contact, versioned(phone="+1 555 0100")),
+    Case("DELETE", CONTACT, 16, contact, versioned()),
     Case("GET", SETTINGS, 3, user=MANAGER),
-    Case("PATCH", SETTINGS, 9, crm_settings, versioned(default_valid_till=30), MANAGER),
+    Case("PATCH", SETTINGS, 10, crm_settings, versioned(default_valid_till=30), MANAGER),
     Case("GET", TOKENS, 2, tokens, lists=True),
     Case("POST", TOKENS, 2, body=fixed(label="cli")),
     Case("DELETE", TOKENS + "/{id}", 2, tokens),
@@ -440,7 +457,7 @@ API_CASES = [
     Case("POST", QTNS, 20, quotation, new_quotation),
     Case("GET", QTN, 7, quotation),
     Case("PATCH", QTN, 23, quotation, versioned(items=RATED)),
-    Case("DELETE", QTN, 17, quotation, versioned()),
+    Case("DELETE", QTN, 22, quotation, versioned()),
     Case("POST", QTN + "/submit", 24, quotation, versioned()),
     Case("POST", QTN + "/cancel", 25, submitted_quotation, versioned()),
     Case(
@@ -453,23 +470,23 @@ API_CASES = [
     Case("POST", SOS, 17, sales_order, merged(fixed(items=ITEMS), of_world(customer="customer"))),
     Case("GET", SO, 5, sales_order),
     Case("PATCH", SO, 15, sales_order, versioned(terms="Net 30")),
-    Case("DELETE", SO, 12, sales_order, versioned()),
+    Case("DELETE", SO, 15, sales_order, versioned()),
     Case("POST", SO + "/submit", 30, sales_order, versioned()),
     Case("POST", SO + "/cancel", 27, submitted_sales_order, versioned()),
     Case("GET", SO + "/timeline", 5, submitted_sales_order),
     Case("GET", SUPPLIERS, 3, supplier, lists=True),
-    Case("POST", SUPPLIERS, 7, supplier, fixed(supplier_name="Bolt"), PURCHASER),
+    Case("POST", SUPPLIERS, 8, supplier, fixed(supplier_name="Bolt"), PURCHASER),
     Case("GET", SUPPLIER, 3, supplier),
-    Case("PATCH", SUPPLIER, 9, supplier, versioned(country="France"), PURCHASER),
-    Case("DELETE", SUPPLIER, 15, supplier, user=PURCHASER),
+    Case("PATCH", SUPPLIER, 10, supplier, versioned(country="France"), PURCHASER),
+    Case("DELETE", SUPPLIER, 18, supplier, user=PURCHASER),
     Case("GET", GROUPS, 3, supplier_group, lists=True),
-    Case("POST", GROUPS, 4, body=fixed(name="Tools"), user=PURCHASER),
-    Case("DELETE", GROUP, 5, supplier_group, user=PURCHASER),
+    Case("POST", GROUPS, 5, body=fixed(name="Tools"), user=PURCHASER),
+    Case("DELETE", GROUP, 9, supplier_group, user=PURCHASER),
     Case("GET", SQS, 5, supplier_quotation, lists=True),
     Case("POST", SQS, 19, supplier_quotation, new_supplier_quotation, PURCHASER),
     Case("GET", SQ, 5, supplier_quotation),
     Case("PATCH", SQ, 19, supplier_quotation, versioned(items=RATED), PURCHASER),
-    Case("DELETE", SQ, 12, supplier_quotation, versioned(), PURCHASER),
+    Case("DELETE", SQ, 15, supplier_quotation, versioned(), PURCHASER),
     Case("POST", SQ + "/submit", 14, supplier_quotation, versioned(), PURCHASER),
     Case("POST", SQ + "/cancel", 12, submitted_supplier_quotation, versioned(), PURCHASER),
     Case("GET", SQ + "/timeline", 5, submitted_supplier_quotation),
@@ -480,7 +497,7 @@ API_CASES = [
     Case(
         "PATCH", RFQ, 20, rfq, versioned(message_for_supplier="Best price?", items=ITEMS), PURCHASER
     ),
-    Case("DELETE", RFQ, 16, rfq, versioned(), PURCHASER),
+    Case("DELETE", RFQ, 20, rfq, versioned(), PURCHASER),
     Case("POST", RFQ + "/submit", 14, rfq, versioned(), PURCHASER),
     Case("POST", RFQ + "/cancel", 13, submitted_rfq, versioned(), PURCHASER),
     Case("POST", RFQ + "/make-supplier-quotation", 25, submitted_rfq, ACME, PURCHASER),
@@ -489,13 +506,21 @@ API_CASES = [
     Case(
         "POST",
         RATES,
-        10,
+        11,
         body=fixed(from_currency="GBP", to_currency="USD", date="2024-01-01", exchange_rate="1.27"),
         user=MANAGER,
     ),
     Case("GET", RATE, 3, exchanges),
-    Case("PATCH", RATE, 10, exchanges, fixed(exchange_rate="1.2"), MANAGER),
-    Case("DELETE", RATE, 6, exchanges, user=MANAGER),
+    Case("PATCH", RATE, 11, exchanges, fixed(exchange_rate="1.2"), MANAGER),
+    Case("DELETE", RATE, 8, exchanges, user=MANAGER),
+    # token, roles, the page's keys (one UNION), then per doctype on it its records and the
+    # records before them (the old values)
+    Case("GET", "/api/v1/audit-log", 5, audited, fixed(doctype="Campaign"), MANAGER, lists=True),
+    Case("GET", "/api/v1/deleted-documents", 3, deleted, user=MANAGER, lists=True),
+    Case("GET", "/api/v1/deleted-documents/{id}", 3, deleted, user=MANAGER),
+    # the copy's links are checked (one query per kind of record referred to), then the
+    # opportunity, its history, its lost reasons and competitors and its rows are inserted
+    Case("POST", "/api/v1/deleted-documents/{id}/restore", 24, deleted, user=MANAGER),
 ]
 
 
@@ -521,19 +546,19 @@ class Master:
 # Deleting a master first counts the rows that refer to it (masters.services.master_references):
 # one query per referring table, so that count follows the schema, not the data.
 MASTERS = [
-    Master("currencies", (3, 8, 3, 9, 24), {"symbol": "¤"}, {"currency_name": "Test"}),
-    Master("uoms", (3, 8, 3, 9, 26), {"enabled": False}),
-    Master("items", (3, 9, 3, 9, 16), {"standard_rate": "2"}, {"stock_uom": "Nos"}, PURCHASER),
-    Master("territories", (3, 8, 3, 11, 18), {"parent_territory": "All Territories"}),
-    Master("customer-groups", (3, 8, 3, 0, 14)),
-    Master("industries", (3, 8, 3, 0, 12)),
-    Master("item-groups", (3, 8, 3, 0, 10)),
-    Master("opportunity-types", (3, 8, 3, 9, 8), {"description": "Renewals"}),
-    Master("lead-sources", (3, 8, 3, 9, 14), {"details": "Heard us on air"}),
-    Master("campaigns", (3, 8, 3, 9, 14), {"description": "Spring"}),
-    Master("sales-stages", (3, 8, 3, 9, 8), {"probability": 96}, {"idx": 20}),
-    Master("lost-reasons", (3, 8, 3, 0, 10)),
-    Master("competitors", (3, 8, 3, 9, 10), {"website": "https://rival.example"}),
+    Master("currencies", (3, 9, 3, 10, 26), {"symbol": "¤"}, {"currency_name": "Test"}),
+    Master("uoms", (3, 9, 3, 10, 28), {"enabled": False}),
+    Master("items", (3, 10, 3, 10, 18), {"standard_rate": "2"}, {"stock_uom": "Nos"}, PURCHASER),
+    Master("territories", (3, 9, 3, 12, 20), {"parent_territory": "All Territories"}),
+    Master("customer-groups", (3, 9, 3, 0, 16)),
+    Master("industries", (3, 9, 3, 0, 14)),
+    Master("item-groups", (3, 9, 3, 0, 12)),
+    Master("opportunity-types", (3, 9, 3, 10, 10), {"description": "Renewals"}),
+    Master("lead-sources", (3, 9, 3, 10, 16), {"details": "Heard us on air"}),
+    Master("campaigns", (3, 9, 3, 10, 16), {"description": "Spring"}),
+    Master("sales-stages", (3, 9, 3, 10, 10), {"probability": 96}, {"idx": 20}),
+    Master("lost-reasons", (3, 9, 3, 0, 12)),
+    Master("competitors", (3, 9, 3, 10, 12), {"website": "https://rival.example"}),
 ]
 
 
@@ -661,14 +686,14 @@ PAGE_CASES = [
     Case("POST", OP + "close/", 14, opportunity, versioned()),
     Case("POST", OP + "assign/", 15, opportunity, versioned(opportunity_owner="manager")),
     Case("POST", OP + "comment/", 5, opportunity, fixed(content="Called them")),
-    Case("POST", OP + "make-customer/", 23, lead_opportunity),
+    Case("POST", OP + "make-customer/", 24, lead_opportunity),
     Case("GET", "/crm/leads/", 6, lead, lists=True),
     Case("GET", "/crm/leads/new/", 8),
-    Case("POST", "/crm/leads/new/", 22, lead, fixed(lead_name="Grace", lead_owner="sales")),
+    Case("POST", "/crm/leads/new/", 23, lead, fixed(lead_name="Grace", lead_owner="sales")),
     Case("GET", LP, 9, lead_with_opportunities, lists=True),
     Case("GET", LP + "edit/", 10, lead),
     Case("POST", LP + "edit/", 16, lead, lead_edit_form),
-    Case("POST", LP + "make-customer/", 20, lead),
+    Case("POST", LP + "make-customer/", 21, lead),
     Case("GET", "/crm/customers/", 5, customer, lists=True),
     Case("GET", "/crm/customers/new/", 7),
     Case(
@@ -688,7 +713,7 @@ PAGE_CASES = [
     Case("GET", QP, 13, submitted_quotation),
     Case("GET", QP + "edit/", 6, quotation),
     Case("POST", QP + "edit/", 22, quotation, with_version(quotation_form)),
-    Case("POST", QP + "delete/", 18, quotation, versioned()),
+    Case("POST", QP + "delete/", 23, quotation, versioned()),
     Case("POST", QP + "submit/", 20, quotation, versioned()),
     Case("POST", QP + "cancel/", 21, submitted_quotation, versioned()),
     Case("POST", QP + "declare-lost/", 31, submitted_quotation, versioned(lost_reasons=["Timing"])),
@@ -700,18 +725,18 @@ PAGE_CASES = [
     Case("POST", "/selling/sales-orders/new/", 18, sales_order, sales_order_form),
     Case("GET", SP, 10, submitted_sales_order),
     Case("GET", SP + "edit/", 6, sales_order),
-    Case("POST", SP + "edit/", 19, sales_order, with_version(sales_order_form)),
-    Case("POST", SP + "delete/", 13, sales_order, versioned()),
+    Case("POST", SP + "edit/", 20, sales_order, with_version(sales_order_form)),
+    Case("POST", SP + "delete/", 16, sales_order, versioned()),
     Case("POST", SP + "submit/", 28, sales_order, versioned()),
     Case("POST", SP + "cancel/", 25, submitted_sales_order, versioned()),
     Case("GET", "/buying/suppliers/", 4, supplier, lists=True),
     Case("GET", "/buying/suppliers/new/", 5, user=PURCHASER),
-    Case("POST", "/buying/suppliers/new/", 9, body=fixed(supplier_name="Bolt"), user=PURCHASER),
+    Case("POST", "/buying/suppliers/new/", 10, body=fixed(supplier_name="Bolt"), user=PURCHASER),
     Case("GET", SUP, 5, supplier_with_quotations, lists=True),
     Case("GET", SUP + "edit/", 6, supplier, user=PURCHASER),
-    Case("POST", SUP + "edit/", 11, supplier, supplier_edit_form, PURCHASER),
+    Case("POST", SUP + "edit/", 12, supplier, supplier_edit_form, PURCHASER),
     Case("GET", "/buying/supplier-groups/", 4, supplier_group, lists=True),
-    Case("POST", "/buying/supplier-groups/", 5, body=fixed(name="Tools"), user=PURCHASER),
+    Case("POST", "/buying/supplier-groups/", 6, body=fixed(name="Tools"), user=PURCHASER),
     Case("GET", "/buying/supplier-quotations/", 4, supplier_quotation, lists=True),
     Case("GET", "/buying/supplier-quotations/new/", 6, supplier, user=PURCHASER),
     Case(
@@ -732,7 +757,7 @@ PAGE_CASES = [
         with_version(supplier_quotation_form),
         PURCHASER,
     ),
-    Case("POST", SQP + "delete/", 13, supplier_quotation, versioned(), PURCHASER),
+    Case("POST", SQP + "delete/", 16, supplier_quotation, versioned(), PURCHASER),
     Case("POST", SQP + "submit/", 12, supplier_quotation, versioned(), PURCHASER),
     Case("POST", SQP + "cancel/", 10, submitted_supplier_quotation, versioned(), PURCHASER),
     Case("GET", "/buying/requests-for-quotation/", 4, rfq, lists=True),
@@ -740,8 +765,8 @@ PAGE_CASES = [
     Case("POST", "/buying/requests-for-quotation/new/", 17, rfq, rfq_form, PURCHASER),
     Case("GET", RFQP, 10, submitted_rfq),
     Case("GET", RFQP + "edit/", 7, rfq, user=PURCHASER),
-    Case("POST", RFQP + "edit/", 20, rfq, with_version(rfq_form), PURCHASER),
-    Case("POST", RFQP + "delete/", 17, rfq, versioned(), PURCHASER),
+    Case("POST", RFQP + "edit/", 21, rfq, with_version(rfq_form), PURCHASER),
+    Case("POST", RFQP + "delete/", 21, rfq, versioned(), PURCHASER),
     Case("POST", RFQP + "submit/", 12, rfq, versioned(), PURCHASER),
     Case("POST", RFQP + "cancel/", 11, submitted_rfq, versioned(), PURCHASER),
     Case("POST", RFQP + "make-supplier-quotation/", 24, submitted_rfq, ACME, PURCHASER),
@@ -750,6 +775,10 @@ PAGE_CASES = [
     Case("GET", BOP + "make-request-for-quotation/", 5, opp_and_suppliers, user=PURCHASER),
     Case("POST", BOP + "make-request-for-quotation/", 23, opp_and_suppliers, BOTH, PURCHASER),
     Case("GET", BOP + "supplier-quotation-comparison/", 6, comparison, lists=True),
+    Case("GET", "/audit/", 6, audited, fixed(doctype="Campaign"), MANAGER, lists=True),
+    Case("GET", "/audit/deleted/", 4, deleted, user=MANAGER, lists=True),
+    Case("GET", "/audit/deleted/{id}/", 4, deleted, user=MANAGER),
+    Case("POST", "/audit/deleted/{id}/restore/", 24, deleted, user=MANAGER),
 ]
 
 CASES = API_CASES + [case for m in MASTERS for case in _master_cases(m)] + PAGE_CASES

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import IntegrityError, transaction
 
+from opportune.core.deleted import keep_deleted
 from opportune.core.documents import (
     delete_document,
     insert_named_after,
@@ -150,7 +151,10 @@ def delete_party_with_contacts(
     contacts = Contact.objects.filter(link_doctype=party.doctype, link_name=party.pk)
     with transaction.atomic():
         _delete(party, version=version, by=by, refused=refused)
-        contacts.delete()
+        for contact in contacts:  # each kept (core.deleted) and recorded in its history
+            keep_deleted(contact, by=by)
+            contact._history_user = by
+            contact.delete()
 
 
 # --- parties of a document (opportunity, quotation) --------------------------------------------

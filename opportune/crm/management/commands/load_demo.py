@@ -15,10 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from opportune.core.audit import IMPORT, AuditedCommand
 from opportune.crm import services as crm
 from opportune.crm.defaults import LEAD_SOURCES, LOST_REASONS, SALES_STAGES
 from opportune.crm.management.commands._demo_data import (
@@ -71,7 +71,9 @@ class Counts:
     opportunities: int
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
+    door = IMPORT  # what the demo writes is recorded as imported
+
     help = "Load a small demo company (Northwind Traders): users, masters, leads, customers, opportunities."
 
     def add_arguments(self, parser):
