@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class CoreConfig(AppConfig):
     name = "opportune.core"
     label = "core"
+
+    def ready(self) -> None:
+        # Every app's tasks.py registers its durable jobs by name (core.jobs): web processes
+        # need them too, to check a name when a job is queued and to run jobs in-process
+        # (HUEY_IMMEDIATE). The consumer (run_huey) imports them the same way.
+        autodiscover_modules("tasks")

@@ -2,8 +2,8 @@
 
 The API's exception handlers (core/api.py) format what an endpoint raises. Some answers never
 reach them: Django's 404 for a path no route matches, ninja's plain-text 405 for a method the
-path does not have (given before authentication, by ninja's own path view) and Django's 500
-page. This middleware turns any such non-JSON error under the API's prefix into the error
+path does not have (given before authentication, by ninja's own path view), Django's 500
+page and the 503 of a database that does not answer (core.views.server_error). This middleware turns any such non-JSON error under the API's prefix into the error
 format, with the code of its status; pages outside the API keep their HTML.
 """
 
@@ -47,6 +47,8 @@ class ApiErrorsAsJsonMiddleware:
             message = f"Not found: {request.path} (the endpoints are listed at {docs})."
         elif status == 405:
             message = f"{request.method} is not allowed on {request.path}; allowed: {allowed}."
+        elif status == 503:
+            message = "The service is unavailable for a moment; nothing was saved: try again."
         elif status >= 500:
             message = "Server error: the request could not be completed."
         else:
@@ -59,6 +61,8 @@ class ApiErrorsAsJsonMiddleware:
         )
         if status == 405:
             answer["Allow"] = allowed
+        if "Retry-After" in response:
+            answer["Retry-After"] = response["Retry-After"]
         return answer
 
 
