@@ -5,6 +5,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+import redis
 
 # Django's generic classes (ModelAdmin[Comment], QuerySet[Lead]) subscriptable at run time too.
 django_stubs_ext.monkeypatch()
@@ -140,11 +141,12 @@ if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": env.str("HUEY_NAME", default="opportune"),
-        "url": REDIS_URL,
         # Fail fast when Redis is unreachable: the job stays in the ledger (core.jobs) for the
         # sweeper, and a request that queued it is not held for the system's TCP timeout.
         # (The socket timeout must exceed the 1 s of a consumer's blocking read.)
-        "connection": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        "connection_pool": redis.ConnectionPool.from_url(
+            REDIS_URL, socket_connect_timeout=2, socket_timeout=5
+        ),
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": env.int("HUEY_WORKERS", default=2), "worker_type": "thread"},
     }

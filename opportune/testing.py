@@ -151,11 +151,15 @@ FLAKY_CALLS: dict[str, int] = {}
 
 
 @durable_job("tests.note")
-def note(*, marker: str, hold_file: str = "", hold_seconds: float = 60) -> None:
-    """A job's database effect, for the job tests: one comment named ``marker``; then, while
-    ``hold_file`` exists (at most ``hold_seconds``), it waits, its transaction still open, so a
-    test can kill the worker in the middle of it."""
+def note(
+    *, marker: str, hold_file: str = "", started_file: str = "", hold_seconds: float = 60
+) -> None:
+    """A job's database effect, for the job tests: one comment named ``marker``; then it creates
+    ``started_file`` and waits while ``hold_file`` exists (at most ``hold_seconds``), its
+    transaction still open, so a test can kill the worker in the middle of it."""
     Comment.objects.create(reference_doctype=NOTE_DOCTYPE, reference_name=marker, content=marker)
+    if started_file:
+        Path(started_file).touch()
     deadline = time.monotonic() + hold_seconds
     while hold_file and Path(hold_file).exists() and time.monotonic() < deadline:
         time.sleep(0.05)
