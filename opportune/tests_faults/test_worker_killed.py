@@ -50,7 +50,7 @@ def kill_a_worker_in_the_middle_of_a_job(tmp_path, storage, env: dict[str, str])
 
         hold.unlink()  # the next attempt does not wait
         wait_for(
-            lambda: Job.objects.get(pk=job_id).lease_until < timezone.now(),
+            lambda: Job.objects.filter(pk=job_id, lease_until__lt=timezone.now()).exists(),
             timeout=LEASE_SECONDS + 5,
             what="the killed worker's lease to run out",
         )
