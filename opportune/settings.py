@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "opportune.core.middleware.ApiErrorsAsJsonMiddleware",
+    "opportune.core.middleware.WritesInOneTransactionMiddleware",
     "opportune.core.middleware.CompanySettingsOncePerRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

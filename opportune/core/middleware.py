@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
@@ -76,3 +77,29 @@ class CompanySettingsOncePerRequestMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with settings_read_once():
             return self.get_response(request)
+
+
+class WritesInOneTransactionMiddleware:
+    """A write request (POST, PUT, PATCH, DELETE) is one transaction, its answer included.
+
+    The services commit their own work; without this, a request whose service had committed
+    and whose answer was then read from a database that had just gone away (restarted, failed
+    over) answered 503 for a write that was done, and the client retrying it made it twice.
+    Here the answer is read and rendered before the commit, so whatever fails, a 5xx means
+    nothing was written: the database's error or a server error (5xx answer) rolls the whole
+    request back. A request already inside a transaction (a test's) joins it.
+    """
+
+    WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in self.WRITES or connection.in_atomic_block:
+            return self.get_response(request)
+        with transaction.atomic():
+            response = self.get_response(request)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        return response

@@ -15,8 +15,9 @@ from django.test import Client, override_settings
 from django.utils.crypto import get_random_string
 
 from opportune.accounts.models import ApiToken
+from opportune.core.api_documents import DocumentApi
 from opportune.crm import access as crm_access
-from opportune.crm.models import Customer
+from opportune.crm.models import Customer, Lead
 from opportune.masters import access as masters_access
 
 pytestmark = pytest.mark.django_db
@@ -180,6 +181,27 @@ def test_a_database_that_does_not_answer_is_a_json_503_then_recovers(sales, monk
 
     monkeypatch.undo()  # the database is back: the next request is served
     assert client.get("/api/v1/currencies").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)  # the request's own transaction, as in production
+def test_a_write_whose_answer_cannot_be_read_is_a_503_that_wrote_nothing(manager, monkeypatch):
+    """The database goes away after the service wrote the lead, while the answer is read: the
+    write is rolled back with the request, so the client may retry it without making it twice."""
+
+    def gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(DocumentApi, "out_for", gone)
+    client = token_client(manager)
+    client.raise_request_exception = False
+    r = client.post("/api/v1/leads", {"lead_name": "Twice?"}, content_type="application/json")
+    assert error(r, 503)["code"] == "service_unavailable"
+    assert not Lead.objects.exists()
+
+    monkeypatch.undo()
+    r = client.post("/api/v1/leads", {"lead_name": "Once"}, content_type="application/json")
+    assert r.status_code == 201, r.content
+    assert list(Lead.objects.values_list("lead_name", flat=True)) == ["Once"]
 
 
 def test_a_page_whose_database_does_not_answer_is_a_503_page(sales, monkeypatch):
