@@ -230,8 +230,11 @@ class PostgresCluster:
             "--locale=C", "--no-sync",
         )  # fmt: skip
 
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+    def start(self, *settings: str) -> None:
+        """Start the server (``settings``: more ``-c name=value`` for this run only)."""
+        options = " ".join(
+            [f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1", *settings]
+        )
         self._as_postgres(
             "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "30", "-o", options,
             "start",
@@ -254,6 +257,11 @@ class PostgresCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+# For setting up (migrating) only: nothing waits for the disk. The server is then restarted with
+# PostgreSQL's durable defaults before the test's load.
+NOT_DURABLE = ("-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
+
+
 @contextmanager
 def own_postgres() -> Iterator[PostgresCluster]:
     bin_dir = postgres_bin()
@@ -265,7 +273,7 @@ def own_postgres() -> Iterator[PostgresCluster]:
     cluster = PostgresCluster(bin_dir, free_port())
     try:
         cluster.init()
-        cluster.start()
+        cluster.start(*NOT_DURABLE)
         yield cluster
     finally:
         cluster.remove()
