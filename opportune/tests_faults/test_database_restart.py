@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from typing import Any
 
 import psycopg
 import pytest
@@ -53,7 +54,7 @@ class WriteLoad:
 
     def __init__(self, base: str, token: str):
         self.base, self.token = base, token
-        self.answers: list[tuple[str, int, object]] = []  # (lead name, status, body)
+        self.answers: list[tuple[str, int, Any]] = []  # (lead name, status, body)
         self.lock = threading.Lock()
         self.numbers = itertools.count()
         self.stop = threading.Event()
@@ -128,7 +129,7 @@ def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(tmp_path)
             rows = db.execute(
                 "SELECT lead_name, name FROM crm_lead WHERE lead_name LIKE 'Fault lead %'"
             ).fetchall()
-            created = dict(
+            created: dict[str, int] = dict(
                 db.execute(
                     "SELECT lead_name, count(*) FROM crm_historicallead"
                     " WHERE history_type = '+' GROUP BY lead_name"
@@ -138,7 +139,7 @@ def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(tmp_path)
     answers = load.answers
     acknowledged = load.acknowledged()
     failed = [(lead, status, body) for lead, status, body in answers if status != 201]
-    stored = dict(rows)
+    stored: dict[str, str] = dict(rows)
     print(
         f"\n{len(answers)} writes: {len(acknowledged)} acknowledged, {len(failed)} refused "
         f"during the outage, {len(answers) - back} answered after it"
