@@ -59,7 +59,7 @@ def redis_storage(url):
 
 
 # --- the checks, shared by both backends --------------------------------------------------------
-def check_enqueue_on_commit_and_rollback(huey):
+def check_enqueue_job_on_commit_and_rollback(huey):
     with transaction.atomic():
         job_id = enqueue_job("tests.note", marker="hello")
         assert huey.pending_count() == 0  # not before the commit
@@ -117,7 +117,7 @@ def check_consumer_runs_tasks_and_beats(huey):
 # (Few tests, each doing much: a transactional test empties every table afterwards, which is slow.)
 def test_sqlite_queue_enqueues_on_commit_and_runs_the_heartbeat(tmp_path):
     with real_queue(sqlite_storage(tmp_path)) as huey:
-        check_enqueue_on_commit_and_rollback(huey)
+        check_enqueue_job_on_commit_and_rollback(huey)
         check_heartbeat_task(huey)
         enqueue_job("tests.note", marker="now")  # outside a transaction: queued at once
         assert huey.pending_count() == 1
@@ -141,7 +141,7 @@ needs_redis = pytest.mark.skipif(
 @needs_redis
 def test_redis_queue_enqueues_on_commit_and_runs_the_heartbeat():
     with real_queue(redis_storage(os.environ["REDIS_URL"])) as huey:
-        check_enqueue_on_commit_and_rollback(huey)
+        check_enqueue_job_on_commit_and_rollback(huey)
         check_heartbeat_task(huey)
 
 
