@@ -58,9 +58,17 @@ class WriteLoad:
         self.lock = threading.Lock()
         self.numbers = itertools.count()
         self.stop = threading.Event()
+        self.errors: list[BaseException] = []
         self.deadline = time.monotonic() + MAX_SECONDS
 
     def write(self) -> None:
+        try:
+            self._write()
+        except BaseException as exc:  # reported by the test
+            self.errors.append(exc)
+            raise
+
+    def _write(self) -> None:
         while not self.stop.is_set() and time.monotonic() < self.deadline:
             number = next(self.numbers)
             if number >= MAX_WRITES:
@@ -84,7 +92,7 @@ def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(tmp_path)
         with psycopg.connect(pg.url("postgres"), autocommit=True) as admin:
             admin.execute("CREATE DATABASE opportune")
         env = child_env(tmp_path / "var", DATABASE_URL=pg.url("opportune"))
-        token = manage("shell", "-c", SET_UP, env=env, timeout=240).strip()
+        token = manage("shell", "--no-imports", "-c", SET_UP, env=env, timeout=240).split()[-1]
         pg.stop("fast")  # set up: from now on, PostgreSQL's durable defaults (fsync on)
         pg.start()
         port = free_port()
@@ -114,6 +122,7 @@ def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(tmp_path)
                 for thread in threads:
                     thread.join(timeout=60)
 
+            assert not load.errors, load.errors
             # The same gunicorn, with the same workers, serves writes again.
             after = [
                 http("POST", f"{base}/api/v1/leads", body={"lead_name": f"After {n}"}, token=token)
