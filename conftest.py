@@ -157,15 +157,20 @@ def page(page, request):
 
 
 # --- the fault tests (opportune/tests_faults): they start worker, web and database servers and
-# kill them, so they run only when a -m expression selects them (`make test PYTEST_ARGS="-m
-# faults"`, and the Redis ones with "-m redis"), never in a plain run.
+# kill them, so they run only when the -m expression names one of their markers (`make test
+# PYTEST_ARGS="-m faults"`; the Redis one with "-m redis" too), never in a plain run nor in a
+# run such as -m "not browser".
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("markexpr"):
-        return
-    faults = [item for item in items if item.get_closest_marker("faults")]
+    named = set(re.findall(r"\w+", config.getoption("markexpr") or "")) - {"and", "or", "not"}
+
+    def left_out(item) -> bool:
+        markers = {marker.name for marker in item.iter_markers()}
+        return "faults" in markers and not markers & named
+
+    faults = [item for item in items if left_out(item)]
     if faults:
         config.hook.pytest_deselected(items=faults)
-        items[:] = [item for item in items if not item.get_closest_marker("faults")]
+        items[:] = [item for item in items if not left_out(item)]
 
 
 @pytest.fixture(scope="session")
