@@ -213,7 +213,8 @@ def _finish(job: Job, **changes: Any) -> bool:
 
 def retry_delay(attempts: int) -> timedelta:
     """Before attempt ``attempts + 1``: JOB_RETRY_SECONDS, doubled at each attempt, at most 1 h."""
-    delay = timedelta(seconds=settings.JOB_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
+    doublings = min(max(attempts - 1, 0), 20)  # past 20 it is an hour anyway
+    delay = timedelta(seconds=settings.JOB_RETRY_SECONDS * 2**doublings)
     return min(delay, MAX_RETRY_DELAY)
 
 
