@@ -125,8 +125,9 @@ def enqueue_job(name: str, *, key: str = "", **args: Any) -> int:
 
 
 # --- the hand-off to Huey -----------------------------------------------------------------------
-def _run_job_by_id(job_id: int) -> str:
-    return run_job(job_id)
+def _run_job_by_id(job_id: int) -> None:
+    # Returns nothing: Huey would keep a returned value in its result store, read by no one.
+    run_job(job_id)
 
 
 # The one Huey task of the ledger: its message is only a job id. (Not a decorator: Huey is
