@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db.models.signals import post_migrate
 from django.test import Client
@@ -153,3 +154,33 @@ def page(page, request):
         name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-120:]
         page.screenshot(path=str(RESULTS / f"{name}.png"), full_page=True)
     assert errors == [], f"console errors: {errors}"
+
+
+# --- the fault tests (opportune/tests_faults): they start worker, web and database servers and
+# kill them, so they run only when the -m expression names one of their markers (`make test
+# PYTEST_ARGS="-m faults"`; the Redis one with "-m redis" too), never in a plain run nor in a
+# run such as -m "not browser".
+def pytest_collection_modifyitems(config, items):
+    named = set(re.findall(r"\w+", config.getoption("markexpr") or "")) - {"and", "or", "not"}
+
+    def left_out(item) -> bool:
+        markers = {marker.name for marker in item.iter_markers()}
+        return "faults" in markers and not markers & named
+
+    faults = [item for item in items if left_out(item)]
+    if faults:
+        config.hook.pytest_deselected(items=faults)
+        items[:] = [item for item in items if not left_out(item)]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix, request, tmp_path_factory
+):
+    """The fault tests' worker processes use the test database too: on SQLite it must then be a
+    file (Django's test database is in memory otherwise, which no other process sees)."""
+    database = settings.DATABASES["default"]
+    selected = any(item.get_closest_marker("faults") for item in request.session.items)
+    if selected and database["ENGINE"].endswith("sqlite3") and not database["TEST"].get("NAME"):
+        path = tmp_path_factory.mktemp("faults-db") / "test.sqlite3"
+        database["TEST"]["NAME"] = str(path)

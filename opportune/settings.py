@@ -6,6 +6,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+import redis
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "opportune.core.middleware.ApiErrorsAsJsonMiddleware",
+    "opportune.core.middleware.WritesInOneTransactionMiddleware",
     "opportune.core.middleware.CompanySettingsOncePerRequestMiddleware",
     "opportune.core.middleware.AuditDoorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -213,7 +215,12 @@ if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": env.str("HUEY_NAME", default="opportune"),
-        "url": REDIS_URL,
+        # Fail fast when Redis is unreachable: the job stays in the ledger (core.jobs) for the
+        # sweeper, and a request that queued it is not held for the system's TCP timeout.
+        # (The socket timeout must exceed the 1 s of a consumer's blocking read.)
+        "connection_pool": redis.ConnectionPool.from_url(
+            REDIS_URL, socket_connect_timeout=2, socket_timeout=5
+        ),
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": env.int("HUEY_WORKERS", default=2), "worker_type": "thread"},
     }
@@ -227,6 +234,15 @@ else:
     }
 # The worker writes a heartbeat this often; /healthz calls it down after three missed beats.
 HEARTBEAT_SECONDS = env.int("HEARTBEAT_SECONDS", default=60)
+# The durable job ledger (core.jobs): how long a worker's claim on a job lasts before the sweeper
+# hands the job to another worker (longer than the slowest job), how many attempts a job gets,
+# the first retry's delay (doubled at each attempt, at most an hour), how long a job may wait
+# before /healthz says down, and how many days finished jobs are kept.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=300)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=5)
+JOB_RETRY_SECONDS = env.int("JOB_RETRY_SECONDS", default=30)
+JOB_MAX_WAIT_SECONDS = env.int("JOB_MAX_WAIT_SECONDS", default=600)
+JOB_KEEP_DAYS = env.int("JOB_KEEP_DAYS", default=7)
 
 # --- API ------------------------------------------------------------------------------------
 API_MAX_PAGE_SIZE = 200

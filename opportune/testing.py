@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,8 +23,12 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from opportune.accounts.models import ApiToken
+from opportune.core.jobs import durable_job
+from opportune.core.models import Comment
 from opportune.crm import services as crm
 from opportune.masters.models import CurrencyExchange, Item
 
@@ -124,6 +130,55 @@ def run_in_threads(work: Callable[[int], list[str]]) -> list[str]:
         thread.join(timeout=120)
     assert not errors, errors
     return names
+
+
+# --- the job queue, and durable jobs for tests ---------------------------------------------------
+@contextmanager
+def real_queue(storage) -> Iterator:
+    """Point the project's Huey at ``storage`` (a Huey storage: SQLite file, Redis, memory) with
+    immediate mode off, so that tasks wait on the queue for a worker; then put it back."""
+    saved = (HUEY._immediate, HUEY.storage, HUEY._timeout_handler)
+    HUEY._immediate, HUEY.storage = False, storage
+    storage.flush_all()
+    try:
+        yield HUEY
+    finally:
+        with suppress(RedisConnectionError):  # a test that stopped its Redis has nothing to flush
+            storage.flush_all()
+        HUEY._immediate, HUEY.storage, HUEY._timeout_handler = saved
+
+
+NOTE_DOCTYPE = "Test job"
+FLAKY_CALLS: dict[str, int] = {}
+
+
+@durable_job("tests.note")
+def note(
+    *, marker: str, hold_file: str = "", started_file: str = "", hold_seconds: float = 60
+) -> None:
+    """A job's database effect, for the job tests: one comment named ``marker``; then it creates
+    ``started_file`` and waits while ``hold_file`` exists (at most ``hold_seconds``), its
+    transaction still open, so a test can kill the worker in the middle of it."""
+    Comment.objects.create(reference_doctype=NOTE_DOCTYPE, reference_name=marker, content=marker)
+    if started_file:
+        Path(started_file).touch()
+    deadline = time.monotonic() + hold_seconds
+    while hold_file and Path(hold_file).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@durable_job("tests.flaky", max_attempts=3)
+def flaky(*, marker: str, failures: int) -> None:
+    """Writes its note, then raises for its first ``failures`` calls (in this process)."""
+    Comment.objects.create(reference_doctype=NOTE_DOCTYPE, reference_name=marker, content=marker)
+    calls = FLAKY_CALLS[marker] = FLAKY_CALLS.get(marker, 0) + 1
+    if calls <= failures:
+        raise RuntimeError(f"flaky failure {calls} of {failures}")
+
+
+def notes(marker: str) -> int:
+    """How many times the note ``marker`` was written (and committed)."""
+    return Comment.objects.filter(reference_doctype=NOTE_DOCTYPE, reference_name=marker).count()
 
 
 # --- a fixed clock --------------------------------------------------------------------------------

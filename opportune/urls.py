@@ -4,6 +4,9 @@ from django.urls import include, path
 from opportune.api import api
 from opportune.core.views import healthz
 
+# A database that does not answer is a 503 (retry), any other error a 500.
+handler500 = "opportune.core.views.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

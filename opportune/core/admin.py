@@ -1,20 +1,23 @@
-"""Admin of what every app shares: comments, naming series counters, worker heartbeats.
+"""Admin of what every app shares: comments, naming series counters, worker heartbeats, jobs.
 
 Mostly for looking: comments are written through the services (they appear on timelines);
 a naming series counter may be moved forward by hand (e.g. after importing old documents);
-heartbeats are written by the workers alone.
+heartbeats are written by the workers alone; jobs are written by the ledger (core.jobs), and a
+failed one is retried (or deleted) here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
-from opportune.core.models import Comment, DeletedDocument, Heartbeat, NamingSeries
+from opportune.core.jobs import retry_failed_jobs
+from opportune.core.models import Comment, DeletedDocument, Heartbeat, Job, NamingSeries
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
@@ -102,3 +105,27 @@ class DeletedDocumentAdmin(admin.ModelAdmin[DeletedDocument]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin[Job]):
+    list_display = ("id", "name", "status", "attempts", "created", "run_after", "finished")
+    list_filter = ("status", "name")
+    search_fields = ("name", "key", "last_error")
+    date_hierarchy = "created"
+    readonly_fields = tuple(f.name for f in Job._meta.get_fields())
+    actions = ("retry",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("core.change_job")
+
+    @admin.action(description="Retry the selected failed jobs", permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        count = retry_failed_jobs(queryset.values_list("pk", flat=True))
+        messages.info(request, f"{count} failed job(s) will run again.")

@@ -55,6 +55,7 @@ ERROR_CODES = {
     413: "payload_too_large",
     422: "validation_error",
     500: "server_error",
+    503: "service_unavailable",
 }
 
 

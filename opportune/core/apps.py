@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class CoreConfig(AppConfig):
@@ -11,3 +12,7 @@ class CoreConfig(AppConfig):
 
         assert tasks.enter_job_door is not None
         slots.register_nav_links(nav_links)
+        # Every app's tasks.py registers its durable jobs by name (core.jobs): web processes
+        # need them too, to check a name when a job is queued and to run jobs in-process
+        # (HUEY_IMMEDIATE). The consumer (run_huey) imports them the same way.
+        autodiscover_modules("tasks")

@@ -1,4 +1,5 @@
-"""What /healthz checks: the database, the job queue's storage and the worker's heartbeat."""
+"""What /healthz checks: the database, the job queue's storage, the worker's heartbeat and the
+jobs waiting in the ledger (core.jobs)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from opportune.core.jobs import last_heartbeat
+from opportune.core.models import Job
 
 Check = Callable[[], dict[str, Any]]
 
@@ -54,10 +57,44 @@ def check_worker(now: datetime | None = None) -> dict[str, Any]:
     return {"status": "ok", **result}
 
 
+def check_jobs(now: datetime | None = None) -> dict[str, Any]:
+    """The ledger in one query: jobs pending, running and failed, and how long the oldest has been
+    waiting (due and not run, or claimed by a worker whose lease ran out). Down when that is
+    longer than JOB_MAX_WAIT_SECONDS: no worker takes the jobs, or the queue does not reach them.
+    Failed jobs are counted (the admin lists them, to retry or delete)."""
+    now = now or timezone.now()
+    limit = settings.JOB_MAX_WAIT_SECONDS
+    pending, running = Q(status=Job.Status.PENDING), Q(status=Job.Status.RUNNING)
+    ledger = Job.objects.filter(
+        status__in=[Job.Status.PENDING, Job.Status.RUNNING, Job.Status.FAILED]
+    ).aggregate(
+        pending=Count("pk", filter=pending),
+        running=Count("pk", filter=running),
+        failed=Count("pk", filter=Q(status=Job.Status.FAILED)),
+        due_since=Min("run_after", filter=pending & Q(run_after__lte=now)),
+        lease_lost_since=Min("lease_until", filter=running & Q(lease_until__lt=now)),
+    )
+    waiting_since = min(
+        (t for t in (ledger.pop("due_since"), ledger.pop("lease_lost_since")) if t is not None),
+        default=None,
+    )
+    wait = round((now - waiting_since).total_seconds()) if waiting_since else 0
+    result = {**ledger, "oldest_wait_seconds": wait, "max_wait_seconds": limit}
+    if wait > limit:
+        return {
+            "status": "down",
+            **result,
+            "error": f"a job has been waiting {wait} s (more than {limit} s): "
+            "is a worker (run_huey) running, and can it reach the queue?",
+        }
+    return {"status": "ok", **result}
+
+
 CHECKS: dict[str, Check] = {
     "database": check_database,
     "queue": check_queue,
     "worker": check_worker,
+    "jobs": check_jobs,
 }
 
 

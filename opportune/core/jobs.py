@@ -1,33 +1,333 @@
-"""Background jobs: how a service queues a task, and the worker's heartbeat.
+"""Background jobs that survive faults: the durable job ledger, and the worker's heartbeat.
 
-Tasks live in each app's ``tasks.py`` (Huey, configured in settings: SqliteHuey by default,
-RedisHuey when ``REDIS_URL`` is set). A service never calls a task directly: it queues it with
-``enqueue_on_commit`` so that a worker never sees rows that are not committed yet, and a rolled
-back transaction queues nothing.
+A service asks for a job by name with ``enqueue_job("crm.remind", key=..., event_id=7)``: a
+``Job`` row is written in the caller's transaction (a rolled back transaction leaves none) and,
+once it commits, the job's id is handed to Huey (SqliteHuey, or RedisHuey with ``REDIS_URL``).
+The worker that takes the id off the queue *claims* the row (one conditional UPDATE pending ->
+running with a lease: a second claimer gets nothing), runs the handler registered under that
+name, and marks the job done **in the same database transaction as the handler's effects**. So:
+
+- a worker killed half-way (SIGKILL, OOM, a lost machine) commits nothing; its lease runs out,
+  the sweeper puts the job back to pending and hands it again: its database effects happen
+  exactly once;
+- a queue that is down (Redis) or a message lost on the way loses nothing: the row waits as
+  pending, the sweeper hands it again, and ``/healthz`` says so when it waits too long;
+- a handler that raises is retried with backoff, up to its attempts, then the job is
+  ``failed``: counted on ``/healthz`` and listed in the admin, where it can be retried.
+
+Handlers take keyword arguments of plain JSON values (ids, not model instances: the worker reads
+fresh rows) and are registered by name in each app's ``tasks.py`` with ``@durable_job(name)``.
+For an effect outside the database (an email), the handler records the send in the same
+transaction, keyed by an idempotency key, and looks for that record first: see
+docs/decisions/0010-durable-jobs.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from huey.contrib.djhuey import db_task
 
-from opportune.core.models import Heartbeat
+from opportune.core.models import Heartbeat, Job
+
+logger = logging.getLogger(__name__)
 
 WORKER = "huey"
+# A pending job handed to the queue this long ago and still not claimed is handed again (its
+# message was lost: the queue was flushed, or the hand-off failed and could not be noted).
+REHAND_AFTER = timedelta(minutes=5)
+# The sweeper also hands the jobs due before its next run, with their delay (the retries).
+SWEEP_PERIOD = timedelta(minutes=1)
+SWEEP_BATCH = 500
+MAX_RETRY_DELAY = timedelta(hours=1)
+
+Handler = Callable[..., object]
+H = TypeVar("H", bound=Handler)
 
 
-def enqueue_on_commit(task: Callable[..., object], *args: Any, **kwargs: Any) -> None:
-    """Queue ``task(*args, **kwargs)`` once the current transaction commits (now if none).
+@dataclass(frozen=True)
+class JobType:
+    name: str
+    handler: Handler
+    max_attempts: int | None  # None: settings.JOB_MAX_ATTEMPTS
+    lease_seconds: int | None  # None: settings.JOB_LEASE_SECONDS
 
-    Pass ids and plain values, never model instances: the worker reads fresh rows.
+    @property
+    def attempts_allowed(self) -> int:
+        return self.max_attempts or settings.JOB_MAX_ATTEMPTS
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds or settings.JOB_LEASE_SECONDS)
+
+
+_JOB_TYPES: dict[str, JobType] = {}
+
+
+def durable_job(
+    name: str, *, max_attempts: int | None = None, lease_seconds: int | None = None
+) -> Callable[[H], H]:
+    """Register ``handler`` as the job ``name`` (``@durable_job("crm.remind")`` in a tasks.py).
+
+    ``lease_seconds`` must exceed the handler's longest run: past it, the job is taken to be
+    lost with its worker and is run again (the late run's commit is then refused).
     """
-    transaction.on_commit(lambda: task(*args, **kwargs))
+
+    def register(handler: H) -> H:
+        known = _JOB_TYPES.get(name)
+        if known is not None and known.handler is not handler:
+            raise ValueError(f"Two durable jobs are named {name!r}.")
+        _JOB_TYPES[name] = JobType(name, handler, max_attempts, lease_seconds)
+        return handler
+
+    return register
 
 
+def job_type(name: str) -> JobType | None:
+    return _JOB_TYPES.get(name)
+
+
+def enqueue_job(name: str, *, key: str = "", **args: Any) -> int:
+    """Record the job ``name(**args)`` in the current transaction and hand it to the queue once
+    that commits (now when there is none). Returns the job's id.
+
+    ``key`` (the idempotency key, e.g. ``"reminder:42:2026-12-01T09:00"``): when a job with
+    this key exists, no other is added and its id is returned. Without one, every call adds a job.
+    """
+    if name not in _JOB_TYPES:
+        raise ValueError(f"No durable job is named {name!r} (registered with @durable_job).")
+    now = timezone.now()
+    job = Job(
+        name=name,
+        args=args,
+        key=key or f"{name}:{uuid.uuid4().hex}",
+        run_after=now,
+        handed_at=now,  # it is, on commit; set back to empty if the queue refuses it
+        created=now,
+    )
+    # One INSERT ... ON CONFLICT (key) DO UPDATE (a no-op) RETURNING id: the id, new or not.
+    Job.objects.bulk_create(
+        [job], update_conflicts=True, unique_fields=["key"], update_fields=["key"]
+    )
+    transaction.on_commit(partial(_hand_or_leave_for_sweeper, job.pk))
+    return job.pk
+
+
+# --- the hand-off to Huey -----------------------------------------------------------------------
+def _run_job_by_id(job_id: int) -> None:
+    # Returns nothing: Huey would keep a returned value in its result store, read by no one.
+    run_job(job_id)
+
+
+# The one Huey task of the ledger: its message is only a job id. (Not a decorator: Huey is
+# untyped.) djhuey's db_task closes stale database connections around it.
+run_job_task: Any = db_task(name="core.run_job")(_run_job_by_id)
+
+
+def _hand(job_id: int, *, at: datetime | None = None) -> bool:
+    """Put the job's id on the queue (to run at ``at``); False, logged, when the queue cannot
+    take it: the job then waits in the ledger for the sweeper."""
+    try:
+        if at is not None and at > timezone.now():
+            run_job_task.schedule((job_id,), eta=at)
+        else:
+            run_job_task(job_id)
+    except Exception:  # whatever the queue raises (Redis down, a locked file), the job is kept
+        logger.exception(
+            "Job %s could not be put on the queue; it waits in the database for the sweeper.",
+            job_id,
+        )
+        return False
+    return True
+
+
+def _hand_or_leave_for_sweeper(job_id: int) -> None:
+    if not _hand(job_id):
+        with suppress(DatabaseError):  # if even this fails, the sweeper hands it after a while
+            Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(handed_at=None)
+
+
+# --- a worker runs a job ------------------------------------------------------------------------
+class LeaseLost(Exception):
+    """The job was given to another worker while this one ran it (its lease ran out)."""
+
+
+def run_job(job_id: int) -> str:
+    """Claim the job, run its handler and mark it done, in one transaction with the handler's
+    effects. Answers ``"done"``, ``"retry"``, ``"failed"``, ``"lease lost"``, or ``"skipped"``
+    when the job is not pending (done, running elsewhere, or deleted)."""
+    job = _claim(job_id)
+    if job is None:
+        return "skipped"
+    kind = _JOB_TYPES.get(job.name)
+    try:
+        if kind is None:
+            raise LookupError(f"No handler is registered for the job {job.name!r}.")
+        with transaction.atomic():
+            kind.handler(**job.args)
+            if not _finish(job, status=Job.Status.DONE, finished=timezone.now()):
+                raise LeaseLost
+    except LeaseLost:
+        logger.warning("Job %s (%s): its lease ran out, another attempt took it.", job.pk, job.name)
+        return "lease lost"
+    except Exception as exc:  # a failing handler, whatever it raised, is retried or failed
+        return _record_failure(job, kind, exc)
+    return "done"
+
+
+def _claim(job_id: int) -> Job | None:
+    """Pending -> running for this worker, with a lease; None when another worker has it."""
+    job = Job.objects.filter(pk=job_id, status=Job.Status.PENDING).first()
+    if job is None:
+        return None
+    kind = _JOB_TYPES.get(job.name)
+    now = timezone.now()
+    lease = kind.lease if kind else timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    claimed = Job.objects.filter(
+        pk=job_id, status=Job.Status.PENDING, attempts=job.attempts
+    ).update(status=Job.Status.RUNNING, attempts=job.attempts + 1, lease_until=now + lease)
+    if not claimed:
+        return None
+    job.status, job.attempts, job.lease_until = Job.Status.RUNNING, job.attempts + 1, now + lease
+    return job
+
+
+def _finish(job: Job, **changes: Any) -> bool:
+    """Write ``changes`` if this attempt still holds the job (its attempt number is the fence)."""
+    return bool(
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts).update(
+            lease_until=None, **changes
+        )
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Before attempt ``attempts + 1``: JOB_RETRY_SECONDS, doubled at each attempt, at most 1 h."""
+    doublings = min(max(attempts - 1, 0), 20)  # past 20 it is an hour anyway
+    delay = timedelta(seconds=settings.JOB_RETRY_SECONDS * 2**doublings)
+    return min(delay, MAX_RETRY_DELAY)
+
+
+def _record_failure(job: Job, kind: JobType | None, exc: Exception) -> str:
+    now = timezone.now()
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    allowed = kind.attempts_allowed if kind else settings.JOB_MAX_ATTEMPTS
+    if job.attempts >= allowed:
+        logger.error(
+            "Job %s (%s) failed for good after %s attempts: %s",
+            job.pk,
+            job.name,
+            job.attempts,
+            error,
+        )
+        _finish(job, status=Job.Status.FAILED, last_error=error, finished=now)
+        return "failed"
+    run_after = now + retry_delay(job.attempts)
+    logger.warning(
+        "Job %s (%s) attempt %s failed, retried at %s: %s",
+        job.pk,
+        job.name,
+        job.attempts,
+        run_after,
+        error,
+    )
+    if _finish(
+        job, status=Job.Status.PENDING, last_error=error, run_after=run_after, handed_at=now
+    ) and not _hand(job.pk, at=run_after):
+        Job.objects.filter(pk=job.pk, status=Job.Status.PENDING).update(handed_at=None)
+    return "retry"
+
+
+# --- the sweeper: lost leases, jobs never handed, old finished jobs ------------------------------
+def sweep_jobs(*, now: datetime | None = None) -> dict[str, int]:
+    """What a worker runs every minute (and when it starts): jobs whose worker died (lease run
+    out) go back to pending with backoff, or to failed after their last attempt; pending jobs due
+    and not on the queue are handed to it; finished jobs older than JOB_KEEP_DAYS are deleted.
+    Safe to run on several workers at once. Returns how many jobs each step touched."""
+    now = now or timezone.now()
+    released, failed = _release_expired_leases(now)
+    return {
+        "released": released,
+        "failed": failed,
+        "handed": _hand_waiting_jobs(now),
+        "deleted": _delete_old_jobs(now),
+    }
+
+
+def _release_expired_leases(now: datetime) -> tuple[int, int]:
+    released = failed = 0
+    expired = Job.objects.filter(status=Job.Status.RUNNING, lease_until__lt=now)
+    for job in expired.order_by("lease_until")[:SWEEP_BATCH]:
+        kind = _JOB_TYPES.get(job.name)
+        allowed = kind.attempts_allowed if kind else settings.JOB_MAX_ATTEMPTS
+        error = f"Lease expired at {job.lease_until:%Y-%m-%d %H:%M:%S} UTC: the worker stopped during attempt {job.attempts}."
+        if job.attempts >= allowed:
+            failed += _finish(job, status=Job.Status.FAILED, last_error=error, finished=now)
+            logger.error("Job %s (%s) failed for good: %s", job.pk, job.name, error)
+        else:
+            released += _finish(
+                job,
+                status=Job.Status.PENDING,
+                last_error=error,
+                run_after=now + retry_delay(job.attempts),
+                handed_at=None,
+            )
+            logger.warning("Job %s (%s): %s It will run again.", job.pk, job.name, error)
+    return released, failed
+
+
+def _hand_waiting_jobs(now: datetime) -> int:
+    not_on_queue = Q(handed_at__isnull=True) | Q(handed_at__lt=now - REHAND_AFTER)
+    waiting = Job.objects.filter(not_on_queue, status=Job.Status.PENDING)
+    due = waiting.filter(run_after__lte=now + SWEEP_PERIOD).order_by("run_after")
+    handed = 0
+    for job_id, run_after in due.values_list("pk", "run_after")[:SWEEP_BATCH]:
+        # Only the sweeper that marks it hands it (several may sweep at once).
+        if not waiting.filter(pk=job_id).update(handed_at=now):
+            continue
+        if not _hand(job_id, at=run_after):
+            Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(handed_at=None)
+            break  # the queue is down: the others wait for the next sweep
+        handed += 1
+    return handed
+
+
+def _delete_old_jobs(now: datetime) -> int:
+    old = Job.objects.filter(
+        status=Job.Status.DONE, finished__lt=now - timedelta(days=settings.JOB_KEEP_DAYS)
+    )
+    ids = list(old.values_list("pk", flat=True)[:SWEEP_BATCH])
+    return Job.objects.filter(pk__in=ids).delete()[0] if ids else 0
+
+
+def retry_failed_jobs(job_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """Give failed jobs a fresh set of attempts (the admin's action): they are handed on commit."""
+    now = now or timezone.now()
+    ids = list(
+        Job.objects.filter(pk__in=list(job_ids), status=Job.Status.FAILED).values_list(
+            "pk", flat=True
+        )
+    )
+    Job.objects.filter(pk__in=ids).update(
+        status=Job.Status.PENDING, attempts=0, run_after=now, handed_at=now, finished=None
+    )
+    for job_id in ids:
+        transaction.on_commit(partial(_hand_or_leave_for_sweeper, job_id))
+    return len(ids)
+
+
+# --- the worker's heartbeat ---------------------------------------------------------------------
 def record_heartbeat(*, worker: str = WORKER, now: datetime | None = None) -> Heartbeat:
     """Note that ``worker`` is alive: one upsert, safe when several workers beat at once."""
     beat = Heartbeat(worker=worker, beat_at=now or timezone.now())

@@ -2,8 +2,8 @@
 
 The API's exception handlers (core/api.py) format what an endpoint raises. Some answers never
 reach them: Django's 404 for a path no route matches, ninja's plain-text 405 for a method the
-path does not have (given before authentication, by ninja's own path view) and Django's 500
-page. This middleware turns any such non-JSON error under the API's prefix into the error
+path does not have (given before authentication, by ninja's own path view), Django's 500
+page and the 503 of a database that does not answer (core.views.server_error). This middleware turns any such non-JSON error under the API's prefix into the error
 format, with the code of its status; pages outside the API keep their HTML.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
@@ -48,6 +49,8 @@ class ApiErrorsAsJsonMiddleware:
             message = f"Not found: {request.path} (the endpoints are listed at {docs})."
         elif status == 405:
             message = f"{request.method} is not allowed on {request.path}; allowed: {allowed}."
+        elif status == 503:
+            message = "The service is unavailable for a moment; nothing was saved: try again."
         elif status >= 500:
             message = "Server error: the request could not be completed."
         else:
@@ -60,6 +63,8 @@ class ApiErrorsAsJsonMiddleware:
         )
         if status == 405:
             answer["Allow"] = allowed
+        if "Retry-After" in response:
+            answer["Retry-After"] = response["Retry-After"]
         return answer
 
 
@@ -88,3 +93,29 @@ class AuditDoorMiddleware:
             self._prefix = reverse("api:api-root")
         with door(API if request.path.startswith(self._prefix) else PAGE):
             return self.get_response(request)
+
+
+class WritesInOneTransactionMiddleware:
+    """A write request (POST, PUT, PATCH, DELETE) is one transaction, its answer included.
+
+    The services commit their own work; without this, a request whose service had committed
+    and whose answer was then read from a database that had just gone away (restarted, failed
+    over) answered 503 for a write that was done, and the client retrying it made it twice.
+    Here the answer is read and rendered before the commit, so whatever fails, a 5xx means
+    nothing was written: the database's error or a server error (5xx answer) rolls the whole
+    request back. A request already inside a transaction (a test's) joins it.
+    """
+
+    WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in self.WRITES or connection.in_atomic_block:
+            return self.get_response(request)
+        with transaction.atomic():
+            response = self.get_response(request)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        return response

@@ -237,3 +237,42 @@ def doctype_of(model: type[models.Model]) -> str:
         return model.doctype
     words = str(model._meta.verbose_name).split()
     return " ".join(w if w.isupper() else w[:1].upper() + w[1:] for w in words)
+
+
+class Job(models.Model):
+    """One durable background job (core.jobs): written in the transaction that asks for it,
+    handed to the queue when that commits, claimed by one worker at a time under a lease, and
+    marked done in the same transaction as its handler's effects.
+
+    ``key`` makes asking twice harmless: a second job with the same key is not added.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"  # waiting for a worker (again, after a failed attempt or a lost lease)
+        RUNNING = "running"  # claimed by a worker until lease_until
+        DONE = "done"
+        FAILED = "failed"  # gave up after its last attempt: a person retries or deletes it
+
+    name = models.CharField(max_length=100)  # the handler's registered name (core.jobs)
+    args = models.JSONField(default=dict, blank=True)  # the handler's keyword arguments
+    key = models.CharField(max_length=200, unique=True)  # the idempotency key
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)  # claims so far (the fencing token)
+    run_after = models.DateTimeField(default=timezone.now)  # not before (retries back off)
+    handed_at = models.DateTimeField(null=True, blank=True)  # last put on the queue
+    lease_until = models.DateTimeField(null=True, blank=True)  # the running claim ends
+    last_error = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "run_after"], name="core_job_status_run_after")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "running", "done", "failed"]),
+                name="core_job_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk} ({self.status})"

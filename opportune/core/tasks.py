@@ -1,4 +1,5 @@
-"""Core's Huey tasks: the worker heartbeat (for /healthz) and a ping for tests and checks."""
+"""Core's Huey tasks: the worker heartbeat (for /healthz), the job ledger's sweeper, and a ping
+for tests and checks. (The ledger's own task, ``core.run_job``, is declared in core.jobs.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from opportune.core.audit import JOB, enter_door, leave_door
-from opportune.core.jobs import record_heartbeat
+from opportune.core.jobs import record_heartbeat, sweep_jobs
 
 # Every HEARTBEAT_SECONDS rounded to whole minutes (a crontab's resolution), at least every minute.
 _BEAT_MINUTES = max(1, settings.HEARTBEAT_SECONDS // 60)
@@ -22,10 +23,22 @@ def heartbeat() -> None:
     record_heartbeat()
 
 
+@db_periodic_task(crontab(minute="*"))
+def sweep_durable_jobs() -> dict[str, int]:
+    """Every minute: jobs whose worker died run again, jobs the queue never got are handed to it."""
+    return sweep_jobs()
+
+
 @HUEY.on_startup()
 def heartbeat_on_startup() -> None:
     """Beat as soon as a worker starts, so /healthz is green without waiting for the clock."""
     record_heartbeat()
+
+
+@HUEY.on_startup()
+def sweep_on_startup() -> None:
+    """A worker (re)started after a crash takes up the jobs left behind without waiting."""
+    sweep_jobs()
 
 
 @HUEY.on_shutdown()

@@ -1,14 +1,19 @@
-"""The home dashboard: sections contributed by the apps above core (registered at start-up)."""
+"""The home dashboard: sections contributed by the apps above core (registered at start-up);
+/healthz; the answer to a request the database could not serve."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -52,3 +57,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     is down."""
     ok, report = run_checks()
     return JsonResponse(report, status=200 if ok else 503)
+
+
+# Seconds a client is asked to wait before it retries a request the database could not serve.
+RETRY_AFTER_SECONDS = 5
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a database that does not answer (restarting, failing over, out of
+    connections, a connection it dropped) makes a 503 that asks the client to retry, not a 500;
+    under /api/v1/ it becomes the JSON error (core.middleware). Anything else is Django's 500.
+
+    The transaction of the request was rolled back, so nothing of it was written; Django drops
+    the broken connection at the end of the request and the next request opens a new one.
+    """
+    if isinstance(sys.exception(), OperationalError | InterfaceError):
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return defaults.server_error(request)

@@ -1,6 +1,6 @@
 """Every answer under /api/v1/ is JSON in the error format (API.md), also when no endpoint
 answers it: an unknown path (404), a method the path does not have (405), a body too large to
-read (413) and a server error (500).
+read (413), a server error (500) and a database that does not answer (503).
 
 The order: routing comes first, so an unknown path or method answers 404/405 with or without
 credentials (the list of endpoints is public at /api/v1/openapi.json anyway); then
@@ -10,11 +10,14 @@ still a 401."""
 from __future__ import annotations
 
 import pytest
+from django.db import InterfaceError, OperationalError
 from django.test import Client, override_settings
 from django.utils.crypto import get_random_string
 
 from opportune.accounts.models import ApiToken
-from opportune.crm.models import Customer
+from opportune.core.api_documents import DocumentApi
+from opportune.crm import access as crm_access
+from opportune.crm.models import Customer, Lead
 from opportune.masters import access as masters_access
 
 pytestmark = pytest.mark.django_db
@@ -151,6 +154,83 @@ def test_a_server_error_is_a_json_500(sales, monkeypatch):
         "message": "Server error: the request could not be completed.",
         "fields": {},
     }
+
+
+# --- 503: the database does not answer (restarting, failing over, a dropped connection) ---------
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OperationalError("server closed the connection unexpectedly"),
+        InterfaceError("connection already closed"),
+    ],
+)
+def test_a_database_that_does_not_answer_is_a_json_503_then_recovers(sales, monkeypatch, failure):
+    def unreachable(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(masters_access, "masters_visible_to", unreachable)
+    client = token_client(sales)
+    client.raise_request_exception = False
+    r = client.get("/api/v1/currencies")
+    assert error(r, 503) == {
+        "code": "service_unavailable",
+        "message": "The service is unavailable for a moment; nothing was saved: try again.",
+        "fields": {},
+    }
+    assert r["Retry-After"] == "5"
+
+    monkeypatch.undo()  # the database is back: the next request is served
+    assert client.get("/api/v1/currencies").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)  # the request's own transaction, as in production
+def test_a_write_whose_answer_cannot_be_read_is_a_503_that_wrote_nothing(manager, monkeypatch):
+    """The database goes away after the service wrote the lead, while the answer is read: the
+    write is rolled back with the request, so the client may retry it without making it twice."""
+
+    def gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(DocumentApi, "out_for", gone)
+    client = token_client(manager)
+    client.raise_request_exception = False
+    r = client.post("/api/v1/leads", {"lead_name": "Twice?"}, content_type="application/json")
+    assert error(r, 503)["code"] == "service_unavailable"
+    assert not Lead.objects.exists()
+
+    monkeypatch.undo()
+    r = client.post("/api/v1/leads", {"lead_name": "Once"}, content_type="application/json")
+    assert r.status_code == 201, r.content
+    assert list(Lead.objects.values_list("lead_name", flat=True)) == ["Once"]
+
+
+def test_a_page_whose_database_does_not_answer_is_a_503_page(sales, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(crm_access, "opportunities_visible_to", unreachable)
+    client = Client(raise_request_exception=False)
+    client.force_login(sales)
+    r = client.get("/")
+    assert r.status_code == 503
+    assert r["Content-Type"].startswith("text/html")
+    assert r["Retry-After"] == "5"
+    assert b"Service unavailable" in r.content
+
+    monkeypatch.undo()
+    assert client.get("/").status_code == 200
+
+
+def test_any_other_server_error_is_still_a_500_page(sales, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(crm_access, "opportunities_visible_to", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(sales)
+    r = client.get("/")
+    assert r.status_code == 500
+    assert "Retry-After" not in r
 
 
 # --- what stays as it is -------------------------------------------------------------------------

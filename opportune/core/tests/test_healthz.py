@@ -1,4 +1,5 @@
-"""GET /healthz: 200 when the database, the queue and the worker are fine; 503 naming what is not."""
+"""GET /healthz: 200 when the database, the queue, the worker and the jobs are fine; 503 naming
+what is not."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from huey.storage import RedisStorage
 
-from opportune.core.jobs import record_heartbeat
-from opportune.core.models import Heartbeat
+from opportune.core.jobs import enqueue_job, record_heartbeat
+from opportune.core.models import Heartbeat, Job
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def test_all_ok_with_a_fresh_heartbeat(settings):
     assert status == 200
     assert body["status"] == "ok"
     assert "down" not in body
-    assert set(body["checks"]) == {"database", "queue", "worker"}
+    assert set(body["checks"]) == {"database", "queue", "worker", "jobs"}
     assert body["checks"]["database"] == {"status": "ok", "vendor": connection.vendor}
     assert body["checks"]["queue"]["status"] == "ok"
     assert body["checks"]["queue"]["pending"] == 0
@@ -39,6 +40,14 @@ def test_all_ok_with_a_fresh_heartbeat(settings):
     assert worker["status"] == "ok"
     assert worker["max_age_seconds"] == 180
     assert 60 <= worker["age_seconds"] < 180  # the test may run slowly
+    assert body["checks"]["jobs"] == {
+        "status": "ok",
+        "pending": 0,
+        "running": 0,
+        "failed": 0,
+        "oldest_wait_seconds": 0,
+        "max_wait_seconds": 600,
+    }
 
 
 def test_needs_no_login_and_is_not_cached():
@@ -112,9 +121,65 @@ def test_database_down_is_503_naming_the_database(monkeypatch):
     monkeypatch.undo()
 
     assert status == 503
-    assert body["down"] == ["database", "worker"]
+    assert body["down"] == ["database", "worker", "jobs"]
     assert body["checks"]["database"] == {
         "status": "down",
         "error": "OperationalError: connection refused",
     }
     assert body["checks"]["queue"]["status"] == "ok"
+
+
+def job_waiting_since(seconds: float, **changes) -> int:
+    job_id = enqueue_job("tests.note", marker="waiting")
+    Job.objects.filter(pk=job_id).update(
+        run_after=timezone.now() - timedelta(seconds=seconds), **changes
+    )
+    return job_id
+
+
+def test_jobs_are_counted_and_a_short_wait_is_ok(settings):
+    settings.JOB_MAX_WAIT_SECONDS = 600
+    record_heartbeat()
+    job_waiting_since(30)
+    job_waiting_since(-60)  # a retry not due yet does not wait
+    Job.objects.filter(pk=job_waiting_since(0)).update(status="failed")
+    Job.objects.filter(pk=job_waiting_since(0)).update(status="done")
+    lease = timezone.now() + timedelta(seconds=100)
+    Job.objects.filter(pk=job_waiting_since(0)).update(status="running", lease_until=lease)
+
+    status, body = get_health()
+
+    assert status == 200, body
+    jobs = body["checks"]["jobs"]
+    assert (jobs["status"], jobs["pending"], jobs["running"], jobs["failed"]) == ("ok", 2, 1, 1)
+    assert 30 <= jobs["oldest_wait_seconds"] < 40
+
+
+def test_a_job_waiting_too_long_is_503_naming_the_jobs(settings):
+    settings.JOB_MAX_WAIT_SECONDS = 60
+    record_heartbeat()
+    job_waiting_since(61)
+
+    status, body = get_health()
+
+    assert status == 503
+    assert body["down"] == ["jobs"]
+    jobs = body["checks"]["jobs"]
+    assert (jobs["status"], jobs["pending"], jobs["max_wait_seconds"]) == ("down", 1, 60)
+    assert jobs["error"].startswith("a job has been waiting 6")
+    assert "is a worker (run_huey) running, and can it reach the queue?" in jobs["error"]
+
+
+def test_a_job_whose_worker_died_long_ago_is_503(settings):
+    """Claimed, and its lease ran out long ago: no sweeper runs (no consumer with a scheduler)."""
+    settings.JOB_MAX_WAIT_SECONDS = 60
+    record_heartbeat()
+    gone = timezone.now() - timedelta(seconds=120)
+    job_waiting_since(0, status="running", lease_until=gone)
+
+    status, body = get_health()
+
+    assert status == 503
+    assert body["down"] == ["jobs"]
+    assert body["checks"]["jobs"]["running"] == 1
+    assert 120 <= body["checks"]["jobs"]["oldest_wait_seconds"] < 130

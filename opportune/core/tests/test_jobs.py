@@ -1,5 +1,5 @@
-"""The job queue for real (not in-process): enqueue on commit, nothing on rollback, a worker runs
-the task and writes the heartbeat. On SqliteHuey in a temporary file always, and on Redis when
+"""The job queue for real (not in-process): a durable job is recorded in the transaction and
+queued on commit, nothing on rollback; a worker runs it once, and writes the heartbeat. On SqliteHuey in a temporary file always, and on Redis when
 REDIS_URL is set (``make test PYTEST_ARGS="-m redis"``)."""
 
 from __future__ import annotations
@@ -13,31 +13,18 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY
 from huey.storage import RedisStorage, SqliteStorage
 
-from opportune.core.jobs import enqueue_on_commit
-from opportune.core.models import Heartbeat
+from opportune.core.jobs import enqueue_job, run_job
+from opportune.core.models import Heartbeat, Job
 from opportune.core.tasks import heartbeat, ping
+from opportune.testing import notes, real_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class Boom(Exception):
     pass
-
-
-@contextmanager
-def real_queue(storage):
-    """Point the project's Huey at ``storage`` with immediate mode off, then put it back."""
-    saved = (HUEY._immediate, HUEY.storage, HUEY._timeout_handler)
-    HUEY._immediate, HUEY.storage = False, storage
-    storage.flush_all()
-    try:
-        yield HUEY
-    finally:
-        storage.flush_all()
-        HUEY._immediate, HUEY.storage, HUEY._timeout_handler = saved
 
 
 @contextmanager
@@ -72,30 +59,37 @@ def redis_storage(url):
 
 
 # --- the checks, shared by both backends --------------------------------------------------------
-def check_enqueue_on_commit_and_rollback(huey):
+def check_enqueue_job_on_commit_and_rollback(huey):
     with transaction.atomic():
-        enqueue_on_commit(ping, "hello")
+        job_id = enqueue_job("tests.note", marker="hello")
         assert huey.pending_count() == 0  # not before the commit
+        assert Job.objects.get(pk=job_id).status == Job.Status.PENDING  # in the transaction
     assert huey.pending_count() == 1
 
     with pytest.raises(Boom), transaction.atomic():
-        enqueue_on_commit(ping, "never")
+        enqueue_job("tests.note", marker="never")
         raise Boom
-    assert huey.pending_count() == 1  # the rolled back one was never queued
-
+    assert huey.pending_count() == 1  # the rolled back one was never queued, nor recorded
+    assert list(Job.objects.values_list("pk", "name", "args", "status", "attempts")) == [
+        (job_id, "tests.note", {"marker": "hello"}, "pending", 0)
+    ]
     queued = huey.pending()
-    assert [(t.name, t.args) for t in queued] == [("ping", ("hello",))]
+    assert [(t.name, t.args) for t in queued] == [("core.run_job", (job_id,))]  # only its id
 
-    # What a worker does with it: take it off the queue and run it.
-    assert huey.execute(huey.dequeue()) == "hello"
+    # What a worker does with it: take it off the queue and run it, once.
+    assert huey.execute(huey.dequeue()) is None  # nothing for Huey's result store to keep
     assert huey.pending_count() == 0
+    assert huey.result_count() == 0
+    job = Job.objects.get()
+    assert (job.status, job.attempts, job.lease_until, job.last_error) == ("done", 1, None, "")
+    assert notes("hello") == 1
+    assert run_job(job_id) == "skipped"  # a second delivery of the same id does nothing
+    assert notes("hello") == 1
 
 
 def check_heartbeat_task(huey):
     before = timezone.now()
-    with transaction.atomic():
-        enqueue_on_commit(heartbeat)
-        assert huey.pending_count() == 0
+    huey.enqueue(heartbeat.s())
     assert not Heartbeat.objects.exists()
 
     huey.execute(huey.dequeue())
@@ -109,10 +103,13 @@ def check_consumer_runs_tasks_and_beats(huey):
     before = timezone.now()
     with running_consumer(huey):
         answer = ping("from the consumer").get(blocking=True, timeout=15)
+        job_id = enqueue_job("tests.note", marker="consumed")
         deadline = time.monotonic() + 15
-        while huey.pending_count() and time.monotonic() < deadline:
+        while Job.objects.get(pk=job_id).status != "done" and time.monotonic() < deadline:
             time.sleep(0.05)
     assert answer == "from the consumer"
+    assert Job.objects.get(pk=job_id).status == "done"
+    assert notes("consumed") == 1
     beat = Heartbeat.objects.get(worker="huey")  # written at start-up and by the periodic task
     assert before - timedelta(seconds=1) <= beat.beat_at <= timezone.now()
 
@@ -121,9 +118,9 @@ def check_consumer_runs_tasks_and_beats(huey):
 # (Few tests, each doing much: a transactional test empties every table afterwards, which is slow.)
 def test_sqlite_queue_enqueues_on_commit_and_runs_the_heartbeat(tmp_path):
     with real_queue(sqlite_storage(tmp_path)) as huey:
-        check_enqueue_on_commit_and_rollback(huey)
+        check_enqueue_job_on_commit_and_rollback(huey)
         check_heartbeat_task(huey)
-        enqueue_on_commit(ping, "now")  # outside a transaction: queued at once
+        enqueue_job("tests.note", marker="now")  # outside a transaction: queued at once
         assert huey.pending_count() == 1
 
 
@@ -145,7 +142,7 @@ needs_redis = pytest.mark.skipif(
 @needs_redis
 def test_redis_queue_enqueues_on_commit_and_runs_the_heartbeat():
     with real_queue(redis_storage(os.environ["REDIS_URL"])) as huey:
-        check_enqueue_on_commit_and_rollback(huey)
+        check_enqueue_job_on_commit_and_rollback(huey)
         check_heartbeat_task(huey)
 
 
