@@ -8,7 +8,7 @@ from ninja import Router, Status
 from opportune.core.api import ApiRequest
 from opportune.core.api_documents import DocumentApi, add_document_routes
 from opportune.core.schemas import ERRORS
-from opportune.crm.access import check_opportunity_link, get_opportunity_for
+from opportune.crm.access import get_opportunity_for
 from opportune.crm.api import add_declare_lost_route
 from opportune.selling import access, services
 from opportune.selling.filters import (
@@ -53,7 +53,7 @@ QUOTATIONS = DocumentApi(
     prefetch=("items", "lost_reasons", "competitors"),
     lookup=access.get_quotation_for,
     can_create=access.can_write_selling,
-    check_links=check_opportunity_link,
+    check_links=access.check_quotation_links,
     create=services.create_quotation,
     update=services.update_quotation,
     delete=services.delete_quotation,
