@@ -121,9 +121,9 @@ def get_opportunity_for(user: AnyUser, name: str, *, write: bool = False) -> Opp
     )
     # A purchase user who is also a sales user reads every opportunity but changes only those
     # the sales rule gives them.
-    if write and has_role(user, PURCHASE_USER) and not sees_all_sales_records(user):
-        if not opportunities_writable_by(user).filter(pk=opportunity.pk).exists():
-            raise PermissionDeniedError(f"You may not change Opportunity {name}.")
+    mixed = write and has_role(user, PURCHASE_USER) and not sees_all_sales_records(user)
+    if mixed and not opportunities_writable_by(user).filter(pk=opportunity.pk).exists():
+        raise PermissionDeniedError(f"You may not change Opportunity {name}.")
     return opportunity
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ninja import Router, Status
 
+from opportune.accounts.auth import API_AUTH
 from opportune.accounts.roles import is_sales
 from opportune.core.api import ApiRequest, version_from
 from opportune.core.api_documents import (
@@ -79,6 +80,7 @@ def add_declare_lost_route(
 
 # --- opportunities -----------------------------------------------------------------------------
 OPPORTUNITIES = DocumentApi(
+    auth=API_AUTH,
     path="opportunities",
     tag="opportunities",
     one="opportunity",
@@ -150,6 +152,7 @@ def add_comment(request: ApiRequest, name: str, payload: CommentIn):
 
 # --- leads -------------------------------------------------------------------------------------
 LEADS = DocumentApi(
+    auth=API_AUTH,
     path="leads",
     tag="leads",
     one="lead",
@@ -190,6 +193,7 @@ def make_customer(request: ApiRequest, name: str):
 
 # --- customers, contacts -----------------------------------------------------------------------
 CUSTOMERS = DocumentApi(
+    auth=API_AUTH,
     path="customers",
     tag="customers",
     one="customer",
@@ -212,6 +216,7 @@ add_document_routes(router, CUSTOMERS)
 
 
 CONTACTS = DocumentApi(
+    auth=API_AUTH,
     path="contacts",
     tag="contacts",
     one="contact",

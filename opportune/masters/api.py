@@ -20,8 +20,8 @@ from ninja.constants import NOT_SET
 
 from opportune.accounts.auth import API_AUTH
 from opportune.core.api import ApiRequest, ListParams, Page, paginate
-from opportune.core.api_gate import gated
 from opportune.core.api_documents import created, no_content, ok, page, payload_data
+from opportune.core.api_gate import gated
 from opportune.core.schemas import ERRORS
 from opportune.masters import access, services
 from opportune.masters.filters import (

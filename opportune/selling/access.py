@@ -85,4 +85,4 @@ def check_quotation_links(user: AnyUser, body: object) -> None:
     """A quotation may be made only for a lead the user sees (404 otherwise, as if it did not
     exist); customers are shared."""
     if getattr(body, "quotation_to", None) == "Lead" and getattr(body, "party_name", None):
-        get_lead_for(user, str(getattr(body, "party_name")))
+        get_lead_for(user, str(body.party_name))

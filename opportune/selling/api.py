@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from ninja import Router, Status
 
+from opportune.accounts.auth import API_AUTH
 from opportune.core.api import ApiRequest
 from opportune.core.api_documents import DocumentApi, add_document_routes
 from opportune.core.schemas import ERRORS
@@ -36,6 +37,7 @@ router = Router()
 
 # --- quotations --------------------------------------------------------------------------------
 QUOTATIONS = DocumentApi(
+    auth=API_AUTH,
     path="quotations",
     tag="quotations",
     one="quotation",
@@ -108,6 +110,7 @@ def make_quotation(request: ApiRequest, name: str):
 
 # --- sales orders ------------------------------------------------------------------------------
 SALES_ORDERS = DocumentApi(
+    auth=API_AUTH,
     path="sales-orders",
     tag="sales orders",
     one="sales_order",
