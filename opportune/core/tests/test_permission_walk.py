@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from decimal import Decimal
 from typing import Any
 
@@ -248,7 +249,8 @@ API_RULES: dict[str, Rule] = {
     "DELETE /tokens/{id}": write("token"),
 }
 # the API's own pages (not operations): the schema and its documentation are public (they hold
-# no data), its root is nothing: what each answers to everyone
+# no data), its root is nothing: what each answers to everyone (walked for the anonymous and the
+# user without a role: the schema takes seconds to make)
 API_PAGES = {"api/v1/openapi.json": 200, "api/v1/docs": 200, "api/v1/": 404}
 
 
@@ -374,8 +376,10 @@ def url_patterns(resolver: URLResolver | None = None, prefix: str = "", ns: str 
             yield prefix + str(p.pattern), f"{ns}{p.name}" if p.name else "", p
 
 
+@cache
 def api_operations() -> list[tuple[str, str]]:
-    """(method, path below /api/v1) of every operation of the OpenAPI document."""
+    """(method, path below /api/v1) of every operation of the OpenAPI document (made once: it
+    takes seconds)."""
     schema = api.get_openapi_schema()
     return [
         (method.upper(), path.removeprefix("/api/v1"))
@@ -617,7 +621,7 @@ def _check_listed(door: str, content: bytes, role: str, rule: Rule, world: World
 def walk_pages(world: World, role: str) -> list[Outcome]:
     problems: list[Outcome] = []
     client = _client(world, role, api_call=False)
-    for route, expected_status in API_PAGES.items():
+    for route, expected_status in API_PAGES.items() if role in ("anon", "norole") else ():
         r = client.get("/" + route)
         if r.status_code != expected_status:
             problems.append((f"GET /{route}", f"{r.status_code} != {expected_status}"))
