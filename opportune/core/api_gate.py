@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
@@ -22,7 +21,9 @@ from opportune.core.errors import PermissionDeniedError
 Allowed = Callable[[Any], bool]
 
 
-@cache
+_classes: dict[type[Any], type[Any]] = {}
+
+
 def _gated_class(base: type[Any]) -> type[Any]:
     """``base`` whose call refuses (403) the user it authenticated if ``_allowed`` says no."""
 
@@ -32,11 +33,10 @@ def _gated_class(base: type[Any]) -> type[Any]:
             raise PermissionDeniedError(self._refusal)
         return user
 
-    return type(
-        base.__name__,
-        (base,),
-        {"__call__": __call__, "__module__": base.__module__, "__qualname__": base.__qualname__},
-    )
+    if base not in _classes:
+        namespace = {"__module__": base.__module__, "__qualname__": base.__qualname__}
+        _classes[base] = type(base.__name__, (base,), {"__call__": __call__, **namespace})
+    return _classes[base]
 
 
 def gated(auth: Sequence[Any], allowed: Allowed, refusal: str) -> list[Any]:

@@ -84,5 +84,6 @@ def require_selling_writer(user: AnyUser, what: str) -> None:
 def check_quotation_links(user: AnyUser, body: object) -> None:
     """A quotation may be made only for a lead the user sees (404 otherwise, as if it did not
     exist); customers are shared."""
-    if getattr(body, "quotation_to", None) == "Lead" and getattr(body, "party_name", None):
-        get_lead_for(user, str(body.party_name))
+    party = getattr(body, "party_name", None)
+    if getattr(body, "quotation_to", None) == "Lead" and party:
+        get_lead_for(user, str(party))
