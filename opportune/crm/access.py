@@ -145,6 +145,17 @@ def get_contact_for(user: AnyUser, name: str, *, write: bool = False) -> Contact
     )
 
 
+def check_party_link(user: AnyUser, body: object) -> None:
+    """An opportunity may name as its party only a lead the user sees (404 otherwise, as if it
+    did not exist); customers are shared."""
+    party = getattr(body, "party_name", None)
+    if not party:
+        return
+    kind = getattr(body, "opportunity_from", None)
+    if kind == Lead.doctype or (kind is None and Lead.objects.filter(pk=party).exists()):
+        get_lead_for(user, str(party))
+
+
 def check_opportunity_link(user: AnyUser, body: object) -> None:
     """A document made from an opportunity (a quotation, a supplier quotation...) may name only
     one the user can see: else 404, as if it did not exist."""

@@ -98,6 +98,7 @@ OPPORTUNITIES = DocumentApi(
     prefetch=("items", "lost_reasons", "competitors"),
     lookup=access.get_opportunity_for,
     can_create=access.can_write_opportunities,
+    check_links=access.check_party_link,
     create=services.create_opportunity,
     update=services.update_opportunity,
     delete=services.delete_opportunity,

@@ -104,7 +104,9 @@ def test_an_open_assignment_shows_it_until_it_is_closed(deal, sales, sales2, man
     assert api.get(f"opportunities/{deal.name}").status_code == 200
     assert api.get(f"leads/{lead.name}").status_code == 200
     assert Comment.objects.filter(
-        reference_name=deal.name, comment_type="Assigned", content="Assigned to sales2: Covers the north"
+        reference_name=deal.name,
+        comment_type="Assigned",
+        content="Assigned to sales2: Covers the north",
     ).exists()
     close_assignment(opp_assignment, by=manager)
     close_assignment(lead_assignment, by=manager, status=Assignment.Status.CANCELLED)
@@ -226,3 +228,17 @@ def test_a_manager_turns_see_all_on(manager, sales, sales2, deal, api_as):
     r = api_as(manager).patch("settings/crm", {"version": 1, "sales_users_see_all": True})
     assert (r.status_code, r.json()["sales_users_see_all"]) == (200, True)
     assert api_as(sales2).get(f"opportunities/{deal.name}").status_code == 200
+
+
+def test_no_opportunity_for_a_lead_one_cannot_see(sales, sales2, api_as):
+    lead = make_lead(sales)
+    counts = row_counts()
+    body = {"opportunity_from": "Lead", "party_name": lead.name}
+    r = api_as(sales2).post("opportunities", body)
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found")
+    client = client_for(sales2)
+    page = client.post(
+        "/crm/opportunities/new/", {**body, "opportunity_type": "Sales", "currency": "USD"}
+    )
+    assert page.status_code == 404
+    assert row_counts() == counts
