@@ -156,6 +156,13 @@ def check_party_link(user: AnyUser, body: object) -> None:
         get_lead_for(user, str(party))
 
 
+def check_contact_link(user: AnyUser, body: object) -> None:
+    """A contact may be linked only to a lead the user sees (404 otherwise)."""
+    link = getattr(body, "link_name", None)
+    if getattr(body, "link_doctype", None) == Lead.doctype and link:
+        get_lead_for(user, str(link))
+
+
 def check_opportunity_link(user: AnyUser, body: object) -> None:
     """A document made from an opportunity (a quotation, a supplier quotation...) may name only
     one the user can see: else 404, as if it did not exist."""

@@ -232,6 +232,7 @@ CONTACTS = DocumentApi(
     visible=access.contacts_visible_to,
     lookup=access.get_contact_for,
     can_create=is_sales,
+    check_links=access.check_contact_link,
     create=services.create_contact,
     update=services.update_contact,
     delete=services.delete_contact,

@@ -242,3 +242,20 @@ def test_no_opportunity_for_a_lead_one_cannot_see(sales, sales2, api_as):
     )
     assert page.status_code == 404
     assert row_counts() == counts
+
+
+def test_handing_a_deal_over_answers_it_then_hides_it(deal, sales, sales2, api_as):
+    crm.update_opportunity(deal, data={"opportunity_owner": "sales2"}, version=1, by=sales)
+    api = api_as(sales2)  # sees it as its owner, did not create it
+    r = api.patch(f"opportunities/{deal.name}", {"opportunity_owner": "sales", "version": 2})
+    assert (r.status_code, r.json()["opportunity_owner"]) == (200, "sales")
+    assert api.get(f"opportunities/{deal.name}").status_code == 404
+
+
+def test_no_contact_for_a_lead_one_cannot_see(sales, sales2, api_as):
+    lead = make_lead(sales)
+    count = Contact.objects.count()
+    body = {"first_name": "Eve", "link_doctype": "Lead", "link_name": lead.name}
+    r = api_as(sales2).post("contacts", body)
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found")
+    assert Contact.objects.count() == count
