@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "opportune.core",
     "opportune.accounts",
     "opportune.masters",
+    "opportune.automation",
     "opportune.crm",
     "opportune.selling",
     "opportune.buying",

@@ -1,4 +1,6 @@
-"""The roles of a sales team, as Django groups. Superusers hold every role."""
+"""The roles of a sales team, as Django groups (made by migrations). Superusers and System
+Managers hold every role; "managers" (Sales Manager, System Manager) see every record and write
+masters and settings (docs/decisions/0008-record-rules.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ if TYPE_CHECKING:
 SALES_USER = "Sales User"
 SALES_MANAGER = "Sales Manager"
 PURCHASE_USER = "Purchase User"
-ALL_ROLES = (SALES_USER, SALES_MANAGER, PURCHASE_USER)
+SYSTEM_MANAGER = "System Manager"
+ALL_ROLES = (SALES_USER, SALES_MANAGER, PURCHASE_USER, SYSTEM_MANAGER)
+MANAGERS = (SALES_MANAGER, SYSTEM_MANAGER)
 _CACHE = "_opportune_roles"  # the attribute that keeps a user's roles for the request
 
 
@@ -24,6 +28,8 @@ def roles_of(user: AnyUser | None) -> frozenset[str]:
             cached = frozenset(ALL_ROLES)
         else:
             cached = frozenset(user.groups.values_list("name", flat=True))
+            if SYSTEM_MANAGER in cached:  # sees and does everything, like a superuser
+                cached = frozenset(ALL_ROLES)
         setattr(user, _CACHE, cached)
     return cached
 
@@ -37,4 +43,5 @@ def is_sales(user: AnyUser | None) -> bool:
 
 
 def is_manager(user: AnyUser | None) -> bool:
-    return has_role(user, SALES_MANAGER)
+    """A Sales Manager or System Manager (superusers hold both): sees every record."""
+    return has_role(user, *MANAGERS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Router, Status
 
+from opportune.accounts.auth import API_AUTH
 from opportune.buying import access, services
 from opportune.buying.filters import (
     RFQ_ORDERINGS,
@@ -47,6 +48,7 @@ router = Router()
 
 # --- suppliers ---------------------------------------------------------------------------------
 SUPPLIERS = DocumentApi(
+    auth=API_AUTH,
     path="suppliers",
     tag="suppliers",
     one="supplier",
@@ -96,6 +98,7 @@ def delete_supplier_group(request: ApiRequest, name: str):
 
 # --- supplier quotations -----------------------------------------------------------------------
 SUPPLIER_QUOTATIONS = DocumentApi(
+    auth=API_AUTH,
     path="supplier-quotations",
     tag="supplier quotations",
     one="supplier_quotation",
@@ -128,6 +131,7 @@ add_document_routes(router, SUPPLIER_QUOTATIONS)
 
 # --- requests for quotation --------------------------------------------------------------------
 REQUESTS_FOR_QUOTATION = DocumentApi(
+    auth=API_AUTH,
     path="requests-for-quotation",
     tag="requests for quotation",
     one="request_for_quotation",

@@ -17,9 +17,11 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 from ninja import FilterSchema, Query, Router, Schema, Status
+from ninja.constants import NOT_SET
 
 from opportune.core.access import get_visible
 from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
+from opportune.core.api_gate import gated
 from opportune.core.errors import PermissionDeniedError
 from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
 from opportune.core.timeline import TimelineEntry, timeline_for
@@ -78,6 +80,9 @@ class DocumentApi:
     delete: Callable[..., Any]  # services.delete_<one>(doc, *, version, by)
     actions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # verb: service
     timeline: str | None = None  # the doctype whose timeline ``<path>/{name}/timeline`` answers
+    # the API's authentications: when given, creating is refused (403) by ``can_create`` before
+    # the body is validated (core/api_gate.py), as for masters
+    auth: Sequence[Any] = ()
 
     def rows(self, user: Any) -> QuerySet[Any]:
         """What the user sees, with all that ``out`` reads."""
@@ -85,8 +90,14 @@ class DocumentApi:
         return rows.prefetch_related(*self.prefetch)
 
     def out_for(self, user: Any, name: Any) -> Model:
-        """The document as ``out`` reads it (after a permission-checked lookup)."""
-        document: Model = self.rows(user).get(pk=name)
+        """The document as ``out`` reads it, after a permission-checked write. A write may take
+        the document out of the writer's sight (a sales user handing over an opportunity they
+        did not create): the answer is still what was written."""
+        document: Model | None = self.rows(user).filter(pk=name).first()
+        if document is None:
+            rows = self.visible(user).model._default_manager.all()
+            rows = rows.select_related("owner", "modified_by", *self.related)
+            document = rows.prefetch_related(*self.prefetch).get(pk=name)
         return document
 
     def operation_id(self, operation: str) -> str:
@@ -103,6 +114,7 @@ def add_document_operation(
     operation: str,
     response: Any,
     description: str | None = None,
+    auth: Any = NOT_SET,
 ) -> None:
     """Registers ``view`` under ``/<doc.path><path>`` with the document's tag, and the operation
     id, summary and URL name ninja would make from a function named ``operation``."""
@@ -110,6 +122,7 @@ def add_document_operation(
         f"/{doc.path}{path}",
         [method],
         view,
+        auth=auth,
         response=response,
         tags=[doc.tag],
         operation_id=doc.operation_id(operation),
@@ -234,9 +247,11 @@ def add_document_routes(router: Router, doc: DocumentApi) -> None:
         ("PATCH", "/{name}", update_view(doc), f"update_{one}", ok(out)),
         ("DELETE", "/{name}", delete_view(doc), f"delete_{one}", no_content()),
     ]
+    creators = gated(doc.auth, doc.can_create, f"You may not create {doc.many.replace('_', ' ')}.")
     for method, path, view, operation, response in routes:
+        auth = creators if method == "POST" and doc.auth else NOT_SET
         add_document_operation(
-            router, doc, method, path, view, operation=operation, response=response
+            router, doc, method, path, view, operation=operation, response=response, auth=auth
         )
     for verb, service in doc.actions.items():
         add_document_action(router, doc, verb, version_action(doc, service))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
+from types import SimpleNamespace
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pydantic
@@ -170,6 +171,9 @@ class DocPages:
     related: tuple[str, ...] = ("currency",)
     extra_context: Callable[[Any, Any], dict[str, Any]] = field(default=lambda request, doc: {})
     initial: Callable[[Any], dict[str, Any]] | None = None
+    # the documents the form links to are visible to the user (NotFoundError otherwise), as
+    # the API's ``DocumentApi.check_links``: called with the user and the data as attributes
+    check_links: Callable[[Any, Any], None] | None = None
 
     @property
     def template(self) -> str:
@@ -346,6 +350,8 @@ def document_form(
             items = [item_input(r, with_rates=pages.with_rates) for r in posted_rows]
             data = {**form.service_data(document), "items": items}
             try:
+                if pages.check_links is not None:
+                    pages.check_links(request.user, SimpleNamespace(**data))
                 if document is None:
                     document = pages.create(data=data, by=request.user)
                 else:

@@ -1,14 +1,31 @@
-"""Who may see and change CRM records. Every page, API answer and report goes through here."""
+"""Who may see and change CRM records. Every page, API answer and report goes through here.
+
+The record rules (docs/decisions/0008-record-rules.md):
+
+- Managers (Sales Manager, System Manager, superusers) see and change every lead and
+  opportunity; so do sales users when the CRM setting ``sales_users_see_all`` is on (ERPNext's
+  behaviour). Otherwise a Sales User sees and changes the leads and opportunities they created
+  (``owner``), own (``lead_owner``, ``opportunity_owner``), are to contact (``contact_by``) or
+  have an Open assignment to.
+- Purchase Users read every opportunity (to make supplier quotations and RFQs from it) and
+  change none; they see no lead.
+- Customers and their contacts are shared: every sales and purchase user reads them, sales
+  users change them. A contact linked to a lead follows the lead.
+
+What a user may not see answers 404; what they see but may not change answers 403.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from opportune.accounts.roles import PURCHASE_USER, has_role, is_manager, is_sales
+from opportune.automation.access import assigned_names
 from opportune.core.access import get_visible, restrict_to_visible_parents
-from opportune.crm.models import Contact, Customer, Lead, Opportunity
+from opportune.core.errors import PermissionDeniedError
+from opportune.crm.models import Contact, CRMSettings, Customer, Lead, Opportunity
 
 if TYPE_CHECKING:
     from opportune.core.users import AnyUser
@@ -28,14 +45,49 @@ def can_manage_masters(user: AnyUser) -> bool:
     return is_manager(user)
 
 
-def opportunities_visible_to(user: AnyUser) -> QuerySet[Opportunity]:
-    if can_read_opportunities(user):
+def sees_all_sales_records(user: AnyUser) -> bool:
+    """A manager, or a sales user while ``sales_users_see_all`` is on: the leads and
+    opportunities of everyone (and their documents). The setting is read once per request."""
+    if is_manager(user):
+        return True
+    return is_sales(user) and CRMSettings.current().sales_users_see_all
+
+
+def _opportunity_rule(user: AnyUser) -> Q:
+    """The opportunities a sales user works: created, owned, to contact or assigned."""
+    return (
+        Q(owner=user.pk)
+        | Q(opportunity_owner=user.pk)
+        | Q(contact_by=user.pk)
+        | Q(pk__in=assigned_names(user, Opportunity.doctype))
+    )
+
+
+def _lead_rule(user: AnyUser) -> Q:
+    return Q(owner=user.pk) | Q(lead_owner=user.pk) | Q(pk__in=assigned_names(user, Lead.doctype))
+
+
+def opportunities_writable_by(user: AnyUser) -> QuerySet[Opportunity]:
+    """The opportunities the user may change (a subset of those they see)."""
+    if not can_write_opportunities(user):
+        return Opportunity.objects.none()
+    if sees_all_sales_records(user):
         return Opportunity.objects.all()
-    return Opportunity.objects.none()
+    return Opportunity.objects.filter(_opportunity_rule(user))
+
+
+def opportunities_visible_to(user: AnyUser) -> QuerySet[Opportunity]:
+    if has_role(user, PURCHASE_USER):  # reads every opportunity it may buy for
+        return Opportunity.objects.all()
+    return opportunities_writable_by(user)
 
 
 def leads_visible_to(user: AnyUser) -> QuerySet[Lead]:
-    return Lead.objects.all() if is_sales(user) else Lead.objects.none()
+    if not is_sales(user):
+        return Lead.objects.none()
+    if sees_all_sales_records(user):
+        return Lead.objects.all()
+    return Lead.objects.filter(_lead_rule(user))
 
 
 def customers_visible_to(user: AnyUser) -> QuerySet[Customer]:
@@ -43,7 +95,14 @@ def customers_visible_to(user: AnyUser) -> QuerySet[Customer]:
 
 
 def contacts_visible_to(user: AnyUser) -> QuerySet[Contact]:
-    return Contact.objects.all() if can_read_opportunities(user) else Contact.objects.none()
+    """Contacts of customers and suppliers are shared; a lead's contacts follow the lead."""
+    if not can_read_opportunities(user):
+        return Contact.objects.none()
+    if sees_all_sales_records(user):
+        return Contact.objects.all()
+    return Contact.objects.filter(
+        ~Q(link_doctype=Lead.doctype) | Q(link_name__in=leads_visible_to(user).values("pk"))
+    )
 
 
 def restrict_to_visible_opportunities(queryset: QuerySet[M], user: AnyUser) -> QuerySet[M]:
@@ -52,7 +111,7 @@ def restrict_to_visible_opportunities(queryset: QuerySet[M], user: AnyUser) -> Q
 
 
 def get_opportunity_for(user: AnyUser, name: str, *, write: bool = False) -> Opportunity:
-    return get_visible(
+    opportunity = get_visible(
         opportunities_visible_to(user),
         "Opportunity",
         name,
@@ -60,6 +119,12 @@ def get_opportunity_for(user: AnyUser, name: str, *, write: bool = False) -> Opp
         write=write,
         can_write=can_write_opportunities,
     )
+    # A purchase user who is also a sales user reads every opportunity but changes only those
+    # the sales rule gives them.
+    mixed = write and has_role(user, PURCHASE_USER) and not sees_all_sales_records(user)
+    if mixed and not opportunities_writable_by(user).filter(pk=opportunity.pk).exists():
+        raise PermissionDeniedError(f"You may not change Opportunity {name}.")
+    return opportunity
 
 
 def get_lead_for(user: AnyUser, name: str, *, write: bool = False) -> Lead:
@@ -78,6 +143,24 @@ def get_contact_for(user: AnyUser, name: str, *, write: bool = False) -> Contact
     return get_visible(
         contacts_visible_to(user), "Contact", name, user=user, write=write, can_write=is_sales
     )
+
+
+def check_party_link(user: AnyUser, body: object) -> None:
+    """An opportunity may name as its party only a lead the user sees (404 otherwise, as if it
+    did not exist); customers are shared."""
+    party = getattr(body, "party_name", None)
+    if not party:
+        return
+    kind = getattr(body, "opportunity_from", None)
+    if kind == Lead.doctype or (kind is None and Lead.objects.filter(pk=party).exists()):
+        get_lead_for(user, str(party))
+
+
+def check_contact_link(user: AnyUser, body: object) -> None:
+    """A contact may be linked only to a lead the user sees (404 otherwise)."""
+    link = getattr(body, "link_name", None)
+    if getattr(body, "link_doctype", None) == Lead.doctype and link:
+        get_lead_for(user, str(link))
 
 
 def check_opportunity_link(user: AnyUser, body: object) -> None:

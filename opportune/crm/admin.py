@@ -62,6 +62,7 @@ class CRMSettingsForm(forms.ModelForm):
             "default_valid_till",
             "carry_forward_communication_and_comments",
             "auto_creation_of_contact",
+            "sales_users_see_all",
         )
         help_texts = CRM_SETTINGS_HELP
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ninja import Router, Status
 
+from opportune.accounts.auth import API_AUTH
 from opportune.accounts.roles import is_sales
 from opportune.core.api import ApiRequest, version_from
 from opportune.core.api_documents import (
@@ -79,6 +80,7 @@ def add_declare_lost_route(
 
 # --- opportunities -----------------------------------------------------------------------------
 OPPORTUNITIES = DocumentApi(
+    auth=API_AUTH,
     path="opportunities",
     tag="opportunities",
     one="opportunity",
@@ -96,6 +98,7 @@ OPPORTUNITIES = DocumentApi(
     prefetch=("items", "lost_reasons", "competitors"),
     lookup=access.get_opportunity_for,
     can_create=access.can_write_opportunities,
+    check_links=access.check_party_link,
     create=services.create_opportunity,
     update=services.update_opportunity,
     delete=services.delete_opportunity,
@@ -150,6 +153,7 @@ def add_comment(request: ApiRequest, name: str, payload: CommentIn):
 
 # --- leads -------------------------------------------------------------------------------------
 LEADS = DocumentApi(
+    auth=API_AUTH,
     path="leads",
     tag="leads",
     one="lead",
@@ -190,6 +194,7 @@ def make_customer(request: ApiRequest, name: str):
 
 # --- customers, contacts -----------------------------------------------------------------------
 CUSTOMERS = DocumentApi(
+    auth=API_AUTH,
     path="customers",
     tag="customers",
     one="customer",
@@ -212,6 +217,7 @@ add_document_routes(router, CUSTOMERS)
 
 
 CONTACTS = DocumentApi(
+    auth=API_AUTH,
     path="contacts",
     tag="contacts",
     one="contact",
@@ -226,6 +232,7 @@ CONTACTS = DocumentApi(
     visible=access.contacts_visible_to,
     lookup=access.get_contact_for,
     can_create=is_sales,
+    check_links=access.check_contact_link,
     create=services.create_contact,
     update=services.update_contact,
     delete=services.delete_contact,

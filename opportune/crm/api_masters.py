@@ -36,7 +36,7 @@ from opportune.crm.schemas_masters import (
 )
 from opportune.crm.services import masters as specs
 from opportune.masters import access
-from opportune.masters.api import MasterResource, add_master_routes
+from opportune.masters.api import MasterResource, add_master_routes, writers_only
 from opportune.masters.filters import search_on
 
 router = Router()
@@ -85,7 +85,12 @@ def get_crm_settings(request: ApiRequest):
     return _settings_for(request.auth)
 
 
-@router.patch("/settings/crm", response={200: CRMSettingsOut, **ERRORS}, tags=["settings"])
+@router.patch(
+    "/settings/crm",
+    auth=writers_only(access.can_manage_masters, "CRM Settings"),
+    response={200: CRMSettingsOut, **ERRORS},
+    tags=["settings"],
+)
 def update_crm_settings(request: ApiRequest, payload: CRMSettingsPatch):
     _settings_for(request.auth, write=True)
     version = version_from(request, payload.version)

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from opportune.accounts.roles import SALES_MANAGER, SALES_USER
+from opportune.accounts.roles import MANAGERS, SALES_USER
 from opportune.core.forms import set_choices
 from opportune.core.money import round_money
 from opportune.crm.models import (
@@ -31,7 +31,7 @@ def sales_users() -> QuerySet:
     return (
         get_user_model()
         .objects.filter(is_active=True)
-        .filter(Q(groups__name__in=[SALES_USER, SALES_MANAGER]) | Q(is_superuser=True))
+        .filter(Q(groups__name__in=[SALES_USER, *MANAGERS]) | Q(is_superuser=True))
         .distinct()
         .order_by("username")
     )

@@ -101,6 +101,10 @@ class CRMSettings(models.Model):
     )
     carry_forward_communication_and_comments = models.BooleanField(default=False)
     auto_creation_of_contact = models.BooleanField(default=True)
+    sales_users_see_all = models.BooleanField(
+        default=False,
+        help_text="Sales users see every lead and opportunity (ERPNext's behaviour).",
+    )
     version = models.PositiveIntegerField(default=1)
 
     history = audited_history(excluded_fields=["version"])

@@ -111,6 +111,7 @@ class CRMSettingsOut(Schema):
         ..., description=HELP["carry_forward_communication_and_comments"]
     )
     auto_creation_of_contact: bool = Field(..., description=HELP["auto_creation_of_contact"])
+    sales_users_see_all: bool = Field(..., description=HELP["sales_users_see_all"])
     version: int
 
 
@@ -122,3 +123,4 @@ class CRMSettingsPatch(VersionIn):
     default_valid_till: int | None = Field(None, ge=0, le=36500)
     carry_forward_communication_and_comments: bool | None = None
     auto_creation_of_contact: bool | None = None
+    sales_users_see_all: bool | None = None

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ninja import FilterSchema, Query, Router, Schema, Status
+from ninja.constants import NOT_SET
 
+from opportune.accounts.auth import API_AUTH
 from opportune.core.api import ApiRequest, ListParams, Page, paginate
 from opportune.core.api_documents import created, no_content, ok, page, payload_data
+from opportune.core.api_gate import gated
 from opportune.core.schemas import ERRORS
 from opportune.masters import access, services
 from opportune.masters.filters import (
@@ -81,6 +84,12 @@ class MasterResource:
     can_write: Callable[[Any], bool] = access.can_manage_masters
 
 
+def writers_only(can_write: Callable[[Any], bool], label: str) -> list[Any]:
+    """The API's authentications, refusing (403) a user who may not write ``label`` before the
+    body is validated."""
+    return gated(API_AUTH, can_write, f"You may not change {label} records.")
+
+
 def add_master_routes(router: Router, res: MasterResource) -> None:
     """List, create, read, update and delete ``res`` on ``router``."""
     spec, tags = res.spec, [res.path]
@@ -129,6 +138,8 @@ def add_master_routes(router: Router, res: MasterResource) -> None:
         ("PATCH", detail, update_master, f"update_{one}", f"Change {label}", ok(out)),
         ("DELETE", detail, delete_master, f"delete_{one}", f"Delete {label}", no_content()),
     ]
+    # writes refuse a user who may not write before the body is read (403 whatever its shape)
+    writer_only = writers_only(res.can_write, label)
     for method, path, view, operation_id, summary, response in routes:
         if method == "PATCH" and res.patch is None:
             continue
@@ -136,6 +147,7 @@ def add_master_routes(router: Router, res: MasterResource) -> None:
             path,
             [method],
             view,
+            auth=NOT_SET if method == "GET" else writer_only,
             response=response,
             tags=tags,
             operation_id=operation_id,
@@ -186,6 +198,7 @@ for _resource in MASTERS:
 
 # --- currency exchanges (addressed by id) ------------------------------------------------------
 EXCHANGE = "Currency Exchange"
+EXCHANGE_WRITERS = writers_only(access.can_manage_masters, EXCHANGE)
 
 
 def _exchange(request: ApiRequest, id: int, *, write: bool = False) -> CurrencyExchange:
@@ -206,6 +219,7 @@ def list_currency_exchanges(
 
 @router.post(
     "/currency-exchanges",
+    auth=EXCHANGE_WRITERS,
     response={201: CurrencyExchangeOut, **ERRORS},
     tags=["currency-exchanges"],
 )
@@ -228,6 +242,7 @@ def get_currency_exchange(request: ApiRequest, id: int):
 
 @router.patch(
     "/currency-exchanges/{id}",
+    auth=EXCHANGE_WRITERS,
     response={200: CurrencyExchangeOut, **ERRORS},
     tags=["currency-exchanges"],
 )
@@ -239,7 +254,10 @@ def update_currency_exchange(request: ApiRequest, id: int, payload: CurrencyExch
 
 
 @router.delete(
-    "/currency-exchanges/{id}", response={204: None, **ERRORS}, tags=["currency-exchanges"]
+    "/currency-exchanges/{id}",
+    auth=EXCHANGE_WRITERS,
+    response={204: None, **ERRORS},
+    tags=["currency-exchanges"],
 )
 def delete_currency_exchange(request: ApiRequest, id: int):
     services.delete_master(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.http import HttpResponse
 from ninja import Router, Status
 
+from opportune.accounts.auth import API_AUTH
 from opportune.core.api import ApiRequest
 from opportune.core.api_documents import DocumentApi, add_document_routes
 from opportune.core.schemas import ERRORS
-from opportune.crm.access import check_opportunity_link, get_opportunity_for
+from opportune.crm.access import get_opportunity_for
 from opportune.crm.api import add_declare_lost_route
 from opportune.selling import access, services
 from opportune.selling.filters import (
@@ -36,6 +37,7 @@ router = Router()
 
 # --- quotations --------------------------------------------------------------------------------
 QUOTATIONS = DocumentApi(
+    auth=API_AUTH,
     path="quotations",
     tag="quotations",
     one="quotation",
@@ -53,7 +55,7 @@ QUOTATIONS = DocumentApi(
     prefetch=("items", "lost_reasons", "competitors"),
     lookup=access.get_quotation_for,
     can_create=access.can_write_selling,
-    check_links=check_opportunity_link,
+    check_links=access.check_quotation_links,
     create=services.create_quotation,
     update=services.update_quotation,
     delete=services.delete_quotation,
@@ -108,6 +110,7 @@ def make_quotation(request: ApiRequest, name: str):
 
 # --- sales orders ------------------------------------------------------------------------------
 SALES_ORDERS = DocumentApi(
+    auth=API_AUTH,
     path="sales-orders",
     tag="sales orders",
     one="sales_order",

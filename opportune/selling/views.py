@@ -58,6 +58,7 @@ QUOTATION_PAGES = DocPages(
     search=search_quotations,
     statuses=tuple(Quotation.Status.values),
     extra_context=_quotation_context,
+    check_links=access.check_quotation_links,
 )
 SALES_ORDER_PAGES = DocPages(
     doctype="Sales Order",

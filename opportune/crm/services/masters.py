@@ -60,6 +60,7 @@ CRM_SETTINGS_SPEC: dict[str, Link | None] = {
     "default_valid_till": None,
     "carry_forward_communication_and_comments": None,
     "auto_creation_of_contact": None,
+    "sales_users_see_all": None,
 }
 
 # What each setting does (or, not yet, will do): one text for the admin form and the API schema.
@@ -75,6 +76,9 @@ CRM_SETTINGS_HELP = {
     "not built yet.",
     "auto_creation_of_contact": "A new lead gets a primary contact from its name, email, "
     "phones and job title; it is copied to the customer the lead becomes.",
+    "sales_users_see_all": "Sales users see and change every lead and opportunity (and their "
+    "documents), as in ERPNext. Off: only those they created, own, are assigned or are to "
+    "contact; managers always see all.",
 }
 
 

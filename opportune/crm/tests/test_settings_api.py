@@ -16,6 +16,7 @@ DEFAULTS = {
     "default_valid_till": None,
     "carry_forward_communication_and_comments": False,
     "auto_creation_of_contact": True,
+    "sales_users_see_all": False,
     "version": 1,
 }
 
@@ -34,9 +35,10 @@ def test_every_staff_role_reads_the_settings(manager, sales, purchaser, api_as):
 def test_outsider_and_anonymous(outsider, api_as):
     before = snapshot()
     assert api_as(outsider).get("settings/crm").status_code == 404
+    # a write is refused by role before anything is read (docs/decisions/0008)
     assert (
         api_as(outsider).patch("settings/crm", {"version": 1, "company_name": "X"}).status_code
-        == 404
+        == 403
     )
     assert api_as(None).get("settings/crm").status_code == 401
     assert api_as(None).patch("settings/crm", {"version": 1}).status_code == 401
@@ -55,6 +57,7 @@ def test_manager_changes_the_settings(manager, api_as):
             "default_valid_till": 30,
             "carry_forward_communication_and_comments": True,
             "auto_creation_of_contact": False,
+            "sales_users_see_all": True,
         },
     )
     assert r.status_code == 200, r.content
@@ -66,6 +69,7 @@ def test_manager_changes_the_settings(manager, api_as):
         "default_valid_till": 30,
         "carry_forward_communication_and_comments": True,
         "auto_creation_of_contact": False,
+        "sales_users_see_all": True,
         "version": 2,
     }
     settings = CRMSettings.load()

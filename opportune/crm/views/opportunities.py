@@ -60,7 +60,7 @@ def opportunity_bulk(request: SignedInRequest) -> HttpResponse:
         messages.error(request, "You may not change opportunities.")
         return redirect(back)
     wanted = _bulk_targets(request.POST.getlist("selected"))
-    found = access.opportunities_visible_to(request.user).in_bulk(list(wanted))
+    found = access.opportunities_writable_by(request.user).in_bulk(list(wanted))
     action = request.POST.get("action", "")
     value = request.POST.get(f"{action}_value") or None
     try:

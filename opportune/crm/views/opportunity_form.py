@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -80,6 +81,7 @@ def _form_page(request: SignedInRequest, opportunity: Opportunity | None, initia
     data = form.changed_values() if opportunity else form.new_values()
     if rows or (opportunity and opportunity.items.exists()):
         data["items"] = [item_input(row) for row in rows]
+    access.check_party_link(request.user, SimpleNamespace(**data))  # an unseen lead: 404
     try:
         if opportunity is None:
             saved = services.create_opportunity(data=data, by=request.user)

@@ -244,7 +244,7 @@ def test_no_token_is_401(api_as, draft):
 
 def test_sales_roles_create_quotations_and_orders_over_the_api(sales2, manager, api_as):
     make_item("W1", rate="10")
-    lead = make_lead(manager)
+    lead = make_lead(sales2)  # a quotation is made only for a lead one sees
     api = api_as(sales2)
     r = api.post(
         "quotations",

@@ -1,0 +1,716 @@
+"""Every door, for every role: each URL pattern of the URL configuration and each operation of the
+OpenAPI document has a declared rule here, and is walked for each persona against the records the
+persona may and may not see (docs/decisions/0008-record-rules.md).
+
+- A URL or operation without a declared rule fails ``test_every_door_has_a_rule``: a new endpoint
+  must say who may pass.
+- ``test_walk`` (one per role) asks every read and expects 2xx (and, for lists, the walked
+  records listed exactly when the role sees them) or 404; it asks every write the role may not do
+  and expects 404 (unseen) or 403 (seen, or refused by role before the body is read), and that
+  nothing changed. The writes a role may do are left to the tests of each feature.
+- Anonymous: 401 on the API, a redirect to the login page on pages; the admin sends every
+  non-staff user to its login.
+
+The records are made once per role by ``world`` (one set: ``sales`` made the opportunity, its
+lead, quotation, sales order; ``purchaser`` the supplier quotation and RFQ from it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from opportune.accounts.models import ApiToken
+from opportune.accounts.roles import (
+    PURCHASE_USER,
+    SALES_MANAGER,
+    SALES_USER,
+    SYSTEM_MANAGER,
+)
+from opportune.api import api
+from opportune.buying import services as buying
+from opportune.core.models import DeletedDocument
+from opportune.crm import services as crm
+from opportune.crm.models import Contact, OpportunityLostReason
+from opportune.masters.models import CurrencyExchange
+from opportune.selling import services as selling
+from opportune.testing import make_customer, make_item, make_lead, make_opportunity, make_user
+
+ROLES = ("owner", "other", "manager", "purchaser", "sysman", "norole", "anon")
+STAFF = frozenset(ROLES) - {"norole", "anon"}
+SIGNED_IN = STAFF | {"norole"}
+SALES = frozenset({"owner", "other", "manager", "sysman"})
+MANAGERS = frozenset({"manager", "sysman"})
+# who sees the records ``owner`` made (and the documents made from them), and who changes them
+SEES_OWNERS = frozenset({"owner", "manager", "sysman"})
+SEES = {
+    "opportunity": SEES_OWNERS | {"purchaser"},  # purchase users read every opportunity
+    "lead": SEES_OWNERS,
+    "contact": SEES_OWNERS,  # the lead's contact follows the lead
+    "quotation": SEES_OWNERS,
+    "sales_order": SEES_OWNERS,
+    "customer": STAFF,  # shared
+    "supplier": STAFF,
+    "supplier_quotation": SEES_OWNERS | {"purchaser"},  # with its opportunity
+    "rfq": SEES_OWNERS | {"purchaser"},
+    "supplier_group": STAFF,
+    "master": STAFF,
+    "exchange": STAFF,
+    "settings": STAFF,
+    "token": frozenset({"owner"}),  # one's own
+    "deleted": MANAGERS,  # the audit trail's deleted documents: managers only (403 to others)
+}
+BUYERS = frozenset({"purchaser", "sysman"})
+WRITES = {
+    "opportunity": SEES_OWNERS,
+    "lead": SEES_OWNERS,
+    "contact": SEES_OWNERS,
+    "quotation": SEES_OWNERS,
+    "sales_order": SEES_OWNERS,
+    "customer": SALES,
+    "supplier": BUYERS,
+    "supplier_quotation": BUYERS,
+    "rfq": BUYERS,
+    "supplier_group": BUYERS,
+    "master": MANAGERS,
+    "item": MANAGERS | {"purchaser"},  # purchase users keep the catalogue (masters/access.py)
+    "settings": MANAGERS,
+    "token": frozenset({"owner"}),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may pass one door. ``record``: what fills the path parameter (a key of the world),
+    or None. ``sees``: for a read, who gets 2xx (others 404); for a list, whose list shows the
+    ``listed`` record. ``writes``: for a write, who may do it (not walked); others get 404 when
+    they do not see the record, else 403, or 403 whatever they see when ``gate`` (refused by
+    role before the body is read)."""
+
+    record: str | None = None
+    sees: frozenset[str] = SIGNED_IN
+    writes: frozenset[str] = frozenset()
+    refusal: int | None = None  # what a refused role gets, when not the 404/403 above
+    listed: str | None = None
+    gate: bool = False
+    body: dict[str, Any] = field(default_factory=dict)
+    public: bool = False  # no login needed: everyone gets ``ok`` (anonymous: ``ok_anonymous``)
+    ok: int = 200  # what a successful read answers
+    ok_anonymous: int | None = None
+    query: str = ""  # appended to a read's URL
+
+
+def read(record: str | None = None, **kw: Any) -> Rule:
+    """A read of ``record`` (2xx to who sees it, else 404), or of no record (2xx to every
+    signed-in user unless ``sees`` says otherwise: lists are then empty)."""
+    sees = SEES[record] if record is not None else kw.pop("sees", SIGNED_IN)
+    return Rule(record=record, sees=sees, **kw)
+
+
+def listing(record: str, **kw: Any) -> Rule:
+    """A list: 200 to every signed-in user, showing ``record`` to who sees it."""
+    return Rule(listed=record, **kw)
+
+
+def write(record: str | None, writes: frozenset[str] | None = None, **kw: Any) -> Rule:
+    if writes is None:
+        assert record is not None, "a write of no record names who may do it"
+        writes = WRITES[record]
+    return Rule(record=record, sees=SEES[record] if record else SIGNED_IN, writes=writes, **kw)
+
+
+CREATORS = {
+    **dict.fromkeys(("opportunity", "lead", "contact", "customer"), SALES),
+    **dict.fromkeys(("quotation", "sales_order"), SALES),
+    **dict.fromkeys(("supplier", "supplier_quotation", "rfq"), BUYERS),
+}
+
+
+def create(kind: str) -> Rule:
+    """Creating: refused by role before the body is read."""
+    return Rule(writes=CREATORS[kind], gate=True)
+
+
+# --- the API: every operation of the OpenAPI document ------------------------------------------
+def _document(path: str, kind: str, *, patch: bool = True, timeline: bool = True) -> dict:
+    rules = {
+        f"GET /{path}": listing(kind),
+        f"POST /{path}": create(kind),
+        f"GET /{path}/{{name}}": read(kind),
+        f"DELETE /{path}/{{name}}": write(kind),
+    }
+    if patch:
+        rules[f"PATCH /{path}/{{name}}"] = write(kind)
+    if timeline:
+        rules[f"GET /{path}/{{name}}/timeline"] = read(kind)
+    return rules
+
+
+def _master(path: str, kind: str = "master", *, patch: bool = True) -> dict:
+    writes = WRITES[kind]
+    rules = {
+        f"GET /{path}": read(),
+        f"POST /{path}": Rule(writes=writes, gate=True, body={"bad": "shape"}),
+        f"GET /{path}/{{name}}": read(path),
+        f"DELETE /{path}/{{name}}": Rule(record=path, writes=writes, gate=True),
+    }
+    if patch:
+        rules[f"PATCH /{path}/{{name}}"] = Rule(
+            record=path, writes=writes, gate=True, body={"bad": "shape"}
+        )
+    return rules
+
+
+MASTERS = {  # path: patchable
+    "currencies": True,
+    "uoms": True,
+    "territories": True,
+    "customer-groups": False,
+    "industries": False,
+    "item-groups": False,
+    "opportunity-types": True,
+    "lead-sources": True,
+    "campaigns": True,
+    "sales-stages": True,
+    "lost-reasons": False,
+    "competitors": True,
+}
+for _path in (*MASTERS, "items"):
+    SEES[_path] = STAFF
+
+LOST = {"lost_reasons": ["Walked"]}
+API_RULES: dict[str, Rule] = {
+    **_document("opportunities", "opportunity"),
+    **_document("leads", "lead", timeline=False),
+    **_document("customers", "customer", timeline=False),
+    **_document("contacts", "contact", timeline=False),
+    **_document("quotations", "quotation"),
+    **_document("sales-orders", "sales_order"),
+    **_document("suppliers", "supplier", timeline=False),
+    **_document("supplier-quotations", "supplier_quotation"),
+    **_document("requests-for-quotation", "rfq"),
+    **{k: v for p, patch in MASTERS.items() for k, v in _master(p, patch=patch).items()},
+    **_master("items", "item"),
+    "GET /currency-exchanges": read(),
+    "POST /currency-exchanges": Rule(writes=MANAGERS, gate=True, body={"bad": "shape"}),
+    "GET /currency-exchanges/{id}": read("exchange"),
+    "PATCH /currency-exchanges/{id}": Rule(
+        record="exchange", writes=MANAGERS, gate=True, body={"bad": "shape"}
+    ),
+    "DELETE /currency-exchanges/{id}": Rule(record="exchange", writes=MANAGERS, gate=True),
+    "GET /settings/crm": read(sees=STAFF),  # every staff role reads; a user without a role: 404
+    "PATCH /settings/crm": Rule(writes=MANAGERS, gate=True, body={"version": "not a number"}),
+    # the documents and actions of an opportunity
+    "GET /opportunities/{name}/comments": read("opportunity"),
+    "POST /opportunities/{name}/comments": write("opportunity", body={"content": "Mine now"}),
+    "POST /opportunities/{name}/declare-lost": write("opportunity", body=LOST),
+    "POST /opportunities/{name}/reopen": write("opportunity"),
+    "POST /opportunities/{name}/make-customer": write("opportunity"),
+    "POST /opportunities/{name}/make-quotation": write("opportunity"),
+    "POST /opportunities/{name}/make-supplier-quotation": write(
+        "opportunity", BUYERS, body={"supplier": "Acme"}
+    ),
+    "POST /opportunities/{name}/make-request-for-quotation": write(
+        "opportunity", BUYERS, body={"suppliers": ["Acme"]}
+    ),
+    "GET /opportunities/{name}/supplier-quotation-comparison": read("opportunity"),
+    "POST /leads/{name}/make-opportunity": write("lead"),
+    "POST /leads/{name}/make-customer": write("lead"),
+    "POST /quotations/{name}/submit": write("quotation"),
+    "POST /quotations/{name}/cancel": write("quotation"),
+    "POST /quotations/{name}/declare-lost": write("quotation", body=LOST),
+    "POST /quotations/{name}/make-sales-order": write("quotation"),
+    "GET /quotations/{name}/pdf": read("quotation"),
+    "POST /sales-orders/{name}/submit": write("sales_order"),
+    "POST /sales-orders/{name}/cancel": write("sales_order"),
+    "POST /supplier-quotations/{name}/submit": write("supplier_quotation"),
+    "POST /supplier-quotations/{name}/cancel": write("supplier_quotation"),
+    "POST /requests-for-quotation/{name}/submit": write("rfq"),
+    "POST /requests-for-quotation/{name}/cancel": write("rfq"),
+    "POST /requests-for-quotation/{name}/make-supplier-quotation": write(
+        "rfq", body={"supplier": "Acme"}
+    ),
+    "GET /supplier-groups": read(),
+    "POST /supplier-groups": Rule(writes=BUYERS, body={"name": "Walked"}, gate=True),
+    "DELETE /supplier-groups/{name}": write("supplier_group", gate=True),
+    # one's own API tokens: every signed-in user (a role is not needed to hold a token)
+    "GET /tokens": Rule(sees=STAFF | {"norole"}),
+    "POST /tokens": Rule(writes=STAFF | {"norole"}),
+    "DELETE /tokens/{id}": write("token"),
+    # the audit trail: managers only; every other role is refused (403), the door being known
+    "GET /audit-log": read(sees=MANAGERS, refusal=403),
+    "GET /deleted-documents": read(sees=MANAGERS, refusal=403),
+    "GET /deleted-documents/{id}": read("deleted", refusal=403),
+    "POST /deleted-documents/{id}/restore": Rule(
+        record="deleted", sees=MANAGERS, writes=MANAGERS, refusal=403
+    ),
+}
+# the API's own pages (not operations): the schema and its documentation are public (they hold
+# no data), its root is nothing: what each answers to everyone (walked for the anonymous and the
+# user without a role: the schema takes seconds to make)
+API_PAGES = {"api/v1/openapi.json": 200, "api/v1/docs": 200, "api/v1/": 404}
+
+
+# --- the pages: every URL pattern (outside the admin and the API) -------------------------------
+@dataclass(frozen=True)
+class Page:
+    """A page: its GET (a read, or a form that needs the right to write) and its POST."""
+
+    get: Rule | None = None
+    post: Rule | None = None
+    get_writes: bool = False  # the GET is a form: refused (403) to who sees but may not write
+
+
+def page(record: str | None = None, *, listed: str | None = None, **kw: Any) -> Page:
+    return Page(get=read(record, listed=listed, **kw))
+
+
+def form(record: str | None, writes: frozenset[str] | None = None, **kw: Any) -> Page:
+    rule = write(record, writes) if record else Rule(writes=writes or frozenset())
+    return Page(get=replace(rule, **kw), post=rule, get_writes=True)
+
+
+def action(record: str | None, writes: frozenset[str] | None = None, **kw: Any) -> Page:
+    return Page(post=write(record, writes, **kw))
+
+
+PAGE_RULES: dict[str, Page] = {
+    "home": page(),
+    "healthz": Page(get=Rule(public=True, ok=503)),  # no worker heartbeat under the tests
+    "login": Page(get=Rule(public=True, ok=302, ok_anonymous=200)),  # signed in: sent home
+    "logout": Page(),  # walked by the accounts tests: it ends the walker's session
+    "profile": Page(get=Rule(sees=STAFF | {"norole"})),
+    # one's own password: every signed-in user (an empty form is shown again with its errors)
+    "password_change": Page(get=Rule(sees=SIGNED_IN), post=Rule(writes=SIGNED_IN)),
+    # the audit trail: managers only
+    "audit_log": page(sees=MANAGERS, refusal=403),
+    "deleted_documents": page(sees=MANAGERS, refusal=403),
+    "deleted_document": page("deleted", refusal=403),
+    "deleted_document_restore": Page(
+        post=Rule(record="deleted", sees=MANAGERS, writes=MANAGERS, refusal=403)
+    ),
+    # one's own tokens only: another's id is refused with a message on the profile page
+    "revoke_token": action("token", refusal=302),
+    # CRM
+    "crm:opportunity_list": page(listed="opportunity"),
+    "crm:opportunity_board": page(listed="opportunity"),
+    # the opportunity is named in the body; bulk leaves out what the user may not change and
+    # answers with the list page (a message says what was done)
+    "crm:opportunity_bulk": action(
+        "opportunity", body={"action": "owner", "selected": "{O}"}, refusal=302
+    ),
+    "crm:opportunity_board_move": action("opportunity", body={"name": "{O}", "to": "Prospecting"}),
+    "crm:opportunity_create": form(None, SALES),
+    "crm:party_search": page(listed="lead", query="?opportunity_from=Lead&party_q=Ada"),
+    "crm:item_search": page(),
+    # rates are masters: a user without a role sees none (404, as for a missing rate)
+    "crm:exchange_rate": page(query="?from_currency=EUR&to_currency=USD", sees=STAFF),
+    "crm:opportunity_detail": page("opportunity"),
+    "crm:opportunity_edit": form("opportunity"),
+    "crm:opportunity_declare_lost": action("opportunity", body={"lost_reasons": "Walked"}),
+    "crm:opportunity_reopen": action("opportunity"),
+    "crm:opportunity_close": action("opportunity"),
+    "crm:opportunity_assign": action("opportunity", body={"opportunity_owner": "other"}),
+    "crm:opportunity_comment": action("opportunity", body={"content": "Mine now"}),
+    "crm:opportunity_make_customer": action("opportunity"),
+    "crm:lead_list": page(listed="lead"),
+    "crm:lead_create": form(None, SALES),
+    "crm:lead_detail": page("lead"),
+    "crm:lead_edit": form("lead"),
+    "crm:lead_make_customer": action("lead"),
+    "crm:customer_list": page(listed="customer"),
+    "crm:customer_create": form(None, SALES),
+    "crm:customer_detail": page("customer"),
+    "crm:customer_edit": form("customer"),
+    "crm:masters": page(),
+    # selling
+    "selling:quotation_list": page(listed="quotation"),
+    "selling:quotation_create": form(None, SALES),
+    "selling:quotation_detail": page("quotation"),
+    "selling:quotation_edit": form("quotation"),
+    "selling:quotation_delete": action("quotation"),
+    "selling:quotation_action": action("quotation"),
+    "selling:quotation_declare_lost": action("quotation", body={"lost_reasons": "Walked"}),
+    "selling:quotation_make_sales_order": action("quotation"),
+    "selling:quotation_pdf": page("quotation"),
+    "selling:opportunity_make_quotation": action("opportunity"),
+    "selling:sales_order_list": page(listed="sales_order"),
+    "selling:sales_order_create": form(None, SALES),
+    "selling:sales_order_detail": page("sales_order"),
+    "selling:sales_order_edit": form("sales_order"),
+    "selling:sales_order_delete": action("sales_order"),
+    "selling:sales_order_action": action("sales_order"),
+    # buying
+    "buying:supplier_list": page(listed="supplier"),
+    "buying:supplier_create": form(None, BUYERS),
+    "buying:supplier_detail": page("supplier"),
+    "buying:supplier_edit": form("supplier"),
+    "buying:supplier_groups": Page(
+        get=read(sees=STAFF, refusal=403),
+        post=Rule(sees=STAFF, writes=BUYERS, body={"name": "Walked"}, gate=True, refusal=403),
+    ),
+    "buying:supplier_quotation_list": page(listed="supplier_quotation"),
+    "buying:supplier_quotation_create": form(None, BUYERS),
+    "buying:supplier_quotation_detail": page("supplier_quotation"),
+    "buying:supplier_quotation_edit": form("supplier_quotation"),
+    "buying:supplier_quotation_delete": action("supplier_quotation"),
+    "buying:supplier_quotation_action": action("supplier_quotation"),
+    "buying:rfq_list": page(listed="rfq"),
+    "buying:rfq_create": form(None, BUYERS),
+    "buying:rfq_detail": page("rfq"),
+    "buying:rfq_edit": form("rfq"),
+    "buying:rfq_delete": action("rfq"),
+    "buying:rfq_action": action("rfq"),
+    "buying:rfq_make_supplier_quotation": action("rfq", body={"supplier": "Acme"}),
+    "buying:opportunity_make_supplier_quotation": form("opportunity", BUYERS),
+    "buying:opportunity_make_request_for_quotation": form("opportunity", BUYERS),
+    "buying:opportunity_comparison": page("opportunity"),
+}
+
+
+# --- enumerating the doors ---------------------------------------------------------------------
+def url_patterns(resolver: URLResolver | None = None, prefix: str = "", ns: str = ""):
+    """(route, name with its namespace, the pattern) of every URL of the configuration."""
+    for p in (resolver or get_resolver()).url_patterns:
+        if isinstance(p, URLResolver):
+            inner = f"{ns}{p.namespace}:" if p.namespace else ns
+            yield from url_patterns(p, prefix + str(p.pattern), inner)
+        else:
+            assert isinstance(p, URLPattern)
+            yield prefix + str(p.pattern), f"{ns}{p.name}" if p.name else "", p
+
+
+@cache
+def api_operations() -> list[tuple[str, str]]:
+    """(method, path below /api/v1) of every operation of the OpenAPI document (made once: it
+    takes seconds)."""
+    schema = api.get_openapi_schema()
+    return [
+        (method.upper(), path.removeprefix("/api/v1"))
+        for path, operations in schema["paths"].items()
+        for method in operations
+    ]
+
+
+def test_every_door_has_a_rule():
+    operations = {f"{m} {p}" for m, p in api_operations()}
+    assert sorted(operations - set(API_RULES)) == [], "API operations without a rule"
+    assert sorted(set(API_RULES) - operations) == [], "rules for operations that do not exist"
+    pages, api_routes = set(), set()
+    for route, name, _pattern in url_patterns():
+        if route.startswith("admin/"):
+            continue
+        if route.startswith("api/v1/"):
+            api_routes.add(route)
+            continue
+        assert name, f"{route} has no name: give it one and a rule"
+        pages.add(name)
+    assert sorted(pages - set(PAGE_RULES)) == [], "pages without a rule"
+    assert sorted(set(PAGE_RULES) - pages) == [], "rules for pages that do not exist"
+    # every URL ninja serves is an operation of the document, or the document and its docs
+    documented = {
+        re.sub(r"\{(path:)?(\w+)\}", r"<\2>", p.removeprefix("/")) for _m, p in api_operations()
+    }
+    for route in api_routes:
+        shape = re.sub(r"<(\w+:)?(\w+)>", r"<\2>", route.removeprefix("api/v1/"))
+        assert shape in documented or route in API_PAGES, f"{route}: no operation, no rule"
+
+
+# --- the world the walk runs in -----------------------------------------------------------------
+@dataclass
+class World:
+    users: dict[str, User | None]
+    names: dict[str, str]  # record kind -> the name (or id) that fills a path parameter
+
+
+def build_world() -> World:
+    owner = make_user("sales", SALES_USER)
+    users: dict[str, User | None] = {
+        "owner": owner,
+        "other": make_user("sales2", SALES_USER),
+        "manager": make_user("manager", SALES_MANAGER, SALES_USER),
+        "purchaser": make_user("purchaser", PURCHASE_USER),
+        "sysman": make_user("sysman", SYSTEM_MANAGER),
+        "norole": make_user("outsider"),
+        "anon": None,
+    }
+    purchaser = users["purchaser"]
+    assert purchaser is not None
+    make_item("W1", rate="10", name="Widget")
+    customer = make_customer(owner, customer_name="Shared Customer Ltd")
+    lead = make_lead(owner, lead_name="Ada Walker", company_name="Walker Engines")
+    contact = Contact.objects.get(link_doctype="Lead", link_name=lead.name)
+    items = [{"item_code": "W1", "qty": 2}]
+    opportunity = make_opportunity(owner, customer, items=items, title="Walked deal")
+    quotation = selling.make_quotation_from_opportunity(opportunity, by=owner)
+    second = make_opportunity(owner, customer, items=items)
+    submitted = selling.submit_quotation(
+        selling.make_quotation_from_opportunity(second, by=owner), by=owner
+    )
+    order = selling.make_sales_order_from_quotation(submitted, by=owner)
+    buying.create_supplier_group(name="Hardware", by=purchaser)
+    supplier = buying.create_supplier(
+        data={"supplier_name": "Acme", "supplier_group": "Hardware"}, by=purchaser
+    )
+    sq = buying.make_supplier_quotation_from_opportunity(
+        opportunity, supplier=supplier.name, by=purchaser
+    )
+    rfq = buying.make_request_for_quotation_from_opportunity(
+        opportunity, suppliers=[supplier.name], by=purchaser
+    )
+    exchange = CurrencyExchange.objects.create(
+        from_currency_id="EUR", to_currency_id="USD", date="2020-01-01", exchange_rate=Decimal(1)
+    )
+    token, _raw = ApiToken.issue(owner, "walked")
+    gone = make_opportunity(owner, customer, items=items, title="Deleted deal")
+    crm.delete_opportunity(gone, version=None, by=owner)
+    names = {
+        "opportunity": opportunity.name,
+        "lead": lead.name,
+        "contact": contact.name,
+        "quotation": quotation.name,
+        "sales_order": order.name,
+        "customer": customer.name,
+        "supplier": supplier.name,
+        "supplier_quotation": sq.name,
+        "rfq": rfq.name,
+        "supplier_group": "Hardware",
+        "exchange": str(exchange.pk),
+        "token": str(token.pk),
+        "deleted": str(DeletedDocument.objects.get(name=gone.name).pk),
+        "items": "W1",
+    }
+    models = {
+        "currencies": "masters.Currency",
+        "uoms": "masters.UOM",
+        "territories": "masters.Territory",
+        "customer-groups": "masters.CustomerGroup",
+        "industries": "masters.Industry",
+        "item-groups": "masters.ItemGroup",
+        "opportunity-types": "crm.OpportunityType",
+        "lead-sources": "crm.LeadSource",
+        "campaigns": "crm.Campaign",
+        "sales-stages": "crm.SalesStage",
+        "lost-reasons": "crm.OpportunityLostReason",
+        "competitors": "crm.Competitor",
+    }
+    for path, label in models.items():
+        model = apps.get_model(label)
+        row = model.objects.order_by("pk").first()
+        if row is None:
+            row = model.objects.create(name=f"Walked {path}")
+        names[path] = str(row.pk)
+    OpportunityLostReason.objects.get_or_create(name="Walked")
+    return World(users=users, names=names)
+
+
+# the tables a refused write could change, row by row; every other table is counted
+WATCHED = (
+    "crm_opportunity",
+    "crm_lead",
+    "crm_customer",
+    "crm_contact",
+    "crm_crmsettings",
+    "selling_quotation",
+    "selling_salesorder",
+    "buying_supplier",
+    "buying_supplierquotation",
+    "buying_requestforquotation",
+    "masters_currency",
+    "masters_currencyexchange",
+    "masters_item",
+    "automation_assignment",
+)
+
+
+def snapshot() -> dict[str, Any]:
+    """What a refused write must leave as it is: the rows of the documents, settings and the
+    masters a write names, and the number of rows of every table (history, comments, items...)."""
+    with connection.cursor() as cursor:
+        tables = [
+            t
+            for t in sorted(connection.introspection.table_names())
+            if not t.startswith(("django_session", "accounts_apitoken"))  # signing in
+        ]
+        counts = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM \"{t}\"" for t in tables)
+        cursor.execute(counts)
+        state: dict[str, Any] = {"counts": cursor.fetchall()}
+        for table in WATCHED:
+            cursor.execute(f'SELECT * FROM "{table}"')
+            state[table] = sorted(map(repr, cursor.fetchall()))
+    return state
+
+
+# --- walking ------------------------------------------------------------------------------------
+Outcome = tuple[str, str]  # (door, what went wrong)
+
+
+def _fill(path: str, rule: Rule, world: World) -> str:
+    if rule.record is None:
+        return path
+    name = world.names[rule.record]
+    return re.sub(r"\{[^}]+\}|<[^>]+>", name, path, count=1)
+
+
+def _expect_write(role: str, rule: Rule) -> int | None:
+    """The refusal a write must get, or None when the role may do it (not walked)."""
+    if role in rule.writes:
+        return None
+    if rule.refusal is not None:
+        return rule.refusal
+    if rule.gate or rule.record is None:
+        return 403
+    return 403 if role in rule.sees else 404
+
+
+def _client(world: World, role: str, *, api_call: bool) -> Any:
+    user = world.users[role]
+    if api_call:
+        client = Client()
+        if user is not None:
+            _token, raw = ApiToken.issue(user, "walk")
+            client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+        return client
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def walk_api(world: World, role: str) -> list[Outcome]:
+    problems: list[Outcome] = []
+    client = _client(world, role, api_call=True)
+    for method, path in api_operations():
+        rule = API_RULES[f"{method} {path}"]
+        url = "/api/v1" + _fill(path, rule, world)
+        door = f"{method} {url}"
+        if method == "GET":
+            expected = 401 if role == "anon" else _expect_read(role, rule)
+            r = client.get(url + rule.query)
+            if r.status_code != expected:
+                problems.append((door, f"{r.status_code} != {expected}: {r.content[:200]!r}"))
+            elif rule.listed and r.status_code == 200:
+                problems += _check_listed(door, r.content, role, rule, world)
+            continue
+        expected_write = 401 if role == "anon" else _expect_write(role, rule)
+        if expected_write is None:
+            continue
+        before = snapshot()
+        call = getattr(client, method.lower())
+        r = call(url, json.dumps(rule.body), content_type="application/json")
+        if r.status_code != expected_write:
+            problems.append((door, f"{r.status_code} != {expected_write}: {r.content[:200]!r}"))
+        if snapshot() != before:
+            problems.append((door, "a refused write changed data"))
+    return problems
+
+
+def _expect_read(role: str, rule: Rule) -> int:
+    if role in rule.sees:
+        return rule.ok
+    return rule.refusal or 404
+
+
+def _check_listed(door: str, content: bytes, role: str, rule: Rule, world: World) -> list[Outcome]:
+    assert rule.listed is not None
+    name = world.names[rule.listed]
+    shown = name.encode() in content
+    if shown != (role in SEES[rule.listed]):
+        return [(door, f"{name} {'listed' if shown else 'not listed'}")]
+    return []
+
+
+def walk_pages(world: World, role: str) -> list[Outcome]:
+    problems: list[Outcome] = []
+    client = _client(world, role, api_call=False)
+    for route, expected_status in API_PAGES.items() if role in ("anon", "norole") else ():
+        r = client.get("/" + route)
+        if r.status_code != expected_status:
+            problems.append((f"GET /{route}", f"{r.status_code} != {expected_status}"))
+    for route, name, _pattern in url_patterns():
+        if route.startswith(("admin/", "api/")) or name == "logout":
+            continue
+        rules = PAGE_RULES[name]
+        if rules.get is not None:
+            rule = rules.get
+            url = "/" + _fill(route, rule, world).replace("<slug:action>", "submit")
+            if rule.public:
+                expected_public = rule.ok
+                if role == "anon" and rule.ok_anonymous is not None:
+                    expected_public = rule.ok_anonymous
+                r = client.get(url)
+                if r.status_code != expected_public:
+                    problems.append((f"GET {url}", f"{r.status_code} != {expected_public}"))
+            elif role == "anon":
+                r = client.get(url + rule.query)
+                if r.status_code != 302 or "/accounts/login/" not in r["Location"]:
+                    problems.append((f"GET {url}", f"anonymous: {r.status_code}"))
+            else:
+                expected = _expect_page_get(role, rule, rules.get_writes)
+                r = client.get(url + rule.query)
+                if r.status_code != expected:
+                    problems.append((f"GET {url}", f"{r.status_code} != {expected}"))
+                elif rule.listed and r.status_code == 200:
+                    problems += _check_listed(f"GET {url}", r.content, role, rule, world)
+        if rules.post is not None:
+            rule = rules.post
+            url = "/" + _fill(route, rule, world).replace("<slug:action>", "submit")
+            refusal = 302 if role == "anon" else _expect_write(role, rule)
+            if refusal is None:
+                continue
+            body = {k: v.replace("{O}", world.names["opportunity"]) for k, v in rule.body.items()}
+            before = snapshot()
+            r = client.post(url, body)
+            status = r.status_code
+            if name == "crm:opportunity_board_move" and status == 200:
+                status = {"not_found": 404, "permission_denied": 403}.get(r.json().get("code"), 200)
+            if status != refusal:
+                problems.append((f"POST {url}", f"{status} != {refusal}"))
+            if snapshot() != before:
+                problems.append((f"POST {url}", "a refused write changed data"))
+    return problems
+
+
+def _expect_page_get(role: str, rule: Rule, writes: bool) -> int:
+    if not writes:
+        return _expect_read(role, rule)
+    if role in rule.writes:
+        return 200
+    if rule.record is None:
+        return 403
+    return 403 if role in rule.sees else 404
+
+
+def walk_admin(world: World, role: str) -> list[Outcome]:
+    """The admin is for staff only: every walker (none is staff) is sent to its login."""
+    client = _client(world, role, api_call=False)
+    urls = [reverse("admin:index")] + [
+        reverse(f"admin:{m._meta.app_label}_{m._meta.model_name}_changelist")
+        for m in admin.site._registry
+    ]
+    problems = []
+    for url in urls:
+        r = client.get(url)
+        if r.status_code != 302 or "/admin/login/" not in r["Location"]:
+            problems.append((f"GET {url}", f"{r.status_code}: not sent to the admin login"))
+    return problems
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_walk(role):
+    world = build_world()
+    problems = walk_api(world, role) + walk_pages(world, role) + walk_admin(world, role)
+    assert not problems, "\n".join(f"{door}: {what}" for door, what in problems)
