@@ -437,7 +437,7 @@ API_CASES = [
     Case("PATCH", LEAD, 11, lead, versioned(city="Paris")),
     Case("DELETE", LEAD, 26, lead, versioned()),
     Case("POST", LEAD + "/make-opportunity", 26, lead),
-    Case("POST", LEAD + "/make-customer", 20, lead),
+    Case("POST", LEAD + "/make-customer", 21, lead),
     Case("GET", CUSTOMERS, 3, customer, lists=True),
     Case("POST", CUSTOMERS, 8, customer, fixed(customer_name="Lovelace")),
     Case("GET", CUSTOMER, 3, customer),
