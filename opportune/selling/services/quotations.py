@@ -203,11 +203,6 @@ def make_quotation_from_opportunity(
 ) -> Quotation:
     """ERPNext's make_quotation (ERPNEXT_BEHAVIOUR.md 4.2): a draft the user edits, linked to
     the opportunity by header and by each item row."""
-    if opportunity.status == Opportunity.Status.LOST:
-        raise ConflictError(
-            f"Opportunity {opportunity.name} is Lost: reopen it before making a quotation.",
-            fields={"status": ["is Lost"]},
-        )
     data: dict[str, Any] = {
         "quotation_to": opportunity.opportunity_from,
         "party_name": opportunity.party_name,
@@ -238,6 +233,18 @@ def make_quotation_from_opportunity(
         "conversion_rate": opportunity.conversion_rate,
     }
     with transaction.atomic():
+        # Read under a row lock: a declare-lost committing meanwhile is seen (or waits for us).
+        status = (
+            Opportunity.objects.select_for_update()
+            .filter(pk=opportunity.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status == Opportunity.Status.LOST:
+            raise ConflictError(
+                f"Opportunity {opportunity.name} is Lost: reopen it before making a quotation.",
+                fields={"status": ["is Lost"]},
+            )
         quotation = create_quotation(data=data, by=by, now=now, prefill=prefill)
         _note(opportunity, f"Quotation {quotation.name} made from this opportunity.", by)
     return quotation

@@ -241,3 +241,15 @@ def test_timeline_notes_on_the_opportunity(sales, lead_opp, api_as):
     ]
     assert f"Quotation {q.name} submitted." in summaries
     assert f"Quotation {q.name} made from this opportunity." in summaries
+
+
+def test_a_quotation_is_not_made_from_an_opportunity_lost_meanwhile(sales, lead_opp):
+    """The page or API read the opportunity Open; it was declared lost before the quotation was
+    made: the status is read again under a lock, so no draft quotation lands on a Lost deal."""
+    _lead, opp = lead_opp
+    stale = Opportunity.objects.get(pk=opp.pk)
+    crm.declare_opportunity_lost(opp, lost_reasons=["Too expensive"], by=sales)
+    with pytest.raises(ConflictError, match="is Lost"):
+        services.make_quotation_from_opportunity(stale, by=sales)
+    assert not Quotation.objects.exists()
+    assert _status(opp) == Opportunity.Status.LOST
