@@ -84,8 +84,17 @@ class ErrorOut(Schema):
     error: _ErrorBody
 
 
-# The error answers every endpoint declares (so the OpenAPI document lists them).
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+# The error answers every endpoint declares (so the OpenAPI document lists them): 413 is a body
+# too large to read (core/api.py).
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
 
 
 # --- input -------------------------------------------------------------------------------------

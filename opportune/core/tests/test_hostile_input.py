@@ -1,0 +1,309 @@
+"""Hostile input to every write of the API (API.md): HTML and script are stored as text, exactly;
+NUL characters, wrong types, huge numbers, too long text, impossible dates and deep JSON are a 4xx
+naming the field and change nothing.
+
+The operations and their fields come from the OpenAPI document, so a new field or operation is
+covered as soon as it is added; what each operation needs to succeed (a valid body, the record it
+acts on) is BASE below, and a test fails for a write operation that has no entry there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from opportune.testing import ApiClient, seed_documents
+
+DOCUMENT = json.loads(
+    (Path(__file__).resolve().parents[3] / "docs" / "openapi.json").read_text(encoding="utf-8")
+)
+SCHEMAS = DOCUMENT["components"]["schemas"]
+ITEM = {"item_code": "W1", "qty": 1, "rate": 10}
+
+# A body each write accepts as it is (``{key}``: the seeded record of the path). PATCH and
+# the actions that take only a version need none.
+BASE: dict[str, dict[str, Any]] = {
+    "POST /api/v1/campaigns": {"campaign_name": "Spring"},
+    "POST /api/v1/competitors": {"competitor_name": "Rival"},
+    "POST /api/v1/contacts": {"first_name": "Grace"},
+    "POST /api/v1/currencies": {"name": "XYZ", "currency_name": "Zed"},
+    "POST /api/v1/currency-exchanges": {
+        "from_currency": "EUR",
+        "to_currency": "USD",
+        "date": "2026-01-02",
+        "exchange_rate": "1.2",
+    },
+    "POST /api/v1/customer-groups": {"customer_group_name": "Retail"},
+    "POST /api/v1/customers": {"customer_name": "Hopper Inc"},
+    "POST /api/v1/industries": {"industry": "Mining"},
+    "POST /api/v1/item-groups": {"item_group_name": "Parts"},
+    "POST /api/v1/items": {"item_code": "G2", "item_name": "Gadget"},
+    "POST /api/v1/lead-sources": {"source_name": "Fair"},
+    "POST /api/v1/leads": {"lead_name": "Grace Hopper"},
+    "POST /api/v1/leads/{name}/make-opportunity": {},
+    "POST /api/v1/lost-reasons": {"lost_reason": "Late"},
+    "POST /api/v1/opportunities": {
+        "opportunity_from": "Customer",
+        "party_name": "Babbage Ltd",
+        "items": [ITEM],
+    },
+    "POST /api/v1/opportunities/{name}/comments": {"content": "Called."},
+    "POST /api/v1/opportunities/{name}/declare-lost": {"lost_reasons": ["Timing"]},
+    "POST /api/v1/opportunities/{name}/make-request-for-quotation": {"suppliers": ["Acme"]},
+    "POST /api/v1/opportunities/{name}/make-supplier-quotation": {"supplier": "Acme"},
+    "POST /api/v1/opportunity-types": {"name": "Upsell"},
+    "POST /api/v1/quotations": {
+        "quotation_to": "Customer",
+        "party_name": "Babbage Ltd",
+        "items": [ITEM],
+    },
+    "POST /api/v1/quotations/{name}/declare-lost": {"lost_reasons": ["Timing"]},
+    "POST /api/v1/requests-for-quotation": {
+        "message_for_supplier": "Hi",
+        "items": [{"item_code": "W1", "qty": 1}],
+    },
+    "POST /api/v1/requests-for-quotation/{name}/make-supplier-quotation": {"supplier": "Acme"},
+    "POST /api/v1/sales-orders": {
+        "customer": "Babbage Ltd",
+        "delivery_date": "2099-01-01",
+        "items": [ITEM],
+    },
+    "POST /api/v1/sales-stages": {"stage_name": "Demo"},
+    "POST /api/v1/supplier-groups": {"supplier_group_name": "Tools"},
+    "POST /api/v1/supplier-quotations": {"supplier": "Acme", "items": [ITEM]},
+    "POST /api/v1/suppliers": {"supplier_name": "Bolt"},
+    "POST /api/v1/territories": {"territory_name": "North"},
+    "POST /api/v1/tokens": {"label": "ci"},
+    "POST /api/v1/uoms": {"uom_name": "Crate"},
+}
+# Fields that are not data: the version guards concurrent writes (its own tests).
+NOT_DATA = {"version"}
+
+
+def _schema(ref_or_schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema without its ``$ref`` and without the ``null`` alternative of an optional field."""
+    if "$ref" in ref_or_schema:
+        return _schema(SCHEMAS[ref_or_schema["$ref"].rsplit("/", 1)[-1]])
+    alternatives = [a for a in ref_or_schema.get("anyOf", []) if a.get("type") != "null"]
+    if len(alternatives) == 1:
+        return _schema({**ref_or_schema, **alternatives[0], "anyOf": []})
+    return ref_or_schema
+
+
+def _kind(schema: dict[str, Any]) -> str:
+    types = {a.get("type") for a in schema.get("anyOf", [])} or {schema.get("type")}
+    if types & {"number", "integer"}:
+        return "number"
+    if schema.get("format") in ("date", "date-time"):
+        return "date"
+    if "enum" in schema:
+        return "choice"
+    return {"string": "text", "boolean": "boolean", "array": "array"}.get(schema.get("type"), "?")
+
+
+def write_operations() -> Iterator[tuple[str, dict[str, Any]]]:
+    """The operations whose body carries data (not only the version the client read)."""
+    for path, operations in DOCUMENT["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                body = _schema(operation["requestBody"]["content"]["application/json"]["schema"])
+                if set(body.get("properties", {})) - NOT_DATA:
+                    yield f"{method.upper()} {path}", body
+
+
+def fields(
+    schema: dict[str, Any], base: dict[str, Any], prefix: str = ""
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """``(field path, kind, schema)`` of every field of a body, with the fields of the first row
+    of each list of rows the base body has (``items[0].qty``)."""
+    for name, prop in schema.get("properties", {}).items():
+        if name in NOT_DATA:
+            continue
+        prop = _schema(prop)
+        path = f"{prefix}{name}"
+        kind = _kind(prop)
+        if kind == "array":
+            row = _schema(prop.get("items", {}))
+            if row.get("properties") and base.get(name):
+                yield from fields(row, base[name][0], f"{path}[0].")
+            elif row.get("type") == "string":
+                yield path, "list of text", prop
+            continue
+        yield path, kind, prop
+
+
+def cases(*kinds: str) -> list[Any]:
+    out = []
+    for operation, schema in write_operations():
+        base = BASE.get(operation, {})
+        for path, kind, prop in fields(schema, base):
+            if kind in kinds:
+                out.append(pytest.param(operation, path, prop, id=f"{operation} {path}"))
+    return out
+
+
+def with_value(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """The base body with ``value`` at ``path``. A master's ``name`` is its title's key too
+    (``{"industry": x}`` or ``{"name": x}``): sent alone."""
+    body = json.loads(json.dumps(base))
+    if path == "name" and "name" not in body and body:
+        del body[next(iter(body))]
+    target = body
+    parts = path.replace("[0]", "").split(".")
+    for part in parts[:-1]:
+        target = target[part][0]
+    target[parts[-1]] = value
+    return body
+
+
+def value_at(body: dict[str, Any], path: str) -> Any:
+    parts = path.replace("[0]", "").split(".")
+    for part in parts[:-1]:
+        body = body[part][0]
+    return body.get(parts[-1], "(not in the answer)")
+
+
+# --- the world: one record of every kind, made through the API -----------------------------------
+class World:
+    def __init__(self) -> None:
+        root = User.objects.create_superuser("root", "root@example.com", "pw")
+        seed_documents(root)
+        self.api = ApiClient(root)
+
+    def key(self, operation: str) -> str:
+        """The seeded record the operation acts on (a fresh one where the seeded one's state
+        does not allow it)."""
+        if operation == "POST /api/v1/opportunities/{name}/declare-lost":
+            return self.made(
+                "opportunities", {"opportunity_from": "Customer", "party_name": "Babbage Ltd"}
+            )
+        if operation in (
+            "PATCH /api/v1/quotations/{name}",
+            "POST /api/v1/quotations/{name}/declare-lost",
+        ):
+            opportunity = self.key("POST /api/v1/opportunities/{name}/comments")
+            made = self.made(f"opportunities/{opportunity}/make-quotation", {})
+            if operation.startswith("POST"):
+                assert self.api.post(f"quotations/{made}/submit").status_code == 200
+            return made
+        if operation == "POST /api/v1/requests-for-quotation/{name}/make-supplier-quotation":
+            rfq = self.key("PATCH /api/v1/requests-for-quotation/{name}")
+            assert self.api.post(f"requests-for-quotation/{rfq}/submit").status_code == 200
+            return rfq
+        collection = operation.split(" ", 1)[1].split("/{", 1)[0]
+        results = self.api.get(collection).json()
+        results = results["results"] if isinstance(results, dict) else results
+        return str(results[-1].get("name", results[-1].get("id")))  # the first made
+
+    def made(self, path: str, body: dict[str, Any]) -> str:
+        response = self.api.post(path, body)
+        assert response.status_code == 201, response.content
+        return str(response.json()["name"])
+
+    def url(self, operation: str) -> str:
+        """The operation's URL, its path parameter naming a seeded record."""
+        path = operation.split(" ", 1)[1]
+        if "{" not in path:
+            return path
+        key = self.key(operation)
+        return path.replace("{name}", key).replace("{id}", key)
+
+    def send(self, operation: str, body: Any) -> Any:
+        """Send ``body`` (or a text, as it is) to the operation. A change of a document sends
+        the version it has, read just before."""
+        method, path = operation.split(" ", 1)
+        url = self.url(operation)
+        headers = dict(self.api.headers)
+        if "{" in path and not path.startswith("/api/v1/settings"):
+            document = self.api.get(
+                url.split("/api/v1/", 1)[1].rsplit("/", 1)[0] if not path.endswith("}") else url
+            )
+            if document.status_code == 200 and "version" in document.json():
+                headers["If-Match"] = str(document.json()["version"])
+        if path == "/api/v1/settings/crm":
+            headers["If-Match"] = str(self.api.get("settings/crm").json().get("version", ""))
+        content = body if isinstance(body, str) else json.dumps(body)
+        return getattr(self.api.client, method.lower())(
+            url, content, content_type="application/json", headers=headers
+        )
+
+
+def snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Every row of every model of the project's apps (few: a seeded world), but when a token
+    was last used (each request does)."""
+    return {
+        model._meta.label: [
+            {k: v for k, v in row.items() if not k.startswith("last_used")}
+            for row in model.objects.order_by("pk").values()
+        ]
+        for model in apps.get_models()
+        if model.__module__.startswith("opportune.")
+    }
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """Seeded once for the module, in a transaction rolled back at its end; each test runs in
+    its own savepoint inside it (pytest-django's ``db``), so it starts from the same records."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield World()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(seeded, db) -> World:
+    return seeded
+
+
+def assert_refused_naming(world: World, operation: str, body: Any, field: str) -> None:
+    before = snapshot()
+    response = world.send(operation, body)
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+    error = response.json()["error"]
+    assert field in error["fields"], error
+    assert snapshot() == before
+
+
+# --- the base bodies are accepted ---------------------------------------------------------------
+def test_every_write_operation_has_a_base_body():
+    """A new POST needs a body here that it accepts, so that its fields are tested below."""
+    missing = [
+        operation
+        for operation, schema in write_operations()
+        if operation.startswith("POST") and operation not in BASE and schema.get("required")
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("operation", [op for op, _ in write_operations()])
+def test_the_base_body_is_accepted(world, operation):
+    response = world.send(operation, BASE.get(operation, {}))
+    assert response.status_code in (200, 201), response.content[:500]
+
+
+# --- HTML and script: stored as text, exactly ---------------------------------------------------
+SCRIPT = "<script>alert(1)</script>"
+IMG = '"><img src=x onerror=alert(1)>'
+
+
+@pytest.mark.parametrize(("operation", "field", "prop"), cases("text"))
+@pytest.mark.parametrize("value", [SCRIPT, IMG], ids=["script", "img"])
+def test_html_is_stored_as_text(world, operation, field, prop, value):
+    body = with_value(BASE.get(operation, {}), field, value)
+    before = snapshot()
+    response = world.send(operation, body)
+    if response.status_code >= 400:
+        print("REFUSED", operation, field, response.json()["error"]["fields"])
+        assert 400 <= response.status_code < 500, response.content[:300]
+        assert field in response.json()["error"]["fields"], response.content[:300]
+        assert snapshot() == before
+        return
+    assert response.status_code in (200, 201), response.content[:300]
+    assert value_at(response.json(), field) in (value, "(not in the answer)"), response.json()
