@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from opportune.buying.models import RequestForQuotation, SupplierQuotation
 from opportune.selling import services
 from opportune.selling.models import Quotation, SalesOrder
 from opportune.selling.tests.helpers import submitted_quotation, world_state
@@ -283,3 +284,33 @@ def test_lists_search_and_filter(sales, api_as, opp):
     assert api.get("sales-orders", docstatus="1").json()["results"] == []
     r = api.get("sales-orders", docstatus="draft")
     assert r.status_code == 422 and "docstatus[0]" in r.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("quotations", {"quotation_to": "Customer", "party_name": "Babbage Ltd"}),
+        ("requests-for-quotation", {}),
+        ("supplier-quotations", {"supplier": "Acme"}),
+    ],
+)
+def test_a_body_naming_an_unknown_opportunity_is_a_404_naming_the_field(
+    manager, purchaser, opp, path, body, api_as
+):
+    """The link is looked up as the user could (unseen is as unknown: 404), and the answer
+    names the field, as any other bad input (found by tests/test_hostile_input.py)."""
+    api_as(purchaser).post("suppliers", {"supplier_name": "Acme"})
+    before = (world_state(), RequestForQuotation.objects.count(), SupplierQuotation.objects.count())
+    user = purchaser if path != "quotations" else manager
+    r = api_as(user).post(path, {**body, "opportunity": "CRM-OPP-2026-99999"})
+    assert r.status_code == 404, r.content
+    assert r.json()["error"] == {
+        "code": "not_found",
+        "message": "Opportunity CRM-OPP-2026-99999 not found.",
+        "fields": {"opportunity": ["Opportunity CRM-OPP-2026-99999 not found."]},
+    }
+    assert (
+        world_state(),
+        RequestForQuotation.objects.count(),
+        SupplierQuotation.objects.count(),
+    ) == before
