@@ -155,8 +155,12 @@ def rows_with_precision(document: Any) -> list[Any]:
 
 
 # --- items -------------------------------------------------------------------------------------
+# An existing row's id: a positive database id (a bigger one would overflow the query: a 500).
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
 class ItemIn(StrictIn):
-    id: int | None = Field(None, description="An existing row's id, to keep its links")
+    id: RowId | None = Field(None, description="An existing row's id, to keep its links")
     item_code: str = Field(..., min_length=1, max_length=140)
     item_name: str | None = Field(None, max_length=140)
     description: str | None = None

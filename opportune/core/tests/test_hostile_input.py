@@ -375,3 +375,94 @@ def test_html_is_stored_as_text(world, operation, field, prop, value):
     assert response.status_code in (200, 201), response.content[:300]
     record = stored(world, operation, prepared[0], response.json())
     assert value_at(record, field) in (value, "(not in the answer)"), record
+
+
+# --- refused, naming the field, changing nothing --------------------------------------------------
+def kinds_cases(*kinds: str) -> list[Any]:
+    out = []
+    for operation, schema in write_operations():
+        for path, kind, prop in fields(schema, BASE.get(operation, {})):
+            if kind in kinds:
+                out.append(pytest.param(operation, path, kind, prop, id=f"{operation} {path}"))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("operation", "field", "kind", "prop"), kinds_cases("text", "list of text")
+)
+def test_nul_characters_are_refused(world, operation, field, kind, prop):
+    value = ["Ada\x00Lovelace"] if kind == "list of text" else "Ada\x00Lovelace"
+    body = with_value(BASE.get(operation, {}), field, value)
+    assert_refused_naming(world, operation, body, field)
+
+
+@pytest.mark.parametrize(
+    ("operation", "field", "kind", "prop"),
+    [p for p in kinds_cases("text") if "maxLength" in p.values[3]],
+)
+def test_text_longer_than_its_field_is_refused(world, operation, field, kind, prop):
+    body = with_value(BASE.get(operation, {}), field, "x" * (prop["maxLength"] + 1))
+    assert_refused_naming(world, operation, body, field)
+
+
+def test_every_text_field_of_a_write_has_a_maximum_length_or_is_long_text():
+    """A text field without maxLength is long text (notes, terms...): bounded by the body size."""
+    unbounded = sorted(
+        {
+            p.values[1].rsplit(".", 1)[-1]
+            for p in kinds_cases("text")
+            if "maxLength" not in p.values[3]
+        }
+    )
+    assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    ("operation", "field", "kind", "prop"),
+    kinds_cases("text", "list of text", "number", "date", "choice", "boolean"),
+)
+def test_a_value_of_the_wrong_type_is_refused(world, operation, field, kind, prop):
+    body = with_value(BASE.get(operation, {}), field, {"nested": ["object"]})
+    assert_refused_naming(world, operation, body, field)
+
+
+HUGE = "1" + "0" * 100  # 10**100, a JSON number
+NUMBERS = {
+    "1e400": "1e400",  # beyond a float: Python's JSON reads it as infinity
+    "10**100": HUGE,
+    "-10**100": "-" + HUGE,
+    "text 1e400": '"1e400"',
+    "NaN": '"NaN"',
+    "Infinity": '"Infinity"',
+}
+
+
+@pytest.mark.parametrize(("operation", "field", "kind", "prop"), kinds_cases("number"))
+@pytest.mark.parametrize("number", list(NUMBERS.values()), ids=list(NUMBERS))
+def test_a_huge_number_is_refused(world, operation, field, kind, prop, number):
+    body = json.dumps(with_value(BASE.get(operation, {}), field, "@NUMBER@"))
+    assert_refused_naming(world, operation, body.replace('"@NUMBER@"', number), field)
+
+
+@pytest.mark.parametrize(("operation", "field", "kind", "prop"), kinds_cases("date"))
+@pytest.mark.parametrize("value", ["2026-02-30", "not a date", "99999-12-31", "2026-13-01"])
+def test_an_impossible_date_is_refused(world, operation, field, kind, prop, value):
+    body = with_value(BASE.get(operation, {}), field, value)
+    assert_refused_naming(world, operation, body, field)
+
+
+DEEP = "[" * 10_000 + "]" * 10_000
+
+
+@pytest.mark.parametrize("operation", [op for op, _ in write_operations()])
+def test_deeply_nested_json_is_refused(world, operation):
+    """10,000 nested arrays, as the whole body and as the value of the first field."""
+    schema = dict(write_operations())[operation]
+    field = next(iter(fields(schema, BASE.get(operation, {}))))[0]
+    body = json.dumps(with_value(BASE.get(operation, {}), field, "@DEEP@"))
+    assert_refused_naming(world, operation, body.replace('"@DEEP@"', DEEP), field)
+    prepared = world.prepare(operation)
+    before = snapshot()
+    response = world.send(operation, DEEP, prepared)
+    assert response.status_code in (400, 422), response.content[:300]
+    assert snapshot() == before

@@ -314,3 +314,27 @@ def test_a_body_naming_an_unknown_opportunity_is_a_404_naming_the_field(
         RequestForQuotation.objects.count(),
         SupplierQuotation.objects.count(),
     ) == before
+
+
+@pytest.mark.parametrize("rate", [10**100, -(10**100), 0, "1e400"])
+def test_a_conversion_rate_out_of_bounds_is_refused_in_the_company_currency_too(
+    sales, draft, rate, api_as
+):
+    """In the company currency the rate is always 1, but a rate no document may have is still
+    bad input: refused naming it, not silently replaced (found by tests/test_hostile_input.py)."""
+    before = world_state((Quotation, draft.name))
+    body = {"quotation_to": "Customer", "party_name": draft.party_name, "conversion_rate": rate}
+    _refused(api_as(sales).post("quotations", body), 422, field="conversion_rate")
+    patch = {"conversion_rate": rate, "version": draft.version}
+    _refused(api_as(sales).patch(f"quotations/{draft.name}", patch), 422, field="conversion_rate")
+    assert world_state((Quotation, draft.name)) == before
+
+
+@pytest.mark.parametrize("row_id", [10**100, -(10**100), 0])
+def test_a_row_id_no_row_can_have_is_refused(sales, draft, row_id, api_as):
+    """A row's id beyond any the database holds is a 422 naming it, never an overflow (500)."""
+    before = world_state((Quotation, draft.name))
+    row = {"id": row_id, "item_code": "W1", "qty": 1}
+    body = {"items": [row], "version": draft.version}
+    _refused(api_as(sales).patch(f"quotations/{draft.name}", body), 422, field="items[0].id")
+    assert world_state((Quotation, draft.name)) == before
