@@ -111,7 +111,8 @@ def _kind(schema: dict[str, Any]) -> str:
         return "date"
     if "enum" in schema:
         return "choice"
-    return {"string": "text", "boolean": "boolean", "array": "array"}.get(schema.get("type"), "?")
+    kinds = {"string": "text", "boolean": "boolean", "array": "array"}
+    return kinds.get(str(schema.get("type")), "?")
 
 
 def write_operations() -> Iterator[tuple[str, dict[str, Any]]]:
@@ -249,7 +250,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
     return {
         model._meta.label: [
             {k: v for k, v in row.items() if not k.startswith("last_used")}
-            for row in model.objects.order_by("pk").values()
+            for row in model._default_manager.order_by("pk").values()
         ]
         for model in apps.get_models()
         if model.__module__.startswith("opportune.")
