@@ -79,13 +79,17 @@ every_operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", applica
 every_operation.config.phases.fuzzing.enabled = False
 
 
-@pytest.fixture
-def wsgi_in_test_transaction():
+def keep_connection() -> None:
     """Called straight through WSGI, Django would close the database connection at the end of
-    each request, and with it the test's transaction; Django's own test client stops that the
-    same way."""
+    each request, and with it the test's transaction (on PostgreSQL); Django's own test client
+    stops that the same way, and connects it again after each of its requests: so this is
+    done before each WSGI call."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
+
+
+@pytest.fixture
+def wsgi_in_test_transaction():
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
@@ -150,6 +154,7 @@ def test_every_operation_as_every_role_conforms(case, fuzz_world):
         key = world.real_key(case.operation.path)
         if key is not None:
             case.path_parameters = dict.fromkeys(case.path_parameters, key)
+    keep_connection()
     with transaction.atomic():  # every case starts from the seeded records
         response = case.call(headers=auth)
         transaction.set_rollback(True)
