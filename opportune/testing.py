@@ -228,3 +228,38 @@ def make_opportunity(by: User, party=None, *, now: dt.datetime | None = None, **
     values = {"opportunity_from": party.doctype, "party_name": party.name}
     values.update(data)
     return crm.create_opportunity(data=values, by=by, now=now)
+
+
+def seed_documents(root: User) -> None:
+    """One record of every kind of document (a lead, a customer, a contact, an opportunity with
+    an item and a comment, a submitted quotation and its sales order, a supplier, a supplier
+    quotation, a request for quotation, a campaign, a competitor), made through the API by ``root`` (a superuser)."""
+    api = ApiClient(root)
+
+    def post(path: str, body: dict | None = None) -> dict:
+        response = api.post(path, body or {})
+        assert response.status_code == 201, (path, response.content)
+        return response.json()
+
+    make_item("W1", rate="10", name="Widget")
+    make_rate("EUR", "USD", "1.1")
+    post("campaigns", {"campaign_name": "Autumn"})
+    post("competitors", {"competitor_name": "Difference Co"})
+    post("leads", {"lead_name": "Ada Lovelace", "company_name": "Analytical Engines"})
+    post("customers", {"customer_name": "Babbage Ltd"})
+    post("contacts", {"first_name": "Charles", "last_name": "Babbage"})
+    opportunity = post(
+        "opportunities",
+        {
+            "opportunity_from": "Customer",
+            "party_name": "Babbage Ltd",
+            "items": [{"item_code": "W1", "qty": 2}],
+        },
+    )["name"]
+    post(f"opportunities/{opportunity}/comments", {"content": "Called them."})
+    quotation = post(f"opportunities/{opportunity}/make-quotation")["name"]
+    assert api.post(f"quotations/{quotation}/submit").status_code == 200
+    post(f"quotations/{quotation}/make-sales-order")
+    post("suppliers", {"supplier_name": "Acme"})
+    post(f"opportunities/{opportunity}/make-supplier-quotation", {"supplier": "Acme"})
+    post(f"opportunities/{opportunity}/make-request-for-quotation", {"suppliers": ["Acme"]})

@@ -17,3 +17,5 @@ urlpatterns = [
     path("buying/", include("opportune.buying.urls")),
     path("", include("opportune.core.urls")),
 ]
+
+handler400 = "opportune.core.views.bad_request"

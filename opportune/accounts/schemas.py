@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
+
+from opportune.core.schemas import StrictIn
 
 
 class TokenOut(Schema):
@@ -23,9 +25,7 @@ class TokenCreated(TokenOut):
     token: str = Field(..., description="The secret: shown this once, stored only hashed")
 
 
-class TokenIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class TokenIn(StrictIn):
     label: str = Field("", max_length=100, description="What the token is for")
     expires: datetime | None = Field(
         None,

@@ -15,6 +15,7 @@ from opportune.core.schemas import (
     ItemLineOut,
     ItemOut,
     Resolver,
+    RowId,
     StrictIn,
     TransactionFields,
     TransactionOut,
@@ -110,7 +111,7 @@ class SuppliersIn(StrictIn):
 
 # --- requests for quotation --------------------------------------------------------------------
 class RfqItemIn(StrictIn):
-    id: int | None = None
+    id: RowId | None = None
     item_code: str = Field(..., min_length=1, max_length=140)
     item_name: str | None = Field(None, max_length=140)
     description: str | None = None

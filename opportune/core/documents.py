@@ -160,8 +160,10 @@ def insert_named_after(
     """Insert a document named after itself, as ERPNext names customers and suppliers: a name
     already taken gets ' - 2', ' - 3', ... (the next free one found in one query), and a
     concurrent insert that takes it first makes us try the next. ``on_conflict`` may turn an
-    integrity error that is not about the name into the right refusal."""
+    integrity error that is not about the name into the right refusal. A name is a path segment
+    of the document's pages and endpoints: a "/" in the title is a "-" in it."""
     model = type(document)
+    base = base.replace("/", "-")
     for _attempt in range(3):
         document.name = _free_name(model, base)
         try:

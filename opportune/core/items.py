@@ -187,20 +187,24 @@ class ItemsDraft:
         if not doc.currency_id:
             doc.currency_id = self.default_currency()
         company = self.settings.company_currency_id
-        if doc.currency_id == company:
-            doc.conversion_rate = Decimal(1)
-            return
         given = self.data.get("conversion_rate")
-        if given is not None:
+        rate = None
+        if given is not None:  # checked also where it is then 1: bad input is never ignored
             rate = parse_decimal("conversion_rate", given, errors)
             if rate is not None and rate <= 0:
                 errors.add("conversion_rate", "Conversion rate must be greater than 0.")
+                rate = None
             elif rate is not None and rate >= MAX_CONVERSION_RATE:
                 errors.add(
                     "conversion_rate",
                     f"Conversion rate must be less than {MAX_CONVERSION_RATE:,}.",
                 )
-            elif rate is not None:
+                rate = None
+        if doc.currency_id == company:
+            doc.conversion_rate = Decimal(1)
+            return
+        if given is not None:
+            if rate is not None:
                 doc.conversion_rate = rate
             return
         stale = self.refetch_rate_of_one and doc.conversion_rate in (None, Decimal(1))

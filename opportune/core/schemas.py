@@ -84,8 +84,17 @@ class ErrorOut(Schema):
     error: _ErrorBody
 
 
-# The error answers every endpoint declares (so the OpenAPI document lists them).
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+# The error answers every endpoint declares (so the OpenAPI document lists them): 413 is a body
+# too large to read (core/api.py).
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
 
 
 # --- input -------------------------------------------------------------------------------------
@@ -146,8 +155,12 @@ def rows_with_precision(document: Any) -> list[Any]:
 
 
 # --- items -------------------------------------------------------------------------------------
+# An existing row's id: a positive database id (a bigger one would overflow the query: a 500).
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
 class ItemIn(StrictIn):
-    id: int | None = Field(None, description="An existing row's id, to keep its links")
+    id: RowId | None = Field(None, description="An existing row's id, to keep its links")
     item_code: str = Field(..., min_length=1, max_length=140)
     item_name: str | None = Field(None, max_length=140)
     description: str | None = None

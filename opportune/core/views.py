@@ -8,7 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -76,3 +78,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler400``: a body too large to read (Django's ``RequestDataTooBig``, raised where the
+    form is first read, often by the CSRF check) is a 413 page that says so; any other bad
+    request stays Django's 400. Under /api/ the middleware makes either one JSON."""
+    if isinstance(exception, RequestDataTooBig):
+        context = {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        return render(request, "core/413.html", context, status=413)
+    return defaults.bad_request(request, exception)

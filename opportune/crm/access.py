@@ -24,7 +24,7 @@ from django.db.models import Model, Q, QuerySet
 from opportune.accounts.roles import PURCHASE_USER, has_role, is_manager, is_sales
 from opportune.automation.access import assigned_names
 from opportune.core.access import get_visible, restrict_to_visible_parents
-from opportune.core.errors import PermissionDeniedError
+from opportune.core.errors import NotFoundError, PermissionDeniedError
 from opportune.crm.models import Contact, CRMSettings, Customer, Lead, Opportunity
 
 if TYPE_CHECKING:
@@ -165,7 +165,10 @@ def check_contact_link(user: AnyUser, body: object) -> None:
 
 def check_opportunity_link(user: AnyUser, body: object) -> None:
     """A document made from an opportunity (a quotation, a supplier quotation...) may name only
-    one the user can see: else 404, as if it did not exist."""
+    one the user can see: else 404, as if it did not exist, naming the field."""
     opportunity = getattr(body, "opportunity", None)
     if opportunity:
-        get_opportunity_for(user, opportunity)
+        try:
+            get_opportunity_for(user, opportunity)
+        except NotFoundError as exc:
+            raise NotFoundError(exc.message, fields={"opportunity": [exc.message]}) from exc

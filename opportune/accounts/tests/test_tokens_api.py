@@ -83,3 +83,13 @@ def test_bad_input_is_422(sales, api_as, body, field):
     assert r.status_code == 422
     assert list(r.json()["error"]["fields"]) == [field]
     assert list(ApiToken.objects.values_list("label", flat=True)) == ["test"]
+
+
+def test_a_label_with_a_nul_character_is_refused(sales, api_as):
+    """As every other text (found by core/tests/test_hostile_input.py)."""
+    api = api_as(sales)  # issues the "test" token used for the call
+    before = list(ApiToken.objects.values_list("id", "label"))
+    r = api.post("tokens", {"label": "lap\x00top"})
+    assert r.status_code == 422, r.content
+    assert r.json()["error"]["fields"] == {"label": ["Text cannot contain NUL characters."]}
+    assert list(ApiToken.objects.values_list("id", "label")) == before

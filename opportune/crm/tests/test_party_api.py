@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.forms.models import model_to_dict
+from django.test import Client
 
 from opportune.crm import services as crm
 from opportune.crm.models import Contact, Customer, Lead, Opportunity
@@ -398,3 +399,15 @@ def test_money_of_make_opportunity_uses_decimal(sales):
         lead, by=sales, data={"opportunity_amount": Decimal("10.005")}
     )
     assert opp.opportunity_amount == Decimal("10.01")
+
+
+def test_a_customer_named_with_a_slash_gets_a_key_without_one(sales, api_as):
+    """A key is a path segment of its pages and endpoints: "/" in it made every page linking
+    the customer a 500 (found by core/tests/test_hostile_input.py). The name keeps it."""
+    r = api_as(sales).post("customers", {"customer_name": "A/S Nordic"})
+    assert r.status_code == 201, r.content
+    assert (r.json()["name"], r.json()["customer_name"]) == ("A-S Nordic", "A/S Nordic")
+    client = Client()
+    client.force_login(sales)
+    assert client.get("/crm/customers/").status_code == 200
+    assert client.get("/crm/customers/A-S Nordic/").status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from opportune.buying.models import RequestForQuotation, SupplierQuotation
 from opportune.selling import services
 from opportune.selling.models import Quotation, SalesOrder
 from opportune.selling.tests.helpers import submitted_quotation, world_state
@@ -283,3 +284,57 @@ def test_lists_search_and_filter(sales, api_as, opp):
     assert api.get("sales-orders", docstatus="1").json()["results"] == []
     r = api.get("sales-orders", docstatus="draft")
     assert r.status_code == 422 and "docstatus[0]" in r.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("quotations", {"quotation_to": "Customer", "party_name": "Babbage Ltd"}),
+        ("requests-for-quotation", {}),
+        ("supplier-quotations", {"supplier": "Acme"}),
+    ],
+)
+def test_a_body_naming_an_unknown_opportunity_is_a_404_naming_the_field(
+    manager, purchaser, opp, path, body, api_as
+):
+    """The link is looked up as the user could (unseen is as unknown: 404), and the answer
+    names the field, as any other bad input (found by tests/test_hostile_input.py)."""
+    api_as(purchaser).post("suppliers", {"supplier_name": "Acme"})
+    before = (world_state(), RequestForQuotation.objects.count(), SupplierQuotation.objects.count())
+    user = purchaser if path != "quotations" else manager
+    r = api_as(user).post(path, {**body, "opportunity": "CRM-OPP-2026-99999"})
+    assert r.status_code == 404, r.content
+    assert r.json()["error"] == {
+        "code": "not_found",
+        "message": "Opportunity CRM-OPP-2026-99999 not found.",
+        "fields": {"opportunity": ["Opportunity CRM-OPP-2026-99999 not found."]},
+    }
+    assert (
+        world_state(),
+        RequestForQuotation.objects.count(),
+        SupplierQuotation.objects.count(),
+    ) == before
+
+
+@pytest.mark.parametrize("rate", [10**100, -(10**100), 0, "1e400"])
+def test_a_conversion_rate_out_of_bounds_is_refused_in_the_company_currency_too(
+    sales, draft, rate, api_as
+):
+    """In the company currency the rate is always 1, but a rate no document may have is still
+    bad input: refused naming it, not silently replaced (found by tests/test_hostile_input.py)."""
+    before = world_state((Quotation, draft.name))
+    body = {"quotation_to": "Customer", "party_name": draft.party_name, "conversion_rate": rate}
+    _refused(api_as(sales).post("quotations", body), 422, field="conversion_rate")
+    patch = {"conversion_rate": rate, "version": draft.version}
+    _refused(api_as(sales).patch(f"quotations/{draft.name}", patch), 422, field="conversion_rate")
+    assert world_state((Quotation, draft.name)) == before
+
+
+@pytest.mark.parametrize("row_id", [10**100, -(10**100), 0])
+def test_a_row_id_no_row_can_have_is_refused(sales, draft, row_id, api_as):
+    """A row's id beyond any the database holds is a 422 naming it, never an overflow (500)."""
+    before = world_state((Quotation, draft.name))
+    row = {"id": row_id, "item_code": "W1", "qty": 1}
+    body = {"items": [row], "version": draft.version}
+    _refused(api_as(sales).patch(f"quotations/{draft.name}", body), 422, field="items[0].id")
+    assert world_state((Quotation, draft.name)) == before
