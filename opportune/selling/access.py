@@ -17,7 +17,12 @@ from django.db.models import Model, Q, QuerySet
 from opportune.accounts.roles import is_sales
 from opportune.core.access import get_visible
 from opportune.core.errors import PermissionDeniedError
-from opportune.crm.access import get_lead_for, leads_visible_to, opportunities_visible_to
+from opportune.crm.access import (
+    check_opportunity_link,
+    get_lead_for,
+    leads_visible_to,
+    opportunities_visible_to,
+)
 from opportune.crm.access import sees_all_sales_records as sees_all
 from opportune.selling.models import Quotation, SalesOrder
 
@@ -82,8 +87,9 @@ def require_selling_writer(user: AnyUser, what: str) -> None:
 
 
 def check_quotation_links(user: AnyUser, body: object) -> None:
-    """A quotation may be made only for a lead the user sees (404 otherwise, as if it did not
-    exist); customers are shared."""
+    """A quotation may name only an opportunity and a lead the user sees (404 otherwise, as if
+    they did not exist, naming the field); customers are shared."""
+    check_opportunity_link(user, body)
     party = getattr(body, "party_name", None)
     if getattr(body, "quotation_to", None) == "Lead" and party:
         get_lead_for(user, str(party))

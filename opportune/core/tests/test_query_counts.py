@@ -454,7 +454,7 @@ API_CASES = [
     Case("POST", TOKENS, 2, body=fixed(label="cli")),
     Case("DELETE", TOKENS + "/{id}", 2, tokens),
     Case("GET", QTNS, 7, quotation, lists=True),
-    Case("POST", QTNS, 19, quotation, new_quotation),
+    Case("POST", QTNS, 20, quotation, new_quotation),
     Case("GET", QTN, 7, quotation),
     Case("PATCH", QTN, 23, quotation, versioned(items=RATED)),
     Case("DELETE", QTN, 23, quotation, versioned()),

@@ -338,3 +338,21 @@ def test_a_row_id_no_row_can_have_is_refused(sales, draft, row_id, api_as):
     body = {"items": [row], "version": draft.version}
     _refused(api_as(sales).patch(f"quotations/{draft.name}", body), 422, field="items[0].id")
     assert world_state((Quotation, draft.name)) == before
+
+
+def test_a_sales_user_cannot_make_a_quotation_on_a_colleagues_opportunity(sales, sales2, api_as):
+    """The record rule holds for links too: naming an opportunity one does not see is a 404 that
+    names the field, and no quotation is made."""
+    make_item("W9", rate="5")
+    customer = make_customer(sales, customer_name="Colleague's Customer")
+    theirs = make_opportunity(sales, customer, items=[{"item_code": "W9", "qty": 1}])
+    body = {
+        "quotation_to": "Customer",
+        "party_name": customer.name,
+        "opportunity": theirs.name,
+        "items": [{"item_code": "W9", "qty": 1}],
+    }
+    r = api_as(sales2).post("quotations", body)
+    assert r.status_code == 404, r.content
+    assert "opportunity" in r.json()["error"]["fields"]
+    assert not Quotation.objects.exists()
