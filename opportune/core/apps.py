@@ -7,12 +7,12 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from opportune.core import slots, tasks  # tasks: the job door's Huey hooks, everywhere
+        from opportune.core import slots
         from opportune.core.audit_views import nav_links
 
-        assert tasks.enter_job_door is not None
         slots.register_nav_links(nav_links)
-        # Every app's tasks.py registers its durable jobs by name (core.jobs): web processes
-        # need them too, to check a name when a job is queued and to run jobs in-process
-        # (HUEY_IMMEDIATE). The consumer (run_huey) imports them the same way.
+        # Every app's tasks.py (core's too, with the job door's Huey hooks) registers its
+        # durable jobs by name (core.jobs): web processes need them too, to check a name when a
+        # job is queued and to run jobs in-process (HUEY_IMMEDIATE). The consumer (run_huey)
+        # imports them the same way.
         autodiscover_modules("tasks")
