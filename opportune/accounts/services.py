@@ -36,6 +36,15 @@ def _checked_expiry(expires: datetime | None) -> datetime | None:
     return expires
 
 
+def expiry_in_days(days: int | None) -> datetime | None:
+    """The expiry of a token that lasts ``days`` days from now (None: it lasts until revoked)."""
+    if days is None:
+        return None
+    if days < 1:
+        raise ValidationError.for_field("expires_days", "At least 1 day.")
+    return timezone.now() + timedelta(days=days)
+
+
 def issue_api_token(
     user: User, *, label: str = "", expires: datetime | None = None, by: User
 ) -> tuple[ApiToken, str]:
@@ -52,10 +61,7 @@ def issue_api_token_for_username(
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise NotFoundError(f"User '{username}' does not exist.")
-    if expires_days is not None and expires_days < 1:
-        raise ValidationError.for_field("expires_days", "At least 1 day.")
-    expires = None if expires_days is None else timezone.now() + timedelta(days=expires_days)
-    return ApiToken.issue(user, label, expires)
+    return ApiToken.issue(user, label, expiry_in_days(expires_days))
 
 
 def revoke_api_token(token_id: int, *, by: User) -> None:

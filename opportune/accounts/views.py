@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from opportune.accounts.forms import ApiTokenForm
 from opportune.accounts.roles import roles_of
-from opportune.accounts.services import issue_api_token, revoke_api_token
+from opportune.accounts.services import expiry_in_days, issue_api_token, revoke_api_token
 from opportune.core.errors import DomainError
 
 if TYPE_CHECKING:
@@ -83,11 +83,10 @@ def profile(request: SignedInRequest) -> HttpResponse:
     new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
-            days = form.cleaned_data["expires_days"]
             _token, new_secret = issue_api_token(
                 request.user,
                 label=form.cleaned_data["label"],
-                expires=None if days is None else timezone.now() + timedelta(days=days),
+                expires=expiry_in_days(form.cleaned_data["expires_days"]),
                 by=request.user,
             )
         except DomainError as exc:
