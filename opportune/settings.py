@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "opportune.core",
     "opportune.accounts",
     "opportune.masters",
+    "opportune.notifications",
+    "opportune.activities",
     "opportune.automation",
     "opportune.crm",
     "opportune.selling",

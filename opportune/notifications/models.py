@@ -1,0 +1,41 @@
+"""In-app notifications: a line in a user's bell (and, by the user's choice, an email)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        ASSIGNMENT = "assignment", "Assignments"
+        REMINDER = "reminder", "Next-contact reminders"
+        MENTION = "mention", "Mentions in comments"
+        AUTO_CLOSE = "auto_close", "Opportunities closed for silence"
+        DIGEST = "digest", "Morning digest"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=300, blank=True)  # a path in the app: /opportunities/...
+    reference_type = models.CharField(max_length=60, blank=True)
+    reference_name = models.CharField(max_length=140, blank=True)
+    read = models.BooleanField(default=False)
+    creation = models.DateTimeField(default=timezone.now)
+    # The idempotency key: what sends a notification twice (a retried job) adds it once.
+    key = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-creation", "-id"]
+        indexes = [models.Index(fields=["user", "read", "-creation"], name="notification_inbox")]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=~Q(key=""), name="notification_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}: {self.subject}"
