@@ -32,8 +32,8 @@ runs: list[str] = []
 failures: dict[str, int] = {}
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0):
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @durable_job("tests.schedule_note")
@@ -285,3 +285,19 @@ def test_run_scheduled_job_runs_one_now_for_the_slot_given(db):
         call_command("run_scheduled_job", "nope")
     with pytest.raises(CommandError, match="no UTC offset"):
         call_command("run_scheduled_job", "selling.expire_quotations", "--for", "2026-12-05T23:10")
+
+
+def test_the_admin_shows_the_schedule_in_the_company_s_zone(admin_client, berlin):
+    name = "selling.expire_quotations"
+    ScheduleState.objects.create(
+        name=name, first_seen=utc(2026, 12, 1), last_slot=utc(2026, 12, 5, 23, 10)
+    )
+    with time_machine.travel(utc(2026, 12, 6, 10), tick=False):
+        r = admin_client.get("/admin/core/schedulestate/")
+    assert r.status_code == 200
+    row = next(row for row in r.context["rows"] if row.name == name)
+    assert (row.last_slot, row.next_slot) == (utc(2026, 12, 5, 23, 10), utc(2026, 12, 6, 23, 10))
+    html = r.content.decode()
+    # 23:10 UTC is 00:10 in Berlin (winter)
+    assert "<td>2026-12-06 00:10</td>" in html and "<td>2026-12-07 00:10</td>" in html
+    assert "<code>10 0 * * *</code>" in html
