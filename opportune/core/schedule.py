@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -69,6 +69,10 @@ def scheduled(
     """Declare ``handler`` as the periodic job ``name``, due at the times of ``cron``."""
     if len(cron.split()) != 5 or not croniter.is_valid(cron):
         raise ValueError(f"The schedule of {name!r} is not a five-field cron: {cron!r}.")
+    try:  # a date that never comes (30 February) is refused here, not at every tick
+        croniter(cron, datetime(2000, 1, 1)).get_next(datetime)
+    except CroniterBadDateError as exc:
+        raise ValueError(f"The schedule of {name!r} never comes round: {cron!r}.") from exc
 
     def register(handler: H) -> H:
         durable_job(name, max_attempts=max_attempts, lease_seconds=lease_seconds)(handler)

@@ -124,10 +124,12 @@ def test_a_time_repeated_when_clocks_go_back_runs_once_at_its_first_occurrence()
     assert next_slot(daily, BERLIN, utc(2026, 10, 25, 0, 30)) == utc(2026, 10, 26, 1, 30)  # CET
 
 
-def test_a_cron_that_is_not_five_fields_is_refused_at_declaration():
+def test_a_cron_not_of_five_fields_or_never_due_is_refused_at_declaration():
     for cron in ("61 * * * *", "* * * *", "0 0 * * * *", "every day"):
         with pytest.raises(ValueError, match="five-field cron"):
             scheduled("tests.never", cron=cron)
+    with pytest.raises(ValueError, match="never comes round"):
+        scheduled("tests.never", cron="0 0 30 2 *")
     assert "tests.never" not in [job.name for job in schedule()]
 
 
