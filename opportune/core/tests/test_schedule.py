@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from opportune.core.jobs import durable_job, retry_delay, run_job
 from opportune.core.models import Job, ScheduleState
@@ -26,6 +27,7 @@ from opportune.core.schedule import (
     slot_date,
 )
 from opportune.crm.models import CRMSettings
+from opportune.testing import run_in_threads
 
 BERLIN = ZoneInfo("Europe/Berlin")
 runs: list[str] = []
@@ -155,6 +157,20 @@ def test_a_slot_is_enqueued_once_however_often_and_by_however_many_workers(berli
     ]
     assert dispatch_schedule(now=tomorrow + timedelta(seconds=30), jobs=[DAILY]) == []
     assert Job.objects.count() == 2
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrency needs PostgreSQL (SQLite serialises every writer)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_workers_dispatching_at_the_same_moment_enqueue_the_slot_once_and_run_it_once():
+    CRMSettings.objects.update(time_zone="Europe/Berlin")
+    seen_since(DAILY, utc(2026, 12, 1))
+    keys = run_in_threads(lambda _n: dispatch_schedule(now=utc(2026, 12, 6, 10), jobs=[DAILY]))
+    assert keys == ["schedule:tests.schedule_note:2026-12-05T23:10:00+00:00"]
+    assert list(Job.objects.values_list("key", "status")) == [(keys[0], "done")]
+    assert runs == ["2026-12-05T23:10:00+00:00"]  # run on commit (HUEY_IMMEDIATE), once
 
 
 def test_the_job_runs_with_its_slot_through_the_ledger(berlin):
