@@ -287,5 +287,9 @@ class ScheduleState(models.Model):
     first_seen = models.DateTimeField()
     last_slot = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = "scheduled job"
+        verbose_name_plural = "schedule"
+
     def __str__(self) -> str:
         return self.name
