@@ -1,14 +1,13 @@
-"""Buying's periodic jobs (Huey): thin adapters over services, safe to run twice."""
+"""Buying's periodic jobs (core.schedule): thin adapters over services, safe to run twice."""
 
 from __future__ import annotations
 
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
-
 from opportune.buying.services import expire_supplier_quotations
+from opportune.core.schedule import scheduled, slot_date
 
 
-@db_periodic_task(crontab(hour="0", minute="15"))
-def expire_supplier_quotations_daily() -> int:
-    """Submitted supplier quotations past valid_till become Expired."""
-    return expire_supplier_quotations()
+@scheduled("buying.expire_supplier_quotations", cron="15 0 * * *")
+def expire_supplier_quotations_daily(*, scheduled_for: str) -> int:
+    """Daily at 00:15 company time: submitted supplier quotations past valid_till on that day
+    become Expired."""
+    return expire_supplier_quotations(today=slot_date(scheduled_for))

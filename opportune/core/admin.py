@@ -3,7 +3,8 @@
 Mostly for looking: comments are written through the services (they appear on timelines);
 a naming series counter may be moved forward by hand (e.g. after importing old documents);
 heartbeats are written by the workers alone; jobs are written by the ledger (core.jobs), and a
-failed one is retried (or deleted) here.
+failed one is retried (or deleted) here; the schedule (core.schedule) is shown: each periodic
+job, its cron and time zone, its last slot with its job's state, and its next slot.
 """
 
 from __future__ import annotations
@@ -14,10 +15,19 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from opportune.core.jobs import retry_failed_jobs
-from opportune.core.models import Comment, DeletedDocument, Heartbeat, Job, NamingSeries
+from opportune.core.models import (
+    Comment,
+    DeletedDocument,
+    Heartbeat,
+    Job,
+    NamingSeries,
+    ScheduleState,
+)
+from opportune.core.schedule import schedule_overview
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
@@ -129,3 +139,33 @@ class JobAdmin(admin.ModelAdmin[Job]):
     def retry(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         count = retry_failed_jobs(queryset.values_list("pk", flat=True))
         messages.info(request, f"{count} failed job(s) will run again.")
+
+
+@admin.register(ScheduleState)
+class ScheduleAdmin(admin.ModelAdmin[ScheduleState]):
+    """The schedule, read-only: every declared periodic job (also one no worker has seen yet),
+    not just the rows of ScheduleState."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = schedule_overview()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Schedule",
+            "rows": rows,
+            "zone": rows[0].time_zone if rows else "UTC",
+        }
+        return TemplateResponse(request, "admin/core/schedule.html", context)

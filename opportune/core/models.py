@@ -276,3 +276,20 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.pk} ({self.status})"
+
+
+class ScheduleState(models.Model):
+    """Where one periodic job of the schedule (core.schedule) stands: since when the workers
+    know it (its slots before that are not run) and the latest slot handed to the ledger (each
+    slot once, even after its job row is deleted)."""
+
+    name = models.CharField(max_length=100, primary_key=True)  # the job's registered name
+    first_seen = models.DateTimeField()
+    last_slot = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "scheduled job"
+        verbose_name_plural = "schedule"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,5 +1,8 @@
-"""Core's Huey tasks: the worker heartbeat (for /healthz), the job ledger's sweeper, and a ping
-for tests and checks. (The ledger's own task, ``core.run_job``, is declared in core.jobs.)"""
+"""Core's Huey tasks: the worker heartbeat (for /healthz), the job ledger's sweeper, the
+schedule's dispatcher, and a ping for tests and checks. (The ledger's own task,
+``core.run_job``, is declared in core.jobs.) These are the only Huey periodic tasks: the
+business's periodic jobs are declared with ``@scheduled`` (core.schedule) and enqueued by the
+dispatcher, once per slot however many workers tick."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from opportune.core.audit import JOB, enter_door, leave_door
 from opportune.core.jobs import record_heartbeat, sweep_jobs
+from opportune.core.schedule import dispatch_schedule
 
 # Every HEARTBEAT_SECONDS rounded to whole minutes (a crontab's resolution), at least every minute.
 _BEAT_MINUTES = max(1, settings.HEARTBEAT_SECONDS // 60)
@@ -29,6 +33,12 @@ def sweep_durable_jobs() -> dict[str, int]:
     return sweep_jobs()
 
 
+@db_periodic_task(crontab(minute="*"))
+def dispatch_scheduled_jobs() -> None:
+    """Every minute, on every worker: the due slot of each scheduled job is enqueued, once."""
+    dispatch_schedule()
+
+
 @HUEY.on_startup()
 def heartbeat_on_startup() -> None:
     """Beat as soon as a worker starts, so /healthz is green without waiting for the clock."""
@@ -39,6 +49,13 @@ def heartbeat_on_startup() -> None:
 def sweep_on_startup() -> None:
     """A worker (re)started after a crash takes up the jobs left behind without waiting."""
     sweep_jobs()
+
+
+@HUEY.on_startup()
+def dispatch_on_startup() -> None:
+    """A worker started after being down catches up at once: the latest missed slot of each
+    scheduled job is enqueued (once) without waiting for the minute."""
+    dispatch_schedule()
 
 
 @HUEY.on_shutdown()

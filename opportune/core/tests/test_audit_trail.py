@@ -12,6 +12,7 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from opportune.core import audit
+from opportune.core.jobs import enqueue_job
 from opportune.core.models import DeletedDocument
 from opportune.crm import services as crm
 from opportune.crm.models import (
@@ -24,7 +25,6 @@ from opportune.crm.models import (
 from opportune.masters.models import Item
 from opportune.selling import services as selling
 from opportune.selling.models import Quotation, QuotationItem
-from opportune.selling.tasks import expire_quotations_daily
 from opportune.testing import client_for, make_customer, make_item, make_opportunity
 
 
@@ -82,18 +82,19 @@ def test_a_change_through_the_api_records_api_and_the_timeline_shows_it(opp, sal
     assert "via api" in html and "Bigger deal" in html
 
 
-def test_a_change_by_a_job_records_job(sales, items):
+def test_a_change_by_a_job_records_job(sales, items, django_capture_on_commit_callbacks):
     customer = make_customer(sales)
     opp = make_opportunity(sales, customer, with_items=True, items=[{"item_code": "W1"}])
     quotation = selling.submit_quotation(
         selling.make_quotation_from_opportunity(opp, by=sales), by=sales
     )
     assert quotation.valid_till is not None
-    # the daily job, run through Huey (immediate under tests) on the day after validity
-    Quotation.objects.filter(pk=quotation.pk).update(
-        valid_till=dt.date.today() - dt.timedelta(days=1)
-    )
-    expire_quotations_daily()
+    # the daily scheduled job, run through the ledger and Huey (immediate under tests), for a
+    # slot on the day after validity
+    slot = "2026-12-06T00:10:00+00:00"
+    Quotation.objects.filter(pk=quotation.pk).update(valid_till=dt.date(2026, 12, 5))
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_job("selling.expire_quotations", key="audit-test", scheduled_for=slot)
     record = _last(Quotation, quotation.name)
     assert (record.status, record.history_door, record.history_user) == ("Expired", "job", None)
     assert audit.current_door() == "system"  # the job's door ended with the job

@@ -215,11 +215,14 @@ def test_a_closed_opportunity_stays_closed(sales, lead_opp):
     assert _status(opp) == "Closed"
 
 
-def test_periodic_task_runs_the_service(sales, lead_opp):
+def test_scheduled_job_runs_the_service_for_its_slot_s_day(sales, lead_opp):
     _lead, opp = lead_opp
     q = submitted_quotation(opp, sales)
     Quotation.objects.filter(pk=q.pk).update(valid_till=dt.date(2000, 1, 1))
-    expire_quotations_daily.call_local()
+    # The slot of 2 January 2000, 00:10 in the company's zone (UTC): past valid till the day before
+    assert expire_quotations_daily(scheduled_for="2000-01-01T23:10:00+00:00") == 0
+    assert (_qstatus(q), _status(opp)) == ("Open", "Quotation")
+    assert expire_quotations_daily(scheduled_for="2000-01-02T00:10:00+00:00") == 1
     assert (_qstatus(q), _status(opp)) == ("Expired", "Open")
 
 
