@@ -145,9 +145,7 @@ def test_an_email_goes_through_smtp_once_even_when_its_job_runs_twice(
     message = inbox.messages[0]
     assert inbox.recipients == [["sales@example.com"]]
     assert message["Subject"] == "[Opportune] CRM-OPP-2026-00001 was assigned to you"
-    assert message["Message-ID"] == (
-        f"<notification-{notification.pk}.20261207090000@127.0.0.1>"
-    )
+    assert message["Message-ID"] == (f"<notification-{notification.pk}.20261207090000@127.0.0.1>")
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     link = "http://127.0.0.1:8000/crm/opportunities/CRM-OPP-2026-00001/"
