@@ -795,7 +795,7 @@ PAGE_CASES = [
     Case("GET", BOP + "make-request-for-quotation/", 6, opp_and_suppliers, user=PURCHASER),
     Case("POST", BOP + "make-request-for-quotation/", 23, opp_and_suppliers, BOTH, PURCHASER),
     Case("GET", BOP + "supplier-quotation-comparison/", 7, comparison, lists=True),
-    Case("GET", "/audit/", 6, audited, fixed(doctype="Campaign"), MANAGER, lists=True),
+    Case("GET", "/audit/", 7, audited, fixed(doctype="Campaign"), MANAGER, lists=True),
     Case("GET", "/audit/deleted/", 5, deleted, user=MANAGER, lists=True),
     Case("GET", "/audit/deleted/{id}/", 5, deleted, user=MANAGER),
     Case("POST", "/audit/deleted/{id}/restore/", 24, deleted, user=MANAGER),
