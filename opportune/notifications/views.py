@@ -63,7 +63,7 @@ def notification_open(request: SignedInRequest, id: int) -> HttpResponse:
 @as_http
 def notification_read(request: SignedInRequest, id: int) -> HttpResponse:
     notification = mark_notification_read(get_notification_for(request.user, id), by=request.user)
-    if request.htmx:
+    if request.headers.get("HX-Request") == "true":  # the row, read, in place
         return render(request, "notifications/_row.html", {"n": notification})
     return redirect("notifications:list")
 

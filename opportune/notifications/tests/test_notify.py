@@ -146,8 +146,9 @@ def test_an_email_goes_through_smtp_once_even_when_its_job_runs_twice(
     assert inbox.recipients == [["sales@example.com"]]
     assert message["Subject"] == "[Opportune] CRM-OPP-2026-00001 was assigned to you"
     assert message["Message-ID"] == (f"<notification-{notification.pk}.20261207090000@127.0.0.1>")
-    text = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
+    plain, rich = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and rich is not None
+    text, html = plain.get_content(), rich.get_content()
     link = "http://127.0.0.1:8000/crm/opportunities/CRM-OPP-2026-00001/"
     assert "By Maria Manager." in text and f"Open it: {link}" in text
     assert f'<a href="{link}">Open it in Opportune</a>' in html
