@@ -4,6 +4,7 @@ notification whose kind the user wants by email, sent through a real SMTP server
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -199,3 +200,21 @@ def test_a_refused_send_is_retried_and_sent_once(sales, settings):
         assert run_job(job.pk) == "done"
     assert len(inbox.messages) == 1
     assert Notification.objects.get().emailed_at is not None
+
+
+def test_the_clock_stamps_the_notification_and_its_message_id(
+    sales, django_capture_on_commit_callbacks
+):
+    """Without ``now``, the notification is stamped by the clock (moved, never waited for)."""
+    with (
+        time_machine.travel(at(2027, 3, 1, 8), tick=False),
+        smtp_server() as inbox,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        notify(sales, kind="reminder", subject="Call Ada", key="reminder:1")
+    notification = Notification.objects.get()
+    assert notification.creation == at(2027, 3, 1, 8)
+    assert notification.emailed_at == at(2027, 3, 1, 8)
+    assert [m["Message-ID"] for m in inbox.messages] == [
+        f"<notification-{notification.pk}.20270301080000@127.0.0.1>"
+    ]
