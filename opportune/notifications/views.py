@@ -63,8 +63,10 @@ def notification_open(request: SignedInRequest, id: int) -> HttpResponse:
 @as_http
 def notification_read(request: SignedInRequest, id: int) -> HttpResponse:
     notification = mark_notification_read(get_notification_for(request.user, id), by=request.user)
-    if request.headers.get("HX-Request") == "true":  # the row, read, in place
-        return render(request, "notifications/_row.html", {"n": notification})
+    if request.headers.get("HX-Request") == "true":  # the row, read, in place; the bell recounts
+        response = render(request, "notifications/_row.html", {"n": notification})
+        response["HX-Trigger"] = "notifications-changed"
+        return response
     return redirect("notifications:list")
 
 

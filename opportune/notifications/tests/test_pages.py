@@ -41,7 +41,10 @@ def test_the_bell_counts_up_to_99_plus_and_polls(sales):
     _notes(sales, 120)
     html = client_for(sales).get("/notifications/bell/").content.decode()
     assert 'aria-label="Notifications: 99+ unread"' in html
-    assert 'hx-get="/notifications/bell/" hx-trigger="every 60s"' in html
+    assert (
+        'hx-get="/notifications/bell/" hx-trigger="every 60s, notifications-changed from:body"'
+        in html
+    )
 
 
 def test_no_bell_and_no_count_without_unread(sales):
@@ -95,7 +98,7 @@ def test_mark_one_read_with_htmx_answers_the_row(sales):
     first, second = _notes(sales, 2)
     response = client_for(sales).post(f"/notifications/{first.pk}/read/", HTTP_HX_REQUEST="true")
     html = response.content.decode()
-    assert response.status_code == 200
+    assert (response.status_code, response["HX-Trigger"]) == (200, "notifications-changed")
     assert f'id="notification-{first.pk}"' in html and "unread" not in html
     assert list(Notification.objects.order_by("pk").values_list("read", flat=True)) == [
         True,
