@@ -12,6 +12,7 @@ from opportune.core.api_audit import router as audit_router
 from opportune.crm.api import router as crm_router
 from opportune.crm.api_masters import router as crm_masters_router
 from opportune.masters.api import router as masters_router
+from opportune.notifications.api import router as notifications_router
 from opportune.selling.api import router as selling_router
 
 api = NinjaAPI(
@@ -33,3 +34,4 @@ api.add_router("/", accounts_router)
 api.add_router("/", selling_router)
 api.add_router("/", buying_router)
 api.add_router("/", audit_router)
+api.add_router("/", notifications_router)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("opportune.accounts.urls")),
+    path("notifications/", include("opportune.notifications.urls")),
     path("crm/", include("opportune.crm.urls")),
     path("selling/", include("opportune.selling.urls")),
     path("buying/", include("opportune.buying.urls")),

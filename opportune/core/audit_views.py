@@ -54,7 +54,9 @@ def audit_log_page(request: SignedInRequest) -> HttpResponse:
         errors = {f: m[0] for f, m in exc.fields.items()} or {"": exc.message}
         page = {"results": [], "next_cursor": None}
     doctypes = [a.doctype for a in audited_models().values() if a.kind in AUDIT_PAGE_KINDS]
-    context = {"page": page, "errors": errors, "doctypes": doctypes, "doors": DOORS, **values}
+    # the filter's user is "user_filter": "user" is the signed-in user (base.html's header)
+    filters = {("user_filter" if k == "user" else k): v for k, v in values.items()}
+    context = {"page": page, "errors": errors, "doctypes": doctypes, "doors": DOORS, **filters}
     return render(request, "core/audit_log.html", context)
 
 

@@ -2,9 +2,12 @@
 
 A higher app registers, in its ``AppConfig.ready()``, functions that answer for one user (and one
 document): the links of the main navigation, the actions offered on a document's page ("Make
-Quotation"), and the documents made from a document. Core's templates render what they answer
-(``{% nav_links %}``, ``{% document_actions doc %}``, ``{% linked_documents doc %}``), so the
-dependency is visible in Python, where the layering check sees it.
+Quotation"), and the documents made from a document; and sections, a template of its own with the
+function that fills it for a request, for the header of every page (the notifications' bell) and
+for the profile page (the email choices). Core's templates render what they answer
+(``{% nav_links %}``, ``{% document_actions doc %}``, ``{% linked_documents doc %}``,
+``{% header_sections %}``, ``{% profile_sections %}``), so the dependency is visible in Python,
+where the layering check sees it.
 """
 
 from __future__ import annotations
@@ -57,6 +60,17 @@ class LinkedDocuments:
     links: Sequence[Action] = field(default_factory=tuple)  # e.g. "Compare supplier quotations"
 
 
+@dataclass(frozen=True)
+class Section:
+    """A part of a lower app's page filled by a higher app: its own template, and the function
+    that answers the template's context for the request (None: not shown)."""
+
+    key: str
+    template: str
+    context: Callable[[Any], dict[str, Any] | None]
+    order: int = 100
+
+
 NavProvider = Callable[[Any], Sequence[NavLink]]
 ActionProvider = Callable[[Any, Any], Sequence[Action]]
 DocumentsProvider = Callable[[Any, Any], LinkedDocuments]
@@ -64,6 +78,8 @@ DocumentsProvider = Callable[[Any, Any], LinkedDocuments]
 _nav: list[NavProvider] = []
 _actions: dict[str, list[ActionProvider]] = {}
 _documents: dict[str, list[DocumentsProvider]] = {}
+_header_sections: dict[str, Section] = {}
+_profile_sections: dict[str, Section] = {}
 
 
 def register_nav_links(provider: NavProvider) -> None:
@@ -81,6 +97,24 @@ def register_linked_documents(doctype: str, provider: DocumentsProvider) -> None
     providers = _documents.setdefault(doctype, [])
     if provider not in providers:
         providers.append(provider)
+
+
+def register_header_section(section: Section) -> None:
+    """In the header of every page, for a signed-in user (before the profile link)."""
+    _header_sections[section.key] = section
+
+
+def register_profile_section(section: Section) -> None:
+    """On the profile page, below the API tokens."""
+    _profile_sections[section.key] = section
+
+
+def header_sections() -> list[Section]:
+    return sorted(_header_sections.values(), key=lambda s: (s.order, s.key))
+
+
+def profile_sections() -> list[Section]:
+    return sorted(_profile_sections.values(), key=lambda s: (s.order, s.key))
 
 
 def nav_links_for(user: AnyUser | None) -> list[NavLink]:

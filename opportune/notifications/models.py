@@ -29,6 +29,8 @@ class Notification(models.Model):
     creation = models.DateTimeField(default=timezone.now)
     # The idempotency key: what sends a notification twice (a retried job) adds it once.
     key = models.CharField(max_length=200, blank=True)
+    # When its email was handed to the SMTP server (the send job checks it first, decision 10).
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-creation", "-id"]
@@ -39,3 +41,32 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}: {self.subject}"
+
+
+# What comes by email when the user has not chosen (the profile's "Email me for").
+EMAIL_BY_DEFAULT: dict[str, bool] = {
+    Notification.Kind.ASSIGNMENT: True,
+    Notification.Kind.REMINDER: True,
+    Notification.Kind.MENTION: False,
+    Notification.Kind.AUTO_CLOSE: False,
+    Notification.Kind.DIGEST: False,
+}
+
+
+class NotificationSetting(models.Model):
+    """A user's choice for one kind of notification: also by email, or in the bell only. No
+    row: ``EMAIL_BY_DEFAULT``."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+    email = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_setting_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}: {'email' if self.email else 'bell only'}"

@@ -1,23 +1,45 @@
-"""Telling users what happened: ``notify`` (one) and ``notify_many`` (a batch, for jobs).
+"""Telling users what happened: ``notify`` (one), ``notify_many`` (a batch, for jobs) and
+``notify_mentions`` (the ``@username`` of a comment); marking notifications read; each user's
+choice of what also comes by email.
 
 Every app above calls these; nothing here knows about opportunities. What also goes by email,
-by the user's choice, is sent from the durable job ledger (core.jobs), keyed by the
-notification, so a retried job never sends it twice.
+by the user's choice, is sent by the durable job ``notifications.send_email`` (core.jobs), one
+per notification, keyed by it, which records the send on the notification in the same
+transaction: a retried job never sends it twice (decision 13, after decision 10).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db.models.functions import Lower
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from opportune.notifications.models import Notification
+from opportune.core.errors import ValidationError
+from opportune.core.jobs import enqueue_job
+from opportune.notifications.emails import absolute_url, message_id
+from opportune.notifications.models import EMAIL_BY_DEFAULT, Notification, NotificationSetting
 
 if TYPE_CHECKING:
     from opportune.core.users import User
+
+T = TypeVar("T")
+
+SEND_EMAIL_JOB = "notifications.send_email"
+# Lookups by lists of keys or ids go in chunks (SQLite takes 999 parameters a query).
+CHUNK = 900
+# At most this many different @usernames of one text are looked up.
+MAX_MENTIONS = 50
+EXCERPT = 500
 
 
 @dataclass(frozen=True)
@@ -62,26 +84,223 @@ def notify(
 
 
 def notify_many(messages: Sequence[Message], *, now: datetime | None = None) -> int:
-    """Write a batch of notifications in one INSERT (existing keys skipped); answers how many
-    were asked for. Inactive users are skipped."""
+    """Write a batch of notifications; answers how many were asked for. Inactive users are
+    skipped; a message whose key was already written (or comes twice in the batch) adds nothing.
+    For each new notification whose user wants its kind by email, one durable job sends it.
+
+    Set-based: a query for the inactive users, then a few per 900 messages (the keys already
+    written, the users' email choices, the INSERT, the new rows' ids), whatever the batch."""
     if not messages:
         return 0
     now = now or timezone.now()
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                user_id=m.user_id,
-                kind=m.kind,
-                subject=m.subject[:300],
-                body=m.body,
-                link=m.link,
-                reference_type=m.reference_type,
-                reference_name=m.reference_name,
-                key=m.key,
-                creation=now,
-            )
-            for m in messages
-        ],
-        ignore_conflicts=True,
-    )
+    inactive = set(get_user_model().objects.filter(is_active=False).values_list("pk", flat=True))
+    batch = _unwritten([m for m in messages if m.user_id not in inactive])
+    if batch:
+        Notification.objects.bulk_create(
+            [_notification(m, now) for m in batch], ignore_conflicts=True
+        )
+        _queue_emails(_wanting_email(batch))
     return len(messages)
+
+
+def _notification(m: Message, now: datetime) -> Notification:
+    return Notification(
+        user_id=m.user_id,
+        kind=m.kind,
+        subject=_one_line(m.subject)[:300],
+        body=m.body,
+        link=m.link[:300],
+        reference_type=m.reference_type[:60],
+        reference_name=m.reference_name[:140],
+        key=m.key,
+        creation=now,
+    )
+
+
+def _chunks(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _unwritten(messages: Sequence[Message]) -> list[Message]:
+    """The messages whose key is not written yet, each key once. A message without a key gets
+    a unique one, so that every row written can be found again (for its email)."""
+    by_key: dict[str, Message] = {}
+    given: list[str] = []
+    for m in messages:
+        if m.key:
+            given.append(m.key)
+        else:
+            m = replace(m, key=f"auto:{uuid.uuid4().hex}")
+        by_key.setdefault(m.key, m)
+    written: set[str] = set()
+    for keys in _chunks(set(given)):
+        written.update(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+    return [m for key, m in by_key.items() if key not in written]
+
+
+def _wanting_email(messages: Sequence[Message]) -> list[Message]:
+    kinds = {m.kind for m in messages}
+    chosen: dict[tuple[int, str], bool] = {}
+    for users in _chunks({m.user_id for m in messages}):
+        rows = NotificationSetting.objects.filter(user_id__in=users, kind__in=kinds)
+        chosen.update(((u, k), e) for u, k, e in rows.values_list("user_id", "kind", "email"))
+    return [
+        m for m in messages if chosen.get((m.user_id, m.kind), EMAIL_BY_DEFAULT.get(m.kind, False))
+    ]
+
+
+def _queue_emails(messages: Sequence[Message]) -> None:
+    """One durable job per email, keyed by the notification (a second ask adds none)."""
+    for keys in _chunks(m.key for m in messages):
+        ids = Notification.objects.filter(key__in=keys, emailed_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+        for pk in ids:
+            enqueue_job(SEND_EMAIL_JOB, key=f"notification-email:{pk}", notification_id=pk)
+
+
+# --- mentions ------------------------------------------------------------------------------------
+# "@name" not inside a word or an email address; a username has letters, digits and @ . + - _
+MENTION = re.compile(r"(?<![\w@.+-])@(\w[\w.@+-]*)")
+
+
+def mentioned_names(text: str) -> list[str]:
+    """The ``@username`` tokens of ``text``, in order, each once (lower case), with the
+    punctuation that ends a sentence taken off: ``"@ada."`` is ada (``"@ada.b"`` is ada.b)."""
+    names: dict[str, None] = {}
+    for token in MENTION.findall(text or ""):
+        name = token.rstrip(".@+-").lower()
+        if name:
+            names.setdefault(name, None)
+    return list(names)[:MAX_MENTIONS]
+
+
+def notify_mentions(
+    text: str,
+    *,
+    reference_type: str,
+    reference_name: str,
+    link: str,
+    by: User,
+    key_prefix: str,
+    visible_to: Callable[[User], bool] | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Tell each active user named ``@username`` in ``text`` (not ``by``, the author; when
+    ``visible_to`` is given, only those it allows: a user who may not see the document is not
+    sent its comment). Keyed ``{key_prefix}:{user id}``. Answers the usernames told."""
+    names = mentioned_names(text)
+    if not names:
+        return []
+    users = (
+        get_user_model()
+        .objects.annotate(lower_username=Lower("username"))
+        .filter(lower_username__in=names, is_active=True)
+        .exclude(pk=by.pk)
+        .order_by("username")
+    )
+    told = [u for u in users if visible_to is None or visible_to(u)]
+    author = by.get_full_name() or by.username
+    excerpt = text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
+    notify_many(
+        [
+            Message(
+                user_id=u.pk,
+                kind=Notification.Kind.MENTION,
+                subject=f"{author} mentioned you on {reference_type} {reference_name}",
+                body=excerpt,
+                link=link,
+                reference_type=reference_type,
+                reference_name=reference_name,
+                key=f"{key_prefix}:{u.pk}",
+            )
+            for u in told
+        ],
+        now=now,
+    )
+    return [u.username for u in told]
+
+
+# --- reading -------------------------------------------------------------------------------------
+def mark_notification_read(notification: Notification, *, by: User) -> Notification:
+    """``by``'s own notification (looked up with access.get_notification_for) is read."""
+    Notification.objects.filter(pk=notification.pk, user=by, read=False).update(read=True)
+    notification.read = True
+    return notification
+
+
+def mark_all_notifications_read(*, by: User) -> int:
+    """Every unread notification of ``by`` is read; answers how many were unread."""
+    return Notification.objects.filter(user=by, read=False).update(read=True)
+
+
+# --- what comes by email --------------------------------------------------------------------------
+def email_choices(user: User) -> dict[str, bool]:
+    """Each kind -> whether ``user`` gets it by email too (their choice, else the default)."""
+    choices = dict(EMAIL_BY_DEFAULT)
+    rows = NotificationSetting.objects.filter(user=user).values_list("kind", "email")
+    choices.update((kind, email) for kind, email in rows if kind in choices)
+    return choices
+
+
+def set_email_choices(*, choices: Mapping[str, bool], by: User) -> dict[str, bool]:
+    """``by`` chooses which kinds also come by email (the kinds not named keep their choice).
+    An unknown kind is refused, naming it."""
+    unknown = sorted(set(choices) - set(Notification.Kind.values))
+    if unknown:
+        raise ValidationError(
+            "Unknown kind of notification.",
+            fields={kind: ["Not a kind of notification."] for kind in unknown},
+        )
+    NotificationSetting.objects.bulk_create(
+        [NotificationSetting(user=by, kind=k, email=bool(v)) for k, v in choices.items()],
+        update_conflicts=True,
+        unique_fields=["user", "kind"],
+        update_fields=["email"],
+    )
+    return email_choices(by)
+
+
+# --- the email -----------------------------------------------------------------------------------
+def send_notification_email(*, notification_id: int, now: datetime | None = None) -> bool:
+    """Send the notification's email unless it was sent already (its row locked, checked, and
+    marked sent in the caller's transaction: the durable job's). False when there is nothing to
+    send: already sent, gone, or a user now inactive or without an email address."""
+    notification = (
+        Notification.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=notification_id)
+        .first()
+    )
+    if notification is None or notification.emailed_at is not None:
+        return False
+    user = notification.user
+    if not user.is_active or not user.email:
+        return False
+    _email(notification).send()
+    notification.emailed_at = now or timezone.now()
+    notification.save(update_fields=["emailed_at"])
+    return True
+
+
+def _email(notification: Notification) -> EmailMultiAlternatives:
+    context = {
+        "notification": notification,
+        "url": absolute_url(notification.link),
+        "profile_url": absolute_url("/accounts/profile/"),
+    }
+    email = EmailMultiAlternatives(
+        subject=f"[Opportune] {_one_line(notification.subject)}",
+        body=render_to_string("notifications/email.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.user.email],
+        headers={"Message-ID": message_id(notification)},
+    )
+    email.attach_alternative(render_to_string("notifications/email.html", context), "text/html")
+    return email
+
+
+def _one_line(text: str) -> str:
+    return " ".join((text or "").split())

@@ -7,7 +7,9 @@ from typing import Any
 
 from django import template
 from django.template import Context
-from django.utils.safestring import mark_safe
+from django.template.loader import render_to_string
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from opportune.core import slots
 from opportune.core.money import round_money
@@ -91,3 +93,25 @@ def document_actions(context: Context, document: Any) -> dict[str, Any]:
 def linked_documents(context: Context, document: Any) -> dict[str, Any]:
     """The documents made from ``document`` that this user may see (the "Documents" card)."""
     return {"documents": slots.linked_documents_for(context.get("user"), document)}
+
+
+def _render_sections(context: Context, sections: list[slots.Section]) -> SafeString:
+    request = context.get("request")
+    parts = []
+    for section in sections:
+        filled = section.context(request)
+        if filled is not None:
+            parts.append(conditional_escape(render_to_string(section.template, filled, request)))
+    return mark_safe("".join(parts))
+
+
+@register.simple_tag(takes_context=True)
+def header_sections(context: Context) -> SafeString:
+    """What the apps show in the header of every page (the notifications' bell)."""
+    return _render_sections(context, slots.header_sections())
+
+
+@register.simple_tag(takes_context=True)
+def profile_sections(context: Context) -> SafeString:
+    """What the apps add to the profile page (the notifications' email choices)."""
+    return _render_sections(context, slots.profile_sections())

@@ -49,6 +49,8 @@ from opportune.crm.models import CRMSettings, Lead, Opportunity
 from opportune.crm.services.masters import CAMPAIGN
 from opportune.masters import api as masters_api
 from opportune.masters import services as masters
+from opportune.notifications.models import Notification
+from opportune.notifications.services import Message, notify_many
 from opportune.selling import services as selling
 from opportune.testing import (
     PASSWORD,
@@ -295,6 +297,12 @@ def tokens(p: People, n: int = 1) -> World:
     return {"id": made[-1].pk}
 
 
+def notifications(p: People, n: int = 1) -> World:
+    """n unread notifications of the sales user (the bell, the list, mark read)."""
+    notify_many([Message(p.sales.pk, "reminder", f"Call {i}", key=f"pinned:{i}") for i in range(n)])
+    return {"id": Notification.objects.latest("pk").pk}
+
+
 def deleted(p: People, n: int = 1) -> World:
     """n opportunities with two item rows each, deleted (kept in the deleted documents)."""
     world = opportunity(p, n)
@@ -393,6 +401,7 @@ SQS, SQ = "/api/v1/supplier-quotations", "/api/v1/supplier-quotations/{name}"
 RFQS, RFQ = "/api/v1/requests-for-quotation", "/api/v1/requests-for-quotation/{name}"
 RATES, RATE = "/api/v1/currency-exchanges", "/api/v1/currency-exchanges/{id}"
 SETTINGS, TOKENS = "/api/v1/settings/crm", "/api/v1/tokens"
+NOTES = "/api/v1/notifications"
 
 new_opportunity = merged(
     fixed(opportunity_from="Customer", items=ITEMS), of_world(party_name="customer")
@@ -427,6 +436,9 @@ API_CASES = [
     Case("GET", OPP + "/timeline", 6, opportunity_with_history, lists=True),
     Case("GET", OPP + "/comments", 5, opportunity_with_history, lists=True),
     Case("POST", OPP + "/comments", 5, opportunity, fixed(content="Called them")),
+    # + the mention: inactive users, the users named, whether the one named sees it, the
+    # notification's key, the email choices, the INSERT (no email: mentions are off by default)
+    Case("POST", OPP + "/comments", 12, opportunity, fixed(content="@manager look")),
     Case("POST", OPP + "/make-quotation", 26, opportunity),
     Case("POST", OPP + "/make-supplier-quotation", 23, opp_and_suppliers, ACME, PURCHASER),
     Case("POST", OPP + "/make-request-for-quotation", 24, opp_and_suppliers, BOTH, PURCHASER),
@@ -521,6 +533,11 @@ API_CASES = [
     # the copy's links are checked (one query per kind of record referred to), then the
     # opportunity, its history, its lost reasons and competitors and its rows are inserted
     Case("POST", "/api/v1/deleted-documents/{id}/restore", 24, deleted, user=MANAGER),
+    Case("GET", NOTES, 2, notifications, lists=True),
+    Case("POST", NOTES + "/{id}/mark-read", 3, notifications),
+    Case("POST", NOTES + "/mark-all-read", 2, notifications),
+    Case("GET", NOTES + "/settings", 2),
+    Case("PATCH", NOTES + "/settings", 3, body=fixed(email={"mention": True})),
 ]
 
 
@@ -586,6 +603,9 @@ def _master_cases(m: Master) -> list[Case]:
 
 
 # --- the pages ---------------------------------------------------------------------------------
+# Every page with the header (base.html, signed in) counts the user's unread notifications for
+# the bell: one bounded COUNT (notifications.access.unread_count); the profile page also reads
+# the user's email choices (notifications' section).
 def rows(lines: list[dict], **extra) -> dict:
     """Item rows as a page's form posts them (``items-0-item_code``...)."""
     return {f"items-{i}-{k}": v for i, row in enumerate(lines) for k, v in {**row, **extra}.items()}
@@ -649,24 +669,24 @@ SUP, SQP = "/buying/suppliers/{name}/", "/buying/supplier-quotations/{name}/"
 RFQP, BOP = "/buying/requests-for-quotation/{name}/", "/buying/opportunities/{name}/"
 
 PAGE_CASES = [
-    Case("GET", "/", 11, opportunity_with_history, lists=True),
+    Case("GET", "/", 12, opportunity_with_history, lists=True),
     Case("GET", "/healthz", 3, heartbeat, user=None),
     Case("GET", "/accounts/login/", 0, user=None),
     # + django-axes: its expired failures cleared, the sign-in's access log row closed
     Case("POST", "/accounts/logout/", 6),
-    Case("GET", "/accounts/profile/", 4, tokens, lists=True),
-    Case("POST", "/accounts/profile/", 5, tokens, fixed(label="cli"), status=200),
+    Case("GET", "/accounts/profile/", 6, tokens, lists=True),
+    Case("POST", "/accounts/profile/", 7, tokens, fixed(label="cli"), status=200),
     Case("POST", "/accounts/profile/tokens/{id}/revoke/", 3, tokens),
-    Case("GET", "/accounts/profile/password/", 3),
+    Case("GET", "/accounts/profile/password/", 4),
     # the user saved, then this session given a new key under the new password's hash
     Case("POST", "/accounts/profile/password/", 12, body=password_change_form),
-    Case("GET", "/crm/opportunities/", 10, opportunity, lists=True),
+    Case("GET", "/crm/opportunities/", 11, opportunity, lists=True),
     # one query for the cards of each non-empty column (bounded by the stages): ROWS in one column
-    Case("GET", "/crm/opportunities/board/", 12, opportunity, lists=True),
+    Case("GET", "/crm/opportunities/board/", 13, opportunity, lists=True),
     Case("POST", "/crm/opportunities/board/move/", 17, opportunity, board_move, status=200),
     # one service call per selected opportunity, by design (crm/services/bulk.py): ROWS of them
     Case("POST", "/crm/opportunities/bulk/", 35, lambda p, n: opportunity(p, ROWS), bulk_assign),
-    Case("GET", "/crm/opportunities/new/", 11),
+    Case("GET", "/crm/opportunities/new/", 12),
     Case("POST", "/crm/opportunities/new/", 27, opportunity, opportunity_form),
     Case(
         "GET",
@@ -678,8 +698,8 @@ PAGE_CASES = [
     ),
     Case("GET", "/crm/opportunities/items/", 4, items, fixed(q="W"), lists=True),
     Case("GET", "/crm/opportunities/exchange-rate/", 5, exchanges, fixed(currency="EUR")),
-    Case("GET", OP, 19, opportunity_with_documents, lists=True),
-    Case("GET", OP + "edit/", 16, opportunity),
+    Case("GET", OP, 20, opportunity_with_documents, lists=True),
+    Case("GET", OP + "edit/", 17, opportunity),
     Case("POST", OP + "edit/", 27, opportunity, opportunity_edit_form),
     Case("POST", OP + "declare-lost/", 17, opportunity, lost),
     Case("POST", OP + "reopen/", 14, lost_opportunity, versioned()),
@@ -687,15 +707,15 @@ PAGE_CASES = [
     Case("POST", OP + "assign/", 15, opportunity, versioned(opportunity_owner="manager")),
     Case("POST", OP + "comment/", 6, opportunity, fixed(content="Called them")),
     Case("POST", OP + "make-customer/", 25, lead_opportunity),
-    Case("GET", "/crm/leads/", 7, lead, lists=True),
-    Case("GET", "/crm/leads/new/", 8),
+    Case("GET", "/crm/leads/", 8, lead, lists=True),
+    Case("GET", "/crm/leads/new/", 9),
     Case("POST", "/crm/leads/new/", 23, lead, fixed(lead_name="Grace", lead_owner="sales")),
-    Case("GET", LP, 10, lead_with_opportunities, lists=True),
-    Case("GET", LP + "edit/", 11, lead),
+    Case("GET", LP, 11, lead_with_opportunities, lists=True),
+    Case("GET", LP + "edit/", 12, lead),
     Case("POST", LP + "edit/", 17, lead, lead_edit_form),
     Case("POST", LP + "make-customer/", 22, lead),
-    Case("GET", "/crm/customers/", 5, customer, lists=True),
-    Case("GET", "/crm/customers/new/", 7),
+    Case("GET", "/crm/customers/", 6, customer, lists=True),
+    Case("GET", "/crm/customers/new/", 8),
     Case(
         "POST",
         "/crm/customers/new/",
@@ -703,15 +723,15 @@ PAGE_CASES = [
         customer,
         fixed(customer_name="Lovelace", customer_type="Company"),
     ),
-    Case("GET", CP, 8, customer_with_opportunities, lists=True),
-    Case("GET", CP + "edit/", 8, customer),
+    Case("GET", CP, 9, customer_with_opportunities, lists=True),
+    Case("GET", CP + "edit/", 9, customer),
     Case("POST", CP + "edit/", 14, customer, customer_edit_form),
-    Case("GET", "/crm/masters/", 14),
-    Case("GET", "/selling/quotations/", 5, quotation, lists=True),
-    Case("GET", "/selling/quotations/new/", 5),
+    Case("GET", "/crm/masters/", 15),
+    Case("GET", "/selling/quotations/", 6, quotation, lists=True),
+    Case("GET", "/selling/quotations/new/", 6),
     Case("POST", "/selling/quotations/new/", 17, quotation, quotation_form),
-    Case("GET", QP, 13, submitted_quotation),
-    Case("GET", QP + "edit/", 7, quotation),
+    Case("GET", QP, 14, submitted_quotation),
+    Case("GET", QP + "edit/", 8, quotation),
     Case("POST", QP + "edit/", 22, quotation, with_version(quotation_form)),
     Case("POST", QP + "delete/", 24, quotation, versioned()),
     Case("POST", QP + "submit/", 21, quotation, versioned()),
@@ -720,25 +740,25 @@ PAGE_CASES = [
     Case("POST", QP + "make-sales-order/", 23, submitted_quotation),
     Case("GET", QP + "pdf/", 7, submitted_quotation),
     Case("POST", "/selling/opportunities/{name}/make-quotation/", 23, opportunity),
-    Case("GET", "/selling/sales-orders/", 5, sales_order, lists=True),
-    Case("GET", "/selling/sales-orders/new/", 5),
+    Case("GET", "/selling/sales-orders/", 6, sales_order, lists=True),
+    Case("GET", "/selling/sales-orders/new/", 6),
     Case("POST", "/selling/sales-orders/new/", 18, sales_order, sales_order_form),
-    Case("GET", SP, 10, submitted_sales_order),
-    Case("GET", SP + "edit/", 7, sales_order),
+    Case("GET", SP, 11, submitted_sales_order),
+    Case("GET", SP + "edit/", 8, sales_order),
     Case("POST", SP + "edit/", 20, sales_order, with_version(sales_order_form)),
     Case("POST", SP + "delete/", 17, sales_order, versioned()),
     Case("POST", SP + "submit/", 29, sales_order, versioned()),
     Case("POST", SP + "cancel/", 26, submitted_sales_order, versioned()),
-    Case("GET", "/buying/suppliers/", 4, supplier, lists=True),
-    Case("GET", "/buying/suppliers/new/", 5, user=PURCHASER),
+    Case("GET", "/buying/suppliers/", 5, supplier, lists=True),
+    Case("GET", "/buying/suppliers/new/", 6, user=PURCHASER),
     Case("POST", "/buying/suppliers/new/", 10, body=fixed(supplier_name="Bolt"), user=PURCHASER),
-    Case("GET", SUP, 6, supplier_with_quotations, lists=True),
-    Case("GET", SUP + "edit/", 6, supplier, user=PURCHASER),
+    Case("GET", SUP, 7, supplier_with_quotations, lists=True),
+    Case("GET", SUP + "edit/", 7, supplier, user=PURCHASER),
     Case("POST", SUP + "edit/", 12, supplier, supplier_edit_form, PURCHASER),
-    Case("GET", "/buying/supplier-groups/", 4, supplier_group, lists=True),
+    Case("GET", "/buying/supplier-groups/", 5, supplier_group, lists=True),
     Case("POST", "/buying/supplier-groups/", 6, body=fixed(name="Tools"), user=PURCHASER),
-    Case("GET", "/buying/supplier-quotations/", 5, supplier_quotation, lists=True),
-    Case("GET", "/buying/supplier-quotations/new/", 6, supplier, user=PURCHASER),
+    Case("GET", "/buying/supplier-quotations/", 6, supplier_quotation, lists=True),
+    Case("GET", "/buying/supplier-quotations/new/", 7, supplier, user=PURCHASER),
     Case(
         "POST",
         "/buying/supplier-quotations/new/",
@@ -747,8 +767,8 @@ PAGE_CASES = [
         supplier_quotation_form,
         PURCHASER,
     ),
-    Case("GET", SQP, 10, submitted_supplier_quotation),
-    Case("GET", SQP + "edit/", 7, supplier_quotation, user=PURCHASER),
+    Case("GET", SQP, 11, submitted_supplier_quotation),
+    Case("GET", SQP + "edit/", 8, supplier_quotation, user=PURCHASER),
     Case(
         "POST",
         SQP + "edit/",
@@ -760,25 +780,31 @@ PAGE_CASES = [
     Case("POST", SQP + "delete/", 16, supplier_quotation, versioned(), PURCHASER),
     Case("POST", SQP + "submit/", 12, supplier_quotation, versioned(), PURCHASER),
     Case("POST", SQP + "cancel/", 10, submitted_supplier_quotation, versioned(), PURCHASER),
-    Case("GET", "/buying/requests-for-quotation/", 5, rfq, lists=True),
-    Case("GET", "/buying/requests-for-quotation/new/", 5, supplier, user=PURCHASER),
+    Case("GET", "/buying/requests-for-quotation/", 6, rfq, lists=True),
+    Case("GET", "/buying/requests-for-quotation/new/", 6, supplier, user=PURCHASER),
     Case("POST", "/buying/requests-for-quotation/new/", 17, rfq, rfq_form, PURCHASER),
-    Case("GET", RFQP, 10, submitted_rfq),
-    Case("GET", RFQP + "edit/", 7, rfq, user=PURCHASER),
+    Case("GET", RFQP, 11, submitted_rfq),
+    Case("GET", RFQP + "edit/", 8, rfq, user=PURCHASER),
     Case("POST", RFQP + "edit/", 21, rfq, with_version(rfq_form), PURCHASER),
     Case("POST", RFQP + "delete/", 21, rfq, versioned(), PURCHASER),
     Case("POST", RFQP + "submit/", 12, rfq, versioned(), PURCHASER),
     Case("POST", RFQP + "cancel/", 11, submitted_rfq, versioned(), PURCHASER),
     Case("POST", RFQP + "make-supplier-quotation/", 24, submitted_rfq, ACME, PURCHASER),
-    Case("GET", BOP + "make-supplier-quotation/", 5, opp_and_suppliers, user=PURCHASER),
+    Case("GET", BOP + "make-supplier-quotation/", 6, opp_and_suppliers, user=PURCHASER),
     Case("POST", BOP + "make-supplier-quotation/", 23, opp_and_suppliers, ACME, PURCHASER),
-    Case("GET", BOP + "make-request-for-quotation/", 5, opp_and_suppliers, user=PURCHASER),
+    Case("GET", BOP + "make-request-for-quotation/", 6, opp_and_suppliers, user=PURCHASER),
     Case("POST", BOP + "make-request-for-quotation/", 23, opp_and_suppliers, BOTH, PURCHASER),
-    Case("GET", BOP + "supplier-quotation-comparison/", 6, comparison, lists=True),
-    Case("GET", "/audit/", 6, audited, fixed(doctype="Campaign"), MANAGER, lists=True),
-    Case("GET", "/audit/deleted/", 4, deleted, user=MANAGER, lists=True),
-    Case("GET", "/audit/deleted/{id}/", 4, deleted, user=MANAGER),
+    Case("GET", BOP + "supplier-quotation-comparison/", 7, comparison, lists=True),
+    Case("GET", "/audit/", 7, audited, fixed(doctype="Campaign"), MANAGER, lists=True),
+    Case("GET", "/audit/deleted/", 5, deleted, user=MANAGER, lists=True),
+    Case("GET", "/audit/deleted/{id}/", 5, deleted, user=MANAGER),
     Case("POST", "/audit/deleted/{id}/restore/", 24, deleted, user=MANAGER),
+    Case("GET", "/notifications/", 5, notifications, lists=True),
+    Case("GET", "/notifications/bell/", 3, notifications),
+    Case("POST", "/notifications/{id}/open/", 4, notifications),
+    Case("POST", "/notifications/{id}/read/", 4, notifications),
+    Case("POST", "/notifications/read-all/", 3, notifications),
+    Case("POST", "/notifications/settings/", 4, body=fixed(email=["mention"])),
 ]
 
 CASES = API_CASES + [case for m in MASTERS for case in _master_cases(m)] + PAGE_CASES
@@ -921,8 +947,9 @@ def test_opportunity_list_page_with_a_filter(sales, django_assert_num_queries):
     client = Client()
     client.force_login(sales)
     client.get("/crm/opportunities/")  # warm the session
-    # session, user, roles, rows, stages, types, sources, territories, owners, CRM settings
-    with django_assert_num_queries(10):
+    # session, user, roles, rows, stages, types, sources, territories, owners, CRM settings,
+    # the bell's unread count
+    with django_assert_num_queries(11):
         response = client.get("/crm/opportunities/", {"status": "Open"})
     assert len(response.context["page"]["results"]) == 5
 
@@ -939,6 +966,7 @@ PAGE_URLCONFS = (
     "opportune.crm.urls",
     "opportune.selling.urls",
     "opportune.buying.urls",
+    "opportune.notifications.urls",
 )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Model
+from django.urls import reverse
 from django.utils import timezone
 
 from opportune.core.documents import (
@@ -21,6 +22,7 @@ from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import check_known_fields
 from opportune.core.models import Comment
 from opportune.core.timeline import add_comment
+from opportune.crm.access import opportunities_visible_to
 from opportune.crm.models import (
     Competitor,
     Lead,
@@ -35,6 +37,7 @@ from opportune.crm.status import (
     refresh_lead_status,
     write_status_change,
 )
+from opportune.notifications.services import notify_mentions
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -210,7 +213,18 @@ def add_opportunity_comment(opportunity: Opportunity, *, content: str, by: User)
     content = (content or "").strip()
     if not content:
         raise ValidationError.for_field("content", "A comment cannot be empty.")
-    return add_comment("Opportunity", opportunity.name, content=content, by=by)
+    comment = add_comment("Opportunity", opportunity.name, content=content, by=by)
+    # the @usernames of the comment are told, if they may see the opportunity
+    notify_mentions(
+        content,
+        reference_type="Opportunity",
+        reference_name=opportunity.name,
+        link=reverse("crm:opportunity_detail", args=[opportunity.name]),
+        by=by,
+        key_prefix=f"mention:comment:{comment.pk}",
+        visible_to=lambda user: opportunities_visible_to(user).filter(pk=opportunity.pk).exists(),
+    )
+    return comment
 
 
 # --- helpers -------------------------------------------------------------------------------------
