@@ -1,0 +1,209 @@
+"""Auto-close: a Replied opportunity whose party stays silent is closed (decision 5 of
+ERPNEXT_BEHAVIOUR.md, docs/decisions/0015-auto-close-and-stale.md).
+
+Silence is measured from ``replied_on`` (when it became Replied), never from ``modified``: an
+edit does not keep a deal alive, a reply from the party does (``last_received_on`` after
+``replied_on``; a received email also sets it Open again). CRM Settings
+``close_opportunity_after_days`` is the number of days; 0 switches the job off.
+
+Set-based, per batch of names (ordered by name): one locked read of the batch's due rows, one
+conditional UPDATE (still Replied, still due: idempotent, and a concurrent edit that answered
+or reopened the deal wins), one INSERT ... SELECT of their history rows, one INSERT of their
+timeline comments. A batch that fails is retried one document at a time, so one failing
+document never stops the others; it is logged and counted. Owners get one notification per run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from opportune.core.audit import current_door
+from opportune.core.models import Comment
+from opportune.crm.models import CRMSettings, Opportunity
+from opportune.notifications.models import Notification
+from opportune.notifications.services import Message, notify_many
+
+logger = logging.getLogger(__name__)
+
+# the change reason of the history records the job writes (the timeline says the rest)
+CHANGE_REASON = "Closed automatically: no reply from the party"
+BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class AutoCloseResult:
+    closed: int = 0
+    failed: int = 0
+    days: int = 0  # the setting the run used; 0: the job is off
+
+
+@dataclass(frozen=True)
+class _Closed:
+    name: str
+    replied_on: datetime
+    notify_id: int | None  # the opportunity owner, else its creator
+
+
+def due_for_auto_close(now: datetime, days: int) -> QuerySet[Opportunity]:
+    """Replied for at least ``days`` days at ``now``, and no word from the party since."""
+    return Opportunity.objects.filter(
+        Q(last_received_on__isnull=True) | Q(last_received_on__lt=F("replied_on")),
+        status=Opportunity.Status.REPLIED,
+        replied_on__lte=now - timedelta(days=days),
+    )
+
+
+def close_silent_opportunities(*, now: datetime, batch_size: int = BATCH_SIZE) -> AutoCloseResult:
+    """Close every due opportunity (see the module); safe to run twice, or after a crash."""
+    days = CRMSettings.load().close_opportunity_after_days
+    if not days:
+        return AutoCloseResult(days=0)
+    due = due_for_auto_close(now, days)
+    closed: list[_Closed] = []
+    failed = 0
+    after = ""
+    while True:
+        names = list(
+            due.filter(name__gt=after).order_by("name").values_list("name", flat=True)[:batch_size]
+        )
+        if not names:
+            break
+        after = names[-1]
+        try:
+            with transaction.atomic():
+                closed.extend(_close_batch(due, names, now=now, days=days))
+        except Exception:
+            logger.exception("Auto-close: a batch failed; closing its %s one by one", len(names))
+            batch_closed, batch_failed = _close_one_by_one(due, names, now=now, days=days)
+            closed.extend(batch_closed)
+            failed += batch_failed
+    _notify_owners(closed, now=now, days=days)
+    return AutoCloseResult(closed=len(closed), failed=failed, days=days)
+
+
+def _close_one_by_one(
+    due: QuerySet[Opportunity], names: Sequence[str], *, now: datetime, days: int
+) -> tuple[list[_Closed], int]:
+    closed: list[_Closed] = []
+    failed = 0
+    for name in names:
+        try:
+            with transaction.atomic():
+                closed.extend(_close_batch(due, [name], now=now, days=days))
+        except Exception:
+            logger.exception("Auto-close: opportunity %s could not be closed", name)
+            failed += 1
+    return closed, failed
+
+
+def _close_batch(
+    due: QuerySet[Opportunity], names: Sequence[str], *, now: datetime, days: int
+) -> list[_Closed]:
+    """Close the still-due opportunities among ``names``, inside the caller's transaction."""
+    # The rows stay locked (PostgreSQL; SQLite's write lock is the transaction's) until the
+    # commit, so what the UPDATE changes is exactly what was read.
+    rows = list(
+        due.filter(name__in=names)
+        .select_for_update(of=("self",))
+        .annotate(notify_id=Coalesce("opportunity_owner_id", "owner_id"))
+        .values_list("name", "replied_on", "notify_id")
+    )
+    if not rows:
+        return []
+    locked = [name for name, _, _ in rows]
+    changed = due.filter(name__in=locked).update(
+        status=Opportunity.Status.CLOSED, version=F("version") + 1, modified=now, modified_by=None
+    )
+    if changed != len(locked):  # cannot happen under the lock; never write for unchanged rows
+        still = set(
+            Opportunity.objects.filter(
+                name__in=locked, status=Opportunity.Status.CLOSED, modified=now
+            ).values_list("name", flat=True)
+        )
+        rows = [row for row in rows if row[0] in still]
+        locked = [name for name, _, _ in rows]
+    _insert_history(locked, now=now)
+    Comment.objects.bulk_create(
+        [
+            Comment(
+                reference_doctype="Opportunity",
+                reference_name=name,
+                comment_type=Comment.Type.INFO,
+                content=closing_note(days, replied_on),
+                creation=now,
+            )
+            for name, replied_on, _ in rows
+        ],
+        batch_size=1000,
+    )
+    return [_Closed(name, replied_on, notify_id) for name, replied_on, notify_id in rows]
+
+
+def closing_note(days: int, replied_on: datetime) -> str:
+    """The timeline entry of an opportunity the job closed."""
+    replied = timezone.localtime(replied_on).date().isoformat()
+    return (
+        f"Closed automatically: no reply from the party for {days} days "
+        f"since it was replied to on {replied}"
+    )
+
+
+def _insert_history(names: Sequence[str], *, now: datetime) -> None:
+    """One history record per closed opportunity (django-simple-history's table, as its own
+    ``bulk_history_create`` would write it), copied by the database from the updated rows."""
+    if not names:
+        return
+    history = Opportunity.history.model  # type: ignore[attr-defined]
+    tracked = [
+        (f.column, Opportunity._meta.get_field(f.name).column)
+        for f in history._meta.concrete_fields
+        if not f.name.startswith("history_")
+    ]
+    quote = connection.ops.quote_name
+    target = ", ".join(quote(col) for col, _ in tracked)
+    source = ", ".join(quote(col) for _, col in tracked)
+    marks = ", ".join(["%s"] * len(names))
+    sql = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({target}, history_date, history_type, "
+        f"history_change_reason, history_door, history_user_id) "
+        f"SELECT {source}, %s, '~', %s, %s, NULL FROM {quote(Opportunity._meta.db_table)} "
+        f"WHERE {quote('name')} IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, CHANGE_REASON, current_door(), *names])
+
+
+def _notify_owners(closed: Sequence[_Closed], *, now: datetime, days: int) -> None:
+    """One notification per owner per run (keyed by the run's date: a second run the same day
+    adds none), with the count and a link to their closed opportunities."""
+    counts = Counter(c.notify_id for c in closed if c.notify_id is not None)
+    if not counts:
+        return
+    run_date = timezone.localdate(now).isoformat()
+    link = reverse("crm:opportunity_list") + "?status=Closed&ordering=-modified"
+    notify_many(
+        [
+            Message(
+                user_id=user_id,
+                kind=Notification.Kind.AUTO_CLOSE,
+                subject=(
+                    f"{n} opportunit{'y' if n == 1 else 'ies'} closed automatically "
+                    f"after {days} days without a reply"
+                ),
+                link=link,
+                key=f"auto-close:{user_id}:{run_date}",
+            )
+            for user_id, n in sorted(counts.items())
+        ],
+        now=now,
+    )
