@@ -28,12 +28,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opportune.settings")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
 os.environ.setdefault("BENCH_N", os.environ.get("AC_BASE_N", "10000"))
 
-from bench import generate  # noqa: E402  (sets Django up)
+import django  # noqa: E402
+
+django.setup()
+
 from django.contrib.auth.models import User  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench import generate  # noqa: E402
 from opportune.core.models import Comment  # noqa: E402
 from opportune.crm.models import CRMSettings, Customer, Opportunity  # noqa: E402
 from opportune.crm.services.auto_close import (  # noqa: E402
