@@ -43,7 +43,7 @@ CAMPAIGN = MasterSpec(Campaign, "Campaign", {"description": None}, key="campaign
 SALES_STAGE = MasterSpec(
     SalesStage,
     "Sales Stage",
-    {"idx": None, "probability": None},
+    {"idx": None, "probability": None, "stale_after_days": None},
     check=_check_sales_stage,
     key="stage_name",
 )
