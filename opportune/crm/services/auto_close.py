@@ -47,11 +47,8 @@ class AutoCloseResult:
     days: int = 0  # the setting the run used; 0: the job is off
 
 
-@dataclass(frozen=True)
-class _Closed:
-    name: str
-    replied_on: datetime
-    notify_id: int | None  # the opportunity owner, else its creator
+# closed opportunities by whom to tell (the opportunity owner, else its creator; None: nobody)
+Closed = Counter[int | None]
 
 
 def due_for_auto_close(now: datetime, days: int) -> QuerySet[Opportunity]:
@@ -69,7 +66,7 @@ def close_silent_opportunities(*, now: datetime, batch_size: int = BATCH_SIZE) -
     if not days:
         return AutoCloseResult(days=0)
     due = due_for_auto_close(now, days)
-    closed: list[_Closed] = []
+    closed: Closed = Counter()
     failed = 0
     after = ""
     while True:
@@ -81,58 +78,39 @@ def close_silent_opportunities(*, now: datetime, batch_size: int = BATCH_SIZE) -
         after = names[-1]
         try:
             with transaction.atomic():
-                closed.extend(_close_batch(due, names, now=now, days=days))
+                closed += _close_batch(due, names, now=now, days=days)
         except Exception:
             logger.exception("Auto-close: a batch failed; closing its %s one by one", len(names))
-            batch_closed, batch_failed = _close_one_by_one(due, names, now=now, days=days)
-            closed.extend(batch_closed)
-            failed += batch_failed
+            for name in names:
+                try:
+                    with transaction.atomic():
+                        closed += _close_batch(due, [name], now=now, days=days)
+                except Exception:
+                    logger.exception("Auto-close: opportunity %s could not be closed", name)
+                    failed += 1
     _notify_owners(closed, now=now, days=days)
-    return AutoCloseResult(closed=len(closed), failed=failed, days=days)
-
-
-def _close_one_by_one(
-    due: QuerySet[Opportunity], names: Sequence[str], *, now: datetime, days: int
-) -> tuple[list[_Closed], int]:
-    closed: list[_Closed] = []
-    failed = 0
-    for name in names:
-        try:
-            with transaction.atomic():
-                closed.extend(_close_batch(due, [name], now=now, days=days))
-        except Exception:
-            logger.exception("Auto-close: opportunity %s could not be closed", name)
-            failed += 1
-    return closed, failed
+    return AutoCloseResult(closed=closed.total(), failed=failed, days=days)
 
 
 def _close_batch(
     due: QuerySet[Opportunity], names: Sequence[str], *, now: datetime, days: int
-) -> list[_Closed]:
+) -> Closed:
     """Close the still-due opportunities among ``names``, inside the caller's transaction."""
-    # The rows stay locked (PostgreSQL; SQLite's write lock is the transaction's) until the
-    # commit, so what the UPDATE changes is exactly what was read.
+    if connection.vendor == "postgresql":
+        return _close_batch_in_one_statement(names, now=now, days=days)
+    # SQLite: the transaction holds the database's write lock from its start (BEGIN
+    # IMMEDIATE), so the UPDATE changes exactly the rows read.
     rows = list(
         due.filter(name__in=names)
-        .select_for_update(of=("self",))
         .annotate(notify_id=Coalesce("opportunity_owner_id", "owner_id"))
         .values_list("name", "replied_on", "notify_id")
     )
     if not rows:
-        return []
-    locked = [name for name, _, _ in rows]
-    changed = due.filter(name__in=locked).update(
+        return Counter()
+    due.filter(name__in=[name for name, _, _ in rows]).update(
         status=Opportunity.Status.CLOSED, version=F("version") + 1, modified=now, modified_by=None
     )
-    if changed != len(locked):  # cannot happen under the lock; never write for unchanged rows
-        still = set(
-            Opportunity.objects.filter(
-                name__in=locked, status=Opportunity.Status.CLOSED, modified=now
-            ).values_list("name", flat=True)
-        )
-        rows = [row for row in rows if row[0] in still]
-        locked = [name for name, _, _ in rows]
-    _insert_history(locked, now=now)
+    _insert_history([name for name, _, _ in rows], now=now)
     Comment.objects.bulk_create(
         [
             Comment(
@@ -146,23 +124,66 @@ def _close_batch(
         ],
         batch_size=1000,
     )
-    return [_Closed(name, replied_on, notify_id) for name, replied_on, notify_id in rows]
+    return Counter(notify_id for _, _, notify_id in rows)
 
 
-def closing_note(days: int, replied_on: datetime) -> str:
-    """The timeline entry of an opportunity the job closed."""
-    replied = timezone.localtime(replied_on).date().isoformat()
+def _close_batch_in_one_statement(names: Sequence[str], *, now: datetime, days: int) -> Closed:
+    """PostgreSQL: one statement per batch. The UPDATE re-checks each row under its lock (a
+    concurrent change that answered or reopened the deal wins) and RETURNs exactly the rows
+    it closed, from which the same statement writes their history and timeline notes."""
+    history, (target, source) = _history_columns()
+    opportunity = connection.ops.quote_name(Opportunity._meta.db_table)
+    comment = connection.ops.quote_name(Comment._meta.db_table)
+    sql = f"""
+        WITH closed AS (
+            UPDATE {opportunity} SET status = %(closed)s, version = version + 1,
+                modified = %(now)s, modified_by_id = NULL
+            WHERE name = ANY(%(names)s) AND status = %(replied)s AND replied_on <= %(cutoff)s
+                AND (last_received_on IS NULL OR last_received_on < replied_on)
+            RETURNING *
+        ), history AS (
+            INSERT INTO {history} ({target}, history_date, history_type,
+                history_change_reason, history_door, history_user_id)
+            SELECT {source}, %(now)s, '~', %(reason)s, %(door)s, NULL FROM closed
+        ), notes AS (
+            INSERT INTO {comment} (reference_doctype, reference_name, comment_type,
+                content, owner_id, creation)
+            SELECT 'Opportunity', name, %(info)s, %(note)s
+                || to_char(replied_on AT TIME ZONE %(tz)s, 'YYYY-MM-DD'), NULL, %(now)s
+            FROM closed
+        )
+        SELECT COALESCE(opportunity_owner_id, owner_id), COUNT(*) FROM closed GROUP BY 1
+    """
+    params = {
+        "closed": Opportunity.Status.CLOSED,
+        "replied": Opportunity.Status.REPLIED,
+        "now": now,
+        "cutoff": now - timedelta(days=days),
+        "names": list(names),
+        "reason": CHANGE_REASON,
+        "door": current_door(),
+        "info": Comment.Type.INFO,
+        "note": closing_note(days, None),
+        "tz": timezone.get_current_timezone_name(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return Counter(dict(cursor.fetchall()))
+
+
+def closing_note(days: int, replied_on: datetime | None) -> str:
+    """The timeline entry of an opportunity the job closed (without its date: the text the
+    date follows)."""
+    replied = timezone.localtime(replied_on).date().isoformat() if replied_on else ""
     return (
         f"Closed automatically: no reply from the party for {days} days "
         f"since it was replied to on {replied}"
     )
 
 
-def _insert_history(names: Sequence[str], *, now: datetime) -> None:
-    """One history record per closed opportunity (django-simple-history's table, as its own
-    ``bulk_history_create`` would write it), copied by the database from the updated rows."""
-    if not names:
-        return
+def _history_columns() -> tuple[str, tuple[str, str]]:
+    """The history table, and its copied columns with their source columns in the table of
+    opportunities (quoted, comma-separated): what django-simple-history would write."""
     history = Opportunity.history.model  # type: ignore[attr-defined]
     tracked = [
         (f.column, Opportunity._meta.get_field(f.name).column)
@@ -170,11 +191,19 @@ def _insert_history(names: Sequence[str], *, now: datetime) -> None:
         if not f.name.startswith("history_")
     ]
     quote = connection.ops.quote_name
-    target = ", ".join(quote(col) for col, _ in tracked)
-    source = ", ".join(quote(col) for _, col in tracked)
+    return quote(history._meta.db_table), (
+        ", ".join(quote(col) for col, _ in tracked),
+        ", ".join(quote(col) for _, col in tracked),
+    )
+
+
+def _insert_history(names: Sequence[str], *, now: datetime) -> None:
+    """One history record per closed opportunity, copied by the database from the rows."""
+    history, (target, source) = _history_columns()
+    quote = connection.ops.quote_name
     marks = ", ".join(["%s"] * len(names))
     sql = (
-        f"INSERT INTO {quote(history._meta.db_table)} ({target}, history_date, history_type, "
+        f"INSERT INTO {history} ({target}, history_date, history_type, "
         f"history_change_reason, history_door, history_user_id) "
         f"SELECT {source}, %s, '~', %s, %s, NULL FROM {quote(Opportunity._meta.db_table)} "
         f"WHERE {quote('name')} IN ({marks})"
@@ -183,10 +212,10 @@ def _insert_history(names: Sequence[str], *, now: datetime) -> None:
         cursor.execute(sql, [now, CHANGE_REASON, current_door(), *names])
 
 
-def _notify_owners(closed: Sequence[_Closed], *, now: datetime, days: int) -> None:
+def _notify_owners(closed: Closed, *, now: datetime, days: int) -> None:
     """One notification per owner per run (keyed by the run's date: a second run the same day
     adds none), with the count and a link to their closed opportunities."""
-    counts = Counter(c.notify_id for c in closed if c.notify_id is not None)
+    counts = {user_id: n for user_id, n in closed.items() if user_id is not None and n}
     if not counts:
         return
     run_date = timezone.localdate(now).isoformat()
