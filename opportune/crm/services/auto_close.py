@@ -131,6 +131,16 @@ def _close_batch_in_one_statement(names: Sequence[str], *, now: datetime, days: 
     """PostgreSQL: one statement per batch. The UPDATE re-checks each row under its lock (a
     concurrent change that answered or reopened the deal wins) and RETURNs exactly the rows
     it closed, from which the same statement writes their history and timeline notes."""
+    sql, params = batch_statement(names, now=now, days=days)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return Counter(dict(cursor.fetchall()))
+
+
+def batch_statement(
+    names: Sequence[str], *, now: datetime, days: int
+) -> tuple[str, dict[str, object]]:
+    """The PostgreSQL statement closing a batch, and its parameters (bench/ explains it)."""
     history, (target, source) = _history_columns()
     opportunity = connection.ops.quote_name(Opportunity._meta.db_table)
     comment = connection.ops.quote_name(Comment._meta.db_table)
@@ -138,7 +148,8 @@ def _close_batch_in_one_statement(names: Sequence[str], *, now: datetime, days: 
         WITH closed AS (
             UPDATE {opportunity} SET status = %(closed)s, version = version + 1,
                 modified = %(now)s, modified_by_id = NULL
-            WHERE name = ANY(%(names)s) AND status = %(replied)s AND replied_on <= %(cutoff)s
+            WHERE name BETWEEN %(first)s AND %(last)s AND status = %(replied)s
+                AND replied_on <= %(cutoff)s
                 AND (last_received_on IS NULL OR last_received_on < replied_on)
             RETURNING *
         ), history AS (
@@ -159,16 +170,17 @@ def _close_batch_in_one_statement(names: Sequence[str], *, now: datetime, days: 
         "replied": Opportunity.Status.REPLIED,
         "now": now,
         "cutoff": now - timedelta(days=days),
-        "names": list(names),
+        # the batch's range of names (a range scan of the primary key; a row in it that
+        # became due since the batch was chosen is closed too, a row no longer due is not)
+        "first": names[0],
+        "last": names[-1],
         "reason": CHANGE_REASON,
         "door": current_door(),
         "info": Comment.Type.INFO,
         "note": closing_note(days, None),
         "tz": timezone.get_current_timezone_name(),
     }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return Counter(dict(cursor.fetchall()))
+    return sql, params
 
 
 def closing_note(days: int, replied_on: datetime | None) -> str:
