@@ -43,6 +43,7 @@ from opportune.crm.models import CRMSettings, Customer, Opportunity  # noqa: E40
 from opportune.crm.services.auto_close import (  # noqa: E402
     BATCH_SIZE,
     CHANGE_REASON,
+    batch_statement,
     close_silent_opportunities,
     due_for_auto_close,
 )
@@ -107,11 +108,19 @@ def seed(now) -> None:
 
 
 def explain(now) -> str:
+    """The plans of a batch's two statements: choosing its names, and (PostgreSQL, run and
+    rolled back) closing them."""
     query = due_for_auto_close(now, DAYS).order_by("name").values_list("name", flat=True)
     query = query[:BATCH_SIZE]
-    if connection.vendor == "postgresql":
-        return query.explain(analyze=True, buffers=True)
-    return query.explain()
+    if connection.vendor != "postgresql":
+        return query.explain()
+    plans = [query.explain(analyze=True, buffers=True)]
+    sql, params = batch_statement(list(query), now=now, days=DAYS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        plans.append("\n".join(line for (line,) in cursor.fetchall()))
+        transaction.set_rollback(True)
+    return "\n\n".join(plans)
 
 
 def main() -> None:
