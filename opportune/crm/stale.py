@@ -17,6 +17,7 @@ from django.db.models import (
     Case,
     DateTimeField,
     F,
+    Field,
     FloatField,
     Func,
     IntegerField,
@@ -33,36 +34,39 @@ STALE_STATUSES = (Opportunity.Status.OPEN, Opportunity.Status.REPLIED)
 
 
 class DaysSince(Func):
-    """Days (with their fraction) from ``when`` (a column) to ``now`` (a value)."""
+    """Days from ``when`` (a column) to ``now`` (a value): with their fraction, or whole
+    (rounded down) when ``whole``."""
 
-    output_field = FloatField()
-    whole = False  # WholeDaysSince: rounded down
+    def __init__(self, when: Any, now: datetime, *, whole: bool = False) -> None:
+        output: Field[Any, Any] = IntegerField() if whole else FloatField()
+        super().__init__(when, Value(now, output_field=DateTimeField()), output_field=output)
+        self.whole = whole
 
-    def __init__(self, when: Any, now: datetime) -> None:
-        super().__init__(when, Value(now, output_field=DateTimeField()))
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # PostgreSQL
+    def _days(self, compiler: Any, sqlite: bool) -> tuple[str, tuple[Any, ...]]:
         (when, when_params), (now, now_params) = (
             compiler.compile(e) for e in self.get_source_expressions()
         )
-        sql = f"(EXTRACT(EPOCH FROM ({now} - {when})) / 86400.0)"
-        if self.whole:
-            sql = f"FLOOR{sql}::integer"
+        if sqlite:
+            sql = f"(julianday({now}) - julianday({when}))"
+            sql = f"CAST({sql} AS INTEGER)" if self.whole else sql
+        else:
+            sql = f"(EXTRACT(EPOCH FROM ({now} - {when})) / 86400.0)"
+            sql = f"FLOOR{sql}::integer" if self.whole else sql
         return sql, (*now_params, *when_params)
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        (when, when_params), (now, now_params) = (
-            compiler.compile(e) for e in self.get_source_expressions()
-        )
-        sql = f"(julianday({now}) - julianday({when}))"
-        if self.whole:
-            sql = f"CAST({sql} AS INTEGER)"
-        return sql, (*now_params, *when_params)
+    def as_sql(  # PostgreSQL
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:
+        return self._days(compiler, sqlite=False)
 
-
-class WholeDaysSince(DaysSince):
-    output_field = IntegerField()
-    whole = True
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self._days(compiler, sqlite=True)
 
 
 def is_stale(now: datetime) -> Q:
@@ -79,7 +83,7 @@ def with_stale_days(rows: QuerySet[Opportunity], now: datetime) -> QuerySet[Oppo
     ``now``, else None."""
     return rows.annotate(
         stale_days=Case(
-            When(is_stale(now), then=WholeDaysSince("modified", now)),
+            When(is_stale(now), then=DaysSince("modified", now, whole=True)),
             default=None,
             output_field=IntegerField(),
         )

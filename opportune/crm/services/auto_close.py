@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
@@ -139,9 +140,9 @@ def _close_batch_in_one_statement(names: Sequence[str], *, now: datetime, days: 
 
 def batch_statement(
     names: Sequence[str], *, now: datetime, days: int
-) -> tuple[str, dict[str, object]]:
+) -> tuple[str, dict[str, Any]]:
     """The PostgreSQL statement closing a batch, and its parameters (bench/ explains it)."""
-    history, (target, source) = _history_columns()
+    history, columns = _history_columns()
     opportunity = connection.ops.quote_name(Opportunity._meta.db_table)
     comment = connection.ops.quote_name(Comment._meta.db_table)
     sql = f"""
@@ -153,9 +154,9 @@ def batch_statement(
                 AND (last_received_on IS NULL OR last_received_on < replied_on)
             RETURNING *
         ), history AS (
-            INSERT INTO {history} ({target}, history_date, history_type,
+            INSERT INTO {history} ({columns}, history_date, history_type,
                 history_change_reason, history_door, history_user_id)
-            SELECT {source}, %(now)s, '~', %(reason)s, %(door)s, NULL FROM closed
+            SELECT {columns}, %(now)s, '~', %(reason)s, %(door)s, NULL FROM closed
         ), notes AS (
             INSERT INTO {comment} (reference_doctype, reference_name, comment_type,
                 content, owner_id, creation)
@@ -193,31 +194,26 @@ def closing_note(days: int, replied_on: datetime | None) -> str:
     )
 
 
-def _history_columns() -> tuple[str, tuple[str, str]]:
-    """The history table, and its copied columns with their source columns in the table of
-    opportunities (quoted, comma-separated): what django-simple-history would write."""
-    history = Opportunity.history.model  # type: ignore[attr-defined]
-    tracked = [
-        (f.column, Opportunity._meta.get_field(f.name).column)
-        for f in history._meta.concrete_fields
-        if not f.name.startswith("history_")
-    ]
+def _history_columns() -> tuple[str, str]:
+    """The history table and the columns it copies from the table of opportunities (the same
+    names in both), quoted: what django-simple-history would write."""
+    history = Opportunity.history.model
     quote = connection.ops.quote_name
-    return quote(history._meta.db_table), (
-        ", ".join(quote(col) for col, _ in tracked),
-        ", ".join(quote(col) for _, col in tracked),
+    columns = ", ".join(
+        quote(f.column) for f in history._meta.concrete_fields if not f.name.startswith("history_")
     )
+    return quote(str(history._meta.db_table)), columns
 
 
 def _insert_history(names: Sequence[str], *, now: datetime) -> None:
     """One history record per closed opportunity, copied by the database from the rows."""
-    history, (target, source) = _history_columns()
+    history, columns = _history_columns()
     quote = connection.ops.quote_name
     marks = ", ".join(["%s"] * len(names))
     sql = (
-        f"INSERT INTO {history} ({target}, history_date, history_type, "
+        f"INSERT INTO {history} ({columns}, history_date, history_type, "
         f"history_change_reason, history_door, history_user_id) "
-        f"SELECT {source}, %s, '~', %s, %s, NULL FROM {quote(Opportunity._meta.db_table)} "
+        f"SELECT {columns}, %s, '~', %s, %s, NULL FROM {quote(Opportunity._meta.db_table)} "
         f"WHERE {quote('name')} IN ({marks})"
     )
     with connection.cursor() as cursor:

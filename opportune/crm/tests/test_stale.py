@@ -51,7 +51,7 @@ def clock():
 
 def stale_days() -> dict[str, int | None]:
     rows = with_stale_days(Opportunity.objects.all(), NOW)
-    return dict(rows.values_list("title", "stale_days"))
+    return dict(rows.values_list("title", "stale_days"))  # type: ignore[misc]
 
 
 def test_days_are_computed_in_the_query(deals):
