@@ -6,11 +6,13 @@ edit does not keep a deal alive, a reply from the party does (``last_received_on
 ``replied_on``; a received email also sets it Open again). CRM Settings
 ``close_opportunity_after_days`` is the number of days; 0 switches the job off.
 
-Set-based, per batch of names (ordered by name): one locked read of the batch's due rows, one
-conditional UPDATE (still Replied, still due: idempotent, and a concurrent edit that answered
-or reopened the deal wins), one INSERT ... SELECT of their history rows, one INSERT of their
-timeline comments. A batch that fails is retried one document at a time, so one failing
-document never stops the others; it is logged and counted. Owners get one notification per run.
+Set-based, per batch of names (ordered by name), each in its own transaction: one conditional
+UPDATE (still Replied, still due: idempotent, and a concurrent edit that answered or reopened
+the deal wins), one INSERT ... SELECT of their history records, one INSERT of their timeline
+notes; on PostgreSQL all in one statement (UPDATE ... RETURNING feeding the INSERTs), on SQLite
+after reading the rows under the database's write lock. A batch that fails is done again one
+document at a time, so one failing document never stops the others; it is logged and counted.
+Owners get one notification per run.
 """
 
 from __future__ import annotations
