@@ -136,3 +136,18 @@ def test_sales_stage_days_through_the_api(manager, api_as):
     r = api.patch("sales-stages/Qualification", {"stale_after_days": None})
     assert r.status_code == 200
     assert SalesStage.objects.get(pk="Qualification").stale_after_days is None
+
+
+def test_sales_stage_days_in_the_admin(admin_client):
+    url = reverse("admin:crm_salesstage_change", args=["Prospecting"])
+    form = {"idx": 1, "probability": "10", "stale_after_days": "0"}
+    r = admin_client.post(url, form)
+    assert r.status_code == 200  # the form again, with the error
+    assert r.context["adminform"].form.errors == {
+        "stale_after_days": ["Ensure this value is greater than or equal to 1."]
+    }
+    assert SalesStage.objects.get(pk="Prospecting").stale_after_days is None
+
+    r = admin_client.post(url, {**form, "stale_after_days": "21"})
+    assert r.status_code == 302
+    assert SalesStage.objects.get(pk="Prospecting").stale_after_days == 21
