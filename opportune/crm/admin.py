@@ -37,8 +37,8 @@ from opportune.masters.admin import MasterAdmin
 # --- masters -----------------------------------------------------------------------------------
 @admin.register(SalesStage)
 class SalesStageAdmin(MasterAdmin):
-    list_display = ("name", "idx", "probability")
-    list_editable = ("idx", "probability")
+    list_display = ("name", "idx", "probability", "stale_after_days")
+    list_editable = ("idx", "probability", "stale_after_days")
 
 
 @admin.register(Competitor)

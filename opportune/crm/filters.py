@@ -7,12 +7,14 @@ from decimal import Decimal
 from typing import Annotated
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from ninja import FilterSchema
 from ninja.filter_schema import FilterLookup
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from opportune.core.fields import reject_nul
 from opportune.core.filters import CommaList
+from opportune.crm.stale import is_stale
 
 OPPORTUNITY_ORDERINGS = (
     "modified",
@@ -68,6 +70,17 @@ class OpportunityFilters(_Filters):
     ] = None
     probability__gte: Annotated[Decimal | None, FilterLookup("probability__gte")] = None
     probability__lte: Annotated[Decimal | None, FilterLookup("probability__lte")] = None
+    stale: bool | None = Field(
+        None,
+        description="1: only stale deals (Open or Replied, unchanged for longer than their "
+        "sales stage's stale_after_days); 0: none of them.",
+    )
+
+    def filter_stale(self, value: bool | None) -> Q:
+        if value is None:
+            return Q()
+        stale = is_stale(timezone.now())
+        return stale if value else ~stale
 
 
 def search_opportunities(queryset: QuerySet, text: str) -> QuerySet:

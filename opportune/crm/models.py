@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -59,6 +60,14 @@ class SalesStage(_NamedMaster):
 
     idx = models.PositiveSmallIntegerField(default=0)
     probability = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    # Odoo's "rotting days": an open opportunity untouched for longer is stale; empty: never
+    stale_after_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="An open opportunity in this stage not changed for more days than this is "
+        "shown as stale (Odoo's rotting days); empty: never.",
+    )
 
     history = audited_history()
 
@@ -68,7 +77,11 @@ class SalesStage(_NamedMaster):
             models.CheckConstraint(
                 condition=Q(probability__gte=0, probability__lte=100),
                 name="sales_stage_probability_0_100",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(stale_after_days__isnull=True) | Q(stale_after_days__gte=1),
+                name="sales_stage_stale_after_days_positive",
+            ),
         ]
 
 
@@ -265,6 +278,26 @@ class Contact(Document):
 
 
 # --- opportunity -------------------------------------------------------------------------------
+# the copied columns of an opportunity's history records that get no index of their own
+HISTORY_UNINDEXED = [
+    "creation",
+    "owner",
+    "lead",
+    "customer",
+    "opportunity_type",
+    "sales_stage",
+    "source",
+    "campaign",
+    "opportunity_owner",
+    "currency",
+    "contact_person",
+    "territory",
+    "customer_group",
+    "industry",
+    "contact_by",
+]
+
+
 class Opportunity(Document):
     naming_series = "CRM-OPP-.YYYY.-"
     doctype = "Opportunity"
@@ -397,7 +430,10 @@ class Opportunity(Document):
     )
 
     history = audited_history(
-        excluded_fields=["version", "modified", "modified_by", "replied_on", "last_received_on"]
+        excluded_fields=["version", "modified", "modified_by", "replied_on", "last_received_on"],
+        # History is read by document (name), date, user and door only: no index per copied
+        # foreign key (each costs a write per record; the auto-close job writes 100,000).
+        no_db_index=HISTORY_UNINDEXED,
     )
 
     class Meta:

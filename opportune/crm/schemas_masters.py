@@ -14,6 +14,10 @@ from opportune.crm.services.masters import CRM_SETTINGS_HELP as HELP
 from opportune.masters.schemas import NAME, key_in, key_out, name_in, stored_decimal
 
 LONG_TEXT = Field(None, max_length=20000)
+STALE_HELP = (
+    "Odoo's rotting days: an Open or Replied opportunity in this stage not changed for more "
+    "days than this is stale (list filter stale=1, board, home page); null: never."
+)
 
 
 class DescribedOut(Schema):
@@ -70,6 +74,7 @@ class SalesStageOut(Schema):
     stage_name: str = key_out()
     idx: int = Field(..., description="Position in the pipeline (kanban column order)")
     probability: str = Field(..., description="Default probability in percent (decimal text)")
+    stale_after_days: int | None = Field(..., description=STALE_HELP)
 
     @staticmethod
     def resolve_probability(obj) -> str:
@@ -79,6 +84,7 @@ class SalesStageOut(Schema):
 class SalesStagePatch(StrictIn):
     idx: int | None = Field(None, ge=0, le=32767)
     probability: DecimalIn | None = Field(None, ge=0, le=100)
+    stale_after_days: int | None = Field(None, ge=1, le=36500, description=STALE_HELP)
 
 
 class SalesStageCreate(SalesStagePatch):

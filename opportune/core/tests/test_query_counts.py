@@ -669,7 +669,8 @@ SUP, SQP = "/buying/suppliers/{name}/", "/buying/supplier-quotations/{name}/"
 RFQP, BOP = "/buying/requests-for-quotation/{name}/", "/buying/opportunities/{name}/"
 
 PAGE_CASES = [
-    Case("GET", "/", 12, opportunity_with_history, lists=True),
+    # + the bell's unread count; + crm's "Stale deals" section (its days computed in it)
+    Case("GET", "/", 13, opportunity_with_history, lists=True),
     Case("GET", "/healthz", 3, heartbeat, user=None),
     Case("GET", "/accounts/login/", 0, user=None),
     # + django-axes: its expired failures cleared, the sign-in's access log row closed

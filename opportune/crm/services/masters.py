@@ -43,7 +43,7 @@ CAMPAIGN = MasterSpec(Campaign, "Campaign", {"description": None}, key="campaign
 SALES_STAGE = MasterSpec(
     SalesStage,
     "Sales Stage",
-    {"idx": None, "probability": None},
+    {"idx": None, "probability": None, "stale_after_days": None},
     check=_check_sales_stage,
     key="stage_name",
 )
@@ -67,8 +67,9 @@ CRM_SETTINGS_SPEC: dict[str, Link | None] = {
 CRM_SETTINGS_HELP = {
     "time_zone": "The company's time zone (an IANA name). Not applied yet: dates and "
     "'today' follow the server's TIME_ZONE.",
-    "close_opportunity_after_days": "Close a Replied opportunity after this many days of "
-    "silence; 0 never. Applied by the auto-close job, not built yet.",
+    "close_opportunity_after_days": "Close a Replied opportunity when the party has not "
+    "written back for this many days since it became Replied (the nightly auto-close job); "
+    "0 never.",
     "default_valid_till": "Default quotation validity in days; empty or 0: one month after "
     "the quotation date.",
     "carry_forward_communication_and_comments": "Copy comments and link e-mails from a lead to "

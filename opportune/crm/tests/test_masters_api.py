@@ -111,6 +111,7 @@ def test_sales_stage_names_with_a_slash_are_addressable(manager, api_as):
         "stage_name": "Proposal/Price Quote",
         "idx": 7,
         "probability": "75.00",
+        "stale_after_days": None,
     }
     r = api_as(manager).patch("sales-stages/Proposal%2FPrice%20Quote", {"probability": 80})
     assert r.status_code == 200
@@ -133,6 +134,8 @@ def test_sales_stages_list_in_pipeline_order(sales, api_as):
     [
         ("sales-stages", {"name": "Won", "probability": 101}, "probability"),
         ("sales-stages", {"name": "Won", "idx": -1}, "idx"),
+        ("sales-stages", {"name": "Won", "stale_after_days": -1}, "stale_after_days"),
+        ("sales-stages", {"name": "Won", "stale_after_days": 0}, "stale_after_days"),
         ("competitors", {"name": "Acme", "website": "not a url"}, "website"),
         ("campaigns", {"name": "x" * 141}, "name"),
         ("lead-sources", {"name": ""}, "name"),
@@ -191,7 +194,12 @@ def test_deleting_masters_in_use_is_409(manager, api_as):
 # --- ERPNext's key fields ----------------------------------------------------------------------
 # Each master is also created with, and answers, the field ERPNext names it by (its ``name``).
 ERPNEXT_KEYS = [
-    ("sales-stages", SalesStage, "stage_name", {"idx": 9, "probability": "95.00"}),
+    (
+        "sales-stages",
+        SalesStage,
+        "stage_name",
+        {"idx": 9, "probability": "95.00", "stale_after_days": None},
+    ),
     ("lead-sources", LeadSource, "source_name", {"details": ""}),
     ("campaigns", Campaign, "campaign_name", {"description": ""}),
     ("lost-reasons", OpportunityLostReason, "lost_reason", {}),

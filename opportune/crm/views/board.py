@@ -11,6 +11,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum, Val
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opportune.core.errors import DomainError
@@ -18,6 +19,7 @@ from opportune.core.pages import version_of
 from opportune.core.templatetags.opportune import money
 from opportune.crm import access, services
 from opportune.crm.models import Opportunity, SalesStage
+from opportune.crm.stale import with_stale_days
 from opportune.crm.views.common import company_currency
 from opportune.crm.views.lists import filter_options, filtered_opportunities
 
@@ -80,6 +82,7 @@ def opportunity_board(request: SignedInRequest) -> HttpResponse:
     )
     field = _column_field(group_by)
     totals = column_totals(rows, group_by)
+    now = timezone.now()
     _company, precision = company_currency()
     columns = []
     for key, label in _columns(group_by):
@@ -93,9 +96,9 @@ def opportunity_board(request: SignedInRequest) -> HttpResponse:
         in_column = rows.filter(**lookup)
         cards = (
             list(
-                in_column.select_related("currency", "opportunity_owner").order_by(
-                    "-modified", "-name"
-                )[:CARDS_PER_COLUMN]
+                with_stale_days(in_column, now)
+                .select_related("currency", "opportunity_owner")
+                .order_by("-modified", "-name")[:CARDS_PER_COLUMN]
             )
             if total["count"]
             else []

@@ -12,6 +12,7 @@ from opportune.core.models import Comment
 from opportune.core.views import HomeSection
 from opportune.crm import access
 from opportune.crm.models import Opportunity, SalesStage
+from opportune.crm.stale import is_stale, with_stale_days
 from opportune.crm.views.board import MONEY_FIELD
 from opportune.crm.views.common import company_currency
 
@@ -93,8 +94,19 @@ def recent_activity(request: SignedInRequest) -> dict | None:
     return {"recent_comments": comments, "recent_changes": changed}
 
 
+def stale_deals(request: SignedInRequest) -> dict | None:
+    """The stale deals the user sees (Odoo's rotting), longest untouched first."""
+    if not access.can_read_opportunities(request.user):
+        return None
+    now = timezone.now()
+    rows = access.opportunities_visible_to(request.user).filter(is_stale(now))
+    rows = with_stale_days(rows, now).select_related("opportunity_owner")
+    return {"stale_deals": rows.order_by("modified", "name")[:10]}
+
+
 SECTIONS = (
     HomeSection("crm-my-work", "crm/home/my_work.html", my_work, order=10),
+    HomeSection("crm-stale", "crm/home/stale.html", stale_deals, order=15),
     HomeSection("crm-pipeline", "crm/home/pipeline.html", pipeline, order=20),
     HomeSection("crm-activity", "crm/home/activity.html", recent_activity, order=30),
 )

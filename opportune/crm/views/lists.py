@@ -25,6 +25,7 @@ FILTER_FIELDS = (
     "expected_closing__lte",
     "base_opportunity_amount__gte",
     "base_opportunity_amount__lte",
+    "stale",
 )
 
 

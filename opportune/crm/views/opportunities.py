@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -18,6 +19,7 @@ from opportune.crm import access, services
 from opportune.crm.filters import OPPORTUNITY_NULLABLE, OPPORTUNITY_ORDERINGS
 from opportune.crm.forms import sales_users
 from opportune.crm.models import Competitor, Customer, OpportunityLostReason
+from opportune.crm.stale import with_stale_days
 from opportune.crm.views.common import company_currency
 from opportune.crm.views.lists import filter_options, filtered_opportunities
 
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 @login_required
 def opportunity_list(request: SignedInRequest) -> HttpResponse:
     rows, errors, context = filtered_opportunities(request)
-    rows = rows.select_related("currency", "opportunity_owner")
+    rows = with_stale_days(rows.select_related("currency", "opportunity_owner"), timezone.now())
     page = paginated(
         rows, request.GET, errors, orderings=OPPORTUNITY_ORDERINGS, nullable=OPPORTUNITY_NULLABLE
     )
