@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import IntegrityError, transaction
 
+from opportune.automation.services import apply_assignment_rules
 from opportune.core.deleted import keep_deleted
 from opportune.core.documents import (
     delete_document,
@@ -199,6 +200,7 @@ def create_lead(*, data: Mapping[str, Any], by: User) -> Lead:
         _save_new(lead, {}, LEAD_SPEC, by=by)
         if CRMSettings.current().auto_creation_of_contact:
             make_contact_from_lead(lead, by=by)
+        apply_assignment_rules(lead, by=by)
     return lead
 
 
@@ -255,7 +257,10 @@ def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by:
                 "status", f"{data['status']} is set by the system, not by hand."
             )
         spec["status"] = None
-    return _save_changes(Lead, lead, data, spec, version=version, by=by, check=_check_lead)
+    with transaction.atomic():
+        changed = _save_changes(Lead, lead, data, spec, version=version, by=by, check=_check_lead)
+        apply_assignment_rules(changed, by=by)
+    return changed
 
 
 def delete_lead(lead: Lead, *, version: int | None, by: User) -> None:
