@@ -52,7 +52,7 @@ def get_rule_for(user: AnyUser, name: str, *, write: bool = False) -> Assignment
 
 def assignments_visible_to(user: AnyUser) -> QuerySet[Assignment]:
     """Managers see every assignment; a sales user the ones given to them."""
-    rows = Assignment.objects.select_related("allocated_to")
+    rows = Assignment.objects.select_related("allocated_to", "assigned_by")
     if is_manager(user):
         return rows
     if not is_sales(user):

@@ -446,15 +446,16 @@ def _run(
     values: Mapping[str, Any],
     document: Any | None,
     name: str | None,
+    rules: list[AssignmentRule],
     *,
     by: User | None,
     now: datetime,
     write: bool,
 ) -> Outcome:
-    """ERPNext's ``apply`` (section 7.3): unassign, assign, then close or reopen. With
-    ``write=False`` (the dry run) the same decisions are made and nothing is written."""
+    """ERPNext's ``apply`` (section 7.3) with the enabled ``rules`` by priority: unassign,
+    assign, then close or reopen. With ``write=False`` (the dry run) the same decisions are
+    made and nothing is written."""
     outcome = Outcome(kind.doctype, name)
-    rules = _enabled_rules(kind.doctype)
     reports = {rule.name: RuleReport(rule.name, rule.priority) for rule in rules}
     outcome.rules = list(reports.values())
     today = weekday(now)
@@ -577,16 +578,13 @@ def apply_assignment_rules(
     """Run the enabled rules of the document's type on it, after it was created or changed
     (the services of its app call this; no signal). None when its type has no rule."""
     kind = document_type_of(document)
-    if (
-        kind is None
-        or not AssignmentRule.objects.filter(document_type=kind.doctype, disabled=False).exists()
-    ):
+    rules = _enabled_rules(kind.doctype) if kind is not None else []
+    if kind is None or not rules:  # one query when a type has no rule
         return None
     values = kind.values(document)
+    now = now or timezone.now()
     with transaction.atomic():
-        return _run(
-            kind, values, document, str(document.pk), by=by, now=now or timezone.now(), write=True
-        )
+        return _run(kind, values, document, str(document.pk), rules, by=by, now=now, write=True)
 
 
 def dry_run(
@@ -611,4 +609,5 @@ def dry_run(
             raise NotFoundError(exc.message, fields={"name": [exc.message]}) from exc
     if document is not None:
         values.update(kind.values_from_body(document))
-    return _run(kind, values, None, name, by=by, now=now or timezone.now(), write=False)
+    rules = _enabled_rules(kind.doctype)
+    return _run(kind, values, None, name, rules, by=by, now=now or timezone.now(), write=False)
