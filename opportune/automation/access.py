@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from opportune.accounts.roles import is_manager, is_sales
 from opportune.automation.models import Assignment, AssignmentRule, AssignmentRuleUser
@@ -51,17 +51,18 @@ def get_rule_for(user: AnyUser, name: str, *, write: bool = False) -> Assignment
 
 
 def assignments_visible_to(user: AnyUser) -> QuerySet[Assignment]:
-    """Managers see every assignment; a sales user the ones given to them."""
+    """Managers see every assignment; a sales user the ones given to them and the ones they
+    gave (and may close or cancel those)."""
     rows = Assignment.objects.select_related("allocated_to", "assigned_by")
     if is_manager(user):
         return rows
     if not is_sales(user):
         return rows.none()
-    return rows.filter(allocated_to=user.pk)
+    return rows.filter(Q(allocated_to=user.pk) | Q(assigned_by=user.pk))
 
 
 def get_assignment_for(user: AnyUser, id: Any, *, write: bool = False) -> Assignment:
-    """The assignee closes or cancels their own; managers any."""
+    """The assignee (or who gave it) closes or cancels it; managers any."""
     return get_visible(
         assignments_visible_to(user), "Assignment", id, user=user, write=write, can_write=is_sales
     )

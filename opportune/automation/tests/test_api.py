@@ -8,10 +8,11 @@ import datetime as dt
 import pytest
 import time_machine
 
+from opportune.accounts.roles import SALES_USER
 from opportune.automation.models import Assignment, AssignmentRule
 from opportune.core.models import Comment
 from opportune.crm.models import Opportunity
-from opportune.testing import make_customer, make_opportunity
+from opportune.testing import make_customer, make_opportunity, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -184,9 +185,11 @@ def test_assignments_by_hand(manager, sales, sales2, api_as):
     )
     mine = api_as(sales2).get("assignments", status="Open").json()["results"]
     assert [a["name"] for a in mine] == [row["name"]]
-    assert api_as(sales).get("assignments").json()["results"] == []  # given to someone else
+    assert len(api_as(sales).get("assignments").json()["results"]) == 1  # the one they gave
+    assert api_as(manager).get("assignments", user="sales").json()["results"] == []
     assert len(api_as(manager).get("assignments", user="sales2").json()["results"]) == 1
-    assert api_as(sales).post(f"assignments/{row['name']}/close").status_code == 404
+    outsider = api_as(make_user("sales3", SALES_USER))
+    assert outsider.post(f"assignments/{row['name']}/close").status_code == 404
     r = api_as(sales2).post(f"assignments/{row['name']}/close")
     assert (r.status_code, r.json()["status"]) == (200, "Closed")
     r = api_as(manager).post(f"assignments/{row['name']}/cancel")
