@@ -163,7 +163,10 @@ def assign_by_hand(
     """A user who may change the document gives it to a sales user: an Open assignment (no
     rule), the owner field follows it (ERPNext's ``_assign``), and the assignee is told."""
     kind = _kind(reference_type)
-    document = kind.lookup(by, reference_name, write=True)
+    try:
+        document = kind.lookup(by, reference_name, write=True)
+    except NotFoundError as exc:
+        raise NotFoundError(exc.message, fields={"reference_name": [exc.message]}) from exc
     user = get_user_model().objects.filter(username=allocated_to).first()
     if user is None or not kind.can_be_assigned(user):
         raise ValidationError.for_field(
@@ -299,6 +302,8 @@ def _apply_rule_data(
     if based and kind is not None and rule.field not in kind.user_fields:
         errors.add("field", f"Choose a user field: {', '.join(kind.user_fields)}.")
     if not based:
+        if rule.field and "field" in data:
+            errors.add("field", "Only a Based on Field rule names a field.")
         rule.field = ""
         listed = users if users is not None else (None if creating else rule.user_rows.all())
         if not listed and "users" not in errors.fields:

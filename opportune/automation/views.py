@@ -76,7 +76,7 @@ def _data_from_post(post: QueryDict, *, creating: bool) -> dict[str, Any]:
         "document_type": post.get("document_type", ""),
         "description": post.get("description", ""),
         "rule": post.get("rule", ""),
-        "field": post.get("field", ""),
+        "field": post.get("field", "") if post.get("rule") == "Based on Field" else "",
         "disabled": post.get("disabled") == "on",
         "assignment_days": post.getlist("assignment_days"),
         "users": [u for u in post.getlist("users") if u],
