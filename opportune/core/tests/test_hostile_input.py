@@ -224,9 +224,9 @@ class World:
             if self.api.get(f"requests-for-quotation/{rfq}").json()["docstatus"] == 0:
                 assert self.api.post(f"requests-for-quotation/{rfq}/submit").status_code == 200
             return rfq
-        if operation == "PATCH /api/v1/assignment-rules/{name}":  # none is seeded
-            if not self.api.get("assignment-rules").json()["results"]:
-                return self.made("assignment-rules", BASE["POST /api/v1/assignment-rules"])
+        rules = "PATCH /api/v1/assignment-rules/{name}"
+        if operation == rules and not self.api.get("assignment-rules").json()["results"]:
+            return self.made("assignment-rules", BASE["POST /api/v1/assignment-rules"])
         collection = operation.split(" ", 1)[1].split("/{", 1)[0]
         results = self.api.get(collection).json()
         results = results["results"] if isinstance(results, dict) else results
