@@ -125,6 +125,7 @@ def _save_changes(
     by: User,
     check: Callable[[D, FieldErrors], None] | None = None,
     exclude: Iterable[str] = (),
+    then: Callable[[D], object] | None = None,
 ) -> D:
     require_version(version)
     with transaction.atomic():
@@ -136,6 +137,8 @@ def _save_changes(
         validate_model_fields(locked, errors, exclude=exclude)
         errors.raise_if_any()
         save_document(locked, by=by)
+        if then is not None:  # in the same transaction: the assignment rules
+            then(locked)
     return locked
 
 
@@ -257,10 +260,16 @@ def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by:
                 "status", f"{data['status']} is set by the system, not by hand."
             )
         spec["status"] = None
-    with transaction.atomic():
-        changed = _save_changes(Lead, lead, data, spec, version=version, by=by, check=_check_lead)
-        apply_assignment_rules(changed, by=by)
-    return changed
+    return _save_changes(
+        Lead,
+        lead,
+        data,
+        spec,
+        version=version,
+        by=by,
+        check=_check_lead,
+        then=lambda changed: apply_assignment_rules(changed, by=by),
+    )
 
 
 def delete_lead(lead: Lead, *, version: int | None, by: User) -> None:
