@@ -276,6 +276,8 @@ def _apply_rule_data(
         rule.assignment_days = _check_days(data["assignment_days"], errors)
     if creating and not rule.name:
         errors.add("name", "Give the rule a name.")
+    if creating and "/" in rule.name:  # it is a part of the rule's URL
+        errors.add("name", "A rule's name cannot contain /.")
     if not (rule.description or "").strip():
         errors.add("description", "Give a description.")
     kind = document_type(rule.document_type)

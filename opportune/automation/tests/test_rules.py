@@ -390,3 +390,23 @@ def test_saving_a_rule_checks_every_field(manager, sales):
         "field": ["Choose a user field: opportunity_owner, contact_by, owner."]
     }
     assert AssignmentRule.objects.count() == 0
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_lead_rules_run_on_update_and_a_name_is_a_path_segment(manager, sales, sales2):
+    with pytest.raises(ValidationError) as refused:
+        make_rule(manager, "North/South", document_type="Lead")
+    assert refused.value.fields == {"name": ["A rule's name cannot contain /."]}
+    make_rule(
+        manager,
+        document_type="Lead",
+        users=["sales2"],
+        assign_condition=when("city", "eq", "Paris"),
+        unassign_condition=when("city", "ne", "Paris"),
+    )
+    lead = make_lead(manager, city="Lyon")
+    assert holder(lead) == []
+    lead = crm.update_lead(lead, data={"city": "Paris"}, version=lead.version, by=manager)
+    assert holder(lead) == [("sales2", "Open", "Sales rota", "Round Robin, first in the list")]
+    lead = crm.update_lead(lead, data={"city": "Nice"}, version=lead.version, by=manager)
+    assert [row[1] for row in holder(lead)] == ["Cancelled"]
