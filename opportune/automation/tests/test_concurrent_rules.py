@@ -26,25 +26,35 @@ pytestmark = pytest.mark.skipif(
 MONDAY = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
 
 
-@pytest.mark.django_db(transaction=True)
-@time_machine.travel(MONDAY, tick=False)
-def test_round_robin_under_concurrent_creation():
-    assert THREADS == 8
+def make_rota(boss: User, field: str, value: str) -> list[User]:
     users = [make_user(f"rota{n}", SALES_USER) for n in range(4)]
-    boss = make_user("boss", SALES_MANAGER, SALES_USER)
     services.create_assignment_rule(
         data={
             "name": "Rota",
             "document_type": "Opportunity",
             "assign_condition": {
                 "match": "all",
-                "conditions": [{"field": "status", "op": "eq", "value": "Open"}],
+                "conditions": [{"field": field, "op": "eq", "value": value}],
             },
             "rule": "Round Robin",
             "users": [u.username for u in users],
         },
         by=boss,
     )
+    return users
+
+
+def per_user() -> Counter[str]:
+    open_rows = Assignment.objects.filter(status="Open", assignment_rule="Rota")
+    return Counter(open_rows.values_list("allocated_to__username", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+@time_machine.travel(MONDAY, tick=False)
+def test_round_robin_under_concurrent_creation():
+    assert THREADS == 8
+    boss = make_user("boss", SALES_MANAGER, SALES_USER)
+    make_rota(boss, "status", "Open")
     customer = crm.create_customer(data={"customer_name": "Busy Ltd"}, by=boss)
 
     def work(thread_no: int) -> list[str]:
@@ -56,8 +66,7 @@ def test_round_robin_under_concurrent_creation():
 
     assert len(set(names)) == THREADS
     open_rows = Assignment.objects.filter(status="Open", assignment_rule="Rota")
-    per_user = Counter(open_rows.values_list("allocated_to__username", flat=True))
-    assert per_user == {"rota0": 2, "rota1": 2, "rota2": 2, "rota3": 2}
+    assert per_user() == {"rota0": 2, "rota1": 2, "rota2": 2, "rota3": 2}
     per_document = Counter(open_rows.values_list("reference_name", flat=True))
     assert sorted(per_document) == sorted(names)
     assert set(per_document.values()) == {1}
@@ -72,3 +81,23 @@ def test_round_robin_under_concurrent_creation():
             allocated_to=boss,
             assignment_rule="Rota",
         )
+
+
+@pytest.mark.django_db(transaction=True)
+@time_machine.travel(MONDAY, tick=False)
+def test_round_robin_under_concurrent_updates():
+    """Creations also wait on the naming series' row; changes of eight different opportunities
+    wait on nothing but the rule's row, which is what keeps the turns."""
+    boss = make_user("boss", SALES_MANAGER, SALES_USER)
+    customer = crm.create_customer(data={"customer_name": "Busy Ltd"}, by=boss)
+    data = {"opportunity_from": "Customer", "party_name": customer.name, "title": "cold"}
+    deals = [crm.create_opportunity(data=data, by=boss) for _ in range(THREADS)]
+    make_rota(boss, "title", "hot")
+
+    def work(thread_no: int) -> list[str]:
+        by = User.objects.get(pk=boss.pk)
+        deal = deals[thread_no]
+        return [crm.update_opportunity(deal, data={"title": "hot"}, version=1, by=by).name]
+
+    assert len(set(run_in_threads(work))) == THREADS
+    assert per_user() == {"rota0": 2, "rota1": 2, "rota2": 2, "rota3": 2}
