@@ -1,6 +1,7 @@
 """Assignments (ERPNext's ToDo): a document given to a user to work on. Generic over document
 types (``reference_type`` / ``reference_name``), so it sits below the apps whose documents it
-points at. The rules that assign automatically come with the assignment engine (issue 9)."""
+points at. Assignment rules (ERPNext's Assignment Rule) give new and changed documents to a user
+by round robin, load balancing or a field of the document (docs/decisions/0012-assignment-rules.md)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,74 @@ class Assignment(models.Model):
                 condition=Q(status="Open"),
                 name="assignment_one_open_per_user",
             ),
+            # a document holds at most one open assignment made by a rule, however many saves
+            # of it run the rules at the same moment (manual assignments may join it)
+            models.UniqueConstraint(
+                fields=["reference_type", "reference_name"],
+                condition=Q(status="Open", assignment_rule__isnull=False),
+                name="assignment_one_open_rule_assignment",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.reference_type} {self.reference_name} -> {self.allocated_to_id}"
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class AssignmentRule(models.Model):
+    """ERPNext's Assignment Rule: which documents it takes (``assign_condition``, data in the
+    shape of API.md, never code), on which days, and how it picks the user."""
+
+    class Rule(models.TextChoices):
+        ROUND_ROBIN = "Round Robin"
+        LOAD_BALANCING = "Load Balancing"
+        BASED_ON_FIELD = "Based on Field"
+
+    name = models.CharField(max_length=140, primary_key=True)
+    document_type = models.CharField(max_length=60)  # a registered doctype: Opportunity, Lead
+    priority = models.IntegerField(default=0)  # higher first
+    disabled = models.BooleanField(default=False)
+    description = models.TextField(default="Automatic Assignment")
+    assign_condition = models.JSONField(null=True, blank=True)
+    unassign_condition = models.JSONField(null=True, blank=True)
+    close_condition = models.JSONField(null=True, blank=True)
+    assignment_days = models.JSONField(default=list, blank=True)  # weekday names; empty: every day
+    rule = models.CharField(max_length=20, choices=Rule.choices, default=Rule.ROUND_ROBIN)
+    field = models.CharField(max_length=60, blank=True)  # Based on Field: a user field
+    last_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    creation = models.DateTimeField(default=timezone.now)
+    modified = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-priority", "name"]
+        indexes = [
+            models.Index(fields=["document_type", "disabled", "-priority"], name="rule_by_type")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssignmentRuleUser(models.Model):
+    """One user of a rule, at its place in the order (round robin goes down the list)."""
+
+    assignment_rule = models.ForeignKey(
+        AssignmentRule, on_delete=models.CASCADE, related_name="user_rows"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    idx = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["assignment_rule", "idx"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment_rule", "user"], name="assignment_rule_user_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_rule_id} #{self.idx}: {self.user_id}"

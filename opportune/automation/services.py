@@ -1,16 +1,36 @@
-"""Assigning a document to a user and closing the assignment (ERPNext's ToDo). The rules that
-assign automatically are the assignment engine's (issue 9); these are what it will call."""
+"""Assigning a document to a user and closing the assignment (ERPNext's ToDo), by hand or by the
+assignment rules (ERPNext's Assignment Rule, ERPNEXT_BEHAVIOUR section 7 with decision 6):
+saving the rules, running them after a document is created or changed, and the dry run that
+says what they would do, and why, without writing anything
+(docs/decisions/0012-assignment-rules.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
 
-from opportune.automation.models import Assignment
-from opportune.core.errors import ValidationError
+from opportune.automation import conditions
+from opportune.automation.models import WEEKDAYS, Assignment, AssignmentRule, AssignmentRuleUser
+from opportune.automation.registry import (
+    DocumentType,
+    document_type,
+    document_type_of,
+    document_types,
+)
+from opportune.core.company import company_settings
+from opportune.core.errors import ConflictError, FieldErrors, NotFoundError, ValidationError
 from opportune.core.models import Comment
 from opportune.core.timeline import add_comment
+from opportune.notifications.models import Notification
+from opportune.notifications.services import notify
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -56,7 +76,9 @@ def assign(
     add_comment(
         doctype,
         name,
-        content=f"Assigned to {user.get_username()}" + (f": {reason}" if reason else ""),
+        content=f"Assigned to {user.get_username()}"
+        + (f" by rule {assignment_rule}" if assignment_rule else "")
+        + (f": {reason}" if reason else ""),
         by=by,
         comment_type=Comment.Type.ASSIGNED,
     )
@@ -84,3 +106,515 @@ def close_assignment(
             comment_type=Comment.Type.ASSIGNED,
         )
     return assignment
+
+
+def _set_status(assignment: Assignment, status: str, *, by: User | None, why: str = "") -> bool:
+    """Move an Open or Closed assignment to ``status``, with its line on the timeline."""
+    claimed = (
+        Assignment.objects.filter(pk=assignment.pk)
+        .exclude(status__in=(status, Assignment.Status.CANCELLED))
+        .update(status=status)
+    )
+    if claimed:
+        assignment.status = status
+        verb = {"Open": "reopened", "Closed": "closed", "Cancelled": "cancelled"}[status]
+        add_comment(
+            assignment.reference_type,
+            assignment.reference_name,
+            content=f"Assignment of {assignment.allocated_to.get_username()} {verb}"
+            + (f": {why}" if why else ""),
+            by=by,
+            comment_type=Comment.Type.ASSIGNED,
+        )
+    return bool(claimed)
+
+
+def _tell(kind: DocumentType, document: Any, assignment: Assignment, *, by: User | None) -> None:
+    """The assignee hears of it (not when they assigned it to themselves)."""
+    user = assignment.allocated_to
+    if by is not None and by.pk == user.pk:
+        return
+    who = by.get_username() if by is not None else "Opportune"
+    notify(
+        user,
+        kind=Notification.Kind.ASSIGNMENT,
+        subject=f"{who} assigned {kind.doctype} {assignment.reference_name} to you",
+        body=assignment.reason,
+        link=kind.url(document),
+        reference_type=kind.doctype,
+        reference_name=assignment.reference_name,
+        key=f"assignment:{assignment.pk}",
+    )
+
+
+# --- assigning by hand ---------------------------------------------------------------------------
+def _kind(doctype: str, field_name: str = "reference_type") -> DocumentType:
+    kind = document_type(doctype)
+    if kind is None:
+        raise ValidationError.for_field(
+            field_name, f"Choose one of: {', '.join(document_types())} (not {doctype!r})."
+        )
+    return kind
+
+
+def assign_by_hand(
+    *, reference_type: str, reference_name: str, allocated_to: str, by: User
+) -> Assignment:
+    """A user who may change the document gives it to a sales user: an Open assignment (no
+    rule), the owner field follows it (ERPNext's ``_assign``), and the assignee is told."""
+    kind = _kind(reference_type)
+    try:
+        document = kind.lookup(by, reference_name, write=True)
+    except NotFoundError as exc:
+        raise NotFoundError(exc.message, fields={"reference_name": [exc.message]}) from exc
+    user = get_user_model().objects.filter(username=allocated_to).first()
+    if user is None or not kind.can_be_assigned(user):
+        raise ValidationError.for_field(
+            "allocated_to", f"{allocated_to!r} is not a user who can be given a {kind.doctype}."
+        )
+    with transaction.atomic():
+        assignment = assign(document, user=user, by=by, reason=f"Assigned by {by.get_username()}")
+        kind.set_owner(document, user, by)
+        _tell(kind, document, assignment, by=by)
+    return assignment
+
+
+def end_assignment(assignment: Assignment, *, status: str, by: User) -> Assignment:
+    """Close (done) or cancel an assignment by hand. The owner field is left as it is: ERPNext
+    keeps the document's owner when an assignment is removed."""
+    if status not in (Assignment.Status.CLOSED, Assignment.Status.CANCELLED):
+        raise ValidationError.for_field("status", f"must be Closed or Cancelled, not {status}.")
+    if assignment.status == Assignment.Status.CANCELLED:
+        raise ConflictError("This assignment is cancelled already.")
+    with transaction.atomic():
+        _set_status(assignment, status, by=by)
+    assignment.refresh_from_db()
+    return assignment
+
+
+# --- the rules: saving them ------------------------------------------------------------------------
+RULE_FIELDS = frozenset(
+    {
+        "name",
+        "document_type",
+        "priority",
+        "disabled",
+        "description",
+        "assign_condition",
+        "unassign_condition",
+        "close_condition",
+        "assignment_days",
+        "rule",
+        "field",
+        "users",
+    }
+)
+CONDITIONS = ("assign_condition", "unassign_condition", "close_condition")
+
+
+def _check_days(days: Any, errors: FieldErrors) -> list[str]:
+    if days is None:
+        return []
+    if not isinstance(days, list) or not all(isinstance(d, str) for d in days):
+        errors.add("assignment_days", "Give a list of weekday names.")
+        return []
+    for day in days:
+        if day not in WEEKDAYS:
+            errors.add("assignment_days", f"{day!r} is not a weekday ({', '.join(WEEKDAYS)}).")
+    repeated = sorted({d for d in days if days.count(d) > 1}, key=days.index)
+    if repeated:
+        errors.add(
+            "assignment_days",
+            f"The following Assignment Days have been repeated: {', '.join(repeated)}",
+        )
+    return [d for d in WEEKDAYS if d in days]
+
+
+def _check_users(usernames: Any, errors: FieldErrors) -> list[Any]:
+    if not isinstance(usernames, list) or not all(isinstance(u, str) for u in usernames):
+        errors.add("users", "Give a list of usernames, in order.")
+        return []
+    found = {u.get_username(): u for u in get_user_model().objects.filter(username__in=usernames)}
+    for username in dict.fromkeys(usernames):
+        if username not in found:
+            errors.add("users", f"User {username!r} does not exist.")
+    repeated = sorted({u for u in usernames if usernames.count(u) > 1})
+    if repeated:
+        errors.add("users", f"Listed more than once: {', '.join(repeated)}.")
+    return [found[u] for u in dict.fromkeys(usernames) if u in found]
+
+
+def _apply_rule_data(
+    rule: AssignmentRule, data: Mapping[str, Any], *, creating: bool
+) -> list[Any] | None:
+    """Set the fields ``data`` names on ``rule`` after checking all of them (one 422 naming
+    every problem); the users in order when given."""
+    unknown = sorted(set(data) - RULE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            f"Unknown fields: {', '.join(unknown)}.",
+            fields={name: ["Unknown field."] for name in unknown},
+        )
+    if not creating and "name" in data and data["name"] != rule.name:
+        raise ValidationError.for_field("name", "A rule's name cannot be changed.")
+    errors = FieldErrors()
+    for key in ("name", "description", "field", "rule", "document_type"):
+        if key in data:
+            value = data[key]
+            if not isinstance(value, str) and not (key == "field" and value is None):
+                errors.add(key, "Must be text.")
+            else:
+                setattr(rule, key, (value or "").strip())
+    if "priority" in data:
+        if isinstance(data["priority"], bool) or not isinstance(data["priority"], int):
+            errors.add("priority", "Must be a whole number.")
+        else:
+            rule.priority = data["priority"]
+    if "disabled" in data:
+        rule.disabled = bool(data["disabled"])
+    if "assignment_days" in data:
+        rule.assignment_days = _check_days(data["assignment_days"], errors)
+    if creating and not rule.name:
+        errors.add("name", "Give the rule a name.")
+    if creating and "/" in rule.name:  # it is a part of the rule's URL
+        errors.add("name", "A rule's name cannot contain /.")
+    if not (rule.description or "").strip():
+        errors.add("description", "Give a description.")
+    kind = document_type(rule.document_type)
+    if kind is None:
+        errors.add("document_type", f"Choose one of: {', '.join(document_types())}.")
+    if rule.rule not in AssignmentRule.Rule.values:
+        errors.add("rule", f"Choose one of: {', '.join(AssignmentRule.Rule.values)}.")
+    type_changed = "document_type" in data and not creating
+    for key in CONDITIONS:
+        if kind is None or (key not in data and not creating and not type_changed):
+            continue
+        value, problems = conditions.check(data.get(key, getattr(rule, key)), kind.fields)
+        for problem in problems:
+            errors.add(key, problem)
+        setattr(rule, key, value)
+    if (
+        kind is not None
+        and rule.assign_condition is None
+        and "assign_condition" not in errors.fields
+    ):
+        errors.add("assign_condition", "Give at least one condition: an empty one never matches.")
+    users = _check_users(data["users"], errors) if "users" in data else None
+    based = rule.rule == AssignmentRule.Rule.BASED_ON_FIELD
+    if based and kind is not None and rule.field not in kind.user_fields:
+        errors.add("field", f"Choose a user field: {', '.join(kind.user_fields)}.")
+    if not based:
+        if rule.field and "field" in data:
+            errors.add("field", "Only a Based on Field rule names a field.")
+        rule.field = ""
+        listed = users if users is not None else (None if creating else rule.user_rows.all())
+        if not listed and "users" not in errors.fields:
+            errors.add("users", "Give at least one user (in the order they take turns).")
+    errors.raise_if_any()
+    return users
+
+
+def _save_users(rule: AssignmentRule, users: Sequence[Any] | None) -> None:
+    if users is None:
+        return
+    rule.user_rows.all().delete()
+    AssignmentRuleUser.objects.bulk_create(
+        AssignmentRuleUser(assignment_rule=rule, user=user, idx=n) for n, user in enumerate(users)
+    )
+
+
+def create_assignment_rule(
+    *, data: Mapping[str, Any], by: User, now: datetime | None = None
+) -> AssignmentRule:
+    now = now or timezone.now()
+    rule = AssignmentRule(creation=now, modified=now)
+    users = _apply_rule_data(rule, data, creating=True)
+    with transaction.atomic():
+        if AssignmentRule.objects.filter(pk=rule.name).exists():
+            raise ConflictError(
+                f"Assignment Rule {rule.name} exists already.",
+                fields={"name": ["exists already"]},
+            )
+        rule.save(force_insert=True)
+        _save_users(rule, users)
+    return rule
+
+
+def update_assignment_rule(
+    rule: AssignmentRule, *, data: Mapping[str, Any], by: User, now: datetime | None = None
+) -> AssignmentRule:
+    with transaction.atomic():
+        locked = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
+        users = _apply_rule_data(locked, data, creating=False)
+        locked.modified = now or timezone.now()
+        locked.save()
+        _save_users(locked, users)
+    return locked
+
+
+def delete_assignment_rule(rule: AssignmentRule, *, by: User) -> None:
+    """The assignments it made stay (they name it as text, as ERPNext's ToDos do)."""
+    AssignmentRule.objects.filter(pk=rule.pk).delete()
+
+
+def rule_usernames(rule: AssignmentRule) -> list[str]:
+    return [row.user.get_username() for row in rule.user_rows.all()]
+
+
+# --- the rules: running them -----------------------------------------------------------------------
+@dataclass
+class RuleReport:
+    rule: str
+    priority: int
+    matched: bool = False
+    reason: str = ""
+
+
+@dataclass
+class Outcome:
+    """What the rules did (or, in a dry run, would do) to one document, and why."""
+
+    document_type: str
+    name: str | None
+    action: str = "none"  # assign | keep | unassign | close | reopen | none
+    rule: str | None = None
+    user: str | None = None
+    reason: str = ""
+    rules: list[RuleReport] = field(default_factory=list)
+    assignment: Assignment | None = None
+
+
+def weekday(now: datetime) -> str:
+    """The day it is at ``now`` in the company's time zone (CRM Settings ``time_zone``)."""
+    name = getattr(company_settings(), "time_zone", "") or "UTC"
+    try:
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return WEEKDAYS[now.astimezone(zone).weekday()]
+
+
+def _enabled_rules(doctype: str) -> list[AssignmentRule]:
+    rows = AssignmentRule.objects.filter(document_type=doctype, disabled=False)
+    return list(rows.order_by("-priority", "name"))
+
+
+def _pick(rule: AssignmentRule, values: Mapping[str, Any], *, lock: bool) -> tuple[Any | None, str]:
+    """The user the rule gives the document to, and why; (None, why not) when nobody. With
+    ``lock`` the rule's row is locked first (round robin's cursor is read, then written)."""
+    if lock:
+        rule = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
+    if rule.rule == AssignmentRule.Rule.BASED_ON_FIELD:
+        username = values.get(rule.field)
+        if not username:
+            return None, f"{rule.field} is not set"
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            return None, f"{rule.field} {username!r} is not a user"
+        if not user.is_active:
+            return None, f"{username} ({rule.field}) is inactive"
+        return user, f"Based on Field {rule.field}"
+    users = [row.user for row in rule.user_rows.select_related("user").order_by("idx")]
+    active = [user for user in users if user.is_active]
+    if not active:
+        return None, "no active user" if users else "no users"
+    if rule.rule == AssignmentRule.Rule.ROUND_ROBIN:
+        ids = [user.pk for user in users]
+        start = ids.index(rule.last_user_id) + 1 if rule.last_user_id in ids else 0
+        skipped = []
+        for offset in range(len(users)):
+            chosen = users[(start + offset) % len(users)]
+            if chosen.is_active:
+                break
+            skipped.append(chosen.get_username())
+        if rule.last_user_id in ids:
+            reason = f"Round Robin, after {users[start - 1].get_username()}"
+        else:
+            reason = "Round Robin, first in the list"
+        if skipped:
+            reason += f" (skipped inactive {', '.join(skipped)})"
+        return chosen, reason
+    counts = dict(
+        Assignment.objects.filter(
+            reference_type=rule.document_type,
+            status=Assignment.Status.OPEN,
+            allocated_to__in=active,
+        )
+        .values("allocated_to")
+        .annotate(n=Count("id"))
+        .values_list("allocated_to", "n")
+    )
+    chosen = min(active, key=lambda user: counts.get(user.pk, 0))  # ties: the first listed
+    return chosen, f"Load Balancing, fewest open: {counts.get(chosen.pk, 0)}"
+
+
+def _run(
+    kind: DocumentType,
+    values: Mapping[str, Any],
+    document: Any | None,
+    name: str | None,
+    rules: list[AssignmentRule],
+    *,
+    by: User | None,
+    now: datetime,
+    write: bool,
+) -> Outcome:
+    """ERPNext's ``apply`` (section 7.3) with the enabled ``rules`` by priority: unassign,
+    assign, then close or reopen. With ``write=False`` (the dry run) the same decisions are
+    made and nothing is written."""
+    outcome = Outcome(kind.doctype, name)
+    reports = {rule.name: RuleReport(rule.name, rule.priority) for rule in rules}
+    outcome.rules = list(reports.values())
+    today = weekday(now)
+    applicable = []
+    for rule in rules:
+        if rule.assignment_days and today not in rule.assignment_days:
+            reports[rule.name].reason = f"not on {today} (days: {', '.join(rule.assignment_days)})"
+        else:
+            applicable.append(rule)
+    existing: list[Assignment] = []
+    if name is not None:
+        existing = list(
+            Assignment.objects.filter(reference_type=kind.doctype, reference_name=name)
+            .exclude(status=Assignment.Status.CANCELLED)
+            .select_related("allocated_to")
+            .order_by("id")
+        )
+    cleared = False
+    if existing:  # the unassign phase: only a rule that made one of them may clear them
+        made_by = {a.assignment_rule for a in existing if a.assignment_rule}
+        for rule in applicable:
+            if conditions.is_empty(rule.unassign_condition) or rule.name not in made_by:
+                continue
+            verdict = conditions.evaluate(rule.unassign_condition, values, kind.fields)
+            if verdict.matched:
+                cleared = True
+                why = f"unassign condition of {rule.name}: {verdict.reason}"
+                outcome.action, outcome.rule, outcome.reason = "unassign", rule.name, why
+                if write:
+                    for assignment in existing:
+                        _set_status(assignment, Assignment.Status.CANCELLED, by=by, why=why)
+                break
+    if not existing or cleared:
+        for rule in applicable:
+            report = reports[rule.name]
+            verdict = conditions.evaluate(rule.assign_condition, values, kind.fields)
+            if not verdict.matched:
+                report.reason = f"assign condition: {verdict.reason}"
+                continue
+            user, why = _pick(rule, values, lock=write)
+            if user is None:
+                report.reason = f"assign condition holds, but {why}"
+                continue
+            report.matched, report.reason = True, why
+            outcome.action, outcome.rule, outcome.reason = "assign", rule.name, why
+            outcome.user = user.get_username()
+            if write:
+                assignment = assign(
+                    document, user=user, by=by, reason=why, assignment_rule=rule.name
+                )
+                AssignmentRule.objects.filter(pk=rule.pk).update(last_user=user)
+                kind.set_owner(document, user, by)
+                _tell(kind, document, assignment, by=by)
+                outcome.assignment = assignment
+            break
+        for report in outcome.rules:
+            if not report.reason and not report.matched:
+                report.reason = "not reached: an earlier rule assigned"
+    else:
+        holders = ", ".join(sorted({a.allocated_to.get_username() for a in existing}))
+        outcome.action = "keep"
+        outcome.reason = f"already assigned to {holders}: the assignment stays"
+        for report in outcome.rules:
+            report.reason = report.reason or f"not tried: already assigned to {holders}"
+    if outcome.action != "unassign" and (existing or outcome.assignment):
+        _close_phase(kind, values, applicable, existing, outcome, by=by, write=write)
+    return outcome
+
+
+def _close_phase(
+    kind: DocumentType,
+    values: Mapping[str, Any],
+    applicable: Sequence[AssignmentRule],
+    existing: list[Assignment],
+    outcome: Outcome,
+    *,
+    by: User | None,
+    write: bool,
+) -> None:
+    """A rule's close condition closes the document's open assignments; while it does not
+    hold, the assignments a rule made and something closed are opened again."""
+    current = existing + ([outcome.assignment] if outcome.assignment else [])
+    for rule in applicable:
+        if conditions.is_empty(rule.close_condition):
+            continue
+        verdict = conditions.evaluate(rule.close_condition, values, kind.fields)
+        if verdict.matched:
+            why = f"close condition of {rule.name}: {verdict.reason}"
+            if outcome.action in ("none", "keep"):
+                outcome.action, outcome.rule, outcome.reason = "close", rule.name, why
+            if write:
+                for assignment in current:
+                    if assignment.status == Assignment.Status.OPEN:
+                        _set_status(assignment, Assignment.Status.CLOSED, by=by, why=why)
+            return
+        if outcome.assignment is not None:
+            continue
+        reopen = [
+            a
+            for a in current
+            if a.status == Assignment.Status.CLOSED
+            and a.assignment_rule
+            and not any(
+                b.status == Assignment.Status.OPEN and b.allocated_to_id == a.allocated_to_id
+                for b in current
+            )
+        ]
+        if reopen:
+            why = f"close condition of {rule.name} no longer holds"
+            outcome.action, outcome.rule, outcome.reason = "reopen", rule.name, why
+            if write:
+                for assignment in reopen:
+                    _set_status(assignment, Assignment.Status.OPEN, by=by, why=why)
+            return
+
+
+def apply_assignment_rules(
+    document: Any, *, by: User | None, now: datetime | None = None
+) -> Outcome | None:
+    """Run the enabled rules of the document's type on it, after it was created or changed
+    (the services of its app call this; no signal). None when its type has no rule."""
+    kind = document_type_of(document)
+    rules = _enabled_rules(kind.doctype) if kind is not None else []
+    if kind is None or not rules:  # one query when a type has no rule
+        return None
+    values = kind.values(document)
+    now = now or timezone.now()
+    with transaction.atomic():
+        return _run(kind, values, document, str(document.pk), rules, by=by, now=now, write=True)
+
+
+def dry_run(
+    *,
+    document_type: str,
+    name: str | None = None,
+    document: Mapping[str, Any] | None = None,
+    by: User,
+    now: datetime | None = None,
+) -> Outcome:
+    """What the rules would do to a saved document (``name``, which ``by`` must see), to a
+    document described in ``document``, or to a saved one changed as ``document`` says: the
+    rule and user chosen and why, and why each other rule did not match. Writes nothing."""
+    kind = _kind(document_type, "document_type")
+    if name is None and document is None:
+        raise ValidationError.for_field("name", "Name a saved document or describe one.")
+    values: dict[str, Any] = {}
+    if name is not None:
+        try:
+            values = kind.values(kind.lookup(by, name))
+        except NotFoundError as exc:
+            raise NotFoundError(exc.message, fields={"name": [exc.message]}) from exc
+    if document is not None:
+        values.update(kind.values_from_body(document))
+    rules = _enabled_rules(kind.doctype)
+    return _run(kind, values, None, name, rules, by=by, now=now or timezone.now(), write=False)

@@ -24,3 +24,7 @@ class CrmConfig(AppConfig):
 
         for section in SECTIONS:
             register_home_section(section)
+
+        from opportune.crm.assignment import register
+
+        register()  # Opportunity and Lead for the assignment rules

@@ -9,6 +9,7 @@ acts on) is BASE below, and a test fails for a write operation that has no entry
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,6 +90,24 @@ BASE: dict[str, dict[str, Any]] = {
     "POST /api/v1/territories": {"territory_name": "North"},
     "POST /api/v1/tokens": {"label": "ci"},
     "POST /api/v1/uoms": {"uom_name": "Crate"},
+    "POST /api/v1/assignment-rules": {
+        "name": "Rota",
+        "document_type": "Opportunity",
+        "assign_condition": {"conditions": [{"field": "status", "op": "eq", "value": "Open"}]},
+        "rule": "Round Robin",
+        "users": ["root"],
+    },
+    # the seeded opportunity (seed_documents makes one, the first of the year)
+    "POST /api/v1/assignment-rules/dry-run": {
+        "document_type": "Opportunity",
+        "name": f"CRM-OPP-{dt.date.today().year}-00001",
+        "document": {"status": "Open"},
+    },
+    "POST /api/v1/assignments": {
+        "reference_type": "Opportunity",
+        "reference_name": f"CRM-OPP-{dt.date.today().year}-00001",
+        "allocated_to": "root",
+    },
 }
 # Fields that are not data: the version guards concurrent writes (its own tests).
 NOT_DATA = {"version"}
@@ -206,6 +225,9 @@ class World:
             if self.api.get(f"requests-for-quotation/{rfq}").json()["docstatus"] == 0:
                 assert self.api.post(f"requests-for-quotation/{rfq}/submit").status_code == 200
             return rfq
+        rules = "PATCH /api/v1/assignment-rules/{name}"
+        if operation == rules and not self.api.get("assignment-rules").json()["results"]:
+            return self.made("assignment-rules", BASE["POST /api/v1/assignment-rules"])
         collection = operation.split(" ", 1)[1].split("/{", 1)[0]
         results = self.api.get(collection).json()
         results = results["results"] if isinstance(results, dict) else results
@@ -310,6 +332,7 @@ IMG = '"><img src=x onerror=alert(1)>'
 # those may refuse markup as an unknown name or a bad format, naming the field. Every other text
 # field (names, notes, descriptions, comments, terms...) takes it as it is.
 CONSTRAINED = {
+    "allocated_to",  # assignments: a username
     "campaign",
     "company_currency",
     "contact_by",
@@ -319,7 +342,9 @@ CONSTRAINED = {
     "customer",
     "customer_group",
     "default_currency",
+    "document_type",  # assignment rules: a registered document type
     "email_id",
+    "field",  # an assignment rule's user field
     "from_currency",
     "industry",
     "item_code",
@@ -332,6 +357,8 @@ CONSTRAINED = {
     "opportunity_type",
     "parent_territory",
     "party_name",
+    "reference_name",  # an assignment's document
+    "reference_type",
     "sales_stage",
     "source",
     "status",

@@ -40,6 +40,7 @@ from opportune.accounts.roles import (
     SYSTEM_MANAGER,
 )
 from opportune.api import api
+from opportune.automation import services as automation
 from opportune.buying import services as buying
 from opportune.core.models import DeletedDocument
 from opportune.crm import services as crm
@@ -74,6 +75,8 @@ SEES = {
     "token": frozenset({"owner"}),  # one's own
     "notification": frozenset({"owner"}),  # one's own
     "deleted": MANAGERS,  # the audit trail's deleted documents: managers only (403 to others)
+    "assignment_rule": MANAGERS,  # assignment rules: managers only
+    "assignment": SEES_OWNERS,  # given to ``owner``: the assignee (or who gave it) and managers
 }
 BUYERS = frozenset({"purchaser", "sysman"})
 WRITES = {
@@ -92,6 +95,7 @@ WRITES = {
     "settings": MANAGERS,
     "token": frozenset({"owner"}),
     "notification": frozenset({"owner"}),
+    "assignment": SEES_OWNERS,
 }
 
 
@@ -267,6 +271,20 @@ API_RULES: dict[str, Rule] = {
     "POST /deleted-documents/{id}/restore": Rule(
         record="deleted", sees=MANAGERS, writes=MANAGERS, refusal=403
     ),
+    # assignment rules: managers only (others list none); assignments: one's own, managers all
+    "GET /assignment-rules": read(),
+    "POST /assignment-rules": Rule(writes=MANAGERS, gate=True, body={"bad": "shape"}),
+    "POST /assignment-rules/dry-run": Rule(writes=MANAGERS, gate=True, body={"bad": "shape"}),
+    "GET /assignment-rules/{name}": read("assignment_rule"),
+    "PATCH /assignment-rules/{name}": Rule(
+        record="assignment_rule", writes=MANAGERS, gate=True, body={"bad": "shape"}
+    ),
+    "DELETE /assignment-rules/{name}": Rule(record="assignment_rule", writes=MANAGERS, gate=True),
+    "GET /assignments": read(),
+    "POST /assignments": Rule(writes=SALES, gate=True, body={"bad": "shape"}),
+    "GET /assignments/{id}": read("assignment"),
+    "POST /assignments/{id}/close": write("assignment"),
+    "POST /assignments/{id}/cancel": write("assignment"),
 }
 # the API's own pages (not operations): the schema and its documentation are public (they hold
 # no data), its root is nothing: what each answers to everyone (walked for the anonymous and the
@@ -395,6 +413,25 @@ PAGE_RULES: dict[str, Page] = {
     "buying:opportunity_make_supplier_quotation": form("opportunity", BUYERS),
     "buying:opportunity_make_request_for_quotation": form("opportunity", BUYERS),
     "buying:opportunity_comparison": page("opportunity"),
+    # automation: the rules' pages are the managers' (403 to others); the assignment buttons
+    "automation:rule_list": page(sees=MANAGERS, refusal=403),
+    "automation:rule_create": Page(
+        get=Rule(sees=MANAGERS, refusal=403), post=Rule(writes=MANAGERS, refusal=403)
+    ),
+    "automation:rule_edit": Page(
+        get=Rule(record="assignment_rule", sees=MANAGERS, refusal=403),
+        post=Rule(record="assignment_rule", sees=MANAGERS, writes=MANAGERS, refusal=403),
+    ),
+    "automation:rule_delete": Page(
+        post=Rule(record="assignment_rule", sees=MANAGERS, writes=MANAGERS, refusal=403)
+    ),
+    "automation:dry_run": page(sees=MANAGERS, refusal=403),
+    "automation:assignment_create": action(
+        "opportunity",
+        body={"reference_type": "Opportunity", "reference_name": "{O}", "allocated_to": "sales2"},
+    ),
+    "automation:assignment_close": action("assignment"),
+    "automation:assignment_cancel": action("assignment"),
 }
 
 
@@ -533,6 +570,23 @@ def build_world() -> World:
             row = model.objects.create(name=f"Walked {path}")
         names[path] = str(row.pk)
     OpportunityLostReason.objects.get_or_create(name="Walked")
+    assignment = automation.assign(opportunity, user=owner, by=users["manager"], reason="Walked")
+    names["assignment"] = str(assignment.pk)
+    automation.create_assignment_rule(
+        data={
+            "name": "Walked rule",
+            "document_type": "Opportunity",
+            "disabled": True,
+            "assign_condition": {
+                "match": "all",
+                "conditions": [{"field": "status", "op": "eq", "value": "Open"}],
+            },
+            "rule": "Round Robin",
+            "users": ["sales"],
+        },
+        by=owner,
+    )
+    names["assignment_rule"] = "Walked rule"
     return World(users=users, names=names)
 
 
@@ -553,6 +607,7 @@ WATCHED = (
     "masters_item",
     "automation_assignment",
     "notifications_notification",
+    "automation_assignmentrule",
 )
 
 

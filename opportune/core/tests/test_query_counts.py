@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from opportune.accounts.models import ApiToken
 from opportune.api import api
+from opportune.automation import services as automation
 from opportune.buying import services as buying
 from opportune.core.jobs import record_heartbeat
 from opportune.core.models import DeletedDocument, Document, NamingSeries, expand_series
@@ -426,12 +427,12 @@ MANAGER = "manager"  # master writes
 
 API_CASES = [
     Case("GET", OPPS, 7, opportunity, lists=True),
-    Case("POST", OPPS, 20, opportunity, new_opportunity),
+    Case("POST", OPPS, 21, opportunity, new_opportunity),
     Case("GET", OPP, 7, opportunity),
-    Case("PATCH", OPP, 22, opportunity, versioned(title="Big", items=RATED)),
+    Case("PATCH", OPP, 23, opportunity, versioned(title="Big", items=RATED)),
     Case("DELETE", OPP, 29, opportunity, versioned()),
-    Case("POST", OPP + "/declare-lost", 20, opportunity, lost),
-    Case("POST", OPP + "/reopen", 17, lost_opportunity, versioned()),
+    Case("POST", OPP + "/declare-lost", 21, opportunity, lost),
+    Case("POST", OPP + "/reopen", 18, lost_opportunity, versioned()),
     Case("POST", OPP + "/make-customer", 24, lead_opportunity),
     Case("GET", OPP + "/timeline", 6, opportunity_with_history, lists=True),
     Case("GET", OPP + "/comments", 5, opportunity_with_history, lists=True),
@@ -444,11 +445,11 @@ API_CASES = [
     Case("POST", OPP + "/make-request-for-quotation", 24, opp_and_suppliers, BOTH, PURCHASER),
     Case("GET", OPP + "/supplier-quotation-comparison", 5, comparison, lists=True),
     Case("GET", LEADS, 4, lead, lists=True),
-    Case("POST", LEADS, 17, lead, fixed(lead_name="Grace", email_id="grace@navy.example")),
+    Case("POST", LEADS, 18, lead, fixed(lead_name="Grace", email_id="grace@navy.example")),
     Case("GET", LEAD, 4, lead),
-    Case("PATCH", LEAD, 11, lead, versioned(city="Paris")),
+    Case("PATCH", LEAD, 12, lead, versioned(city="Paris")),
     Case("DELETE", LEAD, 26, lead, versioned()),
-    Case("POST", LEAD + "/make-opportunity", 26, lead),
+    Case("POST", LEAD + "/make-opportunity", 27, lead),
     Case("POST", LEAD + "/make-customer", 21, lead),
     Case("GET", CUSTOMERS, 3, customer, lists=True),
     Case("POST", CUSTOMERS, 8, customer, fixed(customer_name="Lovelace")),
@@ -470,10 +471,10 @@ API_CASES = [
     Case("GET", QTN, 7, quotation),
     Case("PATCH", QTN, 23, quotation, versioned(items=RATED)),
     Case("DELETE", QTN, 23, quotation, versioned()),
-    Case("POST", QTN + "/submit", 24, quotation, versioned()),
-    Case("POST", QTN + "/cancel", 25, submitted_quotation, versioned()),
+    Case("POST", QTN + "/submit", 25, quotation, versioned()),
+    Case("POST", QTN + "/cancel", 26, submitted_quotation, versioned()),
     Case(
-        "POST", QTN + "/declare-lost", 33, submitted_quotation, versioned(lost_reasons=["Timing"])
+        "POST", QTN + "/declare-lost", 34, submitted_quotation, versioned(lost_reasons=["Timing"])
     ),
     Case("POST", QTN + "/make-sales-order", 24, submitted_quotation),
     Case("GET", QTN + "/pdf", 6, submitted_quotation),
@@ -483,8 +484,8 @@ API_CASES = [
     Case("GET", SO, 5, sales_order),
     Case("PATCH", SO, 15, sales_order, versioned(terms="Net 30")),
     Case("DELETE", SO, 16, sales_order, versioned()),
-    Case("POST", SO + "/submit", 30, sales_order, versioned()),
-    Case("POST", SO + "/cancel", 27, submitted_sales_order, versioned()),
+    Case("POST", SO + "/submit", 31, sales_order, versioned()),
+    Case("POST", SO + "/cancel", 28, submitted_sales_order, versioned()),
     Case("GET", SO + "/timeline", 6, submitted_sales_order),
     Case("GET", SUPPLIERS, 3, supplier, lists=True),
     Case("POST", SUPPLIERS, 8, supplier, fixed(supplier_name="Bolt"), PURCHASER),
@@ -684,11 +685,11 @@ PAGE_CASES = [
     Case("GET", "/crm/opportunities/", 11, opportunity, lists=True),
     # one query for the cards of each non-empty column (bounded by the stages): ROWS in one column
     Case("GET", "/crm/opportunities/board/", 13, opportunity, lists=True),
-    Case("POST", "/crm/opportunities/board/move/", 17, opportunity, board_move, status=200),
+    Case("POST", "/crm/opportunities/board/move/", 18, opportunity, board_move, status=200),
     # one service call per selected opportunity, by design (crm/services/bulk.py): ROWS of them
-    Case("POST", "/crm/opportunities/bulk/", 35, lambda p, n: opportunity(p, ROWS), bulk_assign),
+    Case("POST", "/crm/opportunities/bulk/", 38, lambda p, n: opportunity(p, ROWS), bulk_assign),
     Case("GET", "/crm/opportunities/new/", 12),
-    Case("POST", "/crm/opportunities/new/", 27, opportunity, opportunity_form),
+    Case("POST", "/crm/opportunities/new/", 28, opportunity, opportunity_form),
     Case(
         "GET",
         "/crm/opportunities/parties/",
@@ -699,21 +700,21 @@ PAGE_CASES = [
     ),
     Case("GET", "/crm/opportunities/items/", 4, items, fixed(q="W"), lists=True),
     Case("GET", "/crm/opportunities/exchange-rate/", 5, exchanges, fixed(currency="EUR")),
-    Case("GET", OP, 20, opportunity_with_documents, lists=True),
+    Case("GET", OP, 22, opportunity_with_documents, lists=True),
     Case("GET", OP + "edit/", 17, opportunity),
-    Case("POST", OP + "edit/", 27, opportunity, opportunity_edit_form),
-    Case("POST", OP + "declare-lost/", 17, opportunity, lost),
-    Case("POST", OP + "reopen/", 14, lost_opportunity, versioned()),
-    Case("POST", OP + "close/", 14, opportunity, versioned()),
-    Case("POST", OP + "assign/", 15, opportunity, versioned(opportunity_owner="manager")),
+    Case("POST", OP + "edit/", 28, opportunity, opportunity_edit_form),
+    Case("POST", OP + "declare-lost/", 18, opportunity, lost),
+    Case("POST", OP + "reopen/", 15, lost_opportunity, versioned()),
+    Case("POST", OP + "close/", 15, opportunity, versioned()),
+    Case("POST", OP + "assign/", 16, opportunity, versioned(opportunity_owner="manager")),
     Case("POST", OP + "comment/", 6, opportunity, fixed(content="Called them")),
     Case("POST", OP + "make-customer/", 25, lead_opportunity),
     Case("GET", "/crm/leads/", 8, lead, lists=True),
     Case("GET", "/crm/leads/new/", 9),
-    Case("POST", "/crm/leads/new/", 23, lead, fixed(lead_name="Grace", lead_owner="sales")),
-    Case("GET", LP, 11, lead_with_opportunities, lists=True),
+    Case("POST", "/crm/leads/new/", 24, lead, fixed(lead_name="Grace", lead_owner="sales")),
+    Case("GET", LP, 13, lead_with_opportunities, lists=True),
     Case("GET", LP + "edit/", 12, lead),
-    Case("POST", LP + "edit/", 17, lead, lead_edit_form),
+    Case("POST", LP + "edit/", 18, lead, lead_edit_form),
     Case("POST", LP + "make-customer/", 22, lead),
     Case("GET", "/crm/customers/", 6, customer, lists=True),
     Case("GET", "/crm/customers/new/", 8),
@@ -735,9 +736,9 @@ PAGE_CASES = [
     Case("GET", QP + "edit/", 8, quotation),
     Case("POST", QP + "edit/", 22, quotation, with_version(quotation_form)),
     Case("POST", QP + "delete/", 24, quotation, versioned()),
-    Case("POST", QP + "submit/", 21, quotation, versioned()),
-    Case("POST", QP + "cancel/", 22, submitted_quotation, versioned()),
-    Case("POST", QP + "declare-lost/", 32, submitted_quotation, versioned(lost_reasons=["Timing"])),
+    Case("POST", QP + "submit/", 22, quotation, versioned()),
+    Case("POST", QP + "cancel/", 23, submitted_quotation, versioned()),
+    Case("POST", QP + "declare-lost/", 33, submitted_quotation, versioned(lost_reasons=["Timing"])),
     Case("POST", QP + "make-sales-order/", 23, submitted_quotation),
     Case("GET", QP + "pdf/", 7, submitted_quotation),
     Case("POST", "/selling/opportunities/{name}/make-quotation/", 23, opportunity),
@@ -748,8 +749,8 @@ PAGE_CASES = [
     Case("GET", SP + "edit/", 8, sales_order),
     Case("POST", SP + "edit/", 20, sales_order, with_version(sales_order_form)),
     Case("POST", SP + "delete/", 17, sales_order, versioned()),
-    Case("POST", SP + "submit/", 29, sales_order, versioned()),
-    Case("POST", SP + "cancel/", 26, submitted_sales_order, versioned()),
+    Case("POST", SP + "submit/", 30, sales_order, versioned()),
+    Case("POST", SP + "cancel/", 27, submitted_sales_order, versioned()),
     Case("GET", "/buying/suppliers/", 5, supplier, lists=True),
     Case("GET", "/buying/suppliers/new/", 6, user=PURCHASER),
     Case("POST", "/buying/suppliers/new/", 10, body=fixed(supplier_name="Bolt"), user=PURCHASER),
@@ -808,7 +809,95 @@ PAGE_CASES = [
     Case("POST", "/notifications/settings/", 4, body=fixed(email=["mention"])),
 ]
 
-CASES = API_CASES + [case for m in MASTERS for case in _master_cases(m)] + PAGE_CASES
+# --- assignment rules and assignments (automation) ----------------------------------------------
+# Every write of an opportunity or lead (and what moves an opportunity's status: quotations, sales
+# orders) reads the enabled assignment rules of its type once (automation.apply_assignment_rules;
+# nothing more while there are none); its page shows its assignments and the users to assign to.
+RULE_BODY = {
+    "document_type": "Opportunity",
+    "assign_condition": {"conditions": [{"field": "status", "op": "eq", "value": "Open"}]},
+    "rule": "Round Robin",
+    "users": ["sales", "manager"],
+}
+RULE_FORM = {
+    "document_type": "Opportunity",
+    "priority": "1",
+    "description": "Deals",
+    "assign_condition-match": "all",
+    "assign_condition-field": ["status"],
+    "assign_condition-op": ["eq"],
+    "assign_condition-value": ["Open"],
+    "rule": "Round Robin",
+    "users": ["sales", "manager"],
+}
+
+
+def assignment_rule(p: People, n: int = 1) -> World:
+    for i in range(n):
+        automation.create_assignment_rule(data={**RULE_BODY, "name": f"Rule {i}"}, by=p.manager)
+    return {"name": f"Rule {n - 1}"}
+
+
+def opportunity_and_rule(p: People, n: int = 1) -> World:
+    world = opportunity(p)
+    automation.create_assignment_rule(data={**RULE_BODY, "name": "Rota"}, by=p.manager)
+    return world
+
+
+def assignment(p: People, n: int = 1) -> World:
+    """n opportunities, each given to sales by the manager."""
+    made = [automation.assign(o, user=p.sales, by=p.manager) for o in _opportunities(p, n)]
+    return {"id": made[-1].pk, "name": made[-1].reference_name}
+
+
+RULES, RULE = "/api/v1/assignment-rules", "/api/v1/assignment-rules/{name}"
+ASSIGNMENTS, ASSIGNMENT = "/api/v1/assignments", "/api/v1/assignments/{id}"
+GIVE = merged(
+    fixed(reference_type="Opportunity", allocated_to="manager"), of_world(reference_name="name")
+)
+AUTOMATION_CASES = [
+    Case("GET", RULES, 4, assignment_rule, user=MANAGER, lists=True),
+    Case("POST", RULES, 11, body=fixed(**RULE_BODY, name="New"), user=MANAGER),
+    Case("GET", RULE, 4, assignment_rule, user=MANAGER),
+    Case("PATCH", RULE, 13, assignment_rule, fixed(priority=5, users=["sales"]), MANAGER),
+    Case("DELETE", RULE, 7, assignment_rule, user=MANAGER),
+    Case(
+        "POST",
+        RULES + "/dry-run",
+        9,
+        opportunity_and_rule,
+        merged(fixed(document_type="Opportunity"), of_world(name="name")),
+        MANAGER,
+    ),
+    Case("GET", ASSIGNMENTS, 3, assignment, lists=True),
+    Case("POST", ASSIGNMENTS, 19, opportunity, GIVE),
+    Case("GET", ASSIGNMENT, 3, assignment),
+    Case("POST", ASSIGNMENT + "/close", 9, assignment),
+    Case("POST", ASSIGNMENT + "/cancel", 9, assignment),
+    Case("GET", "/assignment-rules/", 5, assignment_rule, user=MANAGER, lists=True),
+    Case("GET", "/assignment-rules/new/", 4, user=MANAGER),
+    Case("POST", "/assignment-rules/new/", 10, body=fixed(**RULE_FORM, name="New"), user=MANAGER),
+    Case(
+        "GET",
+        "/assignment-rules/dry-run/",
+        10,
+        opportunity_and_rule,
+        merged(fixed(document_type="Opportunity"), of_world(name="name")),
+        MANAGER,
+    ),
+    Case("GET", "/assignment-rules/{name}/edit/", 6, assignment_rule, user=MANAGER),
+    Case(
+        "POST", "/assignment-rules/{name}/edit/", 12, assignment_rule, fixed(**RULE_FORM), MANAGER
+    ),
+    Case("POST", "/assignment-rules/{name}/delete/", 8, assignment_rule, user=MANAGER),
+    Case("POST", "/assignments/new/", 19, opportunity, GIVE),
+    Case("POST", "/assignments/{id}/close/", 9, assignment),
+    Case("POST", "/assignments/{id}/cancel/", 9, assignment),
+]
+
+CASES = (
+    API_CASES + [case for m in MASTERS for case in _master_cases(m)] + PAGE_CASES + AUTOMATION_CASES
+)
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -968,6 +1057,7 @@ PAGE_URLCONFS = (
     "opportune.selling.urls",
     "opportune.buying.urls",
     "opportune.notifications.urls",
+    "opportune.automation.urls",
 )
 
 

@@ -11,6 +11,7 @@ from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 
+from opportune.automation.services import apply_assignment_rules
 from opportune.core.documents import (
     delete_document,
     lock_document,
@@ -66,6 +67,7 @@ def create_opportunity(
         draft.save(by=by)
         if opportunity.lead is not None:
             refresh_lead_status(opportunity.lead)
+        apply_assignment_rules(opportunity, by=by, now=now)
     return opportunity
 
 
@@ -103,6 +105,7 @@ def update_opportunity(
         draft.save(by=by)
         for lead in {lead for lead in (old_lead, locked.lead) if lead is not None}:
             refresh_lead_status(lead)
+        apply_assignment_rules(locked, by=by, now=now)
     return locked
 
 
@@ -143,6 +146,7 @@ def declare_opportunity_lost(
         )
         if locked.lead is not None:
             refresh_lead_status(locked.lead)
+        apply_assignment_rules(locked, by=by)
     return locked
 
 
@@ -161,6 +165,7 @@ def reopen_opportunity(
         save_document(locked, by=by)
         if locked.lead is not None:
             refresh_lead_status(locked.lead)
+        apply_assignment_rules(locked, by=by)
     return locked
 
 
@@ -180,6 +185,7 @@ def recompute_opportunity_status(
         new_status = computed_opportunity_status(locked, requested)
         if write_status_change(locked, new_status, by=by):
             save_document(locked, by=by)
+            apply_assignment_rules(locked, by=by)
         if locked.lead is not None:
             refresh_lead_status(locked.lead)
     return locked

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import IntegrityError, transaction
 
+from opportune.automation.services import apply_assignment_rules
 from opportune.core.deleted import keep_deleted
 from opportune.core.documents import (
     delete_document,
@@ -124,6 +125,7 @@ def _save_changes(
     by: User,
     check: Callable[[D, FieldErrors], None] | None = None,
     exclude: Iterable[str] = (),
+    then: Callable[[D], object] | None = None,
 ) -> D:
     require_version(version)
     with transaction.atomic():
@@ -135,6 +137,8 @@ def _save_changes(
         validate_model_fields(locked, errors, exclude=exclude)
         errors.raise_if_any()
         save_document(locked, by=by)
+        if then is not None:  # in the same transaction: the assignment rules
+            then(locked)
     return locked
 
 
@@ -199,6 +203,7 @@ def create_lead(*, data: Mapping[str, Any], by: User) -> Lead:
         _save_new(lead, {}, LEAD_SPEC, by=by)
         if CRMSettings.current().auto_creation_of_contact:
             make_contact_from_lead(lead, by=by)
+        apply_assignment_rules(lead, by=by)
     return lead
 
 
@@ -255,7 +260,16 @@ def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by:
                 "status", f"{data['status']} is set by the system, not by hand."
             )
         spec["status"] = None
-    return _save_changes(Lead, lead, data, spec, version=version, by=by, check=_check_lead)
+    return _save_changes(
+        Lead,
+        lead,
+        data,
+        spec,
+        version=version,
+        by=by,
+        check=_check_lead,
+        then=lambda changed: apply_assignment_rules(changed, by=by),
+    )
 
 
 def delete_lead(lead: Lead, *, version: int | None, by: User) -> None:

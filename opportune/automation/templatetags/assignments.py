@@ -1,0 +1,31 @@
+"""``{% assignments_card document can_write %}``: a document's assignments (who has it, why,
+by which rule) with the Assign to form and the Close / Cancel buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from opportune.automation.models import Assignment
+from opportune.automation.views import assignable_users
+
+register = template.Library()
+
+
+@register.inclusion_tag("automation/_assignments.html", takes_context=True)
+def assignments_card(context: Any, document: Any, can_write: bool) -> dict[str, Any]:
+    rows = (
+        Assignment.objects.filter(reference_type=document.doctype, reference_name=document.pk)
+        .exclude(status=Assignment.Status.CANCELLED)
+        .select_related("allocated_to")
+        .order_by("-id")[:20]
+    )
+    return {
+        "document": document,
+        "rows": rows,
+        "can_write": can_write,
+        "users": assignable_users() if can_write else [],
+        "csrf_token": context.get("csrf_token"),
+        "here": context["request"].get_full_path(),
+    }

@@ -1,0 +1,103 @@
+"""Assignment under concurrency (PostgreSQL): eight opportunities created at the same moment under
+a round-robin rule of four users go two to each (the rule's row is locked while its cursor is
+read and written), and the database refuses a second open rule assignment on one document."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.db import IntegrityError, connection, transaction
+
+from opportune.accounts.roles import SALES_MANAGER, SALES_USER
+from opportune.automation import services
+from opportune.automation.models import Assignment, AssignmentRule
+from opportune.crm import services as crm
+from opportune.testing import THREADS, make_user, run_in_threads
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="concurrency needs PostgreSQL (SQLite serialises every writer): "
+    "DATABASE_URL=postgres://postgres@127.0.0.1:5432/test make test",
+)
+MONDAY = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
+
+
+def make_rota(boss: User, field: str, value: str) -> list[User]:
+    users = [make_user(f"rota{n}", SALES_USER) for n in range(4)]
+    services.create_assignment_rule(
+        data={
+            "name": "Rota",
+            "document_type": "Opportunity",
+            "assign_condition": {
+                "match": "all",
+                "conditions": [{"field": field, "op": "eq", "value": value}],
+            },
+            "rule": "Round Robin",
+            "users": [u.username for u in users],
+        },
+        by=boss,
+    )
+    return users
+
+
+def per_user() -> Counter[str]:
+    open_rows = Assignment.objects.filter(status="Open", assignment_rule="Rota")
+    return Counter(open_rows.values_list("allocated_to__username", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+@time_machine.travel(MONDAY, tick=False)
+def test_round_robin_under_concurrent_creation():
+    assert THREADS == 8
+    boss = make_user("boss", SALES_MANAGER, SALES_USER)
+    make_rota(boss, "status", "Open")
+    customer = crm.create_customer(data={"customer_name": "Busy Ltd"}, by=boss)
+
+    def work(thread_no: int) -> list[str]:
+        by = User.objects.get(pk=boss.pk)
+        data = {"opportunity_from": "Customer", "party_name": customer.name}
+        return [crm.create_opportunity(data=data, by=by).name]
+
+    names = run_in_threads(work)
+
+    assert len(set(names)) == THREADS
+    open_rows = Assignment.objects.filter(status="Open", assignment_rule="Rota")
+    assert per_user() == {"rota0": 2, "rota1": 2, "rota2": 2, "rota3": 2}
+    per_document = Counter(open_rows.values_list("reference_name", flat=True))
+    assert sorted(per_document) == sorted(names)
+    assert set(per_document.values()) == {1}
+    assert AssignmentRule.objects.values_list("last_user__username", flat=True).get() == "rota3"
+    # the constraint: a second open rule assignment on one document is refused by the database
+    first = open_rows.first()
+    assert first is not None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Assignment.objects.create(
+            reference_type="Opportunity",
+            reference_name=first.reference_name,
+            allocated_to=boss,
+            assignment_rule="Rota",
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+@time_machine.travel(MONDAY, tick=False)
+def test_round_robin_under_concurrent_updates():
+    """Creations also wait on the naming series' row; changes of eight different opportunities
+    wait on nothing but the rule's row, which is what keeps the turns."""
+    boss = make_user("boss", SALES_MANAGER, SALES_USER)
+    customer = crm.create_customer(data={"customer_name": "Busy Ltd"}, by=boss)
+    data = {"opportunity_from": "Customer", "party_name": customer.name, "title": "cold"}
+    deals = [crm.create_opportunity(data=data, by=boss) for _ in range(THREADS)]
+    make_rota(boss, "title", "hot")
+
+    def work(thread_no: int) -> list[str]:
+        by = User.objects.get(pk=boss.pk)
+        deal = deals[thread_no]
+        return [crm.update_opportunity(deal, data={"title": "hot"}, version=1, by=by).name]
+
+    assert len(set(run_in_threads(work))) == THREADS
+    assert per_user() == {"rota0": 2, "rota1": 2, "rota2": 2, "rota3": 2}

@@ -1,0 +1,109 @@
+"""Opportunity and Lead as document types of the assignment rules (automation.registry): the
+fields a rule's condition may name, the record rules that find one for a user, and the owner
+field that follows the assignment (``opportunity_owner``, ``lead_owner``: ERPNext's ``_assign``,
+which its CRM reports call the owner). Registered from ``CrmConfig.ready()``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.urls import reverse
+
+from opportune.accounts.roles import is_sales
+from opportune.automation.registry import DocumentType, register_document_type
+from opportune.core.documents import field_values, lock_document, save_document
+from opportune.core.models import Document
+from opportune.crm import access
+from opportune.crm.models import Lead, Opportunity
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
+
+OPPORTUNITY_FIELDS = (
+    "opportunity_from",
+    "party_name",
+    "customer_name",
+    "title",
+    "opportunity_type",
+    "status",
+    "sales_stage",
+    "source",
+    "campaign",
+    "opportunity_owner",
+    "transaction_date",
+    "expected_closing",
+    "probability",
+    "currency",
+    "opportunity_amount",
+    "base_opportunity_amount",
+    "with_items",
+    "contact_email",
+    "territory",
+    "customer_group",
+    "industry",
+    "contact_date",
+    "contact_by",
+    "owner",
+)
+LEAD_FIELDS = (
+    "lead_name",
+    "company_name",
+    "email_id",
+    "job_title",
+    "city",
+    "country",
+    "source",
+    "campaign",
+    "territory",
+    "industry",
+    "lead_owner",
+    "status",
+    "disabled",
+    "owner",
+)
+
+
+def _owner_follows(model: type[Document], field: str) -> Callable[[Any, User, User | None], None]:
+    """The document's owner field becomes the assignee (a saved change: version and history),
+    on the caller's instance too."""
+
+    def set_owner(document: Any, user: User, by: User | None) -> None:
+        if getattr(document, f"{field}_id") == user.pk:
+            return
+        locked = lock_document(model, document.pk, expected_version=None, by=by)
+        setattr(locked, field, user)
+        save_document(locked, by=by)
+        setattr(document, field, user)
+        document.version, document.modified = locked.version, locked.modified
+        document.modified_by = by
+        document._loaded_values = field_values(document)
+
+    return set_owner
+
+
+def register() -> None:
+    register_document_type(
+        DocumentType(
+            doctype=Opportunity.doctype,
+            model=Opportunity,
+            field_names=OPPORTUNITY_FIELDS,
+            owner_field="opportunity_owner",
+            set_owner=_owner_follows(Opportunity, "opportunity_owner"),
+            lookup=access.get_opportunity_for,
+            can_be_assigned=is_sales,
+            url=lambda o: reverse("crm:opportunity_detail", args=[o.pk]),
+        )
+    )
+    register_document_type(
+        DocumentType(
+            doctype=Lead.doctype,
+            model=Lead,
+            field_names=LEAD_FIELDS,
+            owner_field="lead_owner",
+            set_owner=_owner_follows(Lead, "lead_owner"),
+            lookup=access.get_lead_for,
+            can_be_assigned=is_sales,
+            url=lambda lead: reverse("crm:lead_detail", args=[lead.pk]),
+        )
+    )
