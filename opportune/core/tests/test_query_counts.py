@@ -870,27 +870,29 @@ AUTOMATION_CASES = [
         MANAGER,
     ),
     Case("GET", ASSIGNMENTS, 3, assignment, lists=True),
-    Case("POST", ASSIGNMENTS, 19, opportunity, GIVE),
+    # + the assignee's notification and its email (assignments are emailed by default)
+    Case("POST", ASSIGNMENTS, 24, opportunity, GIVE),
     Case("GET", ASSIGNMENT, 3, assignment),
     Case("POST", ASSIGNMENT + "/close", 9, assignment),
     Case("POST", ASSIGNMENT + "/cancel", 9, assignment),
-    Case("GET", "/assignment-rules/", 5, assignment_rule, user=MANAGER, lists=True),
-    Case("GET", "/assignment-rules/new/", 4, user=MANAGER),
+    # pages: + the bell's unread count
+    Case("GET", "/assignment-rules/", 6, assignment_rule, user=MANAGER, lists=True),
+    Case("GET", "/assignment-rules/new/", 5, user=MANAGER),
     Case("POST", "/assignment-rules/new/", 10, body=fixed(**RULE_FORM, name="New"), user=MANAGER),
     Case(
         "GET",
         "/assignment-rules/dry-run/",
-        10,
+        11,
         opportunity_and_rule,
         merged(fixed(document_type="Opportunity"), of_world(name="name")),
         MANAGER,
     ),
-    Case("GET", "/assignment-rules/{name}/edit/", 6, assignment_rule, user=MANAGER),
+    Case("GET", "/assignment-rules/{name}/edit/", 7, assignment_rule, user=MANAGER),
     Case(
         "POST", "/assignment-rules/{name}/edit/", 12, assignment_rule, fixed(**RULE_FORM), MANAGER
     ),
     Case("POST", "/assignment-rules/{name}/delete/", 8, assignment_rule, user=MANAGER),
-    Case("POST", "/assignments/new/", 19, opportunity, GIVE),
+    Case("POST", "/assignments/new/", 24, opportunity, GIVE),
     Case("POST", "/assignments/{id}/close/", 9, assignment),
     Case("POST", "/assignments/{id}/cancel/", 9, assignment),
 ]
