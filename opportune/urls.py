@@ -15,6 +15,7 @@ urlpatterns = [
     path("crm/", include("opportune.crm.urls")),
     path("selling/", include("opportune.selling.urls")),
     path("buying/", include("opportune.buying.urls")),
+    path("calendar/", include("opportune.activities.urls")),
     path("", include("opportune.core.urls")),
 ]
 

@@ -24,6 +24,9 @@ class CompanySettings(Protocol):
     @property
     def default_valid_till(self) -> int | None: ...
 
+    @property
+    def time_zone(self) -> str: ...  # an IANA name: the company's time zone
+
 
 _loader: Callable[[], CompanySettings] | None = None
 # Within one request the settings are read once (``settings_read_once``); elsewhere (jobs,

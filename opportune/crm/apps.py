@@ -24,3 +24,11 @@ class CrmConfig(AppConfig):
 
         for section in SECTIONS:
             register_home_section(section)
+
+        from django.urls import reverse
+
+        from opportune.activities.references import register_reference_url
+
+        register_reference_url(
+            Opportunity.doctype, lambda name: reverse("crm:opportunity_detail", args=[name])
+        )

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from opportune.activities.services import delete_document_events
 from opportune.core.documents import (
     delete_document,
     lock_document,
@@ -27,6 +28,7 @@ from opportune.crm.models import (
     Opportunity,
     OpportunityLostReason,
 )
+from opportune.crm.next_contact import sync_next_contact_event
 from opportune.crm.services.opportunity_draft import WRITABLE, OpportunityDraft
 from opportune.crm.services.parties import create_lead_from_email, party_for_email
 from opportune.crm.status import (
@@ -61,6 +63,7 @@ def create_opportunity(
         draft.apply()
         stamp_new(opportunity, by=by, now=now)
         draft.save(by=by)
+        sync_next_contact_event(opportunity, now=now)
         if opportunity.lead is not None:
             refresh_lead_status(opportunity.lead)
     return opportunity
@@ -98,6 +101,7 @@ def update_opportunity(
         if "status" in data and data["status"] != draft.original_status:
             _change_status_by_hand(locked, data["status"], draft.original_status, by=by)
         draft.save(by=by)
+        sync_next_contact_event(locked, now=now)
         for lead in {lead for lead in (old_lead, locked.lead) if lead is not None}:
             refresh_lead_status(lead)
     return locked
@@ -192,7 +196,7 @@ def delete_opportunity(opportunity: Opportunity, *, version: int | None, by: Use
                 "An opportunity with quotations cannot be deleted; close it instead."
             )
 
-    lead = opportunity.lead
+    lead, name = opportunity.lead, opportunity.name
     with transaction.atomic():
         delete_document(
             Opportunity,
@@ -202,6 +206,7 @@ def delete_opportunity(opportunity: Opportunity, *, version: int | None, by: Use
             check=no_quotations,
             protected="Documents made from this opportunity still exist; close it instead.",
         )
+        delete_document_events(reference_doctype=Opportunity.doctype, reference_name=name)
         if lead:
             refresh_lead_status(lead)
 
