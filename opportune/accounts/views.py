@@ -124,8 +124,11 @@ def revoke_token(request: SignedInRequest, token_id: int) -> HttpResponse:
 
 
 def _own_time_zone(user: User) -> str:
-    profile = Profile.objects.filter(user=user).first()
-    return profile.time_zone if profile else ""
+    """The time zone the user chose ("" for the company's); the profile stays cached on the user."""
+    try:
+        return user.profile.time_zone
+    except Profile.DoesNotExist:
+        return ""
 
 
 @login_required

@@ -77,7 +77,7 @@ def regenerate_feed(request: ApiRequest):
     response={200: None, 404: ErrorOut},
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "The user's events as iCalendar (RFC 5545)",
                 "content": {"text/calendar": {"schema": {"type": "string"}}},
             }

@@ -35,7 +35,7 @@ class EventOut(Schema):
 
 class EventCreate(StrictIn):
     subject: str = Field(..., min_length=1, max_length=140)
-    description: str = Field("", max_length=20000)
+    description: str = ""
     starts_on: datetime
     ends_on: datetime | None = None
     all_day: bool = False
@@ -43,7 +43,7 @@ class EventCreate(StrictIn):
 
 class EventPatch(VersionIn):
     subject: str | None = Field(None, min_length=1, max_length=140)
-    description: str | None = Field(None, max_length=20000)
+    description: str | None = None
     starts_on: datetime | None = None
     ends_on: datetime | None = None
     all_day: bool | None = None

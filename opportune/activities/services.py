@@ -132,16 +132,11 @@ def _aware(value: Any, field: str, errors: FieldErrors) -> datetime | None:
     if not isinstance(value, datetime):
         errors.add(field, "Give a date and time (ISO 8601).")
         return None
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if (
-        not datetime(1900, 1, 1, tzinfo=value.tzinfo)
-        <= value
-        <= datetime(9000, 1, 1, tzinfo=value.tzinfo)
-    ):
+    moment: datetime = timezone.make_aware(value) if timezone.is_naive(value) else value
+    if not 1900 <= moment.year <= 9000:
         errors.add(field, "Give a date between the years 1900 and 9000.")
         return None
-    return value
+    return moment
 
 
 def _moved(event: Event, *, now: datetime) -> None:

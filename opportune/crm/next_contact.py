@@ -41,20 +41,19 @@ def next_contact_description(opportunity: Opportunity) -> str:
 
 def sync_next_contact_event(opportunity: Opportunity, *, now: datetime) -> None:
     """Make the opportunity's next-contact event match its fields and status (idempotent)."""
-    reference = {
-        "reference_doctype": Opportunity.doctype,
-        "reference_name": opportunity.name,
-        "source": NEXT_CONTACT,
-    }
-    if not (opportunity.contact_date and opportunity.contact_by_id):
-        delete_document_event(**reference)
+    doctype, name = Opportunity.doctype, opportunity.name
+    if not (opportunity.contact_date and opportunity.contact_by):
+        delete_document_event(reference_doctype=doctype, reference_name=name, source=NEXT_CONTACT)
         return
-    if opportunity.status in ENDING_STATUSES:
-        delete_document_event(**reference, after=now)
+    if opportunity.status in ENDING_STATUSES:  # past ones stay in the calendar, as history
+        delete_document_event(
+            reference_doctype=doctype, reference_name=name, source=NEXT_CONTACT, after=now
+        )
         return
-    assert opportunity.contact_by is not None
     sync_document_event(
-        **reference,
+        reference_doctype=doctype,
+        reference_name=name,
+        source=NEXT_CONTACT,
         owner=opportunity.contact_by,
         subject=next_contact_subject(opportunity),
         description=next_contact_description(opportunity),

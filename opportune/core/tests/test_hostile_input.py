@@ -48,6 +48,7 @@ BASE: dict[str, dict[str, Any]] = {
     },
     "POST /api/v1/customer-groups": {"customer_group_name": "Retail"},
     "POST /api/v1/customers": {"customer_name": "Hopper Inc"},
+    "POST /api/v1/events": {"subject": "Call Grace", "starts_on": "2099-01-01T09:00:00Z"},
     "POST /api/v1/industries": {"industry": "Mining"},
     "POST /api/v1/item-groups": {"item_group_name": "Parts"},
     "POST /api/v1/items": {"item_code": "G2", "item_name": "Gadget"},
@@ -205,6 +206,10 @@ class World:
             if self.api.get(f"requests-for-quotation/{rfq}").json()["docstatus"] == 0:
                 assert self.api.post(f"requests-for-quotation/{rfq}/submit").status_code == 200
             return rfq
+        if operation.endswith("/events/{id}"):  # one's own calendar: root's first event
+            made = self.api.post("events", BASE["POST /api/v1/events"])
+            assert made.status_code == 201, made.content
+            return str(made.json()["id"])
         collection = operation.split(" ", 1)[1].split("/{", 1)[0]
         results = self.api.get(collection).json()
         results = results["results"] if isinstance(results, dict) else results

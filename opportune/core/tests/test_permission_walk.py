@@ -39,6 +39,7 @@ from opportune.accounts.roles import (
     SALES_USER,
     SYSTEM_MANAGER,
 )
+from opportune.activities import services as activities
 from opportune.api import api
 from opportune.buying import services as buying
 from opportune.core.models import DeletedDocument
@@ -70,6 +71,7 @@ SEES = {
     "exchange": STAFF,
     "settings": STAFF,
     "token": frozenset({"owner"}),  # one's own
+    "event": frozenset({"owner"}),  # one's own calendar: managers included, nobody else's
     "deleted": MANAGERS,  # the audit trail's deleted documents: managers only (403 to others)
 }
 BUYERS = frozenset({"purchaser", "sysman"})
@@ -88,6 +90,7 @@ WRITES = {
     "item": MANAGERS | {"purchaser"},  # purchase users keep the catalogue (masters/access.py)
     "settings": MANAGERS,
     "token": frozenset({"owner"}),
+    "event": frozenset({"owner"}),
 }
 
 
@@ -253,6 +256,16 @@ API_RULES: dict[str, Rule] = {
     "GET /audit-log": read(sees=MANAGERS, refusal=403),
     "GET /deleted-documents": read(sees=MANAGERS, refusal=403),
     "GET /deleted-documents/{id}": read("deleted", refusal=403),
+    # one's own calendar (every signed-in user, a role not needed); the feed's token is its
+    # only credential, so it answers everyone who holds it
+    "GET /events": read(sees=SIGNED_IN),
+    "POST /events": Rule(writes=SIGNED_IN),
+    "GET /events/{id}": read("event"),
+    "PATCH /events/{id}": write("event", body={"subject": "Mine now"}),
+    "DELETE /events/{id}": write("event"),
+    "GET /calendar/feed": read(sees=SIGNED_IN),
+    "POST /calendar/feed/regenerate": Rule(writes=SIGNED_IN),
+    "GET /calendar/{token}.ics": Rule(record="feed", public=True),
     "POST /deleted-documents/{id}/restore": Rule(
         record="deleted", sees=MANAGERS, writes=MANAGERS, refusal=403
     ),
@@ -377,6 +390,16 @@ PAGE_RULES: dict[str, Page] = {
     "buying:opportunity_make_supplier_quotation": form("opportunity", BUYERS),
     "buying:opportunity_make_request_for_quotation": form("opportunity", BUYERS),
     "buying:opportunity_comparison": page("opportunity"),
+    # the calendar: one's own events only
+    "profile_time_zone": Page(post=Rule(writes=SIGNED_IN)),
+    "activities:calendar": page(),
+    "activities:event_new": form(None, SIGNED_IN),
+    "activities:event_detail": page("event"),
+    "activities:event_edit": form("event"),
+    "activities:event_delete": action("event"),
+    "activities:event_ics": page("event"),
+    "activities:feed": page(),
+    "activities:feed_regenerate": Page(post=Rule(writes=SIGNED_IN)),
 }
 
 
@@ -474,6 +497,9 @@ def build_world() -> World:
         from_currency_id="EUR", to_currency_id="USD", date="2020-01-01", exchange_rate=Decimal(1)
     )
     token, _raw = ApiToken.issue(owner, "walked")
+    event = activities.create_event(
+        data={"subject": "Walked event", "starts_on": "2030-01-01T09:00:00+00:00"}, by=owner
+    )
     gone = make_opportunity(owner, customer, items=items, title="Deleted deal")
     crm.delete_opportunity(gone, version=None, by=owner)
     names = {
@@ -489,6 +515,8 @@ def build_world() -> World:
         "supplier_group": "Hardware",
         "exchange": str(exchange.pk),
         "token": str(token.pk),
+        "event": str(event.pk),
+        "feed": activities.feed_token_of(owner).token,
         "deleted": str(DeletedDocument.objects.get(name=gone.name).pk),
         "items": "W1",
     }
@@ -532,6 +560,8 @@ WATCHED = (
     "masters_currencyexchange",
     "masters_item",
     "automation_assignment",
+    "activities_event",
+    "activities_calendarfeedtoken",
 )
 
 
@@ -597,7 +627,10 @@ def walk_api(world: World, role: str) -> list[Outcome]:
         url = "/api/v1" + _fill(path, rule, world)
         door = f"{method} {url}"
         if method == "GET":
-            expected = 401 if role == "anon" else _expect_read(role, rule)
+            if rule.public:
+                expected = rule.ok
+            else:
+                expected = 401 if role == "anon" else _expect_read(role, rule)
             r = client.get(url + rule.query)
             if r.status_code != expected:
                 problems.append((door, f"{r.status_code} != {expected}: {r.content[:200]!r}"))
