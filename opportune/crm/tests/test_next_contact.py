@@ -15,7 +15,8 @@ from opportune.crm import services as crm
 from opportune.crm.models import Opportunity
 from opportune.crm.status import write_status_change
 from opportune.notifications.models import Notification
-from opportune.testing import make_opportunity
+from opportune.selling import services as selling
+from opportune.testing import make_item, make_opportunity
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -209,3 +210,19 @@ def test_a_dropped_event_never_reminds(sales, sales2):
         crm.set_opportunity_status(opp, status="Closed", version=opp.version, by=sales)
     assert send_due_reminders(now=LATER) == 0
     assert _reminders() == []
+
+
+def test_conversion_by_a_sales_order_drops_the_future_event(sales, sales2):
+    with time_machine.travel(NOW, tick=False):
+        make_item("W1", rate="10")
+        opp = _with_contact(sales, sales2, items=[{"item_code": "W1", "qty": 1}])
+        quotation = selling.submit_quotation(
+            selling.make_quotation_from_opportunity(opp, by=sales), by=sales
+        )
+        assert [e.starts_on for e in _events(opp)] == [LATER]  # Quotation keeps it
+        selling.submit_sales_order(
+            selling.make_sales_order_from_quotation(quotation, by=sales), by=sales
+        )
+    opp.refresh_from_db()
+    assert opp.status == "Converted"
+    assert _events(opp) == []
