@@ -18,7 +18,13 @@ from opportune.accounts.time_zones import user_time_zone
 from opportune.activities.models import CalendarFeedToken, Event, new_feed_token
 from opportune.activities.references import reference_url
 from opportune.core.company import settings_read_once
-from opportune.core.errors import ConflictError, FieldErrors, StaleVersionError, ValidationError
+from opportune.core.errors import (
+    ConflictError,
+    FieldErrors,
+    NotFoundError,
+    StaleVersionError,
+    ValidationError,
+)
 from opportune.notifications.models import Notification
 from opportune.notifications.services import Message, notify_many
 
@@ -84,8 +90,8 @@ def delete_event(event: Event, *, version: int | None = None, by: User) -> None:
 
 def _lock_own(event: Event, *, version: int | None, by: User) -> Event:
     locked = Event.objects.select_for_update().filter(pk=event.pk, owner=by).first()
-    if locked is None:
-        raise ConflictError("This event no longer exists.")
+    if locked is None:  # gone, or another user's: as if it did not exist
+        raise NotFoundError(f"Event {event.pk} not found.")
     if locked.is_kept_by_document:
         raise ConflictError(
             f"This event follows {locked.reference_doctype} {locked.reference_name}: "

@@ -39,6 +39,10 @@ def next_contact_description(opportunity: Opportunity) -> str:
     return text
 
 
+def has_next_contact(opportunity: Opportunity) -> bool:
+    return bool(opportunity.contact_date and opportunity.contact_by_id)
+
+
 def sync_next_contact_event(opportunity: Opportunity, *, now: datetime) -> None:
     """Make the opportunity's next-contact event match its fields and status (idempotent)."""
     doctype, name = Opportunity.doctype, opportunity.name

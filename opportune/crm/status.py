@@ -18,7 +18,7 @@ from django.utils import timezone
 from opportune.core.models import Comment
 from opportune.core.timeline import add_comment
 from opportune.crm.models import Lead, Opportunity
-from opportune.crm.next_contact import sync_next_contact_event
+from opportune.crm.next_contact import has_next_contact, sync_next_contact_event
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,8 @@ def write_status_change(
     opportunity.status = new_status
     if new_status == Opportunity.Status.REPLIED:
         opportunity.replied_on = opportunity.modified
-    sync_next_contact_event(opportunity, now=now or timezone.now())
+    if has_next_contact(opportunity):  # without one there is no event (cleared with the fields)
+        sync_next_contact_event(opportunity, now=now or timezone.now())
     return True
 
 

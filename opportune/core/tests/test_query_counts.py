@@ -437,7 +437,8 @@ API_CASES = [
     Case("POST", OPPS, 20, opportunity, new_opportunity),
     Case("GET", OPP, 7, opportunity),
     Case("PATCH", OPP, 22, opportunity, versioned(title="Big", items=RATED)),
-    Case("DELETE", OPP, 29, opportunity, versioned()),
+    # + the events the opportunity kept (its next contact) deleted with it
+    Case("DELETE", OPP, 30, opportunity, versioned()),
     Case("POST", OPP + "/declare-lost", 20, opportunity, lost),
     Case("POST", OPP + "/reopen", 17, lost_opportunity, versioned()),
     Case("POST", OPP + "/make-customer", 24, lead_opportunity),

@@ -28,7 +28,7 @@ from opportune.crm.models import (
     Opportunity,
     OpportunityLostReason,
 )
-from opportune.crm.next_contact import sync_next_contact_event
+from opportune.crm.next_contact import has_next_contact, sync_next_contact_event
 from opportune.crm.services.opportunity_draft import WRITABLE, OpportunityDraft
 from opportune.crm.services.parties import create_lead_from_email, party_for_email
 from opportune.crm.status import (
@@ -63,7 +63,8 @@ def create_opportunity(
         draft.apply()
         stamp_new(opportunity, by=by, now=now)
         draft.save(by=by)
-        sync_next_contact_event(opportunity, now=now)
+        if has_next_contact(opportunity):
+            sync_next_contact_event(opportunity, now=now)
         if opportunity.lead is not None:
             refresh_lead_status(opportunity.lead)
     return opportunity
@@ -95,13 +96,14 @@ def update_opportunity(
     now = now or timezone.now()
     with transaction.atomic():
         locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
-        old_lead = locked.lead
+        old_lead, had_next_contact = locked.lead, has_next_contact(locked)
         draft = OpportunityDraft(locked, data, creating=False, now=now)
         draft.apply()
         if "status" in data and data["status"] != draft.original_status:
             _change_status_by_hand(locked, data["status"], draft.original_status, by=by)
         draft.save(by=by)
-        sync_next_contact_event(locked, now=now)
+        if had_next_contact or has_next_contact(locked):
+            sync_next_contact_event(locked, now=now)
         for lead in {lead for lead in (old_lead, locked.lead) if lead is not None}:
             refresh_lead_status(lead)
     return locked
