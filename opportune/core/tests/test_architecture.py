@@ -33,7 +33,17 @@ def test_types_check():
 
 # --- templates follow the same layers --------------------------------------------------------------
 # The rank of each app (DESIGN.md); apps of one rank are siblings and may not use each other.
-APP_RANKS = {"core": 0, "accounts": 1, "masters": 2, "crm": 3, "selling": 4, "buying": 4}
+APP_RANKS = {
+    "core": 0,
+    "accounts": 1,
+    "masters": 2,
+    "notifications": 3,
+    "activities": 4,
+    "automation": 5,
+    "crm": 6,
+    "selling": 7,
+    "buying": 7,
+}
 TEMPLATE_TAG = re.compile(r"{%\s*(load|include|extends)\s+([^%]+?)\s*%}")
 
 
