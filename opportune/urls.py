@@ -17,6 +17,7 @@ urlpatterns = [
     path("selling/", include("opportune.selling.urls")),
     path("buying/", include("opportune.buying.urls")),
     path("", include("opportune.automation.urls")),
+    path("calendar/", include("opportune.activities.urls")),
     path("", include("opportune.core.urls")),
 ]
 

@@ -48,3 +48,17 @@ class ApiToken(models.Model):
             user=user, label=label[:100], key_hash=hash_token(raw), hint=raw[:12], expires=expires
         )
         return token, raw
+
+
+class Profile(models.Model):
+    """What a user sets for themselves: their time zone (blank: the company's)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    time_zone = models.CharField(
+        max_length=60, blank=True, help_text="An IANA name; empty: the company's time zone"
+    )
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from opportune.accounts.models import ApiToken, hash_token
+from opportune.accounts.models import ApiToken, Profile, hash_token
+from opportune.accounts.time_zones import is_known_time_zone
 from opportune.core.errors import DomainError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -92,3 +93,16 @@ def user_for_token(raw: str) -> User | None:
     ):
         ApiToken.objects.filter(pk=token.pk).update(last_used=now)
     return token.user
+
+
+def set_time_zone(user: User, *, time_zone: str, by: User) -> Profile:
+    """The user's own time zone (an IANA name; "" for the company's)."""
+    if by.pk != user.pk:
+        raise NotFoundError("No such user.")
+    time_zone = (time_zone or "").strip()
+    if time_zone and not is_known_time_zone(time_zone):
+        raise ValidationError.for_field(
+            "time_zone", f"'{time_zone[:60]}' is not a known time zone (e.g. Europe/Berlin)."
+        )
+    profile, _ = Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
+    return profile

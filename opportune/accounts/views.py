@@ -20,13 +20,16 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from opportune.accounts.forms import ApiTokenForm
+from opportune.accounts.forms import ApiTokenForm, TimeZoneForm
+from opportune.accounts.models import Profile
 from opportune.accounts.roles import roles_of
 from opportune.accounts.services import expiry_in_days, issue_api_token, revoke_api_token
+from opportune.accounts.services import set_time_zone as set_time_zone_of
+from opportune.accounts.time_zones import user_time_zone
 from opportune.core.errors import DomainError
 
 if TYPE_CHECKING:
-    from opportune.core.users import SignedInRequest
+    from opportune.core.users import SignedInRequest, User
 
 login = auth_views.LoginView.as_view(
     template_name="accounts/login.html", redirect_authenticated_user=True
@@ -102,6 +105,8 @@ def profile(request: SignedInRequest) -> HttpResponse:
             "tokens": request.user.api_tokens.all(),
             "now": timezone.now(),
             "roles": sorted(roles_of(request.user)),
+            "time_zone_form": TimeZoneForm(initial={"time_zone": _own_time_zone(request.user)}),
+            "time_zone": user_time_zone(request.user),
         },
     )
 
@@ -115,4 +120,28 @@ def revoke_token(request: SignedInRequest, token_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "The token was revoked; it no longer works.")
+    return redirect("profile")
+
+
+def _own_time_zone(user: User) -> str:
+    """The time zone the user chose ("" for the company's); the profile stays cached on the user."""
+    try:
+        return user.profile.time_zone
+    except Profile.DoesNotExist:
+        return ""
+
+
+@login_required
+@require_POST
+def set_time_zone(request: SignedInRequest) -> HttpResponse:
+    form = TimeZoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a time zone from the list.")
+        return redirect("profile")
+    try:
+        set_time_zone_of(request.user, time_zone=form.cleaned_data["time_zone"], by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Your time zone was saved.")
     return redirect("profile")

@@ -25,7 +25,7 @@ class CompanySettings(Protocol):
     def default_valid_till(self) -> int | None: ...
 
     @property
-    def time_zone(self) -> str: ...  # an IANA name: the schedule's cron is read in it
+    def time_zone(self) -> str: ...  # an IANA name: the schedule's cron and the calendar read it
 
 
 _loader: Callable[[], CompanySettings] | None = None

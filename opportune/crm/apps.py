@@ -28,3 +28,10 @@ class CrmConfig(AppConfig):
         from opportune.crm.assignment import register
 
         register()  # Opportunity and Lead for the assignment rules
+        from django.urls import reverse
+
+        from opportune.activities.references import register_reference_url
+
+        register_reference_url(
+            Opportunity.doctype, lambda name: reverse("crm:opportunity_detail", args=[name])
+        )

@@ -9,13 +9,16 @@ Converted).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from django.db.models import F
+from django.utils import timezone
 
 from opportune.core.models import Comment
 from opportune.core.timeline import add_comment
 from opportune.crm.models import Lead, Opportunity
+from opportune.crm.next_contact import has_next_contact, sync_next_contact_event
 
 
 @dataclass(frozen=True)
@@ -70,13 +73,18 @@ def computed_opportunity_status(opportunity: Opportunity, requested: str | None 
     return requested or opportunity.status
 
 
-def write_status_change(opportunity: Opportunity, new_status: str, *, by) -> bool:
-    """Set the status on an opportunity locked by the caller (its history shows the change)."""
+def write_status_change(
+    opportunity: Opportunity, new_status: str, *, by, now: datetime | None = None
+) -> bool:
+    """Set the status on an opportunity locked by the caller (its history shows the change).
+    Its next-contact event follows: Lost, Closed or Converted drop it while it is to come."""
     if new_status == opportunity.status:
         return False
     opportunity.status = new_status
     if new_status == Opportunity.Status.REPLIED:
         opportunity.replied_on = opportunity.modified
+    if has_next_contact(opportunity):  # without one there is no event (cleared with the fields)
+        sync_next_contact_event(opportunity, now=now or timezone.now())
     return True
 
 

@@ -1,9 +1,10 @@
-"""CRM's periodic jobs: thin adapters over services, safe to run twice."""
+"""CRM's periodic jobs (core.schedule): thin adapters over services, safe to run twice."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
+from opportune.activities.services import send_due_reminders
 from opportune.core.schedule import scheduled
 from opportune.crm.services.auto_close import close_silent_opportunities
 
@@ -14,3 +15,11 @@ def close_silent_opportunities_job(*, scheduled_for: str) -> dict[str, int]:
     """Every night: Replied opportunities whose party stayed silent are closed."""
     result = close_silent_opportunities(now=timezone.now())
     return {"closed": result.closed, "failed": result.failed}
+
+
+# --- next-contact reminders (decision 3) --------------------------------------------------------
+@scheduled("crm.send_due_reminders", cron="* * * * *")
+def send_due_reminders_job(*, scheduled_for: str) -> int:
+    """Every next-contact (and calendar) reminder due by now and not yet sent: a run after an
+    outage catches up on everything missed, each reminder still sent once."""
+    return send_due_reminders(now=timezone.now())

@@ -49,6 +49,7 @@ BASE: dict[str, dict[str, Any]] = {
     },
     "POST /api/v1/customer-groups": {"customer_group_name": "Retail"},
     "POST /api/v1/customers": {"customer_name": "Hopper Inc"},
+    "POST /api/v1/events": {"subject": "Call Grace", "starts_on": "2099-01-01T09:00:00Z"},
     "POST /api/v1/industries": {"industry": "Mining"},
     "POST /api/v1/item-groups": {"item_group_name": "Parts"},
     "POST /api/v1/items": {"item_code": "G2", "item_name": "Gadget"},
@@ -228,6 +229,10 @@ class World:
         rules = "PATCH /api/v1/assignment-rules/{name}"
         if operation == rules and not self.api.get("assignment-rules").json()["results"]:
             return self.made("assignment-rules", BASE["POST /api/v1/assignment-rules"])
+        if operation.endswith("/events/{id}"):  # one's own calendar: root's first event
+            made = self.api.post("events", BASE["POST /api/v1/events"])
+            assert made.status_code == 201, made.content
+            return str(made.json()["id"])
         collection = operation.split(" ", 1)[1].split("/{", 1)[0]
         results = self.api.get(collection).json()
         results = results["results"] if isinstance(results, dict) else results

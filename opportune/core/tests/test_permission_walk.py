@@ -39,6 +39,7 @@ from opportune.accounts.roles import (
     SALES_USER,
     SYSTEM_MANAGER,
 )
+from opportune.activities import services as activities
 from opportune.api import api
 from opportune.automation import services as automation
 from opportune.buying import services as buying
@@ -74,6 +75,7 @@ SEES = {
     "settings": STAFF,
     "token": frozenset({"owner"}),  # one's own
     "notification": frozenset({"owner"}),  # one's own
+    "event": frozenset({"owner"}),  # one's own calendar: managers included, nobody else's
     "deleted": MANAGERS,  # the audit trail's deleted documents: managers only (403 to others)
     "assignment_rule": MANAGERS,  # assignment rules: managers only
     "assignment": SEES_OWNERS,  # given to ``owner``: the assignee (or who gave it) and managers
@@ -96,6 +98,7 @@ WRITES = {
     "token": frozenset({"owner"}),
     "notification": frozenset({"owner"}),
     "assignment": SEES_OWNERS,
+    "event": frozenset({"owner"}),
 }
 
 
@@ -268,6 +271,16 @@ API_RULES: dict[str, Rule] = {
     "POST /notifications/mark-all-read": Rule(writes=SIGNED_IN),
     "GET /notifications/settings": read(),
     "PATCH /notifications/settings": Rule(writes=SIGNED_IN),
+    # one's own calendar (every signed-in user, a role not needed); the feed's token is its
+    # only credential, so it answers everyone who holds it
+    "GET /events": read(sees=SIGNED_IN),
+    "POST /events": Rule(writes=SIGNED_IN),
+    "GET /events/{id}": read("event"),
+    "PATCH /events/{id}": write("event", body={"subject": "Mine now"}),
+    "DELETE /events/{id}": write("event"),
+    "GET /calendar/feed": read(sees=SIGNED_IN),
+    "POST /calendar/feed/regenerate": Rule(writes=SIGNED_IN),
+    "GET /calendar/{token}.ics": Rule(record="feed", public=True),
     "POST /deleted-documents/{id}/restore": Rule(
         record="deleted", sees=MANAGERS, writes=MANAGERS, refusal=403
     ),
@@ -432,6 +445,16 @@ PAGE_RULES: dict[str, Page] = {
     ),
     "automation:assignment_close": action("assignment"),
     "automation:assignment_cancel": action("assignment"),
+    # the calendar: one's own events only
+    "profile_time_zone": Page(post=Rule(writes=SIGNED_IN)),
+    "activities:calendar": page(),
+    "activities:event_new": form(None, SIGNED_IN),
+    "activities:event_detail": page("event"),
+    "activities:event_edit": form("event"),
+    "activities:event_delete": action("event"),
+    "activities:event_ics": page("event"),
+    "activities:feed": page(),
+    "activities:feed_regenerate": Page(post=Rule(writes=SIGNED_IN)),
 }
 
 
@@ -530,6 +553,9 @@ def build_world() -> World:
     )
     token, _raw = ApiToken.issue(owner, "walked")
     notify(owner, kind="mention", subject="Walked notification", key="walked")
+    event = activities.create_event(
+        data={"subject": "Walked event", "starts_on": "2030-01-01T09:00:00+00:00"}, by=owner
+    )
     gone = make_opportunity(owner, customer, items=items, title="Deleted deal")
     crm.delete_opportunity(gone, version=None, by=owner)
     names = {
@@ -545,6 +571,8 @@ def build_world() -> World:
         "supplier_group": "Hardware",
         "exchange": str(exchange.pk),
         "token": str(token.pk),
+        "event": str(event.pk),
+        "feed": activities.feed_token_of(owner).token,
         "deleted": str(DeletedDocument.objects.get(name=gone.name).pk),
         "notification": str(Notification.objects.get(key="walked").pk),
         "items": "W1",
@@ -608,6 +636,8 @@ WATCHED = (
     "automation_assignment",
     "notifications_notification",
     "automation_assignmentrule",
+    "activities_event",
+    "activities_calendarfeedtoken",
 )
 
 
@@ -673,7 +703,10 @@ def walk_api(world: World, role: str) -> list[Outcome]:
         url = "/api/v1" + _fill(path, rule, world)
         door = f"{method} {url}"
         if method == "GET":
-            expected = 401 if role == "anon" else _expect_read(role, rule)
+            if rule.public:
+                expected = rule.ok
+            else:
+                expected = 401 if role == "anon" else _expect_read(role, rule)
             r = client.get(url + rule.query)
             if r.status_code != expected:
                 problems.append((door, f"{r.status_code} != {expected}: {r.content[:200]!r}"))

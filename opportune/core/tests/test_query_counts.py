@@ -39,6 +39,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
 from opportune.accounts.models import ApiToken
+from opportune.activities import services as activities
 from opportune.api import api
 from opportune.automation import services as automation
 from opportune.buying import services as buying
@@ -304,6 +305,21 @@ def notifications(p: People, n: int = 1) -> World:
     return {"id": Notification.objects.latest("pk").pk}
 
 
+def events(p: People, n: int = 1) -> World:
+    """n events of the sales user's calendar, in the next minutes (this month's page shows
+    them), and their feed token."""
+    now = timezone.now()
+    made = [
+        activities.create_event(
+            data={"subject": f"Call {i}", "starts_on": now + dt.timedelta(minutes=i + 1)},
+            by=p.sales,
+        )
+        for i in range(n)
+    ]
+    token = activities.feed_token_of(p.sales).token
+    return {"id": made[-1].pk, "version": made[-1].version, "token": token}
+
+
 def deleted(p: People, n: int = 1) -> World:
     """n opportunities with two item rows each, deleted (kept in the deleted documents)."""
     world = opportunity(p, n)
@@ -403,6 +419,7 @@ RFQS, RFQ = "/api/v1/requests-for-quotation", "/api/v1/requests-for-quotation/{n
 RATES, RATE = "/api/v1/currency-exchanges", "/api/v1/currency-exchanges/{id}"
 SETTINGS, TOKENS = "/api/v1/settings/crm", "/api/v1/tokens"
 NOTES = "/api/v1/notifications"
+EVENTS, EVENT = "/api/v1/events", "/api/v1/events/{id}"
 
 new_opportunity = merged(
     fixed(opportunity_from="Customer", items=ITEMS), of_world(party_name="customer")
@@ -430,7 +447,8 @@ API_CASES = [
     Case("POST", OPPS, 21, opportunity, new_opportunity),
     Case("GET", OPP, 7, opportunity),
     Case("PATCH", OPP, 23, opportunity, versioned(title="Big", items=RATED)),
-    Case("DELETE", OPP, 29, opportunity, versioned()),
+    # + the events the opportunity kept (its next contact) deleted with it
+    Case("DELETE", OPP, 30, opportunity, versioned()),
     Case("POST", OPP + "/declare-lost", 21, opportunity, lost),
     Case("POST", OPP + "/reopen", 18, lost_opportunity, versioned()),
     Case("POST", OPP + "/make-customer", 24, lead_opportunity),
@@ -466,6 +484,15 @@ API_CASES = [
     Case("GET", TOKENS, 2, tokens, lists=True),
     Case("POST", TOKENS, 2, body=fixed(label="cli")),
     Case("DELETE", TOKENS + "/{id}", 2, tokens),
+    # one's own calendar
+    Case("GET", EVENTS, 2, events, lists=True),
+    Case("POST", EVENTS, 3, body=fixed(subject="Call", starts_on="2099-01-01T09:00:00Z")),
+    Case("GET", EVENT, 2, events),
+    Case("PATCH", EVENT, 7, events, versioned(starts_on="2099-01-02T09:00:00Z")),
+    Case("DELETE", EVENT, 6, events),
+    Case("GET", "/api/v1/calendar/feed", 2, events),
+    Case("POST", "/api/v1/calendar/feed/regenerate", 4, events),
+    Case("GET", "/api/v1/calendar/{token}.ics", 2, events, user=None, lists=True),
     Case("GET", QTNS, 7, quotation, lists=True),
     Case("POST", QTNS, 20, quotation, new_quotation),
     Case("GET", QTN, 7, quotation),
@@ -676,10 +703,31 @@ PAGE_CASES = [
     Case("GET", "/accounts/login/", 0, user=None),
     # + django-axes: its expired failures cleared, the sign-in's access log row closed
     Case("POST", "/accounts/logout/", 6),
-    Case("GET", "/accounts/profile/", 6, tokens, lists=True),
-    Case("POST", "/accounts/profile/", 7, tokens, fixed(label="cli"), status=200),
+    # + the bell, the email choices; + the user's profile (their time zone) and the company's
+    Case("GET", "/accounts/profile/", 8, tokens, lists=True),
+    Case("POST", "/accounts/profile/", 9, tokens, fixed(label="cli"), status=200),
     Case("POST", "/accounts/profile/tokens/{id}/revoke/", 3, tokens),
     Case("GET", "/accounts/profile/password/", 4),
+    Case("POST", "/accounts/profile/time-zone/", 8, body=fixed(time_zone="Europe/Paris")),
+    Case("GET", "/calendar/", 7, events, lists=True),
+    Case("GET", "/calendar/", 7, events, fixed(view="agenda"), lists=True),
+    Case("GET", "/calendar/events/new/", 6),
+    Case(
+        "POST", "/calendar/events/new/", 5, body=fixed(subject="Call", starts_on="2099-01-01T09:00")
+    ),
+    Case("GET", "/calendar/events/{id}/", 7, events),
+    Case("GET", "/calendar/events/{id}.ics", 3, events),
+    Case("GET", "/calendar/events/{id}/edit/", 7, events),
+    Case(
+        "POST",
+        "/calendar/events/{id}/edit/",
+        9,
+        events,
+        fixed(subject="Call", starts_on="2099-01-01T09:00"),
+    ),
+    Case("POST", "/calendar/events/{id}/delete/", 7, events),
+    Case("GET", "/calendar/feed/", 5, events),
+    Case("POST", "/calendar/feed/regenerate/", 5, events),
     # the user saved, then this session given a new key under the new password's hash
     Case("POST", "/accounts/profile/password/", 12, body=password_change_form),
     Case("GET", "/crm/opportunities/", 11, opportunity, lists=True),
@@ -1060,6 +1108,7 @@ PAGE_URLCONFS = (
     "opportune.buying.urls",
     "opportune.notifications.urls",
     "opportune.automation.urls",
+    "opportune.activities.urls",
 )
 
 

@@ -11,6 +11,7 @@ from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 
+from opportune.activities.services import delete_document_events
 from opportune.automation.services import apply_assignment_rules
 from opportune.core.documents import (
     delete_document,
@@ -30,6 +31,7 @@ from opportune.crm.models import (
     Opportunity,
     OpportunityLostReason,
 )
+from opportune.crm.next_contact import has_next_contact, sync_next_contact_event
 from opportune.crm.services.opportunity_draft import WRITABLE, OpportunityDraft
 from opportune.crm.services.parties import create_lead_from_email, party_for_email
 from opportune.crm.status import (
@@ -65,6 +67,8 @@ def create_opportunity(
         draft.apply()
         stamp_new(opportunity, by=by, now=now)
         draft.save(by=by)
+        if has_next_contact(opportunity):
+            sync_next_contact_event(opportunity, now=now)
         if opportunity.lead is not None:
             refresh_lead_status(opportunity.lead)
         apply_assignment_rules(opportunity, by=by, now=now)
@@ -97,12 +101,14 @@ def update_opportunity(
     now = now or timezone.now()
     with transaction.atomic():
         locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
-        old_lead = locked.lead
+        old_lead, had_next_contact = locked.lead, has_next_contact(locked)
         draft = OpportunityDraft(locked, data, creating=False, now=now)
         draft.apply()
         if "status" in data and data["status"] != draft.original_status:
             _change_status_by_hand(locked, data["status"], draft.original_status, by=by)
         draft.save(by=by)
+        if had_next_contact or has_next_contact(locked):
+            sync_next_contact_event(locked, now=now)
         for lead in {lead for lead in (old_lead, locked.lead) if lead is not None}:
             refresh_lead_status(lead)
         apply_assignment_rules(locked, by=by, now=now)
@@ -201,7 +207,7 @@ def delete_opportunity(opportunity: Opportunity, *, version: int | None, by: Use
                 "An opportunity with quotations cannot be deleted; close it instead."
             )
 
-    lead = opportunity.lead
+    lead, name = opportunity.lead, opportunity.name
     with transaction.atomic():
         delete_document(
             Opportunity,
@@ -211,6 +217,7 @@ def delete_opportunity(opportunity: Opportunity, *, version: int | None, by: Use
             check=no_quotations,
             protected="Documents made from this opportunity still exist; close it instead.",
         )
+        delete_document_events(reference_doctype=Opportunity.doctype, reference_name=name)
         if lead:
             refresh_lead_status(lead)
 

@@ -1,0 +1,24 @@
+from django import forms
+
+from opportune.activities.models import Event
+
+
+class EventForm(forms.Form):
+    """An event of the user's own calendar; times are read in the user's time zone."""
+
+    subject = forms.CharField(max_length=140)
+    starts_on = forms.DateTimeField(
+        label="Starts",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    ends_on = forms.DateTimeField(
+        label="Ends",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    all_day = forms.BooleanField(required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def initial_from(self, event: Event) -> None:
+        for field in ("subject", "starts_on", "ends_on", "all_day", "description"):
+            self.initial[field] = getattr(event, field)
