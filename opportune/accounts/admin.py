@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from opportune.accounts.models import ApiToken
+from opportune.accounts.models import ApiToken, Profile
 
 
 @admin.register(ApiToken)
@@ -22,3 +22,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    """A user's own settings (their time zone): set on the profile page, seen here."""
+
+    list_display = ("user", "time_zone")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)

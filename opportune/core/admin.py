@@ -30,6 +30,17 @@ from opportune.core.models import (
 from opportune.core.schedule import schedule_overview
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """For what the services write (their checks run there): looked at here, never added or
+    changed; deleted only where the subclass allows it."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
     """An admin whose history pages only show: the audit trail is never edited, and a past
     version is never written back ("revert") around the services."""

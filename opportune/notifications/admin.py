@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from opportune.core.admin import ViewOnlyAdmin
 from opportune.notifications.models import Notification, NotificationSetting
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ViewOnlyAdmin):
     list_display = ("creation", "user", "kind", "subject", "read", "emailed_at")
     list_filter = ("kind", "read")
     search_fields = ("subject", "user__username", "reference_name", "key")
     raw_id_fields = ("user",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(NotificationSetting)
