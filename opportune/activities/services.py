@@ -216,6 +216,20 @@ def delete_document_event(
     return deleted
 
 
+def delete_future_document_events(
+    *, reference_doctype: str, reference_names: Any, source: str, after: datetime
+) -> int:
+    """Set-based: remove the future events ``source`` keeps for many documents at once
+    (``reference_names``: a list or a subquery of names), as a job that ends them needs."""
+    deleted, _ = Event.objects.filter(
+        reference_doctype=reference_doctype,
+        reference_name__in=reference_names,
+        source=source,
+        starts_on__gt=after,
+    ).delete()
+    return deleted
+
+
 def delete_document_events(*, reference_doctype: str, reference_name: str) -> int:
     """Every event kept by a document that is being deleted."""
     deleted, _ = (

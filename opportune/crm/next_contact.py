@@ -12,9 +12,14 @@ Called by every service that changes those fields or the status (``write_status_
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from opportune.activities.models import NEXT_CONTACT
-from opportune.activities.services import delete_document_event, sync_document_event
+from opportune.activities.services import (
+    delete_document_event,
+    delete_future_document_events,
+    sync_document_event,
+)
 from opportune.crm.models import Opportunity
 
 # The statuses that end the follow-up: their next contact no longer reminds anyone.
@@ -63,4 +68,12 @@ def sync_next_contact_event(opportunity: Opportunity, *, now: datetime) -> None:
         description=next_contact_description(opportunity),
         starts_on=opportunity.contact_date,
         now=now,
+    )
+
+
+def drop_next_contacts(names: Any, *, now: datetime) -> int:
+    """Set-based, for a job that ends many opportunities at once (auto-close): their next
+    contacts still to come are removed (``names``: a list or a subquery)."""
+    return delete_future_document_events(
+        reference_doctype=Opportunity.doctype, reference_names=names, source=NEXT_CONTACT, after=now
     )

@@ -33,6 +33,7 @@ from django.utils import timezone
 from opportune.core.audit import current_door
 from opportune.core.models import Comment
 from opportune.crm.models import CRMSettings, Opportunity
+from opportune.crm.next_contact import drop_next_contacts
 from opportune.notifications.models import Notification
 from opportune.notifications.services import Message, notify_many
 
@@ -100,7 +101,20 @@ def _close_batch(
 ) -> Closed:
     """Close the still-due opportunities among ``names``, inside the caller's transaction."""
     if connection.vendor == "postgresql":
-        return _close_batch_in_one_statement(names, now=now, days=days)
+        closed = _close_batch_in_one_statement(names, now=now, days=days)
+    else:
+        closed = _close_batch_on_sqlite(due, names, now=now, days=days)
+    # Their next contacts still to come go with them (as write_status_change does for one).
+    drop_next_contacts(
+        Opportunity.objects.filter(name__in=names, status=Opportunity.Status.CLOSED).values("name"),
+        now=now,
+    )
+    return closed
+
+
+def _close_batch_on_sqlite(
+    due: QuerySet[Opportunity], names: Sequence[str], *, now: datetime, days: int
+) -> Closed:
     # SQLite: the transaction holds the database's write lock from its start (BEGIN
     # IMMEDIATE), so the UPDATE changes exactly the rows read.
     rows = list(

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from opportune.activities.models import NEXT_CONTACT, Event
 from opportune.core.errors import ValidationError
 from opportune.core.jobs import enqueue_job
 from opportune.core.models import Comment, Job
@@ -262,3 +263,19 @@ def test_negative_days_are_refused(manager):
         crm.update_crm_settings(data={"close_opportunity_after_days": -1}, version=1, by=manager)
     assert list(refused.value.fields) == ["close_opportunity_after_days"]
     assert CRMSettings.load().close_opportunity_after_days == 15
+
+
+def test_closing_drops_the_next_contact_still_to_come(sales):
+    """As a Closed status set by hand does (crm.next_contact): a future reminder goes, a past
+    next contact stays in the calendar as history."""
+    coming = replied(sales, contact_date=at(2026, 12, 20, 10), contact_by="sales")
+    past = replied(sales, contact_date=at(2026, 11, 20, 10), contact_by="sales")
+    events = Event.objects.filter(source=NEXT_CONTACT)
+    assert sorted(events.values_list("reference_name", flat=True)) == sorted(
+        [coming.name, past.name]
+    )
+
+    close_silent_opportunities(now=REPLIED_AT + dt.timedelta(days=16))
+
+    assert statuses() == {coming.name: S.CLOSED, past.name: S.CLOSED}
+    assert list(events.values_list("reference_name", flat=True)) == [past.name]
