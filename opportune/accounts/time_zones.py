@@ -17,8 +17,14 @@ def known_time_zones() -> tuple[str, ...]:
     return tuple(sorted(available_timezones()))
 
 
+@cache
+def _known() -> frozenset[str]:
+    return frozenset(known_time_zones())
+
+
 def is_known_time_zone(name: str) -> bool:
-    return name in known_time_zones()
+    """An IANA time zone name known to this machine (``Europe/Berlin``, ``UTC``)."""
+    return name in _known()
 
 
 def company_time_zone() -> ZoneInfo:

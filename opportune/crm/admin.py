@@ -15,6 +15,7 @@ from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from opportune.accounts.time_zones import is_known_time_zone
 from opportune.core.admin import ReadOnlyHistoryAdmin
 from opportune.crm.models import (
     Campaign,
@@ -30,7 +31,7 @@ from opportune.crm.models import (
     OpportunityType,
     SalesStage,
 )
-from opportune.crm.services.masters import CRM_SETTINGS_HELP, is_valid_time_zone
+from opportune.crm.services.masters import CRM_SETTINGS_HELP
 from opportune.masters.admin import MasterAdmin
 
 
@@ -68,7 +69,7 @@ class CRMSettingsForm(forms.ModelForm):
 
     def clean_time_zone(self):
         value = self.cleaned_data["time_zone"]
-        if not is_valid_time_zone(value):
+        if not is_known_time_zone(value):
             raise forms.ValidationError(
                 "Not a known time zone (use an IANA name such as Europe/Berlin)."
             )

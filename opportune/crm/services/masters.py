@@ -4,13 +4,12 @@ competitors) through the generic master service, and the CRM settings (one versi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import TYPE_CHECKING, Any
-from zoneinfo import available_timezones
 
 from django.db import transaction
 from django.db.models import F
 
+from opportune.accounts.time_zones import is_known_time_zone
 from opportune.core.company import forget_company_settings
 from opportune.core.documents import require_version
 from opportune.core.errors import FieldErrors, StaleVersionError
@@ -65,8 +64,9 @@ CRM_SETTINGS_SPEC: dict[str, Link | None] = {
 
 # What each setting does (or, not yet, will do): one text for the admin form and the API schema.
 CRM_SETTINGS_HELP = {
-    "time_zone": "The company's time zone (an IANA name). Not applied yet: dates and "
-    "'today' follow the server's TIME_ZONE.",
+    "time_zone": "The company's time zone (an IANA name): the schedule's times (auto-close, "
+    "reminders, the morning digest, quotation expiry), assignment days, and the calendar of "
+    "users who chose no zone of their own. Document dates follow the server's TIME_ZONE.",
     "close_opportunity_after_days": "Close a Replied opportunity when the party has not "
     "written back for this many days since it became Replied (the nightly auto-close job); "
     "0 never.",
@@ -83,20 +83,10 @@ CRM_SETTINGS_HELP = {
 }
 
 
-@cache
-def _time_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def is_valid_time_zone(name: str) -> bool:
-    """An IANA time zone name known to this machine (``Europe/Berlin``, ``UTC``)."""
-    return name in _time_zones()
-
-
 def _check_settings(settings: CRMSettings, errors: FieldErrors) -> None:
     if not (settings.company_name or "").strip():
         errors.add("company_name", "Give the company's name.")
-    if not is_valid_time_zone(settings.time_zone or ""):
+    if not is_known_time_zone(settings.time_zone or ""):
         errors.add(
             "time_zone",
             f"'{settings.time_zone}' is not a known time zone "
