@@ -9,7 +9,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db.models import Count
 
-from opportune.crm.models import Contact, CRMSettings, Customer, Lead, Opportunity
+from opportune.activities.models import NEXT_CONTACT, Event
+from opportune.crm import services as crm
+from opportune.crm.models import Contact, CRMSettings, Customer, Lead, Opportunity, SalesStage
 from opportune.masters.models import CurrencyExchange, Item
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +114,31 @@ def test_if_no_users_skips_a_database_with_users(manager):
     assert load("--if-no-users") == ""
     assert Opportunity.objects.count() == 0
     assert User.objects.count() == 1
+
+
+def test_the_demo_shows_the_automation():
+    """A rota hands new Sales opportunities out in turn; every stage has its stale days; the
+    demo's next contacts are on their owners' calendars."""
+    load()
+    manager = User.objects.get(username="manager")
+    customer = Customer.objects.order_by("name").first()
+    made = [
+        crm.create_opportunity(
+            data={"opportunity_from": "Customer", "party_name": customer.name}, by=manager
+        )
+        for _ in range(3)
+    ]
+    owners = [Opportunity.objects.get(pk=o.pk).opportunity_owner.username for o in made]
+    assert owners == ["sales1", "sales2", "sales1"]
+    assert list(SalesStage.objects.order_by("idx").values_list("stale_after_days", flat=True)) == [
+        14,
+        14,
+        14,
+        21,
+        21,
+        21,
+        28,
+        28,
+    ]
+    planned = Opportunity.objects.exclude(contact_date=None).filter(status__in=["Open", "Replied"])
+    assert Event.objects.filter(source=NEXT_CONTACT).count() == planned.count() > 0

@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
+from opportune.automation.services import create_assignment_rule
 from opportune.core.audit import IMPORT, AuditedCommand
 from opportune.crm import services as crm
 from opportune.crm.defaults import LEAD_SOURCES, LOST_REASONS, SALES_STAGES
@@ -47,8 +48,8 @@ from opportune.crm.management.commands._demo_data import (
     TERRITORIES,
     USERS,
 )
-from opportune.crm.models import CRMSettings, Customer, Lead, Opportunity
-from opportune.crm.services.masters import CAMPAIGN, COMPETITOR
+from opportune.crm.models import CRMSettings, Customer, Lead, Opportunity, SalesStage
+from opportune.crm.services.masters import CAMPAIGN, COMPETITOR, SALES_STAGE
 from opportune.masters.services import (
     CURRENCY_EXCHANGE,
     CUSTOMER_GROUP,
@@ -58,6 +59,7 @@ from opportune.masters.services import (
     TERRITORY,
     MasterSpec,
     create_master,
+    update_master,
 )
 
 CENT = Decimal("0.01")
@@ -118,12 +120,42 @@ class DemoLoader:
         customers = self.make_customers()
         opportunities = self.make_opportunities(leads, customers)
         self.make_outcomes(opportunities)
+        self.make_automation()
         return Counts(
             len(self.users),
             Lead.objects.count(),
             Customer.objects.count(),
             Opportunity.objects.count(),
         )
+
+    def make_automation(self) -> None:
+        """After the demo's own deals (whose owners are chosen): a rota for the new Sales
+        opportunities, and the days after which a deal at each stage goes stale."""
+        admin = self.users["admin"]
+        create_assignment_rule(
+            data={
+                "name": "Sales rota",
+                "document_type": "Opportunity",
+                "priority": 1,
+                "description": "New Sales opportunities go to the sales executives in turn.",
+                "assign_condition": {
+                    "match": "all",
+                    "conditions": [{"field": "opportunity_type", "op": "eq", "value": "Sales"}],
+                },
+                "close_condition": {
+                    "match": "any",
+                    "conditions": [
+                        {"field": "status", "op": "in", "value": ["Lost", "Closed", "Converted"]}
+                    ],
+                },
+                "rule": "Round Robin",
+                "users": ["sales1", "sales2"],
+            },
+            by=admin,
+        )
+        for position, stage in enumerate(SalesStage.objects.order_by("idx")):
+            days = 14 + 7 * (position // 3)  # early stages go stale sooner
+            update_master(SALES_STAGE, stage, data={"stale_after_days": days}, by=admin)
 
     # --- people and masters ---------------------------------------------------------------------
     def make_users(self) -> None:
