@@ -12,16 +12,21 @@ real data.
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from decimal import Decimal
+from email.message import EmailMessage
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -179,6 +184,65 @@ def flaky(*, marker: str, failures: int) -> None:
 def notes(marker: str) -> int:
     """How many times the note ``marker`` was written (and committed)."""
     return Comment.objects.filter(reference_doctype=NOTE_DOCTYPE, reference_name=marker).count()
+
+
+# --- a real SMTP server ---------------------------------------------------------------------------
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nobody listens on (now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Inbox:
+    """What the SMTP server accepted: each message parsed, with its envelope's recipients (the
+    same index in both lists; a message is listed once its recipients are)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's handler hook
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.recipients.append(list(envelope.rcpt_tos))
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+@contextmanager
+def smtp_inbox() -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd, in a thread on 127.0.0.1, a free port) for the duration: any
+    process can send to ``smtp://127.0.0.1:<inbox.port>``; the test reads what it received."""
+    port = free_port()
+    inbox = Inbox(port)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def smtp_server() -> Iterator[Inbox]:
+    """``smtp_inbox``, with this process's Django mail sent to it over SMTP (Django's SMTP
+    backend talks to it as to any mail server)."""
+    with (
+        smtp_inbox() as inbox,
+        override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=inbox.port,
+            EMAIL_HOST_USER="",
+            EMAIL_HOST_PASSWORD="",
+            EMAIL_USE_TLS=False,
+            EMAIL_USE_SSL=False,
+            EMAIL_TIMEOUT=10,
+        ),
+    ):
+        yield inbox
 
 
 # --- a fixed clock --------------------------------------------------------------------------------

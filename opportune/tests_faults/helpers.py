@@ -24,18 +24,14 @@ from urllib.parse import quote
 
 import pytest
 
+from opportune.testing import free_port
+
 ROOT = Path(__file__).resolve().parents[2]  # the repository: manage.py is there
 PYTHON = sys.executable
 T = TypeVar("T")
 
 # Variables of the test run that must not leak into a child: each child gets its own.
 _CHILD_OWN = ("DATABASE_URL", "REDIS_URL", "HUEY_NAME", "HUEY_SQLITE_PATH", "HUEY_IMMEDIATE")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(check: Callable[[], T], *, timeout: float, what: str, every: float = 0.1) -> T:

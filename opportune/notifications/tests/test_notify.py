@@ -21,8 +21,7 @@ from opportune.notifications.services import (
     send_notification_email,
     set_email_choices,
 )
-from opportune.notifications.tests.helpers import free_port, smtp_server
-from opportune.testing import at
+from opportune.testing import at, free_port, smtp_server
 
 pytestmark = pytest.mark.django_db
 
