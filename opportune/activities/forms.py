@@ -18,7 +18,9 @@ class EventForm(forms.Form):
     )
     all_day = forms.BooleanField(required=False)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    # The version the form was read at (edit only): a change made meanwhile is not overwritten.
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def initial_from(self, event: Event) -> None:
-        for field in ("subject", "starts_on", "ends_on", "all_day", "description"):
+        for field in ("subject", "starts_on", "ends_on", "all_day", "description", "version"):
             self.initial[field] = getattr(event, field)

@@ -23,7 +23,8 @@ from opportune.activities.forms import EventForm
 from opportune.activities.ical import CONTENT_TYPE, calendar_of, event_download_name, feed_path
 from opportune.activities.models import Event
 from opportune.activities.references import reference_url
-from opportune.core.errors import DomainError, NotFoundError
+from opportune.core.errors import DomainError, NotFoundError, ValidationError
+from opportune.core.pages import apply_service_errors
 from opportune.core.slots import NavLink
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def event_new(request: SignedInRequest) -> HttpResponse:
     form = EventForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            form.cleaned_data.pop("version")
             event = services.create_event(data=form.cleaned_data, by=request.user)
         except DomainError as exc:
             _add_errors(form, exc)
@@ -119,7 +121,8 @@ def event_edit(request: SignedInRequest, event_id: int) -> HttpResponse:
     form.initial_from(event)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_event(event, data=form.cleaned_data, version=None, by=request.user)
+            version = form.cleaned_data.pop("version")
+            services.update_event(event, data=form.cleaned_data, version=version, by=request.user)
         except DomainError as exc:
             _add_errors(form, exc)
         else:
@@ -169,8 +172,9 @@ def feed_url(request: Any, token: str) -> str:
 
 
 def _add_errors(form: EventForm, exc: DomainError) -> None:
-    if not exc.fields:
+    """A field's problem on its field (core's mapping); a conflict (a stale version, an event
+    kept by a document) as the form's own message, which says what to do."""
+    if isinstance(exc, ValidationError):
+        apply_service_errors(form, exc)
+    else:
         form.add_error(None, exc.message)
-    for field, problems in exc.fields.items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)

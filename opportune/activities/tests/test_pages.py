@@ -167,3 +167,23 @@ def test_profile_time_zone(sales):
 
 def test_calendar_in_the_navigation(sales):
     assert 'href="/calendar/"' in client_for(sales).get("/").content.decode()
+
+
+def test_a_stale_edit_form_is_refused_and_changes_nothing(sales):
+    """The form carries the version it was read at: a change made meanwhile (another tab, the
+    API) is not overwritten."""
+    event = _make(sales)
+    client = client_for(sales)
+    form = client.get(f"/calendar/events/{event.pk}/edit/")
+    assert 'name="version" value="1"' in form.content.decode()
+    services.update_event(event, data={"subject": "Call Ada at 9"}, version=1, by=sales)
+
+    answer = client.post(
+        f"/calendar/events/{event.pk}/edit/",
+        {"subject": "Call Ada", "starts_on": "2026-12-11T08:00", "version": "1"},
+    )
+
+    assert answer.status_code == 200
+    assert "changed by someone else" in answer.content.decode()
+    event.refresh_from_db()
+    assert (event.subject, event.starts_on, event.version) == ("Call Ada at 9", WHEN, 2)
