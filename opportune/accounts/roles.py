@@ -4,7 +4,10 @@ masters and settings (docs/decisions/0008-record-rules.md)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 if TYPE_CHECKING:
     from opportune.core.users import AnyUser
@@ -45,3 +48,15 @@ def is_sales(user: AnyUser | None) -> bool:
 def is_manager(user: AnyUser | None) -> bool:
     """A Sales Manager or System Manager (superusers hold both): sees every record."""
     return has_role(user, *MANAGERS)
+
+
+def sales_users() -> Any:
+    """Active users who can own and be given opportunities and leads (a sales role or a
+    superuser), by username: the owner pickers, list filters and assignment choices."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name__in=[SALES_USER, *MANAGERS]) | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )

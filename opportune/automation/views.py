@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, QueryDict
@@ -17,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from opportune.accounts.roles import SALES_MANAGER, SALES_USER, SYSTEM_MANAGER
+from opportune.accounts.roles import sales_users
 from opportune.automation import access, services
 from opportune.automation.conditions import LIST_OPS, NO_VALUE, OPS
 from opportune.automation.models import WEEKDAYS, Assignment, AssignmentRule
@@ -38,12 +37,6 @@ CONDITIONS = (
 def _managers_only(request: SignedInRequest) -> None:
     if not access.can_manage_rules(request.user):
         raise PermissionDenied("Only managers keep the assignment rules.")
-
-
-def assignable_users() -> Any:
-    roles = (SALES_USER, SALES_MANAGER, SYSTEM_MANAGER)
-    users = get_user_model().objects.filter(is_active=True)
-    return users.filter(groups__name__in=roles).distinct().order_by("username")
 
 
 @login_required
@@ -125,7 +118,7 @@ def _form_context(data: dict[str, Any], errors: dict[str, list[str]], rule: Any)
         "ops": OPS,
         "weekdays": WEEKDAYS,
         "rule_kinds": AssignmentRule.Rule.values,
-        "users": assignable_users(),
+        "users": sales_users(),
         "chosen_users": data.get("users") or [""],
     }
 

@@ -6,10 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
 
-from opportune.accounts.roles import MANAGERS, SALES_USER
+from opportune.accounts.roles import sales_users
 from opportune.core.forms import set_choices
 from opportune.core.money import round_money
 from opportune.crm.models import (
@@ -24,17 +22,6 @@ from opportune.crm.models import (
 from opportune.masters.models import Currency, CustomerGroup, Industry, Territory
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def sales_users() -> QuerySet:
-    """Active users who can own opportunities (sales roles or superusers)."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(Q(groups__name__in=[SALES_USER, *MANAGERS]) | Q(is_superuser=True))
-        .distinct()
-        .order_by("username")
-    )
 
 
 def user_choices(blank: str = "—") -> list[tuple[str, str]]:

@@ -7,8 +7,8 @@ from typing import Any
 
 from django import template
 
+from opportune.accounts.roles import sales_users
 from opportune.automation.models import Assignment
-from opportune.automation.views import assignable_users
 
 register = template.Library()
 
@@ -25,7 +25,7 @@ def assignments_card(context: Any, document: Any, can_write: bool) -> dict[str, 
         "document": document,
         "rows": rows,
         "can_write": can_write,
-        "users": assignable_users() if can_write else [],
+        "users": sales_users() if can_write else [],
         "csrf_token": context.get("csrf_token"),
         "here": context["request"].get_full_path(),
     }
