@@ -6,6 +6,7 @@ which its CRM reports call the owner). Registered from ``CrmConfig.ready()``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
@@ -83,27 +84,30 @@ def _owner_follows(model: type[Document], field: str) -> Callable[[Any, User, Us
 
 
 def register() -> None:
-    register_document_type(
-        DocumentType(
-            doctype=Opportunity.doctype,
-            model=Opportunity,
-            field_names=OPPORTUNITY_FIELDS,
-            owner_field="opportunity_owner",
-            set_owner=_owner_follows(Opportunity, "opportunity_owner"),
-            lookup=access.get_opportunity_for,
-            can_be_assigned=is_sales,
-            url=lambda o: reverse("crm:opportunity_detail", args=[o.pk]),
+    """Opportunity and Lead, each with its owner field, record-rule lookup and page."""
+    for model, field_names, owner_field, lookup, page in (
+        (
+            Opportunity,
+            OPPORTUNITY_FIELDS,
+            "opportunity_owner",
+            access.get_opportunity_for,
+            "crm:opportunity_detail",
+        ),
+        (Lead, LEAD_FIELDS, "lead_owner", access.get_lead_for, "crm:lead_detail"),
+    ):
+        register_document_type(
+            DocumentType(
+                doctype=model.doctype,
+                model=model,
+                field_names=field_names,
+                owner_field=owner_field,
+                set_owner=_owner_follows(model, owner_field),
+                lookup=lookup,
+                can_be_assigned=is_sales,
+                url=partial(_page_of, page),
+            )
         )
-    )
-    register_document_type(
-        DocumentType(
-            doctype=Lead.doctype,
-            model=Lead,
-            field_names=LEAD_FIELDS,
-            owner_field="lead_owner",
-            set_owner=_owner_follows(Lead, "lead_owner"),
-            lookup=access.get_lead_for,
-            can_be_assigned=is_sales,
-            url=lambda lead: reverse("crm:lead_detail", args=[lead.pk]),
-        )
-    )
+
+
+def _page_of(url_name: str, document: Any) -> str:
+    return reverse(url_name, args=[document.pk])
