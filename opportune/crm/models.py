@@ -428,6 +428,10 @@ class Opportunity(Document):
     mins_to_first_response = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True
     )
+    # The same wait counted in working minutes only (CRM Settings' hours and holidays).
+    business_mins_to_first_response = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
 
     history = audited_history(
         excluded_fields=["version", "modified", "modified_by", "replied_on", "last_received_on"],

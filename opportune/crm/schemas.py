@@ -123,6 +123,7 @@ class OpportunityOut(DocumentOut, money_columns(own_precision, *_AMOUNTS)):  # t
     order_lost_reason: str
     first_responded_on: datetime | None
     mins_to_first_response: Decimal | None
+    business_mins_to_first_response: Decimal | None
 
     resolve_opportunity_owner: ClassVar[Resolver] = username("opportunity_owner")
     resolve_contact_by: ClassVar[Resolver] = username("contact_by")

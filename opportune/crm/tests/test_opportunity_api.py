@@ -128,6 +128,7 @@ def test_create_answers_the_whole_document(sales, api_as):
         "order_lost_reason": "",
         "first_responded_on": None,
         "mins_to_first_response": None,
+        "business_mins_to_first_response": None,
     }
 
 
