@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install vendor lint bench clean openapi loadtest
+.PHONY: run dev test install vendor lint bench clean openapi loadtest
 PORT ?= 8000
 VAR := $(or $(OPPORTUNE_VAR_DIR),var)
 VENDOR := opportune/static/vendor
@@ -30,21 +30,26 @@ $(VENDOR_STAMP): package.json package-lock.json
 
 vendor: $(VENDOR_STAMP)
 
-# The web server on 127.0.0.1:$(PORT) and the Huey consumer beside it (stopped with the server).
-# Demo data is loaded the first time only (when the database has no users).
+# The production shape on one machine (python -m opportune.serve, docs/deploy.md): migrate, the
+# demo data the first time (when the database has no users), static files collected into
+# $(VAR)/static, then gunicorn on 127.0.0.1:$(PORT) with WEB_WORKERS (2) workers and DEBUG off,
+# the Huey consumer beside it (stopped with it). `make run WEB_WORKERS=4` for more workers.
 run: install vendor
+	$(PY) -m opportune.serve --port $(PORT)
+
+# The development server: auto-reloading runserver with DEBUG on, the Huey consumer beside it.
+dev: install vendor
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo --if-no-users
 	@echo ""
-	@echo "  Opportune: http://127.0.0.1:$(PORT)/   (API docs: http://127.0.0.1:$(PORT)/api/v1/docs, health: /healthz)"
-	@echo "  Demo logins, password demo1234: admin (administrator), manager (Sales Manager),"
-	@echo "  sales1 and sales2 (Sales User), purchase (Purchase User). Worker log: $(VAR)/huey.log"
+	@echo "  Opportune (development): http://127.0.0.1:$(PORT)/   (DEBUG on, reloads on changes)"
+	@echo "  Demo logins, password demo1234: admin, manager, sales1, sales2, purchase. Worker log: $(VAR)/huey.log"
 	@echo ""
 	@mkdir -p $(VAR); \
-	$(PY) manage.py run_huey >> $(VAR)/huey.log 2>&1 & huey_pid=$$!; \
+	DEBUG=true $(PY) manage.py run_huey >> $(VAR)/huey.log 2>&1 & huey_pid=$$!; \
 	trap 'kill $$huey_pid 2>/dev/null; wait $$huey_pid 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite (browser tests need the vendor files); failures, errors and skips are listed at the end.
 test: install vendor

@@ -1,6 +1,9 @@
 """Opportune settings: every value comes from the environment (see .env.example)."""
 
+import os
+import secrets
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,10 +21,38 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env.str("OPPORTUNE_VAR_DIR", default=str(BASE_DIR / "var")))
 
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+TESTING = env.bool("OPPORTUNE_TESTING", default="pytest" in sys.modules)
+PRODUCTION = env.str("OPPORTUNE_ENV", default="development") == "production"
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment; else, on one machine (`make run`), a random key made
+    once into $OPPORTUNE_VAR_DIR/secret_key and kept there (sessions survive a restart). Tests
+    use the fixed development key; production must set it (several nodes share one key): with
+    the development key it refuses to start (the security section below)."""
+    if key := env.str("SECRET_KEY", default=""):
+        return str(key)
+    if TESTING or PRODUCTION:
+        return DEV_SECRET_KEY
+    path = VAR_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    try:  # O_EXCL: when two processes start at once, one writes it and both read the same key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        time.sleep(0.2)
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(50) + "\n")
+    return path.read_text().strip()
+
+
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str(
-    "SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789"
-)
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -29,7 +60,6 @@ USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en"
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
-TESTING = env.bool("OPPORTUNE_TESTING", default="pytest" in sys.modules)
 if TESTING:  # test users need no slow password hashing (PBKDF2 costs ~1 s per user)
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -96,7 +126,6 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------------
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'opportune.sqlite3'}")
 }
@@ -132,7 +161,6 @@ LOGOUT_REDIRECT_URL = "login"
 # Production (OPPORTUNE_ENV=production) turns on HTTPS-only cookies, the redirect to HTTPS and
 # HSTS, and refuses to start without a real SECRET_KEY; each can still be set one by one.
 # `make run` and the tests are development: plain http://127.0.0.1 works. docs/deploy.md.
-PRODUCTION = env.str("OPPORTUNE_ENV", default="development") == "production"
 if PRODUCTION and (DEBUG or SECRET_KEY.startswith("dev-only-") or len(SECRET_KEY) < 50):
     raise ImproperlyConfigured(
         "OPPORTUNE_ENV=production needs DEBUG off and SECRET_KEY set to a long random value."
@@ -190,17 +218,22 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 STATICFILES_DIRS = [BASE_DIR / "opportune" / "static"]
+# Production (`make run`, docs/deploy.md): files collected into STATIC_ROOT with hashed names,
+# compressed, served by WhiteNoise with a year's cache. Tests and DEBUG: the plain storage, files
+# found where they are (no collectstatic needed).
+STATIC_MANIFEST = not (DEBUG or TESTING) and env.bool("STATIC_MANIFEST", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING or not env.bool("STATIC_MANIFEST", default=False)
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "opportune.core.staticfiles.CompressedManifestStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True  # pages ask for hashed names only ({% static %})
 
 # --- audit trail ----------------------------------------------------------------------------
 # History records are never edited: the admin's history pages show them, without "revert".

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, timedelta
+from typing import TYPE_CHECKING
 
-import icalendar
 from django.urls import reverse
 from django.utils import timezone
 
 from opportune.accounts.time_zones import user_time_zone
 from opportune.activities.models import Event
 from opportune.activities.services import event_link
+
+if TYPE_CHECKING:
+    import icalendar
 
 PRODID = "-//Opportune//Opportune CRM//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -20,6 +23,8 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 def calendar_of(events: Iterable[Event], *, base_url: str, name: str = "") -> bytes:
     """A VCALENDAR of ``events`` (times in UTC; an all-day event as dates in its owner's time
     zone); ``base_url`` ("https://host") makes each event's URL absolute."""
+    import icalendar  # here, not at the top: only a feed or a download needs it (small workers)
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -32,6 +37,8 @@ def calendar_of(events: Iterable[Event], *, base_url: str, name: str = "") -> by
 
 
 def _vevent(event: Event, base_url: str) -> icalendar.Event:
+    import icalendar
+
     vevent = icalendar.Event()
     vevent.add("uid", event.uid)
     vevent.add("dtstamp", event.modified.astimezone(UTC))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.template.loader import render_to_string
-from weasyprint import HTML
 
 from opportune.core.money import round_money
 from opportune.crm.models import CRMSettings
@@ -53,6 +52,10 @@ def quotation_html(quotation: Quotation) -> str:
 
 
 def quotation_pdf(quotation: Quotation) -> bytes:
+    # Imported here, not at the top: WeasyPrint (with Pango, fontTools, Pillow) costs about
+    # 1 s and 30 MB per process, and only a PDF needs it (docs/performance.md, "Small processes").
+    from weasyprint import HTML
+
     return HTML(string=quotation_html(quotation)).write_pdf()
 
 
