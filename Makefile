@@ -69,13 +69,15 @@ lint: install
 openapi: install
 	$(PY) manage.py export_openapi > docs/openapi.json.tmp && mv docs/openapi.json.tmp docs/openapi.json
 
-# Benchmarks (not tests): generate BENCH_N opportunities into a database of their own, then time
-# lists, writes and aggregates. `make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench BENCH_N=1000000`
-BENCH_N ?= 200000
-BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/bench.sqlite3
-bench: install
-	DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_N=$(BENCH_N) $(PY) bench/generate.py
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run.py
+# Benchmarks (not tests): bench/suite.py fills a database of its own with SCALE opportunities
+# (bench/generate.py, resumable), starts the production shape (as make run) on it, runs every
+# benchmark module of bench/ through HTTP and writes bench/results/<date>-<database>-<scale>.json
+# and .md (each figure against its target). bench/README.md.
+#   make bench SCALE=1000000 DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench   # createdb bench first
+SCALE ?= $(or $(BENCH_N),100000)
+BENCH_DATABASE_URL ?= $(or $(DATABASE_URL),sqlite:///$(CURDIR)/var/bench-$(SCALE).sqlite3)
+bench: install vendor
+	DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_N=$(SCALE) $(PY) bench/suite.py
 
 # Load test (not a test: never in `make test`): drops and recreates LOAD_DATABASE_URL, fills it,
 # starts gunicorn on 127.0.0.1, runs 50 locust users for LOAD_SECONDS (60), checks every

@@ -341,6 +341,30 @@ def report(cases: list[Case], total: int) -> bool:
     return ok
 
 
+ORDER = 30  # after the HTTP module (bench/web.py): this one writes a few rows too
+
+
+def run(ctx):
+    """`make bench` (bench/harness.py): the same cases in-process (django.test.Client), each
+    median against its target."""
+    from bench.harness import Figure
+
+    bench = Bench()
+    cases = build_cases(bench)
+    for case in cases:
+        measure(case)
+    return [
+        Figure(
+            f"in-process: {case.label} (median)",
+            statistics.median(case.times),
+            "ms",
+            case.target_ms,
+            note=f"p95 {p95(case.times):.1f} ms, {case.queries} queries, {RUNS} runs",
+        )
+        for case in cases
+    ]
+
+
 def main() -> None:
     total = Opportunity.objects.count()
     if not total:
