@@ -34,7 +34,7 @@ def _without_source_maps(patterns: Any) -> tuple[Any, ...]:
     return tuple(kept)
 
 
-class CompressedManifestStorage(CompressedManifestStaticFilesStorage):
+class CompressedManifestStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
     patterns = _without_source_maps(CompressedManifestStaticFilesStorage.patterns)
 
     def compress_files(self, paths: Iterable[str]) -> Iterator[tuple[str, str]]:

@@ -26,8 +26,10 @@ from opportune.testing import free_port, make_user
 
 ROOT = Path(__file__).resolve().parents[3]
 # Variables of the test run that the server must not inherit: it reads its own.
-NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "HUEY_", "DEBUG", "SECRET_KEY", "OPPORTUNE_")
-NOT_INHERITED += ("STATIC_", "WEB_", "SITE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "EMAIL_URL")
+NOT_INHERITED = (
+    *("DATABASE_URL", "REDIS_URL", "HUEY_", "DEBUG", "SECRET_KEY", "OPPORTUNE_"),
+    *("STATIC_", "WEB_", "SITE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "EMAIL_URL"),
+)
 
 
 def fetch(url: str) -> tuple[int, dict[str, str], str]:
