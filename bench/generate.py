@@ -625,6 +625,119 @@ def set_naming_series(plan: Plan) -> None:
         NamingSeries.objects.filter(prefix=prefix, current__lt=last).update(current=last)
 
 
+# --- what the services keep beside the opportunities ---------------------------------------------
+RULE = "Bench rota"
+
+
+def ensure_activity(writer: Writer, plan: Plan) -> None:
+    """The rows the services write beside each opportunity, in their proportions: one
+    assignment per opportunity (by the "Bench rota" rule, to its owner; open while the deal is
+    active, closed after), one next-contact event per opportunity that has a next contact (owned
+    by ``contact_by``, reminded at the time), and the assignment's notification for every
+    opportunity of the last 90 days (read when older than a week). Skipped when written already
+    (one transaction per chunk of opportunities, by name)."""
+    from opportune.activities.models import NEXT_CONTACT, Event
+    from opportune.automation.models import Assignment
+    from opportune.notifications.models import Notification
+
+    now = datetime.now(UTC)
+    rows = (
+        Opportunity.objects.order_by("name")
+        .values_list(
+            "name",
+            "opportunity_owner_id",
+            "status",
+            "creation",
+            "contact_by_id",
+            "contact_date",
+            "contact_display",
+            "opportunity_from",
+            "customer_name",
+        )  # fmt: skip
+        .iterator(chunk_size=CHUNK)
+    )
+    active = {"Open", "Replied", "Quotation"}
+    batch: list[tuple] = []
+    written = 0
+
+    def flush() -> None:
+        nonlocal written
+        names = [row[0] for row in batch]
+        written += len(batch)
+        if Assignment.objects.filter(assignment_rule=RULE, reference_name=names[0]).exists():
+            batch.clear()  # this chunk was written by an earlier run
+            return
+        assigned = set(
+            Assignment.objects.filter(
+                reference_type="Opportunity", reference_name__in=names
+            ).values_list("reference_name", flat=True)
+        )
+        with_event = set(
+            Event.objects.filter(
+                reference_doctype="Opportunity", reference_name__in=names, source=NEXT_CONTACT
+            ).values_list("reference_name", flat=True)
+        )
+        assignments, events, notifications = [], [], []
+        for name, owner, status, created, contact_by, contact_date, display, kind, title in batch:
+            if name in assigned:  # made by the services (a benchmark's create): theirs stand
+                continue
+            assignments.append(
+                {
+                    "reference_type": "Opportunity",
+                    "reference_name": name,
+                    "allocated_to_id": owner,
+                    "status": "Open" if status in active else "Closed",
+                    "assignment_rule": RULE,
+                    "reason": "round robin: next in the rota",
+                    "creation": created,
+                }
+            )
+            if contact_by and contact_date and name not in with_event:
+                party = "customer" if kind == "Customer" else "lead"
+                events.append(
+                    {
+                        "subject": (
+                            f"Contact {display}" if display else f"Contact {party} {title}"
+                        )[:140],
+                        "starts_on": contact_date,
+                        "owner_id": contact_by,
+                        "reference_doctype": "Opportunity",
+                        "reference_name": name,
+                        "source": NEXT_CONTACT,
+                        "remind_at": contact_date,
+                        "uid": f"bench-next-contact-{name}@opportune",
+                        "created": created,
+                        "modified": created,
+                    }
+                )
+            if now - created < timedelta(days=90):
+                notifications.append(
+                    {
+                        "user_id": owner,
+                        "kind": "assignment",
+                        "subject": f"Opportunity {name} was assigned to you",
+                        "link": f"/crm/opportunities/{name}/",
+                        "reference_type": "Opportunity",
+                        "reference_name": name,
+                        "read": now - created > timedelta(days=7),
+                        "creation": created,
+                    }
+                )
+        with transaction.atomic():
+            writer.insert(Assignment, assignments)
+            writer.insert(Event, events)
+            writer.insert(Notification, notifications)
+        log(f"assignments, events, notifications: {written:,} / {plan.n:,} opportunities")
+        batch.clear()
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            flush()
+    if batch:
+        flush()
+
+
 def analyze() -> None:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
@@ -642,6 +755,7 @@ def main() -> None:
     names = [plan.opportunity_name(c * CHUNK) for c in range(plan.chunks)]
     names.append(plan.opportunity_name(n - 1))
     if Opportunity.objects.filter(pk__in=names).count() == len(set(names)):
+        ensure_activity(Writer(), plan)  # a database generated before these tables existed
         log("already generated; refreshing planner statistics")
         analyze()
         return
@@ -651,6 +765,7 @@ def main() -> None:
     ensure_parties(writer, plan, users)
     ensure_opportunities(writer, plan, OpportunityMaker(plan, users, masters))
     set_naming_series(plan)
+    ensure_activity(writer, plan)
     log("analyzing")
     analyze()
     log(f"done in {time.monotonic() - began:,.0f} s")
