@@ -637,9 +637,34 @@ def ensure_activity(writer: Writer, plan: Plan) -> None:
     opportunity of the last 90 days (read when older than a week). Skipped when written already
     (one transaction per chunk of opportunities, by name)."""
     from opportune.activities.models import NEXT_CONTACT, Event
-    from opportune.automation.models import Assignment
+    from opportune.automation.models import Assignment, AssignmentRule
+    from opportune.automation.services import create_assignment_rule
     from opportune.notifications.models import Notification
 
+    if not AssignmentRule.objects.filter(pk=RULE).exists():
+        # active, as in a real installation: every new Sales opportunity (the benchmarks'
+        # creates) runs it, and it hands the deal to the sales reps in turn
+        create_assignment_rule(
+            data={
+                "name": RULE,
+                "document_type": "Opportunity",
+                "priority": 1,
+                "description": "New Sales opportunities go to the sales reps in turn.",
+                "assign_condition": {
+                    "match": "all",
+                    "conditions": [{"field": "opportunity_type", "op": "eq", "value": "Sales"}],
+                },
+                "close_condition": {
+                    "match": "any",
+                    "conditions": [
+                        {"field": "status", "op": "in", "value": ["Lost", "Closed", "Converted"]}
+                    ],
+                },
+                "rule": "Round Robin",
+                "users": REPS,
+            },
+            by=User.objects.get(username=MANAGER),
+        )
     now = datetime.now(UTC)
     rows = (
         Opportunity.objects.order_by("name")
