@@ -95,9 +95,11 @@ def when_ready(server: Any) -> None:
     if preload_app:
         from django.db import connections
         from django.urls import get_resolver
+        from huey.contrib.djhuey import HUEY
 
         get_resolver().url_patterns  # noqa: B018 - imports every view module
         connections.close_all()  # no connection of the master's is inherited by a worker
+        HUEY.storage.close()  # the queue's too (SQLite: made again in each worker)
         gc.collect()
         gc.freeze()
 
