@@ -5,7 +5,7 @@ working intervals (``[{"start": "09:00", "end": "17:00"}]``; a day left out or e
 worked), ``holidays`` is a list of ``{"date": "YYYY-MM-DD", "description": "..."}`` (no work
 that whole local day), and the times are wall-clock times in ``time_zone`` (an IANA name).
 ``parse_schedule`` checks such data strictly, naming the field of every problem
-(``working_hours.mon.0.end``, ``holidays.2.date``), and builds a :class:`Schedule`.
+as the API does (``working_hours.mon[0].end``, ``holidays[2].date``), and builds a :class:`Schedule`.
 
 Two pure functions answer the questions a service level asks:
 
@@ -119,7 +119,7 @@ def check_working_hours(
             continue
         parsed: list[tuple[int, int]] = []
         for n, interval in enumerate(intervals):
-            at = f"{where}.{n}"
+            at = f"{where}[{n}]"
             if not isinstance(interval, Mapping) or set(interval) != {"start", "end"}:
                 errors.add(at, "An interval has a start and an end (HH:MM), nothing else.")
                 continue
@@ -155,7 +155,7 @@ def check_holidays(value: Any, errors: FieldErrors, field: str = "holidays") -> 
         return frozenset()
     seen: set[date] = set()
     for n, holiday in enumerate(value):
-        at = f"{field}.{n}"
+        at = f"{field}[{n}]"
         if not isinstance(holiday, Mapping) or not set(holiday) <= {"date", "description"}:
             errors.add(at, "A holiday has a date (YYYY-MM-DD) and a description, nothing else.")
             continue

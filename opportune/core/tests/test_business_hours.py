@@ -221,15 +221,15 @@ def fields_of(working_hours, holidays=(), time_zone="UTC") -> dict[str, list[str
     ("working_hours", "field"),
     [
         ({"funday": []}, "working_hours.funday"),
-        ({"mon": [{"start": "17:00", "end": "09:00"}]}, "working_hours.mon.0.end"),
-        ({"mon": [{"start": "09:00", "end": "09:00"}]}, "working_hours.mon.0.end"),
-        ({"mon": [{"start": "25:00", "end": "26:00"}]}, "working_hours.mon.0.start"),
-        ({"mon": [{"start": "9:00", "end": "17:00"}]}, "working_hours.mon.0.start"),
-        ({"mon": [{"start": "09:00", "end": "24:30"}]}, "working_hours.mon.0.end"),
-        ({"mon": [{"start": "24:00", "end": "24:00"}]}, "working_hours.mon.0.start"),
-        ({"mon": [{"start": 9, "end": "17:00"}]}, "working_hours.mon.0.start"),
-        ({"mon": [{"start": "09:00"}]}, "working_hours.mon.0"),
-        ({"mon": [{"start": "09:00", "end": "17:00", "x": 1}]}, "working_hours.mon.0"),
+        ({"mon": [{"start": "17:00", "end": "09:00"}]}, "working_hours.mon[0].end"),
+        ({"mon": [{"start": "09:00", "end": "09:00"}]}, "working_hours.mon[0].end"),
+        ({"mon": [{"start": "25:00", "end": "26:00"}]}, "working_hours.mon[0].start"),
+        ({"mon": [{"start": "9:00", "end": "17:00"}]}, "working_hours.mon[0].start"),
+        ({"mon": [{"start": "09:00", "end": "24:30"}]}, "working_hours.mon[0].end"),
+        ({"mon": [{"start": "24:00", "end": "24:00"}]}, "working_hours.mon[0].start"),
+        ({"mon": [{"start": 9, "end": "17:00"}]}, "working_hours.mon[0].start"),
+        ({"mon": [{"start": "09:00"}]}, "working_hours.mon[0]"),
+        ({"mon": [{"start": "09:00", "end": "17:00", "x": 1}]}, "working_hours.mon[0]"),
         (
             {"tue": [{"start": "09:00", "end": "13:00"}, {"start": "12:00", "end": "17:00"}]},
             "working_hours.tue",
@@ -246,20 +246,20 @@ def test_bad_working_hours_name_the_field(working_hours, field):
 @pytest.mark.parametrize(
     ("holidays", "field"),
     [
-        ([{"date": "2026-02-30", "description": ""}], "holidays.0.date"),
-        ([{"date": "26-12-25", "description": ""}], "holidays.0.date"),
-        ([{"date": 20261225}], "holidays.0.date"),
-        ([{"description": "no date"}], "holidays.0.date"),
+        ([{"date": "2026-02-30", "description": ""}], "holidays[0].date"),
+        ([{"date": "26-12-25", "description": ""}], "holidays[0].date"),
+        ([{"date": 20261225}], "holidays[0].date"),
+        ([{"description": "no date"}], "holidays[0].date"),
         (
             [
                 {"date": "2026-12-25", "description": "a"},
                 {"date": "2026-12-25", "description": "b"},
             ],
-            "holidays.1.date",
+            "holidays[1].date",
         ),
-        ([{"date": "2026-12-25", "description": "x" * 141}], "holidays.0.description"),
-        ([{"date": "2026-12-25", "when": "all day"}], "holidays.0"),
-        (["2026-12-25"], "holidays.0"),
+        ([{"date": "2026-12-25", "description": "x" * 141}], "holidays[0].description"),
+        ([{"date": "2026-12-25", "when": "all day"}], "holidays[0]"),
+        (["2026-12-25"], "holidays[0]"),
     ],
 )
 def test_bad_holidays_name_the_field(holidays, field):
