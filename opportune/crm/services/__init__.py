@@ -1,6 +1,7 @@
 """CRM business operations. Pages, API, jobs and commands all call these."""
 
 from opportune.crm.services.bulk import BulkResult, bulk_update_opportunities
+from opportune.crm.services.first_response import record_first_response
 from opportune.crm.services.masters import update_crm_settings
 from opportune.crm.services.opportunities import (
     add_opportunity_comment,
@@ -59,6 +60,7 @@ __all__ = [
     "party_customer_name",
     "party_for_email",
     "recompute_opportunity_status",
+    "record_first_response",
     "register_contact_party",
     "reopen_opportunity",
     "set_opportunity_status",
