@@ -509,6 +509,12 @@ class Opportunity(Document):
             models.Index(fields=["contact_person"], name="opp_contact_person"),
             models.Index(fields=["customer_group"], name="opp_customer_group"),
             models.Index(fields=["industry"], name="opp_industry"),
+            # the Open ones still waiting for a first response (crm.awaiting_response): small
+            models.Index(
+                fields=["creation"],
+                condition=Q(status="Open", first_responded_on__isnull=True),
+                name="opp_awaiting_response",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

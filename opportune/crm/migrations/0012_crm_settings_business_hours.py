@@ -1,4 +1,5 @@
-"""CRM Settings: working hours per weekday, holidays and the first-response target (issue 10)."""
+"""CRM Settings: working hours per weekday, holidays and the first-response target; a partial
+index on the Open opportunities still waiting for a first response (issue 10)."""
 
 from django.db import migrations, models
 
@@ -38,4 +39,15 @@ def _fields(model_name: str) -> list[migrations.AddField]:
 class Migration(migrations.Migration):
     dependencies = [("crm", "0010_opportunity_business_mins_to_first_response")]
 
-    operations = [*_fields("crmsettings"), *_fields("historicalcrmsettings")]
+    operations = [
+        *_fields("crmsettings"),
+        *_fields("historicalcrmsettings"),
+        migrations.AddIndex(
+            model_name="opportunity",
+            index=models.Index(
+                condition=models.Q(("first_responded_on__isnull", True), ("status", "Open")),
+                fields=["creation"],
+                name="opp_awaiting_response",
+            ),
+        ),
+    ]
