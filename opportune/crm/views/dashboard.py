@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from opportune.core.business_hours import business_minutes_between
 from opportune.core.models import Comment
 from opportune.core.views import HomeSection
-from opportune.core.business_hours import business_minutes_between
 from opportune.crm import access
 from opportune.crm.awaiting_response import first_response_cutoff
 from opportune.crm.models import CRMSettings, Opportunity, SalesStage
