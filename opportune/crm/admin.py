@@ -88,7 +88,7 @@ class CRMSettingsForm(forms.ModelForm):
     def clean(self):
         """The business hours as strictly as the API reads them (core.business_hours): each
         message names the place in the data (``working_hours.mon[0].end``)."""
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         errors = FieldErrors()
         hours = check_working_hours(cleaned.get("working_hours") or {}, errors)
         check_holidays(cleaned.get("holidays") or [], errors)

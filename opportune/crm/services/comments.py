@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Commentable:
     url_name: str  # the document's page (the mention's link)
-    visible_to: Callable[[User], QuerySet]
+    visible_to: Callable[[User], QuerySet[Any]]
 
 
 COMMENTABLE: dict[str, Commentable] = {

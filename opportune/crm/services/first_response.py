@@ -53,7 +53,7 @@ def record_first_response(
         if not claimed:
             return False
         written = Opportunity.objects.get(pk=opportunity.pk)
-        Opportunity.history.bulk_history_create(  # type: ignore[attr-defined]
+        Opportunity.history.bulk_history_create(
             [written], update=True, default_user=by, default_change_reason=FIRST_RESPONSE
         )
     opportunity.first_responded_on = at
