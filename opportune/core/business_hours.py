@@ -66,6 +66,27 @@ class Schedule:
             if finish > begin:
                 yield begin, finish
 
+    def whole_day(self, day: date) -> timedelta | None:
+        """The working time of the whole local day when its clock does not change that day
+        (the sum of its intervals' wall-clock lengths); None on a daylight-saving change day,
+        which needs the exact path (``intervals_on``)."""
+        if day in self.holidays:
+            return timedelta(0)
+        midnight = datetime.combine(day, time.min)
+        if self.zone.utcoffset(midnight) != self.zone.utcoffset(midnight + timedelta(days=1)):
+            return None
+        return self._lengths[day.weekday()]
+
+    @property
+    def _lengths(self) -> tuple[timedelta, ...]:
+        cached: tuple[timedelta, ...] | None = self.__dict__.get("_lengths_cache")
+        if cached is None:
+            cached = tuple(
+                timedelta(minutes=sum(end - start for start, end in day)) for day in self.hours
+            )
+            object.__setattr__(self, "_lengths_cache", cached)
+        return cached
+
     @property
     def works(self) -> bool:
         return any(self.hours)
@@ -226,9 +247,14 @@ def business_time_between(start: datetime, end: datetime, schedule: Schedule) ->
     total = timedelta(0)
     if end <= start:
         return total
-    day = _local_day(start, schedule.zone) - timedelta(days=1)  # an interval may end past midnight
+    first = day = _local_day(start, schedule.zone)
     last = _local_day(end, schedule.zone)
     while day <= last:
+        whole = schedule.whole_day(day) if first < day < last else None
+        if whole is not None:  # a day wholly inside the span, its clock unchanged
+            total += whole
+            day += timedelta(days=1)
+            continue
         for begin, finish in schedule.intervals_on(day):
             lo, hi = max(begin, start), min(finish, end)
             if hi > lo:
@@ -255,8 +281,13 @@ def business_cutoff(now: datetime, minutes: int | Decimal, schedule: Schedule) -
     None when no working time is found in the ``MAX_DAYS`` before ``now`` (nothing waits
     longer, as far as one can tell)."""
     remaining = timedelta(minutes=float(minutes))
-    day = _local_day(now, schedule.zone)
+    today = day = _local_day(now, schedule.zone)
     for _ in range(MAX_DAYS):
+        whole = schedule.whole_day(day) if day < today else None
+        if whole is not None and remaining >= whole:  # the cut-off is earlier than this day
+            remaining -= whole
+            day -= timedelta(days=1)
+            continue
         for begin, finish in reversed(list(schedule.intervals_on(day))):
             hi = min(finish, now)
             if hi <= begin:
