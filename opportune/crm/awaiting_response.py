@@ -48,3 +48,11 @@ def with_response_overdue(rows: QuerySet[Opportunity], now: datetime) -> QuerySe
             When(overdue, then=Value(True)), default=Value(False), output_field=BooleanField()
         )
     )
+
+
+def overdue_for_first_response(opportunity: Opportunity, now: datetime) -> bool:
+    """Whether one opportunity (its page) waits past the target at ``now``: the list's rule."""
+    if opportunity.status != Opportunity.Status.OPEN or opportunity.first_responded_on:
+        return False
+    cutoff = first_response_cutoff(now)
+    return cutoff is not None and opportunity.creation < cutoff

@@ -122,3 +122,15 @@ def test_others_opportunities_stay_hidden(world, sales2, api_as):
     section = page.split('id="awaiting-h"')[1].split("</section>")[0]
     assert "Every open opportunity was answered" in section
     assert world["late"].name not in page
+
+
+def test_opportunity_page_shows_the_first_response_or_the_wait(world, sales):
+    client = _client(sales)
+    late = client.get(f"/crm/opportunities/{world['late'].name}/").content.decode()
+    first = late.split('id="first-response"')[1].split("</dd>")[0]
+    assert "Not yet" in first and "Awaiting reply" in first
+    fresh = client.get(f"/crm/opportunities/{world['fresh'].name}/").content.decode()
+    assert "Awaiting reply" not in fresh.split('id="first-response"')[1].split("</dd>")[0]
+    answered = client.get(f"/crm/opportunities/{world['answered'].name}/").content.decode()
+    first = answered.split('id="first-response"')[1].split("</dd>")[0]
+    assert "after 60.00 min (60.00 business min)" in first
