@@ -17,6 +17,13 @@ from django.urls import reverse
 
 from opportune.accounts.time_zones import is_known_time_zone
 from opportune.core.admin import ReadOnlyHistoryAdmin
+from opportune.core.business_hours import (
+    check_holidays,
+    check_working_hours,
+    normalised_holidays,
+    normalised_working_hours,
+)
+from opportune.core.errors import FieldErrors
 from opportune.crm.models import (
     Campaign,
     Competitor,
@@ -64,6 +71,9 @@ class CRMSettingsForm(forms.ModelForm):
             "carry_forward_communication_and_comments",
             "auto_creation_of_contact",
             "sales_users_see_all",
+            "working_hours",
+            "holidays",
+            "first_response_target_minutes",
         )
         help_texts = CRM_SETTINGS_HELP
 
@@ -74,6 +84,26 @@ class CRMSettingsForm(forms.ModelForm):
                 "Not a known time zone (use an IANA name such as Europe/Berlin)."
             )
         return value
+
+    def clean(self):
+        """The business hours as strictly as the API reads them (core.business_hours): each
+        message names the place in the data (``working_hours.mon[0].end``)."""
+        cleaned = super().clean() or {}
+        errors = FieldErrors()
+        hours = check_working_hours(cleaned.get("working_hours") or {}, errors)
+        check_holidays(cleaned.get("holidays") or [], errors)
+        if cleaned.get("first_response_target_minutes") is not None and not any(hours):
+            errors.add(
+                "first_response_target_minutes",
+                "A target in business minutes needs working hours on at least one weekday.",
+            )
+        for path, messages in errors.fields.items():
+            field = path.split(".")[0].split("[")[0]
+            self.add_error(field, [f"{path}: {m}" if path != field else m for m in messages])
+        if not errors:
+            cleaned["working_hours"] = normalised_working_hours(cleaned.get("working_hours") or {})
+            cleaned["holidays"] = normalised_holidays(cleaned.get("holidays") or [])
+        return cleaned
 
 
 @admin.register(CRMSettings)

@@ -17,9 +17,9 @@ from opportune.core.api_documents import (
     payload_data,
     version_action,
 )
-from opportune.core.models import Comment
 from opportune.core.schemas import ERRORS
 from opportune.crm import access, services
+from opportune.crm.api_comments import add_comment_routes
 from opportune.crm.filters import (
     CONTACT_ORDERINGS,
     CUSTOMER_ORDERINGS,
@@ -36,8 +36,6 @@ from opportune.crm.filters import (
     search_opportunities,
 )
 from opportune.crm.schemas import (
-    CommentIn,
-    CommentOut,
     ContactCreate,
     ContactOut,
     ContactPatch,
@@ -128,27 +126,15 @@ def make_customer_from_opportunity(request: ApiRequest, name: str):
     return Status(201, customer)
 
 
-@router.get(
-    "/opportunities/{name}/comments",
-    response={200: list[CommentOut], **ERRORS},
-    tags=["opportunities"],
+# the operations keep the ids they had before leads had comments too
+add_comment_routes(
+    router,
+    OPPORTUNITIES,
+    "Opportunity",
+    services.add_opportunity_comment,
+    list_operation="list_comments",
+    add_operation="add_comment",
 )
-def list_comments(request: ApiRequest, name: str):
-    access.get_opportunity_for(request.auth, name)
-    return Comment.objects.filter(
-        reference_doctype="Opportunity", reference_name=name, comment_type="Comment"
-    ).select_related("owner")
-
-
-@router.post(
-    "/opportunities/{name}/comments", response={201: CommentOut, **ERRORS}, tags=["opportunities"]
-)
-def add_comment(request: ApiRequest, name: str, payload: CommentIn):
-    opportunity = access.get_opportunity_for(request.auth, name, write=True)
-    comment = services.add_opportunity_comment(
-        opportunity, content=payload.content, by=request.auth
-    )
-    return Status(201, comment)
 
 
 # --- leads -------------------------------------------------------------------------------------
@@ -172,8 +158,10 @@ LEADS = DocumentApi(
     create=services.create_lead,
     update=services.update_lead,
     delete=services.delete_lead,
+    timeline="Lead",
 )
 add_document_routes(router, LEADS)
+add_comment_routes(router, LEADS, "Lead", services.add_lead_comment)
 
 
 @router.post(

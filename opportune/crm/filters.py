@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 
 from opportune.core.fields import reject_nul
 from opportune.core.filters import CommaList
+from opportune.crm.awaiting_response import is_overdue_first_response
 from opportune.crm.stale import is_stale
 
 OPPORTUNITY_ORDERINGS = (
@@ -81,6 +82,19 @@ class OpportunityFilters(_Filters):
             return Q()
         stale = is_stale(timezone.now())
         return stale if value else ~stale
+
+    overdue_first_response: bool | None = Field(
+        None,
+        description="1: only Open opportunities still without a first response after more "
+        "business minutes than CRM Settings' first_response_target_minutes; 0: all but those. "
+        "Without a target none is overdue.",
+    )
+
+    def filter_overdue_first_response(self, value: bool | None) -> Q:
+        if value is None:
+            return Q()
+        overdue = is_overdue_first_response(timezone.now())
+        return overdue if value else ~overdue
 
 
 def search_opportunities(queryset: QuerySet, text: str) -> QuerySet:

@@ -9,6 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from opportune.core.business_hours import DEFAULT_WORKING_HOURS, Schedule, parse_schedule
 from opportune.core.company import company_settings
 from opportune.core.models import Document, audited_history
 from opportune.core.transactions import MONEY, QTY, RATE
@@ -95,6 +96,10 @@ class Competitor(_NamedMaster):
     history = audited_history()
 
 
+def default_working_hours() -> dict[str, list[dict[str, str]]]:
+    return {day: [dict(i) for i in hours] for day, hours in DEFAULT_WORKING_HOURS.items()}
+
+
 class CRMSettings(models.Model):
     """The one row of CRM settings (``CRMSettings.load()``)."""
 
@@ -118,6 +123,17 @@ class CRMSettings(models.Model):
         default=False,
         help_text="Sales users see every lead and opportunity (ERPNext's behaviour).",
     )
+    # Business hours (core.business_hours): wall-clock intervals per weekday and holidays, in
+    # ``time_zone``; checked strictly by the settings service and the admin form.
+    working_hours = models.JSONField(default=default_working_hours, blank=True)
+    holidays = models.JSONField(default=list, blank=True)
+    first_response_target_minutes = models.PositiveIntegerField(
+        "first response target (business minutes)",
+        null=True,
+        blank=True,
+        help_text="An Open opportunity without a first response after this many business "
+        "minutes is flagged on the list and the home page; empty: never.",
+    )
     version = models.PositiveIntegerField(default=1)
 
     history = audited_history(excluded_fields=["version"])
@@ -134,6 +150,14 @@ class CRMSettings(models.Model):
     def load(cls) -> CRMSettings:
         obj, _ = cls.objects.select_related("company_currency").get_or_create(pk=1)
         return obj
+
+    def business_schedule(self) -> Schedule:
+        """The company's working hours and holidays, read once per settings row."""
+        cached: Schedule | None = self.__dict__.get("_schedule")
+        if cached is None:
+            cached = parse_schedule(self.working_hours, self.holidays, self.time_zone)
+            self.__dict__["_schedule"] = cached
+        return cached
 
     @classmethod
     def current(cls) -> CRMSettings:
@@ -485,6 +509,12 @@ class Opportunity(Document):
             models.Index(fields=["contact_person"], name="opp_contact_person"),
             models.Index(fields=["customer_group"], name="opp_customer_group"),
             models.Index(fields=["industry"], name="opp_industry"),
+            # the Open ones still waiting for a first response (crm.awaiting_response): small
+            models.Index(
+                fields=["creation"],
+                condition=Q(status="Open", first_responded_on__isnull=True),
+                name="opp_awaiting_response",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -107,6 +107,33 @@ class CompetitorCreate(CompetitorPatch):
     competitor_name: str | None = key_in()
 
 
+# --- business hours (core.business_hours checks the rest: order, overlaps, real dates) ---------
+TIME_OF_DAY = Field(..., pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$", examples=["09:00"])
+DAY = Field(None, max_length=6, description="The working intervals of the day; none: not worked")
+
+
+class WorkingInterval(StrictIn):
+    start: str = TIME_OF_DAY
+    end: str = TIME_OF_DAY
+
+
+class WorkingHours(StrictIn):
+    """Working intervals per weekday (company time zone); a day left out is not worked."""
+
+    mon: list[WorkingInterval] | None = DAY
+    tue: list[WorkingInterval] | None = DAY
+    wed: list[WorkingInterval] | None = DAY
+    thu: list[WorkingInterval] | None = DAY
+    fri: list[WorkingInterval] | None = DAY
+    sat: list[WorkingInterval] | None = DAY
+    sun: list[WorkingInterval] | None = DAY
+
+
+class Holiday(StrictIn):
+    date: str = Field(..., pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", examples=["2026-12-25"])
+    description: str = Field("", max_length=140)
+
+
 class CRMSettingsOut(Schema):
     company_name: str
     company_currency: str = Field(..., alias="company_currency_id")
@@ -118,6 +145,11 @@ class CRMSettingsOut(Schema):
     )
     auto_creation_of_contact: bool = Field(..., description=HELP["auto_creation_of_contact"])
     sales_users_see_all: bool = Field(..., description=HELP["sales_users_see_all"])
+    working_hours: dict[str, list[WorkingInterval]] = Field(..., description=HELP["working_hours"])
+    holidays: list[Holiday] = Field(..., description=HELP["holidays"])
+    first_response_target_minutes: int | None = Field(
+        ..., description=HELP["first_response_target_minutes"]
+    )
     version: int
 
 
@@ -130,3 +162,8 @@ class CRMSettingsPatch(VersionIn):
     carry_forward_communication_and_comments: bool | None = None
     auto_creation_of_contact: bool | None = None
     sales_users_see_all: bool | None = None
+    working_hours: WorkingHours | None = Field(None, description=HELP["working_hours"])
+    holidays: list[Holiday] | None = Field(None, max_length=1000, description=HELP["holidays"])
+    first_response_target_minutes: int | None = Field(
+        None, ge=0, le=1_000_000, description=HELP["first_response_target_minutes"]
+    )

@@ -49,6 +49,7 @@ urlpatterns = [
     path("leads/<str:name>/", parties.lead_detail, name="lead_detail"),
     path("leads/<str:name>/edit/", parties.lead_form, name="lead_edit"),
     path("leads/<str:name>/make-customer/", parties.lead_make_customer, name="lead_make_customer"),
+    path("leads/<str:name>/comment/", parties.lead_comment, name="lead_comment"),
     path("customers/", parties.customer_list, name="customer_list"),
     path("customers/new/", parties.customer_form, name="customer_create"),
     path("customers/<str:name>/", parties.customer_detail, name="customer_detail"),

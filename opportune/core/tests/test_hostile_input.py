@@ -55,6 +55,7 @@ BASE: dict[str, dict[str, Any]] = {
     "POST /api/v1/items": {"item_code": "G2", "item_name": "Gadget"},
     "POST /api/v1/lead-sources": {"source_name": "Fair"},
     "POST /api/v1/leads": {"lead_name": "Grace Hopper"},
+    "POST /api/v1/leads/{name}/comments": {"content": "Called."},
     "POST /api/v1/leads/{name}/make-opportunity": {},
     "PATCH /api/v1/notifications/settings": {"email": {"mention": True}},
     "POST /api/v1/lost-reasons": {"lost_reason": "Late"},

@@ -204,7 +204,7 @@ for _path in (*MASTERS, "items"):
 LOST = {"lost_reasons": ["Walked"]}
 API_RULES: dict[str, Rule] = {
     **_document("opportunities", "opportunity"),
-    **_document("leads", "lead", timeline=False),
+    **_document("leads", "lead"),
     **_document("customers", "customer", timeline=False),
     **_document("contacts", "contact", timeline=False),
     **_document("quotations", "quotation"),
@@ -238,6 +238,8 @@ API_RULES: dict[str, Rule] = {
     ),
     "GET /opportunities/{name}/supplier-quotation-comparison": read("opportunity"),
     "POST /leads/{name}/make-opportunity": write("lead"),
+    "GET /leads/{name}/comments": read("lead"),
+    "POST /leads/{name}/comments": write("lead", body={"content": "Mine now"}),
     "POST /leads/{name}/make-customer": write("lead"),
     "POST /quotations/{name}/submit": write("quotation"),
     "POST /quotations/{name}/cancel": write("quotation"),
@@ -378,6 +380,7 @@ PAGE_RULES: dict[str, Page] = {
     "crm:lead_create": form(None, SALES),
     "crm:lead_detail": page("lead"),
     "crm:lead_edit": form("lead"),
+    "crm:lead_comment": action("lead", body={"content": "Mine now"}),
     "crm:lead_make_customer": action("lead"),
     "crm:customer_list": page(listed="customer"),
     "crm:customer_create": form(None, SALES),

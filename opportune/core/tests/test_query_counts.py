@@ -162,6 +162,42 @@ def lead_with_opportunities(p: People, n: int = 1) -> World:
     return _doc(Lead.objects.get(pk=party.pk))
 
 
+def lead_with_history(p: People, n: int = 1) -> World:
+    """n comments and n changes on one lead (its timeline and comments)."""
+    party = make_lead(p.sales, lead_owner="sales")
+    for i in range(n):
+        crm.add_lead_comment(party, content=f"Note {i}", by=p.sales)
+        party = crm.update_lead(
+            party, data={"city": f"City {i}"}, version=party.version, by=p.sales
+        )
+    return _doc(party)
+
+
+def lead_carried_forward(p: People, n: int = 1) -> World:
+    """A lead with n comments, carried over to the opportunity made from it (one INSERT)."""
+    CRMSettings.objects.filter(pk=1).update(carry_forward_communication_and_comments=True)
+    party = make_lead(p.sales, lead_owner="sales")
+    for i in range(n):
+        crm.add_lead_comment(party, content=f"Note {i}", by=p.sales)
+    return _doc(party)
+
+
+def awaiting_response(p: People, n: int = 1) -> World:
+    """n opportunities past a first-response target of 0 business minutes, round the clock."""
+    CRMSettings.objects.filter(pk=1).update(
+        first_response_target_minutes=0,
+        working_hours={
+            d: [{"start": "00:00", "end": "24:00"}]
+            for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        },
+    )
+    opps = _opportunities(p, n)
+    Opportunity.objects.filter(pk__in=[o.pk for o in opps]).update(
+        creation=timezone.now() - dt.timedelta(hours=1)
+    )
+    return _doc(opps[-1])
+
+
 def customer(p: People, n: int = 1) -> World:
     made = [make_customer(p.sales, customer_name=f"Customer {i}") for i in range(n)]
     return _doc(made[-1], customer_name=made[-1].customer_name)
@@ -468,6 +504,13 @@ API_CASES = [
     Case("PATCH", LEAD, 12, lead, versioned(city="Paris")),
     Case("DELETE", LEAD, 26, lead, versioned()),
     Case("POST", LEAD + "/make-opportunity", 27, lead),
+    # + the settings' carry-forward: the lead's comments read, then copied in one INSERT
+    Case("POST", LEAD + "/make-opportunity", 29, lead_carried_forward, lists=True),
+    Case("GET", LEAD + "/timeline", 6, lead_with_history, lists=True),
+    Case("GET", LEAD + "/comments", 5, lead_with_history, lists=True),
+    Case("POST", LEAD + "/comments", 5, lead, fixed(content="Called them")),
+    # the overdue filter is one condition of the list's query (its cut-off computed in Python)
+    Case("GET", OPPS, 7, awaiting_response, fixed(overdue_first_response="1"), lists=True),
     Case("POST", LEAD + "/make-customer", 21, lead),
     Case("GET", CUSTOMERS, 3, customer, lists=True),
     Case("POST", CUSTOMERS, 8, customer, fixed(customer_name="Lovelace")),
@@ -699,6 +742,9 @@ RFQP, BOP = "/buying/requests-for-quotation/{name}/", "/buying/opportunities/{na
 PAGE_CASES = [
     # + the bell's unread count; + crm's "Stale deals" section (its days computed in it)
     Case("GET", "/", 13, opportunity_with_history, lists=True),
+    # + the section of deals awaiting a first reply, with a target set (no comments here: the
+    # activity section's visibility query is not needed)
+    Case("GET", "/", 13, awaiting_response, lists=True),
     Case("GET", "/healthz", 3, heartbeat, user=None),
     Case("GET", "/accounts/login/", 0, user=None),
     # + django-axes: its expired failures cleared, the sign-in's access log row closed
@@ -764,6 +810,8 @@ PAGE_CASES = [
     Case("GET", LP + "edit/", 12, lead),
     Case("POST", LP + "edit/", 18, lead, lead_edit_form),
     Case("POST", LP + "make-customer/", 22, lead),
+    Case("POST", LP + "comment/", 6, lead, fixed(content="Called them")),
+    Case("GET", "/crm/opportunities/", 11, awaiting_response, lists=True),
     Case("GET", "/crm/customers/", 6, customer, lists=True),
     Case("GET", "/crm/customers/new/", 8),
     Case(

@@ -1,6 +1,9 @@
 """CRM business operations. Pages, API, jobs and commands all call these."""
 
 from opportune.crm.services.bulk import BulkResult, bulk_update_opportunities
+from opportune.crm.services.carry_forward import carry_forward_from_lead, register_carry_forward
+from opportune.crm.services.comments import add_document_comment, add_lead_comment
+from opportune.crm.services.first_response import record_first_response
 from opportune.crm.services.masters import update_crm_settings
 from opportune.crm.services.opportunities import (
     add_opportunity_comment,
@@ -38,7 +41,10 @@ from opportune.crm.services.parties import (
 __all__ = [
     "BulkResult",
     "bulk_update_opportunities",
+    "add_document_comment",
+    "add_lead_comment",
     "add_opportunity_comment",
+    "carry_forward_from_lead",
     "check_lost_reasons",
     "create_contact",
     "create_customer",
@@ -59,6 +65,8 @@ __all__ = [
     "party_customer_name",
     "party_for_email",
     "recompute_opportunity_status",
+    "record_first_response",
+    "register_carry_forward",
     "register_contact_party",
     "reopen_opportunity",
     "set_opportunity_status",

@@ -10,6 +10,12 @@ from django.db import transaction
 from django.db.models import F
 
 from opportune.accounts.time_zones import is_known_time_zone
+from opportune.core.business_hours import (
+    check_holidays,
+    check_working_hours,
+    normalised_holidays,
+    normalised_working_hours,
+)
 from opportune.core.company import forget_company_settings
 from opportune.core.documents import require_version
 from opportune.core.errors import FieldErrors, StaleVersionError
@@ -60,6 +66,9 @@ CRM_SETTINGS_SPEC: dict[str, Link | None] = {
     "carry_forward_communication_and_comments": None,
     "auto_creation_of_contact": None,
     "sales_users_see_all": None,
+    "working_hours": None,
+    "holidays": None,
+    "first_response_target_minutes": None,
 }
 
 # What each setting does (or, not yet, will do): one text for the admin form and the API schema.
@@ -72,11 +81,20 @@ CRM_SETTINGS_HELP = {
     "0 never.",
     "default_valid_till": "Default quotation validity in days; empty or 0: one month after "
     "the quotation date.",
-    "carry_forward_communication_and_comments": "Copy comments and link e-mails from a lead to "
-    "its opportunity and from an opportunity to its quotations. Comes with e-mail in and out, "
-    "not built yet.",
+    "carry_forward_communication_and_comments": "When an opportunity is made from a lead, the "
+    "lead's comments (and e-mails) appear on the opportunity's timeline, as copies made at "
+    "that moment.",
     "auto_creation_of_contact": "A new lead gets a primary contact from its name, email, "
     "phones and job title; it is copied to the customer the lead becomes.",
+    "working_hours": "Working hours per weekday in the company's time zone: "
+    '{"mon": [{"start": "09:00", "end": "17:00"}], ...} (mon to sun; a day left out is not '
+    'worked; several intervals a day must not overlap; "24:00" ends a day). Business minutes '
+    "(the first response, its target) count only these hours.",
+    "holidays": "Days not worked (whole local days): "
+    '[{"date": "2026-12-25", "description": "Christmas Day"}, ...].',
+    "first_response_target_minutes": "An Open opportunity with no first response after this "
+    "many business minutes since it was created is flagged on the list and the home page; "
+    "empty: no target.",
     "sales_users_see_all": "Sales users see and change every lead and opportunity (and their "
     "documents), as in ERPNext. Off: only those they created, own, are assigned or are to "
     "contact; managers always see all.",
@@ -92,6 +110,18 @@ def _check_settings(settings: CRMSettings, errors: FieldErrors) -> None:
             f"'{settings.time_zone}' is not a known time zone "
             "(use an IANA name such as Europe/Berlin).",
         )
+    # business hours: strictly checked, stored in one canonical shape
+    count = len(errors.fields)
+    hours = check_working_hours(settings.working_hours, errors)
+    check_holidays(settings.holidays, errors)
+    if settings.first_response_target_minutes is not None and not any(hours):
+        errors.add(
+            "first_response_target_minutes",
+            "A target in business minutes needs working hours on at least one weekday.",
+        )
+    if len(errors.fields) == count:
+        settings.working_hours = normalised_working_hours(settings.working_hours)
+        settings.holidays = normalised_holidays(settings.holidays or [])
 
 
 def update_crm_settings(*, data: Mapping[str, Any], version: int | None, by: User) -> CRMSettings:

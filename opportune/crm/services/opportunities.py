@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Model
-from django.urls import reverse
 from django.utils import timezone
 
 from opportune.activities.services import delete_document_events
@@ -24,7 +23,6 @@ from opportune.core.errors import ConflictError, FieldErrors, ValidationError
 from opportune.core.fields import check_known_fields
 from opportune.core.models import Comment
 from opportune.core.timeline import add_comment
-from opportune.crm.access import opportunities_visible_to
 from opportune.crm.models import (
     Competitor,
     Lead,
@@ -32,6 +30,8 @@ from opportune.crm.models import (
     OpportunityLostReason,
 )
 from opportune.crm.next_contact import has_next_contact, sync_next_contact_event
+from opportune.crm.services.carry_forward import carry_forward_from_lead
+from opportune.crm.services.comments import add_document_comment
 from opportune.crm.services.opportunity_draft import WRITABLE, OpportunityDraft
 from opportune.crm.services.parties import create_lead_from_email, party_for_email
 from opportune.crm.status import (
@@ -40,7 +40,6 @@ from opportune.crm.status import (
     refresh_lead_status,
     write_status_change,
 )
-from opportune.notifications.services import notify_mentions
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -71,6 +70,7 @@ def create_opportunity(
             sync_next_contact_event(opportunity, now=now)
         if opportunity.lead is not None:
             refresh_lead_status(opportunity.lead)
+            carry_forward_from_lead(opportunity.lead, opportunity, by=by)
         apply_assignment_rules(opportunity, by=by, now=now)
     return opportunity
 
@@ -223,21 +223,7 @@ def delete_opportunity(opportunity: Opportunity, *, version: int | None, by: Use
 
 
 def add_opportunity_comment(opportunity: Opportunity, *, content: str, by: User) -> Comment:
-    content = (content or "").strip()
-    if not content:
-        raise ValidationError.for_field("content", "A comment cannot be empty.")
-    comment = add_comment("Opportunity", opportunity.name, content=content, by=by)
-    # the @usernames of the comment are told, if they may see the opportunity
-    notify_mentions(
-        content,
-        reference_type="Opportunity",
-        reference_name=opportunity.name,
-        link=reverse("crm:opportunity_detail", args=[opportunity.name]),
-        by=by,
-        key_prefix=f"mention:comment:{comment.pk}",
-        visible_to=lambda user: opportunities_visible_to(user).filter(pk=opportunity.pk).exists(),
-    )
-    return comment
+    return add_document_comment(opportunity, content=content, by=by)
 
 
 # --- helpers -------------------------------------------------------------------------------------

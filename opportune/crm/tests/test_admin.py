@@ -39,7 +39,7 @@ def test_crm_settings_is_one_row_whose_version_moves(admin_client):
     url = reverse("admin:crm_crmsettings_change", args=[1])
     assert r.url == url
     page = admin_client.get(url).content.decode()
-    assert "Comes with e-mail in and out, not built yet." in page  # says what each one does
+    assert "as copies made at that moment." in page  # says what each one does
     form = {
         "company_name": "Engines",
         "company_currency": "EUR",

@@ -17,6 +17,11 @@ DEFAULTS = {
     "carry_forward_communication_and_comments": False,
     "auto_creation_of_contact": True,
     "sales_users_see_all": False,
+    "working_hours": {
+        day: [{"start": "09:00", "end": "17:00"}] for day in ("mon", "tue", "wed", "thu", "fri")
+    },
+    "holidays": [],
+    "first_response_target_minutes": None,
     "version": 1,
 }
 
@@ -70,6 +75,9 @@ def test_manager_changes_the_settings(manager, api_as):
         "carry_forward_communication_and_comments": True,
         "auto_creation_of_contact": False,
         "sales_users_see_all": True,
+        "working_hours": DEFAULTS["working_hours"],
+        "holidays": [],
+        "first_response_target_minutes": None,
         "version": 2,
     }
     settings = CRMSettings.load()

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from opportune.core.business_hours import business_minutes_between
 from opportune.core.models import Comment
 from opportune.core.views import HomeSection
 from opportune.crm import access
-from opportune.crm.models import Opportunity, SalesStage
+from opportune.crm.awaiting_response import first_response_cutoff
+from opportune.crm.models import CRMSettings, Opportunity, SalesStage
 from opportune.crm.stale import is_stale, with_stale_days
 from opportune.crm.views.board import MONEY_FIELD
 from opportune.crm.views.common import company_currency
@@ -104,9 +106,42 @@ def stale_deals(request: SignedInRequest) -> dict | None:
     return {"stale_deals": rows.order_by("modified", "name")[:10]}
 
 
+def awaiting_response(request: SignedInRequest) -> dict | None:
+    """Open opportunities the user sees that wait for a first response past the target
+    (CRM Settings), longest waiting first; hidden while no target is set."""
+    if not access.can_read_opportunities(request.user):
+        return None
+    settings = CRMSettings.current()
+    if settings.first_response_target_minutes is None:
+        return None
+    now = timezone.now()
+    cutoff = first_response_cutoff(now)
+    rows: list[Opportunity] = []
+    if cutoff is not None:
+        rows = list(
+            access.opportunities_visible_to(request.user)
+            .filter(
+                status=Opportunity.Status.OPEN,
+                first_responded_on__isnull=True,
+                creation__lt=cutoff,
+            )
+            .select_related("opportunity_owner")
+            .order_by("creation", "name")[:10]
+        )
+    schedule = settings.business_schedule()
+    overdue = [  # ten at most, the business hours waited computed without a query
+        {"opp": o, "hours": round(business_minutes_between(o.creation, now, schedule) / 60, 1)}
+        for o in rows
+    ]
+    return {"overdue": overdue, "target": settings.first_response_target_minutes}
+
+
 SECTIONS = (
     HomeSection("crm-my-work", "crm/home/my_work.html", my_work, order=10),
     HomeSection("crm-stale", "crm/home/stale.html", stale_deals, order=15),
+    HomeSection(
+        "crm-awaiting-response", "crm/home/awaiting_response.html", awaiting_response, order=16
+    ),
     HomeSection("crm-pipeline", "crm/home/pipeline.html", pipeline, order=20),
     HomeSection("crm-activity", "crm/home/activity.html", recent_activity, order=30),
 )

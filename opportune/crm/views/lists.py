@@ -26,6 +26,7 @@ FILTER_FIELDS = (
     "base_opportunity_amount__gte",
     "base_opportunity_amount__lte",
     "stale",
+    "overdue_first_response",
 )
 
 

@@ -16,6 +16,7 @@ from opportune.core.errors import DomainError, ValidationError
 from opportune.core.pages import as_http, paginated, version_of
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
+from opportune.crm.awaiting_response import overdue_for_first_response, with_response_overdue
 from opportune.crm.filters import OPPORTUNITY_NULLABLE, OPPORTUNITY_ORDERINGS
 from opportune.crm.forms import sales_users
 from opportune.crm.models import Competitor, Customer, OpportunityLostReason
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
 @login_required
 def opportunity_list(request: SignedInRequest) -> HttpResponse:
     rows, errors, context = filtered_opportunities(request)
-    rows = with_stale_days(rows.select_related("currency", "opportunity_owner"), timezone.now())
+    now = timezone.now()
+    rows = with_stale_days(rows.select_related("currency", "opportunity_owner"), now)
+    rows = with_response_overdue(rows, now)
     page = paginated(
         rows, request.GET, errors, orderings=OPPORTUNITY_ORDERINGS, nullable=OPPORTUNITY_NULLABLE
     )
@@ -131,6 +134,7 @@ def _page(request: SignedInRequest, name: str, *, status: int = 200, **extra) ->
         "competitor_choices": Competitor.objects.values_list("pk", flat=True),
         "users": sales_users(),
         "made_customer": Customer.objects.filter(opportunity_name=opportunity).first(),
+        "response_overdue": overdue_for_first_response(opportunity, timezone.now()),
         "company_currency": company,
         "company_precision": precision,
         "lost_errors": {},

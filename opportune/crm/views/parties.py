@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from opportune.accounts.roles import is_sales
 from opportune.core.errors import ConflictError, ValidationError
@@ -85,6 +86,21 @@ def lead_make_customer(request: SignedInRequest, name: str) -> HttpResponse:
         return redirect("crm:lead_detail", name=name)
     messages.success(request, f"Customer {customer.name} was made from lead {name}.")
     return redirect("crm:customer_detail", name=customer.name)
+
+
+@login_required
+@require_POST
+@as_http
+def lead_comment(request: SignedInRequest, name: str) -> HttpResponse:
+    """A comment on the lead's timeline (the same service as an opportunity's comments)."""
+    lead = access.get_lead_for(request.user, name, write=True)
+    try:
+        services.add_lead_comment(lead, content=request.POST.get("content", ""), by=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Comment added.")
+    return redirect("crm:lead_detail", name=name)
 
 
 # --- customers -----------------------------------------------------------------------------------
