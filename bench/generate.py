@@ -35,7 +35,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from opportune.accounts.roles import SALES_MANAGER, SALES_USER  # noqa: E402
-from opportune.core.models import NamingSeries, expand_series  # noqa: E402
+from opportune.core.models import NamingSeries, SearchEntry, expand_series  # noqa: E402
 from opportune.crm.defaults import SALES_STAGES  # noqa: E402
 from opportune.crm.models import (  # noqa: E402
     Campaign,
@@ -605,9 +605,17 @@ def ensure_opportunities(writer: Writer, plan: Plan, maker: OpportunityMaker) ->
             writer.insert(Opportunity, opportunities)
             writer.insert(OpportunityItem, items)
             writer.insert_pairs(lost_table, ("opportunity_id", "opportunitylostreason_id"), lost)
+            writer.insert(SearchEntry, [search_entry(opp) for opp in opportunities])
         done = min(plan.n, (c + 1) * CHUNK)
         rate = done / max(time.monotonic() - began, 1e-6)
         log(f"opportunities: {done:,} / {plan.n:,} ({rate:,.0f}/s this run)")
+
+
+def search_entry(opportunity: dict) -> dict:
+    """The text search's entry of a generated opportunity, as its save would write it."""
+    values = (opportunity.get(field) for field in Opportunity.search_fields)
+    text = "\n".join(str(value) for value in values if value not in (None, ""))
+    return {"doctype": Opportunity.doctype, "name": opportunity["name"], "text": text}
 
 
 def set_naming_series(plan: Plan) -> None:

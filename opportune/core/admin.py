@@ -26,6 +26,7 @@ from opportune.core.models import (
     Job,
     NamingSeries,
     ScheduleState,
+    SearchEntry,
 )
 from opportune.core.schedule import schedule_overview
 
@@ -107,6 +108,19 @@ class HeartbeatAdmin(admin.ModelAdmin[Heartbeat]):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SearchEntry)
+class SearchEntryAdmin(ViewOnlyAdmin):
+    """The text search's table (core.search): written by the documents' saves, rebuilt by
+    ``manage.py rebuild_search_index``; looked at here."""
+
+    list_display = ("doctype", "name")
+    list_filter = ("doctype",)
+    search_fields = ("name",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

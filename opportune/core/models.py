@@ -115,6 +115,9 @@ class Document(models.Model):
 
     naming_series: str = ""  # e.g. "CRM-OPP-.YYYY.-"; empty for documents named otherwise
     doctype: str = ""  # the human name used in messages and generic links ("Opportunity")
+    # the fields the text search (``q``) looks in, kept in SearchEntry by every save that
+    # changes one of them (core.search); empty: the document is not searched that way
+    search_fields: tuple[str, ...] = ()
 
     name = models.CharField(max_length=140, primary_key=True)
     version = models.PositiveIntegerField(default=1)
@@ -158,6 +161,18 @@ class Document(models.Model):
             # a new document: one INSERT, not an UPDATE of a row that cannot exist first
             kwargs.setdefault("force_insert", True)
         super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        if self.search_fields and (
+            fields is None or not set(fields).isdisjoint(self.search_fields)
+        ):
+            SearchEntry.keep(self)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        name = self.pk
+        deleted = super().delete(*args, **kwargs)
+        if self.search_fields:
+            SearchEntry.objects.filter(doctype=self.doctype, name=name).delete()
+        return deleted
 
 
 class Comment(models.Model):
@@ -293,3 +308,38 @@ class ScheduleState(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SearchEntry(models.Model):
+    """The searchable text of one document (its ``search_fields``), in a table of its own so
+    that the text index is written only when that text changes: an UPDATE of a status or an
+    amount does not touch it (decision 0022). PostgreSQL indexes ``text`` with trigrams, SQLite
+    with an FTS5 trigram table kept by triggers (migration core 0005); core.search queries it."""
+
+    doctype = models.CharField(max_length=40)
+    name = models.CharField(max_length=140)
+    text = models.TextField()
+
+    class Meta:
+        verbose_name_plural = "search entries"
+        constraints = [
+            models.UniqueConstraint(fields=["doctype", "name"], name="core_searchentry_document")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doctype} {self.name}"
+
+    @staticmethod
+    def text_of(document: Document) -> str:
+        values = (getattr(document, field) for field in document.search_fields)
+        return "\n".join(str(value) for value in values if value not in (None, ""))
+
+    @classmethod
+    def keep(cls, document: Document) -> None:
+        """Write (insert or replace) the document's entry: one statement."""
+        SearchEntry.objects.bulk_create(
+            [SearchEntry(doctype=document.doctype, name=document.pk, text=cls.text_of(document))],
+            update_conflicts=True,
+            unique_fields=["doctype", "name"],
+            update_fields=["text"],
+        )

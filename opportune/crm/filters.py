@@ -14,7 +14,9 @@ from pydantic import Field, field_validator
 
 from opportune.core.fields import reject_nul
 from opportune.core.filters import CommaList
+from opportune.core.search import matching_names
 from opportune.crm.awaiting_response import is_overdue_first_response
+from opportune.crm.models import Opportunity
 from opportune.crm.stale import is_stale
 
 OPPORTUNITY_ORDERINGS = (
@@ -101,12 +103,8 @@ def search_opportunities(queryset: QuerySet, text: str) -> QuerySet:
     text = text.strip()
     if not text:
         return queryset
-    return queryset.filter(
-        Q(name__icontains=text)
-        | Q(title__icontains=text)
-        | Q(party_name__icontains=text)
-        | Q(contact_email__icontains=text)
-    )
+    # name, title, party_name and contact_email (Opportunity.search_fields), through core.search
+    return queryset.filter(name__in=matching_names(Opportunity.doctype, text))
 
 
 LEAD_ORDERINGS = ("modified", "creation", "name", "lead_name", "company_name", "status")

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from opportune.core.business_hours import DEFAULT_WORKING_HOURS, Schedule, parse_schedule
 from opportune.core.company import company_settings
@@ -325,6 +326,21 @@ HISTORY_UNINDEXED = [
 class Opportunity(Document):
     naming_series = "CRM-OPP-.YYYY.-"
     doctype = "Opportunity"
+    search_fields = ("name", "title", "party_name", "contact_email")
+
+    # The document base's audit columns, without their single-column indexes (decision 0022):
+    # the lists sort by modified through opp_modified_name, and nothing reads the others at scale.
+    creation = models.DateTimeField(default=timezone.now, editable=False)
+    modified = models.DateTimeField(default=timezone.now)
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
 
     class From(models.TextChoices):
         LEAD = "Lead"
@@ -469,21 +485,24 @@ class Opportunity(Document):
         # (db_index=False above): fewer indexes, faster writes at a million rows.
         ordering = ["-modified", "-name"]
         verbose_name_plural = "opportunities"
+        # Every index is written by every insert and by every update that changes an indexed
+        # column (auto-close updates 100,000 at a time): only those a benchmarked list, board,
+        # report, job or record rule reads (decision 0022, docs/performance.md). The text search
+        # has its own table (core.SearchEntry); the audit columns of the document base get no
+        # index of their own here (the lists sort by modified through opp_modified_name).
         indexes = [
             models.Index(fields=["-modified", "-name"], name="opp_modified_name"),
             models.Index(fields=["status", "-modified"], name="opp_status_modified"),
             models.Index(fields=["sales_stage", "status"], name="opp_stage_status"),
             models.Index(fields=["opportunity_owner", "status"], name="opp_owner_status"),
-            models.Index(fields=["opportunity_type", "status"], name="opp_type_status"),
-            models.Index(fields=["source", "status"], name="opp_source_status"),
-            models.Index(fields=["territory", "status"], name="opp_territory_status"),
             models.Index(fields=["transaction_date"], name="opp_transaction_date"),
             # Covering indexes (bench/, docs/performance.md): the board columns and the pipeline
             # and forecast reports aggregate from the index alone, without reading the table.
-            # PostgreSQL also has trigram indexes for the text search (migration 0003).
+            # The board's holds the live pipeline only (what a closed or lost deal leaves).
             models.Index(
                 fields=["status", "sales_stage", "probability", "base_opportunity_amount"],
                 name="opp_board",
+                condition=Q(status__in=["Open", "Replied", "Quotation"]),
             ),
             models.Index(
                 fields=[
@@ -495,20 +514,12 @@ class Opportunity(Document):
                 ],
                 name="opp_closing_pipeline",
             ),
+            # the sales users' record rule (contact_by) and the auto-close job (Replied only)
             models.Index(fields=["contact_by", "contact_date"], name="opp_next_contact"),
-            models.Index(fields=["status", "replied_on"], name="opp_status_replied"),
-            models.Index(fields=["opportunity_amount"], name="opp_amount"),
-            # Plain b-trees declared here rather than with db_index=True: on PostgreSQL a
-            # varchar db_index also builds a *_like index, never used (search uses trigrams).
-            models.Index(fields=["party_name"], name="opp_party_name"),
-            models.Index(fields=["contact_email"], name="opp_contact_email"),
+            models.Index(fields=["replied_on"], name="opp_replied", condition=Q(status="Replied")),
+            # the party's opportunities (its page, its status, its deletion check)
             models.Index(fields=["lead"], name="opp_lead"),
             models.Index(fields=["customer"], name="opp_customer"),
-            models.Index(fields=["campaign"], name="opp_campaign"),
-            models.Index(fields=["currency"], name="opp_currency"),
-            models.Index(fields=["contact_person"], name="opp_contact_person"),
-            models.Index(fields=["customer_group"], name="opp_customer_group"),
-            models.Index(fields=["industry"], name="opp_industry"),
             # the Open ones still waiting for a first response (crm.awaiting_response): small
             models.Index(
                 fields=["creation"],

@@ -480,11 +480,11 @@ MANAGER = "manager"  # master writes
 
 API_CASES = [
     Case("GET", OPPS, 7, opportunity, lists=True),
-    Case("POST", OPPS, 21, opportunity, new_opportunity),
+    Case("POST", OPPS, 22, opportunity, new_opportunity),
     Case("GET", OPP, 7, opportunity),
-    Case("PATCH", OPP, 23, opportunity, versioned(title="Big", items=RATED)),
+    Case("PATCH", OPP, 24, opportunity, versioned(title="Big", items=RATED)),
     # + the events the opportunity kept (its next contact) deleted with it
-    Case("DELETE", OPP, 30, opportunity, versioned()),
+    Case("DELETE", OPP, 31, opportunity, versioned()),
     Case("POST", OPP + "/declare-lost", 21, opportunity, lost),
     Case("POST", OPP + "/reopen", 18, lost_opportunity, versioned()),
     Case("POST", OPP + "/make-customer", 24, lead_opportunity),
@@ -503,9 +503,9 @@ API_CASES = [
     Case("GET", LEAD, 4, lead),
     Case("PATCH", LEAD, 12, lead, versioned(city="Paris")),
     Case("DELETE", LEAD, 26, lead, versioned()),
-    Case("POST", LEAD + "/make-opportunity", 27, lead),
+    Case("POST", LEAD + "/make-opportunity", 28, lead),
     # + the settings' carry-forward: the lead's comments read, then copied in one INSERT
-    Case("POST", LEAD + "/make-opportunity", 29, lead_carried_forward, lists=True),
+    Case("POST", LEAD + "/make-opportunity", 30, lead_carried_forward, lists=True),
     Case("GET", LEAD + "/timeline", 6, lead_with_history, lists=True),
     Case("GET", LEAD + "/comments", 5, lead_with_history, lists=True),
     Case("POST", LEAD + "/comments", 5, lead, fixed(content="Called them")),
@@ -603,7 +603,7 @@ API_CASES = [
     Case("GET", "/api/v1/deleted-documents/{id}", 3, deleted, user=MANAGER),
     # the copy's links are checked (one query per kind of record referred to), then the
     # opportunity, its history, its lost reasons and competitors and its rows are inserted
-    Case("POST", "/api/v1/deleted-documents/{id}/restore", 24, deleted, user=MANAGER),
+    Case("POST", "/api/v1/deleted-documents/{id}/restore", 25, deleted, user=MANAGER),
     Case("GET", NOTES, 2, notifications, lists=True),
     Case("POST", NOTES + "/{id}/mark-read", 3, notifications),
     Case("POST", NOTES + "/mark-all-read", 2, notifications),
@@ -783,7 +783,7 @@ PAGE_CASES = [
     # one service call per selected opportunity, by design (crm/services/bulk.py): ROWS of them
     Case("POST", "/crm/opportunities/bulk/", 38, lambda p, n: opportunity(p, ROWS), bulk_assign),
     Case("GET", "/crm/opportunities/new/", 12),
-    Case("POST", "/crm/opportunities/new/", 28, opportunity, opportunity_form),
+    Case("POST", "/crm/opportunities/new/", 29, opportunity, opportunity_form),
     Case(
         "GET",
         "/crm/opportunities/parties/",
@@ -796,7 +796,7 @@ PAGE_CASES = [
     Case("GET", "/crm/opportunities/exchange-rate/", 5, exchanges, fixed(currency="EUR")),
     Case("GET", OP, 22, opportunity_with_documents, lists=True),
     Case("GET", OP + "edit/", 17, opportunity),
-    Case("POST", OP + "edit/", 28, opportunity, opportunity_edit_form),
+    Case("POST", OP + "edit/", 29, opportunity, opportunity_edit_form),
     Case("POST", OP + "declare-lost/", 18, opportunity, lost),
     Case("POST", OP + "reopen/", 15, lost_opportunity, versioned()),
     Case("POST", OP + "close/", 15, opportunity, versioned()),
@@ -896,7 +896,7 @@ PAGE_CASES = [
     Case("GET", "/audit/", 7, audited, fixed(doctype="Campaign"), MANAGER, lists=True),
     Case("GET", "/audit/deleted/", 5, deleted, user=MANAGER, lists=True),
     Case("GET", "/audit/deleted/{id}/", 5, deleted, user=MANAGER),
-    Case("POST", "/audit/deleted/{id}/restore/", 24, deleted, user=MANAGER),
+    Case("POST", "/audit/deleted/{id}/restore/", 25, deleted, user=MANAGER),
     Case("GET", "/notifications/", 5, notifications, lists=True),
     Case("GET", "/notifications/bell/", 3, notifications),
     Case("POST", "/notifications/{id}/open/", 4, notifications),
