@@ -5,7 +5,7 @@ time an event is at) and the morning digest of the day's events; the feed's toke
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -228,6 +228,22 @@ def delete_future_document_events(
         starts_on__gt=after,
     ).delete()
     return deleted
+
+
+def upcoming_document_event_names(
+    *, reference_doctype: str, reference_names: Sequence[str], source: str, after: datetime
+) -> list[str]:
+    """The names among ``reference_names`` that have an event of ``source`` after ``after``."""
+    return list(
+        Event.objects.filter(
+            reference_doctype=reference_doctype,
+            reference_name__in=reference_names,
+            source=source,
+            starts_on__gt=after,
+        )
+        .values_list("reference_name", flat=True)
+        .distinct()
+    )
 
 
 def delete_document_events(*, reference_doctype: str, reference_name: str) -> int:

@@ -11,14 +11,15 @@ Called by every service that changes those fields or the status (``write_status_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from opportune.activities.models import NEXT_CONTACT
 from opportune.activities.services import (
     delete_document_event,
     delete_future_document_events,
     sync_document_event,
+    upcoming_document_event_names,
 )
 from opportune.crm.models import Opportunity
 
@@ -71,9 +72,19 @@ def sync_next_contact_event(opportunity: Opportunity, *, now: datetime) -> None:
     )
 
 
-def drop_next_contacts(names: Any, *, now: datetime) -> int:
-    """Set-based, for a job that ends many opportunities at once (auto-close): their next
-    contacts still to come are removed (``names``: a list or a subquery)."""
-    return delete_future_document_events(
+def drop_next_contacts(names: Sequence[str], *, status: str, now: datetime) -> int:
+    """Set-based, for a job that ends many opportunities at once (auto-close): the next contacts
+    still to come of those among ``names`` that now have ``status`` are removed. First the
+    upcoming events of ``names`` (by the events' reference index: usually none), then only
+    their opportunities' status is read, never a scan of every opportunity with ``status``."""
+    upcoming = upcoming_document_event_names(
         reference_doctype=Opportunity.doctype, reference_names=names, source=NEXT_CONTACT, after=now
+    )
+    if not upcoming:
+        return 0
+    ended = list(
+        Opportunity.objects.filter(name__in=upcoming, status=status).values_list("name", flat=True)
+    )
+    return delete_future_document_events(
+        reference_doctype=Opportunity.doctype, reference_names=ended, source=NEXT_CONTACT, after=now
     )

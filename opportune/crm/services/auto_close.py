@@ -105,10 +105,7 @@ def _close_batch(
     else:
         closed = _close_batch_on_sqlite(due, names, now=now, days=days)
     # Their next contacts still to come go with them (as write_status_change does for one).
-    drop_next_contacts(
-        Opportunity.objects.filter(name__in=names, status=Opportunity.Status.CLOSED).values("name"),
-        now=now,
-    )
+    drop_next_contacts(names, status=Opportunity.Status.CLOSED, now=now)
     return closed
 
 
