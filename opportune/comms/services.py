@@ -453,10 +453,13 @@ def account_by_name(name: str) -> EmailAccount:
     return account
 
 
-def thread_of(doctype: str, name: str) -> list[Communication]:
+def thread_of(doctype: str, name: str, *, pk: int | None = None) -> list[Communication]:
+    """The emails of a document, oldest first (or only the one ``pk``)."""
+    rows = Communication.objects.filter(reference_doctype=doctype, reference_name=name)
+    if pk is not None:
+        rows = rows.filter(pk=pk)
     return list(
-        Communication.objects.filter(reference_doctype=doctype, reference_name=name)
-        .select_related("owner")
+        rows.select_related("owner")
         .prefetch_related("attachments")
         .order_by("communication_date", "pk")
     )
@@ -464,3 +467,85 @@ def thread_of(doctype: str, name: str) -> list[Communication]:
 
 def site_domain() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+# --- email accounts (managers) ------------------------------------------------------------------
+ACCOUNT_FIELDS = (
+    "name",
+    "email_id",
+    "smtp_host",
+    "smtp_port",
+    "smtp_use_ssl",
+    "smtp_use_starttls",
+    "smtp_user",
+    "smtp_password",
+    "imap_host",
+    "imap_port",
+    "imap_use_ssl",
+    "imap_user",
+    "imap_password",
+    "imap_folder",
+    "enable_incoming",
+    "create_lead_for_unknown_sender",
+    "default_outgoing",
+)
+
+
+def _apply_account(account: EmailAccount, data: dict[str, object]) -> None:
+    errors = FieldErrors()
+    unknown = sorted(set(data) - set(ACCOUNT_FIELDS))
+    for name in unknown:
+        errors.add(name, "Unknown field.")
+    for name, value in data.items():
+        if name in unknown or value is None:
+            continue
+        setattr(account, name, value)  # the password setters encrypt
+    if not account.name.strip():
+        errors.add("name", "A name is needed.")
+    elif EmailAccount.objects.filter(name=account.name).exclude(pk=account.pk).exists():
+        errors.add("name", f"An email account is named '{account.name[:100]}' already.")
+    try:
+        validate_email(account.email_id)
+    except DjangoValidationError:
+        errors.add("email_id", "Not an email address.")
+    for port in ("smtp_port", "imap_port"):
+        if not 0 < int(getattr(account, port)) < 65536:
+            errors.add(port, "A port is 1 to 65535.")
+    if account.enable_incoming and not account.imap_host:
+        errors.add("imap_host", "Incoming mail needs an IMAP server.")
+    errors.raise_if_any()
+
+
+def create_email_account(*, data: dict[str, object], by: User) -> EmailAccount:
+    account = EmailAccount()
+    _apply_account(account, data)
+    with transaction.atomic():
+        if account.default_outgoing:
+            EmailAccount.objects.filter(default_outgoing=True).update(default_outgoing=False)
+        account.save()
+    return account
+
+
+def update_email_account(
+    account: EmailAccount, *, data: dict[str, object], version: int | None, by: User
+) -> EmailAccount:
+    from opportune.core.errors import StaleVersionError
+
+    with transaction.atomic():
+        locked = EmailAccount.objects.select_for_update().get(pk=account.pk)
+        if version is not None and version != locked.version:
+            raise StaleVersionError("Email Account", locked.name, expected=version, current=locked.version)
+        _apply_account(locked, data)
+        if locked.default_outgoing:
+            EmailAccount.objects.filter(default_outgoing=True).exclude(pk=locked.pk).update(
+                default_outgoing=False
+            )
+        if {"imap_host", "imap_user", "imap_folder"} & set(data):
+            locked.uidvalidity, locked.last_uid = None, 0  # another mailbox: from its start
+        locked.version += 1
+        locked.save()
+    return locked
+
+
+def delete_email_account(account: EmailAccount, *, by: User) -> None:
+    account.delete()  # its emails stay, without their account

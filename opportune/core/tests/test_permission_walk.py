@@ -42,6 +42,7 @@ from opportune.accounts.roles import (
 from opportune.activities import services as activities
 from opportune.api import api
 from opportune.automation import services as automation
+from opportune.comms.models import EmailAccount
 from opportune.buying import services as buying
 from opportune.core.models import DeletedDocument
 from opportune.crm import services as crm
@@ -79,6 +80,7 @@ SEES = {
     "deleted": MANAGERS,  # the audit trail's deleted documents: managers only (403 to others)
     "assignment_rule": MANAGERS,  # assignment rules: managers only
     "assignment": SEES_OWNERS,  # given to ``owner``: the assignee (or who gave it) and managers
+    "email_account": MANAGERS,  # email accounts: managers only (403 to others)
 }
 BUYERS = frozenset({"purchaser", "sysman"})
 WRITES = {
@@ -202,6 +204,7 @@ for _path in (*MASTERS, "items"):
     SEES[_path] = STAFF
 
 LOST = {"lost_reasons": ["Walked"]}
+EMAIL = {"recipients": ["walked@example.com"], "subject": "Walked", "content": "Walked"}
 API_RULES: dict[str, Rule] = {
     **_document("opportunities", "opportunity"),
     **_document("leads", "lead", timeline=False),
@@ -298,6 +301,20 @@ API_RULES: dict[str, Rule] = {
     "GET /assignments/{id}": read("assignment"),
     "POST /assignments/{id}/close": write("assignment"),
     "POST /assignments/{id}/cancel": write("assignment"),
+    # emails: who sees the document sees its thread, who may change it sends
+    "GET /opportunities/{name}/communications": read("opportunity"),
+    "POST /opportunities/{name}/communications": write("opportunity", body=EMAIL),
+    "GET /leads/{name}/communications": read("lead"),
+    "POST /leads/{name}/communications": write("lead", body=EMAIL),
+    # email accounts and raw inbound mail: managers only, refused by role before anything else
+    "GET /email-accounts": read(sees=MANAGERS, refusal=403),
+    "POST /email-accounts": Rule(writes=MANAGERS, gate=True, body={"bad": "shape"}),
+    "GET /email-accounts/{name}": read("email_account", refusal=403),
+    "PATCH /email-accounts/{name}": Rule(
+        record="email_account", writes=MANAGERS, gate=True, body={"bad": "shape"}
+    ),
+    "DELETE /email-accounts/{name}": Rule(record="email_account", writes=MANAGERS, gate=True),
+    "POST /inbound-email": Rule(writes=MANAGERS, gate=True, body={"bad": "shape"}),
 }
 # the API's own pages (not operations): the schema and its documentation are public (they hold
 # no data), its root is nothing: what each answers to everyone (walked for the anonymous and the
@@ -615,6 +632,8 @@ def build_world() -> World:
         by=owner,
     )
     names["assignment_rule"] = "Walked rule"
+    EmailAccount.objects.create(name="Walked account", email_id="walked@example.com")
+    names["email_account"] = "Walked account"
     return World(users=users, names=names)
 
 
