@@ -130,8 +130,6 @@ def queue_email(
     account = account or default_account()
     sender = account.email_id if account is not None else settings.DEFAULT_FROM_EMAIL
     token = new_token()
-    if reference_name and f"[{reference_name}]" not in subject:
-        subject = f"{subject} [{reference_name}]"
     last_received = (
         Communication.objects.filter(
             reference_doctype=reference_doctype,
@@ -276,8 +274,11 @@ def _message(communication: Communication) -> EmailMessage:
         headers["In-Reply-To"] = communication.in_reply_to
         headers["References"] = communication.references or communication.in_reply_to
     reply_to = routing_address(communication)
+    subject, tag = communication.subject, f"[{communication.reference_name}]"
+    if communication.reference_name and tag not in subject:
+        subject = f"{subject} {tag}"  # threads a reply whose other headers were lost
     message = EmailMessage(
-        subject=communication.subject,
+        subject=subject,
         body=communication.text_content,
         from_email=format_address(communication.sender, communication.sender_full_name),
         to=communication.recipient_list,
