@@ -42,7 +42,8 @@ from opportune.accounts.roles import (
 from opportune.activities import services as activities
 from opportune.api import api
 from opportune.automation import services as automation
-from opportune.comms.models import EmailAccount
+from opportune.comms import services as comms
+from opportune.comms.models import CommunicationAttachment, EmailAccount
 from opportune.buying import services as buying
 from opportune.core.models import DeletedDocument
 from opportune.crm import services as crm
@@ -81,6 +82,7 @@ SEES = {
     "assignment_rule": MANAGERS,  # assignment rules: managers only
     "assignment": SEES_OWNERS,  # given to ``owner``: the assignee (or who gave it) and managers
     "email_account": MANAGERS,  # email accounts: managers only (403 to others)
+    "attachment": SEES_OWNERS | {"purchaser"},  # an email's file: who sees its opportunity
 }
 BUYERS = frozenset({"purchaser", "sysman"})
 WRITES = {
@@ -391,6 +393,9 @@ PAGE_RULES: dict[str, Page] = {
     "crm:opportunity_assign": action("opportunity", body={"opportunity_owner": "other"}),
     "crm:opportunity_comment": action("opportunity", body={"content": "Mine now"}),
     "crm:opportunity_make_customer": action("opportunity"),
+    "crm:opportunity_email": form("opportunity"),
+    "crm:lead_email": form("lead"),
+    "crm:email_attachment": page("attachment"),
     "crm:lead_list": page(listed="lead"),
     "crm:lead_create": form(None, SALES),
     "crm:lead_detail": page("lead"),
@@ -634,6 +639,16 @@ def build_world() -> World:
     names["assignment_rule"] = "Walked rule"
     EmailAccount.objects.create(name="Walked account", email_id="walked@example.com")
     names["email_account"] = "Walked account"
+    comms.queue_email(
+        reference_doctype="Opportunity",
+        reference_name=opportunity.name,
+        recipients=["walked@example.com"],
+        subject="Walked",
+        content="Walked",
+        attachments=[comms.OutgoingAttachment("walked.txt", "text/plain", b"walked")],
+        by=owner,
+    )
+    names["attachment"] = str(CommunicationAttachment.objects.get().pk)
     return World(users=users, names=names)
 
 

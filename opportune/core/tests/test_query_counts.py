@@ -43,6 +43,7 @@ from opportune.activities import services as activities
 from opportune.api import api
 from opportune.automation import services as automation
 from opportune.comms import services as comms
+from opportune.comms.models import CommunicationAttachment
 from opportune.buying import services as buying
 from opportune.core.jobs import record_heartbeat
 from opportune.core.models import DeletedDocument, Document, NamingSeries, expand_series
@@ -362,7 +363,7 @@ def _emails(doctype: str, name: str, user, n: int) -> None:
 def opportunity_with_emails(p: People, n: int = 1) -> World:
     world = opportunity(p, 1)
     _emails("Opportunity", world["name"], p.sales, n)
-    return world
+    return {**world, "id": CommunicationAttachment.objects.latest("pk").pk}
 
 
 def lead_with_emails(p: People, n: int = 1) -> World:
@@ -462,6 +463,7 @@ NOTES = "/api/v1/notifications"
 EVENTS, EVENT = "/api/v1/events", "/api/v1/events/{id}"
 ACCOUNTS, ACCOUNT = "/api/v1/email-accounts", "/api/v1/email-accounts/{name}"
 EMAIL = {"recipients": ["grace@babbage.example"], "subject": "Offer", "content": "Hello"}
+EMAIL_FORM = {"subject": "Offer", "content": "Hello"}
 
 new_opportunity = merged(
     fixed(opportunity_from="Customer", items=ITEMS), of_world(party_name="customer")
@@ -802,7 +804,8 @@ PAGE_CASES = [
     ),
     Case("GET", "/crm/opportunities/items/", 4, items, fixed(q="W"), lists=True),
     Case("GET", "/crm/opportunities/exchange-rate/", 5, exchanges, fixed(currency="EUR")),
-    Case("GET", OP, 22, opportunity_with_documents, lists=True),
+    # + the emails card (its thread; their files in one more query when there are emails)
+    Case("GET", OP, 23, opportunity_with_documents, lists=True),
     Case("GET", OP + "edit/", 17, opportunity),
     Case("POST", OP + "edit/", 28, opportunity, opportunity_edit_form),
     Case("POST", OP + "declare-lost/", 18, opportunity, lost),
@@ -811,10 +814,15 @@ PAGE_CASES = [
     Case("POST", OP + "assign/", 16, opportunity, versioned(opportunity_owner="manager")),
     Case("POST", OP + "comment/", 6, opportunity, fixed(content="Called them")),
     Case("POST", OP + "make-customer/", 25, lead_opportunity),
+    Case("GET", OP + "email/", 8, opportunity),
+    Case("POST", OP + "email/", 21, opportunity, fixed(to="grace@babbage.example", **EMAIL_FORM)),
+    Case("GET", LP + "email/", 8, lead),
+    Case("POST", LP + "email/", 13, lead, fixed(to="ada@engines.example", **EMAIL_FORM)),
+    Case("GET", "/crm/emails/attachments/{id}/", 6, opportunity_with_emails),
     Case("GET", "/crm/leads/", 8, lead, lists=True),
     Case("GET", "/crm/leads/new/", 9),
     Case("POST", "/crm/leads/new/", 24, lead, fixed(lead_name="Grace", lead_owner="sales")),
-    Case("GET", LP, 13, lead_with_opportunities, lists=True),
+    Case("GET", LP, 14, lead_with_opportunities, lists=True),  # + the emails card
     Case("GET", LP + "edit/", 12, lead),
     Case("POST", LP + "edit/", 18, lead, lead_edit_form),
     Case("POST", LP + "make-customer/", 22, lead),
