@@ -8,8 +8,8 @@ from opportune.accounts.api import router as accounts_router
 from opportune.accounts.auth import API_AUTH
 from opportune.activities.api import router as activities_router
 from opportune.automation.api import router as automation_router
-from opportune.comms.api import router as comms_router
 from opportune.buying.api import router as buying_router
+from opportune.comms.api import router as comms_router
 from opportune.core.api import install_error_handlers, read_only_page
 from opportune.core.api_audit import router as audit_router
 from opportune.crm.api import router as crm_router

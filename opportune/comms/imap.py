@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import imaplib
 import logging
-
 from datetime import datetime
 
 from django.db import transaction
@@ -55,15 +54,10 @@ def poll_account(account: EmailAccount, *, now: datetime | None = None) -> int:
                     taken += new
                 except Exception:  # one message the engine cannot take never stops the box
                     logger.exception("%s: the message of UID %s was not taken in.", account, uid)
-            EmailAccount.objects.filter(pk=account.pk).update(
-                uidvalidity=uidvalidity, last_uid=uid
-            )
+            EmailAccount.objects.filter(pk=account.pk).update(uidvalidity=uidvalidity, last_uid=uid)
             account.uidvalidity, account.last_uid = uidvalidity, uid
         EmailAccount.objects.filter(pk=account.pk).update(
             uidvalidity=uidvalidity, last_polled_on=now or timezone.now(), last_poll_error=""
         )
         account.uidvalidity = uidvalidity
     return taken
-
-
-

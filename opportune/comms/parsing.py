@@ -74,8 +74,7 @@ def _addresses(message: Message, *names: str) -> list[tuple[str, str]]:
     return found
 
 
-def _date(message: Message) -> datetime | None:
-    value = _header(message, "Date")
+def _date(value: str) -> datetime | None:
     if not value:
         return None
     try:
@@ -87,21 +86,28 @@ def _date(message: Message) -> datetime | None:
     return parsed
 
 
-def is_automatic(message: Message) -> bool:
+def _raw_headers(message: Message) -> dict[str, str]:
+    """The first value of each header as it came (no parsing: the policy's header objects are
+    what ingestion spends most on, and ids and flags need none)."""
+    raw: dict[str, str] = {}
+    for name, value in message.raw_items():
+        raw.setdefault(name.lower(), " ".join(str(value).split()))
+    return raw
+
+
+def is_automatic(message: Message, raw: dict[str, str], sender: str) -> bool:
     """An auto-reply (RFC 3834 Auto-Submitted, X-Autoreply, X-Autorespond, Precedence
     auto_reply) or a bounce (multipart/report, a mailer daemon): kept, not the party's word."""
-    auto_submitted = _header(message, "Auto-Submitted").lower()
+    auto_submitted = raw.get("auto-submitted", "").lower()
     if auto_submitted and auto_submitted != "no":
         return True
-    if message.get("X-Autoreply") is not None or message.get("X-Autorespond") is not None:
+    if "x-autoreply" in raw or "x-autorespond" in raw:
         return True
-    if _header(message, "Precedence").lower() in ("auto_reply", "auto-reply"):
+    if raw.get("precedence", "").lower() in ("auto_reply", "auto-reply"):
         return True
     if message.get_content_type() == "multipart/report":
         return True
-    sender = _addresses(message, "From")
-    local = sender[0][1].split("@", 1)[0].lower() if sender else ""
-    return local in ("mailer-daemon", "postmaster")
+    return sender.split("@", 1)[0].lower() in ("mailer-daemon", "postmaster")
 
 
 # --- bodies and attachments ---------------------------------------------------------------------
@@ -145,12 +151,12 @@ def _walk(part: Message, bodies: dict[str, str], attachments: list[Attachment]) 
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 bodies.setdefault("original", _header(inner[0], "Message-ID"))
             return
-        for sub in part.get_payload():  # type: ignore[union-attr]
+        for sub in part.get_payload():
             if isinstance(sub, Message):
                 _walk(sub, bodies, attachments)
         return
     disposition = (part.get_content_disposition() or "").lower()
-    filename = _filename(part)
+    filename = _filename(part) if disposition or not ctype.startswith("text/") else ""
     if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
         key = "plain" if ctype == "text/plain" else "html"
         if key not in bodies:
@@ -272,7 +278,8 @@ def synthetic_message_id(raw: bytes) -> str:
 
 def parse_message(raw: bytes) -> ParsedMessage:
     message = message_from_bytes(raw, policy=policy.default)
-    message_ids = _msgids(_header(message, "Message-ID"))
+    headers = _raw_headers(message)
+    message_ids = _msgids(headers.get("message-id", ""))
     bodies: dict[str, str] = {}
     attachments: list[Attachment] = []
     _walk(message, bodies, attachments)
@@ -283,24 +290,31 @@ def parse_message(raw: bytes) -> ParsedMessage:
     name, address = senders[0] if senders else ("", "")
     return ParsedMessage(
         message_id=message_ids[0] if message_ids else synthetic_message_id(raw),
-        in_reply_to=_msgids(_header(message, "In-Reply-To")),
+        in_reply_to=_msgids(headers.get("in-reply-to", "")),
         # A bounce names the message it returns: it threads where that one went.
-        references=_msgids(_header(message, "References"))
-        + (_original_ids(bodies.get("original", "")) if message.get_content_type() == "multipart/report" else []),
+        references=_msgids(headers.get("references", ""))
+        + (
+            _original_ids(bodies.get("original", ""))
+            if message.get_content_type() == "multipart/report"
+            else []
+        ),
         subject=_header(message, "Subject")[:MAX_HEADER],
         sender=address.lower(),
         sender_name=name[:255],
         to=[a for _n, a in _addresses(message, "To")],
         cc=[a for _n, a in _addresses(message, "Cc")],
         delivered_to=[
-            a for _n, a in _addresses(message, "Delivered-To", "X-Original-To", "Envelope-To")
+            a.strip().strip("<>")
+            for name in ("delivered-to", "x-original-to", "envelope-to")
+            for a in headers.get(name, "").split(",")
+            if "@" in a
         ],
-        date=_date(message),
+        date=_date(headers.get("date", "")),
         text=text.replace("\x00", "").strip(),
         html=sanitise_html(main_html),
         html_quoted=sanitise_html(quoted_html),
         attachments=attachments,
-        is_automatic=is_automatic(message),
+        is_automatic=is_automatic(message, headers, address),
     )
 
 

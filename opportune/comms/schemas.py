@@ -123,7 +123,7 @@ class EmailAccountFields(StrictIn):
 
 class EmailAccountCreate(EmailAccountFields):
     name: str = Field(..., min_length=1, max_length=140)
-    email_id: str = Field(..., max_length=254)  # type: ignore[assignment]
+    email_id: str = Field(..., max_length=254)
 
 
 class EmailAccountPatch(VersionIn, EmailAccountFields):

@@ -206,7 +206,8 @@ def claim_for_sending(*, communication_id: int, now: datetime | None = None) -> 
 
 
 def retry_delay(attempt: int) -> timedelta:
-    return min(RETRY_BASE * 2 ** min(attempt - 1, 10), timedelta(hours=1))
+    delay: timedelta = RETRY_BASE * 2 ** min(attempt - 1, 10)
+    return min(delay, timedelta(hours=1))
 
 
 def deliver(*, communication_id: int, attempt: int, now: datetime | None = None) -> str:
@@ -250,8 +251,9 @@ def deliver(*, communication_id: int, attempt: int, now: datetime | None = None)
 
 def _connection(account: EmailAccount | None) -> BaseEmailBackend:
     if account is None or not account.smtp_host:  # the default server: EMAIL_URL
-        return get_connection()
-    return get_connection(
+        default: BaseEmailBackend = get_connection()
+        return default
+    connection: BaseEmailBackend = get_connection(
         "django.core.mail.backends.smtp.EmailBackend",
         host=account.smtp_host,
         port=account.smtp_port,
@@ -261,6 +263,7 @@ def _connection(account: EmailAccount | None) -> BaseEmailBackend:
         use_ssl=account.smtp_use_ssl,
         timeout=SMTP_TIMEOUT,
     )
+    return connection
 
 
 def routing_address(communication: Communication) -> str:
@@ -336,19 +339,15 @@ def _thread(parsed: ParsedMessage, account: EmailAccount | None) -> tuple[str, s
     a subject tag, then the sender's address; else a new document when the account says so."""
     ids = [*parsed.in_reply_to, *reversed(parsed.references)]
     if ids:
-        known = dict(
-            Communication.objects.filter(message_id__in=ids[:50])
+        known = {
+            message_id: (doctype, name)
+            for message_id, doctype, name in Communication.objects.filter(message_id__in=ids[:50])
             .exclude(reference_name="")
-            .values_list("message_id", "reference_doctype")
-        )
-        names = dict(
-            Communication.objects.filter(message_id__in=list(known)).values_list(
-                "message_id", "reference_name"
-            )
-        )
+            .values_list("message_id", "reference_doctype", "reference_name")
+        }
         for message_id in ids:
             if message_id in known:
-                return known[message_id], names[message_id]
+                return known[message_id]
     tokens = [
         a.split("@", 1)[0].split("+", 1)[1]
         for a in [*parsed.to, *parsed.cc, *parsed.delivered_to]
@@ -535,7 +534,9 @@ def update_email_account(
     with transaction.atomic():
         locked = EmailAccount.objects.select_for_update().get(pk=account.pk)
         if version is not None and version != locked.version:
-            raise StaleVersionError("Email Account", locked.name, expected=version, current=locked.version)
+            raise StaleVersionError(
+                "Email Account", locked.name, expected=version, current=locked.version
+            )
         _apply_account(locked, data)
         if locked.default_outgoing:
             EmailAccount.objects.filter(default_outgoing=True).exclude(pk=locked.pk).update(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from opportune.comms.models import Communication
 from opportune.crm import services as crm
@@ -17,10 +18,10 @@ OPP2_MSG = "<opportune.fedcba9876543210fedcba98@sales.example>"
 
 @dataclass
 class World:
-    opp1: object
-    opp2: object
-    opp3: object
-    lead: object
+    opp1: Any
+    opp2: Any
+    opp3: Any
+    lead: Any
 
 
 def _customer_with_contact(user, customer_name, first_name, email):

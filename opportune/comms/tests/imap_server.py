@@ -22,7 +22,9 @@ import pytest
 
 from opportune.testing import free_port
 
-DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
+DOVECOT = shutil.which("dovecot") or (
+    "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
+)
 
 
 def dovecot_or_skip() -> str:
@@ -145,8 +147,14 @@ service stats {{
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    log = (root / "dovecot.log").read_text(errors="replace") if (root / "dovecot.log").exists() else ""
-                    raise RuntimeError(f"dovecot did not start: {process.stderr.read().decode() if process.stderr else ''} {log}") from None
+                    log = (
+                        (root / "dovecot.log").read_text(errors="replace")
+                        if (root / "dovecot.log").exists()
+                        else ""
+                    )
+                    raise RuntimeError(
+                        f"dovecot did not start: {process.stderr.read().decode() if process.stderr else ''} {log}"
+                    ) from None
                 time.sleep(0.1)
         yield ImapServer(port, user, password, maildir, mail.pw_uid, mail.pw_gid)
     finally:

@@ -94,7 +94,10 @@ def test_headers_decoded(world):
 def test_attachments_are_stored(world):
     po = ingest_email(raw("09_attachment_pdf_rfc2231_name.eml"))[0]
     (pdf,) = po.attachments.all()
-    assert (pdf.filename, pdf.content_type) == ("Bestellung M\u00fcnchen 4711.pdf", "application/pdf")
+    assert (pdf.filename, pdf.content_type) == (
+        "Bestellung M\u00fcnchen 4711.pdf",
+        "application/pdf",
+    )
     assert pdf.file.read().startswith(b"%PDF-1.4")
     assert "<b>purchase order</b>" in po.html_content
     photo = ingest_email(raw("18_related_inline_image.eml"))[0]

@@ -16,7 +16,6 @@ from opportune.comms.tests.imap_server import imap_server
 from opportune.core.jobs import run_job
 from opportune.core.models import Job
 from opportune.core.schedule import scheduled_job
-from opportune.crm.models import Opportunity
 from opportune.testing import make_opportunity, smtp_server
 
 pytestmark = pytest.mark.django_db

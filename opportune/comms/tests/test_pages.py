@@ -43,7 +43,7 @@ def test_the_card_shows_the_thread_safely(sales, sales2):
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment;")
     assert download["Content-Type"] == "application/octet-stream"
-    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    assert b"".join(download.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
     # another sales user does not see the opportunity: nor its files
     assert client_for(sales2).get(f"/crm/emails/attachments/{pdf.pk}/").status_code == 404
 
@@ -82,9 +82,12 @@ def test_compose_queues_the_email_and_the_page_shows_it_queued(sales):
 
 def test_the_lead_page_has_its_emails(sales):
     lead = make_lead(sales, email_id="ada@engines.example")
-    ingest_email(b"From: ada@engines.example\r\nMessage-ID: <a@e>\r\nSubject: Hi\r\n\r\nHello there\r\n")
+    ingest_email(
+        b"From: ada@engines.example\r\nMessage-ID: <a@e>\r\nSubject: Hi\r\n\r\nHello there\r\n"
+    )
     client = client_for(sales)
     assert "Hello there" in client.get(f"/crm/leads/{lead.name}/").content.decode()
-    assert 'value="ada@engines.example" checked' in client.get(
-        f"/crm/leads/{lead.name}/email/"
-    ).content.decode()
+    assert (
+        'value="ada@engines.example" checked'
+        in client.get(f"/crm/leads/{lead.name}/email/").content.decode()
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -24,7 +25,14 @@ from opportune.comms.services import (
 from opportune.core.jobs import run_job
 from opportune.core.models import Job
 from opportune.crm.models import Opportunity
-from opportune.testing import at, free_port, make_customer, make_opportunity, smtp_inbox, smtp_server
+from opportune.testing import (
+    at,
+    free_port,
+    make_customer,
+    make_opportunity,
+    smtp_inbox,
+    smtp_server,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +58,7 @@ def opportunity(sales):
 
 
 def compose(opportunity, user, **extra):
-    values = {
+    values: dict[str, Any] = {
         "recipients": ["grace@babbage.example"],
         "subject": "Your quotation",
         "content": "Dear Grace,\nplease find our offer.",
@@ -79,7 +87,9 @@ def test_sent_once_with_its_message_id_reply_to_and_tag(sales, opportunity, tmp_
     assert message["Subject"] == f"Your quotation [{opportunity.name}]"
     assert message["Reply-To"] == f"opportune+{email.routing_token}@localhost"
     assert inbox.recipients[0] == ["grace@babbage.example", "boss@babbage.example"]
-    body = message.get_body(("plain",)).get_content()
+    plain = message.get_body(("plain",))
+    assert plain is not None
+    body = plain.get_content()
     assert "please find our offer" in body
     (attachment,) = message.iter_attachments()
     assert attachment.get_filename() == "offer.txt"

@@ -234,9 +234,9 @@ class World:
         rules = "PATCH /api/v1/assignment-rules/{name}"
         if operation == rules and not self.api.get("assignment-rules").json()["results"]:
             return self.made("assignment-rules", BASE["POST /api/v1/assignment-rules"])
-        if operation.endswith("/email-accounts/{name}"):
-            if not self.api.get("email-accounts").json()["results"]:
-                return self.made("email-accounts", BASE["POST /api/v1/email-accounts"])
+        accounts = operation.endswith("/email-accounts/{name}")
+        if accounts and not self.api.get("email-accounts").json()["results"]:
+            return self.made("email-accounts", BASE["POST /api/v1/email-accounts"])
         if operation.endswith("/events/{id}"):  # one's own calendar: root's first event
             made = self.api.post("events", BASE["POST /api/v1/events"])
             assert made.status_code == 201, made.content

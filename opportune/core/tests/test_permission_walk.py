@@ -42,9 +42,9 @@ from opportune.accounts.roles import (
 from opportune.activities import services as activities
 from opportune.api import api
 from opportune.automation import services as automation
+from opportune.buying import services as buying
 from opportune.comms import services as comms
 from opportune.comms.models import CommunicationAttachment, EmailAccount
-from opportune.buying import services as buying
 from opportune.core.models import DeletedDocument
 from opportune.crm import services as crm
 from opportune.crm.models import Contact, OpportunityLostReason

@@ -42,9 +42,9 @@ from opportune.accounts.models import ApiToken
 from opportune.activities import services as activities
 from opportune.api import api
 from opportune.automation import services as automation
+from opportune.buying import services as buying
 from opportune.comms import services as comms
 from opportune.comms.models import CommunicationAttachment
-from opportune.buying import services as buying
 from opportune.core.jobs import record_heartbeat
 from opportune.core.models import DeletedDocument, Document, NamingSeries, expand_series
 from opportune.crm import api_masters as crm_masters_api

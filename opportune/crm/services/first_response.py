@@ -17,9 +17,9 @@ def record_first_response(opportunity: Opportunity, *, at: datetime) -> bool:
         return False
     seconds = max((at - opportunity.creation).total_seconds(), 0)
     minutes = (Decimal(seconds) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    updated = Opportunity.objects.filter(
-        pk=opportunity.pk, first_responded_on__isnull=True
-    ).update(first_responded_on=at, mins_to_first_response=minutes)
+    updated = Opportunity.objects.filter(pk=opportunity.pk, first_responded_on__isnull=True).update(
+        first_responded_on=at, mins_to_first_response=minutes
+    )
     if updated:
         opportunity.first_responded_on, opportunity.mins_to_first_response = at, minutes
     return bool(updated)

@@ -52,9 +52,7 @@ def _offered(document: Opportunity | Lead) -> list[tuple[str, str]]:
 def _compose(request: SignedInRequest, document: Opportunity | Lead, detail: str) -> HttpResponse:
     offered = _offered(document)
     last = (
-        Communication.objects.filter(
-            reference_doctype=document.doctype, reference_name=document.pk
-        )
+        Communication.objects.filter(reference_doctype=document.doctype, reference_name=document.pk)
         .order_by("-communication_date", "-pk")
         .values_list("subject", flat=True)
         .first()
