@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -272,12 +272,18 @@ def _original_ids(headers: str) -> list[str]:
     return _msgids(headers)[:1]
 
 
+# policy.default with every header read as unstructured text (RFC 2047 still decoded): the
+# structured header classes (addresses, parameters) cost most of the parsing, and the values
+# are split here (getaddresses, the message's own parameter parsing) the way they are needed.
+POLICY = policy.default.clone(header_factory=HeaderRegistry(use_default_map=False))
+
+
 def synthetic_message_id(raw: bytes) -> str:
     return f"<{hashlib.sha256(raw).hexdigest()[:40]}@no-message-id.opportune>"
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
-    message = message_from_bytes(raw, policy=policy.default)
+    message = message_from_bytes(raw, policy=POLICY)
     headers = _raw_headers(message)
     message_ids = _msgids(headers.get("message-id", ""))
     bodies: dict[str, str] = {}
