@@ -9,9 +9,11 @@ from opportune.accounts.auth import API_AUTH
 from opportune.activities.api import router as activities_router
 from opportune.automation.api import router as automation_router
 from opportune.buying.api import router as buying_router
+from opportune.comms.api import router as comms_router
 from opportune.core.api import install_error_handlers, read_only_page
 from opportune.core.api_audit import router as audit_router
 from opportune.crm.api import router as crm_router
+from opportune.crm.api_communications import router as crm_communications_router
 from opportune.crm.api_masters import router as crm_masters_router
 from opportune.masters.api import router as masters_router
 from opportune.notifications.api import router as notifications_router
@@ -39,3 +41,5 @@ api.add_router("/", audit_router)
 api.add_router("/", notifications_router)
 api.add_router("/", automation_router)
 api.add_router("/", activities_router)
+api.add_router("/", crm_communications_router)
+api.add_router("/", comms_router)

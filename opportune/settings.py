@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "opportune.notifications",
     "opportune.activities",
     "opportune.automation",
+    "opportune.comms",
     "opportune.crm",
     "opportune.selling",
     "opportune.buying",
@@ -234,6 +235,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True  # pages ask for hashed names only ({% static %})
+# Uploaded and received files (email attachments): never served as static files; the app
+# hands them out after its permission checks.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
 
 # --- audit trail ----------------------------------------------------------------------------
 # History records are never edited: the admin's history pages show them, without "revert".

@@ -28,6 +28,9 @@ class CrmConfig(AppConfig):
         from opportune.crm.assignment import register
 
         register()  # Opportunity and Lead for the assignment rules
+        from opportune.crm import communications
+
+        communications.register()  # what email threads onto, and its effects (comms)
         from django.urls import reverse
 
         from opportune.activities.references import register_reference_url

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opportune.crm.views import board, masters, opportunities, opportunity_form, parties
+from opportune.crm.views import board, emails, masters, opportunities, opportunity_form, parties
 
 app_name = "crm"
 urlpatterns = [
@@ -44,6 +44,9 @@ urlpatterns = [
         opportunities.opportunity_make_customer,
         name="opportunity_make_customer",
     ),
+    path("opportunities/<str:name>/email/", emails.opportunity_email, name="opportunity_email"),
+    path("leads/<str:name>/email/", emails.lead_email, name="lead_email"),
+    path("emails/attachments/<int:pk>/", emails.email_attachment, name="email_attachment"),
     path("leads/", parties.lead_list, name="lead_list"),
     path("leads/new/", parties.lead_form, name="lead_create"),
     path("leads/<str:name>/", parties.lead_detail, name="lead_detail"),

@@ -43,6 +43,8 @@ from opportune.activities import services as activities
 from opportune.api import api
 from opportune.automation import services as automation
 from opportune.buying import services as buying
+from opportune.comms import services as comms
+from opportune.comms.models import CommunicationAttachment, EmailAccount
 from opportune.core.models import DeletedDocument
 from opportune.crm import services as crm
 from opportune.crm.models import Contact, OpportunityLostReason
@@ -79,6 +81,8 @@ SEES = {
     "deleted": MANAGERS,  # the audit trail's deleted documents: managers only (403 to others)
     "assignment_rule": MANAGERS,  # assignment rules: managers only
     "assignment": SEES_OWNERS,  # given to ``owner``: the assignee (or who gave it) and managers
+    "email_account": MANAGERS,  # email accounts: managers only (403 to others)
+    "attachment": SEES_OWNERS | {"purchaser"},  # an email's file: who sees its opportunity
 }
 BUYERS = frozenset({"purchaser", "sysman"})
 WRITES = {
@@ -202,6 +206,7 @@ for _path in (*MASTERS, "items"):
     SEES[_path] = STAFF
 
 LOST = {"lost_reasons": ["Walked"]}
+EMAIL = {"recipients": ["walked@example.com"], "subject": "Walked", "content": "Walked"}
 API_RULES: dict[str, Rule] = {
     **_document("opportunities", "opportunity"),
     **_document("leads", "lead"),
@@ -300,6 +305,20 @@ API_RULES: dict[str, Rule] = {
     "GET /assignments/{id}": read("assignment"),
     "POST /assignments/{id}/close": write("assignment"),
     "POST /assignments/{id}/cancel": write("assignment"),
+    # emails: who sees the document sees its thread, who may change it sends
+    "GET /opportunities/{name}/communications": read("opportunity"),
+    "POST /opportunities/{name}/communications": write("opportunity", body=EMAIL),
+    "GET /leads/{name}/communications": read("lead"),
+    "POST /leads/{name}/communications": write("lead", body=EMAIL),
+    # email accounts and raw inbound mail: managers only, refused by role before anything else
+    "GET /email-accounts": read(sees=MANAGERS, refusal=403),
+    "POST /email-accounts": Rule(writes=MANAGERS, gate=True, body={"bad": "shape"}),
+    "GET /email-accounts/{name}": read("email_account", refusal=403),
+    "PATCH /email-accounts/{name}": Rule(
+        record="email_account", writes=MANAGERS, gate=True, body={"bad": "shape"}
+    ),
+    "DELETE /email-accounts/{name}": Rule(record="email_account", writes=MANAGERS, gate=True),
+    "POST /inbound-email": Rule(writes=MANAGERS, gate=True, body={"bad": "shape"}),
 }
 # the API's own pages (not operations): the schema and its documentation are public (they hold
 # no data), its root is nothing: what each answers to everyone (walked for the anonymous and the
@@ -376,6 +395,9 @@ PAGE_RULES: dict[str, Page] = {
     "crm:opportunity_assign": action("opportunity", body={"opportunity_owner": "other"}),
     "crm:opportunity_comment": action("opportunity", body={"content": "Mine now"}),
     "crm:opportunity_make_customer": action("opportunity"),
+    "crm:opportunity_email": form("opportunity"),
+    "crm:lead_email": form("lead"),
+    "crm:email_attachment": page("attachment"),
     "crm:lead_list": page(listed="lead"),
     "crm:lead_create": form(None, SALES),
     "crm:lead_detail": page("lead"),
@@ -618,6 +640,18 @@ def build_world() -> World:
         by=owner,
     )
     names["assignment_rule"] = "Walked rule"
+    EmailAccount.objects.create(name="Walked account", email_id="walked@example.com")
+    names["email_account"] = "Walked account"
+    comms.queue_email(
+        reference_doctype="Opportunity",
+        reference_name=opportunity.name,
+        recipients=["walked@example.com"],
+        subject="Walked",
+        content="Walked",
+        attachments=[comms.OutgoingAttachment("walked.txt", "text/plain", b"walked")],
+        by=owner,
+    )
+    names["attachment"] = str(CommunicationAttachment.objects.get().pk)
     return World(users=users, names=names)
 
 

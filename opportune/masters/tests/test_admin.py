@@ -14,8 +14,21 @@ from opportune.testing import make_customer, make_item, make_lead, make_opportun
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"core", "accounts", "masters", "notifications", "activities", "automation", "crm"}
-INLINE_ONLY = {"crm.OpportunityItem", "automation.AssignmentRuleUser"}  # shown in their parent
+OUR_APPS = {
+    "core",
+    "accounts",
+    "masters",
+    "notifications",
+    "activities",
+    "automation",
+    "comms",
+    "crm",
+}
+INLINE_ONLY = {
+    "crm.OpportunityItem",
+    "automation.AssignmentRuleUser",
+    "comms.CommunicationAttachment",
+}  # shown in their parent
 
 
 def test_every_model_of_our_apps_is_registered():
