@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "opportune.crm",
     "opportune.selling",
     "opportune.buying",
+    "opportune.reports",
 ]
 
 MIDDLEWARE = [
