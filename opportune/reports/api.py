@@ -11,7 +11,7 @@ from opportune.core.api import ApiRequest
 from opportune.core.schemas import ERRORS
 from opportune.crm.access import sees_all_sales_records
 from opportune.reports import services
-from opportune.reports.export import export
+from opportune.reports.export import XLSX, export
 from opportune.reports.models import SalesTarget
 from opportune.reports.registry import REPORTS, ReportSpec, run_report
 from opportune.reports.schemas import ReportOut, SalesTargetIn, SalesTargetOut
@@ -19,6 +19,19 @@ from opportune.reports.schemas import ReportOut, SalesTargetIn, SalesTargetOut
 router = Router(tags=["reports"])
 
 Format = Literal["json", "csv", "xlsx"]
+
+
+# ``?format=csv`` and ``?format=xlsx`` answer the same columns and rows as a file
+FILE_RESPONSES = {
+    "responses": {
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    }
+}
 
 
 def _add_report(spec: ReportSpec) -> None:
@@ -38,6 +51,7 @@ def _add_report(spec: ReportSpec) -> None:
         response={200: ReportOut, **ERRORS},
         operation_id=spec.operation,
         summary=spec.title,
+        openapi_extra=FILE_RESPONSES,
     )(report)
 
 

@@ -14,7 +14,16 @@ from opportune.testing import make_customer, make_item, make_lead, make_opportun
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"core", "accounts", "masters", "notifications", "activities", "automation", "crm"}
+OUR_APPS = {
+    "core",
+    "accounts",
+    "masters",
+    "notifications",
+    "activities",
+    "automation",
+    "crm",
+    "reports",
+}
 INLINE_ONLY = {"crm.OpportunityItem", "automation.AssignmentRuleUser"}  # shown in their parent
 
 
