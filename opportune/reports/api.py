@@ -2,7 +2,6 @@
 or ``xlsx`` for a file) and of the sales targets (managers set them; a sales user reads their
 own)."""
 
-
 from typing import Any, Literal
 
 from ninja import Query, Router, Status

@@ -32,7 +32,7 @@ def pipeline(request: Any) -> dict[str, Any] | None:
     """The open pipeline by stage (amount, split by status): the summary report's query."""
     if not can_view_reports(request.user):
         return None
-    statuses = list(Opportunity.ACTIVE_STATUSES)
+    statuses: list[Any] = list(Opportunity.ACTIVE_STATUSES)
     # by type: the chart (stage x status) is the same whatever the rows, and needs no names
     report = summary_report(
         request.user,

@@ -4,7 +4,7 @@ bookmark brings the same view back and the API answers the same numbers)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import pydantic
 from django.http import QueryDict
@@ -14,8 +14,6 @@ from pydantic import Field, field_validator, model_validator
 
 from opportune.core.fields import reject_nul
 from opportune.reports.queries.base import add_months, month_start
-
-Text = str | None
 
 
 class ReportFilters(Schema):
@@ -53,11 +51,11 @@ class ReportFilters(Schema):
 class LostFilters(ReportFilters):
     """On the date the opportunity was last changed (ERPNext's ``modified``), a year back."""
 
-    lost_reason: Text = Field(None, max_length=140)
-    competitor: Text = Field(None, max_length=140)
-    opportunity_owner: Text = Field(None, max_length=150)
-    territory: Text = Field(None, max_length=140)
-    opportunity_type: Text = Field(None, max_length=140)
+    lost_reason: Annotated[str | None, Field(max_length=140)] = None
+    competitor: Annotated[str | None, Field(max_length=140)] = None
+    opportunity_owner: Annotated[str | None, Field(max_length=150)] = None
+    territory: Annotated[str | None, Field(max_length=140)] = None
+    opportunity_type: Annotated[str | None, Field(max_length=140)] = None
     group_by: Literal["lost_reason", "competitor", "opportunity_owner", "territory"] | None = None
     measure: Literal["count", "amount"] = "count"  # what the monthly trend chart shows
 
@@ -69,8 +67,8 @@ class PipelineFilters(ReportFilters):
     based_on: Literal["number", "amount"] = "number"
     group_by: Literal["sales_stage", "opportunity_owner", "source"] = "opportunity_owner"
     range: Literal["monthly", "quarterly"] = "monthly"
-    opportunity_type: Text = Field(None, max_length=140)
-    source: Text = Field(None, max_length=140)
+    opportunity_type: Annotated[str | None, Field(max_length=140)] = None
+    source: Annotated[str | None, Field(max_length=140)] = None
 
     def default_to(self, today: date) -> date:
         return add_months(month_start(today), 6) - timedelta(days=1)
@@ -90,8 +88,8 @@ class SummaryFilters(ReportFilters):
     status: list[Literal["Open", "Replied", "Quotation", "Converted", "Lost", "Closed"]] | None = (
         None
     )
-    source: Text = Field(None, max_length=140)
-    opportunity_type: Text = Field(None, max_length=140)
+    source: Annotated[str | None, Field(max_length=140)] = None
+    opportunity_type: Annotated[str | None, Field(max_length=140)] = None
 
     @field_validator("status", mode="before")
     @classmethod
@@ -114,7 +112,7 @@ class ForecastFilters(ReportFilters):
     """On the expected closing month (pipeline) and the order date (won): by default this
     month and the five after it."""
 
-    opportunity_owner: Text = Field(None, max_length=150)
+    opportunity_owner: Annotated[str | None, Field(max_length=150)] = None
     group_by: Literal["month", "opportunity_owner"] = "month"
 
     def span(self) -> tuple[date, date]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -38,7 +38,7 @@ def set_sales_target(
     amount: Decimal | str | int,
     version: int | None = None,
     by: User,
-    now: timezone.datetime | None = None,
+    now: datetime | None = None,
 ) -> SalesTarget:
     """The target of ``user`` (a username) for the month of ``month``: made, or changed when
     there is one (``version``, when given, must be the stored one: else 409)."""

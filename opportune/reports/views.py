@@ -118,7 +118,7 @@ def shown(value: Any, fieldtype: str) -> tuple[str, str]:
     return str(value), str(value).lower()
 
 
-def table_of(report: Any) -> list[list[dict[str, str]]]:
+def table_of(report: Any) -> list[list[dict[str, Any]]]:
     out = []
     for row in report.rows:
         cells = []

@@ -12,12 +12,23 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Value, Window
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Q,
+    QuerySet,
+    Value,
+    Window,
+)
 from django.db.models.functions import RowNumber
 
 from opportune.core.company import company_settings
 
 NOT_SET = "Not Set"
+MONEY: DecimalField[Any, Any] = DecimalField(max_digits=20, decimal_places=4)
 
 
 @dataclass(frozen=True)
@@ -95,7 +106,8 @@ def add_months(day: date, months: int) -> date:
 
 def months_between(start: date, end: date) -> list[date]:
     """The first day of each month from ``start``'s to ``end``'s (at most 120)."""
-    out, month = [], month_start(start)
+    out: list[date] = []
+    month = month_start(start)
     while month <= end and len(out) < 120:
         out.append(month)
         month = add_months(month, 1)
@@ -146,10 +158,10 @@ def percentiles(
     rows around each wanted rank come back, so the database does the sorting and Python only
     interpolates between a handful of values per group."""
     base = rows.filter(**{f"{value}__isnull": False}).order_by()
-    partition = {"partition_by": [F(group)]} if group else {}
+    partition = [F(group)] if group else None
     ranked = base.annotate(
-        _rank=Window(RowNumber(), order_by=F(value).asc(), **partition),
-        _n=Window(Count("*"), **partition),
+        _rank=Window(RowNumber(), order_by=F(value).asc(), partition_by=partition),
+        _n=Window(Count("*"), partition_by=partition),
     )
     near = None
     for p in ps:

@@ -28,7 +28,7 @@ from opportune.reports.queries.lost import day_bounds
 
 WALL, BUSINESS = "mins_to_first_response", "business_mins_to_first_response"
 PS = (0.5, 0.9)
-MINUTES = DecimalField(max_digits=14, decimal_places=4)
+MINUTES: DecimalField[Any, Any] = DecimalField(max_digits=14, decimal_places=4)
 
 
 def answered(user: Any, f: FirstResponseFilters) -> QuerySet[Opportunity]:

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from opportune.crm.access import opportunities_visible_to, sees_all_sales_records
@@ -19,6 +19,7 @@ from opportune.crm.models import Opportunity
 from opportune.reports.filters import ForecastFilters
 from opportune.reports.models import SalesTarget
 from opportune.reports.queries.base import (
+    MONEY,
     NOT_SET,
     Chart,
     Column,
@@ -32,7 +33,6 @@ from opportune.reports.queries.base import (
 )
 from opportune.selling.access import sales_orders_visible_to
 
-MONEY = DecimalField(max_digits=20, decimal_places=4)
 WEIGHTED = ExpressionWrapper(
     F("base_opportunity_amount") * F("probability") / 100, output_field=MONEY
 )

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from opportune.crm.access import opportunities_visible_to
 from opportune.crm.models import Opportunity
 from opportune.reports.filters import LostFilters
 from opportune.reports.queries.base import (
+    MONEY,
     NOT_SET,
     Chart,
     Column,
@@ -38,7 +39,6 @@ from opportune.reports.queries.base import (
 from opportune.selling.access import quotations_visible_to
 from opportune.selling.models import Quotation
 
-MONEY = DecimalField(max_digits=20, decimal_places=4)
 MAX_ROWS = 1000  # on the page and in the API; the exports carry every row
 
 
@@ -136,7 +136,9 @@ def lost_report(
     total_count, total_amount = totals["count"] or 0, money(totals["amount"], precision)
     by_reason = _grouped(rows, "lost_reasons", spec, precision)
     summary = [
-        summary_item("Lost " + ("opportunities" if spec is OPPORTUNITY else "quotations"), total_count, "Int"),
+        summary_item(
+            "Lost " + ("opportunities" if spec is OPPORTUNITY else "quotations"), total_count, "Int"
+        ),
         summary_item("Lost amount", total_amount, "Currency"),
     ] + [
         summary_item(f"{row['lost_reason']} share", _share(row["count"], total_count), "Percent")

@@ -14,12 +14,13 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from opportune.crm.access import opportunities_visible_to
 from opportune.crm.models import Opportunity
 from opportune.reports.filters import PipelineFilters
 from opportune.reports.queries.base import (
+    MONEY,
     NOT_SET,
     Chart,
     Column,
@@ -32,7 +33,6 @@ from opportune.reports.queries.base import (
     usernames,
 )
 
-MONEY = DecimalField(max_digits=20, decimal_places=4)
 GROUP_COLUMNS = {
     "sales_stage": ("sales_stage_id", "Sales Stage"),
     "opportunity_owner": ("opportunity_owner_id", "Opportunity Owner"),
@@ -84,10 +84,10 @@ def pipeline_report(user: Any, f: PipelineFilters) -> Report:
     for key in sorted(table, key=lambda k: names.get(k, k) or ""):
         label_of = names.get(key, key) if f.group_by == "opportunity_owner" else key or NOT_SET
         values = table[key]
-        row: dict[str, Any] = {f.group_by: label_of}
-        row.update({p: shown(values.get(p, Decimal(0))) for p in periods})
-        row["total"] = shown(sum(values.values(), Decimal(0)))
-        rows.append(row)
+        line: dict[str, Any] = {f.group_by: label_of}
+        line.update({p: shown(values.get(p, Decimal(0))) for p in periods})
+        line["total"] = shown(sum(values.values(), Decimal(0)))
+        rows.append(line)
     rows.sort(key=lambda r: str(r[f.group_by]))
     totals = [sum((table[k].get(p, Decimal(0)) for k in table), Decimal(0)) for p in periods]
     columns = [Column(f.group_by, label, "Link")]

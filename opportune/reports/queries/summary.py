@@ -11,12 +11,13 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, Sum
+from django.db.models import Count, Sum
 
 from opportune.crm.access import opportunities_visible_to
 from opportune.crm.models import Opportunity, SalesStage
 from opportune.reports.filters import SummaryFilters
 from opportune.reports.queries.base import (
+    MONEY,
     NOT_SET,
     Chart,
     Column,
@@ -27,7 +28,6 @@ from opportune.reports.queries.base import (
     usernames,
 )
 
-MONEY = DecimalField(max_digits=20, decimal_places=4)
 GROUP_COLUMNS = {
     "opportunity_owner": ("opportunity_owner_id", "Opportunity Owner"),
     "source": ("source_id", "Source"),
@@ -85,7 +85,10 @@ def summary_report(user: Any, f: SummaryFilters) -> Report:
         "bar",
         stages,
         [
-            {"name": status, "values": [float(shown(split[status].get(s, 0))) for s in stages]}
+            {
+                "name": status,
+                "values": [float(shown(split[status].get(s, Decimal(0)))) for s in stages],
+            }
             for status in statuses
         ],
     )

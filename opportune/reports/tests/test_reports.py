@@ -60,7 +60,10 @@ def test_lost_opportunities_grouped_and_filtered(world, manager, sales, api_as):
     grouped = report(api_as, manager, "lost-opportunities", group_by="lost_reason", **FEB_MAR)
     rows = by(grouped["rows"], "lost_reason")
     assert rows["Too expensive"] == {
-        "lost_reason": "Too expensive", "count": 2, "amount": 1200, "share": 66.67
+        "lost_reason": "Too expensive",
+        "count": 2,
+        "amount": 1200,
+        "share": 66.67,
     }
     by_owner = by(
         report(api_as, manager, "lost-opportunities", group_by="opportunity_owner", **FEB_MAR)[
@@ -78,7 +81,9 @@ def test_lost_opportunities_grouped_and_filtered(world, manager, sales, api_as):
     # a sales user counts only their own
     own = report(api_as, sales, "lost-opportunities", group_by="lost_reason", **FEB_MAR)
     assert {r["lost_reason"]: r["count"] for r in own["rows"]} == {
-        "Too expensive": 1, "Timing": 1, "No budget": 1
+        "Too expensive": 1,
+        "Timing": 1,
+        "No budget": 1,
     }
     assert {r["lost_reason"]: r["share"] for r in own["rows"]}["Too expensive"] == 50
 
@@ -98,7 +103,10 @@ MAR_APR = {"from_date": "2026-03-01", "to_date": "2026-04-30"}
 def test_sales_pipeline_by_owner_stage_and_quarter(world, manager, sales, api_as):
     data = report(api_as, manager, "sales-pipeline", **MAR_APR)
     assert [c["fieldname"] for c in data["columns"]] == [
-        "opportunity_owner", "2026-03", "2026-04", "total"
+        "opportunity_owner",
+        "2026-03",
+        "2026-04",
+        "total",
     ]
     assert by(data["rows"], "opportunity_owner") == {
         "sales": {"opportunity_owner": "sales", "2026-03": 2, "2026-04": 0, "total": 2},
@@ -143,14 +151,34 @@ def test_opportunity_summary_by_stage_with_status_split(world, manager, sales, a
 def test_sales_funnel_counts_rates_and_median_days(world, manager, sales2, api_as):
     data = report(api_as, manager, "sales-funnel", from_date="2026-02-01", to_date="2026-02-28")
     assert data["rows"] == [
-        {"step": "Leads", "count": 2, "conversion_rate": None, "from_leads": None,
-         "median_days": None},
-        {"step": "Opportunities", "count": 1, "conversion_rate": 50, "from_leads": 50,
-         "median_days": 2.0},
-        {"step": "Quotations", "count": 1, "conversion_rate": 100, "from_leads": 50,
-         "median_days": 4.0},
-        {"step": "Converted", "count": 1, "conversion_rate": 100, "from_leads": 50,
-         "median_days": 10.0},
+        {
+            "step": "Leads",
+            "count": 2,
+            "conversion_rate": None,
+            "from_leads": None,
+            "median_days": None,
+        },
+        {
+            "step": "Opportunities",
+            "count": 1,
+            "conversion_rate": 50,
+            "from_leads": 50,
+            "median_days": 2.0,
+        },
+        {
+            "step": "Quotations",
+            "count": 1,
+            "conversion_rate": 100,
+            "from_leads": 50,
+            "median_days": 4.0,
+        },
+        {
+            "step": "Converted",
+            "count": 1,
+            "conversion_rate": 100,
+            "from_leads": 50,
+            "median_days": 10.0,
+        },
     ]
     other = report(api_as, sales2, "sales-funnel", from_date="2026-02-01", to_date="2026-02-28")
     assert [r["count"] for r in other["rows"]] == [0, 0, 0, 0]
@@ -161,13 +189,20 @@ def test_forecast_weighted_won_target_and_attainment(world, manager, sales, sale
     data = report(api_as, manager, "forecast", **MAR_APR)
     rows = by(data["rows"], "month")
     assert rows["2026-03"] == {
-        "month": "2026-03", "count": 2, "pipeline": 3000, "weighted": 1000, "won": 1200,
-        "target": 2000, "attainment": 60,
+        "month": "2026-03",
+        "count": 2,
+        "pipeline": 3000,
+        "weighted": 1000,
+        "won": 1200,
+        "target": 2000,
+        "attainment": 60,
     }
     assert (rows["2026-04"]["weighted"], rows["2026-04"]["won"]) == (400, 0)
     assert rows["2026-04"]["attainment"] is None
-    owners = by(report(api_as, manager, "forecast", group_by="opportunity_owner", **MAR_APR)[
-        "rows"], "opportunity_owner")
+    owners = by(
+        report(api_as, manager, "forecast", group_by="opportunity_owner", **MAR_APR)["rows"],
+        "opportunity_owner",
+    )
     assert (owners["sales"]["weighted"], owners["sales"]["won"]) == (1000, 1200)
     assert owners["sales2"]["weighted"] == 400 and owners["sales2"]["target"] == 0
     own = report(api_as, sales2, "forecast", **MAR_APR)
@@ -196,8 +231,10 @@ def test_targets_are_set_by_managers_only(world, manager, sales, api_as):
     )
     assert bad.status_code == 422 and "user" in bad.json()["error"]["fields"]
     mine = api_as(sales).get("sales-targets").json()
-    assert [(t["month"], t["amount"]) for t in mine] == [("2026-03-01", "2000.0000"),
-                                                         ("2026-04-01", "800.0000")]
+    assert [(t["month"], t["amount"]) for t in mine] == [
+        ("2026-03-01", "2000.0000"),
+        ("2026-04-01", "800.0000"),
+    ]
     data = report(api_as, manager, "forecast", **MAR_APR)
     assert by(data["rows"], "month")["2026-04"]["target"] == 800
     # the page: a manager sets one with the form
@@ -207,9 +244,12 @@ def test_targets_are_set_by_managers_only(world, manager, sales, api_as):
     assert page.status_code == 302
     listed = client_for(manager).get("/reports/targets/?year=2026").content.decode()
     assert "2026-05" in listed and "50.00" in listed
-    assert client_for(sales).post(
-        "/reports/targets/", {"user": "sales", "month": "2026-05", "amount": "1"}
-    ).status_code == 403
+    assert (
+        client_for(sales)
+        .post("/reports/targets/", {"user": "sales", "month": "2026-05", "amount": "1"})
+        .status_code
+        == 403
+    )
 
 
 # --- minutes to first response -------------------------------------------------------------------
@@ -217,7 +257,9 @@ def test_minutes_to_first_response_daily_mean_and_percentiles(world, manager, sa
     feb = {"from_date": "2026-02-01", "to_date": "2026-02-28"}
     data = report(api_as, manager, "minutes-to-first-response", **feb)
     assert [(r["date"], r["mins_to_first_response"]) for r in data["rows"]] == [
-        ("2026-02-03", 30), ("2026-02-02", 600), ("2026-02-01", 90)
+        ("2026-02-03", 30),
+        ("2026-02-02", 600),
+        ("2026-02-01", 90),
     ]
     assert data["chart"]["type"] == "line"
     assert data["chart"]["labels"] == ["2026-02-01", "2026-02-02", "2026-02-03"]
@@ -227,13 +269,20 @@ def test_minutes_to_first_response_daily_mean_and_percentiles(world, manager, sa
     assert summary["Median business minutes"] == 60
     assert summary["90th percentile business minutes"] == 252
     owners = by(
-        report(api_as, manager, "minutes-to-first-response", group_by="opportunity_owner",
-               **feb)["rows"],
+        report(api_as, manager, "minutes-to-first-response", group_by="opportunity_owner", **feb)[
+            "rows"
+        ],
         "opportunity_owner",
     )
     assert owners["sales"] == {
-        "opportunity_owner": "sales", "count": 2, "mean": 60, "median": 60, "p90": 84,
-        "business_mean": 35, "business_median": 35, "business_p90": 55,
+        "opportunity_owner": "sales",
+        "count": 2,
+        "mean": 60,
+        "median": 60,
+        "p90": 84,
+        "business_mean": 35,
+        "business_median": 35,
+        "business_p90": 55,
     }
     assert owners["sales2"]["median"] == 600 and owners["sales2"]["p90"] == 600
     own = report(api_as, sales, "minutes-to-first-response", **feb)
@@ -257,8 +306,10 @@ def test_exports_carry_the_same_numbers(world, manager, api_as, slug, params):
     data = report(api_as, manager, slug, **params)
     labels = [c["label"] for c in data["columns"]]
     expected = [
-        ["" if row.get(c["fieldname"]) is None else row.get(c["fieldname"])
-         for c in data["columns"]]
+        [
+            "" if row.get(c["fieldname"]) is None else row.get(c["fieldname"])
+            for c in data["columns"]
+        ]
         for row in data["rows"]
     ]
     as_csv = api_as(manager).get(f"reports/{slug}", format="csv", **params)
@@ -309,6 +360,7 @@ def test_home_pipeline_comes_from_the_summary_query(world, sales):
     response = client_for(sales).get("/")
     sections = {s["key"]: s["context"] for s in response.context["sections"]}
     chart = sections["reports-pipeline"]["chart"]
-    values = {d["name"]: d["values"][chart["labels"].index("Prospecting")] for d in
-              chart["datasets"]}
+    values = {
+        d["name"]: d["values"][chart["labels"].index("Prospecting")] for d in chart["datasets"]
+    }
     assert values["Open"] == 1000  # A only: C is sales2's

@@ -50,24 +50,68 @@ def build(sales, sales2) -> dict:
     def opp(by, party, **data):
         return make_opportunity(by, party, transaction_date=date(2026, 1, 20), **data)
 
-    a = opp(sales, l1, opportunity_owner="sales", sales_stage="Prospecting",
-            opportunity_amount="1000", probability="50", expected_closing=date(2026, 3, 10))
-    b = opp(sales, customer, opportunity_owner="sales", sales_stage="Qualification",
-            opportunity_amount="2000", probability="25", expected_closing=date(2026, 3, 20))
-    c = opp(sales2, other_customer, opportunity_owner="sales2", sales_stage="Prospecting",
-            opportunity_amount="4000", probability="10", expected_closing=date(2026, 4, 5))
-    d = opp(sales, customer, opportunity_owner="sales", sales_stage="Qualification",
-            opportunity_amount="500")
-    e = opp(sales2, other_customer, opportunity_owner="sales2",
-            sales_stage="Proposal/Price Quote", opportunity_amount="700")
-    f = opp(sales, customer, opportunity_owner="sales", sales_stage="Negotiation/Review",
-            items=[{"item_code": "W1", "qty": 12}])
-    g = opp(sales, customer, opportunity_owner="sales", sales_stage="Proposal/Price Quote",
-            items=[{"item_code": "W1", "qty": 3}])
+    a = opp(
+        sales,
+        l1,
+        opportunity_owner="sales",
+        sales_stage="Prospecting",
+        opportunity_amount="1000",
+        probability="50",
+        expected_closing=date(2026, 3, 10),
+    )
+    b = opp(
+        sales,
+        customer,
+        opportunity_owner="sales",
+        sales_stage="Qualification",
+        opportunity_amount="2000",
+        probability="25",
+        expected_closing=date(2026, 3, 20),
+    )
+    c = opp(
+        sales2,
+        other_customer,
+        opportunity_owner="sales2",
+        sales_stage="Prospecting",
+        opportunity_amount="4000",
+        probability="10",
+        expected_closing=date(2026, 4, 5),
+    )
+    d = opp(
+        sales,
+        customer,
+        opportunity_owner="sales",
+        sales_stage="Qualification",
+        opportunity_amount="500",
+    )
+    e = opp(
+        sales2,
+        other_customer,
+        opportunity_owner="sales2",
+        sales_stage="Proposal/Price Quote",
+        opportunity_amount="700",
+    )
+    f = opp(
+        sales,
+        customer,
+        opportunity_owner="sales",
+        sales_stage="Negotiation/Review",
+        items=[{"item_code": "W1", "qty": 12}],
+    )
+    g = opp(
+        sales,
+        customer,
+        opportunity_owner="sales",
+        sales_stage="Proposal/Price Quote",
+        items=[{"item_code": "W1", "qty": 3}],
+    )
     crm.update_opportunity(b, data={"status": "Replied"}, version=b.version, by=sales)
     crm.declare_opportunity_lost(
-        d, lost_reasons=["Too expensive", "Timing"], competitors=["Rival Inc"],
-        detail="Price", by=sales,
+        d,
+        lost_reasons=["Too expensive", "Timing"],
+        competitors=["Rival Inc"],
+        detail="Price",
+        by=sales,
     )
     crm.declare_opportunity_lost(e, lost_reasons=["Too expensive"], by=sales2)
     qf = selling.submit_quotation(selling.make_quotation_from_opportunity(f, by=sales), by=sales)
@@ -81,12 +125,17 @@ def build(sales, sales2) -> dict:
     Lead.objects.filter(pk=l1.pk).update(creation=at(2026, 2, 1))
     Lead.objects.filter(pk=l2.pk).update(creation=at(2026, 2, 3))
     Customer.objects.filter(pk=converted.pk).update(creation=at(2026, 2, 13))
-    Customer.objects.filter(pk__in=[customer.pk, other_customer.pk]).update(
-        creation=at(2026, 1, 5)
-    )
+    Customer.objects.filter(pk__in=[customer.pk, other_customer.pk]).update(creation=at(2026, 1, 5))
     first = {a: ("30", "10"), b: ("90", "60"), c: ("600", "300")}
-    made = {a: at(2026, 2, 3), b: at(2026, 2, 1, 12), c: at(2026, 2, 2, 12),
-            d: at(2026, 1, 20), e: at(2026, 1, 21), f: at(2026, 2, 5), g: at(2026, 1, 22)}
+    made = {
+        a: at(2026, 2, 3),
+        b: at(2026, 2, 1, 12),
+        c: at(2026, 2, 2, 12),
+        d: at(2026, 1, 20),
+        e: at(2026, 1, 21),
+        f: at(2026, 2, 5),
+        g: at(2026, 1, 22),
+    }
     for o, when in made.items():
         Opportunity.objects.filter(pk=o.pk).update(creation=when, transaction_date=when.date())
     for o, (wall, business) in first.items():
