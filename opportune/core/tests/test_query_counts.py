@@ -962,23 +962,23 @@ def report_world(p: People, n: int = 1) -> World:
 # the API (a sales user: the record rules' queries included); the lost reports also read the
 # reasons and competitors of the rows they list, and usernames
 REPORT_QUERIES = {
-    "lost-opportunities": 10,
-    "lost-quotations": 7,
+    "lost-opportunities": 9,
+    "lost-quotations": 6,
     "sales-pipeline": 4,
     "opportunity-summary": 6,
     "sales-funnel": 7,
     "forecast": 6,
-    "minutes-to-first-response": 7,
+    "minutes-to-first-response": 6,
 }
 # the pages: + session, user, the bell's unread count, the filter form's options
 REPORT_PAGE_QUERIES = {
-    "lost-opportunities": 17,
-    "lost-quotations": 14,
+    "lost-opportunities": 16,
+    "lost-quotations": 13,
     "sales-pipeline": 8,
     "opportunity-summary": 10,
     "sales-funnel": 9,
     "forecast": 9,
-    "minutes-to-first-response": 9,
+    "minutes-to-first-response": 8,
 }
 TARGETS = "/api/v1/sales-targets"
 REPORT_CASES = [

@@ -9,7 +9,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, DecimalField, Q, QuerySet
+from django.db.models import Avg, Count, DecimalField, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from opportune.crm.access import opportunities_visible_to
@@ -51,9 +51,8 @@ def first_response_report(user: Any, f: FirstResponseFilters) -> Report:
     business = percentiles(rows_qs.filter(**{f"{BUSINESS}__isnull": False}), BUSINESS, PS).get(
         None, {}
     )
-    totals = rows_qs.aggregate(
-        count=Count("*"), mean=Avg(WALL, output_field=MINUTES), business_mean=Avg(BUSINESS)
-    )
+    grouped = _grouped(rows_qs, f.group_by)
+    totals = _fold_means(grouped)
     summary = [
         summary_item("Answered opportunities", totals["count"], "Int"),
         summary_item("Mean minutes", _minutes(totals["mean"])),
@@ -64,16 +63,10 @@ def first_response_report(user: Any, f: FirstResponseFilters) -> Report:
         summary_item("90th percentile business minutes", _minutes(business.get(0.9))),
     ]
     if f.group_by == "opportunity_owner":
-        return _per_owner(rows_qs, summary)
-    per_day = (
-        rows_qs.annotate(date=TruncDate("creation"))
-        .values("date")
-        .annotate(mean=Avg(WALL, output_field=MINUTES), count=Count("*"))
-        .order_by("-date")
-    )
+        return _per_owner(rows_qs, grouped, summary)
     rows = [
         {"date": r["date"], "mins_to_first_response": _minutes(r["mean"]), "count": r["count"]}
-        for r in per_day
+        for r in sorted(grouped, key=lambda r: r["date"], reverse=True)
     ]
     columns = [
         Column("date", "Date", "Date"),
@@ -94,16 +87,43 @@ def first_response_report(user: Any, f: FirstResponseFilters) -> Report:
     return Report(columns, rows, chart, summary)
 
 
-def _per_owner(rows_qs: QuerySet[Opportunity], summary: list[dict[str, Any]]) -> Report:
-    owner = "opportunity_owner_id"
-    grouped = {
-        r[owner]: r
-        for r in rows_qs.values(owner).annotate(
+def _grouped(rows_qs: QuerySet[Opportunity], group_by: str) -> list[dict[str, Any]]:
+    """Per day (or owner): count, mean and the sums the overall means are folded from (one
+    GROUP BY)."""
+    keyed: Any
+    if group_by == "opportunity_owner":
+        keyed = rows_qs.values("opportunity_owner_id")
+    else:
+        keyed = rows_qs.annotate(date=TruncDate("creation")).values("date")
+    return list(
+        keyed.annotate(
             count=Count("*"),
             mean=Avg(WALL, output_field=MINUTES),
+            total=Sum(WALL, output_field=MINUTES),
             business_mean=Avg(BUSINESS, output_field=MINUTES),
-        )
+            business_total=Sum(BUSINESS, output_field=MINUTES),
+            business_count=Count(BUSINESS),
+        ).order_by()
+    )
+
+
+def _fold_means(grouped: list[dict[str, Any]]) -> dict[str, Any]:
+    count = sum(r["count"] for r in grouped)
+    business_count = sum(r["business_count"] for r in grouped)
+    total = sum((r["total"] or 0 for r in grouped), Decimal(0))
+    business = sum((r["business_total"] or 0 for r in grouped), Decimal(0))
+    return {
+        "count": count,
+        "mean": total / count if count else None,
+        "business_mean": business / business_count if business_count else None,
     }
+
+
+def _per_owner(
+    rows_qs: QuerySet[Opportunity], rows: list[dict[str, Any]], summary: list[dict[str, Any]]
+) -> Report:
+    owner = "opportunity_owner_id"
+    grouped = {r[owner]: r for r in rows}
     wall = percentiles(rows_qs, WALL, PS, group=owner)
     business = percentiles(
         rows_qs.filter(~Q(**{f"{BUSINESS}__isnull": True})), BUSINESS, PS, group=owner

@@ -134,7 +134,7 @@ def lost_report(
     _, precision = currency()
     totals = rows.aggregate(count=Count("pk"), amount=Sum(spec.amount, output_field=MONEY))
     total_count, total_amount = totals["count"] or 0, money(totals["amount"], precision)
-    by_reason = _grouped(rows, "lost_reasons", spec, precision)
+    chart, by_reason = _trend(rows, spec, f, precision)
     summary = [
         summary_item(
             "Lost " + ("opportunities" if spec is OPPORTUNITY else "quotations"), total_count, "Int"
@@ -144,7 +144,6 @@ def lost_report(
         summary_item(f"{row['lost_reason']} share", _share(row["count"], total_count), "Percent")
         for row in by_reason
     ]
-    chart = _trend(rows, spec, f)
     if f.group_by:
         group_rows = (
             by_reason
@@ -235,9 +234,11 @@ def _details(rows: QuerySet[Any], spec: Lost, precision: int, limit: int | None)
     ]
 
 
-def _trend(rows: QuerySet[Any], spec: Lost, f: LostFilters) -> Chart:
-    """Lost count (or amount) by reason per month: grouped by reason and day in SQL, folded
-    into months here."""
+def _trend(
+    rows: QuerySet[Any], spec: Lost, f: LostFilters, precision: int
+) -> tuple[Chart, list[dict[str, Any]]]:
+    """Lost count (or amount) by reason per month, and each reason's count and amount: one
+    GROUP BY reason and day in SQL, folded into months and reasons here."""
     start, end = f.span()
     months = [period_key(m, "monthly") for m in months_between(start, end)]
     per_day = (
@@ -246,11 +247,19 @@ def _trend(rows: QuerySet[Any], spec: Lost, f: LostFilters) -> Chart:
         .annotate(count=Count("pk"), amount=Sum(spec.amount, output_field=MONEY))
     )
     series: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    reasons: dict[str, dict[str, Any]] = {}
     for row in per_day:
+        reason = row["lost_reasons"] or NOT_SET
         value = row["count"] if f.measure == "count" else (row["amount"] or 0)
-        series[row["lost_reasons"] or NOT_SET][period_key(row["day"], "monthly")] += value
+        series[reason][period_key(row["day"], "monthly")] += value
+        total = reasons.setdefault(reason, {"lost_reason": reason, "count": 0, "amount": 0})
+        total["count"] += row["count"]
+        total["amount"] += row["amount"] or 0
     datasets = [
         {"name": reason, "values": [float(series[reason].get(m, 0)) for m in months]}
         for reason in sorted(series)
     ]
-    return Chart("bar", months, datasets)
+    by_reason = sorted(reasons.values(), key=lambda r: (-r["count"], r["lost_reason"]))
+    for r in by_reason:
+        r["amount"] = money(r["amount"], precision)
+    return Chart("bar", months, datasets), by_reason
