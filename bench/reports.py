@@ -192,7 +192,8 @@ def main() -> None:
     )
     prepare()
     users = clients()
-    cases = build_cases()
+    only = os.environ.get("BENCH_ONLY", "")
+    cases = [c for c in build_cases() if only in c.label]
     for case in cases:
         measure(case, *users[case.user])
         print(f"  {case.label}: {statistics.median(case.times):.1f} ms", flush=True)

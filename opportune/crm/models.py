@@ -473,6 +473,15 @@ class Opportunity(Document):
             ),
             models.Index(fields=["contact_by", "contact_date"], name="opp_next_contact"),
             models.Index(fields=["status", "replied_on"], name="opp_status_replied"),
+            # The lost-opportunities report (reports/queries/lost.py): the lost ones of a period
+            # by the day they were last changed, read from the index alone on PostgreSQL
+            # (docs/performance.md, "Reports"); small: only the lost rows.
+            models.Index(
+                fields=["modified"],
+                include=["name", "base_opportunity_amount", "opportunity_owner", "territory"],
+                condition=Q(status="Lost"),
+                name="opp_lost_modified",
+            ),
             models.Index(fields=["opportunity_amount"], name="opp_amount"),
             # Plain b-trees declared here rather than with db_index=True: on PostgreSQL a
             # varchar db_index also builds a *_like index, never used (search uses trigrams).
