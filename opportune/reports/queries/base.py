@@ -12,9 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
+    Aggregate,
     Count,
     DecimalField,
+    DurationField,
     ExpressionWrapper,
     F,
     FloatField,
@@ -140,6 +143,40 @@ def usernames(ids: Iterable[int | None]) -> dict[int | None, str]:
     return names
 
 
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set aggregate: one sort per group, no window."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression: Any, *, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def _percentile_cont(
+    base: QuerySet[Any], value: str, ps: Sequence[float], group: str | None
+) -> dict[Any, dict[float, float | None]]:
+    annotation = base.query.annotations.get(value)
+    duration = isinstance(
+        annotation.output_field if annotation is not None else base.model._meta.get_field(value),
+        DurationField,
+    )
+    out_field: Any = DurationField() if duration else FloatField()
+    wanted = {
+        f"_p{i}": PercentileCont(F(value), fraction=p, output_field=out_field)
+        for i, p in enumerate(ps)
+    }
+    rows = list(base.values(group).annotate(**wanted)) if group else [base.aggregate(**wanted)]
+    out: dict[Any, dict[float, float | None]] = {}
+    for row in rows:
+        if not group and row["_p0"] is None:
+            continue
+        out[row[group] if group else None] = {
+            p: None if row[f"_p{i}"] is None else as_number(row[f"_p{i}"]) for i, p in enumerate(ps)
+        }
+    return out
+
+
 def as_number(value: Any) -> float:
     """A percentile's input as a number: durations in days."""
     if isinstance(value, timedelta):
@@ -158,6 +195,8 @@ def percentiles(
     rows around each wanted rank come back, so the database does the sorting and Python only
     interpolates between a handful of values per group."""
     base = rows.filter(**{f"{value}__isnull": False}).order_by()
+    if connection.vendor == "postgresql":
+        return _percentile_cont(base, value, ps, group)
     partition = [F(group)] if group else None
     ranked = base.annotate(
         _rank=Window(RowNumber(), order_by=F(value).asc(), partition_by=partition),
