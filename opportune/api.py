@@ -17,6 +17,7 @@ from opportune.crm.api_communications import router as crm_communications_router
 from opportune.crm.api_masters import router as crm_masters_router
 from opportune.masters.api import router as masters_router
 from opportune.notifications.api import router as notifications_router
+from opportune.reports.api import router as reports_router
 from opportune.selling.api import router as selling_router
 
 api = NinjaAPI(
@@ -43,3 +44,4 @@ api.add_router("/", automation_router)
 api.add_router("/", activities_router)
 api.add_router("/", crm_communications_router)
 api.add_router("/", comms_router)
+api.add_router("/", reports_router)

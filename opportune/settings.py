@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "opportune.crm",
     "opportune.selling",
     "opportune.buying",
+    "opportune.reports",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ urlpatterns = [
     path("crm/", include("opportune.crm.urls")),
     path("selling/", include("opportune.selling.urls")),
     path("buying/", include("opportune.buying.urls")),
+    path("reports/", include("opportune.reports.urls")),
     path("", include("opportune.automation.urls")),
     path("calendar/", include("opportune.activities.urls")),
     path("", include("opportune.core.urls")),

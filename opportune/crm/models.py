@@ -517,6 +517,27 @@ class Opportunity(Document):
             # the sales users' record rule (contact_by) and the auto-close job (Replied only)
             models.Index(fields=["contact_by", "contact_date"], name="opp_next_contact"),
             models.Index(fields=["replied_on"], name="opp_replied", condition=Q(status="Replied")),
+            # The lost-opportunities report (reports/queries/lost.py): the lost ones of a period
+            # by the day they were last changed, read from the index alone on PostgreSQL
+            # (docs/performance.md, "Reports"); small: only the lost rows.
+            models.Index(
+                fields=["modified"],
+                include=["name", "base_opportunity_amount", "opportunity_owner", "territory"],
+                condition=Q(status="Lost"),
+                name="opp_lost_modified",
+            ),
+            # The first-response report (reports/queries/first_response.py): the answered
+            # opportunities of a period, their minutes and owner, from the index alone.
+            models.Index(
+                fields=["creation"],
+                include=[
+                    "mins_to_first_response",
+                    "business_mins_to_first_response",
+                    "opportunity_owner",
+                ],
+                condition=Q(mins_to_first_response__gt=0),
+                name="opp_first_response",
+            ),
             # the party's opportunities (its page, its status, its deletion check)
             models.Index(fields=["lead"], name="opp_lead"),
             models.Index(fields=["customer"], name="opp_customer"),

@@ -51,6 +51,8 @@ from opportune.crm.models import Contact, OpportunityLostReason
 from opportune.masters.models import CurrencyExchange
 from opportune.notifications.models import Notification
 from opportune.notifications.services import notify
+from opportune.reports.models import SalesTarget
+from opportune.reports.registry import REPORTS
 from opportune.selling import services as selling
 from opportune.testing import make_customer, make_item, make_lead, make_opportunity, make_user
 
@@ -319,6 +321,14 @@ API_RULES: dict[str, Rule] = {
     ),
     "DELETE /email-accounts/{name}": Rule(record="email_account", writes=MANAGERS, gate=True),
     "POST /inbound-email": Rule(writes=MANAGERS, gate=True, body={"bad": "shape"}),
+    # reports: every signed-in user reads them, over the rows they may see (none without a
+    # role); the targets: managers set them, a sales user reads their own
+    **{f"GET /reports/{slug}": read() for slug in REPORTS},
+    "GET /sales-targets": read(),
+    "POST /sales-targets": Rule(
+        writes=MANAGERS, gate=True, body={"user": "sales", "month": "2030-01-01", "amount": "5"}
+    ),
+    "DELETE /sales-targets/{id}": Rule(record="sales_target", writes=MANAGERS, gate=True),
 }
 # the API's own pages (not operations): the schema and its documentation are public (they hold
 # no data), its root is nothing: what each answers to everyone (walked for the anonymous and the
@@ -409,6 +419,15 @@ PAGE_RULES: dict[str, Page] = {
     "crm:customer_detail": page("customer"),
     "crm:customer_edit": form("customer"),
     "crm:masters": page(),
+    # reports (the rows each user may see); targets: managers set them
+    "reports:index": page(),
+    **{spec.url_name: page() for spec in REPORTS.values()},
+    "reports:targets": Page(
+        get=read(),
+        post=Rule(
+            writes=MANAGERS, gate=True, body={"user": "sales", "month": "2030-01", "amount": "5"}
+        ),
+    ),
     # selling
     "selling:quotation_list": page(listed="quotation"),
     "selling:quotation_create": form(None, SALES),
@@ -652,6 +671,8 @@ def build_world() -> World:
         by=owner,
     )
     names["attachment"] = str(CommunicationAttachment.objects.get().pk)
+    target = SalesTarget.objects.create(user=owner, month="2030-01-01", amount=Decimal(100))
+    names["sales_target"] = str(target.pk)
     return World(users=users, names=names)
 
 
@@ -675,6 +696,7 @@ WATCHED = (
     "automation_assignmentrule",
     "activities_event",
     "activities_calendarfeedtoken",
+    "reports_salestarget",
 )
 
 

@@ -55,6 +55,7 @@ from opportune.masters import api as masters_api
 from opportune.masters import services as masters
 from opportune.notifications.models import Notification
 from opportune.notifications.services import Message, notify_many
+from opportune.reports.models import SalesTarget
 from opportune.selling import services as selling
 from opportune.testing import (
     PASSWORD,
@@ -1055,8 +1056,72 @@ AUTOMATION_CASES = [
     Case("POST", "/assignments/{id}/cancel/", 9, assignment),
 ]
 
+
+# --- reports: each one a fixed number of GROUP BYs, whatever the number of rows ---------------------
+def report_world(p: People, n: int = 1) -> World:
+    """n opportunities of sales (answered in 30 minutes), the last declared lost; a target."""
+    opps = _opportunities(p, n)
+    Opportunity.objects.filter(pk__in=[o.pk for o in opps]).update(
+        mins_to_first_response=30, business_mins_to_first_response=10
+    )
+    crm.declare_opportunity_lost(opps[-1], lost_reasons=["Timing"], by=p.sales)
+    target = SalesTarget.objects.create(user=p.sales, month=dt.date.today().replace(day=1))
+    return {"id": target.pk}
+
+
+# the API (a sales user: the record rules' queries included); the lost reports also read the
+# reasons and competitors of the rows they list, and usernames
+REPORT_QUERIES = {
+    "lost-opportunities": 9,
+    "lost-quotations": 6,
+    "sales-pipeline": 4,
+    "opportunity-summary": 6,
+    "sales-funnel": 7,
+    "forecast": 6,
+    "minutes-to-first-response": 6,
+}
+# the pages: + session, user, the bell's unread count, the filter form's options
+REPORT_PAGE_QUERIES = {
+    "lost-opportunities": 16,
+    "lost-quotations": 13,
+    "sales-pipeline": 8,
+    "opportunity-summary": 10,
+    "sales-funnel": 9,
+    "forecast": 9,
+    "minutes-to-first-response": 8,
+}
+TARGETS = "/api/v1/sales-targets"
+REPORT_CASES = [
+    *(
+        Case("GET", f"/api/v1/reports/{slug}", n, report_world, lists=True)
+        for slug, n in REPORT_QUERIES.items()
+    ),
+    *(
+        Case("GET", f"/reports/{slug}/", n, report_world, lists=True)
+        for slug, n in REPORT_PAGE_QUERIES.items()
+    ),
+    Case("GET", "/reports/", 4),
+    Case("GET", "/reports/targets/", 7, report_world, user=MANAGER, lists=True),
+    Case(
+        "POST",
+        "/reports/targets/",
+        9,
+        body=fixed(user="sales", month="2030-01", amount="10"),
+        user=MANAGER,
+    ),
+    Case("GET", TARGETS, 4, report_world, lists=True),
+    Case(
+        "POST", TARGETS, 9, body=fixed(user="sales", month="2030-01-01", amount="10"), user=MANAGER
+    ),
+    Case("DELETE", TARGETS + "/{id}", 3, report_world, user=MANAGER),
+]
+
 CASES = (
-    API_CASES + [case for m in MASTERS for case in _master_cases(m)] + PAGE_CASES + AUTOMATION_CASES
+    API_CASES
+    + [case for m in MASTERS for case in _master_cases(m)]
+    + PAGE_CASES
+    + AUTOMATION_CASES
+    + REPORT_CASES
 )
 
 
@@ -1215,6 +1280,7 @@ API_EXCLUDED: set[tuple[str, str]] = {
 PAGES_EXCLUDED: set[str] = set()  # URL names
 PAGE_URLCONFS = (
     "opportune.core.urls",
+    "opportune.reports.urls",
     "opportune.accounts.urls",
     "opportune.crm.urls",
     "opportune.selling.urls",

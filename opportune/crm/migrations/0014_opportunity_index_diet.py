@@ -62,7 +62,7 @@ def drop_search_entries(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0012_crm_settings_business_hours"),
+        ("crm", "0013_opp_lost_modified"),
         ("core", "0005_search_entry"),
         ("masters", "0003_audit_trail"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -23,7 +23,10 @@ OPPORTUNITY_INDEXES = {
     "opp_replied",
     "opp_lead",
     "opp_customer",
-    "opp_awaiting_response",  # partial: Open without a first response (issue 10, decision 0018)
+    "opp_awaiting_response",
+    # partial covering ones for the reports (issue 11, decision 0019)
+    "opp_lost_modified",
+    "opp_first_response",  # partial: Open without a first response (issue 10, decision 0018)
 }
 
 

@@ -1,11 +1,11 @@
-"""The CRM's sections of the home dashboard (registered with core in CrmConfig.ready)."""
+"""The CRM's sections of the home dashboard (registered with core in CrmConfig.ready). The
+pipeline chart is the reports app's (reports/dashboard.py), from the same query as its report."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Sum
 from django.utils import timezone
 
 from opportune.core.business_hours import business_minutes_between
@@ -13,10 +13,8 @@ from opportune.core.models import Comment
 from opportune.core.views import HomeSection
 from opportune.crm import access
 from opportune.crm.awaiting_response import first_response_cutoff
-from opportune.crm.models import CRMSettings, Opportunity, SalesStage
+from opportune.crm.models import CRMSettings, Opportunity
 from opportune.crm.stale import is_stale, with_stale_days
-from opportune.crm.views.board import MONEY_FIELD
-from opportune.crm.views.common import company_currency
 
 if TYPE_CHECKING:
     from opportune.core.users import SignedInRequest
@@ -39,43 +37,6 @@ def my_work(request: SignedInRequest) -> dict | None:
             contact_date__gte=start,
             contact_date__lt=start + timedelta(days=1),
         ).order_by("contact_date")[:20],
-    }
-
-
-def pipeline(request: SignedInRequest) -> dict | None:
-    """Open pipeline by stage from one GROUP BY, for the Chart.js bar chart."""
-    if not access.can_read_opportunities(request.user):
-        return None
-    rows = (
-        access.opportunities_visible_to(request.user)
-        .filter(status__in=ACTIVE)
-        .order_by()
-        .values("sales_stage_id")
-        .annotate(
-            count=Count("pk"), amount=Sum("base_opportunity_amount", output_field=MONEY_FIELD)
-        )
-    )
-    by_stage = {r["sales_stage_id"]: r for r in rows}
-    stages = list(SalesStage.objects.values_list("pk", flat=True))
-    company, precision = company_currency()
-    chart = {
-        "labels": stages,
-        "amounts": [str(round(by_stage.get(s, {}).get("amount") or 0, precision)) for s in stages],
-        "counts": [by_stage.get(s, {}).get("count", 0) for s in stages],
-        "currency": company,
-    }
-    return {
-        "chart": chart,
-        "stage_rows": [
-            {
-                "stage": s,
-                "count": by_stage.get(s, {}).get("count", 0),
-                "amount": by_stage.get(s, {}).get("amount") or 0,
-            }
-            for s in stages
-        ],
-        "company_currency": company,
-        "company_precision": precision,
     }
 
 
@@ -142,6 +103,5 @@ SECTIONS = (
     HomeSection(
         "crm-awaiting-response", "crm/home/awaiting_response.html", awaiting_response, order=16
     ),
-    HomeSection("crm-pipeline", "crm/home/pipeline.html", pipeline, order=20),
     HomeSection("crm-activity", "crm/home/activity.html", recent_activity, order=30),
 )

@@ -23,6 +23,7 @@ OUR_APPS = {
     "automation",
     "comms",
     "crm",
+    "reports",
 }
 INLINE_ONLY = {
     "crm.OpportunityItem",

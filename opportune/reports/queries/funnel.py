@@ -1,0 +1,97 @@
+"""The sales funnel of a period (ERPNext's Sales Funnel page, and beyond it): leads,
+opportunities, quotations and converted customers, each counted on its own creation date as
+ERPNext counts them; the conversion rate from step to step and from the leads; and the median
+days each step took (an opportunity since its lead, a quotation since its opportunity, a
+converted customer since its lead).
+
+ERPNext's populations: leads made in the period; opportunities made in it from a lead; submitted
+quotations made in it from an opportunity or to a lead; customers made in it from a lead."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet
+
+from opportune.crm.access import leads_visible_to, opportunities_visible_to
+from opportune.crm.models import Customer, Opportunity
+from opportune.reports.filters import FunnelFilters
+from opportune.reports.queries.base import Chart, Column, Report, percentiles, summary_item
+from opportune.reports.queries.lost import day_bounds
+from opportune.selling.access import quotations_visible_to
+from opportune.selling.models import Quotation
+
+COLUMNS = [
+    Column("step", "Step", "Data"),
+    Column("count", "Count", "Int"),
+    Column("conversion_rate", "Conversion from previous %", "Percent"),
+    Column("from_leads", "Conversion from leads %", "Percent"),
+    Column("median_days", "Median days", "Float"),
+]
+
+
+def _median_days(rows: QuerySet[Any], since: str) -> float | None:
+    waited = rows.annotate(
+        _waited=ExpressionWrapper(F("creation") - F(since), output_field=DurationField())
+    )
+    value = percentiles(waited, "_waited", (0.5,)).get(None, {}).get(0.5)
+    return round(value, 1) if value is not None else None
+
+
+def funnel_steps(
+    user: Any, since: datetime, until: datetime
+) -> list[tuple[str, QuerySet[Any], str | None]]:
+    made = Q(creation__gte=since, creation__lt=until)
+    leads = leads_visible_to(user).filter(made)
+    opportunities = opportunities_visible_to(user).filter(
+        made, opportunity_from=Opportunity.From.LEAD
+    )
+    quotations = (
+        quotations_visible_to(user)
+        .filter(made, docstatus=1)
+        .filter(Q(opportunity__isnull=False) | Q(quotation_to=Quotation.To.LEAD))
+    )
+    converted = Customer.objects.filter(made, lead_name__in=leads_visible_to(user).values("pk"))
+    return [
+        ("Leads", leads, None),
+        ("Opportunities", opportunities, "lead__creation"),
+        ("Quotations", quotations, "opportunity__creation"),
+        ("Converted", converted, "lead_name__creation"),
+    ]
+
+
+def _rate(count: int, of: int) -> Decimal | None:
+    return round(Decimal(100) * count / of, 2) if of else None
+
+
+def funnel_report(user: Any, f: FunnelFilters) -> Report:
+    start, end = f.span()
+    since, until = day_bounds(start, end)
+    rows: list[dict[str, Any]] = []
+    previous = leads_count = 0
+    for index, (step, queryset, since_field) in enumerate(funnel_steps(user, since, until)):
+        count = queryset.order_by().count()
+        if index == 0:
+            leads_count = count
+        median = None
+        if since_field and count:
+            median = _median_days(queryset.filter(**{f"{since_field}__isnull": False}), since_field)
+        rows.append(
+            {
+                "step": step,
+                "count": count,
+                "conversion_rate": _rate(count, previous) if index else None,
+                "from_leads": _rate(count, leads_count) if index else None,
+                "median_days": median,
+            }
+        )
+        previous = count
+    chart = Chart(
+        "bar", [r["step"] for r in rows], [{"name": "Count", "values": [r["count"] for r in rows]}]
+    )
+    summary = [
+        summary_item("Leads converted %", rows[-1]["from_leads"] or 0, "Percent"),
+    ]
+    return Report(COLUMNS, rows, chart, summary)

@@ -1,0 +1,110 @@
+"""The reports: one query module each (opportune.reports.queries) (SQL aggregation over the rows the user may see), used by
+the report pages, the API (``reports/<slug>``) and the home dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from opportune.reports import filters
+from opportune.reports.queries.base import Report
+from opportune.reports.queries.first_response import first_response_report
+from opportune.reports.queries.forecast import forecast_report
+from opportune.reports.queries.funnel import funnel_report
+from opportune.reports.queries.lost import QUOTATION, lost_report
+from opportune.reports.queries.pipeline import pipeline_report
+from opportune.reports.queries.summary import summary_report
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    slug: str  # its URL: /reports/<slug>/ and /api/v1/reports/<slug>
+    title: str
+    description: str
+    filters: type[filters.ReportFilters]
+    run: Callable[..., Report]  # (user, filters, *, limit=...) for the detail reports
+    detail: bool = False  # lists documents: the page and API show MAX_ROWS, exports all
+
+    @property
+    def url_name(self) -> str:
+        return "reports:" + self.slug.replace("-", "_")
+
+    @property
+    def operation(self) -> str:
+        return "report_" + self.slug.replace("-", "_")
+
+
+def _lost_quotations(user: Any, f: filters.LostFilters, **kw: Any) -> Report:
+    return lost_report(user, f, spec=QUOTATION, **kw)
+
+
+REPORTS: dict[str, ReportSpec] = {
+    spec.slug: spec
+    for spec in (
+        ReportSpec(
+            "lost-opportunities",
+            "Lost Opportunities",
+            "Every lost opportunity with its reasons and competitors; grouped, shared and "
+            "trended by reason.",
+            filters.LostFilters,
+            lost_report,
+            detail=True,
+        ),
+        ReportSpec(
+            "lost-quotations",
+            "Lost Quotations",
+            "Every lost quotation with its reasons and competitors (they reach the "
+            "opportunity too).",
+            filters.LostFilters,
+            _lost_quotations,
+            detail=True,
+        ),
+        ReportSpec(
+            "sales-pipeline",
+            "Sales Pipeline Analytics",
+            "Count or amount by sales stage, owner or source, per month or quarter of the "
+            "expected closing.",
+            filters.PipelineFilters,
+            pipeline_report,
+        ),
+        ReportSpec(
+            "opportunity-summary",
+            "Opportunity Summary by Sales Stage",
+            "Opportunities per owner, source or type and sales stage, with the status split.",
+            filters.SummaryFilters,
+            summary_report,
+        ),
+        ReportSpec(
+            "sales-funnel",
+            "Sales Funnel",
+            "Leads, opportunities, quotations and converted customers of a period: conversion "
+            "rates and median days per step.",
+            filters.FunnelFilters,
+            funnel_report,
+        ),
+        ReportSpec(
+            "forecast",
+            "Forecast",
+            "Weighted pipeline by expected closing month and owner, beside what was won and "
+            "the targets.",
+            filters.ForecastFilters,
+            forecast_report,
+        ),
+        ReportSpec(
+            "minutes-to-first-response",
+            "Minutes to First Response for Opportunity",
+            "Mean per day (as ERPNext), median and 90th percentile in wall-clock and business "
+            "minutes, overall and per owner.",
+            filters.FirstResponseFilters,
+            first_response_report,
+        ),
+    )
+}
+
+
+def run_report(spec: ReportSpec, user: Any, f: Any, *, everything: bool = False) -> Report:
+    """The report for ``user``; ``everything``: every row of a detail report (the exports)."""
+    if spec.detail:
+        return spec.run(user, f, limit=None if everything else 1000)
+    return spec.run(user, f)
