@@ -40,9 +40,11 @@ APP_RANKS = {
     "notifications": 3,
     "activities": 4,
     "automation": 5,
-    "crm": 6,
-    "selling": 7,
-    "buying": 7,
+    "comms": 6,
+    "crm": 7,
+    "selling": 8,
+    "buying": 8,
+    "reports": 9,
 }
 TEMPLATE_TAG = re.compile(r"{%\s*(load|include|extends)\s+([^%]+?)\s*%}")
 

@@ -547,7 +547,7 @@ API_CASES = [
     Case("GET", OPP + "/communications", 6, opportunity_with_emails, lists=True),
     # the last email received (to reply to it), the INSERT, the opportunity locked and moved to
     # Replied with its first response and history, the job; then the answer read back
-    Case("POST", OPP + "/communications", 20, opportunity, fixed(**EMAIL)),
+    Case("POST", OPP + "/communications", 24, opportunity, fixed(**EMAIL)),
     Case("GET", LEAD + "/communications", 6, lead_with_emails, lists=True),
     Case("POST", LEAD + "/communications", 12, lead, fixed(**EMAIL)),
     Case("GET", ACCOUNTS, 3, email_accounts, user=MANAGER, lists=True),
@@ -862,7 +862,7 @@ PAGE_CASES = [
     Case("POST", OP + "comment/", 6, opportunity, fixed(content="Called them")),
     Case("POST", OP + "make-customer/", 25, lead_opportunity),
     Case("GET", OP + "email/", 8, opportunity),
-    Case("POST", OP + "email/", 21, opportunity, fixed(to="grace@babbage.example", **EMAIL_FORM)),
+    Case("POST", OP + "email/", 25, opportunity, fixed(to="grace@babbage.example", **EMAIL_FORM)),
     Case("GET", LP + "email/", 8, lead),
     Case("POST", LP + "email/", 13, lead, fixed(to="ada@engines.example", **EMAIL_FORM)),
     Case("GET", "/crm/emails/attachments/{id}/", 6, opportunity_with_emails),

@@ -56,7 +56,14 @@ def record_first_response(
         Opportunity.history.bulk_history_create(
             [written], update=True, default_user=by, default_change_reason=FIRST_RESPONSE
         )
-    opportunity.first_responded_on = at
-    opportunity.mins_to_first_response = wall
-    opportunity.business_mins_to_first_response = business
+    values = {
+        "first_responded_on": at,
+        "mins_to_first_response": wall,
+        "business_mins_to_first_response": business,
+    }
+    for field, value in values.items():
+        setattr(opportunity, field, value)
+    loaded = getattr(opportunity, "_loaded_values", None)
+    if loaded is not None:  # a locked document (core.documents): written, not a change to save
+        loaded.update(values)
     return True
