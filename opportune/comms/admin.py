@@ -8,7 +8,12 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
-from opportune.comms.models import Communication, CommunicationAttachment, EmailAccount
+from opportune.comms.models import (
+    Communication,
+    CommunicationAttachment,
+    CommunicationLink,
+    EmailAccount,
+)
 from opportune.core.admin import ViewOnlyAdmin
 
 
@@ -66,3 +71,11 @@ class CommunicationAdmin(ViewOnlyAdmin):
     list_filter = ("sent_or_received", "status", "is_automatic")
     search_fields = ("subject", "sender", "reference_name", "message_id")
     inlines = [AttachmentInline]
+
+
+@admin.register(CommunicationLink)
+class CommunicationLinkAdmin(ViewOnlyAdmin):
+    list_display = ("communication", "link_doctype", "link_name", "creation")
+    list_filter = ("link_doctype",)
+    search_fields = ("link_name",)
+    list_select_related = ("communication",)

@@ -183,3 +183,27 @@ class CommunicationAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class CommunicationLink(models.Model):
+    """An email shown on a document other than its own (ERPNext's timeline links): the lead's
+    emails on the opportunity made from it. Threading still follows ``reference_*``."""
+
+    communication = models.ForeignKey(
+        Communication, on_delete=models.CASCADE, related_name="links", db_index=False
+    )
+    link_doctype = models.CharField(max_length=60)
+    link_name = models.CharField(max_length=140)
+    creation = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["link_doctype", "link_name"], name="comm_link_document")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["communication", "link_doctype", "link_name"], name="comm_link_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.communication_id} on {self.link_doctype} {self.link_name}"

@@ -34,6 +34,7 @@ from opportune.comms import registry
 from opportune.comms.models import (
     Communication,
     CommunicationAttachment,
+    CommunicationLink,
     EmailAccount,
     new_token,
 )
@@ -453,9 +454,19 @@ def account_by_name(name: str) -> EmailAccount:
     return account
 
 
+def emails_on(doctype: str, name: str) -> Q:
+    """The emails shown on a document: its own (``reference_*``, where threading sends them)
+    and those linked to it (``link_thread``), as one condition (a subquery, no join)."""
+    linked = CommunicationLink.objects.filter(link_doctype=doctype, link_name=name)
+    return Q(reference_doctype=doctype, reference_name=name) | Q(
+        pk__in=linked.values("communication_id")
+    )
+
+
 def thread_of(doctype: str, name: str, *, pk: int | None = None) -> list[Communication]:
-    """The emails of a document, oldest first (or only the one ``pk``)."""
-    rows = Communication.objects.filter(reference_doctype=doctype, reference_name=name)
+    """The emails of a document, its own and those linked to it, oldest first (or only the
+    one ``pk``)."""
+    rows = Communication.objects.filter(emails_on(doctype, name))
     if pk is not None:
         rows = rows.filter(pk=pk)
     return list(
@@ -463,6 +474,26 @@ def thread_of(doctype: str, name: str, *, pk: int | None = None) -> list[Communi
         .prefetch_related("attachments")
         .order_by("communication_date", "pk")
     )
+
+
+def link_thread(*, from_doctype: str, from_name: str, to_doctype: str, to_name: str) -> int:
+    """Show every email of one document (its own and those linked to it) on another too: the
+    lead's emails on the opportunity made from it (ERPNext links them, it does not copy; a
+    Message-ID is unique anyway). Replies still thread where they did. One read, one INSERT
+    (a link that exists already is kept); the number of emails read."""
+    ids = list(
+        Communication.objects.filter(emails_on(from_doctype, from_name))
+        .exclude(reference_doctype=to_doctype, reference_name=to_name)
+        .values_list("pk", flat=True)
+    )
+    CommunicationLink.objects.bulk_create(
+        [
+            CommunicationLink(communication_id=pk, link_doctype=to_doctype, link_name=to_name)
+            for pk in ids
+        ],
+        ignore_conflicts=True,
+    )
+    return len(ids)
 
 
 def site_domain() -> str:

@@ -1,6 +1,7 @@
 """What crm tells the email engine (comms.registry), registered in ``CrmConfig.ready()``: which
 names are its documents (the ``[CRM-OPP-...]`` subject tag), where a sender's mail belongs, the
-lead made for an unknown sender, and the effects of an email on an opportunity."""
+lead made for an unknown sender, and the effects of an email on an opportunity; and the emails
+on the timelines of opportunities and leads (comms.timeline)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any, cast
 from django.urls import reverse
 
 from opportune.comms.registry import Reference, Threading, register_threading
+from opportune.comms.timeline import email_entries
+from opportune.core.timeline import register_source
 from opportune.crm.models import Contact, Lead, Opportunity
 from opportune.crm.services.email_effects import apply_email_received, apply_email_sent
 from opportune.crm.services.parties import create_lead, party_for_email
@@ -86,3 +89,5 @@ def register() -> None:
             url=url,
         )
     )
+    for doctype in (Opportunity.doctype, Lead.doctype):
+        register_source(doctype, email_entries)  # their emails on their timelines

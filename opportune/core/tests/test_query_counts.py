@@ -119,14 +119,16 @@ def lost_opportunity(p: People, n: int = 1) -> World:
 
 
 def opportunity_with_history(p: People, n: int = 1) -> World:
-    """n comments and n changes (the timeline, the comments, the home page's activity)."""
+    """n comments, n changes and 2n emails (the timeline, the comments, the home page's
+    activity)."""
     opp = _opportunities(p, 1)[0]
     for i in range(n):
         crm.add_opportunity_comment(opp, content=f"Note {i}", by=p.sales)
         opp = crm.update_opportunity(
             opp, data={"title": f"Deal {i}"}, version=opp.version, by=p.sales
         )
-    return _doc(opp)
+    _emails("Opportunity", opp.name, p.sales, n)
+    return _doc(Opportunity.objects.get(pk=opp.pk))
 
 
 def opportunity_with_documents(p: People, n: int = 1) -> World:
@@ -166,22 +168,25 @@ def lead_with_opportunities(p: People, n: int = 1) -> World:
 
 
 def lead_with_history(p: People, n: int = 1) -> World:
-    """n comments and n changes on one lead (its timeline and comments)."""
+    """n comments, n changes and 2n emails on one lead (its timeline and comments)."""
     party = make_lead(p.sales, lead_owner="sales")
     for i in range(n):
         crm.add_lead_comment(party, content=f"Note {i}", by=p.sales)
         party = crm.update_lead(
             party, data={"city": f"City {i}"}, version=party.version, by=p.sales
         )
+    _emails("Lead", party.name, p.sales, n)
     return _doc(party)
 
 
 def lead_carried_forward(p: People, n: int = 1) -> World:
-    """A lead with n comments, carried over to the opportunity made from it (one INSERT)."""
+    """A lead with n comments and 2n emails, carried over to the opportunity made from it (the
+    comments copied in one INSERT, the emails linked in one read and one INSERT)."""
     CRMSettings.objects.filter(pk=1).update(carry_forward_communication_and_comments=True)
     party = make_lead(p.sales, lead_owner="sales")
     for i in range(n):
         crm.add_lead_comment(party, content=f"Note {i}", by=p.sales)
+    _emails("Lead", party.name, p.sales, n)
     return _doc(party)
 
 
@@ -533,7 +538,7 @@ API_CASES = [
     Case("POST", OPP + "/declare-lost", 21, opportunity, lost),
     Case("POST", OPP + "/reopen", 18, lost_opportunity, versioned()),
     Case("POST", OPP + "/make-customer", 24, lead_opportunity),
-    Case("GET", OPP + "/timeline", 6, opportunity_with_history, lists=True),
+    Case("GET", OPP + "/timeline", 7, opportunity_with_history, lists=True),  # + its emails
     Case("GET", OPP + "/comments", 5, opportunity_with_history, lists=True),
     Case("POST", OPP + "/comments", 5, opportunity, fixed(content="Called them")),
     # + the mention: inactive users, the users named, whether the one named sees it, the
@@ -562,8 +567,8 @@ API_CASES = [
     Case("DELETE", LEAD, 26, lead, versioned()),
     Case("POST", LEAD + "/make-opportunity", 28, lead),
     # + the settings' carry-forward: the lead's comments read, then copied in one INSERT
-    Case("POST", LEAD + "/make-opportunity", 30, lead_carried_forward, lists=True),
-    Case("GET", LEAD + "/timeline", 6, lead_with_history, lists=True),
+    Case("POST", LEAD + "/make-opportunity", 32, lead_carried_forward, lists=True),
+    Case("GET", LEAD + "/timeline", 7, lead_with_history, lists=True),  # + its emails
     Case("GET", LEAD + "/comments", 5, lead_with_history, lists=True),
     Case("POST", LEAD + "/comments", 5, lead, fixed(content="Called them")),
     # the overdue filter is one condition of the list's query (its cut-off computed in Python)
@@ -852,7 +857,7 @@ PAGE_CASES = [
     Case("GET", "/crm/opportunities/items/", 4, items, fixed(q="W"), lists=True),
     Case("GET", "/crm/opportunities/exchange-rate/", 5, exchanges, fixed(currency="EUR")),
     # + the emails card (its thread; their files in one more query when there are emails)
-    Case("GET", OP, 23, opportunity_with_documents, lists=True),
+    Case("GET", OP, 24, opportunity_with_documents, lists=True),  # + emails on the timeline
     Case("GET", OP + "edit/", 17, opportunity),
     Case("POST", OP + "edit/", 29, opportunity, opportunity_edit_form),
     Case("POST", OP + "declare-lost/", 18, opportunity, lost),
@@ -869,7 +874,7 @@ PAGE_CASES = [
     Case("GET", "/crm/leads/", 8, lead, lists=True),
     Case("GET", "/crm/leads/new/", 9),
     Case("POST", "/crm/leads/new/", 24, lead, fixed(lead_name="Grace", lead_owner="sales")),
-    Case("GET", LP, 14, lead_with_opportunities, lists=True),  # + the emails card
+    Case("GET", LP, 15, lead_with_opportunities, lists=True),  # + the emails card, timeline
     Case("GET", LP + "edit/", 12, lead),
     Case("POST", LP + "edit/", 18, lead, lead_edit_form),
     Case("POST", LP + "make-customer/", 22, lead),

@@ -1,6 +1,6 @@
-"""A lead talks like an opportunity: comments (API and page) on the same timeline machinery,
-and carried forward to the opportunity made from it when CRM Settings say so (ERPNext's test:
-two comments on the lead, then both on the opportunity)."""
+"""A lead talks like an opportunity: comments (API and page) and emails on the same timeline
+machinery, and carried forward to the opportunity made from it when CRM Settings say so
+(ERPNext's test: two comments and two emails on the lead, then both on the opportunity)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from opportune.comms.models import Communication, CommunicationLink
+from opportune.comms.services import ingest_email, queue_email
+from opportune.comms.tests.helpers import raw
 from opportune.core.models import Comment
 from opportune.core.timeline import timeline_for
 from opportune.crm import services as crm
@@ -162,3 +165,111 @@ def test_registered_copiers_run_in_the_same_transaction(lead, sales, monkeypatch
     with pytest.raises(RuntimeError):
         crm.make_opportunity_from_lead(lead, by=sales)
     assert Opportunity.objects.count() == count  # rolled back with the opportunity
+
+
+# --- the lead's emails: on its timeline, and carried forward as links ----------------------------
+@pytest.fixture
+def ada(sales) -> Lead:
+    return crm.create_lead(
+        data={"lead_name": "Ada Lovelace", "email_id": "ada@engines.example"}, by=sales
+    )
+
+
+def _two_emails(lead, sales) -> tuple[Communication, Communication]:
+    """One sent through the compose service, one received as raw MIME (the corpus' lead reply,
+    threaded onto the lead by its sender's address)."""
+    sent = queue_email(
+        reference_doctype="Lead",
+        reference_name=lead.name,
+        recipients=["ada@engines.example"],
+        subject="Introduction",
+        content="Dear Ada, shall we talk about the engines?",
+        by=sales,
+        now=timezone.now() - timedelta(days=1),
+    )
+    Communication.objects.filter(pk=sent.pk).update(
+        communication_date=timezone.now() - timedelta(days=1)
+    )
+    received, new = ingest_email(raw("16_lead_reply.eml"))
+    assert new and (received.reference_doctype, received.reference_name) == ("Lead", lead.name)
+    return sent, received
+
+
+def _emails(timeline: list[dict]) -> list[tuple[str, str, str]]:
+    return [
+        (e["data"]["direction"], e["summary"], e["data"]["excerpt"])
+        for e in timeline
+        if e["kind"] == "email"
+    ]
+
+
+def test_the_lead_timeline_shows_its_emails_and_comments(ada, sales, manager, api_as):
+    _two_comments(ada, sales, manager)
+    sent, received = _two_emails(ada, sales)
+    timeline = api_as(sales).get(f"leads/{ada.name}/timeline").json()
+    assert _emails(timeline) == [
+        ("Received", "Re: Introduction", "Happy to talk next week about the notes."),
+        ("Sent", "Introduction", "Dear Ada, shall we talk about the engines?"),
+    ]
+    back, out = [e for e in timeline if e["kind"] == "email"]
+    assert out["user"] == "sales" and out["data"]["communication_id"] == sent.pk
+    assert out["data"]["recipients"] == ["ada@engines.example"]
+    assert out["data"]["status"] == "Queued"
+    assert back["user"] is None and back["data"]["sender"] == "ada@engines.example"
+    assert back["data"]["sender_full_name"] == "Ada Lovelace"
+    assert back["data"]["communication_id"] == received.pk
+    said = [e["summary"] for e in timeline if e["kind"] == "comment"]
+    assert said == ["Sent the brochure", "First call: wants ten engines"]
+    # newest first, emails and comments together
+    times = [e["at"] for e in timeline]
+    assert times == sorted(times, reverse=True)
+    page = _client(sales).get(f"/crm/leads/{ada.name}/").content.decode()
+    assert "Email received" in page and "Happy to talk next week" in page
+
+
+def test_carry_forward_brings_the_lead_emails_and_comments(ada, sales, manager, api_as):
+    CRMSettings.objects.filter(pk=1).update(carry_forward_communication_and_comments=True)
+    _two_comments(ada, sales, manager)
+    sent, received = _two_emails(ada, sales)
+    api = api_as(sales)
+    r = api.post(f"leads/{ada.name}/make-opportunity")
+    assert r.status_code == 201, r.content
+    name = r.json()["name"]
+
+    timeline = api.get(f"opportunities/{name}/timeline").json()
+    said = [e["summary"] for e in timeline if e["kind"] == "comment"]
+    assert said == ["Sent the brochure", "First call: wants ten engines"]
+    assert [s for _d, s, _x in _emails(timeline)] == ["Re: Introduction", "Introduction"]
+    assert {e["data"]["reference_name"] for e in timeline if e["kind"] == "email"} == {ada.name}
+    # linked, not copied: the emails stay the lead's (and on its timeline)
+    assert Communication.objects.count() == 2
+    assert set(CommunicationLink.objects.values_list("communication_id", "link_name")) == {
+        (sent.pk, name),
+        (received.pk, name),
+    }
+    assert len(_emails(api.get(f"leads/{ada.name}/timeline").json())) == 2
+    # the opportunity's thread (API) and its Emails card (page) show them too
+    thread = api.get(f"opportunities/{name}/communications").json()
+    assert [c["subject"] for c in thread] == ["Introduction", "Re: Introduction"]
+    page = _client(sales).get(f"/crm/opportunities/{name}/").content.decode()
+    assert "Dear Ada, shall we talk about the engines?" in page
+    assert "Happy to talk next week about the notes." in page
+
+    # a reply to the lead's email threads where comms sends it (the lead, by In-Reply-To)
+    reply = (
+        f"From: ada@engines.example\r\nIn-Reply-To: {sent.message_id}\r\n"
+        "Message-ID: <ada-99@engines.example>\r\nSubject: Re: Introduction\r\n\r\nYes.\r\n"
+    ).encode()
+    threaded, _ = ingest_email(reply)
+    assert (threaded.reference_doctype, threaded.reference_name) == ("Lead", ada.name)
+
+
+def test_without_the_setting_no_email_is_carried(ada, sales, manager, api_as):
+    _two_comments(ada, sales, manager)
+    _two_emails(ada, sales)
+    opp = crm.make_opportunity_from_lead(ada, by=sales)
+    api = api_as(sales)
+    timeline = api.get(f"opportunities/{opp.name}/timeline").json()
+    assert not [e for e in timeline if e["kind"] in ("comment", "email")]
+    assert api.get(f"opportunities/{opp.name}/communications").json() == []
+    assert not CommunicationLink.objects.exists()
