@@ -241,6 +241,7 @@ def upcoming_document_event_names(
             source=source,
             starts_on__gt=after,
         )
+        .order_by()
         .values_list("reference_name", flat=True)
         .distinct()
     )

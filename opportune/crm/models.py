@@ -515,7 +515,11 @@ class Opportunity(Document):
                 name="opp_closing_pipeline",
             ),
             # the sales users' record rule (contact_by) and the auto-close job (Replied only)
-            models.Index(fields=["contact_by", "contact_date"], name="opp_next_contact"),
+            models.Index(
+                fields=["contact_by", "contact_date"],
+                name="opp_next_contact",
+                condition=Q(contact_by__isnull=False),
+            ),
             models.Index(fields=["replied_on"], name="opp_replied", condition=Q(status="Replied")),
             # The lost-opportunities report (reports/queries/lost.py): the lost ones of a period
             # by the day they were last changed, read from the index alone on PostgreSQL
@@ -538,9 +542,12 @@ class Opportunity(Document):
                 condition=Q(mins_to_first_response__gt=0),
                 name="opp_first_response",
             ),
-            # the party's opportunities (its page, its status, its deletion check)
-            models.Index(fields=["lead"], name="opp_lead"),
-            models.Index(fields=["customer"], name="opp_customer"),
+            # the party's opportunities (its page, its status, its deletion check); each row is
+            # in one of the two, and only the rows with a next contact in opp_next_contact
+            models.Index(fields=["lead"], name="opp_lead", condition=Q(lead__isnull=False)),
+            models.Index(
+                fields=["customer"], name="opp_customer", condition=Q(customer__isnull=False)
+            ),
             # the Open ones still waiting for a first response (crm.awaiting_response): small
             models.Index(
                 fields=["creation"],
