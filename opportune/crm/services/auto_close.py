@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from opportune.activities.models import NEXT_CONTACT, Event
 from opportune.core.audit import current_door
 from opportune.core.models import Comment
 from opportune.crm.models import CRMSettings, Opportunity
@@ -100,11 +101,11 @@ def _close_batch(
     due: QuerySet[Opportunity], names: Sequence[str], *, now: datetime, days: int
 ) -> Closed:
     """Close the still-due opportunities among ``names``, inside the caller's transaction."""
+    # Their next contacts still to come go with them (as write_status_change does for one): on
+    # PostgreSQL in the batch's statement, on SQLite after it.
     if connection.vendor == "postgresql":
-        closed = _close_batch_in_one_statement(names, now=now, days=days)
-    else:
-        closed = _close_batch_on_sqlite(due, names, now=now, days=days)
-    # Their next contacts still to come go with them (as write_status_change does for one).
+        return _close_batch_in_one_statement(names, now=now, days=days)
+    closed = _close_batch_on_sqlite(due, names, now=now, days=days)
     drop_next_contacts(names, status=Opportunity.Status.CLOSED, now=now)
     return closed
 
@@ -144,7 +145,8 @@ def _close_batch_on_sqlite(
 def _close_batch_in_one_statement(names: Sequence[str], *, now: datetime, days: int) -> Closed:
     """PostgreSQL: one statement per batch. The UPDATE re-checks each row under its lock (a
     concurrent change that answered or reopened the deal wins) and RETURNs exactly the rows
-    it closed, from which the same statement writes their history and timeline notes."""
+    it closed, from which the same statement writes their history and timeline notes and
+    removes their next contacts still to come."""
     sql, params = batch_statement(names, now=now, days=days)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -158,6 +160,7 @@ def batch_statement(
     history, columns = _history_columns()
     opportunity = connection.ops.quote_name(Opportunity._meta.db_table)
     comment = connection.ops.quote_name(Comment._meta.db_table)
+    event = connection.ops.quote_name(Event._meta.db_table)
     sql = f"""
         WITH closed AS (
             UPDATE {opportunity} SET status = %(closed)s, version = version + 1,
@@ -170,6 +173,10 @@ def batch_statement(
             INSERT INTO {history} ({columns}, history_date, history_type,
                 history_change_reason, history_door, history_user_id)
             SELECT {columns}, %(now)s, '~', %(reason)s, %(door)s, NULL FROM closed
+        ), next_contacts AS (
+            DELETE FROM {event} WHERE reference_doctype = 'Opportunity'
+                AND source = %(next_contact)s AND starts_on > %(now)s
+                AND reference_name IN (SELECT name FROM closed)
         ), notes AS (
             INSERT INTO {comment} (reference_doctype, reference_name, comment_type,
                 content, owner_id, creation)
@@ -193,6 +200,7 @@ def batch_statement(
         "info": Comment.Type.INFO,
         "note": closing_note(days, None),
         "tz": timezone.get_current_timezone_name(),
+        "next_contact": NEXT_CONTACT,
     }
     return sql, params
 
