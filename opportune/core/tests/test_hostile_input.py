@@ -109,6 +109,7 @@ BASE: dict[str, dict[str, Any]] = {
         "name": f"CRM-OPP-{dt.date.today().year}-00001",
         "document": {"status": "Open"},
     },
+    "POST /api/v1/sales-targets": {"user": "root", "month": "2030-01-01", "amount": "5"},
     "POST /api/v1/assignments": {
         "reference_type": "Opportunity",
         "reference_name": f"CRM-OPP-{dt.date.today().year}-00001",
@@ -347,6 +348,7 @@ IMG = '"><img src=x onerror=alert(1)>'
 # field (names, notes, descriptions, comments, terms...) takes it as it is.
 CONSTRAINED = {
     "allocated_to",  # assignments: a username
+    "user",  # sales targets: a username
     "campaign",
     "company_currency",
     "contact_by",
