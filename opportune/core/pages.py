@@ -36,6 +36,7 @@ Rq = TypeVar("Rq", bound=HttpRequest)
 View = Callable[..., HttpResponse]
 Decorator = Callable[[View], View]
 
+S = TypeVar("S", bound=pydantic.BaseModel)
 PAGE_SIZE = 50
 LIST_PARAMS = ("q", "ordering", "cursor")
 
@@ -50,17 +51,30 @@ def read_filters(
         values = [v for v in query.getlist(key) if v.strip()]
         if values:
             data[key] = ",".join(values) if len(values) > 1 else values[0]
+    return validate_dropping_bad(schema, data)
+
+
+def validate_dropping_bad(
+    schema: type[S], data: dict[str, Any], *, whole: str = "__all__"
+) -> tuple[S, dict[str, str]]:
+    """``data`` validated by ``schema``, each value that fails dropped and named in the errors
+    (an error about no one field is named ``whole``) until the rest validates; the defaults
+    when nothing is left or nothing more can be dropped."""
     errors: dict[str, str] = {}
     while True:
         try:
             return schema.model_validate(data), errors
         except pydantic.ValidationError as exc:
+            dropped = False
             for err in exc.errors():
-                key = str(err["loc"][0]) if err.get("loc") else "__all__"
+                key = str(err["loc"][0]) if err.get("loc") else whole
                 errors[key] = err.get("msg", "Invalid value.")
-                data.pop(key, None)
-            if not data:
+                dropped = data.pop(key, _MISSING) is not _MISSING or dropped
+            if not data or not dropped:
                 return schema.model_validate({}), errors
+
+
+_MISSING = object()
 
 
 def paginated(

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
-import pydantic
 from django.http import QueryDict
 from django.utils import timezone
 from ninja import Schema
 from pydantic import Field, field_validator, model_validator
 
 from opportune.core.fields import reject_nul
+from opportune.core.pages import validate_dropping_bad
 from opportune.reports.queries.base import add_months, month_start
 
 
@@ -147,14 +147,4 @@ def read_report_filters(
             continue
         is_list = "list" in str(info.annotation)
         data[key] = values if is_list else values[-1]
-    errors: dict[str, str] = {}
-    while True:
-        try:
-            return schema.model_validate(data), errors
-        except pydantic.ValidationError as exc:
-            for err in exc.errors():
-                key = str(err["loc"][0]) if err.get("loc") else "from_date"
-                errors[key] = err.get("msg", "Invalid value.")
-                data.pop(key, None)
-            if not data or not errors:
-                return schema.model_validate({}), errors
+    return validate_dropping_bad(schema, data, whole="from_date")
