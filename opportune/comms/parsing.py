@@ -134,7 +134,8 @@ def _filename(part: Message) -> str:
     except Exception:
         name = ""
     name = re.sub(r"[\x00-\x1f/\\]", "_", str(name)).strip()
-    return name[-200:]
+    # no path parts at all: "..", "." or a hidden file's leading dots are not a file name here
+    return name.lstrip(".").strip()[-200:]
 
 
 def _walk(part: Message, bodies: dict[str, str], attachments: list[Attachment]) -> None:

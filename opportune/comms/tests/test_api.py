@@ -179,3 +179,33 @@ def test_the_command_takes_files_in(sales):
     assert f"taken in, on Opportunity {world.opp2.name}" in lines[0]
     assert "already taken in" in lines[1]
     assert Communication.objects.filter(sent_or_received="Received").count() == 1
+
+
+def test_an_attachment_named_like_a_path_is_stored_under_a_plain_name(manager, sales):
+    """A sender names an attachment "..", "../../etc/passwd" or ".hidden": it is taken in (201,
+    never a 500) and stored under the media folder with no path part of the sender's."""
+    EmailAccount.objects.create(name="Sales", email_id="sales@sales.example")
+    api = ApiClient(manager)
+    parts = []
+    for i, name in enumerate(["..", "../../etc/passwd", ".hidden", "."]):
+        parts.append(
+            "--b\r\nContent-Type: application/octet-stream\r\n"
+            f'Content-Disposition: attachment; filename="{name}"\r\n'
+            f"Content-Transfer-Encoding: base64\r\n\r\naGVsbG8{i}\r\n"
+        )
+    message = (
+        "From: Eve <eve@elsewhere.example>\r\nTo: sales@sales.example\r\n"
+        "Subject: files\r\nMessage-ID: <paths@elsewhere.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" + "".join(parts) + "--b--\r\n"
+    ).encode()
+    answer = api.client.post(
+        "/api/v1/inbound-email?account=Sales", message, content_type="message/rfc822",
+        headers=api.headers,
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.content
+    stored = Communication.objects.get(pk=answer.json()["id"]).attachments.all()
+    for attachment in stored:
+        assert ".." not in attachment.file.name.split("/")
+        assert attachment.file.name.startswith("comms/")
+        assert not attachment.filename.startswith(".")
