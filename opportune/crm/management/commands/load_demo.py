@@ -120,7 +120,10 @@ class Counts:
 class Command(AuditedCommand):
     door = IMPORT  # what the demo writes is recorded as imported
 
-    help = "Load a small demo company (Northwind Traders): users, masters, leads, customers, opportunities."
+    help = (
+        "Load a small demo company (Northwind Traders): users, masters, leads, customers, "
+        "opportunities, email threads, business hours and (core.demo steps) sales targets."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
