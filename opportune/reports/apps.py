@@ -7,9 +7,12 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from opportune.core import slots
+        from opportune.core.demo import register_demo_step
         from opportune.core.views import register_home_section
         from opportune.reports import dashboard
+        from opportune.reports.demo import make_sales_targets
 
         slots.register_nav_links(dashboard.nav_links)
         for section in dashboard.SECTIONS:
             register_home_section(section)
+        register_demo_step(make_sales_targets)

@@ -8,11 +8,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db.models import Count
+from django.utils import timezone
 
 from opportune.activities.models import NEXT_CONTACT, Event
+from opportune.comms.models import Communication, EmailAccount
 from opportune.crm import services as crm
 from opportune.crm.models import Contact, CRMSettings, Customer, Lead, Opportunity, SalesStage
 from opportune.masters.models import CurrencyExchange, Item
+from opportune.reports.models import SalesTarget
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +51,8 @@ def test_loads_a_small_company():
         "Item": 20,
         "CurrencyExchange": 6,
     }
-    assert by_status(Opportunity) == {"Closed": 4, "Lost": 6, "Open": 24, "Replied": 6}
+    # six of the outcomes, and six deals the owner answered by email (test_the_demo_has_email)
+    assert by_status(Opportunity) == {"Closed": 4, "Lost": 6, "Open": 18, "Replied": 12}
     lead_statuses = by_status(Lead)
     assert lead_statuses["Converted"] == 3
     assert lead_statuses["Opportunity"] == 10
@@ -146,3 +150,57 @@ def test_the_demo_shows_the_automation():
     ]
     planned = Opportunity.objects.exclude(contact_date=None).filter(status__in=["Open", "Replied"])
     assert Event.objects.filter(source=NEXT_CONTACT).count() == planned.count() > 0
+
+
+def test_the_demo_has_business_hours_and_a_first_response_target():
+    load()
+    settings = CRMSettings.load()
+    weekdays = {"mon", "tue", "wed", "thu", "fri"}
+    assert {day for day, hours in settings.working_hours.items() if hours} == weekdays
+    assert all(
+        settings.working_hours[day] == [{"start": "09:00", "end": "17:30"}] for day in weekdays
+    )
+    assert settings.first_response_target_minutes == 240
+
+
+def test_the_demo_has_email():
+    """A sales inbox without a server; on eight open deals an enquiry taken in from the
+    party's contact, six of them answered by the owner: Replied, with the first response."""
+    load()
+    account = EmailAccount.objects.get()
+    assert (account.name, account.email_id) == ("Sales inbox", "sales@opportune.example")
+    assert not account.enable_incoming and not account.imap_password_encrypted
+    received = Communication.objects.filter(sent_or_received="Received")
+    sent = Communication.objects.filter(sent_or_received="Sent")
+    assert received.count() == 8
+    assert sent.count() == 6
+    assert set(received.values_list("reference_doctype", flat=True)) == {"Opportunity"}
+    for email in received:
+        deal = Opportunity.objects.get(pk=email.reference_name)
+        assert email.sender == deal.contact_email
+        assert deal.last_received_on is not None
+    for reply in sent.select_related("owner"):
+        deal = Opportunity.objects.get(pk=reply.reference_name)
+        assert reply.owner == deal.opportunity_owner
+        assert reply.in_reply_to == received.get(reference_name=deal.pk).message_id
+        assert deal.status == "Replied"
+        assert deal.first_responded_on == reply.creation
+        assert deal.mins_to_first_response is not None
+    answered = set(sent.values_list("reference_name", flat=True))
+    waiting = Opportunity.objects.filter(pk__in=received.values("reference_name")).exclude(
+        pk__in=answered
+    )
+    assert waiting.count() == 2
+    assert all(d.status == "Open" and d.first_responded_on is None for d in waiting)
+
+
+def test_the_demo_has_sales_targets():
+    load()
+    targets = SalesTarget.objects.select_related("user")
+    assert sorted({t.user.username for t in targets}) == ["manager", "sales1", "sales2"]
+    months = sorted({t.month for t in targets})
+    today = timezone.localdate()
+    assert len(months) == 3 and months[0] == today.replace(day=1)
+    assert all(m.day == 1 for m in months) and months[1] > months[0]
+    assert targets.count() == 9
+    assert all(t.amount > 0 for t in targets)

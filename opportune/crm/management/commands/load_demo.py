@@ -8,10 +8,13 @@ any lead, customer or opportunity already exist it changes nothing.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
 from typing import Any
 
 from django.contrib.auth.models import Group, User
@@ -19,7 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from opportune.automation.services import create_assignment_rule
+from opportune.comms import services as comms
 from opportune.core.audit import IMPORT, AuditedCommand
+from opportune.core.demo import run_demo_steps
 from opportune.crm import services as crm
 from opportune.crm.defaults import LEAD_SOURCES, LOST_REASONS, SALES_STAGES
 from opportune.crm.management.commands._demo_data import (
@@ -63,6 +68,45 @@ from opportune.masters.services import (
 )
 
 CENT = Decimal("0.01")
+WORKING_HOURS = {
+    day: [{"start": "09:00", "end": "17:30"}] for day in ("mon", "tue", "wed", "thu", "fri")
+}
+FIRST_RESPONSE_TARGET = 240  # business minutes
+SALES_INBOX = "sales@opportune.example"
+EMAIL_THREADS = 8  # open opportunities with a short email thread
+ENQUIRIES = (
+    (
+        "Quantities for next month",
+        "Could you confirm the quantities and the delivery dates for "
+        "next month? We would like to place the order this week.",
+    ),
+    (
+        "Question about your offer",
+        "Thanks for the offer. Is the price per unit fixed for the "
+        "whole year, or does it follow the market?",
+    ),
+    (
+        "Delivery to our second site",
+        "We are opening a second site. Can you deliver there too, and what would the lead time be?",
+    ),
+    (
+        "Samples",
+        "Before we commit, could you send us a few samples? Our head chef would like to try them.",
+    ),
+    (
+        "Payment terms",
+        "Our finance team asks whether 60 days payment terms are possible for an "
+        "order of this size.",
+    ),
+)
+REPLIES = (
+    "Thanks for your message. I have checked with our warehouse and will send you the "
+    "details by tomorrow.",
+    "Good question: I am preparing an updated offer with the options and will call you to go "
+    "through it.",
+    "Happy to help. I have passed this on to our logistics team and will confirm the dates "
+    "shortly.",
+)
 
 
 @dataclass
@@ -76,7 +120,10 @@ class Counts:
 class Command(AuditedCommand):
     door = IMPORT  # what the demo writes is recorded as imported
 
-    help = "Load a small demo company (Northwind Traders): users, masters, leads, customers, opportunities."
+    help = (
+        "Load a small demo company (Northwind Traders): users, masters, leads, customers, "
+        "opportunities, email threads, business hours and (core.demo steps) sales targets."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -120,7 +167,9 @@ class DemoLoader:
         customers = self.make_customers()
         opportunities = self.make_opportunities(leads, customers)
         self.make_outcomes(opportunities)
+        self.make_emails()
         self.make_automation()
+        run_demo_steps(today=self.today, rng=self.rng)  # the apps above crm (core.demo)
         return Counts(
             len(self.users),
             Lead.objects.count(),
@@ -175,7 +224,12 @@ class DemoLoader:
         admin = self.users["admin"]
         settings = CRMSettings.load()
         crm.update_crm_settings(
-            data={"company_name": COMPANY, "company_currency": "USD"},
+            data={
+                "company_name": COMPANY,
+                "company_currency": "USD",
+                "working_hours": WORKING_HOURS,
+                "first_response_target_minutes": FIRST_RESPONSE_TARGET,
+            },
             version=settings.version,
             by=admin,
         )
@@ -391,3 +445,58 @@ class DemoLoader:
                 )
             elif rng.random() < 0.3:
                 crm.add_opportunity_comment(opportunity, content=rng.choice(COMMENTS), by=owner)
+
+    # --- email ----------------------------------------------------------------------------------
+    def make_emails(self) -> None:
+        """A sales inbox (no server: the default EMAIL_URL sends), and on a few open deals an
+        enquiry from the party taken in as if fetched, most of them answered by the owner
+        (queued: the worker sends it; Open becomes Replied and the first response is set)."""
+        rng, admin = self.rng, self.users["admin"]
+        account = comms.create_email_account(
+            by=admin,
+            data={
+                "name": "Sales inbox",
+                "email_id": SALES_INBOX,
+                "enable_incoming": False,
+                "default_outgoing": True,
+            },
+        )
+        # one deal per party, so the sender's address threads the mail onto that deal
+        open_deals = Opportunity.objects.filter(status__in=Opportunity.ACTIVE_STATUSES)
+        per_party = Counter(open_deals.values_list("opportunity_from", "party_name"))
+        candidates = [
+            o
+            for o in open_deals.filter(status=Opportunity.Status.OPEN)
+            .exclude(contact_email="")
+            .select_related("opportunity_owner")
+            .order_by("name")
+            if per_party[(o.opportunity_from, o.party_name)] == 1
+        ]
+        now = timezone.now()
+        for n, opportunity in enumerate(
+            rng.sample(candidates, min(EMAIL_THREADS, len(candidates)))
+        ):
+            owner = opportunity.opportunity_owner
+            assert owner is not None  # every demo opportunity has an owner
+            subject, body = rng.choice(ENQUIRIES)
+            message = EmailMessage()
+            sender = opportunity.contact_email
+            message["From"] = formataddr((opportunity.contact_display or "", sender))
+            message["To"] = SALES_INBOX
+            message["Subject"] = subject
+            message["Date"] = format_datetime(now - timedelta(minutes=rng.randint(30, 600)))
+            message["Message-ID"] = f"<demo.{rng.getrandbits(64):016x}@{sender.split('@')[-1]}>"
+            message.set_content(f"Hello,\n\n{body}\n\nBest regards")
+            received, _ = comms.ingest_email(message.as_bytes(), account=account, now=now)
+            assert received.reference_name == opportunity.name  # threaded by the sender
+            if n % 4 == 3:
+                continue  # still waiting for an answer
+            comms.queue_email(
+                reference_doctype=Opportunity.doctype,
+                reference_name=opportunity.name,
+                recipients=[sender],
+                subject=f"Re: {subject}",
+                content=f"Hello,\n\n{rng.choice(REPLIES)}\n\n{owner.get_full_name()}",
+                by=owner,
+                account=account,
+            )
