@@ -51,8 +51,9 @@ ACTIVE = ("Open", "Replied")
 
 def describe(response) -> str:
     """What went wrong: the connection error, or the start of the answer."""
-    if response.error and not response.status_code:
-        return f"{type(response.error).__name__}: {response.error}"
+    error = getattr(response, "error", None)  # not on every locust response type
+    if error and not response.status_code:
+        return f"{type(error).__name__}: {error}"
     return (response.text or "")[:300]
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -57,6 +58,10 @@ GUNICORN_ARGS = os.environ.get(
 KEEP_DB = os.environ.get("LOAD_KEEP_DB", "") not in ("", "0", "false", "no")
 OUT = Path(os.environ.get("LOAD_OUT_DIR", ROOT / "var" / "loadtest"))
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+# One key for this process (which makes the users' sessions) and the server it starts (which
+# reads them): otherwise each would make its own in its own var directory (settings) and every
+# session would be refused.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 
 def log(message: str) -> None:
