@@ -4,6 +4,7 @@ machinery, and carried forward to the opportunity made from it when CRM Settings
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import timedelta
 
 import pytest
@@ -187,8 +188,10 @@ def _two_emails(lead, sales) -> tuple[Communication, Communication]:
         by=sales,
         now=timezone.now() - timedelta(days=1),
     )
+    # a day before the reply's own Date header (2026-12-05 12:00 UTC), whatever the time of day
+    # the test runs: the reply is the newer of the two
     Communication.objects.filter(pk=sent.pk).update(
-        communication_date=timezone.now() - timedelta(days=1)
+        communication_date=dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
     )
     received, new = ingest_email(raw("16_lead_reply.eml"))
     assert new and (received.reference_doctype, received.reference_name) == ("Lead", lead.name)
