@@ -108,13 +108,18 @@ def history_source(model: Any) -> TimelineSource:  # a model with simple-history
                 changes.extend(getattr(record, "history_rows", None) or [])
                 if changes:
                     fields = ", ".join(dict.fromkeys(c["field"].split(".")[0] for c in changes))
+                    data: dict[str, Any] = {"changes": changes}
+                    # why a job changed it ("Expired: past valid till", "Closed
+                    # automatically: ..."), as its history record says
+                    if record.history_change_reason:
+                        data["reason"] = record.history_change_reason
                     entries.append(
                         TimelineEntry(
                             "change",
                             record.history_date,
                             user,
                             f"changed {fields}",
-                            {"changes": changes},
+                            data,
                             door=door,
                         )
                     )

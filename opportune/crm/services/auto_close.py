@@ -8,9 +8,11 @@ edit does not keep a deal alive, a reply from the party does (``last_received_on
 
 Set-based, per batch of names (ordered by name), each in its own transaction: one conditional
 UPDATE (still Replied, still due: idempotent, and a concurrent edit that answered or reopened
-the deal wins), one INSERT ... SELECT of their history records, one INSERT of their timeline
-notes; on PostgreSQL all in one statement (UPDATE ... RETURNING feeding the INSERTs), on SQLite
-after reading the rows under the database's write lock. A batch that fails is done again one
+the deal wins) and one INSERT ... SELECT of their history records, whose change reason is the
+timeline's note ("Closed automatically: no reply from the party for 15 days since it was
+replied to on 2026-11-10"; one row per closed deal, not a history record and a comment); on
+PostgreSQL in one statement (UPDATE ... RETURNING feeding the INSERT), on SQLite after reading
+the rows under the database's write lock. A batch that fails is done again one
 document at a time, so one failing document never stops the others; it is logged and counted.
 Owners get one notification per run.
 """
@@ -32,7 +34,6 @@ from django.utils import timezone
 
 from opportune.activities.models import NEXT_CONTACT, Event
 from opportune.core.audit import current_door
-from opportune.core.models import Comment
 from opportune.crm.models import CRMSettings, Opportunity
 from opportune.crm.next_contact import drop_next_contacts
 from opportune.notifications.models import Notification
@@ -40,7 +41,7 @@ from opportune.notifications.services import Message, notify_many
 
 logger = logging.getLogger(__name__)
 
-# the change reason of the history records the job writes (the timeline says the rest)
+# how the change reason of the history records the job writes begins (closing_note says all)
 CHANGE_REASON = "Closed automatically: no reply from the party"
 BATCH_SIZE = 5000
 
@@ -125,28 +126,15 @@ def _close_batch_on_sqlite(
     due.filter(name__in=[name for name, _, _ in rows]).update(
         status=Opportunity.Status.CLOSED, version=F("version") + 1, modified=now, modified_by=None
     )
-    _insert_history([name for name, _, _ in rows], now=now)
-    Comment.objects.bulk_create(
-        [
-            Comment(
-                reference_doctype="Opportunity",
-                reference_name=name,
-                comment_type=Comment.Type.INFO,
-                content=closing_note(days, replied_on),
-                creation=now,
-            )
-            for name, replied_on, _ in rows
-        ],
-        batch_size=1000,
-    )
+    _insert_history({name: closing_note(days, replied_on) for name, replied_on, _ in rows}, now=now)
     return Counter(notify_id for _, _, notify_id in rows)
 
 
 def _close_batch_in_one_statement(names: Sequence[str], *, now: datetime, days: int) -> Closed:
     """PostgreSQL: one statement per batch. The UPDATE re-checks each row under its lock (a
     concurrent change that answered or reopened the deal wins) and RETURNs exactly the rows
-    it closed, from which the same statement writes their history and timeline notes and
-    removes their next contacts still to come."""
+    it closed, from which the same statement writes their history (the timeline's note as
+    the change reason) and removes their next contacts still to come."""
     sql, params = batch_statement(names, now=now, days=days)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -159,7 +147,6 @@ def batch_statement(
     """The PostgreSQL statement closing a batch, and its parameters (bench/ explains it)."""
     history, columns = _history_columns()
     opportunity = connection.ops.quote_name(Opportunity._meta.db_table)
-    comment = connection.ops.quote_name(Comment._meta.db_table)
     event = connection.ops.quote_name(Event._meta.db_table)
     sql = f"""
         WITH closed AS (
@@ -172,17 +159,13 @@ def batch_statement(
         ), history AS (
             INSERT INTO {history} ({columns}, history_date, history_type,
                 history_change_reason, history_door, history_user_id)
-            SELECT {columns}, %(now)s, '~', %(reason)s, %(door)s, NULL FROM closed
+            SELECT {columns}, %(now)s, '~', %(note)s
+                || to_char(replied_on AT TIME ZONE %(tz)s, 'YYYY-MM-DD'), %(door)s, NULL
+            FROM closed
         ), next_contacts AS (
             DELETE FROM {event} WHERE reference_doctype = 'Opportunity'
                 AND source = %(next_contact)s AND starts_on > %(now)s
                 AND reference_name IN (SELECT name FROM closed)
-        ), notes AS (
-            INSERT INTO {comment} (reference_doctype, reference_name, comment_type,
-                content, owner_id, creation)
-            SELECT 'Opportunity', name, %(info)s, %(note)s
-                || to_char(replied_on AT TIME ZONE %(tz)s, 'YYYY-MM-DD'), NULL, %(now)s
-            FROM closed
         )
         SELECT COALESCE(opportunity_owner_id, owner_id), COUNT(*) FROM closed GROUP BY 1
     """
@@ -195,9 +178,7 @@ def batch_statement(
         # became due since the batch was chosen is closed too, a row no longer due is not)
         "first": names[0],
         "last": names[-1],
-        "reason": CHANGE_REASON,
         "door": current_door(),
-        "info": Comment.Type.INFO,
         "note": closing_note(days, None),
         "tz": timezone.get_current_timezone_name(),
         "next_contact": NEXT_CONTACT,
@@ -206,8 +187,9 @@ def batch_statement(
 
 
 def closing_note(days: int, replied_on: datetime | None) -> str:
-    """The timeline entry of an opportunity the job closed (without its date: the text the
-    date follows)."""
+    """The change reason of the history record of an opportunity the job closed, which its
+    timeline shows (without the date: the text the date follows). At most 100 characters,
+    as django-simple-history's column: 89 with a four-digit number of days."""
     replied = timezone.localtime(replied_on).date().isoformat() if replied_on else ""
     return (
         f"Closed automatically: no reply from the party for {days} days "
@@ -226,19 +208,21 @@ def _history_columns() -> tuple[str, str]:
     return quote(str(history._meta.db_table)), columns
 
 
-def _insert_history(names: Sequence[str], *, now: datetime) -> None:
-    """One history record per closed opportunity, copied by the database from the rows."""
+def _insert_history(reasons: dict[str, str], *, now: datetime) -> None:
+    """One history record per closed opportunity (name -> its change reason), copied by the
+    database from the rows."""
     history, columns = _history_columns()
     quote = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(names))
+    values = ", ".join(["(%s, %s)"] * len(reasons))
     sql = (
+        f"WITH reasons (name, reason) AS (VALUES {values}) "
         f"INSERT INTO {history} ({columns}, history_date, history_type, "
         f"history_change_reason, history_door, history_user_id) "
-        f"SELECT {columns}, %s, '~', %s, %s, NULL FROM {quote(Opportunity._meta.db_table)} "
-        f"WHERE {quote('name')} IN ({marks})"
+        f"SELECT {columns}, %s, '~', reasons.reason, %s, NULL "
+        f"FROM {quote(Opportunity._meta.db_table)} JOIN reasons USING (name)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, CHANGE_REASON, current_door(), *names])
+        cursor.execute(sql, [*(v for pair in reasons.items() for v in pair), now, current_door()])
 
 
 def _notify_owners(closed: Closed, *, now: datetime, days: int) -> None:

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.db import connection
+from django.urls import reverse
 
 from opportune.activities.models import NEXT_CONTACT, Event
 from opportune.core.errors import ValidationError
@@ -18,7 +19,7 @@ from opportune.crm import services as crm
 from opportune.crm.models import CRMSettings, Opportunity
 from opportune.crm.services.auto_close import CHANGE_REASON, close_silent_opportunities
 from opportune.notifications.models import Notification
-from opportune.testing import at, make_customer, make_opportunity
+from opportune.testing import at, client_for, make_customer, make_opportunity
 
 S = Opportunity.Status
 REPLIED_AT = at(2026, 11, 10, 9)
@@ -42,11 +43,12 @@ def statuses() -> dict[str, str]:
 
 
 def notes(name: str) -> list[str]:
-    return list(
-        Comment.objects.filter(
-            reference_doctype="Opportunity", reference_name=name, comment_type=Comment.Type.INFO
-        ).values_list("content", flat=True)
-    )
+    """The job's notes on an opportunity's timeline: the change reasons of its history."""
+    return [
+        e.data["reason"]
+        for e in timeline_for("Opportunity", name)
+        if e.data.get("reason", "").startswith(CHANGE_REASON)
+    ]
 
 
 def set_days(days: int) -> None:
@@ -184,15 +186,20 @@ def test_history_records_the_change(sales):
         record.history_user_id,
         record.history_change_reason,
         record.history_door,
-    ) == (S.CLOSED, "~", now, None, CHANGE_REASON, "system")
+    ) == (S.CLOSED, "~", now, None, NOTE, "system")
     assert record.title == opp.title and record.party_name == opp.party_name
     timeline = crm_timeline(opp.name)
-    assert ("change", "changed status", "system") in timeline
-    assert ("info", NOTE, None) in timeline
+    assert ("change", "changed status", "system", NOTE) in timeline
+    # one entry: the note is the change's reason, not a comment beside it
+    assert not Comment.objects.filter(reference_name=opp.name).exists()
+    page = client_for(sales).get(reverse("crm:opportunity_detail", args=[opp.name]))
+    assert NOTE in page.content.decode()
 
 
 def crm_timeline(name: str) -> list[tuple]:
-    return [(e.kind, e.summary, e.door) for e in timeline_for("Opportunity", name)]
+    return [
+        (e.kind, e.summary, e.door, e.data.get("reason")) for e in timeline_for("Opportunity", name)
+    ]
 
 
 def _fail_updates_of(name: str) -> None:
@@ -225,7 +232,7 @@ def test_one_failing_document_never_stops_the_others(sales, caplog):
     assert statuses() == {o.name: (S.REPLIED if o == opps[1] else S.CLOSED) for o in opps}
     assert notes(opps[1].name) == []
     assert [len(notes(o.name)) for o in opps] == [1, 0, 1, 1, 1]
-    assert Opportunity.history.filter(history_change_reason=CHANGE_REASON).count() == 4
+    assert Opportunity.history.filter(history_change_reason__startswith=CHANGE_REASON).count() == 4
     assert f"opportunity {opps[1].name} could not be closed" in caplog.text
     assert Notification.objects.get().subject.startswith("4 opportunities")
 
