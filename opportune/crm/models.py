@@ -220,6 +220,8 @@ class Lead(Document):
             models.Index(fields=["status", "-modified"]),
             models.Index(fields=["lead_owner", "status"]),
             models.Index(fields=["lead_name"]),
+            # the funnel's first step: the leads made in a period
+            models.Index(fields=["creation"], name="lead_creation"),
         ]
 
     @property
@@ -512,7 +514,17 @@ class Opportunity(Document):
                     "probability",
                     "base_opportunity_amount",
                 ],
+                # the owner beside them: the forecast and the pipeline by owner, index-only too
+                include=["opportunity_owner"],
                 name="opp_closing_pipeline",
+            ),
+            # The funnel's opportunities (reports/queries/funnel.py): those made from a lead in
+            # a period, with the lead the median days join on; only what came from a lead.
+            models.Index(
+                fields=["creation"],
+                include=["lead"],
+                condition=Q(opportunity_from="Lead"),
+                name="opp_from_lead_creation",
             ),
             # the sales users' record rule (contact_by) and the auto-close job (Replied only)
             models.Index(

@@ -27,6 +27,7 @@ OPPORTUNITY_INDEXES = {
     # partial covering ones for the reports (issue 11, decision 0019)
     "opp_lost_modified",
     "opp_first_response",  # partial: Open without a first response (issue 10, decision 0018)
+    "opp_from_lead_creation",  # partial: the funnel's opportunities made from a lead
 }
 
 
