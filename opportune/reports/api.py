@@ -7,10 +7,11 @@ from typing import Any, Literal
 from ninja import Query, Router, Status
 
 from opportune.core.api import ApiRequest
+from opportune.core.export import XLSX
 from opportune.core.schemas import ERRORS
 from opportune.crm.access import sees_all_sales_records
 from opportune.reports import services
-from opportune.reports.export import XLSX, export
+from opportune.reports.export import export
 from opportune.reports.models import SalesTarget
 from opportune.reports.registry import REPORTS, ReportSpec, run_report
 from opportune.reports.schemas import ReportOut, SalesTargetIn, SalesTargetOut

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from opportune.core.errors import DomainError, ValidationError
+from opportune.core.export import FORMATS, export_queryset, ordered
 from opportune.core.pages import as_http, paginated, version_of
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
@@ -28,9 +29,35 @@ if TYPE_CHECKING:
     from opportune.core.users import SignedInRequest
 
 
+# the list's columns in its exports (label, path): those of the page, and the currency and
+# probability that its amount cell shows
+EXPORT_COLUMNS = (
+    ("ID", "name"),
+    ("Title", "title"),
+    ("Opportunity From", "opportunity_from"),
+    ("Party", "party_name"),
+    ("Status", "status"),
+    ("Sales Stage", "sales_stage_id"),
+    ("Opportunity Owner", "opportunity_owner__username"),
+    ("Opportunity Amount", "opportunity_amount"),
+    ("Currency", "currency_id"),
+    ("Probability (%)", "probability"),
+    ("Expected Closing Date", "expected_closing"),
+    ("Modified", "modified"),
+)
+
+
 @login_required
-def opportunity_list(request: SignedInRequest) -> HttpResponse:
+def opportunity_list(
+    request: SignedInRequest,
+) -> HttpResponse | StreamingHttpResponse | FileResponse:
     rows, errors, context = filtered_opportunities(request)
+    fmt = request.GET.get("format")
+    if fmt in FORMATS:  # every row the filters and search give, in the list's order
+        rows = ordered(rows, request.GET.get("ordering"), OPPORTUNITY_ORDERINGS)
+        return export_queryset(
+            fmt, rows, EXPORT_COLUMNS, filename="opportunities", title="Opportunities"
+        )
     now = timezone.now()
     rows = with_stale_days(rows.select_related("currency", "opportunity_owner"), now)
     rows = with_response_overdue(rows, now)
@@ -53,8 +80,18 @@ def opportunity_list(request: SignedInRequest) -> HttpResponse:
             "company_currency": company,
             "company_precision": precision,
             "can_write": access.can_write_opportunities(request.user),
+            "export_query": _export_query(request),
         },
     )
+
+
+def _export_query(request: SignedInRequest) -> str:
+    """The list's query string for its exports: the filters, search and ordering, not the
+    page it is on."""
+    query = request.GET.copy()
+    for key in ("cursor", "format"):
+        query.pop(key, None)
+    return query.urlencode()
 
 
 @login_required
