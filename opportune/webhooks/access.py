@@ -15,7 +15,8 @@ def can_manage_webhooks(user: Any) -> bool:
 
 
 def get_webhook_for(user: Any, name: str) -> Webhook:
-    webhook = Webhook.objects.filter(name=name).first() if can_manage_webhooks(user) else None
+    found = Webhook.objects.filter(name=name).select_related("owner")
+    webhook = found.first() if can_manage_webhooks(user) else None
     if webhook is None:
         raise NotFoundError(f"Webhook {name[:100]} not found.")
     return webhook
