@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from opportune.core.errors import FieldErrors, StaleVersionError, ValidationError
+from opportune.core.errors import ConflictError, FieldErrors, StaleVersionError
 from opportune.core.jobs import enqueue_job
 from opportune.core.users import User
 from opportune.webhooks import guard, registry
@@ -275,7 +275,7 @@ def retry_delivery(delivery: WebhookDelivery, *, by: User, now: datetime | None 
     """One more attempt now for a Failed (or Sent) delivery; a Queued one is sent now."""
     now = now or timezone.now()
     if delivery.status == WebhookDelivery.Status.SENDING:
-        raise ValidationError.for_field("status", "This delivery is being sent now.")
+        raise ConflictError("This delivery is being sent now.", fields={"status": ["is Sending"]})
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk=delivery.pk, status=delivery.status).update(
             status=WebhookDelivery.Status.QUEUED, next_attempt_at=now

@@ -224,3 +224,16 @@ def test_the_payload_of_each_event(sales, manager, public_dns):
     assert assigned["data"]["reference_name"] == opportunity.name
     assert assigned["data"]["allocated_to"] == "sales"
     json.dumps(rows)  # plain JSON
+
+
+@pytest.mark.django_db
+def test_a_delivery_being_sent_is_not_retried(api_as, manager, public_dns):
+    webhook, _ = services.create_webhook(data=BODY, by=manager)
+    sending = WebhookDelivery.objects.create(
+        webhook=webhook, event="ping", payload={}, status=WebhookDelivery.Status.SENDING
+    )
+    r = api_as(manager).post(f"webhook-deliveries/{sending.pk}/retry")
+    assert r.status_code == 409
+    assert r.json()["error"]["fields"] == {"status": ["is Sending"]}
+    sending.refresh_from_db()
+    assert sending.status == WebhookDelivery.Status.SENDING
