@@ -21,6 +21,7 @@ from opportune.accounts.roles import ALL_ROLES, PURCHASE_USER, SALES_MANAGER, SA
 from opportune.crm.defaults import load_crm_defaults
 from opportune.masters.defaults import load_master_defaults
 from opportune.testing import PASSWORD, RESULTS, ApiClient, make_user
+from opportune.webhooks.services import forget_subscriptions
 
 
 def _restore_migration_data(sender, **kwargs) -> None:
@@ -39,6 +40,13 @@ post_migrate.connect(
     sender=django_apps.get_app_config("crm"),
     dispatch_uid="opportune-tests-restore-migration-data",
 )
+
+
+@pytest.fixture(autouse=True)
+def _no_webhooks_known():
+    """Each test starts taking it that no webhook listens (the test database has none): the
+    per-process list of webhooks (webhooks.services) may not outlive a test rolled back."""
+    forget_subscriptions(now_empty=True)
 
 
 @pytest.fixture

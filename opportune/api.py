@@ -19,6 +19,7 @@ from opportune.masters.api import router as masters_router
 from opportune.notifications.api import router as notifications_router
 from opportune.reports.api import router as reports_router
 from opportune.selling.api import router as selling_router
+from opportune.webhooks.api import router as webhooks_router
 
 api = NinjaAPI(
     title="Opportune API",
@@ -45,3 +46,4 @@ api.add_router("/", activities_router)
 api.add_router("/", crm_communications_router)
 api.add_router("/", comms_router)
 api.add_router("/", reports_router)
+api.add_router("/", webhooks_router)

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "opportune.accounts",
     "opportune.masters",
     "opportune.notifications",
+    "opportune.webhooks",
     "opportune.activities",
     "opportune.automation",
     "opportune.comms",
@@ -288,6 +289,19 @@ JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=5)
 JOB_RETRY_SECONDS = env.int("JOB_RETRY_SECONDS", default=30)
 JOB_MAX_WAIT_SECONDS = env.int("JOB_MAX_WAIT_SECONDS", default=600)
 JOB_KEEP_DAYS = env.int("JOB_KEEP_DAYS", default=7)
+
+# --- webhooks (docs/decisions/0024-webhooks.md) -------------------------------------------------
+# Deliveries to private, loopback, link-local or reserved addresses are refused unless this is on
+# (a webhook to a service on the same network; the tests' local receiver).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+# Seconds a receiver has to connect and answer; attempts per delivery before it is Failed; the
+# first retry's delay in seconds (doubled at each attempt, at most an hour).
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)
+WEBHOOKS_RETRY_SECONDS = env.int("WEBHOOKS_RETRY_SECONDS", default=60)
+# Seconds each process keeps the list of enabled webhooks (a write costs no query for it): a
+# webhook added or changed in one process reaches the others' events after at most this long.
+WEBHOOKS_SUBSCRIPTIONS_TTL = env.int("WEBHOOKS_SUBSCRIPTIONS_TTL", default=3600 if TESTING else 10)
 
 # --- API ------------------------------------------------------------------------------------
 API_MAX_PAGE_SIZE = 200

@@ -10,3 +10,6 @@ class AutomationConfig(AppConfig):
         from opportune.core import slots
 
         slots.register_nav_links(automation_slots.nav_links)
+        from opportune.automation import webhooks
+
+        webhooks.register()  # the assignment event and its payload

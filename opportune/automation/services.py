@@ -25,12 +25,14 @@ from opportune.automation.registry import (
     document_type_of,
     document_types,
 )
+from opportune.automation.webhooks import ASSIGNED
 from opportune.core.company import company_settings
 from opportune.core.errors import ConflictError, FieldErrors, NotFoundError, ValidationError
 from opportune.core.models import Comment
 from opportune.core.timeline import add_comment
 from opportune.notifications.models import Notification
 from opportune.notifications.services import notify
+from opportune.webhooks.services import emit
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -82,6 +84,7 @@ def assign(
         by=by,
         comment_type=Comment.Type.ASSIGNED,
     )
+    emit(ASSIGNED, assignment)
     return assignment
 
 

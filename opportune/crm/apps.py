@@ -31,6 +31,9 @@ class CrmConfig(AppConfig):
         from opportune.crm import communications
 
         communications.register()  # what email threads onto, and its effects (comms)
+        from opportune.crm import webhooks
+
+        webhooks.register()  # the opportunity events and their payload
         from django.urls import reverse
 
         from opportune.activities.references import register_reference_url

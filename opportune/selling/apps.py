@@ -17,5 +17,8 @@ class SellingConfig(AppConfig):
         for model in (Quotation, SalesOrder):
             register_source(model.doctype, history_source(model))
         slots.register_nav_links(selling_slots.nav_links)
+        from opportune.selling import webhooks
+
+        webhooks.register()  # the quotation event and its payload
         slots.register_document_actions("Opportunity", selling_slots.opportunity_actions)
         slots.register_linked_documents("Opportunity", selling_slots.opportunity_documents)

@@ -38,6 +38,7 @@ APP_RANKS = {
     "accounts": 1,
     "masters": 2,
     "notifications": 3,
+    "webhooks": 3,
     "activities": 4,
     "automation": 5,
     "comms": 6,

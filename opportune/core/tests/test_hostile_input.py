@@ -69,6 +69,12 @@ BASE: dict[str, dict[str, Any]] = {
     "POST /api/v1/opportunities/{name}/communications": EMAIL,
     "POST /api/v1/leads/{name}/communications": EMAIL,
     "POST /api/v1/email-accounts": {"name": "Sales", "email_id": "sales@example.com"},
+    # a public address written as one (no DNS in the tests)
+    "POST /api/v1/webhooks": {
+        "name": "Sync",
+        "url": "https://93.184.215.14/hook",
+        "events": ["opportunity.created"],
+    },
     "POST /api/v1/opportunities/{name}/declare-lost": {"lost_reasons": ["Timing"]},
     "POST /api/v1/opportunities/{name}/make-request-for-quotation": {"suppliers": ["Acme"]},
     "POST /api/v1/opportunities/{name}/make-supplier-quotation": {"supplier": "Acme"},
@@ -236,6 +242,9 @@ class World:
         rules = "PATCH /api/v1/assignment-rules/{name}"
         if operation == rules and not self.api.get("assignment-rules").json()["results"]:
             return self.made("assignment-rules", BASE["POST /api/v1/assignment-rules"])
+        webhooks = operation.endswith("/webhooks/{name}")
+        if webhooks and not self.api.get("webhooks").json()["results"]:
+            return self.made("webhooks", BASE["POST /api/v1/webhooks"])
         accounts = operation.endswith("/email-accounts/{name}")
         if accounts and not self.api.get("email-accounts").json()["results"]:
             return self.made("email-accounts", BASE["POST /api/v1/email-accounts"])
@@ -348,6 +357,7 @@ IMG = '"><img src=x onerror=alert(1)>'
 # field (names, notes, descriptions, comments, terms...) takes it as it is.
 CONSTRAINED = {
     "allocated_to",  # assignments: a username
+    "url",  # webhooks: an http(s) URL of a public host
     "user",  # sales targets: a username
     "campaign",
     "company_currency",

@@ -55,6 +55,7 @@ from opportune.reports.models import SalesTarget
 from opportune.reports.registry import REPORTS
 from opportune.selling import services as selling
 from opportune.testing import make_customer, make_item, make_lead, make_opportunity, make_user
+from opportune.webhooks.models import Webhook, WebhookDelivery
 
 ROLES = ("owner", "other", "manager", "purchaser", "sysman", "norole", "anon")
 STAFF = frozenset(ROLES) - {"norole", "anon"}
@@ -84,6 +85,8 @@ SEES = {
     "assignment_rule": MANAGERS,  # assignment rules: managers only
     "assignment": SEES_OWNERS,  # given to ``owner``: the assignee (or who gave it) and managers
     "email_account": MANAGERS,  # email accounts: managers only (403 to others)
+    "webhook": MANAGERS,  # webhooks and their deliveries: managers only (403 to others)
+    "webhook_delivery": MANAGERS,
     "attachment": SEES_OWNERS | {"purchaser"},  # an email's file: who sees its opportunity
 }
 BUYERS = frozenset({"purchaser", "sysman"})
@@ -321,6 +324,19 @@ API_RULES: dict[str, Rule] = {
     ),
     "DELETE /email-accounts/{name}": Rule(record="email_account", writes=MANAGERS, gate=True),
     "POST /inbound-email": Rule(writes=MANAGERS, gate=True, body={"bad": "shape"}),
+    # webhooks: managers only, refused by role before anything else
+    "GET /webhooks": read(sees=MANAGERS, refusal=403),
+    "POST /webhooks": Rule(writes=MANAGERS, gate=True, body={"bad": "shape"}),
+    "GET /webhooks/{name}": read("webhook", refusal=403),
+    "PATCH /webhooks/{name}": Rule(
+        record="webhook", writes=MANAGERS, gate=True, body={"bad": "shape"}
+    ),
+    "DELETE /webhooks/{name}": Rule(record="webhook", writes=MANAGERS, gate=True),
+    "GET /webhooks/{name}/deliveries": read("webhook", refusal=403),
+    "POST /webhooks/{name}/test": Rule(record="webhook", writes=MANAGERS, gate=True),
+    "POST /webhook-deliveries/{id}/retry": Rule(
+        record="webhook_delivery", writes=MANAGERS, gate=True
+    ),
     # reports: every signed-in user reads them, over the rows they may see (none without a
     # role); the targets: managers set them, a sales user reads their own
     **{f"GET /reports/{slug}": read() for slug in REPORTS},
@@ -661,6 +677,14 @@ def build_world() -> World:
     names["assignment_rule"] = "Walked rule"
     EmailAccount.objects.create(name="Walked account", email_id="walked@example.com")
     names["email_account"] = "Walked account"
+    webhook = Webhook.objects.create(
+        name="Walked hook", url="https://example.com/hook", events=["ping"], secret_encrypted="x"
+    )
+    names["webhook"] = webhook.name
+    delivery = WebhookDelivery.objects.create(
+        webhook=webhook, event="ping", payload={}, status=WebhookDelivery.Status.FAILED
+    )
+    names["webhook_delivery"] = str(delivery.pk)
     comms.queue_email(
         reference_doctype="Opportunity",
         reference_name=opportunity.name,
@@ -697,6 +721,8 @@ WATCHED = (
     "activities_event",
     "activities_calendarfeedtoken",
     "reports_salestarget",
+    "webhooks_webhook",
+    "webhooks_webhookdelivery",
 )
 
 

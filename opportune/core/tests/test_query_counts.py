@@ -66,6 +66,7 @@ from opportune.testing import (
     make_opportunity,
     make_rate,
 )
+from opportune.webhooks import services as webhook_services
 
 pytestmark = pytest.mark.django_db
 
@@ -423,6 +424,32 @@ def email_accounts(p: People, n: int = 1) -> World:
     return {"name": f"Box {n - 1}", "version": 1}
 
 
+HOOK_URL = "https://93.184.215.14/hook"  # a public address written as one (no DNS in tests)
+
+
+def webhooks(p: People, n: int = 1) -> World:
+    """n webhooks, and n deliveries of the last one (its test pings)."""
+    for i in range(n):
+        hook, _secret = webhook_services.create_webhook(
+            data={"name": f"Hook {i}", "url": HOOK_URL, "events": ["opportunity.created"]},
+            by=p.manager,
+        )
+    for _ in range(n):
+        delivery = webhook_services.send_test(hook, by=p.manager)
+    return {"name": hook.name, "version": 1, "id": delivery.pk}
+
+
+def opportunity_watched(p: People, n: int = 1) -> World:
+    """An opportunity's world with a webhook listening to new ones (the list of webhooks already
+    read by this process, as in the steady state)."""
+    world = opportunity(p, n)
+    webhook_services.create_webhook(
+        data={"name": "Sync", "url": HOOK_URL, "events": ["opportunity.created"]}, by=p.manager
+    )
+    webhook_services.subscribers("opportunity.created")
+    return world
+
+
 def heartbeat(p: People, n: int = 1) -> World:
     record_heartbeat()
     return {}
@@ -504,6 +531,7 @@ SETTINGS, TOKENS = "/api/v1/settings/crm", "/api/v1/tokens"
 NOTES = "/api/v1/notifications"
 EVENTS, EVENT = "/api/v1/events", "/api/v1/events/{id}"
 ACCOUNTS, ACCOUNT = "/api/v1/email-accounts", "/api/v1/email-accounts/{name}"
+HOOKS, HOOK = "/api/v1/webhooks", "/api/v1/webhooks/{name}"
 EMAIL = {"recipients": ["grace@babbage.example"], "subject": "Offer", "content": "Hello"}
 EMAIL_FORM = {"subject": "Offer", "content": "Hello"}
 
@@ -560,6 +588,17 @@ API_CASES = [
     Case("GET", ACCOUNT, 3, email_accounts, user=MANAGER),
     Case("PATCH", ACCOUNT, 8, email_accounts, versioned(smtp_host="smtp.example.com"), MANAGER),
     Case("DELETE", ACCOUNT, 5, email_accounts, user=MANAGER),
+    Case("GET", HOOKS, 3, webhooks, user=MANAGER, lists=True),
+    Case("POST", HOOKS, 4, body=fixed(name="Sync", url=HOOK_URL, events=["ping"]), user=MANAGER),
+    Case("GET", HOOK, 3, webhooks, user=MANAGER),
+    Case("PATCH", HOOK, 9, webhooks, versioned(description="Orders"), MANAGER),
+    Case("DELETE", HOOK, 5, webhooks, user=MANAGER),
+    Case("GET", HOOK + "/deliveries", 4, webhooks, user=MANAGER, lists=True),
+    Case("POST", HOOK + "/test", 7, webhooks, user=MANAGER),
+    Case("POST", "/api/v1/webhook-deliveries/{id}/retry", 8, webhooks, user=MANAGER),
+    # a webhook listens: + the opportunity's payload (its items, lost reasons, competitors) and
+    # the delivery's INSERT; the jobs are handed after the commit
+    Case("POST", OPPS, 27, opportunity_watched, new_opportunity),
     Case("GET", LEADS, 4, lead, lists=True),
     Case("POST", LEADS, 18, lead, fixed(lead_name="Grace", email_id="grace@navy.example")),
     Case("GET", LEAD, 4, lead),

@@ -36,6 +36,7 @@ from opportune.activities.models import NEXT_CONTACT, Event
 from opportune.core.audit import current_door
 from opportune.crm.models import CRMSettings, Opportunity
 from opportune.crm.next_contact import drop_next_contacts
+from opportune.crm.webhooks import status_changes_of
 from opportune.notifications.models import Notification
 from opportune.notifications.services import Message, notify_many
 
@@ -104,10 +105,11 @@ def _close_batch(
     """Close the still-due opportunities among ``names``, inside the caller's transaction."""
     # Their next contacts still to come go with them (as write_status_change does for one): on
     # PostgreSQL in the batch's statement, on SQLite after it.
-    if connection.vendor == "postgresql":
-        return _close_batch_in_one_statement(names, now=now, days=days)
-    closed = _close_batch_on_sqlite(due, names, now=now, days=days)
-    drop_next_contacts(names, status=Opportunity.Status.CLOSED, now=now)
+    with status_changes_of(names):
+        if connection.vendor == "postgresql":
+            return _close_batch_in_one_statement(names, now=now, days=days)
+        closed = _close_batch_on_sqlite(due, names, now=now, days=days)
+        drop_next_contacts(names, status=Opportunity.Status.CLOSED, now=now)
     return closed
 
 

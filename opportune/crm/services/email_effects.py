@@ -15,6 +15,7 @@ from opportune.core.documents import lock_document, save_document
 from opportune.crm.models import Opportunity
 from opportune.crm.services.first_response import record_first_response
 from opportune.crm.status import computed_opportunity_status, write_status_change
+from opportune.crm.webhooks import opportunity_changed
 
 if TYPE_CHECKING:
     from opportune.comms.models import Communication
@@ -32,10 +33,12 @@ def apply_email_sent(communication: Communication) -> None:
         )
         if communication.owner is not None:
             record_first_response(locked, at=communication.creation)
+        old_status = locked.status
         if locked.status == Opportunity.Status.OPEN:
             new = computed_opportunity_status(locked, Opportunity.Status.REPLIED)
             write_status_change(locked, new, by=communication.owner)
         save_document(locked, by=communication.owner)
+        opportunity_changed(locked, event=None, old_status=old_status)
 
 
 def apply_email_received(communication: Communication) -> None:
@@ -46,10 +49,11 @@ def apply_email_received(communication: Communication) -> None:
             Opportunity, communication.reference_name, expected_version=None, by=None
         )
         locked.last_received_on = communication.communication_date
-        reopened = False
+        reopened, old_status = False, locked.status
         if locked.status == Opportunity.Status.REPLIED:
             new = computed_opportunity_status(locked, Opportunity.Status.OPEN)
             reopened = write_status_change(locked, new, by=None)
         save_document(locked, by=None)
         if reopened:
             apply_assignment_rules(locked, by=None)
+        opportunity_changed(locked, event=None, old_status=old_status)

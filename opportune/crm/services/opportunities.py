@@ -40,6 +40,7 @@ from opportune.crm.status import (
     refresh_lead_status,
     write_status_change,
 )
+from opportune.crm.webhooks import CREATED, LOST, UPDATED, opportunity_changed
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -72,6 +73,7 @@ def create_opportunity(
             refresh_lead_status(opportunity.lead)
             carry_forward_from_lead(opportunity.lead, opportunity, by=by)
         apply_assignment_rules(opportunity, by=by, now=now)
+        opportunity_changed(opportunity, event=CREATED, old_status=opportunity.status)
     return opportunity
 
 
@@ -112,6 +114,7 @@ def update_opportunity(
         for lead in {lead for lead in (old_lead, locked.lead) if lead is not None}:
             refresh_lead_status(lead)
         apply_assignment_rules(locked, by=by, now=now)
+        opportunity_changed(locked, event=UPDATED, old_status=draft.original_status)
     return locked
 
 
@@ -130,6 +133,7 @@ def declare_opportunity_lost(
         locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
         if not locked.can_declare_lost():
             raise ConflictError("A converted opportunity cannot be declared lost.")
+        old_status = locked.status
         if quotation_probe().opportunity_quotations(locked).active:
             raise ConflictError(
                 "Cannot declare as lost, because a quotation has been made. "
@@ -153,6 +157,7 @@ def declare_opportunity_lost(
         if locked.lead is not None:
             refresh_lead_status(locked.lead)
         apply_assignment_rules(locked, by=by)
+        opportunity_changed(locked, event=LOST, old_status=old_status)
     return locked
 
 
@@ -167,11 +172,13 @@ def reopen_opportunity(
                 f"Only a Lost or Closed opportunity can be reopened; this one is {locked.status}.",
                 fields={"status": [f"is {locked.status}"]},
             )
+        old_status = locked.status
         _reopen(locked, by=by)
         save_document(locked, by=by)
         if locked.lead is not None:
             refresh_lead_status(locked.lead)
         apply_assignment_rules(locked, by=by)
+        opportunity_changed(locked, event=None, old_status=old_status)
     return locked
 
 
@@ -188,10 +195,11 @@ def recompute_opportunity_status(
     """Run the status engine after a quotation or order event (no version check: an effect)."""
     with transaction.atomic():
         locked = lock_document(Opportunity, opportunity.pk, expected_version=None, by=by)
-        new_status = computed_opportunity_status(locked, requested)
+        new_status, old_status = computed_opportunity_status(locked, requested), locked.status
         if write_status_change(locked, new_status, by=by):
             save_document(locked, by=by)
             apply_assignment_rules(locked, by=by)
+            opportunity_changed(locked, event=None, old_status=old_status)
         if locked.lead is not None:
             refresh_lead_status(locked.lead)
     return locked

@@ -19,6 +19,7 @@ OUR_APPS = {
     "accounts",
     "masters",
     "notifications",
+    "webhooks",
     "activities",
     "automation",
     "comms",

@@ -37,6 +37,8 @@ from opportune.selling.status import (
     stale_quotation_leads,
     stale_quotation_opportunities,
 )
+from opportune.selling.webhooks import SUBMITTED
+from opportune.webhooks.services import emit
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -265,6 +267,7 @@ def submit_quotation(quotation: Quotation, *, version: int | None = None, by: Us
             by=by,
             note=f"Quotation {locked.name} submitted.",
         )
+        emit(SUBMITTED, locked)
     return locked
 
 
