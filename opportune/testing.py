@@ -22,6 +22,7 @@ from contextlib import contextmanager, suppress
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from django.contrib.auth.models import Group, User
@@ -327,3 +328,10 @@ def seed_documents(root: User) -> None:
     post("suppliers", {"supplier_name": "Acme"})
     post(f"opportunities/{opportunity}/make-supplier-quotation", {"supplier": "Acme"})
     post(f"opportunities/{opportunity}/make-request-for-quotation", {"suppliers": ["Acme"]})
+
+
+def body_of(response: Any) -> bytes:
+    """The whole body of a response, streamed (an export) or not."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return bytes(response.content)

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -132,7 +133,7 @@ def table_of(report: Any) -> list[list[dict[str, Any]]]:
 
 def _report_page(spec: ReportSpec):
     @login_required
-    def view(request: SignedInRequest) -> HttpResponse:
+    def view(request: SignedInRequest) -> HttpResponseBase:
         f, errors = read_report_filters(spec.filters, request.GET)
         fmt = request.GET.get("format", "")
         if fmt in ("csv", "xlsx"):

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from opportune.reports.tests.world import build
-from opportune.testing import client_for
+from opportune.testing import body_of, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -315,13 +315,13 @@ def test_exports_carry_the_same_numbers(world, manager, api_as, slug, params):
     as_csv = api_as(manager).get(f"reports/{slug}", format="csv", **params)
     assert as_csv["Content-Type"].startswith("text/csv")
     # streamed, with a byte order mark (Excel then reads UTF-8)
-    parsed = list(csv.reader(io.StringIO(b"".join(as_csv.streaming_content).decode("utf-8-sig"))))
+    parsed = list(csv.reader(io.StringIO(body_of(as_csv).decode("utf-8-sig"))))
     assert parsed[0] == labels
     assert [[_number(v) for v in r] for r in parsed[1:]] == [
         [_number(v) for v in r] for r in expected
     ]
     page = client_for(manager).get(f"/reports/{slug}/", {**params, "format": "xlsx"})
-    book = load_workbook(io.BytesIO(b"".join(page.streaming_content)), read_only=True)
+    book = load_workbook(io.BytesIO(body_of(page)), read_only=True)
     sheet = list(book.active.iter_rows(values_only=True))
     assert list(sheet[0]) == labels
     assert [[_number(v) for v in r] for r in sheet[1:]] == [
