@@ -19,3 +19,6 @@ class SellingConfig(AppConfig):
         slots.register_nav_links(selling_slots.nav_links)
         slots.register_document_actions("Opportunity", selling_slots.opportunity_actions)
         slots.register_linked_documents("Opportunity", selling_slots.opportunity_documents)
+        from opportune.selling import searchables
+
+        searchables.register()  # in the global search (core.search)
