@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Window
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import RowNumber
 
 from opportune.core.errors import ValidationError
 from opportune.core.models import Document, SearchEntry
@@ -32,20 +33,27 @@ if TYPE_CHECKING:
 
 FTS_TABLE = "core_searchentry_fts"
 TRIGRAM = 3
+# the global search looks at most at this many of the newest matching entries of each type,
+# then keeps those the user may see: a word that a thousand documents hold is narrowed by typing
+CANDIDATES_PER_TYPE = 500
 
 
 def matching_names(doctype: str, text: str) -> QuerySet[SearchEntry, Any]:
     """The names of the documents of ``doctype`` whose searchable text contains ``text`` (case
     ignored), as a subquery: ``Model.objects.filter(name__in=matching_names(...))``."""
-    entries = SearchEntry.objects.filter(doctype=doctype)
+    return matching_entries(text).filter(doctype=doctype).values("name")
+
+
+def matching_entries(text: str) -> QuerySet[SearchEntry, Any]:
+    """The entries (of every doctype) whose text contains ``text``, case ignored, through the
+    database's index when the text has a trigram."""
+    entries = SearchEntry.objects.all()
     if connection.vendor == "sqlite" and len(text) >= TRIGRAM and sqlite_has_fts():
         phrase = '"' + text.replace('"', '""') + '"'
-        entries = entries.filter(
+        return entries.filter(
             id__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", (phrase,))
         )
-    else:
-        entries = entries.filter(text__icontains=text)
-    return entries.values("name")
+    return entries.filter(text__icontains=text)
 
 
 @cache
@@ -191,31 +199,56 @@ def joined(*values: Any) -> str:
     return " · ".join(str(value) for value in values if value not in (None, ""))
 
 
+def candidates(text: str, doctypes: list[str]) -> dict[str, list[str]]:
+    """The names of the newest ``CANDIDATES_PER_TYPE`` entries of each doctype whose text
+    contains ``text``: one pass over the text index for every type (not one per type)."""
+    found: dict[str, list[str]] = {}
+    for doctype, name in candidate_query(text, doctypes):
+        found.setdefault(doctype, []).append(name)
+    return found
+
+
+def candidate_query(text: str, doctypes: list[str]) -> QuerySet[SearchEntry, tuple[str, str]]:
+    return (
+        matching_entries(text)
+        .filter(doctype__in=doctypes)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("doctype")], order_by=F("id").desc()))
+        .filter(rank__lte=CANDIDATES_PER_TYPE)
+        .values_list("doctype", "name")
+    )
+
+
 def global_search(
     user: AnyUser, text: str, *, types: Iterable[Searchable] | None = None, limit: int = 5
 ) -> list[SearchGroup]:
     """The documents of each type (all registered, or ``types``) the user may see whose
-    searchable text contains ``text``, at most ``limit`` of each, newest first: one query per
-    type (the access rule, the text index and the columns of the results together), and only
-    the groups with results."""
+    searchable text contains ``text``, at most ``limit`` of each, newest first, and only the
+    groups with results. One query finds the candidates of every type in the text index (the
+    newest ``CANDIDATES_PER_TYPE`` of each); then one query per type that has some applies
+    its access rule and reads the columns of the results."""
+    wanted = list(types) if types is not None else searchables()
+    found = candidates(text, [searchable.doctype for searchable in wanted])
     groups = []
-    for searchable in types if types is not None else searchables():
+    for searchable in wanted:
+        names = found.get(searchable.doctype)
+        if not names:
+            continue
         rows = list(
             searchable.visible_to(user)
-            .filter(pk__in=matching_names(searchable.doctype, text))
+            .filter(pk__in=names)
             .order_by(*searchable.ordering)
             .values("pk", *searchable.columns)[:limit]
         )
         if rows:
-            results = [
-                SearchResult(
-                    doctype=searchable.doctype,
-                    name=row["pk"],
-                    title=searchable.title(row) or row["pk"],
-                    subtitle=searchable.subtitle(row),
-                    url=searchable.url(row) if searchable.url else page_url(searchable, row["pk"]),
-                )
-                for row in rows
-            ]
-            groups.append(SearchGroup(searchable, results))
+            groups.append(SearchGroup(searchable, [_result(searchable, row) for row in rows]))
     return groups
+
+
+def _result(searchable: Searchable, row: Row) -> SearchResult:
+    return SearchResult(
+        doctype=searchable.doctype,
+        name=row["pk"],
+        title=searchable.title(row) or row["pk"],
+        subtitle=searchable.subtitle(row),
+        url=searchable.url(row) if searchable.url else page_url(searchable, row["pk"]),
+    )

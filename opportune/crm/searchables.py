@@ -3,6 +3,8 @@ contacts and opportunities, each seen as its access rule allows, titled from its
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.urls import reverse
 
 from opportune.core.search import Row, Searchable, joined, page_url, register_searchable
@@ -14,7 +16,7 @@ from opportune.crm.access import (
 )
 
 
-def _page(url_name: str):  # noqa: ANN202 - a small factory
+def _page(url_name: str) -> Callable[[str], str]:
     return lambda name: reverse(url_name, args=[name])
 
 

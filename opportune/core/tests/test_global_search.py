@@ -237,6 +237,10 @@ def test_the_box_says_when_nothing_is_found_and_the_page_has_the_same_results(pe
     client = client_for(people["other"])
     empty = client.get("/search/", {"q": "nothing here"}, headers={"HX-Request": "true"})
     assert "Nothing found" in empty.content.decode()
+    # the box waits for a trigram; the page searches with less
+    short = client.get("/search/", {"q": "ze"}, headers={"HX-Request": "true"})
+    assert "three characters" in short.content.decode() and "Gale" not in short.content.decode()
+    assert "Gale Zephyr Ltd" in client.get("/search/", {"q": "ze"}).content.decode()
     page = client.get("/search/", {"q": "zephyr"})
     html = page.content.decode()
     assert "<html" in html and "Gale Zephyr Ltd" in html
