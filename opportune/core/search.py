@@ -123,7 +123,6 @@ class Searchable:
     subtitle: Callable[[Row], str]
     page: Callable[[str], str] | None  # the path of a document's page, by name
     url: Callable[[Row], str | None] | None = None  # instead of page, from the row (a contact)
-    ordering: tuple[str, ...] = ("-modified", "-name")
 
 
 _SEARCHABLES: dict[str, Searchable] = {}
@@ -233,12 +232,15 @@ def global_search(
         names = found.get(searchable.doctype)
         if not names:
             continue
-        rows = list(
-            searchable.visible_to(user)
-            .filter(pk__in=names)
-            .order_by(*searchable.ordering)
-            .values("pk", *searchable.columns)[:limit]
-        )
+        # no ORDER BY ... LIMIT in SQL: PostgreSQL would walk the whole (-modified) index
+        # looking for the few candidates a sales user may see; at most CANDIDATES_PER_TYPE rows
+        # come back, by their primary key, and are sorted here
+        visible = searchable.visible_to(user).filter(pk__in=names).order_by()
+        rows = sorted(
+            visible.values("pk", "modified", *searchable.columns),
+            key=lambda row: (row["modified"], row["pk"]),
+            reverse=True,
+        )[:limit]
         if rows:
             groups.append(SearchGroup(searchable, [_result(searchable, row) for row in rows]))
     return groups
