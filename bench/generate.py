@@ -449,8 +449,10 @@ def ensure_parties(writer: Writer, plan: Plan, users: list[int]) -> None:
             last = make(plan, stop - 1, users)["name"]
             if model.objects.filter(pk=last).exists():
                 continue
+            rows = [make(plan, k, users) for k in range(start, stop)]
             with transaction.atomic():
-                writer.insert(model, [make(plan, k, users) for k in range(start, stop)])
+                writer.insert(model, rows)
+                writer.insert(SearchEntry, [search_entry(row, model) for row in rows])
         log(f"{label}: {count:,}")
 
 
@@ -605,17 +607,18 @@ def ensure_opportunities(writer: Writer, plan: Plan, maker: OpportunityMaker) ->
             writer.insert(Opportunity, opportunities)
             writer.insert(OpportunityItem, items)
             writer.insert_pairs(lost_table, ("opportunity_id", "opportunitylostreason_id"), lost)
-            writer.insert(SearchEntry, [search_entry(opp) for opp in opportunities])
+            writer.insert(SearchEntry, [search_entry(opp, Opportunity) for opp in opportunities])
         done = min(plan.n, (c + 1) * CHUNK)
         rate = done / max(time.monotonic() - began, 1e-6)
         log(f"opportunities: {done:,} / {plan.n:,} ({rate:,.0f}/s this run)")
 
 
-def search_entry(opportunity: dict) -> dict:
-    """The text search's entry of a generated opportunity, as its save would write it."""
-    values = (opportunity.get(field) for field in Opportunity.search_fields)
+def search_entry(row: dict, model: type[Lead | Customer | Opportunity]) -> dict:
+    """The text search's entry of a generated document (an opportunity, a lead, a customer),
+    as its save would write it (core.search; the global search reads the parties' too)."""
+    values = (row.get(field) for field in model.search_fields)
     text = "\n".join(str(value) for value in values if value not in (None, ""))
-    return {"doctype": Opportunity.doctype, "name": opportunity["name"], "text": text}
+    return {"doctype": model.doctype, "name": row["name"], "text": text}
 
 
 def set_naming_series(plan: Plan) -> None:

@@ -18,3 +18,6 @@ class BuyingConfig(AppConfig):
         slots.register_nav_links(buying_slots.nav_links)
         slots.register_document_actions("Opportunity", buying_slots.opportunity_actions)
         slots.register_linked_documents("Opportunity", buying_slots.opportunity_documents)
+        from opportune.buying import searchables
+
+        searchables.register()  # in the global search (core.search)

@@ -37,6 +37,7 @@ class Supplier(Document):
     """A supplier, named by its name as in ERPNext (a clash gets ' - 2')."""
 
     doctype = "Supplier"
+    search_fields = ("name", "supplier_name", "email_id", "phone")
 
     supplier_name = models.CharField(max_length=140, db_index=True)
     supplier_group = models.ForeignKey(

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from opportune.core import audit_views, views
+from opportune.core import audit_views, search_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", search_views.search_page, name="search"),
     path("audit/", audit_views.audit_log_page, name="audit_log"),
     path("audit/deleted/", audit_views.deleted_documents_page, name="deleted_documents"),
     path("audit/deleted/<int:id>/", audit_views.deleted_document_page, name="deleted_document"),

@@ -41,3 +41,6 @@ class CrmConfig(AppConfig):
         register_reference_url(
             Opportunity.doctype, lambda name: reverse("crm:opportunity_detail", args=[name])
         )
+        from opportune.crm import searchables
+
+        searchables.register()  # in the global search (core.search)

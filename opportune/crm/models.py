@@ -172,6 +172,7 @@ class CRMSettings(models.Model):
 class Lead(Document):
     naming_series = "CRM-LEAD-.YYYY.-"
     doctype = "Lead"
+    search_fields = ("name", "lead_name", "company_name", "email_id", "phone", "mobile_no")
 
     class Status(models.TextChoices):
         LEAD = "Lead"
@@ -231,6 +232,7 @@ class Lead(Document):
 
 class Customer(Document):
     doctype = "Customer"
+    search_fields = ("name", "customer_name", "email_id", "phone", "mobile_no")
 
     class CustomerType(models.TextChoices):
         COMPANY = "Company"
@@ -282,6 +284,16 @@ class Contact(Document):
 
     naming_series = "CONT-.YYYY.-"
     doctype = "Contact"
+    # full_name (a property) lets "Ada Love" match across the two name fields
+    search_fields = (
+        "name",
+        "first_name",
+        "last_name",
+        "full_name",
+        "email_id",
+        "phone",
+        "mobile_no",
+    )
 
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True)

@@ -22,3 +22,6 @@ class SellingConfig(AppConfig):
         webhooks.register()  # the quotation event and its payload
         slots.register_document_actions("Opportunity", selling_slots.opportunity_actions)
         slots.register_linked_documents("Opportunity", selling_slots.opportunity_documents)
+        from opportune.selling import searchables
+
+        searchables.register()  # in the global search (core.search)

@@ -37,6 +37,14 @@ from opportune.masters.models import CustomerGroup, Territory
 class Quotation(Transaction):
     naming_series = "SAL-QTN-.YYYY.-"
     doctype = "Quotation"
+    search_fields = (
+        "name",
+        "title",
+        "party_name",
+        "customer_name",
+        "contact_email",
+        "contact_mobile",
+    )
 
     class To(models.TextChoices):
         LEAD = "Lead"

@@ -274,6 +274,9 @@ API_RULES: dict[str, Rule] = {
     "DELETE /tokens/{id}": write("token"),
     # the audit trail: managers only; every other role is refused (403), the door being known
     "GET /audit-log": read(sees=MANAGERS, refusal=403),
+    # the global search: everyone signed in, finding only what they see (the lead is the
+    # most guarded of the documents it finds)
+    "GET /search": listing("lead", query="?q=Walker"),
     "GET /deleted-documents": read(sees=MANAGERS, refusal=403),
     "GET /deleted-documents/{id}": read("deleted", refusal=403),
     # one's own notifications: another's answers 404; the list is one's own (nobody else sees
@@ -377,6 +380,7 @@ def action(record: str | None, writes: frozenset[str] | None = None, **kw: Any) 
 
 PAGE_RULES: dict[str, Page] = {
     "home": page(),
+    "search": page(listed="lead", query="?q=Walker"),
     "healthz": Page(get=Rule(public=True, ok=503)),  # no worker heartbeat under the tests
     "login": Page(get=Rule(public=True, ok=302, ok_anonymous=200)),  # signed in: sent home
     "logout": Page(),  # walked by the accounts tests: it ends the walker's session

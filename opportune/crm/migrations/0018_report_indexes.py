@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0015_opportunity_partial_link_indexes'),
+        ('crm', '0016_search_entries_for_parties'),
         ('masters', '0003_audit_trail'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
