@@ -45,7 +45,7 @@ if sys.path[1:2] == [str(ROOT / "bench")]:
 
 from bench.harness import Context, Figure, children, command_line, memory  # noqa: E402
 
-NOT_MODULES = {"harness", "suite", "generate", "__init__"}
+NOT_MODULES = {"harness", "suite", "generate", "list_profile", "__init__"}
 RESULTS = ROOT / "bench" / "results"
 
 

@@ -13,6 +13,7 @@ URL names are those ninja gives a hand-written function (``<module>_<operation>`
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Model, QuerySet
@@ -22,6 +23,7 @@ from ninja.constants import NOT_SET
 from opportune.core.access import get_visible
 from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
 from opportune.core.api_gate import gated
+from opportune.core.api_lists import ListRows, RowParams, expand, lean
 from opportune.core.errors import PermissionDeniedError
 from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
 from opportune.core.timeline import TimelineEntry, timeline_for
@@ -71,7 +73,9 @@ class DocumentApi:
     distinct: bool = False  # a filter joins a to-many relation
     visible: Callable[[Any], QuerySet[Any]]  # access's <many>_visible_to(user)
     related: tuple[str, ...] = ()  # what ``out`` reads beside owner and modified_by: joined
-    prefetch: tuple[str, ...] = ()  # and fetched after (child tables, many-to-many)
+    # and fetched after: the child tables and many-to-many fields, which a list row answers
+    # only when asked (``expand=items``, core/api_lists.py)
+    prefetch: tuple[str, ...] = ()
     lookup: Callable[..., Model]  # access's get_<one>_for(user, name, *, write=False)
     can_create: Callable[[Any], bool]
     check_links: Callable[[Any, Any], None] | None = None  # the linked documents are visible
@@ -100,6 +104,12 @@ class DocumentApi:
             document = rows.prefetch_related(*self.prefetch).get(pk=name)
         return document
 
+    @cached_property
+    def list_rows(self) -> ListRows:
+        """The list's rows: ``out`` without the child tables (core/api_lists.py)."""
+        label = self.one.title().replace("_", "")
+        return ListRows(out=self.out, children=self.prefetch, label=label)
+
     def operation_id(self, operation: str) -> str:
         return f"{self.module}_{operation}".replace(".", "_")
 
@@ -115,6 +125,7 @@ def add_document_operation(
     response: Any,
     description: str | None = None,
     auth: Any = NOT_SET,
+    exclude_unset: bool = False,
 ) -> None:
     """Registers ``view`` under ``/<doc.path><path>`` with the document's tag, and the operation
     id, summary and URL name ninja would make from a function named ``operation``."""
@@ -129,6 +140,7 @@ def add_document_operation(
         summary=operation.title().replace("_", " "),
         description=description,
         url_name=operation,
+        exclude_unset=exclude_unset,
     )
 
 
@@ -146,15 +158,27 @@ def add_document_action(
 
 # --- the views, each made for one document type ------------------------------------------------
 def list_view(doc: DocumentApi) -> View:
+    list_rows = doc.list_rows
+    answer = Page[list_rows.row]  # type: ignore[name-defined]
+
     def list_documents(
         request: ApiRequest,
         params: Query[ListParams],
+        shape: Query[RowParams],
         filters: Query[doc.filters],  # type: ignore[name-defined]
-    ) -> dict[str, Any]:
-        rows = filters.filter(doc.rows(request.auth))
+    ) -> Any:
+        names = list_rows.choose(shape.fields, shape.expand)
+        rows = filters.filter(doc.visible(request.auth))
+        # only the columns, joins and child tables the rows answer (paginate checks the ordering)
+        plan = list_rows.plan(rows.model, names, (params.ordering or "").lstrip("-"))
+        rows = lean(rows, plan)
         rows = rows.distinct() if doc.distinct else rows
         orderings, nullable = doc.orderings, doc.nullable
-        return paginate(rows, params, orderings=orderings, nullable=nullable, search=doc.search)
+        page = paginate(rows, params, orderings=orderings, nullable=nullable, search=doc.search)
+        expand(page["results"], plan)
+        page["results"] = list_rows.serialize(page["results"], names, {"request": request})
+        # an answer of the declared type: ninja dumps it as it is (without the fields left out)
+        return answer.model_construct(**page)
 
     return list_documents
 
@@ -241,7 +265,7 @@ def add_document_routes(router: Router, doc: DocumentApi) -> None:
     and delete ``doc``; then its actions (``POST .../{name}/<verb>``) and its timeline."""
     one, out = doc.one, doc.out
     routes = [
-        ("GET", "", list_view(doc), f"list_{doc.many}", page(out)),
+        ("GET", "", list_view(doc), f"list_{doc.many}", page(doc.list_rows.row)),
         ("POST", "", create_view(doc), f"create_{one}", created(out)),
         ("GET", "/{name}", get_view(doc), f"get_{one}", ok(out)),
         ("PATCH", "/{name}", update_view(doc), f"update_{one}", ok(out)),
@@ -251,7 +275,16 @@ def add_document_routes(router: Router, doc: DocumentApi) -> None:
     for method, path, view, operation, response in routes:
         auth = creators if method == "POST" and doc.auth else NOT_SET
         add_document_operation(
-            router, doc, method, path, view, operation=operation, response=response, auth=auth
+            router,
+            doc,
+            method,
+            path,
+            view,
+            operation=operation,
+            response=response,
+            auth=auth,
+            # a list row answers the fields chosen (``fields=``), not the others as null
+            exclude_unset=method == "GET" and path == "",
         )
     for verb, service in doc.actions.items():
         add_document_action(router, doc, verb, version_action(doc, service))

@@ -21,10 +21,23 @@ Resolver = Callable[..., Any]
 Precision = Callable[[Any, dict[str, Any] | None], int]
 
 
+def reads(*paths: str) -> Callable[[Any], Any]:
+    """Names what a resolver reads from the row, as ORM paths (``owner__username``): a list
+    that answers only some columns loads only these (core/api_lists.py). A resolver that does
+    not say makes its list load the whole row."""
+
+    def mark(resolve: Any) -> Any:
+        resolve.reads = paths
+        return resolve
+
+    return mark
+
+
 def money(field: str, precision: Precision) -> Resolver:
     """A resolver giving ``field`` as a string with the right number of decimals (API.md);
     ``precision(obj, context)`` says how many (the document's or the company's currency)."""
 
+    @reads(field, *getattr(precision, "reads", ()))
     def resolve(obj: Any, context: dict[str, Any] | None = None) -> str | None:
         value: Decimal | None = getattr(obj, field)
         return money_str(value, precision(obj, context))
@@ -33,6 +46,7 @@ def money(field: str, precision: Precision) -> Resolver:
 
 
 def username(field: str) -> Resolver:
+    @reads(f"{field}__username")
     def resolve(obj: Any) -> str | None:
         user = getattr(obj, field)
         return user.username if user else None
@@ -43,6 +57,7 @@ def username(field: str) -> Resolver:
 def names(field: str) -> Resolver:
     """A resolver giving a many-to-many ``field`` (masters, named by their key) as their names."""
 
+    @reads()  # a many-to-many: prefetched when the list is asked to expand it
     def resolve(obj: Any) -> list[Any]:
         return [linked.pk for linked in getattr(obj, field).all()]
 
@@ -113,6 +128,7 @@ class VersionIn(StrictIn):
 
 
 # --- money in the company currency -------------------------------------------------------------
+@reads()
 def company_precision(obj: Any, context: dict[str, Any] | None = None) -> int:
     """The company currency's minor unit, read once per request."""
     request = (context or {}).get("request")
@@ -124,6 +140,7 @@ def company_precision(obj: Any, context: dict[str, Any] | None = None) -> int:
     return cached
 
 
+@reads("currency__precision")
 def own_precision(obj: Any, context: dict[str, Any] | None = None) -> int:
     precision: int = obj.currency.precision
     return precision
@@ -147,6 +164,7 @@ def row_precision(obj: Any, context: dict[str, Any] | None = None) -> int:
     return precision
 
 
+@reads("currency__precision")  # and the rows, prefetched when the list expands them
 def rows_with_precision(document: Any) -> list[Any]:
     rows = list(document.items.all())
     for row in rows:
