@@ -9,7 +9,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, DecimalField, Q, QuerySet, Sum
+from django.db.models import Avg, Count, DecimalField, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from opportune.crm.access import opportunities_visible_to
@@ -20,7 +20,7 @@ from opportune.reports.queries.base import (
     Chart,
     Column,
     Report,
-    percentiles,
+    percentiles_of,
     summary_item,
     usernames,
 )
@@ -47,10 +47,8 @@ def _minutes(value: Any) -> Decimal | None:
 
 def first_response_report(user: Any, f: FirstResponseFilters) -> Report:
     rows_qs = answered(user, f)
-    overall = percentiles(rows_qs, WALL, PS).get(None, {})
-    business = percentiles(rows_qs.filter(**{f"{BUSINESS}__isnull": False}), BUSINESS, PS).get(
-        None, {}
-    )
+    both = percentiles_of(rows_qs, [WALL, BUSINESS], PS)
+    overall, business = both[WALL].get(None, {}), both[BUSINESS].get(None, {})
     grouped = _grouped(rows_qs, f.group_by)
     totals = _fold_means(grouped)
     summary = [
@@ -124,10 +122,8 @@ def _per_owner(
 ) -> Report:
     owner = "opportunity_owner_id"
     grouped = {r[owner]: r for r in rows}
-    wall = percentiles(rows_qs, WALL, PS, group=owner)
-    business = percentiles(
-        rows_qs.filter(~Q(**{f"{BUSINESS}__isnull": True})), BUSINESS, PS, group=owner
-    )
+    both = percentiles_of(rows_qs, [WALL, BUSINESS], PS, group=owner)
+    wall, business = both[WALL], both[BUSINESS]
     names = usernames(grouped)
     empty: dict[float, float | None] = defaultdict(lambda: None)
     rows = []
