@@ -1244,7 +1244,9 @@ def test_opportunity_read_api_with_ten_items(sales, api_as, django_assert_num_qu
 @pytest.mark.parametrize("resource", ["leads", "customers", "contacts"])
 def test_party_lists_api_with_twenty_rows(sales, api_as, django_assert_num_queries, resource):
     for n in range(20):
-        lead = make_lead(sales, lead_name=f"Lead {n}", lead_owner="sales")
+        lead = make_lead(
+            sales, lead_name=f"Lead {n}", email_id=f"lead{n}@example.com", lead_owner="sales"
+        )
         party = make_customer(sales, customer_name=f"Customer {n}")
         crm.create_contact(
             data={"first_name": f"C{n}", "link_doctype": "Customer", "link_name": party.name},
