@@ -338,3 +338,44 @@ def test_merge_queries_do_not_grow_with_the_links(manager, sales):
     many = merge_with(8)
     assert many - few <= 2  # not one per moved row (naming the second pair may take one more)
     assert few < 120
+
+
+def test_what_points_at_each_kind_is_found():
+    """core.merge finds the links itself; this lists them so a new one is noticed."""
+    from opportune.core.merge import referring_models
+
+    def found(model):
+        return {
+            (m._meta.label, *sorted(f.name for f in fks), *sorted(n for _t, n in pairs))
+            for m, fks, pairs in referring_models(model)
+            if fks or m._meta.label not in GENERIC
+        }
+
+    GENERIC = {  # the generic references, found for every kind
+        "core.Comment",
+        "notifications.Notification",
+        "activities.Event",
+        "automation.Assignment",
+        "comms.Communication",
+        "comms.CommunicationLink",
+        "crm.Contact",
+        "crm.Opportunity",
+        "selling.Quotation",
+    }
+    generic = {m._meta.label for m, _fks, pairs in referring_models(Lead) if pairs}
+    assert generic == GENERIC
+    assert found(Lead) == {
+        ("crm.Customer", "lead_name"),
+        ("crm.Opportunity", "lead", "party_name"),
+        ("selling.Quotation", "lead", "party_name"),
+    }
+    assert found(Customer) == {
+        ("crm.Opportunity", "customer", "party_name"),
+        ("selling.Quotation", "customer", "party_name"),
+        ("selling.SalesOrder", "customer"),
+    }
+    assert found(Contact) == {
+        ("crm.Opportunity", "contact_person", "party_name"),
+        ("selling.Quotation", "contact_person", "party_name"),
+        ("selling.SalesOrder", "contact_person"),
+    }
