@@ -170,12 +170,29 @@ def check_lead_email(email: str | None, *, exclude: str | None = None) -> None:
         )
 
 
+def check_new_lead(data: Mapping[str, Any]) -> None:
+    """Both rules for a new lead whose duplicates are refused, in one query: ERPNext's on its
+    address first (while the setting is off), then the same address or phone number."""
+    found = same_email_or_phone("Lead", data)
+    email = (data.get("email_id") or "").strip().upper()
+    same = [c for c in found if email and c["email_id"].strip().upper() == email]
+    if same and not CRMSettings.current().allow_lead_duplication_based_on_emails:
+        names = ", ".join(c["name"] for c in same)
+        message = f"Email Address must be unique, it is already used in {names}."
+        raise DuplicateError(message, fields={"email_id": [message]}, candidates=same)
+    if found:
+        _refuse(found, "Lead", data)
+
+
 def check_duplicates(doctype: str, data: Mapping[str, Any]) -> None:
     """Refuse (409 ``duplicate``) a new document of the kind with the address or a phone
     number of an existing one; the fields named are those that matched."""
     found = same_email_or_phone(doctype, data)
-    if not found:
-        return
+    if found:
+        _refuse(found, doctype, data)
+
+
+def _refuse(found: list[dict[str, str]], doctype: str, data: Mapping[str, Any]) -> None:
     email = (data.get("email_id") or "").strip().upper()
     fields: dict[str, list[str]] = {}
     for field in ("email_id", *PHONE_FIELDS):

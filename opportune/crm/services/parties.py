@@ -36,7 +36,7 @@ from opportune.crm.models import (
     LeadSource,
     Opportunity,
 )
-from opportune.crm.services.duplicates import check_duplicates, check_lead_email
+from opportune.crm.services.duplicates import check_duplicates, check_lead_email, check_new_lead
 from opportune.crm.status import refresh_lead_status
 from opportune.masters.models import Currency, CustomerGroup, Industry, Territory
 
@@ -214,9 +214,10 @@ def create_lead(*, data: Mapping[str, Any], by: User, refuse_duplicates: bool = 
     _check_lead(lead, errors)
     errors.raise_if_any()
     with transaction.atomic():
-        check_lead_email(lead.email_id)
         if refuse_duplicates and not allow_duplicate:
-            check_duplicates("Lead", _contact_points(lead))
+            check_new_lead(_contact_points(lead))  # ERPNext's rule too, in the same query
+        else:
+            check_lead_email(lead.email_id)
         _save_new(lead, {}, LEAD_SPEC, by=by)
         if CRMSettings.current().auto_creation_of_contact:
             make_contact_from_lead(lead, by=by)
