@@ -103,6 +103,10 @@ def _field_path(loc: Sequence[Any]) -> str:
 
 def install_error_handlers(api: NinjaAPI) -> None:
     def domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        if exc.details:  # a duplicate's candidates (core.errors.DuplicateError)
+            body = error_body(exc.code, exc.message, exc.fields)
+            body["error"].update(exc.details)
+            return api.create_response(request, body, status=exc.http_status)
         return error_response(api, request, exc.http_status, exc.code, exc.message, exc.fields)
 
     def invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:

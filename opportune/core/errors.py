@@ -14,6 +14,11 @@ class DomainError(Exception):
         self.message = message
         self.fields = fields or {}
 
+    @property
+    def details(self) -> dict[str, object]:
+        """More keys of the API's error object, beside code, message and fields."""
+        return {}
+
 
 class ValidationError(DomainError):
     """Bad input: `fields` names each offending field with its messages."""
@@ -31,6 +36,24 @@ class ConflictError(DomainError):
 
     code = "conflict"
     http_status = 409
+
+
+class DuplicateError(ConflictError):
+    """A new document looks like one that exists (the same email address or phone number):
+    refused unless the caller says to create it anyway. ``candidates``: the existing ones, each
+    a small dict (name, title, email, phones), in the error object beside ``fields``."""
+
+    code = "duplicate"
+
+    def __init__(
+        self, message: str, *, fields: dict[str, list[str]], candidates: list[dict[str, str]]
+    ):
+        super().__init__(message, fields=fields)
+        self.candidates = candidates
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"candidates": self.candidates}
 
 
 class StaleVersionError(ConflictError):

@@ -70,6 +70,7 @@ class CRMSettingsForm(forms.ModelForm):
             "default_valid_till",
             "carry_forward_communication_and_comments",
             "auto_creation_of_contact",
+            "allow_lead_duplication_based_on_emails",
             "sales_users_see_all",
             "working_hours",
             "holidays",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ninja import Router, Status
@@ -35,6 +36,7 @@ from opportune.crm.filters import (
     search_leads,
     search_opportunities,
 )
+from opportune.crm.models import Contact, Customer, Lead
 from opportune.crm.schemas import (
     ContactCreate,
     ContactOut,
@@ -47,12 +49,35 @@ from opportune.crm.schemas import (
     LeadOut,
     LeadPatch,
     MakeOpportunityIn,
+    MergeIn,
     OpportunityCreate,
     OpportunityOut,
     OpportunityPatch,
 )
 
 router = Router()
+
+
+def add_merge_route(
+    router: Router, doc: DocumentApi, model: type[Lead | Customer | Contact]
+) -> None:
+    """``POST <path>/{name}/merge`` (managers): this document goes into ``into``
+    (crm.services.merge); answers the survivor."""
+
+    def merge(request: ApiRequest, name: str, payload: MergeIn):
+        document: Any = doc.lookup(request.auth, name, write=True)
+        survivor = services.merge_party(
+            model,
+            document,
+            into=payload.into,
+            keep=payload.keep,
+            version=version_from(request, payload.version),
+            into_version=payload.into_version,
+            by=request.auth,
+        )
+        return doc.out_for(request.auth, survivor.pk)
+
+    add_document_action(router, doc, "merge", merge, operation=f"merge_{doc.one}")
 
 
 def add_declare_lost_route(
@@ -155,13 +180,14 @@ LEADS = DocumentApi(
     related=("lead_owner",),
     lookup=access.get_lead_for,
     can_create=is_sales,
-    create=services.create_lead,
+    create=partial(services.create_lead, refuse_duplicates=True),
     update=services.update_lead,
     delete=services.delete_lead,
     timeline="Lead",
 )
 add_document_routes(router, LEADS)
 add_comment_routes(router, LEADS, "Lead", services.add_lead_comment)
+add_merge_route(router, LEADS, Lead)
 
 
 @router.post(
@@ -197,11 +223,12 @@ CUSTOMERS = DocumentApi(
     visible=access.customers_visible_to,
     lookup=access.get_customer_for,
     can_create=is_sales,
-    create=services.create_customer,
+    create=partial(services.create_customer, refuse_duplicates=True),
     update=services.update_customer,
     delete=services.delete_customer,
 )
 add_document_routes(router, CUSTOMERS)
+add_merge_route(router, CUSTOMERS, Customer)
 
 
 CONTACTS = DocumentApi(
@@ -221,8 +248,9 @@ CONTACTS = DocumentApi(
     lookup=access.get_contact_for,
     can_create=is_sales,
     check_links=access.check_contact_link,
-    create=services.create_contact,
+    create=partial(services.create_contact, refuse_duplicates=True),
     update=services.update_contact,
     delete=services.delete_contact,
 )
 add_document_routes(router, CONTACTS)
+add_merge_route(router, CONTACTS, Contact)

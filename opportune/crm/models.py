@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from opportune.core.business_hours import DEFAULT_WORKING_HOURS, Schedule, parse_schedule
@@ -120,6 +122,8 @@ class CRMSettings(models.Model):
     )
     carry_forward_communication_and_comments = models.BooleanField(default=False)
     auto_creation_of_contact = models.BooleanField(default=True)
+    # ERPNext's rule: a second lead with the same email address is refused unless this is on
+    allow_lead_duplication_based_on_emails = models.BooleanField(default=False)
     sales_users_see_all = models.BooleanField(
         default=False,
         help_text="Sales users see every lead and opportunity (ERPNext's behaviour).",
@@ -169,6 +173,42 @@ class CRMSettings(models.Model):
 
 
 # --- parties -----------------------------------------------------------------------------------
+# What a phone number is compared by when looking for duplicates (crm.services.duplicates): the
+# number without its usual separators, its last 9 characters (a national number, whatever the
+# prefix: "+49 30 1234-5678" and "030 12345678" match). Plain REPLACE and RIGHT: the same
+# expression, indexable, on SQLite and PostgreSQL.
+PHONE_SEPARATORS = (" ", "-", "(", ")", ".", "/", "+")
+PHONE_KEY_LENGTH = 9
+
+
+def _without_separators(sql: str) -> str:
+    for separator in PHONE_SEPARATORS:
+        sql = f"REPLACE({sql}, '{separator}', '')"
+    return sql
+
+
+class PhoneKey(Func):
+    """A phone column's key, as SQL with its constants written out (not bound parameters), so
+    that the query's expression is the indexed one, which SQLite needs to use the index."""
+
+    output_field = models.CharField()
+    template = f"RIGHT({_without_separators('%(expressions)s')}, {PHONE_KEY_LENGTH})"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = f"SUBSTR({_without_separators('%(expressions)s')}, -{PHONE_KEY_LENGTH})"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def duplicate_indexes(prefix: str) -> list[models.Index]:
+    """The indexes the duplicate check reads (decision 0025): the address without case and the
+    phone and mobile numbers by their key."""
+    return [
+        models.Index(Upper("email_id"), name=f"{prefix}_email_upper"),
+        models.Index(PhoneKey("phone"), name=f"{prefix}_phone_key"),
+        models.Index(PhoneKey("mobile_no"), name=f"{prefix}_mobile_key"),
+    ]
+
+
 class Lead(Document):
     naming_series = "CRM-LEAD-.YYYY.-"
     doctype = "Lead"
@@ -223,6 +263,7 @@ class Lead(Document):
             models.Index(fields=["lead_name"]),
             # the funnel's first step: the leads made in a period
             models.Index(fields=["creation"], name="lead_creation"),
+            *duplicate_indexes("lead"),
         ]
 
     @property
@@ -270,6 +311,7 @@ class Customer(Document):
 
     class Meta:
         ordering = ["customer_name"]
+        indexes = duplicate_indexes("customer")
         constraints = [
             models.UniqueConstraint(
                 fields=["opportunity_name"],
@@ -309,7 +351,10 @@ class Contact(Document):
 
     class Meta:
         ordering = ["first_name", "last_name"]
-        indexes = [models.Index(fields=["link_doctype", "link_name"])]
+        indexes = [
+            models.Index(fields=["link_doctype", "link_name"]),
+            *duplicate_indexes("contact"),
+        ]
 
     @property
     def full_name(self) -> str:

@@ -174,8 +174,17 @@ class LeadFields(StrictIn):
     disabled: bool | None = None
 
 
+ALLOW_DUPLICATE = Field(
+    None,
+    description="Create it even though one of the same kind has its email address or phone "
+    "number (otherwise 409 duplicate with the candidates). A lead's email address is still "
+    "refused while CRM Settings allow_lead_duplication_based_on_emails is off.",
+)
+
+
 class LeadCreate(LeadFields):
     lead_name: str = Field(..., min_length=1, max_length=140)
+    allow_duplicate: bool | None = ALLOW_DUPLICATE
 
 
 class LeadPatch(VersionIn, LeadFields):
@@ -224,6 +233,7 @@ class CustomerFields(StrictIn):
 
 class CustomerCreate(CustomerFields):
     customer_name: str = Field(..., min_length=1, max_length=140)
+    allow_duplicate: bool | None = ALLOW_DUPLICATE
 
 
 class CustomerPatch(VersionIn, CustomerFields):
@@ -260,6 +270,7 @@ class ContactFields(StrictIn):
 
 class ContactCreate(ContactFields):
     first_name: str = Field(..., min_length=1, max_length=100)
+    allow_duplicate: bool | None = ALLOW_DUPLICATE
 
 
 class ContactPatch(VersionIn, ContactFields):
@@ -277,3 +288,15 @@ class ContactOut(DocumentOut):
     link_doctype: str
     link_name: str
     is_primary_contact: bool
+
+
+# --- merge -------------------------------------------------------------------------------------
+class MergeIn(VersionIn):
+    """``POST leads|customers|contacts/{name}/merge``: this one goes into ``into``; ``keep``
+    names, field by field, whose value the survivor keeps (``this``: the one that goes;
+    ``into``, the default: its own). ``version`` (or If-Match) is this one's, as for any
+    action; ``into_version`` the survivor's: each checked when sent."""
+
+    into: str = Field(..., min_length=1, max_length=140)
+    keep: dict[str, Literal["this", "into"]] = Field(default_factory=dict, max_length=100)
+    into_version: int | None = Field(None, ge=1)

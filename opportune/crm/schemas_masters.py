@@ -144,6 +144,9 @@ class CRMSettingsOut(Schema):
         ..., description=HELP["carry_forward_communication_and_comments"]
     )
     auto_creation_of_contact: bool = Field(..., description=HELP["auto_creation_of_contact"])
+    allow_lead_duplication_based_on_emails: bool = Field(
+        ..., description=HELP["allow_lead_duplication_based_on_emails"]
+    )
     sales_users_see_all: bool = Field(..., description=HELP["sales_users_see_all"])
     working_hours: dict[str, list[WorkingInterval]] = Field(..., description=HELP["working_hours"])
     holidays: list[Holiday] = Field(..., description=HELP["holidays"])
@@ -161,6 +164,7 @@ class CRMSettingsPatch(VersionIn):
     default_valid_till: int | None = Field(None, ge=0, le=36500)
     carry_forward_communication_and_comments: bool | None = None
     auto_creation_of_contact: bool | None = None
+    allow_lead_duplication_based_on_emails: bool | None = None
     sales_users_see_all: bool | None = None
     working_hours: WorkingHours | None = Field(None, description=HELP["working_hours"])
     holidays: list[Holiday] | None = Field(None, max_length=1000, description=HELP["holidays"])

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from opportune.crm.views import board, emails, masters, opportunities, opportunity_form, parties
+from opportune.crm.views import (
+    board,
+    emails,
+    masters,
+    merge,
+    opportunities,
+    opportunity_form,
+    parties,
+)
 
 app_name = "crm"
 urlpatterns = [
@@ -53,9 +61,11 @@ urlpatterns = [
     path("leads/<str:name>/edit/", parties.lead_form, name="lead_edit"),
     path("leads/<str:name>/make-customer/", parties.lead_make_customer, name="lead_make_customer"),
     path("leads/<str:name>/comment/", parties.lead_comment, name="lead_comment"),
+    path("leads/<str:name>/merge/", merge.lead_merge, name="lead_merge"),
     path("customers/", parties.customer_list, name="customer_list"),
     path("customers/new/", parties.customer_form, name="customer_create"),
     path("customers/<str:name>/", parties.customer_detail, name="customer_detail"),
     path("customers/<str:name>/edit/", parties.customer_form, name="customer_edit"),
+    path("customers/<str:name>/merge/", merge.customer_merge, name="customer_merge"),
     path("masters/", masters.masters_index, name="masters"),
 ]

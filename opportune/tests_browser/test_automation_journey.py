@@ -55,7 +55,7 @@ def test_a_rule_built_on_the_page_hands_out_deals_and_the_reminder_reaches_the_b
 ):
     make_user("sales2", SALES_USER)
     make_lead(manager, lead_name="Ada Lovelace")
-    make_lead(manager, lead_name="Charles Babbage")
+    make_lead(manager, lead_name="Charles Babbage", email_id="charles@engines.example")
     log_in(page, "manager")
     build_rule(page)
 

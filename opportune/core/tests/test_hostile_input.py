@@ -116,6 +116,10 @@ BASE: dict[str, dict[str, Any]] = {
         "document": {"status": "Open"},
     },
     "POST /api/v1/sales-targets": {"user": "root", "month": "2030-01-01", "amount": "5"},
+    # merging a fresh one (World.key) into the seeded one: the lead, its contact, the customer
+    "POST /api/v1/leads/{name}/merge": {"into": f"CRM-LEAD-{dt.date.today().year}-00001"},
+    "POST /api/v1/contacts/{name}/merge": {"into": f"CONT-{dt.date.today().year}-00001"},
+    "POST /api/v1/customers/{name}/merge": {"into": "Babbage Ltd", "keep": {"phone": "this"}},
     "POST /api/v1/assignments": {
         "reference_type": "Opportunity",
         "reference_name": f"CRM-OPP-{dt.date.today().year}-00001",
@@ -248,6 +252,10 @@ class World:
         accounts = operation.endswith("/email-accounts/{name}")
         if accounts and not self.api.get("email-accounts").json()["results"]:
             return self.made("email-accounts", BASE["POST /api/v1/email-accounts"])
+        merged = {"leads": {"lead_name": "Merged"}, "customers": {"customer_name": "Merged"}}
+        if operation.endswith("/merge"):  # a fresh one to merge into the seeded one
+            kind = operation.split("/")[3]
+            return self.made(kind, merged.get(kind, {"first_name": "Merged"}))
         if operation.endswith("/events/{id}"):  # one's own calendar: root's first event
             made = self.api.post("events", BASE["POST /api/v1/events"])
             assert made.status_code == 201, made.content
@@ -373,6 +381,7 @@ CONSTRAINED = {
     "field",  # an assignment rule's user field
     "from_currency",
     "industry",
+    "into",  # a merge's survivor
     "item_code",
     "item_group",
     "lead_owner",

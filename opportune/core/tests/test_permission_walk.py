@@ -251,6 +251,11 @@ API_RULES: dict[str, Rule] = {
     "GET /leads/{name}/comments": read("lead"),
     "POST /leads/{name}/comments": write("lead", body={"content": "Mine now"}),
     "POST /leads/{name}/make-customer": write("lead"),
+    # merging (crm.services.merge): managers only; the body names a survivor that is not there
+    **{
+        f"POST /{path}/{{name}}/merge": write(kind, MANAGERS, body={"into": "Nobody"})
+        for path, kind in (("leads", "lead"), ("customers", "customer"), ("contacts", "contact"))
+    },
     "POST /quotations/{name}/submit": write("quotation"),
     "POST /quotations/{name}/cancel": write("quotation"),
     "POST /quotations/{name}/declare-lost": write("quotation", body=LOST),
@@ -434,6 +439,8 @@ PAGE_RULES: dict[str, Page] = {
     "crm:lead_edit": form("lead"),
     "crm:lead_comment": action("lead", body={"content": "Mine now"}),
     "crm:lead_make_customer": action("lead"),
+    "crm:lead_merge": form("lead", MANAGERS),
+    "crm:customer_merge": form("customer", MANAGERS),
     "crm:customer_list": page(listed="customer"),
     "crm:customer_create": form(None, SALES),
     "crm:customer_detail": page("customer"),

@@ -49,7 +49,7 @@ from opportune.core.jobs import record_heartbeat
 from opportune.core.models import DeletedDocument, Document, NamingSeries, expand_series
 from opportune.crm import api_masters as crm_masters_api
 from opportune.crm import services as crm
-from opportune.crm.models import CRMSettings, Lead, Opportunity
+from opportune.crm.models import CRMSettings, Customer, Lead, Opportunity
 from opportune.crm.services.masters import CAMPAIGN
 from opportune.masters import api as masters_api
 from opportune.masters import services as masters
@@ -222,6 +222,31 @@ def contact(p: People, n: int = 1) -> World:
     link = {"link_doctype": "Customer", "link_name": party.name}
     made = [crm.create_contact(data={"first_name": f"C{i}", **link}, by=p.sales) for i in range(n)]
     return _doc(made[-1], customer=party.name)
+
+
+def leads_to_merge(p: People, n: int = 1) -> World:
+    """Two leads, the one that goes with n opportunities and n comments (decision 0025)."""
+    keep = make_lead(p.sales, lead_name="Keep", email_id="keep@x.example", lead_owner="sales")
+    gone = make_lead(p.sales, lead_name="Go", email_id="go@x.example", lead_owner="sales")
+    _opportunities(p, n, party=gone)
+    for i in range(n):
+        crm.add_lead_comment(gone, content=f"Note {i}", by=p.sales)
+    return _doc(Lead.objects.get(pk=gone.pk), into=keep.name)
+
+
+def customers_to_merge(p: People, n: int = 1) -> World:
+    keep = make_customer(p.sales, customer_name="Keep")
+    gone = make_customer(p.sales, customer_name="Go")
+    _opportunities(p, n, party=gone)
+    return _doc(Customer.objects.get(pk=gone.pk), into=keep.name)
+
+
+def contacts_to_merge(p: People, n: int = 1) -> World:
+    party = make_customer(p.sales)
+    link = {"link_doctype": "Customer", "link_name": party.name}
+    keep = crm.create_contact(data={"first_name": "Keep", **link}, by=p.sales)
+    gone = crm.create_contact(data={"first_name": "Go", **link}, by=p.sales)
+    return _doc(gone, into=keep.name)
 
 
 def _quotations(p: People, n: int, *, submit: bool) -> list:
@@ -605,7 +630,7 @@ API_CASES = [
     Case("GET", LEADS, 4, lead, lists=True),
     # the global search: one query over the text index, one per type found (leads, contacts)
     Case("GET", "/api/v1/search", 6, lead, fixed(q="Lead"), lists=True),
-    Case("POST", LEADS, 20, lead, fixed(lead_name="Grace", email_id="grace@navy.example")),
+    Case("POST", LEADS, 21, lead, fixed(lead_name="Grace", email_id="grace@navy.example")),
     Case("GET", LEAD, 4, lead),
     Case("PATCH", LEAD, 12, lead, versioned(city="Paris")),
     Case("DELETE", LEAD, 28, lead, versioned()),
@@ -618,6 +643,18 @@ API_CASES = [
     # the overdue filter is one condition of the list's query (its cut-off computed in Python)
     Case("GET", OPPS, 4, awaiting_response, fixed(overdue_first_response="1"), lists=True),
     Case("POST", LEAD + "/make-customer", 23, lead),
+    # merging: the rows moved do not add queries (a batch per model, decision 0025)
+    Case("POST", LEAD + "/merge", 54, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
+    Case(
+        "POST",
+        CUSTOMER + "/merge",
+        45,
+        customers_to_merge,
+        of_world(into="into"),
+        MANAGER,
+        lists=True,
+    ),
+    Case("POST", CONTACT + "/merge", 42, contacts_to_merge, of_world(into="into"), MANAGER),
     Case("GET", CUSTOMERS, 3, customer, lists=True),
     Case("POST", CUSTOMERS, 9, customer, fixed(customer_name="Lovelace")),
     Case("GET", CUSTOMER, 3, customer),
@@ -922,24 +959,29 @@ PAGE_CASES = [
     Case("GET", "/crm/leads/", 8, lead, lists=True),
     Case("GET", "/crm/leads/new/", 9),
     Case("GET", "/search/", 8, lead, fixed(q="Lead"), lists=True),
-    Case("POST", "/crm/leads/new/", 26, lead, fixed(lead_name="Grace", lead_owner="sales")),
+    # + its similar names (decision 0025)
+    Case("POST", "/crm/leads/new/", 27, lead, fixed(lead_name="Grace", lead_owner="sales")),
     Case("GET", LP, 15, lead_with_opportunities, lists=True),  # + the emails card, timeline
     Case("GET", LP + "edit/", 12, lead),
     Case("POST", LP + "edit/", 19, lead, lead_edit_form),
     Case("POST", LP + "make-customer/", 24, lead),
     Case("POST", LP + "comment/", 6, lead, fixed(content="Called them")),
+    Case("GET", LP + "merge/", 7, leads_to_merge, of_world(into="into"), MANAGER),
+    Case("POST", LP + "merge/", 54, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
     Case("GET", "/crm/opportunities/", 11, awaiting_response, lists=True),
     Case("GET", "/crm/customers/", 6, customer, lists=True),
     Case("GET", "/crm/customers/new/", 8),
     Case(
         "POST",
         "/crm/customers/new/",
-        13,
+        14,  # + its similar names (decision 0025)
         customer,
         fixed(customer_name="Lovelace", customer_type="Company"),
     ),
     Case("GET", CP, 9, customer_with_opportunities, lists=True),
     Case("GET", CP + "edit/", 9, customer),
+    Case("GET", CP + "merge/", 7, customers_to_merge, of_world(into="into"), MANAGER),
+    Case("POST", CP + "merge/", 45, customers_to_merge, of_world(into="into"), MANAGER, lists=True),
     Case("POST", CP + "edit/", 15, customer, customer_edit_form),
     Case("GET", "/crm/masters/", 15),
     Case("GET", "/selling/quotations/", 6, quotation, lists=True),
@@ -1300,7 +1342,9 @@ def test_opportunity_read_api_with_ten_items(sales, api_as, django_assert_num_qu
 @pytest.mark.parametrize("resource", ["leads", "customers", "contacts"])
 def test_party_lists_api_with_twenty_rows(sales, api_as, django_assert_num_queries, resource):
     for n in range(20):
-        lead = make_lead(sales, lead_name=f"Lead {n}", lead_owner="sales")
+        lead = make_lead(
+            sales, lead_name=f"Lead {n}", email_id=f"lead{n}@example.com", lead_owner="sales"
+        )
         party = make_customer(sales, customer_name=f"Customer {n}")
         crm.create_contact(
             data={"first_name": f"C{n}", "link_doctype": "Customer", "link_name": party.name},

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0016_search_entries_for_parties'),
+        ('crm', '0017_crm_settings_lead_email_duplicates_and_duplicate_indexes'),
         ('masters', '0003_audit_trail'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

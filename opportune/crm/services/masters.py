@@ -65,6 +65,7 @@ CRM_SETTINGS_SPEC: dict[str, Link | None] = {
     "default_valid_till": None,
     "carry_forward_communication_and_comments": None,
     "auto_creation_of_contact": None,
+    "allow_lead_duplication_based_on_emails": None,
     "sales_users_see_all": None,
     "working_hours": None,
     "holidays": None,
@@ -84,6 +85,8 @@ CRM_SETTINGS_HELP = {
     "carry_forward_communication_and_comments": "When an opportunity is made from a lead, the "
     "lead's comments (and e-mails) appear on the opportunity's timeline, as copies made at "
     "that moment.",
+    "allow_lead_duplication_based_on_emails": "Allow a lead with the email address of "
+    "another lead (ERPNext's setting); off: refused.",
     "auto_creation_of_contact": "A new lead gets a primary contact from its name, email, "
     "phones and job title; it is copied to the customer the lead becomes.",
     "working_hours": "Working hours per weekday in the company's time zone: "

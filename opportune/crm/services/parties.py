@@ -36,6 +36,7 @@ from opportune.crm.models import (
     LeadSource,
     Opportunity,
 )
+from opportune.crm.services.duplicates import check_duplicates, check_lead_email, check_new_lead
 from opportune.crm.status import refresh_lead_status
 from opportune.masters.models import Currency, CustomerGroup, Industry, Territory
 
@@ -190,7 +191,20 @@ def _check_lead(lead: Lead, errors: FieldErrors) -> None:
         errors.add("lead_name", "Give the person's name.")
 
 
-def create_lead(*, data: Mapping[str, Any], by: User) -> Lead:
+def _contact_points(document: Lead | Customer | Contact) -> dict[str, str]:
+    return {f: getattr(document, f) for f in ("email_id", "phone", "mobile_no")}
+
+
+def _without_allow_duplicate(data: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    values = dict(data)
+    return values, bool(values.pop("allow_duplicate", False))
+
+
+def create_lead(*, data: Mapping[str, Any], by: User, refuse_duplicates: bool = False) -> Lead:
+    """A new lead. ERPNext's rule on its email address always applies (crm.services.duplicates);
+    ``refuse_duplicates`` (the API and the pages): one with the same address or phone number
+    is refused too, unless ``data`` says ``allow_duplicate``."""
+    data, allow_duplicate = _without_allow_duplicate(data)
     check_known_fields(data, set(LEAD_SPEC) | {"status"})
     lead = Lead(status=data.get("status") or Lead.Status.LEAD)
     if lead.status not in LEAD_STATUSES_BY_HAND:
@@ -200,6 +214,10 @@ def create_lead(*, data: Mapping[str, Any], by: User) -> Lead:
     _check_lead(lead, errors)
     errors.raise_if_any()
     with transaction.atomic():
+        if refuse_duplicates and not allow_duplicate:
+            check_new_lead(_contact_points(lead))  # ERPNext's rule too, in the same query
+        else:
+            check_lead_email(lead.email_id)
         _save_new(lead, {}, LEAD_SPEC, by=by)
         if CRMSettings.current().auto_creation_of_contact:
             make_contact_from_lead(lead, by=by)
@@ -260,6 +278,12 @@ def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by:
                 "status", f"{data['status']} is set by the system, not by hand."
             )
         spec["status"] = None
+
+    def check(locked: Lead, errors: FieldErrors) -> None:
+        _check_lead(locked, errors)
+        if not errors and locked.email_id != locked._loaded_values["email_id"]:
+            check_lead_email(locked.email_id, exclude=locked.pk)  # ERPNext checks every save
+
     return _save_changes(
         Lead,
         lead,
@@ -267,7 +291,7 @@ def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by:
         spec,
         version=version,
         by=by,
-        check=_check_lead,
+        check=check,
         then=lambda changed: apply_assignment_rules(changed, by=by),
     )
 
@@ -363,7 +387,11 @@ def create_customer(
     by: User,
     lead: Lead | None = None,
     opportunity: Opportunity | None = None,
+    refuse_duplicates: bool = False,
 ) -> Customer:
+    """A new customer; ``refuse_duplicates`` (the API and the pages): one with the address or
+    a phone number of an existing customer is refused unless ``data`` says ``allow_duplicate``."""
+    data, allow_duplicate = _without_allow_duplicate(data)
     check_known_fields(data, CUSTOMER_SPEC)
     customer = Customer(lead_name=lead, opportunity_name=opportunity)
     errors = FieldErrors()
@@ -372,6 +400,8 @@ def create_customer(
     validate_model_fields(customer, errors)
     errors.raise_if_any()
     customer.customer_name = customer.customer_name.strip()
+    if refuse_duplicates and not allow_duplicate:
+        check_duplicates("Customer", _contact_points(customer))
 
     def made_already(exc: IntegrityError) -> None:  # one customer per lead or opportunity
         if (
@@ -422,13 +452,20 @@ def _check_contact(contact: Contact, errors: FieldErrors) -> None:
             errors.add("link_name", f"{contact.link_doctype} '{contact.link_name}' does not exist.")
 
 
-def create_contact(*, data: Mapping[str, Any], by: User) -> Contact:
+def create_contact(
+    *, data: Mapping[str, Any], by: User, refuse_duplicates: bool = False
+) -> Contact:
+    """A new contact; ``refuse_duplicates`` (the API): one with the address or a phone number
+    of an existing contact is refused unless ``data`` says ``allow_duplicate``."""
+    data, allow_duplicate = _without_allow_duplicate(data)
     check_known_fields(data, CONTACT_SPEC)
     contact = Contact()
     errors = FieldErrors()
     apply_fields(contact, data, CONTACT_SPEC, errors)
     _check_contact(contact, errors)
     errors.raise_if_any()
+    if refuse_duplicates and not allow_duplicate:
+        check_duplicates("Contact", _contact_points(contact))
     with transaction.atomic():
         _save_new(contact, {}, CONTACT_SPEC, by=by)
     return contact

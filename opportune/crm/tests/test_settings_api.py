@@ -16,6 +16,7 @@ DEFAULTS = {
     "default_valid_till": None,
     "carry_forward_communication_and_comments": False,
     "auto_creation_of_contact": True,
+    "allow_lead_duplication_based_on_emails": False,
     "sales_users_see_all": False,
     "working_hours": {
         day: [{"start": "09:00", "end": "17:00"}] for day in ("mon", "tue", "wed", "thu", "fri")
@@ -74,6 +75,7 @@ def test_manager_changes_the_settings(manager, api_as):
         "default_valid_till": 30,
         "carry_forward_communication_and_comments": True,
         "auto_creation_of_contact": False,
+        "allow_lead_duplication_based_on_emails": False,
         "sales_users_see_all": True,
         "working_hours": DEFAULTS["working_hours"],
         "holidays": [],

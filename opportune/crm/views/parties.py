@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from opportune.accounts.roles import is_sales
+from opportune.accounts.roles import is_manager, is_sales
 from opportune.core.errors import ConflictError, ValidationError
 from opportune.core.pages import apply_service_errors, as_http, list_context
 from opportune.core.timeline import timeline_for
@@ -28,6 +28,7 @@ from opportune.crm.filters import (
 )
 from opportune.crm.forms import CustomerForm, LeadForm, user_choices
 from opportune.crm.models import Customer, Lead, LeadSource
+from opportune.crm.services.duplicates import same_email_or_phone, similar_names
 from opportune.masters.models import Territory
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ def lead_detail(request: SignedInRequest, name: str) -> HttpResponse:
             "customers": lead.customers.all()[:10],
             "timeline": timeline_for("Lead", lead.name, limit=50),
             "can_write": is_sales(request.user),
+            "can_merge": is_manager(request.user),
         },
     )
 
@@ -144,6 +146,7 @@ def customer_detail(request: SignedInRequest, name: str) -> HttpResponse:
             "opportunities": opportunities[:100],
             "timeline": timeline_for("Customer", customer.name, limit=50),
             "can_write": is_sales(request.user),
+            "can_merge": is_manager(request.user),
         },
     )
 
@@ -183,6 +186,17 @@ CUSTOMER_FORM = PartyFormPage(
 )
 
 
+def likely_duplicates(doctype: str, values: dict[str, Any]) -> list[dict[str, str]]:
+    """What a new lead or customer page shows before saving: those with the same email address
+    or phone number, then those with a similar name (crm.services.duplicates)."""
+    found = same_email_or_phone(doctype, values)
+    name = values.get("lead_name" if doctype == "Lead" else "customer_name") or ""
+    seen = {c["name"] for c in found}
+    for similar in similar_names(doctype, name, exclude=seen):
+        found.append({**similar, "similar_name": "yes"})
+    return found
+
+
 @login_required
 @as_http
 def lead_form(request: SignedInRequest, name: str | None = None) -> HttpResponse:
@@ -206,7 +220,11 @@ def party_form(request: SignedInRequest, pages: PartyFormPage, name: str | None)
         party = pages.get_for(request.user, name, write=True)
         initial = pages.form_class.initial_for(party)
     form = pages.form_class(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    duplicates: list[dict[str, str]] = []
+    posted = request.method == "POST" and form.is_valid()
+    if posted and party is None and not request.POST.get("allow_duplicate"):
+        duplicates = likely_duplicates(pages.doctype, form.new_values())
+    if posted and not duplicates:
         try:
             if party is None:
                 saved = pages.create(data=form.new_values(), by=request.user)
@@ -231,6 +249,7 @@ def party_form(request: SignedInRequest, pages: PartyFormPage, name: str | None)
             "form": form,
             "doc": party,
             "doctype": pages.doctype,
+            "duplicates": duplicates,
             "detail_url": f"{pages.url}_detail",
             "list_url": f"{pages.url}_list",
         },
