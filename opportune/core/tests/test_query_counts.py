@@ -643,18 +643,19 @@ API_CASES = [
     # the overdue filter is one condition of the list's query (its cut-off computed in Python)
     Case("GET", OPPS, 4, awaiting_response, fixed(overdue_first_response="1"), lists=True),
     Case("POST", LEAD + "/make-customer", 23, lead),
-    # merging: the rows moved do not add queries (a batch per model, decision 0025)
-    Case("POST", LEAD + "/merge", 54, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
+    # merging: the rows moved do not add queries (a batch per model, decision 0025); + the
+    # loser's search entry removed
+    Case("POST", LEAD + "/merge", 55, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
     Case(
         "POST",
         CUSTOMER + "/merge",
-        45,
+        46,
         customers_to_merge,
         of_world(into="into"),
         MANAGER,
         lists=True,
     ),
-    Case("POST", CONTACT + "/merge", 42, contacts_to_merge, of_world(into="into"), MANAGER),
+    Case("POST", CONTACT + "/merge", 43, contacts_to_merge, of_world(into="into"), MANAGER),
     Case("GET", CUSTOMERS, 3, customer, lists=True),
     Case("POST", CUSTOMERS, 9, customer, fixed(customer_name="Lovelace")),
     Case("GET", CUSTOMER, 3, customer),
@@ -967,7 +968,7 @@ PAGE_CASES = [
     Case("POST", LP + "make-customer/", 24, lead),
     Case("POST", LP + "comment/", 6, lead, fixed(content="Called them")),
     Case("GET", LP + "merge/", 7, leads_to_merge, of_world(into="into"), MANAGER),
-    Case("POST", LP + "merge/", 54, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
+    Case("POST", LP + "merge/", 55, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
     Case("GET", "/crm/opportunities/", 11, awaiting_response, lists=True),
     Case("GET", "/crm/customers/", 6, customer, lists=True),
     Case("GET", "/crm/customers/new/", 8),
@@ -981,7 +982,7 @@ PAGE_CASES = [
     Case("GET", CP, 9, customer_with_opportunities, lists=True),
     Case("GET", CP + "edit/", 9, customer),
     Case("GET", CP + "merge/", 7, customers_to_merge, of_world(into="into"), MANAGER),
-    Case("POST", CP + "merge/", 45, customers_to_merge, of_world(into="into"), MANAGER, lists=True),
+    Case("POST", CP + "merge/", 46, customers_to_merge, of_world(into="into"), MANAGER, lists=True),
     Case("POST", CP + "edit/", 15, customer, customer_edit_form),
     Case("GET", "/crm/masters/", 15),
     Case("GET", "/selling/quotations/", 6, quotation, lists=True),
