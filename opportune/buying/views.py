@@ -7,7 +7,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -36,9 +37,11 @@ from opportune.core.company import company_settings
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.pages import (
     DocPages,
+    ListExport,
     apply_service_errors,
     as_http,
     list_context,
+    list_export,
     version_of,
 )
 from opportune.crm.access import get_opportunity_for
@@ -51,6 +54,49 @@ def _rfq_context(request, rfq) -> dict:
     return {"suppliers": [(s, quoted.get(s.supplier_id)) for s in rfq.suppliers.all()]}
 
 
+SUPPLIER_QUOTATION_EXPORT = ListExport(
+    columns=(
+        ("ID", "name"),
+        ("Supplier", "supplier_id"),
+        ("Supplier Name", "supplier_name"),
+        ("Status", "status"),
+        ("Date", "transaction_date"),
+        ("Valid Till", "valid_till"),
+        ("Currency", "currency_id"),
+        ("Grand Total", "grand_total"),
+        ("Opportunity", "opportunity_id"),
+        ("Request for Quotation", "request_for_quotation_id"),
+        ("Modified", "modified"),
+    ),
+    filename="supplier-quotations",
+    title="Supplier Quotations",
+)
+RFQ_EXPORT = ListExport(
+    columns=(
+        ("ID", "name"),
+        ("Status", "status"),
+        ("Date", "transaction_date"),
+        ("Opportunity", "opportunity_id"),
+        ("Modified", "modified"),
+    ),
+    filename="requests-for-quotation",
+    title="Requests for Quotation",
+)
+SUPPLIER_EXPORT = ListExport(
+    columns=(
+        ("ID", "name"),
+        ("Supplier Name", "supplier_name"),
+        ("Supplier Group", "supplier_group_id"),
+        ("Country", "country"),
+        ("Email", "email_id"),
+        ("Phone", "phone"),
+        ("Website", "website"),
+        ("Disabled", "disabled"),
+        ("Modified", "modified"),
+    ),
+    filename="suppliers",
+    title="Suppliers",
+)
 SUPPLIER_QUOTATION_PAGES = DocPages(
     doctype="Supplier Quotation",
     url="buying:supplier_quotation",
@@ -70,6 +116,7 @@ SUPPLIER_QUOTATION_PAGES = DocPages(
     nullable=SUPPLIER_QUOTATION_NULLABLE,
     search=search_supplier_quotations,
     statuses=tuple(SupplierQuotation.Status.values),
+    export=SUPPLIER_QUOTATION_EXPORT,
 )
 RFQ_PAGES = DocPages(
     doctype="Request for Quotation",
@@ -91,6 +138,7 @@ RFQ_PAGES = DocPages(
     statuses=tuple(RequestForQuotation.Status.values),
     with_rates=False,
     related=(),
+    export=RFQ_EXPORT,
     extra_context=_rfq_context,
     initial=lambda rfq: {
         "transaction_date": rfq.transaction_date,
@@ -183,8 +231,18 @@ def opportunity_comparison(request, name):
 
 # --- suppliers ---------------------------------------------------------------------------------
 @login_required
-def supplier_list(request: HttpRequest) -> HttpResponse:
+def supplier_list(request: HttpRequest) -> HttpResponseBase:
     rows = access.suppliers_visible_to(request.user)
+    file = list_export(
+        request,
+        SupplierFilters,
+        rows,
+        SUPPLIER_EXPORT,
+        search=search_suppliers,
+        orderings=SUPPLIER_ORDERINGS,
+    )
+    if file is not None:
+        return file
     context = list_context(
         request, SupplierFilters, rows, search=search_suppliers, orderings=SUPPLIER_ORDERINGS
     )

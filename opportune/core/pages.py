@@ -5,7 +5,7 @@ doctype and gives its URL patterns, so each app's views stay thin adapters over 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import wraps
 from types import SimpleNamespace
@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -27,13 +28,14 @@ from ninja import FilterSchema
 from opportune.core.api import ListParams, paginate
 from opportune.core.company import company_settings
 from opportune.core.errors import DomainError, NotFoundError, PermissionDeniedError, ValidationError
+from opportune.core.export import FORMATS, export_queryset, ordered
 from opportune.core.timeline import timeline_for
 
 P = ParamSpec("P")
 R = TypeVar("R")
 Rq = TypeVar("Rq", bound=HttpRequest)
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 Decorator = Callable[[View], View]
 
 S = TypeVar("S", bound=pydantic.BaseModel)
@@ -107,14 +109,68 @@ def list_context(
     **options: Any,
 ) -> dict[str, Any]:
     """What every list page shows: ``rows`` narrowed by the query string's filters and search
-    (``q``), the page of them it asks for (``options`` go to ``paginated``), and the bad values
-    named in ``errors``."""
+    (``q``), the page of them it asks for (``options`` go to ``paginated``), the bad values
+    named in ``errors``, and the query string of its exports (``export_query``)."""
+    rows, errors, q = _narrowed(request, filters, rows, search)
+    return {
+        "page": paginated(rows, request.GET, errors, **options),
+        "errors": errors,
+        "q": q,
+        "export_query": export_query(request),
+    }
+
+
+def _narrowed(
+    request: HttpRequest,
+    filters: type[FilterSchema],
+    rows: QuerySet[Any],
+    search: Callable[[QuerySet[Any], str], QuerySet[Any]] | None,
+) -> tuple[QuerySet[Any], dict[str, str], str]:
     schema, errors = read_filters(filters, request.GET)
     rows = schema.filter(rows)
     q = request.GET.get("q", "").strip()[:200]
     if q and search:
         rows = search(rows, q)
-    return {"page": paginated(rows, request.GET, errors, **options), "errors": errors, "q": q}
+    return rows, errors, q
+
+
+@dataclass(frozen=True)
+class ListExport:
+    """A list's exports: its columns (label, path for ``values_list``) and its file's name."""
+
+    columns: tuple[tuple[str, str], ...]
+    filename: str
+    title: str
+
+
+def list_export(
+    request: HttpRequest,
+    filters: type[FilterSchema],
+    rows: QuerySet[Any],
+    export: ListExport,
+    *,
+    search: Callable[[QuerySet[Any], str], QuerySet[Any]] | None = None,
+    orderings: Sequence[str] = (),
+    default: str = "-modified",
+) -> HttpResponseBase | None:
+    """The list as a file when its URL asks for one (``format=csv`` or ``xlsx``): every row its
+    filters and search give (``rows`` are already only those the user may see), in its order;
+    None when it asks for the page."""
+    fmt = request.GET.get("format")
+    if fmt not in FORMATS:
+        return None
+    rows, _errors, _q = _narrowed(request, filters, rows, search)
+    rows = ordered(rows, request.GET.get("ordering") or default, orderings)
+    return export_queryset(fmt, rows, export.columns, filename=export.filename, title=export.title)
+
+
+def export_query(request: HttpRequest) -> str:
+    """A list's query string for its exports: the filters, search and ordering, not the page
+    it is on."""
+    query = request.GET.copy()
+    for key in ("cursor", "format"):
+        query.pop(key, None)
+    return query.urlencode()
 
 
 def apply_service_errors(
@@ -188,6 +244,8 @@ class DocPages:
     # the documents the form links to are visible to the user (NotFoundError otherwise), as
     # the API's ``DocumentApi.check_links``: called with the user and the data as attributes
     check_links: Callable[[Any, Any], None] | None = None
+    # its list's CSV and XLSX exports (None: the list has none)
+    export: ListExport | None = None
 
     @property
     def template(self) -> str:
@@ -209,7 +267,7 @@ class DocPages:
         base = self.url.rpartition(":")[2]
 
         def page(suffix: str, route: str, view: View, *decorators: Decorator) -> URLPattern:
-            def adapter(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            def adapter(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
                 return view(request, self, **kwargs)
 
             adapter.__name__ = adapter.__qualname__ = f"{base}_{suffix}"
@@ -304,8 +362,19 @@ def split_item_field(name: str) -> tuple[int | None, str]:
 
 
 # --- generic views -----------------------------------------------------------------------------
-def document_list(request: HttpRequest, pages: DocPages) -> HttpResponse:
+def document_list(request: HttpRequest, pages: DocPages) -> HttpResponseBase:
     rows = pages.visible(request.user).select_related(*pages.related)
+    if pages.export is not None:
+        file = list_export(
+            request,
+            pages.filters,
+            rows,
+            pages.export,
+            search=pages.search,
+            orderings=pages.orderings,
+        )
+        if file is not None:
+            return file
     return render(
         request,
         f"{pages.template}_list.html",
@@ -319,6 +388,7 @@ def document_list(request: HttpRequest, pages: DocPages) -> HttpResponse:
                 nullable=pages.nullable,
             ),
             "pages": pages,
+            "can_export": pages.export is not None,
             "statuses": pages.statuses,
             "selected_status": request.GET.get("status", ""),
             "can_write": pages.can_write(request.user),

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opportune.core.errors import DomainError
-from opportune.core.pages import DocPages, as_http, version_of
+from opportune.core.pages import DocPages, ListExport, as_http, version_of
 from opportune.crm.access import get_opportunity_for
 from opportune.crm.models import Competitor, OpportunityLostReason
 from opportune.selling import access, services
@@ -41,6 +41,40 @@ def _quotation_context(request, quotation) -> dict:
     }
 
 
+QUOTATION_EXPORT = ListExport(
+    columns=(
+        ("ID", "name"),
+        ("Title", "title"),
+        ("Quotation To", "quotation_to"),
+        ("Party", "party_name"),
+        ("Customer Name", "customer_name"),
+        ("Status", "status"),
+        ("Date", "transaction_date"),
+        ("Valid Till", "valid_till"),
+        ("Currency", "currency_id"),
+        ("Grand Total", "grand_total"),
+        ("Opportunity", "opportunity_id"),
+        ("Modified", "modified"),
+    ),
+    filename="quotations",
+    title="Quotations",
+)
+SALES_ORDER_EXPORT = ListExport(
+    columns=(
+        ("ID", "name"),
+        ("Customer", "customer_id"),
+        ("Customer Name", "customer_name"),
+        ("Status", "status"),
+        ("Date", "transaction_date"),
+        ("Delivery Date", "delivery_date"),
+        ("Currency", "currency_id"),
+        ("Grand Total", "grand_total"),
+        ("Quotation", "quotation_id"),
+        ("Modified", "modified"),
+    ),
+    filename="sales-orders",
+    title="Sales Orders",
+)
 QUOTATION_PAGES = DocPages(
     doctype="Quotation",
     url="selling:quotation",
@@ -59,6 +93,7 @@ QUOTATION_PAGES = DocPages(
     statuses=tuple(Quotation.Status.values),
     extra_context=_quotation_context,
     check_links=access.check_quotation_links,
+    export=QUOTATION_EXPORT,
 )
 SALES_ORDER_PAGES = DocPages(
     doctype="Sales Order",
@@ -76,6 +111,7 @@ SALES_ORDER_PAGES = DocPages(
     nullable=SALES_ORDER_NULLABLE,
     search=search_sales_orders,
     statuses=tuple(SalesOrder.Status.values),
+    export=SALES_ORDER_EXPORT,
 )
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.export import FORMATS, export_queryset, ordered
-from opportune.core.pages import as_http, paginated, version_of
+from opportune.core.pages import as_http, export_query, paginated, version_of
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
 from opportune.crm.awaiting_response import overdue_for_first_response, with_response_overdue
@@ -80,18 +80,9 @@ def opportunity_list(
             "company_currency": company,
             "company_precision": precision,
             "can_write": access.can_write_opportunities(request.user),
-            "export_query": _export_query(request),
+            "export_query": export_query(request),
         },
     )
-
-
-def _export_query(request: SignedInRequest) -> str:
-    """The list's query string for its exports: the filters, search and ordering, not the
-    page it is on."""
-    query = request.GET.copy()
-    for key in ("cursor", "format"):
-        query.pop(key, None)
-    return query.urlencode()
 
 
 @login_required

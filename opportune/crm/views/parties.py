@@ -10,12 +10,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from opportune.accounts.roles import is_manager, is_sales
 from opportune.core.errors import ConflictError, ValidationError
-from opportune.core.pages import apply_service_errors, as_http, list_context
+from opportune.core.pages import (
+    ListExport,
+    apply_service_errors,
+    as_http,
+    list_context,
+    list_export,
+)
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
 from opportune.crm.filters import (
@@ -35,10 +42,54 @@ if TYPE_CHECKING:
     from opportune.core.users import SignedInRequest
 
 
+LEAD_EXPORT = ListExport(
+    columns=(
+        ("ID", "name"),
+        ("Person Name", "lead_name"),
+        ("Organization Name", "company_name"),
+        ("Email", "email_id"),
+        ("Phone", "phone"),
+        ("Mobile No", "mobile_no"),
+        ("Status", "status"),
+        ("Source", "source_id"),
+        ("Territory", "territory_id"),
+        ("Lead Owner", "lead_owner__username"),
+        ("City", "city"),
+        ("Country", "country"),
+        ("Modified", "modified"),
+    ),
+    filename="leads",
+    title="Leads",
+)
+CUSTOMER_EXPORT = ListExport(
+    columns=(
+        ("ID", "name"),
+        ("Customer Name", "customer_name"),
+        ("Customer Type", "customer_type"),
+        ("Customer Group", "customer_group_id"),
+        ("Territory", "territory_id"),
+        ("Email", "email_id"),
+        ("Phone", "phone"),
+        ("Mobile No", "mobile_no"),
+        ("Website", "website"),
+        ("From Lead", "lead_name_id"),
+        ("Disabled", "disabled"),
+        ("Modified", "modified"),
+    ),
+    filename="customers",
+    title="Customers",
+)
+
+
 # --- leads ---------------------------------------------------------------------------------------
 @login_required
-def lead_list(request: SignedInRequest) -> HttpResponse:
+def lead_list(request: SignedInRequest) -> HttpResponseBase:
     rows = access.leads_visible_to(request.user).select_related("lead_owner")
+    file = list_export(
+        request, LeadFilters, rows, LEAD_EXPORT, search=search_leads, orderings=LEAD_ORDERINGS
+    )
+    if file is not None:
+        return file
     return render(
         request,
         "crm/lead_list.html",
@@ -51,6 +102,7 @@ def lead_list(request: SignedInRequest) -> HttpResponse:
             "sources": LeadSource.objects.values_list("pk", flat=True),
             "owners": user_choices("Any owner")[1:],
             "can_write": is_sales(request.user),
+            "can_export": True,
         },
     )
 
@@ -107,8 +159,19 @@ def lead_comment(request: SignedInRequest, name: str) -> HttpResponse:
 
 # --- customers -----------------------------------------------------------------------------------
 @login_required
-def customer_list(request: SignedInRequest) -> HttpResponse:
+def customer_list(request: SignedInRequest) -> HttpResponseBase:
     rows = access.customers_visible_to(request.user)
+    file = list_export(
+        request,
+        CustomerFilters,
+        rows,
+        CUSTOMER_EXPORT,
+        search=search_customers,
+        orderings=CUSTOMER_ORDERINGS,
+        default="customer_name",
+    )
+    if file is not None:
+        return file
     return render(
         request,
         "crm/customer_list.html",
@@ -125,6 +188,7 @@ def customer_list(request: SignedInRequest) -> HttpResponse:
             "territories": Territory.objects.values_list("pk", flat=True),
             "types": Customer.CustomerType.values,
             "can_write": is_sales(request.user),
+            "can_export": True,
         },
     )
 
