@@ -201,7 +201,6 @@ def _details(rows: QuerySet[Any], spec: Lost, precision: int, limit: int | None)
         ordered = ordered[:limit]
     fields = [
         "name",
-        "modified",
         "party_name",
         "customer_name",
         spec.opportunity_type,
@@ -211,14 +210,17 @@ def _details(rows: QuerySet[Any], spec: Lost, precision: int, limit: int | None)
         "territory_id",
         spec.amount,
     ]
-    docs = list(ordered.values(*fields))
-    picked = rows.model.objects.filter(pk__in=[d["name"] for d in docs])
+    # the day in the company's time zone, by the database (not a conversion per row here)
+    docs = list(ordered.annotate(_day=TruncDate("modified")).values(*fields, "_day"))
+    # their reasons and competitors, chosen by the same query (a subquery, not a list of
+    # 49,000 names in the SQL of an export: 1.5 s of planning and matching at 1M)
+    picked = rows if limit is None else rows.model.objects.filter(pk__in=ordered.values("pk"))
     reasons, rivals = _names(picked, "lost_reasons"), _names(picked, "competitors")
     owners = usernames(d[spec.owner] for d in docs)
     return [
         {
             "name": d["name"],
-            "date": timezone.localtime(d["modified"]).date(),
+            "date": d["_day"],
             "party_name": d["party_name"],
             "customer_name": d["customer_name"],
             "opportunity_type": d[spec.opportunity_type] or "",
