@@ -18,6 +18,7 @@ urlpatterns = [
     path("buying/", include("opportune.buying.urls")),
     path("reports/", include("opportune.reports.urls")),
     path("", include("opportune.automation.urls")),
+    path("", include("opportune.webhooks.urls")),
     path("calendar/", include("opportune.activities.urls")),
     path("", include("opportune.core.urls")),
 ]

@@ -516,6 +516,18 @@ PAGE_RULES: dict[str, Page] = {
     ),
     "automation:assignment_close": action("assignment"),
     "automation:assignment_cancel": action("assignment"),
+    # webhooks: the managers' (403 to others, before any lookup)
+    "webhooks:webhook_list": Page(
+        get=Rule(sees=MANAGERS, refusal=403),
+        post=Rule(writes=MANAGERS, refusal=403, body={"name": "X", "url": "http://x.example"}),
+    ),
+    "webhooks:webhook_detail": page("webhook", refusal=403),
+    "webhooks:webhook_action": Page(
+        post=Rule(record="webhook", sees=MANAGERS, writes=MANAGERS, refusal=403)
+    ),
+    "webhooks:retry": Page(
+        post=Rule(record="webhook_delivery", sees=MANAGERS, writes=MANAGERS, refusal=403)
+    ),
     # the calendar: one's own events only
     "profile_time_zone": Page(post=Rule(writes=SIGNED_IN)),
     "activities:calendar": page(),

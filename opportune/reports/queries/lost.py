@@ -212,6 +212,8 @@ def _details(rows: QuerySet[Any], spec: Lost, precision: int, limit: int | None)
     ]
     # the day in the company's time zone, by the database (not a conversion per row here)
     docs = list(ordered.annotate(_day=TruncDate("modified")).values(*fields, "_day"))
+    if not docs:
+        return []
     # their reasons and competitors, chosen by the same query (a subquery, not a list of
     # 49,000 names in the SQL of an export: 1.5 s of planning and matching at 1M)
     picked = rows if limit is None else rows.model.objects.filter(pk__in=ordered.values("pk"))
