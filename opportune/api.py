@@ -12,6 +12,7 @@ from opportune.buying.api import router as buying_router
 from opportune.comms.api import router as comms_router
 from opportune.core.api import install_error_handlers, read_only_page
 from opportune.core.api_audit import router as audit_router
+from opportune.core.api_saved_views import router as saved_views_router
 from opportune.core.api_search import router as search_router
 from opportune.crm.api import router as crm_router
 from opportune.crm.api_communications import router as crm_communications_router
@@ -42,6 +43,7 @@ api.add_router("/", selling_router)
 api.add_router("/", buying_router)
 api.add_router("/", audit_router)
 api.add_router("/", search_router)
+api.add_router("/", saved_views_router)
 api.add_router("/", notifications_router)
 api.add_router("/", automation_router)
 api.add_router("/", activities_router)

@@ -25,6 +25,7 @@ from opportune.core.models import (
     Heartbeat,
     Job,
     NamingSeries,
+    SavedView,
     ScheduleState,
     SearchEntry,
 )
@@ -109,6 +110,17 @@ class HeartbeatAdmin(admin.ModelAdmin[Heartbeat]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Saved views of the lists (core.saved_views): the users keep them on the lists' pages."""
+
+    list_display = ("label", "resource", "user", "shared", "is_default", "modified")
+    list_filter = ("resource", "shared")
+    search_fields = ("label", "user__username")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
 
 
 @admin.register(SearchEntry)

@@ -85,13 +85,18 @@ def error_response(
     return response
 
 
+# Where ninja found the input, then the name of the handler's parameter that holds it.
+LOCATIONS = ("body", "query", "path", "header", "cookie")
+PARAMETERS = ("data", "payload", "filters")
+
+
 def _field_path(loc: Sequence[Any]) -> str:
     """``("body", "data", "items", 0, "qty")`` -> ``items[0].qty``; query params keep their name."""
-    parts = [
-        p
-        for p in loc
-        if p not in ("body", "query", "path", "header", "cookie", "data", "payload", "filters")
-    ]
+    parts = list(loc)  # only the leading ones go: a body's field may be named ``query``
+    if parts and parts[0] in LOCATIONS:
+        parts.pop(0)
+    if parts and parts[0] in PARAMETERS:
+        parts.pop(0)
     out = ""
     for part in parts:
         if isinstance(part, int):

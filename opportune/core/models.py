@@ -343,3 +343,38 @@ class SearchEntry(models.Model):
             unique_fields=["doctype", "name"],
             update_fields=["text"],
         )
+
+
+class SavedView(models.Model):
+    """A list's filters, search, sort and columns (or a board's grouping) saved under a label:
+    the URL query it stands for (core.saved_views). The owner's own, or shared with the team
+    (managers only); at most one default per user and list."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    label = models.CharField(max_length=140)
+    resource = models.CharField(max_length=40)
+    query = models.CharField(max_length=2000, blank=True, default="")
+    shared = models.BooleanField(default=False)
+    is_default = models.BooleanField(default=False)
+    creation = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["label", "id"]
+        indexes = [models.Index(fields=["resource", "user"], name="core_savedview_resource")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "resource"],
+                condition=models.Q(is_default=True),
+                name="core_savedview_one_default",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.resource})"
+
+    @property
+    def name(self) -> str:
+        return str(self.pk)

@@ -76,6 +76,11 @@ BASE: dict[str, dict[str, Any]] = {
         "events": ["opportunity.created"],
     },
     "POST /api/v1/opportunities/{name}/declare-lost": {"lost_reasons": ["Timing"]},
+    "POST /api/v1/saved-views": {
+        "label": "Open deals",
+        "resource": "opportunities",
+        "query": "status=Open",
+    },
     "POST /api/v1/opportunities/{name}/make-request-for-quotation": {"suppliers": ["Acme"]},
     "POST /api/v1/opportunities/{name}/make-supplier-quotation": {"supplier": "Acme"},
     "POST /api/v1/opportunity-types": {"name": "Upsell"},
@@ -249,6 +254,9 @@ class World:
         webhooks = operation.endswith("/webhooks/{name}")
         if webhooks and not self.api.get("webhooks").json()["results"]:
             return self.made("webhooks", BASE["POST /api/v1/webhooks"])
+        views = operation.endswith("/saved-views/{name}")
+        if views and not self.api.get("saved-views").json()["results"]:
+            return self.made("saved-views", BASE["POST /api/v1/saved-views"])
         accounts = operation.endswith("/email-accounts/{name}")
         if accounts and not self.api.get("email-accounts").json()["results"]:
             return self.made("email-accounts", BASE["POST /api/v1/email-accounts"])

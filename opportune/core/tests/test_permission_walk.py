@@ -45,6 +45,7 @@ from opportune.automation import services as automation
 from opportune.buying import services as buying
 from opportune.comms import services as comms
 from opportune.comms.models import CommunicationAttachment, EmailAccount
+from opportune.core import saved_views
 from opportune.core.models import DeletedDocument
 from opportune.crm import services as crm
 from opportune.crm.models import Contact, OpportunityLostReason
@@ -81,6 +82,7 @@ SEES = {
     "token": frozenset({"owner"}),  # one's own
     "notification": frozenset({"owner"}),  # one's own
     "event": frozenset({"owner"}),  # one's own calendar: managers included, nobody else's
+    "saved_view": frozenset({"owner"}),  # a private saved view: its owner's only
     "deleted": MANAGERS,  # the audit trail's deleted documents: managers only (403 to others)
     "assignment_rule": MANAGERS,  # assignment rules: managers only
     "assignment": SEES_OWNERS,  # given to ``owner``: the assignee (or who gave it) and managers
@@ -108,6 +110,7 @@ WRITES = {
     "notification": frozenset({"owner"}),
     "assignment": SEES_OWNERS,
     "event": frozenset({"owner"}),
+    "saved_view": frozenset({"owner"}),
 }
 
 
@@ -298,6 +301,12 @@ API_RULES: dict[str, Rule] = {
     "GET /events/{id}": read("event"),
     "PATCH /events/{id}": write("event", body={"subject": "Mine now"}),
     "DELETE /events/{id}": write("event"),
+    # saved views: every signed-in user keeps their own; a private one is nobody else's (404)
+    "GET /saved-views": Rule(listed="saved_view"),
+    "POST /saved-views": Rule(writes=SIGNED_IN),
+    "GET /saved-views/{name}": read("saved_view"),
+    "PATCH /saved-views/{name}": write("saved_view", body={"label": "Mine now"}),
+    "DELETE /saved-views/{name}": write("saved_view"),
     "GET /calendar/feed": read(sees=SIGNED_IN),
     "POST /calendar/feed/regenerate": Rule(writes=SIGNED_IN),
     "GET /calendar/{token}.ics": Rule(record="feed", public=True),
@@ -639,6 +648,9 @@ def build_world() -> World:
     event = activities.create_event(
         data={"subject": "Walked event", "starts_on": "2030-01-01T09:00:00+00:00"}, by=owner
     )
+    view = saved_views.create_view(
+        data={"label": "Walked view", "resource": "leads", "query": "status=Open"}, by=owner
+    )
     gone = make_opportunity(owner, customer, items=items, title="Deleted deal")
     crm.delete_opportunity(gone, version=None, by=owner)
     names = {
@@ -655,6 +667,7 @@ def build_world() -> World:
         "exchange": str(exchange.pk),
         "token": str(token.pk),
         "event": str(event.pk),
+        "saved_view": str(view.pk),
         "feed": activities.feed_token_of(owner).token,
         "deleted": str(DeletedDocument.objects.get(name=gone.name).pk),
         "notification": str(Notification.objects.get(key="walked").pk),
@@ -841,7 +854,7 @@ def _expect_read(role: str, rule: Rule) -> int:
 
 
 # what shows a listed record whose key is a number (found anywhere in a page): its text
-LISTED_TEXT = {"notification": "Walked notification"}
+LISTED_TEXT = {"notification": "Walked notification", "saved_view": "Walked view"}
 
 
 def _check_listed(door: str, content: bytes, role: str, rule: Rule, world: World) -> list[Outcome]:

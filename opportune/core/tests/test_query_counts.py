@@ -45,6 +45,7 @@ from opportune.automation import services as automation
 from opportune.buying import services as buying
 from opportune.comms import services as comms
 from opportune.comms.models import CommunicationAttachment
+from opportune.core import saved_views
 from opportune.core.jobs import record_heartbeat
 from opportune.core.models import DeletedDocument, Document, NamingSeries, expand_series
 from opportune.crm import api_masters as crm_masters_api
@@ -464,6 +465,18 @@ def webhooks(p: People, n: int = 1) -> World:
     return {"name": hook.name, "version": 1, "id": delivery.pk}
 
 
+def views(p: People, n: int = 1) -> World:
+    """n saved views of the sales user's and n shared by the manager (the list shows both)."""
+    for i in range(n):
+        made = saved_views.create_view(
+            data={"label": f"Mine {i}", "resource": "leads", "query": "status=Open"}, by=p.sales
+        )
+        saved_views.create_view(
+            data={"label": f"Team {i}", "resource": "leads", "shared": True}, by=p.manager
+        )
+    return {"name": made.name}
+
+
 def opportunity_watched(p: People, n: int = 1) -> World:
     """An opportunity's world with a webhook listening to new ones (the list of webhooks already
     read by this process, as in the steady state)."""
@@ -557,6 +570,7 @@ NOTES = "/api/v1/notifications"
 EVENTS, EVENT = "/api/v1/events", "/api/v1/events/{id}"
 ACCOUNTS, ACCOUNT = "/api/v1/email-accounts", "/api/v1/email-accounts/{name}"
 HOOKS, HOOK = "/api/v1/webhooks", "/api/v1/webhooks/{name}"
+VIEWS, VIEW = "/api/v1/saved-views", "/api/v1/saved-views/{name}"
 EMAIL = {"recipients": ["grace@babbage.example"], "subject": "Offer", "content": "Hello"}
 EMAIL_FORM = {"subject": "Offer", "content": "Hello"}
 
@@ -624,6 +638,14 @@ API_CASES = [
     Case("GET", HOOK + "/deliveries", 4, webhooks, user=MANAGER, lists=True),
     Case("POST", HOOK + "/test", 7, webhooks, user=MANAGER),
     Case("POST", "/api/v1/webhook-deliveries/{id}/retry", 8, webhooks, user=MANAGER),
+    # saved views: token, the views (their owners joined); a write: token, the view, then in
+    # a savepoint the user's other default of that list unset (a default) and the write
+    Case("GET", VIEWS, 2, views, fixed(resource="leads"), lists=True),
+    Case("POST", VIEWS, 4, body=fixed(label="Open", resource="leads", query="status=Open")),
+    Case("POST", VIEWS, 5, views, fixed(label="Dflt", resource="leads", is_default=True)),
+    Case("GET", VIEW, 2, views),
+    Case("PATCH", VIEW, 6, views, fixed(label="Renamed", is_default=True)),
+    Case("DELETE", VIEW, 3, views),
     # a webhook listens: + the opportunity's payload (its items, lost reasons, competitors) and
     # the delivery's INSERT; the jobs are handed after the commit
     Case("POST", OPPS, 27, opportunity_watched, new_opportunity),
