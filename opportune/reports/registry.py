@@ -123,6 +123,7 @@ def _report_memory() -> Iterator[None]:
     if connection.vendor != "postgresql" or not settings.REPORT_WORK_MEM:
         yield
         return
+    nested = connection.in_atomic_block
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
@@ -131,7 +132,8 @@ def _report_memory() -> Iterator[None]:
             )
             previous = cursor.fetchone()[0]
         yield
-        # inside a caller's transaction, SET LOCAL would outlive this block (a failure rolls
-        # back to the block's savepoint, which undoes it)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
+        if nested:  # SET LOCAL would outlive this block in the caller's transaction (a
+            # failure rolls back to the block's savepoint, which undoes it); alone, the
+            # transaction's end does
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
