@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 from opportune.crm.models import Opportunity
 from opportune.crm.schemas import OpportunityOut
@@ -18,11 +17,6 @@ STATUS_CHANGED = "opportunity.status_changed"
 LOST = "opportunity.lost"
 
 
-def _payload(opportunity: Opportunity) -> dict[str, Any]:
-    data: dict[str, Any] = OpportunityOut.from_orm(opportunity).model_dump(mode="json")
-    return data
-
-
 def register() -> None:
     registry.register_event(CREATED, "An opportunity is created.")
     registry.register_event(UPDATED, "An opportunity is changed (PATCH, the form, a bulk edit).")
@@ -30,7 +24,7 @@ def register() -> None:
         STATUS_CHANGED, "An opportunity's status changes; `change` has `from` and `to`."
     )
     registry.register_event(LOST, "An opportunity is declared lost (with its reasons).")
-    registry.register_payload(Opportunity, _payload)
+    registry.register_payload(Opportunity, OpportunityOut)
 
 
 def opportunity_changed(opportunity: Opportunity, *, event: str | None, old_status: str) -> None:
