@@ -39,6 +39,7 @@ from opportune.comms.models import (
     new_token,
 )
 from opportune.comms.parsing import ParsedMessage, format_address, parse_message
+from opportune.core.documents import lock_versioned
 from opportune.core.errors import FieldErrors, ValidationError
 from opportune.core.jobs import enqueue_job
 from opportune.core.models import Job
@@ -560,14 +561,14 @@ def create_email_account(*, data: dict[str, object], by: User) -> EmailAccount:
 def update_email_account(
     account: EmailAccount, *, data: dict[str, object], version: int | None, by: User
 ) -> EmailAccount:
-    from opportune.core.errors import StaleVersionError
-
     with transaction.atomic():
-        locked = EmailAccount.objects.select_for_update().get(pk=account.pk)
-        if version is not None and version != locked.version:
-            raise StaleVersionError(
-                "Email Account", locked.name, expected=version, current=locked.version
-            )
+        locked = lock_versioned(
+            EmailAccount,
+            account.pk,
+            expected_version=version,
+            doctype="Email Account",
+            name=account.name,
+        )
         _apply_account(locked, data)
         if locked.default_outgoing:
             EmailAccount.objects.filter(default_outgoing=True).exclude(pk=locked.pk).update(
@@ -575,7 +576,6 @@ def update_email_account(
             )
         if {"imap_host", "imap_user", "imap_folder"} & set(data):
             locked.uidvalidity, locked.last_uid = None, 0  # another mailbox: from its start
-        locked.version += 1
         locked.save()
     return locked
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, ProtectedError, Q, QuerySet
+from django.db.models import F, Model, ProtectedError, Q, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from opportune.core.users import User
 
 D = TypeVar("D", bound=Document)
+R = TypeVar("R", bound=Model)
 
 
 def require_version(version: int | None) -> None:
@@ -51,6 +52,20 @@ def lock_document(model: type[D], name: str, *, expected_version: int | None, by
         raise StaleVersionError(model.doctype, name, expected=expected_version, current=current)
     locked: D = model._default_manager.select_for_update().get(pk=name)
     locked._loaded_values = field_values(locked)
+    return locked
+
+
+def lock_versioned(
+    model: type[R], pk: Any, *, expected_version: int | None, doctype: str, name: str
+) -> R:
+    """A row with a ``version`` that is not a document (an email account, a webhook), locked
+    for the caller's transaction and its version bumped; a stale ``expected_version`` (the one
+    the client read; None: not compared) is refused with 409, as ``lock_document`` does."""
+    locked = model._default_manager.select_for_update().get(pk=pk)
+    current = locked.version  # type: ignore[attr-defined]
+    if expected_version is not None and expected_version != current:
+        raise StaleVersionError(doctype, name, expected=expected_version, current=current)
+    locked.version = current + 1  # type: ignore[attr-defined]
     return locked
 
 

@@ -30,7 +30,8 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from opportune.core.errors import ConflictError, FieldErrors, StaleVersionError
+from opportune.core.documents import lock_versioned
+from opportune.core.errors import ConflictError, FieldErrors
 from opportune.core.jobs import enqueue_job
 from opportune.core.users import User
 from opportune.webhooks import guard, registry
@@ -351,13 +352,10 @@ def update_webhook(
     webhook: Webhook, *, data: Mapping[str, Any], version: int | None, by: User
 ) -> Webhook:
     with transaction.atomic():
-        locked = Webhook.objects.select_for_update().get(pk=webhook.pk)
-        if version is not None and version != locked.version:
-            raise StaleVersionError(
-                "Webhook", locked.name, expected=version, current=locked.version
-            )
+        locked = lock_versioned(
+            Webhook, webhook.pk, expected_version=version, doctype="Webhook", name=webhook.name
+        )
         _apply(locked, data)
-        locked.version += 1
         locked.modified = timezone.now()
         locked.save()
     forget_subscriptions()
