@@ -5,7 +5,7 @@ only managers share one."""
 # No ``from __future__ import annotations``: ninja reads the views' annotations as classes.
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, field_validator
@@ -15,21 +15,10 @@ from opportune.core.api import ApiRequest, ListParams, paginate
 from opportune.core.api_documents import created, no_content, ok, page, payload_data
 from opportune.core.fields import reject_nul
 from opportune.core.models import SavedView
+from opportune.core.saved_views import Resource
 from opportune.core.schemas import StrictIn
 
 router = Router(tags=["saved-views"])
-
-Resource = Literal[
-    "opportunities",
-    "opportunity-board",
-    "leads",
-    "customers",
-    "suppliers",
-    "quotations",
-    "sales-orders",
-    "supplier-quotations",
-    "requests-for-quotation",
-]
 
 
 class SavedViewOut(Schema):

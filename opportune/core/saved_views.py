@@ -7,7 +7,7 @@ Who is a manager is a higher app's rule (accounts' roles): it registers it here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -19,7 +19,8 @@ from opportune.core.models import SavedView
 if TYPE_CHECKING:
     from opportune.core.users import AnyUser, User
 
-RESOURCES = (
+# the lists a view may stand for (the API's schema offers the same names)
+Resource = Literal[
     "opportunities",
     "opportunity-board",
     "leads",
@@ -29,7 +30,8 @@ RESOURCES = (
     "sales-orders",
     "supplier-quotations",
     "requests-for-quotation",
-)
+]
+RESOURCES: tuple[str, ...] = get_args(Resource)
 MAX_QUERY = 2000
 MAX_LABEL = 140
 DROPPED = ("cursor", "format", "page")
