@@ -3,8 +3,6 @@ allows."""
 
 from __future__ import annotations
 
-from django.urls import reverse
-
 from opportune.buying.access import suppliers_visible_to
 from opportune.core.search import Searchable, joined, register_searchable
 
@@ -19,6 +17,6 @@ def register() -> None:
             columns=("supplier_name", "email_id", "phone"),
             title=lambda row: row["supplier_name"],
             subtitle=lambda row: joined(row["email_id"], row["phone"]),
-            page=lambda name: reverse("buying:supplier_detail", args=[name]),
+            page="buying:supplier_detail",
         )
     )

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
+from django.urls import reverse
 
 from opportune.core.errors import ValidationError
 from opportune.core.models import Document, SearchEntry
@@ -121,7 +122,7 @@ class Searchable:
     columns: tuple[str, ...]  # read with values(), besides the name
     title: Callable[[Row], str]
     subtitle: Callable[[Row], str]
-    page: Callable[[str], str] | None  # the path of a document's page, by name
+    page: str | None  # the URL name of a document's page (its argument: the name)
     url: Callable[[Row], str | None] | None = None  # instead of page, from the row (a contact)
 
 
@@ -175,7 +176,7 @@ def page_url(searchable: Searchable | str, name: str) -> str | None:
         if found is None:
             return None
         searchable = found
-    return searchable.page(name) if searchable.page is not None and name else None
+    return reverse(searchable.page, args=[name]) if searchable.page is not None and name else None
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,6 @@ contacts and opportunities, each seen as its access rule allows, titled from its
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.urls import reverse
-
 from opportune.core.search import Row, Searchable, joined, page_url, register_searchable
 from opportune.crm.access import (
     contacts_visible_to,
@@ -14,10 +10,6 @@ from opportune.crm.access import (
     leads_visible_to,
     opportunities_visible_to,
 )
-
-
-def _page(url_name: str) -> Callable[[str], str]:
-    return lambda name: reverse(url_name, args=[name])
 
 
 def _contact_url(row: Row) -> str | None:
@@ -37,7 +29,7 @@ def register() -> None:
             subtitle=lambda row: joined(
                 row["company_name"], row["email_id"], row["mobile_no"] or row["phone"]
             ),
-            page=_page("crm:lead_detail"),
+            page="crm:lead_detail",
         )
     )
     register_searchable(
@@ -49,7 +41,7 @@ def register() -> None:
             columns=("customer_name", "email_id", "phone", "mobile_no"),
             title=lambda row: row["customer_name"],
             subtitle=lambda row: joined(row["email_id"], row["mobile_no"] or row["phone"]),
-            page=_page("crm:customer_detail"),
+            page="crm:customer_detail",
         )
     )
     register_searchable(
@@ -86,6 +78,6 @@ def register() -> None:
             subtitle=lambda row: joined(
                 row["customer_name"] or row["party_name"], row["status"], row["contact_email"]
             ),
-            page=_page("crm:opportunity_detail"),
+            page="crm:opportunity_detail",
         )
     )

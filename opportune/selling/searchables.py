@@ -3,8 +3,6 @@ allows."""
 
 from __future__ import annotations
 
-from django.urls import reverse
-
 from opportune.core.search import Searchable, joined, register_searchable
 from opportune.selling.access import quotations_visible_to
 
@@ -21,6 +19,6 @@ def register() -> None:
             subtitle=lambda row: joined(
                 row["customer_name"] or row["party_name"], row["status"], row["contact_email"]
             ),
-            page=lambda name: reverse("selling:quotation_detail", args=[name]),
+            page="selling:quotation_detail",
         )
     )
