@@ -42,6 +42,7 @@ from opportune.core.pages import (
     as_http,
     list_context,
     list_export,
+    transaction_export,
     version_of,
 )
 from opportune.crm.access import get_opportunity_for
@@ -54,22 +55,15 @@ def _rfq_context(request, rfq) -> dict:
     return {"suppliers": [(s, quoted.get(s.supplier_id)) for s in rfq.suppliers.all()]}
 
 
-SUPPLIER_QUOTATION_EXPORT = ListExport(
-    columns=(
-        ("ID", "name"),
-        ("Supplier", "supplier_id"),
-        ("Supplier Name", "supplier_name"),
-        ("Status", "status"),
-        ("Date", "transaction_date"),
-        ("Valid Till", "valid_till"),
-        ("Currency", "currency_id"),
-        ("Grand Total", "grand_total"),
+SUPPLIER_QUOTATION_EXPORT = transaction_export(
+    "supplier-quotations",
+    "Supplier Quotations",
+    party=(("Supplier", "supplier_id"), ("Supplier Name", "supplier_name")),
+    dates=(("Valid Till", "valid_till"),),
+    links=(
         ("Opportunity", "opportunity_id"),
         ("Request for Quotation", "request_for_quotation_id"),
-        ("Modified", "modified"),
     ),
-    filename="supplier-quotations",
-    title="Supplier Quotations",
 )
 RFQ_EXPORT = ListExport(
     columns=(

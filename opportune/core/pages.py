@@ -138,9 +138,35 @@ def _narrowed(
 class ListExport:
     """A list's exports: its columns (label, path for ``values_list``) and its file's name."""
 
-    columns: tuple[tuple[str, str], ...]
+    columns: Columns
     filename: str
     title: str
+
+
+Columns = tuple[tuple[str, str], ...]
+
+
+def transaction_export(
+    filename: str, title: str, *, party: Columns, dates: Columns = (), links: Columns = ()
+) -> ListExport:
+    """The export of a list of transactions (quotations, orders, supplier quotations): what
+    they all have (name, status, date, currency, grand total, modified) around what each names
+    of its own (its party, its other dates, the documents it came from)."""
+    return ListExport(
+        columns=(
+            ("ID", "name"),
+            *party,
+            ("Status", "status"),
+            ("Date", "transaction_date"),
+            *dates,
+            ("Currency", "currency_id"),
+            ("Grand Total", "grand_total"),
+            *links,
+            ("Modified", "modified"),
+        ),
+        filename=filename,
+        title=title,
+    )
 
 
 def list_export(

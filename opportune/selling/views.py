@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opportune.core.errors import DomainError
-from opportune.core.pages import DocPages, ListExport, as_http, version_of
+from opportune.core.pages import DocPages, as_http, transaction_export, version_of
 from opportune.crm.access import get_opportunity_for
 from opportune.crm.models import Competitor, OpportunityLostReason
 from opportune.selling import access, services
@@ -41,39 +41,24 @@ def _quotation_context(request, quotation) -> dict:
     }
 
 
-QUOTATION_EXPORT = ListExport(
-    columns=(
-        ("ID", "name"),
+QUOTATION_EXPORT = transaction_export(
+    "quotations",
+    "Quotations",
+    party=(
         ("Title", "title"),
         ("Quotation To", "quotation_to"),
         ("Party", "party_name"),
         ("Customer Name", "customer_name"),
-        ("Status", "status"),
-        ("Date", "transaction_date"),
-        ("Valid Till", "valid_till"),
-        ("Currency", "currency_id"),
-        ("Grand Total", "grand_total"),
-        ("Opportunity", "opportunity_id"),
-        ("Modified", "modified"),
     ),
-    filename="quotations",
-    title="Quotations",
+    dates=(("Valid Till", "valid_till"),),
+    links=(("Opportunity", "opportunity_id"),),
 )
-SALES_ORDER_EXPORT = ListExport(
-    columns=(
-        ("ID", "name"),
-        ("Customer", "customer_id"),
-        ("Customer Name", "customer_name"),
-        ("Status", "status"),
-        ("Date", "transaction_date"),
-        ("Delivery Date", "delivery_date"),
-        ("Currency", "currency_id"),
-        ("Grand Total", "grand_total"),
-        ("Quotation", "quotation_id"),
-        ("Modified", "modified"),
-    ),
-    filename="sales-orders",
-    title="Sales Orders",
+SALES_ORDER_EXPORT = transaction_export(
+    "sales-orders",
+    "Sales Orders",
+    party=(("Customer", "customer_id"), ("Customer Name", "customer_name")),
+    dates=(("Delivery Date", "delivery_date"),),
+    links=(("Quotation", "quotation_id"),),
 )
 QUOTATION_PAGES = DocPages(
     doctype="Quotation",
