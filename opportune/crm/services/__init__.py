@@ -5,7 +5,7 @@ from opportune.crm.services.carry_forward import carry_forward_from_lead, regist
 from opportune.crm.services.comments import add_document_comment, add_lead_comment
 from opportune.crm.services.first_response import record_first_response
 from opportune.crm.services.masters import update_crm_settings
-from opportune.crm.services.merge import merge_fields, merge_party
+from opportune.crm.services.merge import check_may_merge, merge_fields, merge_party
 from opportune.crm.services.opportunities import (
     add_opportunity_comment,
     check_lost_reasons,
@@ -62,6 +62,7 @@ __all__ = [
     "make_customer_from_lead",
     "make_customer_from_opportunity",
     "make_opportunity_from_lead",
+    "check_may_merge",
     "merge_fields",
     "merge_party",
     "opportunity_values_from_lead",

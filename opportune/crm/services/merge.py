@@ -56,10 +56,15 @@ def title_of(document: Lead | Customer | Contact) -> str:
     return document.full_name
 
 
-def _check_request(model: type[P], loser: P, into: str, keep: Mapping[str, str], by: User) -> P:
-    doctype = model.doctype
+def check_may_merge(doctype: str, by: Any) -> None:
+    """Managers merge (the API, the page and its form alike)."""
     if not is_manager(by):
         raise PermissionDeniedError(f"Only managers may merge {doctype.lower()}s.")
+
+
+def _check_request(model: type[P], loser: P, into: str, keep: Mapping[str, str], by: User) -> P:
+    doctype = model.doctype
+    check_may_merge(doctype, by)
     into = (into or "").strip() if isinstance(into, str) else ""
     if not into:
         raise ValidationError.for_field("into", f"Name the {doctype.lower()} to merge into.")

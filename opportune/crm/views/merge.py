@@ -7,11 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from opportune.accounts.roles import is_manager
 from opportune.core.errors import ConflictError, ValidationError
 from opportune.core.pages import as_http
 from opportune.crm import access, services
@@ -50,8 +48,7 @@ def customer_merge(request: SignedInRequest, name: str) -> HttpResponse:
 def merge_page(request: SignedInRequest, doctype: str, name: str) -> HttpResponse:
     model, get_for = PAGES[doctype]
     document = get_for(request.user, name, write=True)  # 404 to who does not see it
-    if not is_manager(request.user):
-        raise PermissionDenied(f"Only managers may merge {doctype.lower()}s.")
+    services.check_may_merge(doctype, request.user)
     url = f"crm:{doctype.lower()}"
     data = request.POST if request.method == "POST" else request.GET
     into_name = (data.get("into") or "").strip()
