@@ -260,7 +260,7 @@ def activity_link(activity: Activity) -> str:
 
 
 # --- the quick plan of the board ("a call in 3 days") -----------------------------------------
-QUICK_PLANS = (("Call", 1), ("Call", 3), ("Meeting", 7), ("Email", 0), ("Task", 1))
+QUICK_PLANS = (("Call", 0), ("Call", 1), ("Call", 3), ("Meeting", 7), ("Email", 1))
 
 
 def quick_due_date(days: int, *, by: User, now: datetime | None = None) -> date:
