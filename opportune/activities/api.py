@@ -1,21 +1,50 @@
 """JSON API of the calendar (API.md ``events``, ``calendar/feed``, ``calendar/{token}.ics``):
-each user's own events; the private feed, read with its token alone."""
+each user's own events; the private feed, read with its token alone. Activities (API.md
+``activities``: the document machinery of core.api_documents, with the ``done`` and ``cancel``
+actions) and their types (``activity-types``, a master managers write)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: ninja reads the views' annotations as classes.
 
 import re
 
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
-from opportune.activities import access, services
+from opportune.accounts.auth import API_AUTH
+from opportune.activities import access, services, todos
 from opportune.activities.ical import CONTENT_TYPE, calendar_of, feed_path
 from opportune.activities.models import CalendarFeedToken
-from opportune.activities.schemas import EventCreate, EventFilters, EventOut, EventPatch, FeedOut
+from opportune.activities.schemas import (
+    ACTIVITY_ORDERINGS,
+    ActivityCreate,
+    ActivityDoneIn,
+    ActivityFilters,
+    ActivityOut,
+    ActivityPatch,
+    ActivityTypeCreate,
+    ActivityTypeOut,
+    ActivityTypePatch,
+    EventCreate,
+    EventFilters,
+    EventOut,
+    EventPatch,
+    FeedOut,
+    search_activities,
+)
 from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
-from opportune.core.api_documents import created, no_content, ok, payload_data
+from opportune.core.api_documents import (
+    DocumentApi,
+    add_document_action,
+    add_document_routes,
+    created,
+    no_content,
+    ok,
+    payload_data,
+)
 from opportune.core.errors import NotFoundError
-from opportune.core.schemas import ERRORS, ErrorOut
+from opportune.core.schemas import ERRORS, ErrorOut, VersionIn
+from opportune.masters.api import MasterResource, add_master_routes
 
 router = Router(tags=["calendar"])
 
@@ -110,3 +139,59 @@ def calendar_feed(request: HttpRequest, token: str):
 
 def _feed_url(request: HttpRequest, token: str) -> str:
     return request.build_absolute_uri(feed_path(token))
+
+
+# --- activities (to-dos) and their types ----------------------------------------------------------
+ACTIVITIES = DocumentApi(
+    auth=API_AUTH,
+    path="activities",
+    tag="activities",
+    one="activity",
+    many="activities",
+    module=__name__,
+    out=ActivityOut,
+    create_in=ActivityCreate,
+    patch_in=ActivityPatch,
+    filters=ActivityFilters,
+    orderings=ACTIVITY_ORDERINGS,
+    search=search_activities,
+    visible=access.activities_visible_to,
+    related=("activity_type", "allocated_to"),
+    lookup=access.get_activity_for,
+    can_create=access.can_write_activities,
+    create=todos.create_activity,
+    update=todos.update_activity,
+    delete=todos.delete_activity,
+)
+add_document_routes(router, ACTIVITIES)
+
+
+def mark_done(request: ApiRequest, name: str, payload: ActivityDoneIn | None = None) -> Model:
+    """Done, with its outcome: it goes to its document's timeline."""
+    activity = access.get_activity_for(request.auth, name, write=True)
+    version = version_from(request, payload.version if payload else None)
+    outcome = payload.outcome if payload else ""
+    todos.mark_activity_done(activity, outcome=outcome, version=version, by=request.auth)
+    return ACTIVITIES.out_for(request.auth, name)
+
+
+def cancel(request: ApiRequest, name: str, payload: VersionIn | None = None) -> Model:
+    activity = access.get_activity_for(request.auth, name, write=True)
+    version = version_from(request, payload.version if payload else None)
+    todos.cancel_activity(activity, version=version, by=request.auth)
+    return ACTIVITIES.out_for(request.auth, name)
+
+
+add_document_action(router, ACTIVITIES, "done", mark_done, operation="mark_activity_done")
+add_document_action(router, ACTIVITIES, "cancel", cancel)
+
+add_master_routes(
+    router,
+    MasterResource(
+        "activity-types",
+        todos.ACTIVITY_TYPE,
+        ActivityTypeOut,
+        ActivityTypeCreate,
+        ActivityTypePatch,
+    ),
+)

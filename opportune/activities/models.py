@@ -1,5 +1,7 @@
 """A user's calendar: events (made by hand, or kept by a document such as an opportunity's next
-contact) with their reminder, and the secret token of the user's iCalendar feed."""
+contact) with their reminder, and the secret token of the user's iCalendar feed; activities (the
+to-dos planned on a document: a call, a meeting, ...) and their types
+(docs/decisions/0028-activities.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+from opportune.core.models import Document, audited_history
 
 NEXT_CONTACT = "next_contact"  # the source of an event kept by a document's next contact
 
@@ -93,3 +97,71 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class ActivityType(models.Model):
+    """A kind of activity (Call, Meeting, Email, Task, seeded; managers add more) and the icon
+    its activities are shown with."""
+
+    name = models.CharField(max_length=140, primary_key=True)
+    icon = models.CharField(max_length=8, blank=True, help_text="A symbol shown before the summary")
+    history = audited_history()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Activity(Document):
+    """A to-do planned on a document (``reference_type`` / ``reference_name``: a lead, customer
+    or opportunity), due on a day, given to a user; Open until done (with its outcome, which
+    goes to the document's timeline) or cancelled."""
+
+    naming_series = "ACT-.YYYY.-"
+    doctype = "Activity"
+
+    class Status(models.TextChoices):
+        OPEN = "Open"
+        DONE = "Done"
+        CANCELLED = "Cancelled"
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.OPEN: frozenset({Status.DONE, Status.CANCELLED}),
+        Status.DONE: frozenset(),
+        Status.CANCELLED: frozenset(),
+    }
+
+    activity_type = models.ForeignKey(ActivityType, on_delete=models.PROTECT, related_name="+")
+    summary = models.CharField(max_length=140)
+    due_date = models.DateField()
+    allocated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activities"
+    )
+    reference_type = models.CharField(max_length=60, blank=True)
+    reference_name = models.CharField(max_length=140, blank=True)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    outcome = models.TextField(blank=True)
+    completed_on = models.DateTimeField(null=True, blank=True)  # when done or cancelled
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["due_date", "name"]
+        verbose_name_plural = "activities"
+        indexes = [
+            # the next activity of a document (board cards, list rows, its page)
+            models.Index(
+                fields=["reference_type", "reference_name", "status", "due_date"],
+                name="activity_reference_due",
+            ),
+            # a user's activities (home page, digest, the API's allocated_to filter)
+            models.Index(fields=["allocated_to", "status", "due_date"], name="activity_user_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["Open", "Done", "Cancelled"]), name="activity_status_valid"
+            ),
+        ]

@@ -1,14 +1,19 @@
-"""JSON shapes of the calendar: events (ERPNext's field names) and the feed's address."""
+"""JSON shapes of the calendar: events (ERPNext's field names) and the feed's address; activities,
+their filters and types (API.md ``activities``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal
 
-from ninja import Schema
-from pydantic import Field
+from django.db.models import Q, QuerySet
+from ninja import FilterSchema, Schema
+from ninja.filter_schema import FilterLookup
+from pydantic import Field, field_validator
 
-from opportune.core.schemas import Resolver, StrictIn, VersionIn, username
+from opportune.core.fields import reject_nul
+from opportune.core.filters import CommaList
+from opportune.core.schemas import DocumentOut, Resolver, StrictIn, VersionIn, username
 
 
 class EventOut(Schema):
@@ -58,3 +63,79 @@ class EventFilters(Schema):
 
 class FeedOut(Schema):
     url: str = Field(..., description="The absolute address of the user's iCalendar feed")
+
+
+# --- activities (to-dos) ---------------------------------------------------------------------------
+ActivityStatus = Literal["Open", "Done", "Cancelled"]
+
+
+class ActivityOut(DocumentOut):
+    activity_type: str = Field(..., alias="activity_type_id")
+    summary: str
+    due_date: date
+    allocated_to: str
+    reference_type: str
+    reference_name: str
+    notes: str
+    status: ActivityStatus
+    outcome: str
+    completed_on: datetime | None
+
+    resolve_allocated_to: ClassVar[Resolver] = username("allocated_to")
+
+
+class ActivityFields(StrictIn):
+    activity_type: str | None = Field(None, min_length=1, max_length=140)
+    summary: str | None = Field(None, min_length=1, max_length=140)
+    due_date: date | None = None
+    allocated_to: str | None = Field(None, max_length=150, description="A username")
+    notes: str | None = Field(None, max_length=10_000)
+
+
+class ActivityCreate(ActivityFields):
+    activity_type: str = Field(..., min_length=1, max_length=140)
+    summary: str = Field(..., min_length=1, max_length=140)
+    due_date: date
+    reference_type: str | None = Field(None, max_length=60, description="Lead, Customer, ...")
+    reference_name: str | None = Field(None, max_length=140)
+
+
+class ActivityPatch(VersionIn, ActivityFields):
+    pass
+
+
+class ActivityDoneIn(VersionIn):
+    outcome: str = Field("", max_length=10_000, description="What came of it (on the timeline)")
+
+
+class ActivityFilters(FilterSchema):
+    _no_nul = field_validator("*", mode="before")(reject_nul)
+
+    allocated_to: Annotated[CommaList, FilterLookup("allocated_to__username__in")] = None
+    status: Annotated[CommaList, FilterLookup("status__in")] = None
+    due_date__lte: Annotated[date | None, FilterLookup("due_date__lte")] = None
+    due_date__gte: Annotated[date | None, FilterLookup("due_date__gte")] = None
+    reference_type: Annotated[CommaList, FilterLookup("reference_type__in")] = None
+    reference_name: Annotated[CommaList, FilterLookup("reference_name__in")] = None
+    activity_type: Annotated[CommaList, FilterLookup("activity_type_id__in")] = None
+
+
+ACTIVITY_ORDERINGS = ("due_date", "modified", "creation", "name")
+
+
+def search_activities(rows: QuerySet[Any], text: str) -> QuerySet[Any]:
+    return rows.filter(Q(summary__icontains=text) | Q(reference_name__icontains=text))
+
+
+class ActivityTypeOut(Schema):
+    name: str
+    icon: str
+
+
+class ActivityTypeCreate(StrictIn):
+    name: str = Field(..., min_length=1, max_length=140)
+    icon: str = Field("", max_length=8)
+
+
+class ActivityTypePatch(StrictIn):
+    icon: str | None = Field(None, max_length=8)

@@ -1,21 +1,23 @@
 """The calendar's business rules: make, move and remove events; keep a document's event in step
 with it (``sync_document_event``); the reminders due (``send_due_reminders``, exactly once per
-time an event is at) and the morning digest of the day's events; the feed's token."""
+time an event is at) and the morning digest of the day's events and due activities; the feed's token."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
 from opportune.accounts.time_zones import user_time_zone
-from opportune.activities.models import CalendarFeedToken, Event, new_feed_token
+from opportune.activities.models import Activity, CalendarFeedToken, Event, new_feed_token
 from opportune.activities.references import reference_url
 from opportune.core.company import settings_read_once
 from opportune.core.errors import (
@@ -308,8 +310,9 @@ def event_link(event: Event) -> str:
 
 
 def send_morning_digest(*, now: datetime) -> int:
-    """One notification per user with events on ``now``'s day (in the user's time zone)
-    listing them; keyed by user and day, so a second run adds nothing. Answers how many."""
+    """One notification per user with events on ``now``'s day (in the user's time zone), or
+    activities due that day or overdue, listing them; keyed by user and day, so a second run
+    adds nothing. Answers how many."""
     with settings_read_once():
         candidates = (
             Event.objects.filter(
@@ -320,20 +323,70 @@ def send_morning_digest(*, now: datetime) -> int:
             .select_related("owner", "owner__profile")
             .order_by("starts_on", "pk")
         )
-        by_owner: dict[int, list[Event]] = defaultdict(list)
         days: dict[int, date] = {}
+        users: dict[int, User] = {}
+        by_owner: dict[int, list[Event]] = defaultdict(list)
         for event in candidates:
+            day = _day_of(event.owner, now, days, users)
             zone = user_time_zone(event.owner)
-            day = days.setdefault(event.owner_id, timezone.localtime(now, zone).date())
             if timezone.localtime(event.starts_on, zone).date() == day:
                 by_owner[event.owner_id].append(event)
-        messages = [_digest(events, days[owner]) for owner, events in by_owner.items()]
+        due, overdue = _due_activities(now, days, users)
+        wanted = sorted(set(by_owner) | set(due) | set(overdue))
+        messages = [
+            _digest(users[u], days[u], by_owner.get(u, []), due.get(u, []), overdue.get(u, 0))
+            for u in wanted
+        ]
     notify_many(messages, now=now)
     return len(messages)
 
 
-def _digest(events: list[Event], day: date) -> Message:
-    owner = events[0].owner
+def _day_of(user: User, now: datetime, days: dict[int, date], users: dict[int, User]) -> date:
+    users.setdefault(user.pk, user)
+    return days.setdefault(user.pk, timezone.localtime(now, user_time_zone(user)).date())
+
+
+def _due_activities(
+    now: datetime, days: dict[int, date], users: dict[int, User]
+) -> tuple[dict[int, list[Activity]], dict[int, int]]:
+    """Each user's open activities due on their day (listed), and how many are overdue
+    (counted by the database, however many there are)."""
+    utc_day = now.astimezone(UTC).date()
+    open_rows = Activity.objects.filter(status=Activity.Status.OPEN, allocated_to__is_active=True)
+    near = (
+        open_rows.filter(
+            due_date__gte=utc_day - timedelta(days=1), due_date__lte=utc_day + timedelta(days=1)
+        )
+        .select_related("activity_type", "allocated_to", "allocated_to__profile")
+        .order_by("due_date", "name")
+    )
+    due: dict[int, list[Activity]] = defaultdict(list)
+    overdue: dict[int, int] = defaultdict(int)
+    for activity in near:
+        day = _day_of(activity.allocated_to, now, days, users)
+        if activity.due_date == day:
+            due[activity.allocated_to_id].append(activity)
+        elif activity.due_date < day:
+            overdue[activity.allocated_to_id] += 1
+    older = (
+        open_rows.filter(due_date__lt=utc_day - timedelta(days=1))
+        .order_by()
+        .values("allocated_to")
+        .annotate(n=Count("pk"))
+    )
+    counts = {row["allocated_to"]: row["n"] for row in older}
+    for user in (
+        get_user_model().objects.filter(pk__in=set(counts) - set(users)).select_related("profile")
+    ):
+        _day_of(user, now, days, users)
+    for user_id, n in counts.items():
+        overdue[user_id] += n
+    return due, overdue
+
+
+def _digest(
+    owner: User, day: date, events: list[Event], due: list[Activity], overdue: int
+) -> Message:
     zone = user_time_zone(owner)
     lines = [
         ("all day" if e.all_day else f"{timezone.localtime(e.starts_on, zone):%H:%M}")
@@ -341,12 +394,27 @@ def _digest(events: list[Event], day: date) -> Message:
         for e in events
     ]
     count = len(events)
+    subject = f"Your {count} event{'s' if count != 1 else ''} today, {day:%A %d %B}"
+    link = reverse("activities:calendar") + f"?view=agenda&date={day.isoformat()}"
+    if due or overdue:
+        parts = [f"{count} event{'s' if count != 1 else ''}"] if events else []
+        parts.append(f"{len(due)} activit{'ies' if len(due) != 1 else 'y'} due")
+        if overdue:
+            parts.append(f"{overdue} overdue")
+        subject = f"Your day, {day:%A %d %B}: {', '.join(parts)}"
+        if lines:
+            lines.append("")
+        lines += [f"{a.activity_type.icon} {a.activity_type_id}: {a.summary}" for a in due]
+        if overdue:
+            lines.append(f"{overdue} overdue activit{'ies' if overdue != 1 else 'y'}")
+        if not events:
+            link = reverse("activities:activity_list")
     return Message(
         user_id=owner.pk,
         kind=Notification.Kind.DIGEST,
-        subject=f"Your {count} event{'s' if count != 1 else ''} today, {day:%A %d %B}",
+        subject=subject,
         body="\n".join(lines),
-        link=reverse("activities:calendar") + f"?view=agenda&date={day.isoformat()}",
+        link=link,
         key=f"digest:{owner.pk}:{day.isoformat()}",
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opportune.activities import views
+from opportune.activities import activity_views, views
 
 app_name = "activities"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("events/<int:event_id>.ics", views.event_ics, name="event_ics"),
     path("feed/", views.feed_page, name="feed"),
     path("feed/regenerate/", views.feed_regenerate, name="feed_regenerate"),
+    path("activities/", activity_views.activity_list, name="activity_list"),
+    path("activities/plan/", activity_views.plan_activity, name="activity_plan"),
+    path("activities/<str:name>/done/", activity_views.activity_done, name="activity_done"),
+    path("activities/<str:name>/cancel/", activity_views.activity_cancel, name="activity_cancel"),
 ]

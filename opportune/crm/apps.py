@@ -1,4 +1,11 @@
+from functools import partial
+
 from django.apps import AppConfig
+from django.urls import reverse
+
+
+def _page_of(url_name: str, name: str) -> str:
+    return reverse(url_name, args=[name])
 
 
 class CrmConfig(AppConfig):
@@ -34,13 +41,21 @@ class CrmConfig(AppConfig):
         from opportune.crm import webhooks
 
         webhooks.register()  # the opportunity events and their payload
-        from django.urls import reverse
+        from opportune.activities.references import register_activity_reference
+        from opportune.crm import access
 
-        from opportune.activities.references import register_reference_url
-
-        register_reference_url(
-            Opportunity.doctype, lambda name: reverse("crm:opportunity_detail", args=[name])
-        )
+        # activities are planned on these (their events and reminders link to their pages);
+        # who sees the document sees its activities
+        for doctype, page, visible in (
+            (Opportunity.doctype, "crm:opportunity_detail", access.opportunities_visible_to),
+            (Lead.doctype, "crm:lead_detail", access.leads_visible_to),
+            (Customer.doctype, "crm:customer_detail", access.customers_visible_to),
+        ):
+            register_activity_reference(
+                doctype,
+                url_of=partial(_page_of, page),
+                visible=visible,
+            )
         from opportune.crm import searchables
 
         searchables.register()  # in the global search (core.search)

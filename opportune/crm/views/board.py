@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from opportune.activities.todos import with_next_activity
 from opportune.core.errors import DomainError
 from opportune.core.pages import version_of
 from opportune.core.templatetags.opportune import money
@@ -96,7 +97,7 @@ def opportunity_board(request: SignedInRequest) -> HttpResponse:
         in_column = rows.filter(**lookup)
         cards = (
             list(
-                with_stale_days(in_column, now)
+                with_next_activity(with_stale_days(in_column, now), Opportunity.doctype)
                 .select_related("currency", "opportunity_owner")
                 .order_by("-modified", "-name")[:CARDS_PER_COLUMN]
             )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from opportune.activities.todos import with_next_activity
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.export import FORMATS, export_queryset, ordered
 from opportune.core.pages import as_http, export_query, paginated, version_of
@@ -20,7 +21,7 @@ from opportune.crm import access, services
 from opportune.crm.awaiting_response import overdue_for_first_response, with_response_overdue
 from opportune.crm.filters import OPPORTUNITY_NULLABLE, OPPORTUNITY_ORDERINGS
 from opportune.crm.forms import sales_users
-from opportune.crm.models import Competitor, Customer, OpportunityLostReason
+from opportune.crm.models import Competitor, Customer, Opportunity, OpportunityLostReason
 from opportune.crm.stale import with_stale_days
 from opportune.crm.views.common import company_currency
 from opportune.crm.views.lists import filter_options, filtered_opportunities
@@ -60,7 +61,7 @@ def opportunity_list(
         )
     now = timezone.now()
     rows = with_stale_days(rows.select_related("currency", "opportunity_owner"), now)
-    rows = with_response_overdue(rows, now)
+    rows = with_next_activity(with_response_overdue(rows, now), Opportunity.doctype)
     page = paginated(
         rows, request.GET, errors, orderings=OPPORTUNITY_ORDERINGS, nullable=OPPORTUNITY_NULLABLE
     )

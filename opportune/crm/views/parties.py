@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from opportune.accounts.roles import is_manager, is_sales
+from opportune.activities.todos import with_next_activity
 from opportune.core.errors import ConflictError, ValidationError
 from opportune.core.pages import (
     ListExport,
@@ -95,7 +96,11 @@ def lead_list(request: SignedInRequest) -> HttpResponseBase:
         "crm/lead_list.html",
         {
             **list_context(
-                request, LeadFilters, rows, search=search_leads, orderings=LEAD_ORDERINGS
+                request,
+                LeadFilters,
+                with_next_activity(rows, Lead.doctype),
+                search=search_leads,
+                orderings=LEAD_ORDERINGS,
             ),
             "selected": {k: request.GET.get(k, "") for k in ("status", "source", "lead_owner")},
             "statuses": Lead.Status.values,
