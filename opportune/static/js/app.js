@@ -27,7 +27,11 @@ function labelCells(root) {
     if (!heads) return;
     const names = [];
     Array.from(heads.cells).forEach((th) => {
-      for (let i = 0; i < th.colSpan; i += 1) names.push(th.textContent.trim());
+      // its visible words: not a sort link's hidden "(sorted descending)" nor its arrow
+      const words = th.cloneNode(true);
+      words.querySelectorAll(".visually-hidden, [aria-hidden=true]").forEach((el) => el.remove());
+      const name = words.textContent.replace(/[↑↓▲▼]/g, "").trim();
+      for (let i = 0; i < th.colSpan; i += 1) names.push(name);
     });
     Array.from(table.tBodies).forEach((body) => Array.from(body.rows).forEach((row) => {
       let column = 0;
