@@ -20,6 +20,7 @@ install: $(STAMP)
 
 # Front-end libraries come from the npm registry (exact pins in package.json and
 # package-lock.json); the pages load the copies in opportune/static/vendor/ (not committed).
+# axe-core (a dev dependency) is not copied: the browser tests read node_modules/axe-core.
 $(VENDOR_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(VENDOR)

@@ -41,7 +41,7 @@ def test_the_bell_the_list_and_marking_read(page: Page, sales):
 
     reminder = Notification.objects.get(key="b2")
     row = page.locator(f"#notification-{reminder.pk}")
-    mark = row.get_by_role("button", name="Mark “Call Ada today” read")
+    mark = row.get_by_role("button", name="Mark read: “Call Ada today”")
     mark.click()
     expect(mark).to_have_count(0)
     expect(page.locator("#bell")).to_have_attribute("aria-label", "Notifications: 1 unread")

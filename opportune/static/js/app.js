@@ -20,10 +20,55 @@ window.Opportune = {
   },
 };
 
+/** Give each cell of a data table the name of its column (data-label), unless it has one. */
+function labelCells(root) {
+  root.querySelectorAll("table.data").forEach((table) => {
+    const heads = table.tHead ? Array.from(table.tHead.rows).at(-1) : null;
+    if (!heads) return;
+    const names = [];
+    Array.from(heads.cells).forEach((th) => {
+      // its visible words: not a sort link's hidden "(sorted descending)" nor its arrow
+      const words = th.cloneNode(true);
+      words.querySelectorAll(".visually-hidden, [aria-hidden=true]").forEach((el) => el.remove());
+      const name = words.textContent.replace(/[↑↓▲▼]/g, "").trim();
+      for (let i = 0; i < th.colSpan; i += 1) names.push(name);
+    });
+    Array.from(table.tBodies).forEach((body) => Array.from(body.rows).forEach((row) => {
+      let column = 0;
+      Array.from(row.cells).forEach((cell) => {
+        if (!cell.hasAttribute("data-label") && names[column]) cell.setAttribute("data-label", names[column]);
+        column += cell.colSpan;
+      });
+    }));
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   // On a narrow screen the navigation scrolls sideways: bring the current page into view.
   const current = document.querySelector(".mainnav [aria-current=page]");
   if (current && current.scrollIntoView) current.scrollIntoView({ block: "nearest", inline: "center" });
+
+  // On a phone a table is a stack of cards, each cell under its column's name (app.css).
+  labelCells(document);
+  document.body.addEventListener("htmx:afterSwap", (event) => labelCells(event.target));
+
+  // On a phone the navigation folds behind the menu button: it opens and closes it; Escape
+  // closes it and gives the focus back to the button.
+  const menu = document.querySelector("[data-menu-button]");
+  const nav = menu && document.getElementById(menu.getAttribute("aria-controls"));
+  if (menu && nav) {
+    const setOpen = (open) => {
+      menu.setAttribute("aria-expanded", String(open));
+      nav.classList.toggle("open", open);
+    };
+    menu.addEventListener("click", () => setOpen(menu.getAttribute("aria-expanded") !== "true"));
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && menu.getAttribute("aria-expanded") === "true") {
+        setOpen(false);
+        menu.focus();
+      }
+    });
+  }
 
   // Dialogs: buttons with data-open-dialog="id"; data-close-dialog inside; open on load after an error.
   document.querySelectorAll("[data-open-dialog]").forEach((button) => {
