@@ -199,6 +199,10 @@ def _customer(row: Row, ctx: Context, kids: Kids) -> dict[str, Any]:
         "mobile_no": text(row.get("mobile_no")),
         "website": text(row.get("website")),
         "lead_name_id": ctx.link(Lead, row.get("lead_name"), what="lead_name"),
+        # the opportunity it was made from comes after it: set at the end of the run
+        "opportunity_name_id": ctx.later(
+            Opportunity, row.get("opportunity_name"), attname="opportunity_name_id"
+        ),
         "disabled": check(row.get("disabled")),
     }
 

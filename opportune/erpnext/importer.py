@@ -66,6 +66,7 @@ class Context:
     _item_uoms: dict[str, str] | None = None
     doctype: str = ""
     name: str = ""
+    deferred: dict[str, dict[str, str]] = field(default_factory=dict)  # this page's
 
     def known(self, model: type[models.Model]) -> set[str]:
         if model not in self._known:
@@ -110,6 +111,15 @@ class Context:
         if name in self.known(model):
             return name
         self.note(f"{what} {name} was not imported: left empty")
+        return None
+
+    def later(self, model: type[models.Model], value: Any, *, attname: str) -> str | None:
+        """A link to a record of a doctype imported later: set now when it is here, else at
+        the end of the run (``ImportedRecord.deferred``)."""
+        name = local_name(value)
+        if not name or name in self.known(model):
+            return name or None
+        self.deferred.setdefault(self.name, {})[attname] = name
         return None
 
     def ensure(self, model: type[models.Model], value: Any, *, what: str) -> str | None:
@@ -242,6 +252,7 @@ def import_page(spec: Spec, rows: list[Row], kids: dict[str, Kids], ctx: Context
             )
         )
     fks = _fk_names(model)
+    ctx.deferred = {}
     records: list[tuple[Any, str, bool]] = []  # (object, ERPNext's modified, already here)
     child_rows: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for row, name in zip(rows, names, strict=True):
@@ -315,10 +326,18 @@ def import_page(spec: Spec, rows: list[Row], kids: dict[str, Kids], ctx: Context
             update_fields=["text"],
         )
     ImportedRecord.objects.bulk_create(
-        [ImportedRecord(doctype=spec.doctype, name=obj.pk, modified=m) for obj, m, _ in records],
+        [
+            ImportedRecord(
+                doctype=spec.doctype,
+                name=obj.pk,
+                modified=m,
+                deferred=ctx.deferred.get(obj.pk, {}),
+            )
+            for obj, m, _ in records
+        ],
         update_conflicts=True,
         unique_fields=["doctype", "name"],
-        update_fields=["modified", "imported"],
+        update_fields=["modified", "deferred", "imported"],
     )
     if is_document:
         _bump_series(model, [obj.pk for obj, _, here in records if not here])
@@ -446,3 +465,30 @@ def _run(
         Checkpoint.objects.filter(pk=checkpoint.pk).update(done=True, next_start=start)
         if spec.doctype == "Item":
             ctx.forget_items()
+    with transaction.atomic():
+        _set_deferred(specs, ctx)
+
+
+def _set_deferred(specs: tuple[Spec, ...], ctx: Context) -> None:
+    """Set the links that waited for records imported after theirs (one history record each)."""
+    models_of = {spec.doctype: spec.model for spec in specs}
+    waiting = ImportedRecord.objects.filter(doctype__in=models_of).exclude(deferred={})
+    for record in waiting.iterator():
+        model = models_of[record.doctype]
+        rep = ctx.report.of(record.doctype)
+        for attname, target in record.deferred.items():
+            field = model._meta.get_field(attname.removesuffix("_id"))
+            if target not in ctx.known(field.related_model):  # type: ignore[arg-type]
+                rep.note(f"{field.name} {target} was not imported: left empty", record.name)
+                continue
+            try:
+                with transaction.atomic():
+                    model._default_manager.filter(pk=record.name).update(**{attname: target})
+            except IntegrityError as exc:
+                rep.note(f"{field.name} not set: {str(exc).splitlines()[0]}", record.name)
+                continue
+            _write_history(
+                model, [model._default_manager.get(pk=record.name)], update=True, by=ctx.by
+            )
+        record.deferred = {}
+        record.save(update_fields=["deferred"])

@@ -33,6 +33,9 @@ class ImportedRecord(models.Model):
     doctype = models.CharField(max_length=60)
     name = models.CharField(max_length=140)
     modified = models.CharField(max_length=40, blank=True)
+    # links to records that had not come over yet when it was written ({attname: name}), set
+    # at the end of the run (a customer's opportunity_name: the opportunities come after it)
+    deferred = models.JSONField(default=dict, blank=True)
     imported = models.DateTimeField(auto_now=True)
 
     class Meta:

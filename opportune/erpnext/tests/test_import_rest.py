@@ -139,7 +139,10 @@ def test_a_site_comes_over_with_its_records_counted_on_both_sides(people, tmp_pa
     )
     assert SupplierQuotation.objects.get().opportunity_id == "CRM-OPP-2024-00001"
     assert Contact.objects.get(name="Tom Berg-Berg Consulting").link_name == "Berg Consulting"
-    assert Customer.objects.get(name="Berg Consulting").lead_name_id == "CRM-LEAD-2024-00002"
+    berg = Customer.objects.get(name="Berg Consulting")
+    assert berg.lead_name_id == "CRM-LEAD-2024-00002"
+    # its opportunity came after it: linked at the end of the run
+    assert berg.opportunity_name_id == "CRM-OPP-2024-00002"
     lead = Lead.objects.get(name="CRM-LEAD-2024-00003")
     assert lead.email_id == "" and lead.status == "Lead"  # an invalid address is not kept
     assert Territory.objects.get(name="Maharashtra").parent_territory_id == "India"
