@@ -27,10 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opportune.settings")
 DEFAULT_DB = ROOT / "var" / "bench-erpnext.sqlite3"
-if "DATABASE_URL" not in os.environ:
-    DEFAULT_DB.parent.mkdir(exist_ok=True)
-    DEFAULT_DB.unlink(missing_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{DEFAULT_DB}"
+OWN_DB = "DATABASE_URL" not in os.environ  # made afresh by main(), never on import
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{DEFAULT_DB}")
 
 import django  # noqa: E402
 
@@ -117,6 +115,9 @@ def records(n: int) -> dict[str, list[dict]]:
 
 
 def main() -> None:
+    if OWN_DB:
+        DEFAULT_DB.parent.mkdir(exist_ok=True)
+        DEFAULT_DB.unlink(missing_ok=True)
     call_command("migrate", verbosity=0)
     if Opportunity.objects.exists():
         sys.exit("The bench database already holds opportunities: give it an empty one.")
