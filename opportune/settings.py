@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "opportune.selling",
     "opportune.buying",
     "opportune.reports",
+    "opportune.erpnext",
 ]
 
 MIDDLEWARE = [

@@ -46,6 +46,7 @@ APP_RANKS = {
     "selling": 8,
     "buying": 8,
     "reports": 9,
+    "erpnext": 9,
 }
 TEMPLATE_TAG = re.compile(r"{%\s*(load|include|extends)\s+([^%]+?)\s*%}")
 

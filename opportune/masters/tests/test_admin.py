@@ -25,6 +25,7 @@ OUR_APPS = {
     "comms",
     "crm",
     "reports",
+    "erpnext",
 }
 INLINE_ONLY = {
     "crm.OpportunityItem",
