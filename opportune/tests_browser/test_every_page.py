@@ -331,3 +331,30 @@ def test_the_desktop_shows_the_navigation_without_a_menu_button(page: Page, sale
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="Leads")).to_be_visible()
+
+
+@pytest.mark.usefixtures("axe_installed")
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_checks_would_see_a_violation(page: Page):
+    """The walk's checks themselves: an unnamed field is reported by axe; a box wider than the
+    phone is reported, except inside the board's scroller."""
+    page.set_viewport_size(PHONE)
+    page.goto("/accounts/login/")
+    assert axe_violations(page) == []
+    assert page.evaluate(OVERFLOW) == []
+    page.evaluate(
+        """() => {
+      const main = document.getElementById("main");
+      main.append(Object.assign(document.createElement("input"), { type: "text" }));
+      const board = Object.assign(document.createElement("div"), { className: "board" });
+      board.append(Object.assign(document.createElement("div"), { id: "wide-column" }));
+      const wide = Object.assign(document.createElement("div"), { id: "wide-box" });
+      main.append(board, wide);
+      // widths set through the DOM (the content security policy refuses style attributes)
+      for (const el of [board.firstChild, wide]) el.style.setProperty("width", "600px");
+    }"""
+    )
+    assert any(v.startswith("critical label ") for v in axe_violations(page))
+    assert "div#wide-box reaches" in " ".join(page.evaluate(OVERFLOW))
+    assert "wide-column" not in " ".join(page.evaluate(OVERFLOW))
