@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from opportune.core.errors import DomainError
 from opportune.core.pages import version_of
+from opportune.core.saved_views_pages import default_view_redirect
 from opportune.core.templatetags.opportune import money
 from opportune.crm import access, services
 from opportune.crm.models import Opportunity, SalesStage
@@ -76,6 +77,8 @@ def _default_status(group_by: str) -> tuple[str, ...]:
 
 @login_required
 def opportunity_board(request: SignedInRequest) -> HttpResponse:
+    if opened := default_view_redirect(request, "opportunity-board"):
+        return opened
     group_by = _board_group(request)
     rows, errors, context = filtered_opportunities(
         request, default_status=_default_status(group_by)
