@@ -21,3 +21,8 @@ class BuyingConfig(AppConfig):
         from opportune.buying import searchables
 
         searchables.register()  # in the global search (core.search)
+        from opportune.core.saved_views_pages import register_list
+
+        register_list("suppliers", url_name="buying:supplier_list")
+        register_list("supplier-quotations", url_name="buying:supplier_quotation_list")
+        register_list("requests-for-quotation", url_name="buying:rfq_list")

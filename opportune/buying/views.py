@@ -45,6 +45,7 @@ from opportune.core.pages import (
     transaction_export,
     version_of,
 )
+from opportune.core.saved_views_pages import default_view_redirect
 from opportune.crm.access import get_opportunity_for
 
 
@@ -111,6 +112,7 @@ SUPPLIER_QUOTATION_PAGES = DocPages(
     search=search_supplier_quotations,
     statuses=tuple(SupplierQuotation.Status.values),
     export=SUPPLIER_QUOTATION_EXPORT,
+    saved_views="supplier-quotations",
 )
 RFQ_PAGES = DocPages(
     doctype="Request for Quotation",
@@ -133,6 +135,7 @@ RFQ_PAGES = DocPages(
     with_rates=False,
     related=(),
     export=RFQ_EXPORT,
+    saved_views="requests-for-quotation",
     extra_context=_rfq_context,
     initial=lambda rfq: {
         "transaction_date": rfq.transaction_date,
@@ -226,6 +229,8 @@ def opportunity_comparison(request, name):
 # --- suppliers ---------------------------------------------------------------------------------
 @login_required
 def supplier_list(request: HttpRequest) -> HttpResponseBase:
+    if opened := default_view_redirect(request, "suppliers"):
+        return opened
     rows = access.suppliers_visible_to(request.user)
     file = list_export(
         request,
@@ -241,6 +246,7 @@ def supplier_list(request: HttpRequest) -> HttpResponseBase:
         request, SupplierFilters, rows, search=search_suppliers, orderings=SUPPLIER_ORDERINGS
     )
     context["can_write"] = access.can_write_buying(request.user)
+    context["saved_views_resource"] = "suppliers"
     return render(request, "buying/supplier_list.html", context)
 
 

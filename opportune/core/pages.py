@@ -29,6 +29,7 @@ from opportune.core.api import ListParams, paginate
 from opportune.core.company import company_settings
 from opportune.core.errors import DomainError, NotFoundError, PermissionDeniedError, ValidationError
 from opportune.core.export import FORMATS, export_queryset, ordered
+from opportune.core.saved_views_pages import default_view_redirect
 from opportune.core.timeline import timeline_for
 
 P = ParamSpec("P")
@@ -272,6 +273,8 @@ class DocPages:
     check_links: Callable[[Any, Any], None] | None = None
     # its list's CSV and XLSX exports (None: the list has none)
     export: ListExport | None = None
+    # its list's saved views (core.saved_views.RESOURCES; None: the list keeps none)
+    saved_views: str | None = None
 
     @property
     def template(self) -> str:
@@ -389,6 +392,8 @@ def split_item_field(name: str) -> tuple[int | None, str]:
 
 # --- generic views -----------------------------------------------------------------------------
 def document_list(request: HttpRequest, pages: DocPages) -> HttpResponseBase:
+    if pages.saved_views and (opened := default_view_redirect(request, pages.saved_views)):
+        return opened
     rows = pages.visible(request.user).select_related(*pages.related)
     if pages.export is not None:
         file = list_export(
@@ -418,6 +423,7 @@ def document_list(request: HttpRequest, pages: DocPages) -> HttpResponseBase:
             "statuses": pages.statuses,
             "selected_status": request.GET.get("status", ""),
             "can_write": pages.can_write(request.user),
+            "saved_views_resource": pages.saved_views,
         },
     )
 

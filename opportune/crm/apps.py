@@ -59,3 +59,6 @@ class CrmConfig(AppConfig):
         from opportune.crm import searchables
 
         searchables.register()  # in the global search (core.search)
+        from opportune.crm import quick_filters
+
+        quick_filters.register()  # its lists' saved views and quick filters (core)

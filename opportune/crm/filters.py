@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -73,6 +73,19 @@ class OpportunityFilters(_Filters):
     ] = None
     probability__gte: Annotated[Decimal | None, FilterLookup("probability__gte")] = None
     probability__lte: Annotated[Decimal | None, FilterLookup("probability__lte")] = None
+    modified_on__gte: date | None = Field(
+        None, description="Last changed on or after this day (in the user's time zone)."
+    )
+    modified_on__lte: date | None = Field(
+        None, description="Last changed on or before this day (in the user's time zone)."
+    )
+
+    def filter_modified_on__gte(self, value: date | None) -> Q:
+        return Q(modified__gte=start_of_day(value)) if value else Q()
+
+    def filter_modified_on__lte(self, value: date | None) -> Q:
+        return Q(modified__lt=start_of_day(value + timedelta(days=1))) if value else Q()
+
     stale: bool | None = Field(
         None,
         description="1: only stale deals (Open or Replied, unchanged for longer than their "
@@ -97,6 +110,11 @@ class OpportunityFilters(_Filters):
             return Q()
         overdue = is_overdue_first_response(timezone.now())
         return overdue if value else ~overdue
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight of ``day`` in the current time zone (the user's), as an aware datetime."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def search_opportunities(queryset: QuerySet, text: str) -> QuerySet:

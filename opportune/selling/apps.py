@@ -25,3 +25,7 @@ class SellingConfig(AppConfig):
         from opportune.selling import searchables
 
         searchables.register()  # in the global search (core.search)
+        from opportune.core.saved_views_pages import register_list
+
+        register_list("quotations", url_name="selling:quotation_list")
+        register_list("sales-orders", url_name="selling:sales_order_list")

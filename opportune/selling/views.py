@@ -79,6 +79,7 @@ QUOTATION_PAGES = DocPages(
     extra_context=_quotation_context,
     check_links=access.check_quotation_links,
     export=QUOTATION_EXPORT,
+    saved_views="quotations",
 )
 SALES_ORDER_PAGES = DocPages(
     doctype="Sales Order",
@@ -97,6 +98,7 @@ SALES_ORDER_PAGES = DocPages(
     search=search_sales_orders,
     statuses=tuple(SalesOrder.Status.values),
     export=SALES_ORDER_EXPORT,
+    saved_views="sales-orders",
 )
 
 

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
-from opportune.core import slots
+from opportune.core import saved_views_pages, slots
 from opportune.core.money import round_money
 
 register = template.Library()
@@ -65,6 +65,15 @@ def nav_current(context: Context, *prefixes: str) -> str:
         if (prefix == "/" and path == "/") or (prefix != "/" and path.startswith(prefix)):
             return mark_safe('aria-current="page"')
     return ""
+
+
+@register.inclusion_tag("core/_saved_views.html", takes_context=True)
+def saved_views_bar(context: Context, resource: str) -> dict[str, Any]:
+    """The saved views bar of a list or the board (``resource``: core.saved_views.RESOURCES)."""
+    return {
+        **saved_views_pages.bar_context(context["request"], resource),
+        "csrf_token": context.get("csrf_token"),
+    }
 
 
 # --- slots: what higher apps contribute to a page (core.slots) ---------------------------------

@@ -410,6 +410,11 @@ PAGE_RULES: dict[str, Page] = {
     ),
     # one's own tokens only: another's id is refused with a message on the profile page
     "revoke_token": action("token", refusal=302),
+    # saved views (decision 0027): everyone saves their own; a private one is its owner's only
+    # (another's: 404), whoever asks to rename, make default or delete it
+    "saved_view_create": Page(post=Rule(writes=SIGNED_IN)),
+    "saved_view_change": action("saved_view", body={"label": "Mine now"}),
+    "saved_view_delete": action("saved_view"),
     # notifications: one's own (another's: 404)
     "notifications:list": page(listed="notification"),
     "notifications:bell": page(),

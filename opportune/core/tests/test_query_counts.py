@@ -474,7 +474,12 @@ def views(p: People, n: int = 1) -> World:
         saved_views.create_view(
             data={"label": f"Team {i}", "resource": "leads", "shared": True}, by=p.manager
         )
-    return {"name": made.name}
+    return {"name": made.name, "id": made.pk}
+
+
+def leads_and_views(p: People, n: int = 1) -> World:
+    """n leads and n saved views of the leads' list of each kind (the bar above the list)."""
+    return {**lead(p, n), **views(p, n)}
 
 
 def opportunity_watched(p: People, n: int = 1) -> World:
@@ -946,9 +951,9 @@ PAGE_CASES = [
     Case("POST", "/calendar/feed/regenerate/", 5, events),
     # the user saved, then this session given a new key under the new password's hash
     Case("POST", "/accounts/profile/password/", 12, body=password_change_form),
-    Case("GET", "/crm/opportunities/", 11, opportunity, lists=True),
+    Case("GET", "/crm/opportunities/", 12, opportunity, lists=True),
     # one query for the cards of each non-empty column (bounded by the stages): ROWS in one column
-    Case("GET", "/crm/opportunities/board/", 13, opportunity, lists=True),
+    Case("GET", "/crm/opportunities/board/", 14, opportunity, lists=True),
     Case("POST", "/crm/opportunities/board/move/", 18, opportunity, board_move, status=200),
     # one service call per selected opportunity, by design (crm/services/bulk.py): ROWS of them
     Case("POST", "/crm/opportunities/bulk/", 38, lambda p, n: opportunity(p, ROWS), bulk_assign),
@@ -979,7 +984,15 @@ PAGE_CASES = [
     Case("GET", LP + "email/", 8, lead),
     Case("POST", LP + "email/", 13, lead, fixed(to="ada@engines.example", **EMAIL_FORM)),
     Case("GET", "/crm/emails/attachments/{id}/", 6, opportunity_with_emails),
-    Case("GET", "/crm/leads/", 8, lead, lists=True),
+    Case("GET", "/crm/leads/", 9, lead, lists=True),
+    # every list and the board: + the saved views bar (one query, the user's and the team's
+    # views of the list, which also finds the default the bare URL opens); n views cost the same
+    Case("GET", "/crm/leads/", 9, leads_and_views, lists=True),
+    # saved views (decision 0027): the bar's forms, each answering with a redirect to the list
+    # (+ the message kept in the session); the default unsets the user's other one in the list
+    Case("POST", "/views/save/", 5, body=fixed(resource="leads", label="Mine", query="q=a")),
+    Case("POST", "/views/{id}/", 7, views, fixed(label="Renamed", is_default="1", back="q=a")),
+    Case("POST", "/views/{id}/delete/", 4, views, fixed(back="q=a")),
     Case("GET", "/crm/leads/new/", 9),
     Case("GET", "/search/", 8, lead, fixed(q="Lead"), lists=True),
     # + its similar names (decision 0025)
@@ -991,8 +1004,8 @@ PAGE_CASES = [
     Case("POST", LP + "comment/", 6, lead, fixed(content="Called them")),
     Case("GET", LP + "merge/", 7, leads_to_merge, of_world(into="into"), MANAGER),
     Case("POST", LP + "merge/", 55, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
-    Case("GET", "/crm/opportunities/", 11, awaiting_response, lists=True),
-    Case("GET", "/crm/customers/", 6, customer, lists=True),
+    Case("GET", "/crm/opportunities/", 12, awaiting_response, lists=True),
+    Case("GET", "/crm/customers/", 7, customer, lists=True),
     Case("GET", "/crm/customers/new/", 8),
     Case(
         "POST",
@@ -1007,7 +1020,7 @@ PAGE_CASES = [
     Case("POST", CP + "merge/", 46, customers_to_merge, of_world(into="into"), MANAGER, lists=True),
     Case("POST", CP + "edit/", 15, customer, customer_edit_form),
     Case("GET", "/crm/masters/", 15),
-    Case("GET", "/selling/quotations/", 6, quotation, lists=True),
+    Case("GET", "/selling/quotations/", 7, quotation, lists=True),
     Case("GET", "/selling/quotations/new/", 6),
     Case("POST", "/selling/quotations/new/", 18, quotation, quotation_form),
     Case("GET", QP, 14, submitted_quotation),
@@ -1020,7 +1033,7 @@ PAGE_CASES = [
     Case("POST", QP + "make-sales-order/", 23, submitted_quotation),
     Case("GET", QP + "pdf/", 7, submitted_quotation),
     Case("POST", "/selling/opportunities/{name}/make-quotation/", 24, opportunity),
-    Case("GET", "/selling/sales-orders/", 6, sales_order, lists=True),
+    Case("GET", "/selling/sales-orders/", 7, sales_order, lists=True),
     Case("GET", "/selling/sales-orders/new/", 6),
     Case("POST", "/selling/sales-orders/new/", 18, sales_order, sales_order_form),
     Case("GET", SP, 11, submitted_sales_order),
@@ -1029,7 +1042,7 @@ PAGE_CASES = [
     Case("POST", SP + "delete/", 17, sales_order, versioned()),
     Case("POST", SP + "submit/", 30, sales_order, versioned()),
     Case("POST", SP + "cancel/", 27, submitted_sales_order, versioned()),
-    Case("GET", "/buying/suppliers/", 5, supplier, lists=True),
+    Case("GET", "/buying/suppliers/", 6, supplier, lists=True),
     Case("GET", "/buying/suppliers/new/", 6, user=PURCHASER),
     Case("POST", "/buying/suppliers/new/", 11, body=fixed(supplier_name="Bolt"), user=PURCHASER),
     Case("GET", SUP, 7, supplier_with_quotations, lists=True),
@@ -1037,7 +1050,7 @@ PAGE_CASES = [
     Case("POST", SUP + "edit/", 12, supplier, supplier_edit_form, PURCHASER),
     Case("GET", "/buying/supplier-groups/", 5, supplier_group, lists=True),
     Case("POST", "/buying/supplier-groups/", 6, body=fixed(name="Tools"), user=PURCHASER),
-    Case("GET", "/buying/supplier-quotations/", 6, supplier_quotation, lists=True),
+    Case("GET", "/buying/supplier-quotations/", 7, supplier_quotation, lists=True),
     Case("GET", "/buying/supplier-quotations/new/", 7, supplier, user=PURCHASER),
     Case(
         "POST",
@@ -1060,7 +1073,7 @@ PAGE_CASES = [
     Case("POST", SQP + "delete/", 16, supplier_quotation, versioned(), PURCHASER),
     Case("POST", SQP + "submit/", 12, supplier_quotation, versioned(), PURCHASER),
     Case("POST", SQP + "cancel/", 10, submitted_supplier_quotation, versioned(), PURCHASER),
-    Case("GET", "/buying/requests-for-quotation/", 6, rfq, lists=True),
+    Case("GET", "/buying/requests-for-quotation/", 7, rfq, lists=True),
     Case("GET", "/buying/requests-for-quotation/new/", 6, supplier, user=PURCHASER),
     Case("POST", "/buying/requests-for-quotation/new/", 17, rfq, rfq_form, PURCHASER),
     Case("GET", RFQP, 11, submitted_rfq),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from opportune.activities.todos import with_next_activity
 from opportune.core.errors import DomainError
 from opportune.core.pages import version_of
+from opportune.core.saved_views_pages import default_view_redirect
 from opportune.core.templatetags.opportune import money
 from opportune.crm import access, services
 from opportune.crm.models import Opportunity, SalesStage
@@ -77,6 +78,8 @@ def _default_status(group_by: str) -> tuple[str, ...]:
 
 @login_required
 def opportunity_board(request: SignedInRequest) -> HttpResponse:
+    if opened := default_view_redirect(request, "opportunity-board"):
+        return opened
     group_by = _board_group(request)
     rows, errors, context = filtered_opportunities(
         request, default_status=_default_status(group_by)

@@ -16,6 +16,7 @@ from opportune.activities.todos import with_next_activity
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.export import FORMATS, export_queryset, ordered
 from opportune.core.pages import as_http, export_query, paginated, version_of
+from opportune.core.saved_views_pages import default_view_redirect
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
 from opportune.crm.awaiting_response import overdue_for_first_response, with_response_overdue
@@ -52,6 +53,8 @@ EXPORT_COLUMNS = (
 def opportunity_list(
     request: SignedInRequest,
 ) -> HttpResponse | StreamingHttpResponse | FileResponse:
+    if opened := default_view_redirect(request, "opportunities"):
+        return opened
     rows, errors, context = filtered_opportunities(request)
     fmt = request.GET.get("format")
     if fmt in FORMATS:  # every row the filters and search give, in the list's order

@@ -24,6 +24,7 @@ from opportune.core.pages import (
     list_context,
     list_export,
 )
+from opportune.core.saved_views_pages import default_view_redirect
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
 from opportune.crm.filters import (
@@ -85,6 +86,8 @@ CUSTOMER_EXPORT = ListExport(
 # --- leads ---------------------------------------------------------------------------------------
 @login_required
 def lead_list(request: SignedInRequest) -> HttpResponseBase:
+    if opened := default_view_redirect(request, "leads"):
+        return opened
     rows = access.leads_visible_to(request.user).select_related("lead_owner")
     file = list_export(
         request, LeadFilters, rows, LEAD_EXPORT, search=search_leads, orderings=LEAD_ORDERINGS
@@ -108,6 +111,7 @@ def lead_list(request: SignedInRequest) -> HttpResponseBase:
             "owners": user_choices("Any owner")[1:],
             "can_write": is_sales(request.user),
             "can_export": True,
+            "saved_views_resource": "leads",
         },
     )
 
@@ -165,6 +169,8 @@ def lead_comment(request: SignedInRequest, name: str) -> HttpResponse:
 # --- customers -----------------------------------------------------------------------------------
 @login_required
 def customer_list(request: SignedInRequest) -> HttpResponseBase:
+    if opened := default_view_redirect(request, "customers"):
+        return opened
     rows = access.customers_visible_to(request.user)
     file = list_export(
         request,
@@ -194,6 +200,7 @@ def customer_list(request: SignedInRequest) -> HttpResponseBase:
             "types": Customer.CustomerType.values,
             "can_write": is_sales(request.user),
             "can_export": True,
+            "saved_views_resource": "customers",
         },
     )
 
