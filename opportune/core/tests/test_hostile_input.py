@@ -385,8 +385,6 @@ IMG = '"><img src=x onerror=alert(1)>'
 CONSTRAINED = {
     "allocated_to",  # assignments, activities: a username
     "activity_type",  # activities: an activity type's name
-    "reference_type",  # activities: a registered doctype
-    "reference_name",  # activities: a document the user sees
     "url",  # webhooks: an http(s) URL of a public host
     "user",  # sales targets: a username
     "campaign",
@@ -414,7 +412,7 @@ CONSTRAINED = {
     "opportunity_type",
     "parent_territory",
     "party_name",
-    "reference_name",  # an assignment's document
+    "reference_name",  # an assignment's or an activity's document
     "reference_type",
     "sales_stage",
     "source",
