@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -57,8 +58,7 @@ def plan_activity(request: SignedInRequest) -> HttpResponse:
         data["due_date"] = request.POST.get("due_date", "")
     data.setdefault("summary", data.get("activity_type", ""))
     if not access.can_write_activities(request.user):
-        messages.error(request, "You may not plan activities.")
-        return redirect(_back(request))
+        raise PermissionDenied("You may not plan activities.")
     try:
         activity = todos.create_activity(data=data, by=request.user)
     except DomainError as exc:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from opportune.activities.models import CalendarFeedToken, Event
+from opportune.activities.models import Activity, ActivityType, CalendarFeedToken, Event
 from opportune.core.admin import ViewOnlyAdmin
+from opportune.masters.admin import MasterAdmin
 
 
 @admin.register(Event)
@@ -26,3 +27,20 @@ class CalendarFeedTokenAdmin(ViewOnlyAdmin):
     list_display = ("user", "created")
     fields = ("user", "created")
     list_select_related = ("user",)
+
+
+@admin.register(ActivityType)
+class ActivityTypeAdmin(MasterAdmin):
+    """Managers add activity types here or through the API (``activity-types``)."""
+
+    list_display = ("name", "icon")
+
+
+@admin.register(Activity)
+class ActivityAdmin(ViewOnlyAdmin):
+    """Activities are planned, changed, done and cancelled on the pages and the API (services)."""
+
+    list_display = ("name", "activity_type", "summary", "due_date", "allocated_to", "status")
+    list_filter = ("status", "activity_type", "due_date")
+    search_fields = ("name", "summary", "reference_name", "allocated_to__username")
+    list_select_related = ("activity_type", "allocated_to")

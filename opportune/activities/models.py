@@ -104,7 +104,9 @@ class ActivityType(models.Model):
     its activities are shown with."""
 
     name = models.CharField(max_length=140, primary_key=True)
-    icon = models.CharField(max_length=8, blank=True, help_text="A symbol shown before the summary")
+    icon = models.CharField(
+        max_length=40, blank=True, help_text="A symbol shown before the summary"
+    )
     history = audited_history()
 
     class Meta:

@@ -134,8 +134,8 @@ class ActivityTypeOut(Schema):
 
 class ActivityTypeCreate(StrictIn):
     name: str = Field(..., min_length=1, max_length=140)
-    icon: str = Field("", max_length=8)
+    icon: str = Field("", max_length=40)
 
 
 class ActivityTypePatch(StrictIn):
-    icon: str | None = Field(None, max_length=8)
+    icon: str | None = Field(None, max_length=40)

@@ -34,9 +34,7 @@ def test_plan_a_call_from_the_board_and_see_it_overdue_the_next_day(page: Page, 
     card.get_by_role("button", name="Call today").click()  # click 2
     expect(page.get_by_text("Call planned for")).to_be_visible()
     card = page.locator(f".kcard[data-name='{opp.name}']")
-    expect(card.locator("[data-activity-state]")).to_have_attribute(
-        "data-activity-state", "today"
-    )
+    expect(card.locator("[data-activity-state]")).to_have_attribute("data-activity-state", "today")
     activity = Activity.objects.get()
     assert (activity.activity_type_id, activity.allocated_to_id) == ("Call", sales.pk)
     assert activity.due_date == timezone.localdate()

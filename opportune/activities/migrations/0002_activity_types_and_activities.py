@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             name='ActivityType',
             fields=[
                 ('name', models.CharField(max_length=140, primary_key=True, serialize=False)),
-                ('icon', models.CharField(blank=True, help_text='A symbol shown before the summary', max_length=8)),
+                ('icon', models.CharField(blank=True, help_text='A symbol shown before the summary', max_length=40)),
             ],
             options={
                 'ordering': ['name'],
@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                 ('history_door', models.CharField(db_index=True, default=opportune.core.audit.current_door, max_length=10)),
                 ('history_rows', models.JSONField(blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
                 ('name', models.CharField(db_index=True, max_length=140)),
-                ('icon', models.CharField(blank=True, help_text='A symbol shown before the summary', max_length=8)),
+                ('icon', models.CharField(blank=True, help_text='A symbol shown before the summary', max_length=40)),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),

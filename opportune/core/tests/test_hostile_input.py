@@ -125,6 +125,14 @@ BASE: dict[str, dict[str, Any]] = {
     "POST /api/v1/leads/{name}/merge": {"into": f"CRM-LEAD-{dt.date.today().year}-00001"},
     "POST /api/v1/contacts/{name}/merge": {"into": f"CONT-{dt.date.today().year}-00001"},
     "POST /api/v1/customers/{name}/merge": {"into": "Babbage Ltd", "keep": {"phone": "this"}},
+    "POST /api/v1/activities": {
+        "activity_type": "Call",
+        "summary": "Call Grace",
+        "due_date": "2099-01-01",
+        "reference_type": "Customer",
+        "reference_name": "Babbage Ltd",
+    },
+    "POST /api/v1/activity-types": {"name": "Visit"},
     "POST /api/v1/assignments": {
         "reference_type": "Opportunity",
         "reference_name": f"CRM-OPP-{dt.date.today().year}-00001",
@@ -251,6 +259,9 @@ class World:
         rules = "PATCH /api/v1/assignment-rules/{name}"
         if operation == rules and not self.api.get("assignment-rules").json()["results"]:
             return self.made("assignment-rules", BASE["POST /api/v1/assignment-rules"])
+        activity = "/api/v1/activities/{name}" in operation
+        if activity and not self.api.get("activities").json()["results"]:
+            return self.made("activities", BASE["POST /api/v1/activities"])
         webhooks = operation.endswith("/webhooks/{name}")
         if webhooks and not self.api.get("webhooks").json()["results"]:
             return self.made("webhooks", BASE["POST /api/v1/webhooks"])
@@ -372,7 +383,8 @@ IMG = '"><img src=x onerror=alert(1)>'
 # those may refuse markup as an unknown name or a bad format, naming the field. Every other text
 # field (names, notes, descriptions, comments, terms...) takes it as it is.
 CONSTRAINED = {
-    "allocated_to",  # assignments: a username
+    "allocated_to",  # assignments, activities: a username
+    "activity_type",  # activities: an activity type's name
     "url",  # webhooks: an http(s) URL of a public host
     "user",  # sales targets: a username
     "campaign",
@@ -400,7 +412,7 @@ CONSTRAINED = {
     "opportunity_type",
     "parent_territory",
     "party_name",
-    "reference_name",  # an assignment's document
+    "reference_name",  # an assignment's or an activity's document
     "reference_type",
     "sales_stage",
     "source",

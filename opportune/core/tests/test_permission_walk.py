@@ -40,6 +40,7 @@ from opportune.accounts.roles import (
     SYSTEM_MANAGER,
 )
 from opportune.activities import services as activities
+from opportune.activities import todos
 from opportune.api import api
 from opportune.automation import services as automation
 from opportune.buying import services as buying
@@ -86,6 +87,8 @@ SEES = {
     "deleted": MANAGERS,  # the audit trail's deleted documents: managers only (403 to others)
     "assignment_rule": MANAGERS,  # assignment rules: managers only
     "assignment": SEES_OWNERS,  # given to ``owner``: the assignee (or who gave it) and managers
+    # on ``owner``'s lead, given to them: who sees the lead, the assignee, its planner, managers
+    "activity": SEES_OWNERS,
     "email_account": MANAGERS,  # email accounts: managers only (403 to others)
     "webhook": MANAGERS,  # webhooks and their deliveries: managers only (403 to others)
     "webhook_delivery": MANAGERS,
@@ -109,6 +112,7 @@ WRITES = {
     "token": frozenset({"owner"}),
     "notification": frozenset({"owner"}),
     "assignment": SEES_OWNERS,
+    "activity": SEES_OWNERS,
     "event": frozenset({"owner"}),
     "saved_view": frozenset({"owner"}),
 }
@@ -156,7 +160,7 @@ def write(record: str | None, writes: frozenset[str] | None = None, **kw: Any) -
 
 CREATORS = {
     **dict.fromkeys(("opportunity", "lead", "contact", "customer"), SALES),
-    **dict.fromkeys(("quotation", "sales_order"), SALES),
+    **dict.fromkeys(("quotation", "sales_order", "activity"), SALES),
     **dict.fromkeys(("supplier", "supplier_quotation", "rfq"), BUYERS),
 }
 
@@ -209,6 +213,7 @@ MASTERS = {  # path: patchable
     "sales-stages": True,
     "lost-reasons": False,
     "competitors": True,
+    "activity-types": True,
 }
 for _path in (*MASTERS, "items"):
     SEES[_path] = STAFF
@@ -225,6 +230,9 @@ API_RULES: dict[str, Rule] = {
     **_document("suppliers", "supplier", timeline=False),
     **_document("supplier-quotations", "supplier_quotation"),
     **_document("requests-for-quotation", "rfq"),
+    **_document("activities", "activity", timeline=False),
+    "POST /activities/{name}/done": write("activity", body={"outcome": "Walked"}),
+    "POST /activities/{name}/cancel": write("activity"),
     **{k: v for p, patch in MASTERS.items() for k, v in _master(p, patch=patch).items()},
     **_master("items", "item"),
     "GET /currency-exchanges": read(),
@@ -552,6 +560,17 @@ PAGE_RULES: dict[str, Page] = {
     "activities:event_ics": page("event"),
     "activities:feed": page(),
     "activities:feed_regenerate": Page(post=Rule(writes=SIGNED_IN)),
+    # activities: one's own list; planning (sales roles); done and cancel (who sees it)
+    "activities:activity_list": page(),
+    "activities:activity_plan": Page(
+        post=Rule(
+            writes=SALES,
+            refusal=403,
+            body={"activity_type": "Call", "summary": "Walked", "due_date": "2030-01-01"},
+        )
+    ),
+    "activities:activity_done": action("activity"),
+    "activities:activity_cancel": action("activity"),
 }
 
 
@@ -653,6 +672,16 @@ def build_world() -> World:
     event = activities.create_event(
         data={"subject": "Walked event", "starts_on": "2030-01-01T09:00:00+00:00"}, by=owner
     )
+    activity = todos.create_activity(
+        data={
+            "activity_type": "Call",
+            "summary": "Walked activity",
+            "due_date": "2030-01-01",
+            "reference_type": "Lead",
+            "reference_name": lead.name,
+        },
+        by=owner,
+    )
     view = saved_views.create_view(
         data={"label": "Walked view", "resource": "leads", "query": "status=Open"}, by=owner
     )
@@ -672,6 +701,7 @@ def build_world() -> World:
         "exchange": str(exchange.pk),
         "token": str(token.pk),
         "event": str(event.pk),
+        "activity": activity.name,
         "saved_view": str(view.pk),
         "feed": activities.feed_token_of(owner).token,
         "deleted": str(DeletedDocument.objects.get(name=gone.name).pk),
@@ -691,6 +721,7 @@ def build_world() -> World:
         "sales-stages": "crm.SalesStage",
         "lost-reasons": "crm.OpportunityLostReason",
         "competitors": "crm.Competitor",
+        "activity-types": "activities.ActivityType",
     }
     for path, label in models.items():
         model = apps.get_model(label)
@@ -761,6 +792,8 @@ WATCHED = (
     "automation_assignmentrule",
     "activities_event",
     "activities_calendarfeedtoken",
+    "activities_activity",
+    "activities_activitytype",
     "reports_salestarget",
     "webhooks_webhook",
     "webhooks_webhookdelivery",

@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from opportune.accounts.models import ApiToken
 from opportune.activities import services as activities
+from opportune.activities import todos
 from opportune.api import api
 from opportune.automation import services as automation
 from opportune.buying import services as buying
@@ -376,6 +377,29 @@ def notifications(p: People, n: int = 1) -> World:
     return {"id": Notification.objects.latest("pk").pk}
 
 
+def activity(p: People, n: int = 1) -> World:
+    """n open activities of the sales user on one opportunity, due today."""
+    opp = _opportunities(p, 1)[0]
+    made = [
+        todos.create_activity(
+            data={
+                "activity_type": "Call",
+                "summary": f"Call {i}",
+                "due_date": TODAY,
+                "reference_type": "Opportunity",
+                "reference_name": opp.name,
+            },
+            by=p.sales,
+        )
+        for i in range(n)
+    ]
+    return _doc(made[-1], opportunity=opp.name)
+
+
+def seeded_type(p: People, n: int = 1) -> World:
+    return {"name": "Task"}  # one of the activity types activities 0002 made
+
+
 def events(p: People, n: int = 1) -> World:
     """n events of the sales user's calendar, in the next minutes (this month's page shows
     them), and their feed token."""
@@ -573,6 +597,17 @@ RATES, RATE = "/api/v1/currency-exchanges", "/api/v1/currency-exchanges/{id}"
 SETTINGS, TOKENS = "/api/v1/settings/crm", "/api/v1/tokens"
 NOTES = "/api/v1/notifications"
 EVENTS, EVENT = "/api/v1/events", "/api/v1/events/{id}"
+ACTS, ACT = "/api/v1/activities", "/api/v1/activities/{name}"
+TYPES, TYPE = "/api/v1/activity-types", "/api/v1/activity-types/{name}"
+new_activity = merged(
+    fixed(
+        activity_type="Call", summary="Call", due_date="2099-01-01", reference_type="Opportunity"
+    ),
+    of_world(reference_name="opportunity"),
+)
+quick_plan = merged(
+    fixed(plan="Call:3", reference_type="Opportunity"), of_world(reference_name="name")
+)
 ACCOUNTS, ACCOUNT = "/api/v1/email-accounts", "/api/v1/email-accounts/{name}"
 HOOKS, HOOK = "/api/v1/webhooks", "/api/v1/webhooks/{name}"
 VIEWS, VIEW = "/api/v1/saved-views", "/api/v1/saved-views/{name}"
@@ -698,6 +733,20 @@ API_CASES = [
     Case("GET", TOKENS, 2, tokens, lists=True),
     Case("POST", TOKENS, 2, body=fixed(label="cli")),
     Case("DELETE", TOKENS + "/{id}", 2, tokens),
+    # activities: the document machinery (record rules as subqueries of the registered doctypes)
+    Case("GET", ACTS, 4, activity, lists=True),
+    # + the document looked up through its record rule, the type, the naming series, history
+    Case("POST", ACTS, 14, activity, new_activity),
+    Case("GET", ACT, 4, activity),
+    Case("PATCH", ACT, 11, activity, versioned(summary="Call back")),
+    Case("DELETE", ACT, 14, activity),
+    Case("POST", ACT + "/done", 11, activity, fixed(outcome="Reached")),
+    Case("POST", ACT + "/cancel", 11, activity),
+    Case("GET", TYPES, 3),
+    Case("POST", TYPES, 9, body=fixed(name="Visit", icon="V"), user=MANAGER),
+    Case("GET", TYPE, 3, seeded_type),
+    Case("PATCH", TYPE, 10, seeded_type, fixed(icon="C"), MANAGER),
+    Case("DELETE", TYPE, 10, seeded_type, user=MANAGER),
     # one's own calendar
     Case("GET", EVENTS, 2, events, lists=True),
     Case("POST", EVENTS, 3, body=fixed(subject="Call", starts_on="2099-01-01T09:00:00Z")),
@@ -916,10 +965,11 @@ RFQP, BOP = "/buying/requests-for-quotation/{name}/", "/buying/opportunities/{na
 
 PAGE_CASES = [
     # + the bell's unread count; + crm's "Stale deals" section (its days computed in it)
-    Case("GET", "/", 13, opportunity_with_history, lists=True),
+    # + my activities (the user's today from their profile; overdue, today, upcoming)
+    Case("GET", "/", 17, opportunity_with_history, lists=True),
     # + the section of deals awaiting a first reply, with a target set (no comments here: the
     # activity section's visibility query is not needed)
-    Case("GET", "/", 13, awaiting_response, lists=True),
+    Case("GET", "/", 17, awaiting_response, lists=True),
     Case("GET", "/healthz", 3, heartbeat, user=None),
     Case("GET", "/accounts/login/", 0, user=None),
     # + django-axes: its expired failures cleared, the sign-in's access log row closed
@@ -948,10 +998,16 @@ PAGE_CASES = [
     ),
     Case("POST", "/calendar/events/{id}/delete/", 7, events),
     Case("GET", "/calendar/feed/", 5, events),
+    Case("GET", "/calendar/activities/", 9, activity, lists=True),
+    Case("POST", "/calendar/activities/plan/", 15, opportunity, quick_plan),
+    Case("POST", "/calendar/activities/{name}/done/", 11, activity, versioned(outcome="Reached")),
+    Case("POST", "/calendar/activities/{name}/cancel/", 11, activity, versioned()),
     Case("POST", "/calendar/feed/regenerate/", 5, events),
     # the user saved, then this session given a new key under the new password's hash
     Case("POST", "/accounts/profile/password/", 12, body=password_change_form),
-    Case("GET", "/crm/opportunities/", 12, opportunity, lists=True),
+    # + the user's profile (their today, for the next activity's state; read in the rows' query)
+    # + the saved views bar
+    Case("GET", "/crm/opportunities/", 13, opportunity, lists=True),
     # one query for the cards of each non-empty column (bounded by the stages): ROWS in one column
     Case("GET", "/crm/opportunities/board/", 14, opportunity, lists=True),
     Case("POST", "/crm/opportunities/board/move/", 18, opportunity, board_move, status=200),
@@ -970,7 +1026,9 @@ PAGE_CASES = [
     Case("GET", "/crm/opportunities/items/", 4, items, fixed(q="W"), lists=True),
     Case("GET", "/crm/opportunities/exchange-rate/", 5, exchanges, fixed(currency="EUR")),
     # + the emails card (its thread; their files in one more query when there are emails)
-    Case("GET", OP, 24, opportunity_with_documents, lists=True),  # + emails on the timeline
+    # + the activities panel (its activities, the types, the users, the user's today) and the
+    # done activities on the timeline
+    Case("GET", OP, 29, opportunity_with_documents, lists=True),  # + emails on the timeline
     Case("GET", OP + "edit/", 17, opportunity),
     Case("POST", OP + "edit/", 29, opportunity, opportunity_edit_form),
     Case("POST", OP + "declare-lost/", 18, opportunity, lost),
@@ -984,10 +1042,10 @@ PAGE_CASES = [
     Case("GET", LP + "email/", 8, lead),
     Case("POST", LP + "email/", 13, lead, fixed(to="ada@engines.example", **EMAIL_FORM)),
     Case("GET", "/crm/emails/attachments/{id}/", 6, opportunity_with_emails),
-    Case("GET", "/crm/leads/", 9, lead, lists=True),
+    Case("GET", "/crm/leads/", 10, lead, lists=True),  # + the user's today (next activity)
     # every list and the board: + the saved views bar (one query, the user's and the team's
     # views of the list, which also finds the default the bare URL opens); n views cost the same
-    Case("GET", "/crm/leads/", 9, leads_and_views, lists=True),
+    Case("GET", "/crm/leads/", 10, leads_and_views, lists=True),
     # saved views (decision 0027): the bar's forms, each answering with a redirect to the list
     # (+ the message kept in the session); the default unsets the user's other one in the list
     Case("POST", "/views/save/", 5, body=fixed(resource="leads", label="Mine", query="q=a")),
@@ -997,14 +1055,14 @@ PAGE_CASES = [
     Case("GET", "/search/", 8, lead, fixed(q="Lead"), lists=True),
     # + its similar names (decision 0025)
     Case("POST", "/crm/leads/new/", 27, lead, fixed(lead_name="Grace", lead_owner="sales")),
-    Case("GET", LP, 15, lead_with_opportunities, lists=True),  # + the emails card, timeline
+    Case("GET", LP, 20, lead_with_opportunities, lists=True),  # + the emails card, timeline
     Case("GET", LP + "edit/", 12, lead),
     Case("POST", LP + "edit/", 19, lead, lead_edit_form),
     Case("POST", LP + "make-customer/", 24, lead),
     Case("POST", LP + "comment/", 6, lead, fixed(content="Called them")),
     Case("GET", LP + "merge/", 7, leads_to_merge, of_world(into="into"), MANAGER),
     Case("POST", LP + "merge/", 55, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
-    Case("GET", "/crm/opportunities/", 12, awaiting_response, lists=True),
+    Case("GET", "/crm/opportunities/", 13, awaiting_response, lists=True),
     Case("GET", "/crm/customers/", 7, customer, lists=True),
     Case("GET", "/crm/customers/new/", 8),
     Case(
@@ -1014,12 +1072,12 @@ PAGE_CASES = [
         customer,
         fixed(customer_name="Lovelace", customer_type="Company"),
     ),
-    Case("GET", CP, 9, customer_with_opportunities, lists=True),
+    Case("GET", CP, 14, customer_with_opportunities, lists=True),  # + the activities panel
     Case("GET", CP + "edit/", 9, customer),
     Case("GET", CP + "merge/", 7, customers_to_merge, of_world(into="into"), MANAGER),
     Case("POST", CP + "merge/", 46, customers_to_merge, of_world(into="into"), MANAGER, lists=True),
     Case("POST", CP + "edit/", 15, customer, customer_edit_form),
-    Case("GET", "/crm/masters/", 15),
+    Case("GET", "/crm/masters/", 16),  # + activity types
     Case("GET", "/selling/quotations/", 7, quotation, lists=True),
     Case("GET", "/selling/quotations/new/", 6),
     Case("POST", "/selling/quotations/new/", 18, quotation, quotation_form),
@@ -1454,8 +1512,8 @@ def test_opportunity_list_page_with_a_filter(sales, django_assert_num_queries):
     client.force_login(sales)
     client.get("/crm/opportunities/")  # warm the session
     # session, user, roles, rows, stages, types, sources, territories, owners, CRM settings,
-    # the bell's unread count
-    with django_assert_num_queries(11):
+    # the bell's unread count, the user's profile (their today: the next activity's state)
+    with django_assert_num_queries(12):
         response = client.get("/crm/opportunities/", {"status": "Open"})
     assert len(response.context["page"]["results"]) == 5
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
+from opportune.activities.models import ActivityType
 from opportune.crm import access
 from opportune.crm.models import (
     Campaign,
@@ -32,6 +33,7 @@ MASTERS = (
     Industry,
     Item,
     UOM,
+    ActivityType,
 )
 SHOWN = 30
 
