@@ -707,17 +707,17 @@ API_CASES = [
     Case("POST", LEAD + "/make-customer", 23, lead),
     # merging: the rows moved do not add queries (a batch per model, decision 0025); + the
     # loser's search entry removed
-    Case("POST", LEAD + "/merge", 55, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
+    Case("POST", LEAD + "/merge", 56, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
     Case(
         "POST",
         CUSTOMER + "/merge",
-        46,
+        47,
         customers_to_merge,
         of_world(into="into"),
         MANAGER,
         lists=True,
     ),
-    Case("POST", CONTACT + "/merge", 43, contacts_to_merge, of_world(into="into"), MANAGER),
+    Case("POST", CONTACT + "/merge", 44, contacts_to_merge, of_world(into="into"), MANAGER),
     Case("GET", CUSTOMERS, 3, customer, lists=True),
     Case("POST", CUSTOMERS, 9, customer, fixed(customer_name="Lovelace")),
     Case("GET", CUSTOMER, 3, customer),
@@ -1009,7 +1009,8 @@ PAGE_CASES = [
     # + the saved views bar
     Case("GET", "/crm/opportunities/", 13, opportunity, lists=True),
     # one query for the cards of each non-empty column (bounded by the stages): ROWS in one column
-    Case("GET", "/crm/opportunities/board/", 14, opportunity, lists=True),
+    # (+ the saved views bar and the day the next activities are judged by)
+    Case("GET", "/crm/opportunities/board/", 15, opportunity, lists=True),
     Case("POST", "/crm/opportunities/board/move/", 18, opportunity, board_move, status=200),
     # one service call per selected opportunity, by design (crm/services/bulk.py): ROWS of them
     Case("POST", "/crm/opportunities/bulk/", 38, lambda p, n: opportunity(p, ROWS), bulk_assign),
@@ -1061,7 +1062,7 @@ PAGE_CASES = [
     Case("POST", LP + "make-customer/", 24, lead),
     Case("POST", LP + "comment/", 6, lead, fixed(content="Called them")),
     Case("GET", LP + "merge/", 7, leads_to_merge, of_world(into="into"), MANAGER),
-    Case("POST", LP + "merge/", 55, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
+    Case("POST", LP + "merge/", 56, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
     Case("GET", "/crm/opportunities/", 13, awaiting_response, lists=True),
     Case("GET", "/crm/customers/", 7, customer, lists=True),
     Case("GET", "/crm/customers/new/", 8),
@@ -1075,7 +1076,7 @@ PAGE_CASES = [
     Case("GET", CP, 14, customer_with_opportunities, lists=True),  # + the activities panel
     Case("GET", CP + "edit/", 9, customer),
     Case("GET", CP + "merge/", 7, customers_to_merge, of_world(into="into"), MANAGER),
-    Case("POST", CP + "merge/", 46, customers_to_merge, of_world(into="into"), MANAGER, lists=True),
+    Case("POST", CP + "merge/", 47, customers_to_merge, of_world(into="into"), MANAGER, lists=True),
     Case("POST", CP + "edit/", 15, customer, customer_edit_form),
     Case("GET", "/crm/masters/", 16),  # + activity types
     Case("GET", "/selling/quotations/", 7, quotation, lists=True),
