@@ -44,3 +44,6 @@ class CrmConfig(AppConfig):
         from opportune.crm import searchables
 
         searchables.register()  # in the global search (core.search)
+        from opportune.crm import imports
+
+        imports.register()  # what may be imported (core.imports)

@@ -25,3 +25,6 @@ class SellingConfig(AppConfig):
         from opportune.selling import searchables
 
         searchables.register()  # in the global search (core.search)
+        from opportune.selling import imports
+
+        imports.register()  # what may be imported (core.imports)
