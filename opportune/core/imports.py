@@ -45,7 +45,7 @@ MAX_ROWS = 200_000
 MAX_COLUMNS = 200
 MAX_CELL = 10_000  # characters
 BATCH_ROWS = 5_000  # rows a job runs before it commits and queues the next
-SYNC_ROWS = 500  # a file this small runs in the request
+SYNC_ROWS = 100  # a file this small runs in the request
 KEY = "__key__"  # a column naming the document its row belongs to (an export's "ID")
 IGNORE = ""
 

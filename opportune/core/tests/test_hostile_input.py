@@ -9,6 +9,7 @@ acts on) is BASE below, and a test fails for a write operation that has no entry
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -642,8 +643,9 @@ def test_an_imported_file_is_shown_escaped(sales):
     (the mapping, the dry run's errors, the list of one's imports)."""
     client = Client()
     client.force_login(sales)
-    data = f'"{PAYLOAD}","Person Name",Email\n"{PAYLOAD}","",bad\n'.encode()
-    upload = io.BytesIO(data)
+    text = io.StringIO()
+    csv.writer(text).writerows([[PAYLOAD, "Person Name", "Email"], [PAYLOAD, "", "bad"]])
+    upload = io.BytesIO(text.getvalue().encode())
     upload.name = f"{PAYLOAD}.csv"
     response = client.post("/import/", {"doctype": "Lead", "file": upload})
     assert response.status_code == 302
