@@ -643,9 +643,9 @@ def test_an_imported_file_is_shown_escaped(sales):
     (the mapping, the dry run's errors, the list of one's imports)."""
     client = Client()
     client.force_login(sales)
-    text = io.StringIO()
-    csv.writer(text).writerows([[PAYLOAD, "Person Name", "Email"], [PAYLOAD, "", "bad"]])
-    upload = io.BytesIO(text.getvalue().encode())
+    written = io.StringIO()
+    csv.writer(written).writerows([[PAYLOAD, "Person Name", "Email"], [PAYLOAD, "", "bad"]])
+    upload = io.BytesIO(written.getvalue().encode())
     upload.name = f"{PAYLOAD}.csv"
     response = client.post("/import/", {"doctype": "Lead", "file": upload})
     assert response.status_code == 302
