@@ -23,6 +23,8 @@ from opportune.core.models import (
     Comment,
     DeletedDocument,
     Heartbeat,
+    ImportJob,
+    ImportRow,
     Job,
     NamingSeries,
     SavedView,
@@ -206,3 +208,20 @@ class ScheduleAdmin(admin.ModelAdmin[ScheduleState]):
             "zone": rows[0].time_zone if rows else "UTC",
         }
         return TemplateResponse(request, "admin/core/schedule.html", context)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ViewOnlyAdmin):
+    """Imports (core.imports, decision 0030): looked at, deleted (with their outcomes)."""
+
+    list_display = ("pk", "user", "doctype", "filename", "status", "total", "succeeded", "failed")
+    list_filter = ("status", "doctype")
+    exclude = ("rows",)
+
+
+@admin.register(ImportRow)
+class ImportRowAdmin(ViewOnlyAdmin):
+    """Each document's outcome of an import."""
+
+    list_display = ("job", "row", "outcome", "name")
+    list_filter = ("outcome",)

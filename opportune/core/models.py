@@ -378,3 +378,81 @@ class SavedView(models.Model):
     @property
     def name(self) -> str:
         return str(self.pk)
+
+
+class ImportJob(models.Model):
+    """One upload of rows to import (core.imports, decision 0030): the file as read (its rows
+    normalised to UTF-8 CSV text), the columns' mapping, the dry run's and the run's progress
+    and counts. Each row's outcome is an ``ImportRow``. Seen by its user only."""
+
+    class Status(models.TextChoices):
+        MAPPING = "mapping"  # uploaded: the columns are being mapped
+        CHECKING = "checking"  # the dry run runs
+        CHECKED = "checked"  # the dry run's outcomes are shown: choose how to import
+        IMPORTING = "importing"
+        DONE = "done"  # imported (all rows, or the valid ones)
+        FAILED = "failed"  # all-or-nothing with an error: nothing was imported
+
+    class Mode(models.TextChoices):
+        ALL = "all", "All or nothing"
+        VALID = "valid", "Only the valid rows"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    doctype = models.CharField(max_length=60)
+    filename = models.CharField(max_length=255)
+    header = models.JSONField(default=list)  # the file's column titles, in order
+    rows = models.BinaryField()  # the data rows (after the header), as UTF-8 CSV
+    total = models.PositiveIntegerField(default=0)  # data rows in the file
+    mapping = models.JSONField(default=dict)  # column title -> field ("" ignored)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.MAPPING)
+    mode = models.CharField(max_length=5, choices=Mode.choices, blank=True)
+    processed = models.PositiveIntegerField(default=0)  # rows done by the current pass
+    succeeded = models.PositiveIntegerField(default=0)  # documents (would be) created
+    failed = models.PositiveIntegerField(default=0)  # documents with errors
+    message = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "doctype", "-created"], name="core_import_user")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=["mapping", "checking", "checked", "importing", "done", "failed"]
+                ),
+                name="core_importjob_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doctype} import {self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.processed * 100 // self.total) if self.total else 100
+
+
+class ImportRow(models.Model):
+    """The outcome of one document of an import: the file's rows it came from (several for a
+    document with item rows), created or would be (its name), or its errors by field."""
+
+    class Outcome(models.TextChoices):
+        VALID = "valid"  # the dry run found no error
+        CREATED = "created"
+        ERROR = "error"
+        SKIPPED = "skipped"  # all-or-nothing failed: valid but not imported
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="outcomes")
+    row = models.PositiveIntegerField()  # the file's row number (the header is row 1)
+    last_row = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    name = models.CharField(max_length=140, blank=True)
+    errors = models.JSONField(default=dict, blank=True)  # field -> messages
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "outcome", "row"], name="core_importrow_job")]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.outcome}"

@@ -14,7 +14,8 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from opportune.core.audit import JOB, enter_door, leave_door
-from opportune.core.jobs import record_heartbeat, sweep_jobs
+from opportune.core.imports import run_batch
+from opportune.core.jobs import durable_job, record_heartbeat, sweep_jobs
 from opportune.core.schedule import dispatch_schedule
 
 # Every HEARTBEAT_SECONDS rounded to whole minutes (a crontab's resolution), at least every minute.
@@ -82,3 +83,9 @@ def leave_job_door(task: Any, task_value: Any, exc: BaseException | None) -> Non
 def ping(value: str = "pong") -> str:
     """Does nothing but answer: proves a task goes through the queue and a worker."""
     return value
+
+
+@durable_job("core.import_rows", lease_seconds=3600)
+def import_rows(*, import_id: int, start: int) -> None:
+    """A batch of an import's pass (core.imports.run_batch; it queues the next batch)."""
+    run_batch(import_id, start, queue=True)

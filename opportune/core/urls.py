@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opportune.core import audit_views, saved_views_pages, search_views, views
+from opportune.core import audit_views, import_views, saved_views_pages, search_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,4 +16,9 @@ urlpatterns = [
         audit_views.deleted_document_restore,
         name="deleted_document_restore",
     ),
+    path("import/", import_views.import_start, name="import_start"),
+    path("import/<int:id>/", import_views.import_detail, name="import_detail"),
+    path("import/<int:id>/check/", import_views.import_check, name="import_check"),
+    path("import/<int:id>/run/", import_views.import_run, name="import_run"),
+    path("import/<int:id>/result/", import_views.import_result, name="import_result"),
 ]

@@ -62,3 +62,6 @@ class CrmConfig(AppConfig):
         from opportune.crm import quick_filters
 
         quick_filters.register()  # its lists' saved views and quick filters (core)
+        from opportune.crm import imports
+
+        imports.register()  # what may be imported (core.imports)

@@ -10,3 +10,6 @@ class MastersConfig(AppConfig):
         from opportune.masters.services import MastersCatalog
 
         register_catalog(MastersCatalog())
+        from opportune.masters import imports
+
+        imports.register()  # what may be imported (core.imports)

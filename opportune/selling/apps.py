@@ -29,3 +29,6 @@ class SellingConfig(AppConfig):
 
         register_list("quotations", url_name="selling:quotation_list")
         register_list("sales-orders", url_name="selling:sales_order_list")
+        from opportune.selling import imports
+
+        imports.register()  # what may be imported (core.imports)

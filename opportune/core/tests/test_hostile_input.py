@@ -9,7 +9,9 @@ acts on) is BASE below, and a test fails for a write operation that has no entry
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -646,3 +648,25 @@ def test_markup_is_shown_escaped_on_every_page(world):
         "rfq_detail",
         "supplier_list",
     } <= shown, sorted(shown)
+
+
+def test_an_imported_file_is_shown_escaped(sales):
+    """Markup in a file's column titles, its cells and its name is text on the import pages
+    (the mapping, the dry run's errors, the list of one's imports)."""
+    client = Client()
+    client.force_login(sales)
+    written = io.StringIO()
+    csv.writer(written).writerows([[PAYLOAD, "Person Name", "Email"], [PAYLOAD, "", "bad"]])
+    upload = io.BytesIO(written.getvalue().encode())
+    upload.name = f"{PAYLOAD}.csv"
+    response = client.post("/import/", {"doctype": "Lead", "file": upload})
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    job = page.context["job"]
+    posted = {"col-0": "notes", "col-1": "lead_name", "col-2": "email_id"}
+    checked = client.post(f"/import/{job.pk}/check/", posted)
+    assert checked.status_code == 302
+    for url in ("/import/", f"/import/{job.pk}/"):
+        text = client.get(url).content.decode()
+        assert not [raw for raw in RAW if raw in text], url
+    assert ESCAPED in page.content.decode()

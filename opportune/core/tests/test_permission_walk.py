@@ -47,7 +47,7 @@ from opportune.buying import services as buying
 from opportune.comms import services as comms
 from opportune.comms.models import CommunicationAttachment, EmailAccount
 from opportune.core import saved_views
-from opportune.core.models import DeletedDocument
+from opportune.core.models import DeletedDocument, ImportJob
 from opportune.crm import services as crm
 from opportune.crm.models import Contact, OpportunityLostReason
 from opportune.masters.models import CurrencyExchange
@@ -84,6 +84,7 @@ SEES = {
     "notification": frozenset({"owner"}),  # one's own
     "event": frozenset({"owner"}),  # one's own calendar: managers included, nobody else's
     "saved_view": frozenset({"owner"}),  # a private saved view: its owner's only
+    "import": frozenset({"owner"}),  # an import: its user's only
     "deleted": MANAGERS,  # the audit trail's deleted documents: managers only (403 to others)
     "assignment_rule": MANAGERS,  # assignment rules: managers only
     "assignment": SEES_OWNERS,  # given to ``owner``: the assignee (or who gave it) and managers
@@ -115,6 +116,7 @@ WRITES = {
     "activity": SEES_OWNERS,
     "event": frozenset({"owner"}),
     "saved_view": frozenset({"owner"}),
+    "import": frozenset({"owner"}),
 }
 
 
@@ -416,6 +418,13 @@ PAGE_RULES: dict[str, Page] = {
     "deleted_document_restore": Page(
         post=Rule(record="deleted", sees=MANAGERS, writes=MANAGERS, refusal=403)
     ),
+    # imports: who may create something importable (sales: parties and documents; purchase
+    # users and managers: items); one's own imports only (another's: 404)
+    "import_start": Page(get=Rule(sees=STAFF, refusal=403), post=Rule(writes=STAFF, refusal=403)),
+    "import_detail": page("import"),
+    "import_check": action("import"),
+    "import_run": action("import", body={"mode": "valid"}),
+    "import_result": page("import"),
     # one's own tokens only: another's id is refused with a message on the profile page
     "revoke_token": action("token", refusal=302),
     # saved views (decision 0027): everyone saves their own; a private one is its owner's only
@@ -685,6 +694,9 @@ def build_world() -> World:
     view = saved_views.create_view(
         data={"label": "Walked view", "resource": "leads", "query": "status=Open"}, by=owner
     )
+    upload = ImportJob.objects.create(
+        user=owner, doctype="Lead", filename="walked.csv", header=["Person Name"], rows=b"W\n"
+    )
     gone = make_opportunity(owner, customer, items=items, title="Deleted deal")
     crm.delete_opportunity(gone, version=None, by=owner)
     names = {
@@ -703,6 +715,7 @@ def build_world() -> World:
         "event": str(event.pk),
         "activity": activity.name,
         "saved_view": str(view.pk),
+        "import": str(upload.pk),
         "feed": activities.feed_token_of(owner).token,
         "deleted": str(DeletedDocument.objects.get(name=gone.name).pk),
         "notification": str(Notification.objects.get(key="walked").pk),

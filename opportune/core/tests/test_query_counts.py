@@ -25,6 +25,7 @@ of the OpenAPI schema or a URL name of the pages has no case here and no comment
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,9 +47,15 @@ from opportune.automation import services as automation
 from opportune.buying import services as buying
 from opportune.comms import services as comms
 from opportune.comms.models import CommunicationAttachment
-from opportune.core import saved_views
+from opportune.core import imports, saved_views
 from opportune.core.jobs import record_heartbeat
-from opportune.core.models import DeletedDocument, Document, NamingSeries, expand_series
+from opportune.core.models import (
+    DeletedDocument,
+    Document,
+    ImportJob,
+    NamingSeries,
+    expand_series,
+)
 from opportune.crm import api_masters as crm_masters_api
 from opportune.crm import services as crm
 from opportune.crm.models import CRMSettings, Customer, Lead, Opportunity
@@ -1355,12 +1362,68 @@ REPORT_CASES = [
     Case("DELETE", TARGETS + "/{id}", 3, report_world, user=MANAGER),
 ]
 
+
+# --- imports (core.imports): the pages; a dry run and an import of one lead row -----------------
+def _lead_rows(n: int) -> bytes:
+    return ("Person Name,Email\n" + "".join(f"Lead {i},\n" for i in range(n))).encode()
+
+
+def import_uploaded(p: People, n: int = 1) -> World:
+    """An upload of n lead rows, its columns not mapped yet; n earlier imports of the user."""
+    for i in range(n):
+        ImportJob.objects.create(
+            user=p.sales, doctype="Lead", filename=f"old{i}.csv", header=["Person Name"], rows=b""
+        )
+    job = imports.upload(doctype="Lead", filename="leads.csv", data=_lead_rows(n), by=p.sales)
+    return {"id": job.pk}
+
+
+def import_checked(p: People, n: int = 1) -> World:
+    """An upload of n lead rows after its dry run: every row with an error (a bad address)."""
+    data = ("Person Name,Email\n" + "".join(f"Lead {i},bad\n" for i in range(n))).encode()
+    job = imports.upload(doctype="Lead", filename="leads.csv", data=data, by=p.sales)
+    mapping = {"Person Name": "lead_name", "Email": "email_id"}
+    imports.start_pass(job, mapping=mapping, mode="check", by=p.sales)
+    return {"id": job.pk}
+
+
+def import_valid(p: People, n: int = 1) -> World:
+    """An upload of one valid lead row after its dry run."""
+    job = imports.upload(doctype="Lead", filename="l.csv", data=_lead_rows(1), by=p.sales)
+    mapping = {"Person Name": "lead_name", "Email": ""}
+    imports.start_pass(job, mapping=mapping, mode="check", by=p.sales)
+    return {"id": job.pk}
+
+
+def _upload_body(w: World) -> dict:
+    upload = io.BytesIO(_lead_rows(1))
+    upload.name = "leads.csv"
+    return {"doctype": "Lead", "file": upload}
+
+
+IMPORT_CASES = [
+    Case("GET", "/import/", 5, import_uploaded, lists=True),
+    Case("POST", "/import/", 4, body=_upload_body),
+    Case("GET", "/import/{id}/", 6, import_uploaded),
+    Case("GET", "/import/{id}/", 6, import_checked, lists=True),
+    Case(
+        "POST",
+        "/import/{id}/check/",
+        31,
+        import_uploaded,
+        fixed(**{"col-0": "lead_name", "col-1": ""}),
+    ),
+    Case("POST", "/import/{id}/run/", 30, import_valid, fixed(mode="valid")),
+    Case("GET", "/import/{id}/result/", 4, import_checked, lists=True),
+]
+
 CASES = (
     API_CASES
     + [case for m in MASTERS for case in _master_cases(m)]
     + PAGE_CASES
     + AUTOMATION_CASES
     + REPORT_CASES
+    + IMPORT_CASES
 )
 
 

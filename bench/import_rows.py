@@ -1,0 +1,113 @@
+"""Time an import of IMPORT_N lead rows (default 100,000) through core.imports: the upload
+(reading and checking the file), the dry run and the import of every row ("only the valid
+rows"), each row through crm.services.create_lead as the pages (validation, duplicates by
+address, naming series, history, the lead's contact). Target: the import of 100,000 rows in
+under a minute.
+
+    .venv/bin/python bench/import_rows.py
+    IMPORT_N=10000 .venv/bin/python bench/import_rows.py
+    IMPORT_N=10000 DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_import ... bench/import_rows.py
+
+A benchmark, not a test. On a database of its own (default var/bench-import.sqlite3, migrated
+here); the leads of a previous run are removed first. The passes run in-process batch after
+batch (core.imports.run_batch), as the job ledger runs them, without the queue.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opportune.settings")
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench-import.sqlite3'}")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import Group, User  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from opportune.accounts.roles import SALES_MANAGER, SALES_USER  # noqa: E402
+from opportune.core import imports  # noqa: E402
+from opportune.core.models import ImportJob  # noqa: E402
+from opportune.crm.models import Contact, Lead  # noqa: E402
+
+N = int(os.environ.get("IMPORT_N", "100000"))
+TARGET_S = 60.0
+TARGET_ROWS = 100_000
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def the_file(n: int) -> bytes:
+    lines = ["Person Name,Organization Name,Email,Phone,City,Country"]
+    lines += [
+        f"Bench Person {i},Bench Org {i % 997},bench{i}@import.example,+1 555 {i:07d},Paris,France"
+        for i in range(n)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def run_pass(job: ImportJob) -> float:
+    started = time.perf_counter()
+    start: int | None = 0
+    while start is not None:
+        with transaction.atomic():  # one batch: one job of the ledger
+            start = imports.run_batch(job.pk, start, queue=False)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    user, _ = User.objects.get_or_create(username="bench_importer")
+    user.groups.add(*(Group.objects.get_or_create(name=r)[0] for r in (SALES_USER, SALES_MANAGER)))
+    Contact.objects.filter(email_id__endswith="@import.example").delete()
+    Lead.history.filter(email_id__endswith="@import.example").delete()
+    Lead.objects.filter(email_id__endswith="@import.example").delete()
+    ImportJob.objects.filter(user=user).delete()
+    data = the_file(N)
+    log(f"{connection.vendor}: {N:,} lead rows, {len(data) / 1e6:.1f} MB")
+
+    started = time.perf_counter()
+    job = imports.upload(doctype="Lead", filename="bench.csv", data=data, by=user)
+    upload_s = time.perf_counter() - started
+    mapping = imports.suggest_mapping(imports.importer_for(user, "Lead"), job.header, {})
+    imports.check_mapping(imports.importer_for(user, "Lead"), job.header, mapping)
+    ImportJob.objects.filter(pk=job.pk).update(mapping=mapping, status=ImportJob.Status.CHECKING)
+    check_s = run_pass(job)
+    job.refresh_from_db()
+    assert (job.status, job.succeeded, job.failed) == ("checked", N, 0), job.__dict__
+    assert not Lead.objects.filter(email_id__endswith="@import.example").exists()
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.IMPORTING, mode="valid", processed=0, succeeded=0, failed=0
+    )
+    job.outcomes.all().delete()
+    import_s = run_pass(job)
+    job.refresh_from_db()
+    assert (job.status, job.succeeded) == ("done", N), job.__dict__
+    assert Lead.objects.filter(email_id__endswith="@import.example").count() == N
+    history = Lead.history.filter(email_id__endswith="@import.example", history_door="import")
+    assert history.count() == N
+
+    per_row = import_s / N
+    at_target = per_row * TARGET_ROWS
+    verdict = "PASS" if at_target < TARGET_S else "FAIL"
+    log(f"upload (read, check, store):  {upload_s:7.2f} s")
+    log(f"dry run:                      {check_s:7.2f} s  ({N / check_s:,.0f} rows/s)")
+    log(f"import:                       {import_s:7.2f} s  ({N / import_s:,.0f} rows/s)")
+    log(
+        f"import of {TARGET_ROWS:,} rows at this rate: {at_target:.1f} s "
+        f"(target < {TARGET_S:.0f} s): {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()

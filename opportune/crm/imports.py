@@ -1,0 +1,239 @@
+"""What the CRM offers to import (core.imports, decision 0030): leads, customers, contacts and
+opportunities with their items, each row through the service the pages call.
+
+The headers each column is known by: its field name, its label on our pages and in our exports,
+and ERPNext's label and field name (its Data Import's and list exports' headers), so a file
+exported from ERPNext or from here maps itself. ``ERPNEXT_*`` below are those of ERPNext and
+are what a migration from ERPNext reads too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+from opportune.core.errors import ValidationError
+from opportune.core.imports import Column, Importer, label_of, model_kind, register_importer
+from opportune.crm import access, services
+from opportune.crm.models import Contact, Customer, Lead, Opportunity, OpportunityItem
+from opportune.crm.services.opportunity_draft import FIELD_SPEC
+from opportune.crm.services.parties import CONTACT_SPEC, CUSTOMER_SPEC, LEAD_SPEC
+
+if TYPE_CHECKING:
+    from opportune.core.users import User
+
+# ERPNext's label -> our field, where the label is not ours (field names map themselves)
+ERPNEXT_LEAD = {
+    "Lead Name": "lead_name",
+    "Full Name": "lead_name",
+    "Organization Name": "company_name",
+    "Company Name": "company_name",
+    "Email": "email_id",
+    "Email Address": "email_id",
+    "Mobile No": "mobile_no",
+    "Phone": "phone",
+    "Job Title": "job_title",
+    "Website": "website",
+    "City": "city",
+    "Country": "country",
+    "Source": "source",
+    "Campaign Name": "campaign",
+    "campaign_name": "campaign",
+    "Territory": "territory",
+    "Industry": "industry",
+    "Lead Owner": "lead_owner",
+    "Notes": "notes",
+}
+ERPNEXT_CUSTOMER = {
+    "Customer Name": "customer_name",
+    "Customer Type": "customer_type",
+    "Customer Group": "customer_group",
+    "Territory": "territory",
+    "Industry": "industry",
+    "Billing Currency": "default_currency",
+    "Default Currency": "default_currency",
+    "Email Id": "email_id",
+    "Email": "email_id",
+    "Mobile No": "mobile_no",
+    "Phone": "phone",
+    "Website": "website",
+    "Disabled": "disabled",
+}
+ERPNEXT_CONTACT = {
+    "First Name": "first_name",
+    "Last Name": "last_name",
+    "Email Address": "email_id",
+    "Email Id": "email_id",
+    "Email": "email_id",
+    "Phone": "phone",
+    "Mobile No": "mobile_no",
+    "Designation": "designation",
+    "Is Primary Contact": "is_primary_contact",
+    "Link Document Type": "link_doctype",
+    "Link Document Type (Links)": "link_doctype",
+    "Link Name": "link_name",
+    "Link Name (Links)": "link_name",
+}
+ERPNEXT_OPPORTUNITY = {
+    "Opportunity From": "opportunity_from",
+    "Party": "party_name",
+    "Opportunity Type": "opportunity_type",
+    "Sales Stage": "sales_stage",
+    "Source": "source",
+    "Campaign": "campaign",
+    "Currency": "currency",
+    "Territory": "territory",
+    "Customer Group": "customer_group",
+    "Industry": "industry",
+    "Opportunity Owner": "opportunity_owner",
+    "Expected Closing Date": "expected_closing",
+    "Probability (%)": "probability",
+    "Opportunity Amount": "opportunity_amount",
+    "Contact Email": "contact_email",
+    "Contact Mobile": "contact_mobile",
+    "Contact Person": "contact_person",
+    "Next Contact By": "contact_by",
+    "Next Contact Date": "contact_date",
+    "To Discuss": "to_discuss",
+    "Title": "title",
+    "Job Title": "job_title",
+    "Phone": "phone",
+}
+# an item row's columns (ERPNext's "Label (Items)" headers are recognised by core.imports)
+ERPNEXT_ITEM_ROW = {
+    "Item Code": "item_code",
+    "Item": "item_code",
+    "Quantity": "qty",
+    "Qty": "qty",
+    "Rate": "rate",
+    "UOM": "uom",
+    "Item Name": "item_name",
+    "Description": "description",
+}
+
+
+def columns(
+    model: type[models.Model],
+    names: Iterable[str],
+    erpnext: dict[str, str],
+    *,
+    required: Iterable[str] = (),
+    child: bool = False,
+    labels: dict[str, str] | None = None,
+) -> tuple[Column, ...]:
+    """The importer's columns of ``model``'s fields ``names``: each labelled as on the pages
+    (the model's verbose name unless ``labels`` says), known by ERPNext's labels too."""
+    must = set(required)
+    out = []
+    for name in names:
+        label = (labels or {}).get(name) or label_of(model, name)
+        aliases = tuple(title for title, field in erpnext.items() if field == name)
+        out.append(
+            Column(
+                name,
+                label,
+                kind=model_kind(model, name),
+                required=name in must,
+                child=child,
+                aliases=aliases,
+            )
+        )
+    return tuple(out)
+
+
+def _check_party_visible(by: User, kind: Any, name: Any, field: str = "party_name") -> None:
+    """A lead named in a row must be one the importing user sees (customers are shared)."""
+    if kind == "Lead" and name and not access.leads_visible_to(by).filter(pk=name).exists():
+        raise ValidationError.for_field(field, f"Lead '{name}' does not exist.")
+
+
+def _create_lead(data: dict[str, Any], by: User) -> Lead:
+    return services.create_lead(data=data, by=by, refuse_duplicates=True)
+
+
+def _create_customer(data: dict[str, Any], by: User) -> Customer:
+    return services.create_customer(data=data, by=by, refuse_duplicates=True)
+
+
+def _create_contact(data: dict[str, Any], by: User) -> Contact:
+    _check_party_visible(by, data.get("link_doctype"), data.get("link_name"), "link_name")
+    return services.create_contact(data=data, by=by, refuse_duplicates=True)
+
+
+def _create_opportunity(data: dict[str, Any], by: User) -> Opportunity:
+    _check_party_visible(by, data.get("opportunity_from"), data.get("party_name"))
+    if not data.get("items"):
+        data.pop("items", None)
+    return services.create_opportunity(data=data, by=by)
+
+
+def register() -> None:
+    lead_fields = [f for f in LEAD_SPEC if f != "disabled"]
+    register_importer(
+        Importer(
+            doctype="Lead",
+            label="Leads",
+            columns=columns(
+                Lead,
+                lead_fields,
+                ERPNEXT_LEAD,
+                required=("lead_name",),
+                labels={"lead_name": "Person Name", "company_name": "Organization Name"},
+            ),
+            create=_create_lead,
+            may_import=access.can_write_opportunities,
+            ignored_headers=("Status", "Modified", "modified", "creation", "Created On"),
+        )
+    )
+    register_importer(
+        Importer(
+            doctype="Customer",
+            label="Customers",
+            columns=columns(Customer, CUSTOMER_SPEC, ERPNEXT_CUSTOMER, required=("customer_name",)),
+            create=_create_customer,
+            may_import=access.can_write_opportunities,
+            ignored_headers=("From Lead", "Modified", "modified", "creation", "Created On"),
+        )
+    )
+    register_importer(
+        Importer(
+            doctype="Contact",
+            label="Contacts",
+            columns=columns(Contact, CONTACT_SPEC, ERPNEXT_CONTACT, required=("first_name",)),
+            create=_create_contact,
+            may_import=access.can_write_opportunities,
+        )
+    )
+    opportunity_fields = [
+        "opportunity_from",
+        "party_name",
+        *(f for f in FIELD_SPEC if f != "with_items"),
+    ]
+    register_importer(
+        Importer(
+            doctype="Opportunity",
+            label="Opportunities (with their items)",
+            columns=(
+                *columns(
+                    Opportunity,
+                    opportunity_fields,
+                    ERPNEXT_OPPORTUNITY,
+                    required=("party_name",),
+                    labels={"opportunity_from": "Opportunity From", "party_name": "Party"},
+                ),
+                *columns(
+                    OpportunityItem,
+                    ("item_code", "qty", "rate", "uom", "item_name", "description"),
+                    ERPNEXT_ITEM_ROW,
+                    child=True,
+                    labels={"item_code": "Item Code", "qty": "Quantity", "uom": "UOM"},
+                ),
+            ),
+            create=_create_opportunity,
+            may_import=access.can_write_opportunities,
+            ignored_headers=("Status", "Modified", "modified", "creation", "Created On"),
+            defaults={"opportunity_from": "Lead"},
+        )
+    )
