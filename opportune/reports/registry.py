@@ -12,7 +12,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from opportune.reports import filters
+from opportune.reports.queries.accuracy import accuracy_report
 from opportune.reports.queries.base import Report
+from opportune.reports.queries.changes import changes_report
 from opportune.reports.queries.first_response import first_response_report
 from opportune.reports.queries.forecast import forecast_report
 from opportune.reports.queries.funnel import funnel_report
@@ -102,6 +104,25 @@ REPORTS: dict[str, ReportSpec] = {
             "minutes, overall and per owner.",
             filters.FirstResponseFilters,
             first_response_report,
+        ),
+        ReportSpec(
+            "pipeline-changes",
+            "Pipeline Changes",
+            "What moved between two days: new, won, lost, reopened, stage moves, amount "
+            "changes and slips, as a walk from the first day's weighted pipeline to the "
+            "second's; each change lists its opportunities.",
+            filters.PipelineChangesFilters,
+            changes_report,
+            detail=True,
+        ),
+        ReportSpec(
+            "forecast-accuracy",
+            "Forecast Accuracy",
+            "For each past month, the weighted forecast at its start and 30, 60 and 90 days "
+            "before against what was won in it, per owner and for the team; the mean absolute "
+            "error per horizon.",
+            filters.ForecastAccuracyFilters,
+            accuracy_report,
         ),
     )
 }
