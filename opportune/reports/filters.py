@@ -59,6 +59,10 @@ class ReportFilters(Schema):
     def default_to(self, today: date) -> date:
         return today
 
+    def snapshot_days(self) -> list[date]:
+        """The past days this report reads the kept pipeline of (reports.snapshots)."""
+        return [self.as_of] if self.as_of and not self.events else []
+
     def default_from(self, to_date: date) -> date:
         return add_months(to_date, -12) + (to_date - month_start(to_date))
 
@@ -175,6 +179,9 @@ class PipelineChangesFilters(ReportFilters):
     the last 30 days); ``bucket`` lists the opportunities behind one change."""
 
     bucket: CHANGE_BUCKETS | None = None
+
+    def snapshot_days(self) -> list[date]:
+        return list(self.span())
 
     def default_from(self, to_date: date) -> date:
         return to_date - timedelta(days=30)

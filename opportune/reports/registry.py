@@ -21,6 +21,7 @@ from opportune.reports.queries.funnel import funnel_report
 from opportune.reports.queries.lost import QUOTATION, lost_report
 from opportune.reports.queries.pipeline import pipeline_report
 from opportune.reports.queries.summary import summary_report
+from opportune.reports.snapshots import unkept_days
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,22 @@ def run_report(spec: ReportSpec, user: Any, f: Any, *, everything: bool = False)
     """The report for ``user``; ``everything``: every row of a detail report (the exports)."""
     with _report_memory():
         if spec.detail:
-            return spec.run(user, f, limit=None if everything else 1000)
-        return spec.run(user, f)
+            report = spec.run(user, f, limit=None if everything else 1000)
+        else:
+            report = spec.run(user, f)
+    unkept = unkept_days(f.snapshot_days())
+    if unkept:
+        days = ", ".join(d.isoformat() for d in unkept)
+        report.message = " ".join(
+            m
+            for m in (
+                report.message,
+                f"The pipeline of {days} was not kept: it reads as empty "
+                "(manage.py backfill_pipeline_snapshots builds past days from the history).",
+            )
+            if m
+        )
+    return report
 
 
 @contextmanager

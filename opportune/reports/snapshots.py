@@ -139,8 +139,14 @@ def is_past(day: date | None) -> bool:
     return day is not None and day < company_today()
 
 
-def snapshot_built(day: date) -> bool:
-    return PipelineSnapshotDay.objects.filter(date=day).exists()
+def unkept_days(days: list[date]) -> list[date]:
+    """Those of ``days`` before today whose snapshot is not built (one query, none if no past
+    day is asked)."""
+    past = {d for d in days if is_past(d)}
+    if not past:
+        return []
+    built = set(PipelineSnapshotDay.objects.filter(date__in=past).values_list("date", flat=True))
+    return sorted(past - built)
 
 
 def opportunity_rows(user: Any, as_of: date | None) -> QuerySet[Any]:

@@ -168,6 +168,10 @@ def test_sales_pipeline_as_of_a_past_day(story, manager, sales, api_as):
     # a sales user sees their own only, as of that day too
     own = report(api_as, sales, "sales-pipeline", as_of="2026-01-31", **params)
     assert summary(own)["Total amount"] == 1000
+    # a day whose pipeline was not kept (before the first history) says so
+    before = report(api_as, manager, "sales-pipeline", as_of="2025-11-15", **params)
+    assert before["rows"] == [] and "2025-11-15 was not kept" in before["message"]
+    assert then["message"] == ""
 
 
 def test_summary_and_forecast_as_of_a_past_day(story, manager, api_as):
