@@ -51,7 +51,7 @@ def todays_deals_by_status() -> dict[str, int]:
 def test_loads_a_small_company():
     output = load()
 
-    assert "5 users, 30 leads, 15 customers, 40 opportunities" in output
+    assert "5 users, 30 leads, 15 customers, 280 opportunities" in output  # 40 + PAST_DEALS
     assert "demo1234" in output
     assert counts() == {
         "User": 5,
