@@ -54,6 +54,8 @@ from opportune.masters.models import (  # noqa: E402
     ItemGroup,
     Territory,
 )
+from opportune.reports.snapshots import History, keep_snapshots  # noqa: E402
+from opportune.reports.stories import story  # noqa: E402
 
 
 def _words(text: str) -> list[str]:
@@ -471,16 +473,21 @@ class OpportunityMaker:
         self.now = datetime.now(UTC)
         self.lead_cache: dict[int, dict] = {}
 
-    def chunk(self, c: int) -> tuple[list[dict], list[dict], list[tuple]]:
-        opportunities, items, lost = [], [], []
+    def chunk(self, c: int) -> tuple[list[dict], list[dict], list[tuple], list[dict]]:
+        opportunities, items, lost, history = [], [], [], []
         rng = random.Random(SEED * 1000003 + c)
+        stages = [(s[0], Decimal(s[1])) for s in SALES_STAGES]
         for i in range(c * CHUNK, min(self.plan.n, (c + 1) * CHUNK)):
             opp, rows = self.one(i, rng)
             opportunities.append(opp)
             items.extend(rows)
             if opp["status"] == "Lost":
                 lost.append((opp["name"], rng.choice(LOST_REASONS)))
-        return opportunities, items, lost
+            # its past: stage moves, slips, an amount revision and its outcome (issue 15)
+            for record in story(rng, opp, stages=stages, until=self.now):
+                record["history_user_id"] = opp["owner_id"]
+                history.append(record)
+        return opportunities, items, lost, history
 
     def one(self, i: int, rng: random.Random) -> tuple[dict, list[dict]]:
         plan = self.plan
@@ -602,9 +609,10 @@ def ensure_opportunities(writer: Writer, plan: Plan, maker: OpportunityMaker) ->
         first = plan.opportunity_name(c * CHUNK)
         if Opportunity.objects.filter(pk=first).exists():
             continue
-        opportunities, items, lost = maker.chunk(c)
+        opportunities, items, lost, history = maker.chunk(c)
         with transaction.atomic():
             writer.insert(Opportunity, opportunities)
+            writer.insert(History, history, skip=("history_id",))
             writer.insert(OpportunityItem, items)
             writer.insert_pairs(lost_table, ("opportunity_id", "opportunitylostreason_id"), lost)
             writer.insert(SearchEntry, [search_entry(opp, Opportunity) for opp in opportunities])
@@ -775,6 +783,14 @@ def ensure_activity(writer: Writer, plan: Plan) -> None:
         flush()
 
 
+def ensure_snapshots() -> None:
+    """The pipeline's daily snapshots (decision 0032) from the generated history, from the
+    last day built (or the first day of history) to yesterday: resumable."""
+    began = time.monotonic()
+    days = keep_snapshots()
+    log(f"pipeline snapshots: {days:,} day(s) in {time.monotonic() - began:,.0f} s")
+
+
 def analyze() -> None:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
@@ -793,6 +809,7 @@ def main() -> None:
     names.append(plan.opportunity_name(n - 1))
     if Opportunity.objects.filter(pk__in=names).count() == len(set(names)):
         ensure_activity(Writer(), plan)  # a database generated before these tables existed
+        ensure_snapshots()
         log("already generated; refreshing planner statistics")
         analyze()
         return
@@ -803,6 +820,9 @@ def main() -> None:
     ensure_opportunities(writer, plan, OpportunityMaker(plan, users, masters))
     set_naming_series(plan)
     ensure_activity(writer, plan)
+    log("analyzing")
+    analyze()
+    ensure_snapshots()
     log("analyzing")
     analyze()
     log(f"done in {time.monotonic() - began:,.0f} s")

@@ -10,9 +10,10 @@ class ReportsConfig(AppConfig):
         from opportune.core.demo import register_demo_step
         from opportune.core.views import register_home_section
         from opportune.reports import dashboard
-        from opportune.reports.demo import make_sales_targets
+        from opportune.reports.demo import make_pipeline_history, make_sales_targets
 
         slots.register_nav_links(dashboard.nav_links)
         for section in dashboard.SECTIONS:
             register_home_section(section)
         register_demo_step(make_sales_targets)
+        register_demo_step(make_pipeline_history)

@@ -1,15 +1,32 @@
 """The reports' part of the demo (core.demo): a sales target for every sales user for this
-month and the next two, set by an administrator through the targets service."""
+month and the next two, set by an administrator through the targets service; and two years of
+past deals with their history and the pipeline's daily snapshots (issue 15)."""
 
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from opportune.accounts.roles import is_sales
+from opportune.core import search
+from opportune.core.audit import IMPORT
+from opportune.core.company import company_settings
+from opportune.core.models import NamingSeries
+from opportune.core.schedule import company_zone
+from opportune.crm.models import (
+    Customer,
+    LeadSource,
+    Opportunity,
+    OpportunityLostReason,
+    SalesStage,
+)
 from opportune.reports.services import set_sales_target
+from opportune.reports.snapshots import History, build_days, first_history_day
+from opportune.reports.stories import story
 
 
 def _month(today: date, ahead: int) -> date:
@@ -32,3 +49,87 @@ def make_sales_targets(*, today: date, rng: random.Random) -> None:
                 amount=base + ahead * rng.randint(0, 10) * 1000,
                 by=admin,
             )
+
+
+PAST_DEALS = 240  # over the two years before the demo's day
+OUTCOMES = [("Converted", 35), ("Lost", 40), ("Closed", 25)]
+
+
+def make_pipeline_history(*, today: date, rng: random.Random) -> None:
+    """Two years of deals with their past (issue 15): made at an early stage, moved forward and
+    back, revised, slipped, then won, lost or closed (the older ones) or still open (the
+    recent ones), each history record dated when it happened; then the pipeline's daily
+    snapshots from that history, so the pipeline as of a past day, what moved and the
+    forecast's accuracy have something true to show. Written in bulk (records of the past, not
+    changes made now): the opportunities, their history and their search entries."""
+    sellers = [
+        u
+        for u in get_user_model().objects.filter(is_active=True).order_by("username")
+        if not u.is_superuser and is_sales(u)
+    ]
+    customers = list(Customer.objects.order_by("name").values_list("name", flat=True)[:40])
+    if not sellers or not customers:
+        return
+    zone = company_zone()
+    now = timezone.now()
+    company_currency = company_settings().company_currency_id
+    stages = list(SalesStage.objects.order_by("idx", "name").values_list("name", "probability"))
+    sources: list[str | None] = [*LeadSource.objects.values_list("name", flat=True)] or [None]
+    reasons = list(OpportunityLostReason.objects.values_list("name", flat=True))
+    opportunities: list[Opportunity] = []
+    records: list[object] = []
+    lost: list[tuple[str, str]] = []
+    for _ in range(PAST_DEALS):
+        age = timedelta(days=730 * rng.random() ** 1.3)  # more of them recently
+        created = datetime.combine(today, time(9), tzinfo=zone) - age
+        created += timedelta(minutes=rng.randint(0, 8 * 60))
+        created = min(created, now - timedelta(hours=1))
+        stage, probability = rng.choice(stages)
+        old = age > timedelta(days=100)
+        status = rng.choices([s for s, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
+        if not old or rng.random() < 0.1:
+            status = rng.choices(["Open", "Replied"], [4, 1])[0]
+        last = created + timedelta(days=rng.randint(5, 100) if old else rng.randint(0, 30))
+        owner = rng.choice(sellers)
+        amount = Decimal(rng.randint(20, 600) * 100)
+        customer = rng.choice(customers)
+        opp = {
+            "name": NamingSeries.next_name(Opportunity.naming_series, created),
+            "creation": created,
+            "modified": min(last, now),
+            "owner_id": owner.pk,
+            "modified_by_id": owner.pk,
+            "opportunity_from": "Customer",
+            "party_name": customer,
+            "customer_id": customer,
+            "customer_name": customer,
+            "title": customer,
+            "opportunity_type_id": "Sales",
+            "status": status,
+            "sales_stage_id": stage,
+            "source_id": rng.choice(sources),
+            "opportunity_owner_id": owner.pk,
+            "transaction_date": timezone.localdate(created, timezone=zone),
+            "expected_closing": created.date() + timedelta(days=rng.randint(20, 150)),
+            "probability": probability,
+            "currency_id": company_currency,
+            "conversion_rate": Decimal(1),
+            "opportunity_amount": amount,
+            "base_opportunity_amount": amount,
+        }
+        opportunities.append(Opportunity(**opp))
+        for record in story(rng, opp, stages=stages, until=now):
+            fields = {k: v for k, v in record.items() if k not in ("modified", "modified_by_id")}
+            records.append(History(**fields, history_user_id=owner.pk, history_door=IMPORT))
+        if status == "Lost" and reasons:
+            lost.append((str(opp["name"]), rng.choice(reasons)))
+    Opportunity.objects.bulk_create(opportunities, batch_size=500)
+    History.objects.bulk_create(records, batch_size=500)
+    through = Opportunity.lost_reasons.through
+    through.objects.bulk_create(
+        [through(opportunity_id=n, opportunitylostreason_id=r) for n, r in lost]
+    )
+    search.rebuild(Opportunity)
+    first = first_history_day()
+    if first is not None:
+        build_days(first, today - timedelta(days=1))

@@ -22,8 +22,14 @@ class ReportFilters(Schema):
 
     from_date: date | None = None
     to_date: date | None = None
+    # the pipeline as it stood at the end of that day (decision 0032); the event reports count
+    # what had happened by then
+    as_of: date | None = None
 
     dates_optional: ClassVar[bool] = False  # no dates: no date filter (no default span)
+    # counts events by their date: ``as_of`` ends the span on that day (what had happened by
+    # then); the others read the opportunities as they stood (reports.snapshots)
+    events: ClassVar[bool] = True
 
     _no_nul = field_validator("*", mode="before")(reject_nul)
 
@@ -33,9 +39,18 @@ class ReportFilters(Schema):
             raise ValueError("from_date must not be after to_date")
         return self
 
+    @field_validator("as_of")
+    @classmethod
+    def _not_future(cls, value: date | None) -> date | None:
+        if value is not None and value > timezone.localdate() + timedelta(days=1):
+            raise ValueError("as_of must not be in the future")
+        return value
+
     def span(self) -> tuple[date, date]:
-        today = timezone.localdate()
+        today = self.as_of or timezone.localdate()
         to_date = self.to_date or self.default_to(today)
+        if self.events and self.as_of and to_date > self.as_of:
+            to_date = self.as_of
         from_date = self.from_date or self.default_from(to_date)
         if from_date > to_date:
             from_date = to_date
@@ -43,6 +58,10 @@ class ReportFilters(Schema):
 
     def default_to(self, today: date) -> date:
         return today
+
+    def snapshot_days(self) -> list[date]:
+        """The past days this report reads the kept pipeline of (reports.snapshots)."""
+        return [self.as_of] if self.as_of and not self.events else []
 
     def default_from(self, to_date: date) -> date:
         return add_months(to_date, -12) + (to_date - month_start(to_date))
@@ -63,6 +82,8 @@ class LostFilters(ReportFilters):
 class PipelineFilters(ReportFilters):
     """On the expected closing date (ERPNext's Sales Pipeline Analytics)."""
 
+    events: ClassVar[bool] = False
+
     status: Literal["Open", "Replied", "Quotation", "Converted"] | None = None
     based_on: Literal["number", "amount"] = "number"
     group_by: Literal["sales_stage", "opportunity_owner", "source"] = "opportunity_owner"
@@ -82,6 +103,7 @@ class SummaryFilters(ReportFilters):
     every opportunity."""
 
     dates_optional: ClassVar[bool] = True
+    events: ClassVar[bool] = False
 
     based_on: Literal["opportunity_owner", "source", "opportunity_type"] = "opportunity_owner"
     data_based_on: Literal["number", "amount"] = "number"
@@ -112,6 +134,8 @@ class ForecastFilters(ReportFilters):
     """On the expected closing month (pipeline) and the order date (won): by default this
     month and the five after it."""
 
+    events: ClassVar[bool] = False
+
     opportunity_owner: Annotated[str | None, Field(max_length=150)] = None
     group_by: Literal["month", "opportunity_owner"] = "month"
 
@@ -133,6 +157,52 @@ class FirstResponseFilters(ReportFilters):
 
     def default_from(self, to_date: date) -> date:
         return to_date - timedelta(days=30)
+
+
+CHANGE_BUCKETS = Literal[
+    "new",
+    "reopened",
+    "won",
+    "lost",
+    "closed",
+    "moved_forward",
+    "moved_back",
+    "probability_changed",
+    "amount_up",
+    "amount_down",
+    "slipped",
+]
+
+
+class PipelineChangesFilters(ReportFilters):
+    """The open pipeline at the end of ``from_date`` against the end of ``to_date`` (by default
+    the last 30 days); ``bucket`` lists the opportunities behind one change."""
+
+    bucket: CHANGE_BUCKETS | None = None
+
+    def snapshot_days(self) -> list[date]:
+        return list(self.span())
+
+    def default_from(self, to_date: date) -> date:
+        return to_date - timedelta(days=30)
+
+
+class ForecastAccuracyFilters(ReportFilters):
+    """The months from ``from_date``'s to ``to_date``'s (by default the twelve before this
+    one); ``opportunity_owner`` narrows to one owner; rows per month or per owner."""
+
+    opportunity_owner: Annotated[str | None, Field(max_length=150)] = None
+    group_by: Literal["month", "opportunity_owner"] = "month"
+
+    def span(self) -> tuple[date, date]:
+        start, end = super().span()
+        return month_start(start), add_months(month_start(end), 1) - timedelta(days=1)
+
+    def default_to(self, today: date) -> date:
+        return month_start(today) - timedelta(days=1)
+
+    def default_from(self, to_date: date) -> date:
+        return add_months(month_start(to_date), -11)
 
 
 def read_report_filters(

@@ -37,3 +37,43 @@ class SalesTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.month:%Y-%m}: {self.amount}"
+
+
+class PipelineSnapshot(models.Model):
+    """One open opportunity (Open, Replied, Quotation) as it stood at the end of ``date``
+    (decision 0032): what ``?as_of=`` and the pipeline-changes and forecast-accuracy reports
+    read. The columns carry the opportunity's own names, so a report's query runs on either
+    table. Kept by the nightly job (``reports.tasks``) and built from the history by
+    ``manage.py backfill_pipeline_snapshots``; never edited."""
+
+    date = models.DateField()
+    name = models.CharField(max_length=140)  # the opportunity (kept if it is deleted later)
+    status = models.CharField(max_length=10)
+    sales_stage_id = models.CharField(max_length=140, null=True)
+    base_opportunity_amount = models.DecimalField(max_digits=20, decimal_places=4)
+    probability = models.DecimalField(max_digits=5, decimal_places=2)
+    expected_closing = models.DateField(null=True)
+    transaction_date = models.DateField()
+    opportunity_owner_id = models.IntegerField(null=True)
+    territory_id = models.CharField(max_length=140, null=True)
+    source_id = models.CharField(max_length=140, null=True)
+    opportunity_type_id = models.CharField(max_length=140, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["date", "name"], name="pipeline_snapshot_day_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.name}"
+
+
+class PipelineSnapshotDay(models.Model):
+    """A day whose snapshot is built (an empty pipeline is a day too), and how many rows."""
+
+    date = models.DateField(primary_key=True)
+    rows = models.PositiveIntegerField(default=0)
+    built = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.date} ({self.rows})"

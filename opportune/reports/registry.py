@@ -12,13 +12,16 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from opportune.reports import filters
+from opportune.reports.queries.accuracy import accuracy_report
 from opportune.reports.queries.base import Report
+from opportune.reports.queries.changes import changes_report
 from opportune.reports.queries.first_response import first_response_report
 from opportune.reports.queries.forecast import forecast_report
 from opportune.reports.queries.funnel import funnel_report
 from opportune.reports.queries.lost import QUOTATION, lost_report
 from opportune.reports.queries.pipeline import pipeline_report
 from opportune.reports.queries.summary import summary_report
+from opportune.reports.snapshots import unkept_days
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,25 @@ REPORTS: dict[str, ReportSpec] = {
             filters.FirstResponseFilters,
             first_response_report,
         ),
+        ReportSpec(
+            "pipeline-changes",
+            "Pipeline Changes",
+            "What moved between two days: new, won, lost, reopened, stage moves, amount "
+            "changes and slips, as a walk from the first day's weighted pipeline to the "
+            "second's; each change lists its opportunities.",
+            filters.PipelineChangesFilters,
+            changes_report,
+            detail=True,
+        ),
+        ReportSpec(
+            "forecast-accuracy",
+            "Forecast Accuracy",
+            "For each past month, the weighted forecast at its start and 30, 60 and 90 days "
+            "before against what was won in it, per owner and for the team; the mean absolute "
+            "error per horizon.",
+            filters.ForecastAccuracyFilters,
+            accuracy_report,
+        ),
     )
 }
 
@@ -111,8 +133,22 @@ def run_report(spec: ReportSpec, user: Any, f: Any, *, everything: bool = False)
     """The report for ``user``; ``everything``: every row of a detail report (the exports)."""
     with _report_memory():
         if spec.detail:
-            return spec.run(user, f, limit=None if everything else 1000)
-        return spec.run(user, f)
+            report = spec.run(user, f, limit=None if everything else 1000)
+        else:
+            report = spec.run(user, f)
+    unkept = unkept_days(f.snapshot_days())
+    if unkept:
+        days = ", ".join(d.isoformat() for d in unkept)
+        report.message = " ".join(
+            m
+            for m in (
+                report.message,
+                f"The pipeline of {days} was not kept: it reads as empty "
+                "(manage.py backfill_pipeline_snapshots builds past days from the history).",
+            )
+            if m
+        )
+    return report
 
 
 @contextmanager

@@ -41,6 +41,7 @@ LABELS = {
     "data_based_on": "Data based on",
     "range": "Range",
     "opportunity_type": "Opportunity type",
+    "as_of": "As of (end of day)",
 }
 
 
@@ -84,9 +85,9 @@ def filter_fields(spec: ReportSpec, f: Any, raw: Any) -> list[dict[str, Any]]:
             "name": name,
             "label": LABELS.get(name, name.replace("_", " ").capitalize()),
         }
-        if name in ("from_date", "to_date"):
+        if name in ("from_date", "to_date", "as_of"):
             field["kind"] = "date"
-            if value is None and not spec.filters.dates_optional:
+            if value is None and name != "as_of" and not spec.filters.dates_optional:
                 value = start if name == "from_date" else end
             field["value"] = value.isoformat() if value else ""
         else:
@@ -119,16 +120,39 @@ def shown(value: Any, fieldtype: str) -> tuple[str, str]:
     return str(value), str(value).lower()
 
 
-def table_of(report: Any) -> list[list[dict[str, Any]]]:
+def drill_url(query: Any, param: str, value: str) -> str:
+    """The same report with ``param=value`` (the page's other filters kept)."""
+    linked = query.copy()
+    linked.pop("format", None)
+    linked[param] = value
+    return "?" + linked.urlencode()
+
+
+def table_of(report: Any, query: Any = None) -> list[list[dict[str, Any]]]:
     out = []
     for row in report.rows:
         cells = []
-        for column in report.columns:
+        for i, column in enumerate(report.columns):
             text, key = shown(row.get(column.fieldname), column.fieldtype)
             numeric = column.fieldtype in ("Currency", "Float", "Percent", "Int")
-            cells.append({"text": text, "key": key, "num": numeric})
+            cell = {"text": text, "key": key, "num": numeric}
+            if i == 0 and query is not None and report.drill and row.get(report.drill):
+                cell["href"] = drill_url(query, report.drill, str(row[report.drill]))
+            cells.append(cell)
         out.append(cells)
     return out
+
+
+def chart_of(report: Any, query: Any) -> dict[str, Any] | None:
+    """The chart's JSON, with the link of each bar when the report drills down."""
+    if not report.chart:
+        return None
+    chart = report.chart.as_dict()
+    if report.drill and report.drill_keys:
+        chart["links"] = [
+            drill_url(query, report.drill, key) if key else None for key in report.drill_keys
+        ]
+    return chart
 
 
 def _report_page(spec: ReportSpec):
@@ -146,13 +170,13 @@ def _report_page(spec: ReportSpec):
             "spec": spec,
             "reports": REPORTS.values(),
             "report": report,
-            "chart": report.chart.as_dict() if report.chart else None,
+            "chart": chart_of(report, request.GET),
             "stacked": spec.slug in STACKED,
             "fields": filter_fields(spec, f, request.GET),
             "errors": errors,
             "query": query.urlencode(),
             "company_currency": currency()[0],
-            "table": table_of(report),
+            "table": table_of(report, request.GET),
             "summary": [
                 {"label": item["label"], "text": shown(item["value"], item["fieldtype"])[0] or "–"}
                 for item in report.summary

@@ -1311,6 +1311,11 @@ REPORT_QUERIES = {
     "sales-funnel": 7,
     "forecast": 6,
     "minutes-to-first-response": 6,
+    # both days' totals, the three sides' aggregates, the record rules, whether the first day
+    # was kept; forecast accuracy: the kept days, the won history (report_world has no kept
+    # day: no forecast to read)
+    "pipeline-changes": 9,
+    "forecast-accuracy": 5,
 }
 # the pages: + session, user, the bell's unread count, the filter form's options
 REPORT_PAGE_QUERIES = {
@@ -1321,6 +1326,8 @@ REPORT_PAGE_QUERIES = {
     "sales-funnel": 9,
     "forecast": 9,
     "minutes-to-first-response": 8,
+    "pipeline-changes": 11,
+    "forecast-accuracy": 8,
 }
 # PostgreSQL: + the report's own work_mem (reports.registry._report_memory): inside the test's
 # transaction a savepoint, the setting, its restore and the release (in a request: one SET)

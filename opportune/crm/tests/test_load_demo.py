@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -15,7 +16,7 @@ from opportune.comms.models import Communication, EmailAccount
 from opportune.crm import services as crm
 from opportune.crm.models import Contact, CRMSettings, Customer, Lead, Opportunity, SalesStage
 from opportune.masters.models import CurrencyExchange, Item
-from opportune.reports.models import SalesTarget
+from opportune.reports.models import PipelineSnapshotDay, SalesTarget
 
 pytestmark = pytest.mark.django_db
 
@@ -37,22 +38,40 @@ def by_status(model) -> dict[str, int]:
     return dict(model.objects.values_list("status").annotate(n=Count("pk")).order_by("status"))
 
 
+# the reports' demo step adds two years of past deals (made over an hour ago, with their
+# history): the crm demo's own are those made now
+PAST_DEALS = 240
+
+
+def todays_deals_by_status() -> dict[str, int]:
+    made_now = Opportunity.objects.filter(creation__gte=timezone.now() - timedelta(minutes=50))
+    return dict(made_now.values_list("status").annotate(n=Count("pk")).order_by("status"))
+
+
 def test_loads_a_small_company():
     output = load()
 
-    assert "5 users, 30 leads, 15 customers, 40 opportunities" in output
+    assert "5 users, 30 leads, 15 customers, 280 opportunities" in output  # 40 + PAST_DEALS
     assert "demo1234" in output
     assert counts() == {
         "User": 5,
         "Lead": 30,
         "Customer": 15,
         "Contact": 48,
-        "Opportunity": 40,
+        "Opportunity": 40 + PAST_DEALS,
         "Item": 20,
         "CurrencyExchange": 6,
     }
     # six of the outcomes, and six deals the owner answered by email (test_the_demo_has_email)
-    assert by_status(Opportunity) == {"Closed": 4, "Lost": 6, "Open": 18, "Replied": 12}
+    assert todays_deals_by_status() == {"Closed": 4, "Lost": 6, "Open": 18, "Replied": 12}
+    # the past deals: outcomes over two years, each with a history of several records
+    past = Opportunity.objects.filter(creation__lt=timezone.now() - timedelta(minutes=50))
+    assert {"Converted", "Lost", "Closed", "Open"} <= set(past.values_list("status", flat=True))
+    first = past.order_by("creation").values_list("creation", flat=True)[0]
+    assert first < timezone.now() - timedelta(days=600)
+    assert Opportunity.history.filter(name__in=past.values("name")).count() > 2 * PAST_DEALS
+    # and the pipeline of every day since, kept (reports.snapshots)
+    assert PipelineSnapshotDay.objects.count() > 600
     lead_statuses = by_status(Lead)
     assert lead_statuses["Converted"] == 3
     assert lead_statuses["Opportunity"] == 10

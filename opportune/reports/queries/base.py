@@ -63,6 +63,10 @@ class Report:
     chart: Chart | None = None
     summary: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
+    # the page links a row (by its value of this field) and each chart bar (drill_keys, in the
+    # chart's order; None: no link) to the same report with ``?<drill>=<value>``
+    drill: str = ""
+    drill_keys: list[str | None] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -11,10 +11,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce
 
-from opportune.crm.access import opportunities_visible_to, sees_all_sales_records
+from opportune.crm.access import sees_all_sales_records
 from opportune.crm.models import Opportunity
 from opportune.reports.filters import ForecastFilters
 from opportune.reports.models import SalesTarget
@@ -31,6 +32,7 @@ from opportune.reports.queries.base import (
     summary_item,
     usernames,
 )
+from opportune.reports.snapshots import opportunity_rows
 from opportune.selling.access import sales_orders_visible_to
 
 WEIGHTED = ExpressionWrapper(
@@ -47,7 +49,7 @@ def forecast_data(user: Any, f: ForecastFilters) -> dict[tuple[Any, str], dict[s
     GROUP BYs (pipeline by owner and closing day, won by owner and order day, the targets)."""
     start, end = f.span()
     data: dict[tuple[Any, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    pipeline = opportunities_visible_to(user).filter(
+    pipeline = opportunity_rows(user, f.as_of).filter(
         status__in=Opportunity.ACTIVE_STATUSES,
         expected_closing__gte=start,
         expected_closing__lte=end,
@@ -55,11 +57,17 @@ def forecast_data(user: Any, f: ForecastFilters) -> dict[tuple[Any, str], dict[s
     won = sales_orders_visible_to(user).filter(
         docstatus=1, transaction_date__gte=start, transaction_date__lte=end
     )
+    if f.as_of:  # what had been won by the end of that day
+        won = won.filter(transaction_date__lte=f.as_of)
     targets = SalesTarget.objects.filter(month__gte=start, month__lte=end)
     if not sees_all_sales_records(user):
         targets = targets.filter(user=user.pk)
     if f.opportunity_owner:
-        pipeline = pipeline.filter(opportunity_owner__username=f.opportunity_owner)
+        pipeline = pipeline.filter(
+            opportunity_owner_id__in=get_user_model()
+            .objects.filter(username=f.opportunity_owner)
+            .values("pk")
+        )
         won = won.filter(_credited_username(f.opportunity_owner))
         targets = targets.filter(user__username=f.opportunity_owner)
     per_day = (

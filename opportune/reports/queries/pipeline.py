@@ -16,7 +16,6 @@ from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 
-from opportune.crm.access import opportunities_visible_to
 from opportune.crm.models import Opportunity
 from opportune.reports.filters import PipelineFilters
 from opportune.reports.queries.base import (
@@ -32,6 +31,7 @@ from opportune.reports.queries.base import (
     summary_item,
     usernames,
 )
+from opportune.reports.snapshots import opportunity_rows
 
 GROUP_COLUMNS = {
     "sales_stage": ("sales_stage_id", "Sales Stage"),
@@ -40,9 +40,9 @@ GROUP_COLUMNS = {
 }
 
 
-def pipeline_rows(user: Any, f: PipelineFilters) -> QuerySet[Opportunity]:
+def pipeline_rows(user: Any, f: PipelineFilters) -> QuerySet[Any]:
     start, end = f.span()
-    rows = opportunities_visible_to(user).filter(
+    rows = opportunity_rows(user, f.as_of).filter(
         expected_closing__gte=start, expected_closing__lte=end
     )
     if f.status:

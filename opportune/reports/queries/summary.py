@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db.models import Count, Sum
 
-from opportune.crm.access import opportunities_visible_to
 from opportune.crm.models import Opportunity, SalesStage
 from opportune.reports.filters import SummaryFilters
 from opportune.reports.queries.base import (
@@ -27,6 +26,7 @@ from opportune.reports.queries.base import (
     summary_item,
     usernames,
 )
+from opportune.reports.snapshots import opportunity_rows
 
 GROUP_COLUMNS = {
     "opportunity_owner": ("opportunity_owner_id", "Opportunity Owner"),
@@ -37,7 +37,7 @@ GROUP_COLUMNS = {
 
 def summary_report(user: Any, f: SummaryFilters) -> Report:
     column, label = GROUP_COLUMNS[f.based_on]
-    rows = opportunities_visible_to(user)
+    rows = opportunity_rows(user, f.as_of)
     if f.from_date and f.to_date:  # as ERPNext: the dates apply only when both are given
         rows = rows.filter(transaction_date__gte=f.from_date, transaction_date__lte=f.to_date)
     if f.status:

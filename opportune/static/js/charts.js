@@ -1,7 +1,10 @@
 /* Report charts and sortable tables (reports pages and the home dashboard).
    Each <canvas data-chart-source="ID"> draws the chart of the json_script element ID:
    {"type", "labels", "datasets": [{"name", "values"}]} (API.md's report chart); data-stacked
-   stacks the bars. A table with data-sortable sorts by a column when its header is clicked. */
+   stacks the bars. A "waterfall" (one dataset: the first total, the changes, the last total)
+   floats each change from where the one before ended. With "links" (one URL or null per
+   label) a click on a bar opens its link. A table with data-sortable sorts by a column when
+   its header is clicked. */
 "use strict";
 
 const PALETTE = [
@@ -10,11 +13,57 @@ const PALETTE = [
   "rgba(100, 116, 139, .8)", "rgba(236, 72, 153, .8)", "rgba(132, 204, 22, .8)",
 ];
 
+const UP = "rgba(16, 185, 129, .8)";
+const DOWN = "rgba(239, 68, 68, .8)";
+const TOTAL = "rgba(79, 70, 229, .8)";
+
+function openLink(data) {
+  return (event, elements) => {
+    if (!data.links || !elements.length) return;
+    const link = data.links[elements[0].index];
+    if (link) window.location.assign(link);
+  };
+}
+
+function drawWaterfall(canvas, data) {
+  const values = data.datasets[0].values.map(Number);
+  const last = values.length - 1;
+  let level = 0;
+  const bars = values.map((value, i) => {
+    if (i === 0 || i === last) { level = value; return [0, value]; }
+    const from = level;
+    level += value;
+    return [from, level];
+  });
+  const colours = values.map((value, i) => (i === 0 || i === last ? TOTAL : value < 0 ? DOWN : UP));
+  new Chart(canvas, {
+    type: "bar",
+    data: {
+      labels: data.labels,
+      datasets: [{ label: data.datasets[0].name, data: bars, backgroundColor: colours, borderRadius: 4, maxBarThickness: 48 }],
+    },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      onClick: openLink(data),
+      onHover: (event, elements) => {
+        const link = data.links && elements.length && data.links[elements[0].index];
+        event.native.target.style.cursor = link ? "pointer" : "default";
+      },
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: { label: (item) => `${values[item.dataIndex].toLocaleString()}` } },
+      },
+      scales: { x: { ticks: { autoSkip: false, maxRotation: 60 } }, y: { beginAtZero: true } },
+    },
+  });
+}
+
 function drawChart(canvas) {
   const source = document.getElementById(canvas.dataset.chartSource);
   if (!source || typeof Chart === "undefined") return;
   const data = JSON.parse(source.textContent);
   if (!data) return;
+  if (data.type === "waterfall") { drawWaterfall(canvas, data); return; }
   const stacked = canvas.dataset.stacked === "1";
   const line = data.type === "line";
   new Chart(canvas, {
@@ -33,6 +82,7 @@ function drawChart(canvas) {
     },
     options: {
       responsive: true, maintainAspectRatio: false, animation: false,
+      onClick: openLink(data),
       plugins: { legend: { display: data.datasets.length > 1 } },
       scales: {
         x: { stacked, ticks: { autoSkip: true, maxRotation: 60 } },
