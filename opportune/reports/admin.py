@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from opportune.core.admin import ViewOnlyAdmin
-from opportune.reports.models import SalesTarget
+from opportune.reports.models import SalesTarget, WinModel, WinPrediction
 
 
 @admin.register(SalesTarget)
@@ -11,3 +11,21 @@ class SalesTargetAdmin(ViewOnlyAdmin):
     list_display = ("month", "user", "amount", "modified", "modified_by")
     list_filter = ("month",)
     search_fields = ("user__username",)
+
+
+@admin.register(WinModel)
+class WinModelAdmin(ViewOnlyAdmin):
+    """The trainings of the win-probability model (the weekly job makes them; decision 0033)."""
+
+    list_display = ("trained_at", "n_closed", "n_held_out", "brier", "scored_at")
+    exclude = ("encoding",)  # coefficients: read on the report page's numbers, not here
+
+
+@admin.register(WinPrediction)
+class WinPredictionAdmin(ViewOnlyAdmin):
+    """The model's win probability of each open opportunity (beside the user's own)."""
+
+    list_display = ("opportunity", "win_probability", "scored_at", "model")
+    list_select_related = ("model",)
+    search_fields = ("opportunity__name",)
+    raw_id_fields = ("opportunity", "model")

@@ -19,6 +19,7 @@ from opportune.reports.queries.funnel import funnel_report
 from opportune.reports.queries.lost import QUOTATION, lost_report
 from opportune.reports.queries.pipeline import pipeline_report
 from opportune.reports.queries.summary import summary_report
+from opportune.reports.win_model.report import WinModelFilters, win_model_report
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,14 @@ REPORTS: dict[str, ReportSpec] = {
             "minutes, overall and per owner.",
             filters.FirstResponseFilters,
             first_response_report,
+        ),
+        ReportSpec(
+            "win-model",
+            "Win Probability Model",
+            "How well the model's win probability of open opportunities is calibrated: "
+            "reliability and Brier score on held-out closed opportunities (managers).",
+            WinModelFilters,
+            win_model_report,
         ),
     )
 }
