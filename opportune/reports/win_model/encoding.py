@@ -25,6 +25,7 @@ CATEGORIES = {"stage": "stage", "source": "source", "type": "type", "owner": "ow
 NUMBERS = ("age_in_stage", "days_to_close", "amount", "touches", "slips")
 MIN_LEVEL = 5
 Z_LIMIT = 4.0
+MIN_SCALE = 0.25  # in transformed units (log days, log amount, months to closing)
 
 
 def transformed(f: Features, name: str) -> np.ndarray:
@@ -47,7 +48,9 @@ def learn_encoding(f: Features) -> dict[str, Any]:
         x = transformed(f, name)
         mean[name] = float(x.mean()) if len(x) else 0.0
         spread = float(x.std()) if len(x) else 0.0
-        scale[name] = spread if spread > 1e-9 else 1.0
+        # a feature (nearly) constant in training: no spread to divide by, so a small
+        # difference from it later is not taken for many standard deviations
+        scale[name] = max(spread, MIN_SCALE)
     return {"levels": levels, "mean": mean, "scale": scale}
 
 
