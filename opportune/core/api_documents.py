@@ -87,6 +87,9 @@ class DocumentApi:
     # the API's authentications: when given, creating is refused (403) by ``can_create`` before
     # the body is validated (core/api_gate.py), as for masters
     auth: Sequence[Any] = ()
+    # fills, for a list's page of rows in one query, what ``out``'s resolvers read from
+    # elsewhere (crm: the win predictions), given the fields the list answers
+    decorate: Callable[[list[Any], frozenset[str]], None] | None = None
 
     def rows(self, user: Any) -> QuerySet[Any]:
         """What the user sees, with all that ``out`` reads."""
@@ -176,6 +179,8 @@ def list_view(doc: DocumentApi) -> View:
         orderings, nullable = doc.orderings, doc.nullable
         page = paginate(rows, params, orderings=orderings, nullable=nullable, search=doc.search)
         expand(page["results"], plan)
+        if doc.decorate is not None:
+            doc.decorate(page["results"], names)
         page["results"] = list_rows.serialize(page["results"], names, {"request": request})
         # an answer of the declared type: ninja dumps it as it is (without the fields left out)
         return answer.model_construct(**page)

@@ -54,6 +54,7 @@ from opportune.crm.schemas import (
     OpportunityOut,
     OpportunityPatch,
 )
+from opportune.crm.win_probability import attach_win_predictions
 
 router = Router()
 
@@ -102,6 +103,12 @@ def add_declare_lost_route(
 
 
 # --- opportunities -----------------------------------------------------------------------------
+def attach_win_predictions_to_page(rows: list[Any], names: frozenset[str]) -> None:
+    """The page's win predictions in one query, when the list answers them."""
+    if names & {"win_probability", "win_factors"}:
+        attach_win_predictions(rows)
+
+
 OPPORTUNITIES = DocumentApi(
     auth=API_AUTH,
     path="opportunities",
@@ -126,6 +133,7 @@ OPPORTUNITIES = DocumentApi(
     update=services.update_opportunity,
     delete=services.delete_opportunity,
     timeline="Opportunity",
+    decorate=attach_win_predictions_to_page,
 )
 add_document_routes(router, OPPORTUNITIES)
 add_declare_lost_route(

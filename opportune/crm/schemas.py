@@ -19,9 +19,11 @@ from opportune.core.schemas import (
     money_columns,
     names,
     own_precision,
+    reads,
     rows_with_precision,
     username,
 )
+from opportune.crm.win_probability import win_prediction_of
 
 Name = Field(None, max_length=140)
 
@@ -84,6 +86,23 @@ class OpportunityPatch(VersionIn, OpportunityFields):
 _AMOUNTS = ("opportunity_amount", "total")
 
 
+class WinFactor(Schema):
+    factor: str  # in words: "stage Negotiation/Review"
+    points: float  # how many points of probability it moved the prediction (+ or -)
+
+
+@reads("status")
+def _win_probability(obj: object) -> float | None:
+    prediction = win_prediction_of(obj)
+    return prediction.probability if prediction else None
+
+
+@reads("status")
+def _win_factors(obj: object) -> list[dict[str, object]]:
+    prediction = win_prediction_of(obj)
+    return prediction.factors if prediction else []
+
+
 class OpportunityOut(DocumentOut, money_columns(own_precision, *_AMOUNTS)):  # type: ignore[misc]
     opportunity_from: str
     party_name: str
@@ -124,11 +143,17 @@ class OpportunityOut(DocumentOut, money_columns(own_precision, *_AMOUNTS)):  # t
     first_responded_on: datetime | None
     mins_to_first_response: Decimal | None
     business_mins_to_first_response: Decimal | None
+    # the model's chance of winning an open one (reports' win model; null while there is none),
+    # beside the user's own probability, which the model never changes
+    win_probability: float | None = None
+    win_factors: list[WinFactor] = []
 
     resolve_opportunity_owner: ClassVar[Resolver] = username("opportunity_owner")
     resolve_contact_by: ClassVar[Resolver] = username("contact_by")
 
     resolve_items: ClassVar[Resolver] = staticmethod(rows_with_precision)
+    resolve_win_probability: ClassVar[Resolver] = staticmethod(_win_probability)
+    resolve_win_factors: ClassVar[Resolver] = staticmethod(_win_factors)
     resolve_lost_reasons: ClassVar[Resolver] = names("lost_reasons")
     resolve_competitors: ClassVar[Resolver] = names("competitors")
 

@@ -1,7 +1,13 @@
 from django.contrib import admin
 
 from opportune.core.admin import ViewOnlyAdmin
-from opportune.reports.models import PipelineSnapshot, PipelineSnapshotDay, SalesTarget
+from opportune.reports.models import (
+    PipelineSnapshot,
+    PipelineSnapshotDay,
+    SalesTarget,
+    WinModel,
+    WinPrediction,
+)
 
 
 @admin.register(SalesTarget)
@@ -30,3 +36,21 @@ class PipelineSnapshotAdmin(ViewOnlyAdmin):
     list_filter = ("date",)
     search_fields = ("=name",)
     show_full_result_count = False
+
+
+@admin.register(WinModel)
+class WinModelAdmin(ViewOnlyAdmin):
+    """The trainings of the win-probability model (the weekly job makes them; decision 0033)."""
+
+    list_display = ("trained_at", "n_closed", "n_held_out", "brier", "scored_at")
+    exclude = ("encoding",)  # coefficients: read on the report page's numbers, not here
+
+
+@admin.register(WinPrediction)
+class WinPredictionAdmin(ViewOnlyAdmin):
+    """The model's win probability of each open opportunity (beside the user's own)."""
+
+    list_display = ("opportunity", "win_probability", "scored_at", "model")
+    list_select_related = ("model",)
+    search_fields = ("opportunity__name",)
+    raw_id_fields = ("opportunity", "model")

@@ -77,3 +77,45 @@ class PipelineSnapshotDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} ({self.rows})"
+
+
+class WinModel(models.Model):
+    """One training of the win-probability model (reports.win_model, decision 0033): what it
+    learned, as plain numbers (the feature encoding and the calibrated logistic regression's
+    coefficients), and how well it did on the closed opportunities held out from training.
+    The newest row is the model in use; predicting needs no machine-learning library."""
+
+    trained_at = models.DateTimeField()
+    n_closed = models.PositiveIntegerField(help_text="Closed opportunities it learned from.")
+    n_held_out = models.PositiveIntegerField(default=0)
+    won_rate = models.FloatField(default=0)
+    brier = models.FloatField(help_text="Brier score on the held-out opportunities.")
+    reliability = models.JSONField(default=list)  # [{predicted, observed, count}]
+    encoding = models.JSONField(default=dict)  # features, levels, scaling, coefficients
+    scored_at = models.DateTimeField(null=True, blank=True)  # open ones scored up to then
+
+    class Meta:
+        ordering = ["-trained_at", "-pk"]
+        get_latest_by = ["trained_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"win model of {self.trained_at:%Y-%m-%d %H:%M} ({self.n_closed} closed)"
+
+
+class WinPrediction(models.Model):
+    """The model's chance that an open opportunity is won (0-100), beside, never instead of,
+    the user's own ``probability``; with the three factors that moved it most."""
+
+    opportunity = models.OneToOneField(
+        "crm.Opportunity", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    model = models.ForeignKey(WinModel, on_delete=models.CASCADE, related_name="+")
+    win_probability = models.FloatField()
+    win_factors = models.JSONField(default=list)  # [{"factor": "...", "points": 18.0}]
+    scored_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["model"], name="win_prediction_model")]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.win_probability:.1f}%"

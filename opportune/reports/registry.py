@@ -22,6 +22,7 @@ from opportune.reports.queries.lost import QUOTATION, lost_report
 from opportune.reports.queries.pipeline import pipeline_report
 from opportune.reports.queries.summary import summary_report
 from opportune.reports.snapshots import unkept_days
+from opportune.reports.win_model.report import WinModelFilters, win_model_report
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,14 @@ REPORTS: dict[str, ReportSpec] = {
             "error per horizon.",
             filters.ForecastAccuracyFilters,
             accuracy_report,
+        ),
+        ReportSpec(
+            "win-model",
+            "Win Probability Model",
+            "How well the model's win probability of open opportunities is calibrated: "
+            "reliability and Brier score on held-out closed opportunities (managers).",
+            WinModelFilters,
+            win_model_report,
         ),
     )
 }

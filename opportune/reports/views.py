@@ -79,7 +79,10 @@ def filter_fields(spec: ReportSpec, f: Any, raw: Any) -> list[dict[str, Any]]:
     """What the filter form shows: one field per filter, with its options and value."""
     fields = []
     start, end = f.span()
+    shown_names = getattr(spec.filters, "page_fields", None)
     for name, info in spec.filters.model_fields.items():
+        if shown_names is not None and name not in shown_names:
+            continue
         value = getattr(f, name)
         field: dict[str, Any] = {
             "name": name,

@@ -644,16 +644,16 @@ MANAGER = "manager"  # master writes
 
 API_CASES = [
     # a list row is the document's own fields: token, roles, the rows, company currency
-    Case("GET", OPPS, 4, opportunity, lists=True),
+    Case("GET", OPPS, 5, opportunity, lists=True),  # + the page's win predictions
     # expand=: one query more per child table
-    Case("GET", OPPS, 7, opportunity, fixed(expand="items,lost_reasons,competitors"), lists=True),
-    Case("POST", OPPS, 22, opportunity, new_opportunity),
-    Case("GET", OPP, 7, opportunity),
-    Case("PATCH", OPP, 24, opportunity, versioned(title="Big", items=RATED)),
+    Case("GET", OPPS, 8, opportunity, fixed(expand="items,lost_reasons,competitors"), lists=True),
+    Case("POST", OPPS, 23, opportunity, new_opportunity),
+    Case("GET", OPP, 8, opportunity),  # + its win prediction (reports' model)
+    Case("PATCH", OPP, 25, opportunity, versioned(title="Big", items=RATED)),
     # + the events the opportunity kept (its next contact) deleted with it
-    Case("DELETE", OPP, 31, opportunity, versioned()),
+    Case("DELETE", OPP, 32, opportunity, versioned()),  # + its win prediction (cascade)
     Case("POST", OPP + "/declare-lost", 21, opportunity, lost),
-    Case("POST", OPP + "/reopen", 18, lost_opportunity, versioned()),
+    Case("POST", OPP + "/reopen", 19, lost_opportunity, versioned()),
     Case("POST", OPP + "/make-customer", 26, lead_opportunity),
     Case("GET", OPP + "/timeline", 7, opportunity_with_history, lists=True),  # + its emails
     Case("GET", OPP + "/comments", 5, opportunity_with_history, lists=True),
@@ -695,7 +695,7 @@ API_CASES = [
     Case("DELETE", VIEW, 3, views),
     # a webhook listens: + the opportunity's payload (its items, lost reasons, competitors) and
     # the delivery's INSERT; the jobs are handed after the commit
-    Case("POST", OPPS, 27, opportunity_watched, new_opportunity),
+    Case("POST", OPPS, 29, opportunity_watched, new_opportunity),  # + the webhook's payload
     Case("GET", LEADS, 4, lead, lists=True),
     # the global search: one query over the text index, one per type found (leads, contacts)
     Case("GET", "/api/v1/search", 6, lead, fixed(q="Lead"), lists=True),
@@ -703,14 +703,14 @@ API_CASES = [
     Case("GET", LEAD, 4, lead),
     Case("PATCH", LEAD, 12, lead, versioned(city="Paris")),
     Case("DELETE", LEAD, 28, lead, versioned()),
-    Case("POST", LEAD + "/make-opportunity", 28, lead),
+    Case("POST", LEAD + "/make-opportunity", 29, lead),
     # + the settings' carry-forward: the lead's comments read, then copied in one INSERT
-    Case("POST", LEAD + "/make-opportunity", 32, lead_carried_forward, lists=True),
+    Case("POST", LEAD + "/make-opportunity", 33, lead_carried_forward, lists=True),
     Case("GET", LEAD + "/timeline", 7, lead_with_history, lists=True),  # + its emails
     Case("GET", LEAD + "/comments", 5, lead_with_history, lists=True),
     Case("POST", LEAD + "/comments", 5, lead, fixed(content="Called them")),
     # the overdue filter is one condition of the list's query (its cut-off computed in Python)
-    Case("GET", OPPS, 4, awaiting_response, fixed(overdue_first_response="1"), lists=True),
+    Case("GET", OPPS, 5, awaiting_response, fixed(overdue_first_response="1"), lists=True),
     Case("POST", LEAD + "/make-customer", 23, lead),
     # merging: the rows moved do not add queries (a batch per model, decision 0025); + the
     # loser's search entry removed
@@ -1016,8 +1016,8 @@ PAGE_CASES = [
     # + the saved views bar
     Case("GET", "/crm/opportunities/", 13, opportunity, lists=True),
     # one query for the cards of each non-empty column (bounded by the stages): ROWS in one column
-    # (+ the saved views bar and the day the next activities are judged by)
-    Case("GET", "/crm/opportunities/board/", 15, opportunity, lists=True),
+    # (+ the saved views bar and the day the next activities are judged by, + win predictions)
+    Case("GET", "/crm/opportunities/board/", 16, opportunity, lists=True),
     Case("POST", "/crm/opportunities/board/move/", 18, opportunity, board_move, status=200),
     # one service call per selected opportunity, by design (crm/services/bulk.py): ROWS of them
     Case("POST", "/crm/opportunities/bulk/", 38, lambda p, n: opportunity(p, ROWS), bulk_assign),
@@ -1035,8 +1035,8 @@ PAGE_CASES = [
     Case("GET", "/crm/opportunities/exchange-rate/", 5, exchanges, fixed(currency="EUR")),
     # + the emails card (its thread; their files in one more query when there are emails)
     # + the activities panel (its activities, the types, the users, the user's today) and the
-    # done activities on the timeline
-    Case("GET", OP, 29, opportunity_with_documents, lists=True),  # + emails on the timeline
+    # done activities on the timeline; + the win prediction
+    Case("GET", OP, 30, opportunity_with_documents, lists=True),  # + emails on the timeline
     Case("GET", OP + "edit/", 17, opportunity),
     Case("POST", OP + "edit/", 29, opportunity, opportunity_edit_form),
     Case("POST", OP + "declare-lost/", 18, opportunity, lost),
@@ -1309,13 +1309,14 @@ REPORT_QUERIES = {
     "sales-pipeline": 4,
     "opportunity-summary": 6,
     "sales-funnel": 7,
-    "forecast": 6,
+    "forecast": 7,
     "minutes-to-first-response": 6,
     # both days' totals, the three sides' aggregates, the record rules, whether the first day
     # was kept; forecast accuracy: the kept days, the won history (report_world has no kept
     # day: no forecast to read)
     "pipeline-changes": 9,
     "forecast-accuracy": 5,
+    "win-model": 2,
 }
 # the pages: + session, user, the bell's unread count, the filter form's options
 REPORT_PAGE_QUERIES = {
@@ -1324,10 +1325,11 @@ REPORT_PAGE_QUERIES = {
     "sales-pipeline": 8,
     "opportunity-summary": 10,
     "sales-funnel": 9,
-    "forecast": 9,
+    "forecast": 10,
     "minutes-to-first-response": 8,
     "pipeline-changes": 11,
     "forecast-accuracy": 8,
+    "win-model": 5,
 }
 # PostgreSQL: + the report's own work_mem (reports.registry._report_memory): inside the test's
 # transaction a savepoint, the setting, its restore and the release (in a request: one SET)
@@ -1354,6 +1356,8 @@ REPORT_CASES = [
         for slug, n in REPORT_PAGE_QUERIES.items()
     ),
     Case("GET", "/reports/", 4),
+    # a manager: the latest model and the number of closed opportunities
+    Case("GET", "/api/v1/reports/win-model", _report_pin(4), report_world, user=MANAGER),
     Case("GET", "/reports/targets/", 7, report_world, user=MANAGER, lists=True),
     Case(
         "POST",
@@ -1517,12 +1521,12 @@ def test_opportunity_list_api_with_twenty_rows(sales, sales2, api_as, django_ass
             )
     twenty = _opportunity_list_queries(api)
     assert twenty == one
-    # token, roles, opportunities, company currency
-    with django_assert_num_queries(4):
+    # token, roles, opportunities, company currency, the page's win predictions
+    with django_assert_num_queries(5):
         r = api.get("opportunities", limit=20)
     assert len(r.json()["results"]) == 20
     # + items, lost reasons, competitors
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         r = api.get("opportunities", limit=20, expand="items,lost_reasons,competitors")
     body = r.json()
     assert len(body["results"]) == 20
@@ -1530,7 +1534,7 @@ def test_opportunity_list_api_with_twenty_rows(sales, sales2, api_as, django_ass
     with django_assert_num_queries(4):  # the columns asked for: not even the company currency
         r = api.get("opportunities", limit=20, fields="name,status,opportunity_owner")
     assert set(r.json()["results"][0]) == {"name", "status", "opportunity_owner"}
-    with django_assert_num_queries(5):  # + the count
+    with django_assert_num_queries(6):  # + the count
         r = api.get(
             "opportunities",
             limit=20,
@@ -1548,8 +1552,8 @@ def test_opportunity_read_api_with_ten_items(sales, api_as, django_assert_num_qu
     api = api_as(sales)
     api.get(f"opportunities/{opp.name}")
     # token, roles, opportunity (checked and read at once), items, lost reasons, competitors,
-    # company currency
-    with django_assert_num_queries(7):
+    # company currency, its win prediction
+    with django_assert_num_queries(8):
         r = api.get(f"opportunities/{opp.name}")
     assert len(r.json()["items"]) == 10
 

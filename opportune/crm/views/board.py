@@ -24,6 +24,7 @@ from opportune.crm.models import Opportunity, SalesStage
 from opportune.crm.stale import with_stale_days
 from opportune.crm.views.common import company_currency
 from opportune.crm.views.lists import filter_options, filtered_opportunities
+from opportune.crm.win_probability import attach_win_predictions, win_prediction_of
 
 if TYPE_CHECKING:
     from opportune.core.users import SignedInRequest
@@ -116,6 +117,11 @@ def opportunity_board(request: SignedInRequest) -> HttpResponse:
                 "more": total["count"] - len(cards),
             }
         )
+    # the model's win probability of every card shown, in one query (reports' win model)
+    shown: list[Any] = [card for column in columns for card in column["cards"]]  # type: ignore[union-attr]
+    attach_win_predictions(shown)
+    for card in shown:
+        card.win = win_prediction_of(card)
     return render(
         request,
         "crm/opportunity_board.html",

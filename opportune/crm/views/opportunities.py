@@ -26,6 +26,7 @@ from opportune.crm.models import Competitor, Customer, Opportunity, OpportunityL
 from opportune.crm.stale import with_stale_days
 from opportune.crm.views.common import company_currency
 from opportune.crm.views.lists import filter_options, filtered_opportunities
+from opportune.crm.win_probability import win_prediction_of
 
 if TYPE_CHECKING:
     from opportune.core.users import SignedInRequest
@@ -169,6 +170,7 @@ def _page(request: SignedInRequest, name: str, *, status: int = 200, **extra) ->
         "response_overdue": overdue_for_first_response(opportunity, timezone.now()),
         "company_currency": company,
         "company_precision": precision,
+        "win": win_prediction_of(opportunity),
         "lost_errors": {},
         "lost_selected": {"reasons": [], "competitors": [], "detail": ""},
         **extra,

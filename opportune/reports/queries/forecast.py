@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 from opportune.crm.access import sees_all_sales_records
 from opportune.crm.models import Opportunity
 from opportune.reports.filters import ForecastFilters
-from opportune.reports.models import SalesTarget
+from opportune.reports.models import SalesTarget, WinPrediction
 from opportune.reports.queries.base import (
     MONEY,
     NOT_SET,
@@ -84,6 +84,7 @@ def forecast_data(user: Any, f: ForecastFilters) -> dict[tuple[Any, str], dict[s
         cell["count"] += row["count"]
         cell["pipeline"] += row["amount"] or 0
         cell["weighted"] += row["weighted"] or 0
+    _add_model_weighted(data, pipeline)
     won_per_day = (
         won.order_by()
         .annotate(credited=Coalesce("opportunity__opportunity_owner_id", "owner_id"))
@@ -97,6 +98,25 @@ def forecast_data(user: Any, f: ForecastFilters) -> dict[tuple[Any, str], dict[s
     return data
 
 
+def _add_model_weighted(data: dict[tuple[Any, str], Any], pipeline: Any) -> None:
+    """The same pipeline weighted by the model's win probability (reports.win_model) instead of
+    the user's: one more GROUP BY over the stored predictions."""
+    weighted = ExpressionWrapper(
+        F("opportunity__base_opportunity_amount") * F("win_probability") / 100, output_field=MONEY
+    )
+    rows = (
+        WinPrediction.objects.filter(opportunity__in=pipeline.order_by().values("pk"))
+        .values("opportunity__opportunity_owner_id", "opportunity__expected_closing")
+        .annotate(amount=Sum(weighted))
+        .order_by()
+    )
+    for row in rows:
+        month = _month(row["opportunity__expected_closing"])
+        data[(row["opportunity__opportunity_owner_id"], month)]["model_weighted"] += Decimal(
+            row["amount"] or 0
+        )
+
+
 def _credited_username(username: str) -> Q:
     return Q(opportunity__opportunity_owner__username=username) | Q(
         opportunity__opportunity_owner__isnull=True, owner__username=username
@@ -107,6 +127,7 @@ COLUMNS = [
     Column("count", "Open opportunities", "Int"),
     Column("pipeline", "Pipeline", "Currency"),
     Column("weighted", "Weighted pipeline", "Currency"),
+    Column("model_weighted", "Model-weighted pipeline", "Currency"),
     Column("won", "Won", "Currency"),
     Column("target", "Target", "Currency"),
     Column("attainment", "Attainment %", "Percent"),
@@ -122,7 +143,7 @@ def forecast_report(user: Any, f: ForecastFilters) -> Report:
     months = [_month(m) for m in months_between(start, end)]
     data = forecast_data(user, f)
     _, precision = currency()
-    fields = ("count", "pipeline", "weighted", "won", "target")
+    fields = ("count", "pipeline", "weighted", "model_weighted", "won", "target")
     by_month: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     by_owner: dict[Any, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for (owner, month), cell in data.items():
@@ -155,6 +176,10 @@ def forecast_report(user: Any, f: ForecastFilters) -> Report:
         labels,
         [
             {"name": "Weighted pipeline", "values": [float(r["weighted"]) for r in rows]},
+            {
+                "name": "Model-weighted pipeline",
+                "values": [float(r["model_weighted"]) for r in rows],
+            },
             {"name": "Won", "values": [float(r["won"]) for r in rows]},
             {"name": "Target", "values": [float(r["target"]) for r in rows]},
         ],
@@ -162,6 +187,7 @@ def forecast_report(user: Any, f: ForecastFilters) -> Report:
     total = row_of({n: sum((r[n] for r in rows), Decimal(0)) for n in fields})
     summary = [
         summary_item("Weighted pipeline", total["weighted"], "Currency"),
+        summary_item("Model-weighted pipeline", total["model_weighted"], "Currency"),
         summary_item("Won", total["won"], "Currency"),
         summary_item("Target", total["target"], "Currency"),
         summary_item("Attainment %", total["attainment"], "Percent"),
