@@ -655,7 +655,8 @@ API_CASES = [
     Case("POST", OPP + "/declare-lost", 21, opportunity, lost),
     Case("POST", OPP + "/reopen", 19, lost_opportunity, versioned()),
     Case("POST", OPP + "/make-customer", 26, lead_opportunity),
-    Case("GET", OPP + "/timeline", 7, opportunity_with_history, lists=True),  # + its emails
+    # + its emails, + its done activities
+    Case("GET", OPP + "/timeline", 8, opportunity_with_history, lists=True),
     Case("GET", OPP + "/comments", 5, opportunity_with_history, lists=True),
     Case("POST", OPP + "/comments", 5, opportunity, fixed(content="Called them")),
     # + the mention: inactive users, the users named, whether the one named sees it, the
@@ -706,7 +707,8 @@ API_CASES = [
     Case("POST", LEAD + "/make-opportunity", 29, lead),
     # + the settings' carry-forward: the lead's comments read, then copied in one INSERT
     Case("POST", LEAD + "/make-opportunity", 33, lead_carried_forward, lists=True),
-    Case("GET", LEAD + "/timeline", 7, lead_with_history, lists=True),  # + its emails
+    # + its emails, + its done activities
+    Case("GET", LEAD + "/timeline", 8, lead_with_history, lists=True),
     Case("GET", LEAD + "/comments", 5, lead_with_history, lists=True),
     Case("POST", LEAD + "/comments", 5, lead, fixed(content="Called them")),
     # the overdue filter is one condition of the list's query (its cut-off computed in Python)
@@ -1587,8 +1589,9 @@ def test_opportunity_list_page_with_a_filter(sales, django_assert_num_queries):
     client.force_login(sales)
     client.get("/crm/opportunities/")  # warm the session
     # session, user, roles, rows, stages, types, sources, territories, owners, CRM settings,
-    # the bell's unread count, the user's profile (their today: the next activity's state)
-    with django_assert_num_queries(12):
+    # the bell's unread count, the user's profile (their today: the next activity's state), the
+    # saved views bar
+    with django_assert_num_queries(13):
         response = client.get("/crm/opportunities/", {"status": "Open"})
     assert len(response.context["page"]["results"]) == 5
 

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from opportune.activities.models import Event
+from opportune.activities.models import Activity, Event
+from opportune.activities.todos import create_activity
 from opportune.automation.models import Assignment
 from opportune.comms.models import Communication, CommunicationLink
 from opportune.core.models import Comment, DeletedDocument, SearchEntry
@@ -88,6 +89,17 @@ def test_merging_customers_moves_every_link_and_tells_both_timelines(manager, sa
         reference_doctype="Customer",
         reference_name=loser.name,
     )
+    todo = create_activity(
+        data={
+            "activity_type": "Call",
+            "summary": "Call about the renewal",
+            "due_date": "2099-01-05",
+            "allocated_to": "sales",
+            "reference_type": "Customer",
+            "reference_name": loser.name,
+        },
+        by=sales,
+    )
     # both assigned to sales: the merged one's is cancelled, not duplicated
     Assignment.objects.create(
         reference_type="Customer", reference_name=loser.name, allocated_to=sales
@@ -143,6 +155,7 @@ def test_merging_customers_moves_every_link_and_tells_both_timelines(manager, sa
         CommunicationLink.objects.filter(communication=shared).values_list("link_name", flat=True)
     ) == [survivor.name]
     assert Event.objects.get(pk=event.pk).reference_name == survivor.name
+    assert Activity.objects.get(pk=todo.pk).reference_name == survivor.name
     assert Notification.objects.get().reference_name == survivor.name
     open_ones = Assignment.objects.filter(
         reference_type="Customer", reference_name=survivor.name, status="Open"
@@ -355,6 +368,7 @@ def test_what_points_at_each_kind_is_found():
         "core.Comment",
         "notifications.Notification",
         "activities.Event",
+        "activities.Activity",
         "automation.Assignment",
         "comms.Communication",
         "comms.CommunicationLink",

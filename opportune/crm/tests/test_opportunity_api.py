@@ -78,6 +78,8 @@ def test_create_answers_the_whole_document(sales, api_as):
         "transaction_date": opp.transaction_date.isoformat(),
         "expected_closing": "2099-01-31",
         "probability": "10.00",
+        "win_probability": None,  # no model trained yet (reports.win_model)
+        "win_factors": [],
         "currency": "EUR",
         "conversion_rate": "1.100000000",
         "opportunity_amount": "23.57",
