@@ -17,19 +17,25 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.urls import resolve
 from django.utils import timezone
 from playwright.sync_api import Page, ViewportSize, expect
 
 from opportune.accounts.models import ApiToken
 from opportune.activities import services as activities
+from opportune.activities import todos
 from opportune.automation import services as automation
 from opportune.buying.models import RequestForQuotation, SupplierQuotation
+from opportune.core import imports, saved_views
 from opportune.core.models import DeletedDocument
 from opportune.core.tests.test_query_counts import CASES, page_url_names
 from opportune.crm import services as crm
 from opportune.crm.models import Customer, Lead, Opportunity
 from opportune.notifications.services import Message, notify_many
+from opportune.reports import snapshots
+from opportune.reports.tests.test_win_model import closed_history
+from opportune.reports.win_model.services import MIN_CLOSED, train_win_model
 from opportune.selling import services as selling
 from opportune.selling.models import Quotation, SalesOrder
 from opportune.testing import PASSWORD, log_in, make_customer, make_lead, seed_documents
@@ -53,6 +59,7 @@ WALK = [
     "/calendar/events/{event}/",
     "/calendar/events/{event}/edit/",
     "/calendar/feed/",
+    "/calendar/activities/",
     "/crm/opportunities/",
     "/crm/opportunities/board/",
     "/crm/opportunities/new/",
@@ -104,6 +111,9 @@ WALK = [
     "/reports/lost-quotations/",
     "/reports/minutes-to-first-response/",
     "/reports/targets/",
+    "/reports/pipeline-changes/",
+    "/reports/forecast-accuracy/",
+    "/reports/win-model/",
     "/assignment-rules/",
     "/assignment-rules/new/",
     "/assignment-rules/Rota/edit/",
@@ -113,6 +123,9 @@ WALK = [
     "/audit/?doctype=Campaign",
     "/audit/deleted/",
     "/audit/deleted/{deleted}/",
+    "/import/",
+    "/import/{import_mapping}/",
+    "/import/{import_checked}/",
 ]
 # Walked signed out, before the rest.
 SIGNED_OUT = ["/accounts/login/"]
@@ -127,6 +140,7 @@ NOT_PAGES = {
     "crm:item_search": "a fragment of the opportunity form (walked inside it)",
     "crm:party_search": "a fragment of the opportunity form (walked inside it)",
     "notifications:bell": "the header's fragment (on every page)",
+    "import_result": "a CSV file of each imported row's outcome",
 }
 
 
@@ -197,6 +211,29 @@ def seed() -> dict[str, str]:
     webhooks.send_test(hook, by=root)
     lead = Lead.objects.get()
     customer = Customer.objects.get()
+    todos.create_activity(
+        data={
+            "activity_type": "Call",
+            "summary": "Follow up",
+            "due_date": timezone.localdate(),
+            "reference_type": "Opportunity",
+            "reference_name": opportunity.name,
+        },
+        by=root,
+    )
+    for resource in ("opportunities", "opportunity-board"):  # the bar with a view to manage
+        saved_views.create_view(
+            data={
+                "label": "Open ones",
+                "resource": resource,
+                "query": "status=Open",
+                "shared": True,
+            },
+            by=root,
+        )
+    closed_history(opportunity, MIN_CLOSED)  # enough closed deals for the win model
+    assert train_win_model(now=timezone.now()) is not None
+    snapshots.keep_snapshots(today=snapshots.company_today() + dt.timedelta(days=1))
     return {
         "opportunity": opportunity.name,
         "lead": lead.name,
@@ -211,7 +248,19 @@ def seed() -> dict[str, str]:
         "event": str(event.pk),
         "webhook": hook.name,
         "deleted": str(DeletedDocument.objects.get().pk),
+        **imported(root),
     }
+
+
+def imported(root: User) -> dict[str, str]:
+    """An upload whose columns are to be mapped, and one after its dry run (a row's error)."""
+    data = b"Person Name,Email,Shoe Size\nGrace Hopper,grace@example.com,38\nAda,not-an-email,37\n"
+    mapping = imports.upload(doctype="Lead", filename="leads.csv", data=data, by=root)
+    checked = imports.upload(doctype="Lead", filename="more-leads.csv", data=data, by=root)
+    columns = {"Person Name": "lead_name", "Email": "email_id", "Shoe Size": ""}
+    with transaction.atomic():  # as a request's (core.middleware): it locks the job
+        imports.start_pass(checked, mapping=columns, mode="check", by=root)
+    return {"import_mapping": str(mapping.pk), "import_checked": str(checked.pk)}
 
 
 # --- the checks --------------------------------------------------------------------------------

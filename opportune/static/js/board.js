@@ -69,6 +69,9 @@ document.addEventListener("DOMContentLoaded", () => {
       group: "board", animation: 150, ghostClass: "sortable-ghost", chosenClass: "sortable-chosen",
       forceFallback: true, fallbackTolerance: 4,
       delayOnTouchOnly: true, delay: 150,
+      // A card held at the board's side scrolls the board, wherever the pointer is (near the
+      // screen's bottom the page scrolls too, and the board may slide from under the pointer).
+      scroll: board,
       // Scroll snapping would undo each small step of SortableJS's auto-scroll: off while dragging.
       onStart: () => board.classList.add("dragging"),
       onEnd: (evt) => {
