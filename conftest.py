@@ -155,6 +155,11 @@ def page(page, request):
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     page.set_default_timeout(15_000)
     page.set_default_navigation_timeout(30_000)
+    # expect()'s checks wait as long as the actions (its default, 5 s, is short for a POST, its
+    # redirect and a board's render on a busy machine)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
