@@ -12,7 +12,7 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from opportune.activities.models import Activity
+from opportune.activities.models import Activity, ActivityType
 from opportune.testing import RESULTS, log_in, make_opportunity
 
 pytestmark = [
@@ -24,6 +24,9 @@ BOARD = "/crm/opportunities/board/"
 
 
 def test_plan_a_call_from_the_board_and_see_it_overdue_the_next_day(page: Page, sales):
+    # the seeded type (activities 0002): a transactional test run before this one on the same
+    # worker may have flushed it
+    ActivityType.objects.get_or_create(name="Call", defaults={"icon": "📞"})
     opp = make_opportunity(sales, title="Acme rollout")
     log_in(page, "sales")
     page.goto(BOARD)
