@@ -46,5 +46,7 @@ def test_make_move_and_browse_events(page: Page, sales):
     expect(page.locator("#cal-title")).not_to_have_text(title)
     expect(page).to_have_url(re.compile(r"view=month&date="))
     page.get_by_role("link", name="Today").click()
+    # htmx swaps the body in: wait for this month's, else "Agenda" is still next month's link
+    expect(page.locator("#cal-title")).to_have_text(title)
     page.get_by_role("link", name="Agenda").click()
     expect(page.locator("#agenda")).to_contain_text("Call Grace")

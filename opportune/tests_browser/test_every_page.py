@@ -25,6 +25,7 @@ from playwright.sync_api import Page, ViewportSize, expect
 from opportune.accounts.models import ApiToken
 from opportune.activities import services as activities
 from opportune.activities import todos
+from opportune.activities.models import ActivityType
 from opportune.automation import services as automation
 from opportune.buying.models import RequestForQuotation, SupplierQuotation
 from opportune.core import imports, saved_views
@@ -211,6 +212,8 @@ def seed() -> dict[str, str]:
     webhooks.send_test(hook, by=root)
     lead = Lead.objects.get()
     customer = Customer.objects.get()
+    # the seeded type (activities 0002): a transactional test before this one may have flushed it
+    ActivityType.objects.get_or_create(name="Call", defaults={"icon": "📞"})
     todos.create_activity(
         data={
             "activity_type": "Call",

@@ -100,7 +100,10 @@ def forecast_data(user: Any, f: ForecastFilters) -> dict[tuple[Any, str], dict[s
 
 def _add_model_weighted(data: dict[tuple[Any, str], Any], pipeline: Any) -> None:
     """The same pipeline weighted by the model's win probability (reports.win_model) instead of
-    the user's: one more GROUP BY over the stored predictions."""
+    the user's: one more GROUP BY over the stored predictions. Today's pipeline only: the model's
+    predictions are of today, so a past day's pipeline (``as_of``: snapshots) has no such line."""
+    if pipeline.model is not Opportunity:
+        return
     weighted = ExpressionWrapper(
         F("opportunity__base_opportunity_amount") * F("win_probability") / 100, output_field=MONEY
     )
