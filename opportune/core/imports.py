@@ -132,6 +132,57 @@ def model_kind(model: type[models.Model], name: str) -> str:
     return "text"
 
 
+def columns(
+    model: type[models.Model],
+    names: Iterable[str],
+    erpnext: Mapping[str, str],
+    *,
+    required: Iterable[str] = (),
+    child: bool = False,
+    labels: Mapping[str, str] | None = None,
+) -> tuple[Column, ...]:
+    """An importer's columns of ``model``'s fields ``names``: each labelled as on the pages
+    (the model's verbose name unless ``labels`` says), known by ERPNext's labels too
+    (``erpnext``: ERPNext's label -> our field)."""
+    must = set(required)
+    return tuple(
+        Column(
+            name,
+            (labels or {}).get(name) or label_of(model, name),
+            kind=model_kind(model, name),
+            required=name in must,
+            child=child,
+            aliases=tuple(title for title, field in erpnext.items() if field == name),
+        )
+        for name in names
+    )
+
+
+# an item row's columns (ERPNext's "Label (Items)" headers are recognised by the reader)
+ERPNEXT_ITEM_ROW = {
+    "Item Code": "item_code",
+    "Item": "item_code",
+    "Quantity": "qty",
+    "Qty": "qty",
+    "Rate": "rate",
+    "UOM": "uom",
+    "Item Name": "item_name",
+    "Description": "description",
+}
+
+
+def item_row_columns(model: type[models.Model]) -> tuple[Column, ...]:
+    """The columns of a transaction's item rows (core.transactions.TransactionItem): the same
+    for an opportunity's and a quotation's items."""
+    return columns(
+        model,
+        ("item_code", "qty", "rate", "uom", "item_name", "description"),
+        ERPNEXT_ITEM_ROW,
+        child=True,
+        labels={"item_code": "Item Code", "qty": "Quantity", "uom": "UOM"},
+    )
+
+
 # --- reading a file ----------------------------------------------------------------------------
 def _file_error(message: str) -> ValidationError:
     return ValidationError.for_field("file", message)

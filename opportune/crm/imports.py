@@ -9,13 +9,10 @@ are what a migration from ERPNext reads too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
-
 from opportune.core.errors import ValidationError
-from opportune.core.imports import Column, Importer, label_of, model_kind, register_importer
+from opportune.core.imports import Importer, columns, item_row_columns, register_importer
 from opportune.crm import access, services
 from opportune.crm.models import Contact, Customer, Lead, Opportunity, OpportunityItem
 from opportune.crm.services.opportunity_draft import FIELD_SPEC
@@ -101,49 +98,9 @@ ERPNEXT_OPPORTUNITY = {
     "Job Title": "job_title",
     "Phone": "phone",
 }
-# an item row's columns (ERPNext's "Label (Items)" headers are recognised by core.imports)
-ERPNEXT_ITEM_ROW = {
-    "Item Code": "item_code",
-    "Item": "item_code",
-    "Quantity": "qty",
-    "Qty": "qty",
-    "Rate": "rate",
-    "UOM": "uom",
-    "Item Name": "item_name",
-    "Description": "description",
-}
 
 
-def columns(
-    model: type[models.Model],
-    names: Iterable[str],
-    erpnext: dict[str, str],
-    *,
-    required: Iterable[str] = (),
-    child: bool = False,
-    labels: dict[str, str] | None = None,
-) -> tuple[Column, ...]:
-    """The importer's columns of ``model``'s fields ``names``: each labelled as on the pages
-    (the model's verbose name unless ``labels`` says), known by ERPNext's labels too."""
-    must = set(required)
-    out = []
-    for name in names:
-        label = (labels or {}).get(name) or label_of(model, name)
-        aliases = tuple(title for title, field in erpnext.items() if field == name)
-        out.append(
-            Column(
-                name,
-                label,
-                kind=model_kind(model, name),
-                required=name in must,
-                child=child,
-                aliases=aliases,
-            )
-        )
-    return tuple(out)
-
-
-def _check_party_visible(by: User, kind: Any, name: Any, field: str = "party_name") -> None:
+def check_party_visible(by: User, kind: Any, name: Any, field: str = "party_name") -> None:
     """A lead named in a row must be one the importing user sees (customers are shared)."""
     if kind == "Lead" and name and not access.leads_visible_to(by).filter(pk=name).exists():
         raise ValidationError.for_field(field, f"Lead '{name}' does not exist.")
@@ -158,12 +115,12 @@ def _create_customer(data: dict[str, Any], by: User) -> Customer:
 
 
 def _create_contact(data: dict[str, Any], by: User) -> Contact:
-    _check_party_visible(by, data.get("link_doctype"), data.get("link_name"), "link_name")
+    check_party_visible(by, data.get("link_doctype"), data.get("link_name"), "link_name")
     return services.create_contact(data=data, by=by, refuse_duplicates=True)
 
 
 def _create_opportunity(data: dict[str, Any], by: User) -> Opportunity:
-    _check_party_visible(by, data.get("opportunity_from"), data.get("party_name"))
+    check_party_visible(by, data.get("opportunity_from"), data.get("party_name"))
     if not data.get("items"):
         data.pop("items", None)
     return services.create_opportunity(data=data, by=by)
@@ -223,13 +180,7 @@ def register() -> None:
                     required=("party_name",),
                     labels={"opportunity_from": "Opportunity From", "party_name": "Party"},
                 ),
-                *columns(
-                    OpportunityItem,
-                    ("item_code", "qty", "rate", "uom", "item_name", "description"),
-                    ERPNEXT_ITEM_ROW,
-                    child=True,
-                    labels={"item_code": "Item Code", "qty": "Quantity", "uom": "UOM"},
-                ),
+                *item_row_columns(OpportunityItem),
             ),
             create=_create_opportunity,
             may_import=access.can_write_opportunities,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opportune.core.imports import Column, Importer, label_of, model_kind, register_importer
+from opportune.core.imports import Importer, columns, register_importer
 from opportune.masters.access import can_manage_items
 from opportune.masters.models import Item
 from opportune.masters.services import ITEM, create_master
@@ -43,16 +43,7 @@ def register() -> None:
         Importer(
             doctype="Item",
             label="Items",
-            columns=tuple(
-                Column(
-                    name,
-                    LABELS.get(name) or label_of(Item, name),
-                    kind=model_kind(Item, name),
-                    required=name == "item_code",
-                    aliases=tuple(t for t, f in ERPNEXT_ITEM.items() if f == name),
-                )
-                for name in names
-            ),
+            columns=columns(Item, names, ERPNEXT_ITEM, required=("item_code",), labels=LABELS),
             create=_create_item,
             may_import=can_manage_items,
             key_headers=(),

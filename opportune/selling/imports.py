@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opportune.core.errors import ValidationError
-from opportune.core.imports import Importer, register_importer
-from opportune.crm.access import leads_visible_to, opportunities_visible_to
-from opportune.crm.imports import ERPNEXT_ITEM_ROW, columns
+from opportune.core.imports import Importer, columns, item_row_columns, register_importer
+from opportune.crm.access import opportunities_visible_to
+from opportune.crm.imports import check_party_visible
 from opportune.selling import access, services
 from opportune.selling.models import Quotation, QuotationItem
 from opportune.selling.services.quotations import QUOTATION_SPEC
@@ -38,9 +38,7 @@ ERPNEXT_QUOTATION = {
 
 
 def _create_quotation(data: dict[str, Any], by: User) -> Quotation:
-    party, kind = data.get("party_name"), data.get("quotation_to")
-    if kind == "Lead" and party and not leads_visible_to(by).filter(pk=party).exists():
-        raise ValidationError.for_field("party_name", f"Lead '{party}' does not exist.")
+    check_party_visible(by, data.get("quotation_to"), data.get("party_name"))
     opportunity = data.get("opportunity")
     if opportunity and not opportunities_visible_to(by).filter(pk=opportunity).exists():
         raise ValidationError.for_field(
@@ -63,13 +61,7 @@ def register() -> None:
                     required=("party_name",),
                     labels={"quotation_to": "Quotation To", "party_name": "Party"},
                 ),
-                *columns(
-                    QuotationItem,
-                    ("item_code", "qty", "rate", "uom", "item_name", "description"),
-                    ERPNEXT_ITEM_ROW,
-                    child=True,
-                    labels={"item_code": "Item Code", "qty": "Quantity", "uom": "UOM"},
-                ),
+                *item_row_columns(QuotationItem),
             ),
             create=_create_quotation,
             may_import=access.can_write_selling,
