@@ -13,14 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from opportune.activities import access, todos
 from opportune.activities.models import Activity
 from opportune.core.errors import DomainError
-from opportune.core.pages import as_http, version_of
+from opportune.core.pages import as_http, safe_next, version_of
 from opportune.core.views import HomeSection
 
 if TYPE_CHECKING:
@@ -38,10 +36,7 @@ SHOWN = 20  # per group of the user's list
 
 
 def _back(request: SignedInRequest) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return target
-    return reverse("activities:activity_list")
+    return safe_next(request, "activities:activity_list")
 
 
 @login_required

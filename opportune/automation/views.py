@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from opportune.accounts.roles import sales_users
@@ -22,7 +21,7 @@ from opportune.automation.conditions import LIST_OPS, NO_VALUE, OPS
 from opportune.automation.models import WEEKDAYS, Assignment, AssignmentRule
 from opportune.automation.registry import document_type, document_types
 from opportune.core.errors import DomainError, ValidationError
-from opportune.core.pages import as_http
+from opportune.core.pages import as_http, safe_next
 
 if TYPE_CHECKING:
     from opportune.core.users import SignedInRequest
@@ -203,10 +202,7 @@ def dry_run(request: SignedInRequest) -> HttpResponse:
 
 # --- a document's assignments ---------------------------------------------------------------------
 def _back(request: SignedInRequest) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("home")
+    return redirect(safe_next(request, "home"))
 
 
 @login_required

@@ -22,6 +22,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from ninja import FilterSchema
 
@@ -215,6 +216,15 @@ def apply_service_errors(
             elif name not in known:
                 label = name.replace("_", " ")
                 form.add_error(None, f"{label}: {message}")
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """Where a form sends the user back: its ``next`` (posted, or in the query) when that is a
+    path of this site, else ``default`` (a URL name or a path, as ``redirect`` takes)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return default
 
 
 def version_of(request: HttpRequest) -> int | None:

@@ -9,13 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from opportune.activities.todos import with_next_activity
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.export import FORMATS, export_queryset, ordered
-from opportune.core.pages import as_http, export_query, paginated, version_of
+from opportune.core.pages import as_http, export_query, paginated, safe_next, version_of
 from opportune.core.saved_views_pages import default_view_redirect
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
@@ -93,7 +92,7 @@ def opportunity_list(
 @login_required
 @require_POST
 def opportunity_bulk(request: SignedInRequest) -> HttpResponse:
-    back = _safe_next(request, "crm:opportunity_list")
+    back = safe_next(request, "crm:opportunity_list")
     if not access.can_write_opportunities(request.user):
         messages.error(request, "You may not change opportunities.")
         return redirect(back)
@@ -130,13 +129,6 @@ def _bulk_targets(values: list[str]) -> dict[str, int | None]:
             name, version = version, ""
         out[name] = int(version) if version.isdigit() else None
     return out
-
-
-def _safe_next(request: SignedInRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return target
-    return default
 
 
 # --- the opportunity page ------------------------------------------------------------------------
