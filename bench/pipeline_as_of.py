@@ -14,8 +14,6 @@ pipeline as of a past day under 1 s at 1M opportunities on PostgreSQL. A benchma
 from __future__ import annotations
 
 import os
-import statistics
-import sys
 from datetime import timedelta
 
 import reports as harness  # bench/reports.py (sets Django up)
@@ -73,31 +71,9 @@ def main() -> None:
         f"opportunities, {history:,} history records, {rows:,} snapshot rows over {days:,} days"
     )
     users = harness.clients()
-    only = os.environ.get("BENCH_ONLY", "")
-    cases = [c for c in build_cases() if only in c.label]
-    for case in cases:
-        harness.measure(case, *users[case.user])
-        print(f"  {case.label}: {statistics.median(case.times):.1f} ms", flush=True)
-    print()
-    print("| case | queries | median ms | max ms | slowest SQL ms | target | |")
-    print("|---|---:|---:|---:|---:|---:|---|")
-    failed = False
-    for case in cases:
-        median = statistics.median(case.times)
-        ok = median <= TARGET_MS or "as of" not in case.label
-        failed |= not ok
-        print(
-            f"| {case.label} | {case.queries} | {median:.1f} | {max(case.times):.1f} | "
-            f"{case.slowest[0]:.1f} | {TARGET_MS:.0f} | {'PASS' if ok else 'FAIL'} |"
-        )
-    if harness.EXPLAIN:
-        for case in cases:
-            print(
-                f"\n{case.label}: slowest query ({case.slowest[0]:.1f} ms)\n  {case.slowest[1][:600]}"
-            )
-            print(case.plan)
-    if failed and os.environ.get("BENCH_STRICT") == "1":
-        sys.exit(1)
+    harness.run_and_report(
+        build_cases(), users, target_ms=TARGET_MS, judged=lambda case: "as of" in case.label
+    )
 
 
 if __name__ == "__main__":
