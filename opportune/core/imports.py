@@ -663,7 +663,7 @@ def upload(*, doctype: str, filename: str, data: bytes, by: User) -> ImportJob:
     )
 
 
-@transaction.atomic  # the job's row lock holds until its pass is set (also from a command)
+@transaction.atomic  # its row lock needs a transaction (a command has none)
 def start_pass(job: ImportJob, *, mapping: Mapping[str, Any] | None, mode: str, by: User) -> None:
     """The dry run (``mode`` "check", with the columns' mapping) or the import ("all" or
     "valid", after a dry run). Small files run now; larger ones as jobs."""

@@ -1419,14 +1419,15 @@ IMPORT_CASES = [
     Case("POST", "/import/", 4, body=_upload_body),
     Case("GET", "/import/{id}/", 6, import_uploaded),
     Case("GET", "/import/{id}/", 6, import_checked, lists=True),
+    # (starting a pass is atomic on its own: + its savepoint and release inside the request's)
     Case(
         "POST",
         "/import/{id}/check/",
-        31,
+        33,
         import_uploaded,
         fixed(**{"col-0": "lead_name", "col-1": ""}),
     ),
-    Case("POST", "/import/{id}/run/", 30, import_valid, fixed(mode="valid")),
+    Case("POST", "/import/{id}/run/", 32, import_valid, fixed(mode="valid")),
     Case("GET", "/import/{id}/result/", 4, import_checked, lists=True),
 ]
 
