@@ -55,6 +55,7 @@ def test_if_no_users_skips_a_database_with_users(manager):
     assert User.objects.count() == 1
 
 
+@pytest.mark.xdist_group("demo")  # one worker loads it once (CI runs --dist loadgroup)
 class TestTheDemo(TestCase):
     """The demo loaded once for the class (load_demo takes 10-20 s: two years of past deals,
     their snapshots and the win model); each test runs in a savepoint rolled back after it."""
