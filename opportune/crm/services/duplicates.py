@@ -187,6 +187,7 @@ class LikelyDuplicates:
         self.kind = KINDS[doctype]
         self.by_email: dict[str, list[Any]] = {}
         self.by_phone: dict[str, list[Any]] = {}
+        self.order: dict[int, int] = {}  # documents in the order read or added (by name)
         emails: set[str] = set()
         keys: set[str] = set()
         for data in points:
@@ -207,6 +208,7 @@ class LikelyDuplicates:
                 self.add(document)
 
     def add(self, document: Any) -> None:
+        self.order[id(document)] = len(self.order)
         email = (document.email_id or "").strip().upper()
         if email:
             self.by_email.setdefault(email, []).append(document)
@@ -214,15 +216,23 @@ class LikelyDuplicates:
             self.by_phone.setdefault(key, []).append(document)
 
     def found(self, data: Mapping[str, Any]) -> list[dict[str, str]]:
-        matches: dict[str, Any] = {}
+        return self.candidates(self.documents(data))
+
+    def candidates(self, documents: list[Any]) -> list[dict[str, str]]:
+        """The candidates of documents found (their names as they are now: a document the
+        batch adds is named after the checks)."""
+        return [candidate(self.kind, d) for d in documents]
+
+    def documents(self, data: Mapping[str, Any]) -> list[Any]:
+        matches: dict[int, Any] = {}
         email = (data.get("email_id") or "").strip().upper()
         for document in self.by_email.get(email, []) if email else []:
-            matches[document.pk] = document
+            matches[id(document)] = document
         for key in {phone_key(data.get(f)) for f in PHONE_FIELDS} - {""}:
             for document in self.by_phone.get(key, []):
-                matches[document.pk] = document
-        ordered = sorted(matches.values(), key=lambda d: (d.creation, d.pk))
-        return [candidate(self.kind, d) for d in ordered[:CANDIDATES]]
+                matches[id(document)] = document
+        ordered = sorted(matches.values(), key=lambda d: (d.creation, self.order[id(d)]))
+        return ordered[:CANDIDATES]
 
 
 def check_new_lead(

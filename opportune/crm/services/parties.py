@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opportune.automation.services import apply_assignment_rules, assignment_rules_apply
-from opportune.core.bulk import insert_documents
+from opportune.core.bulk import allocate_names, insert_documents
 from opportune.core.deleted import keep_deleted
 from opportune.core.documents import (
     delete_document,
@@ -269,28 +269,41 @@ def create_leads(
             outcome.append(lead)
     leads = [lead for lead in outcome if isinstance(lead, Lead)]
     seen = LikelyDuplicates("Lead", [_contact_points(lead) for lead in leads])
+
+    def check(lead: Lead, found: list[Any]) -> None:
+        points = _contact_points(lead)
+        if lead._allow_duplicate:  # type: ignore[attr-defined]
+            check_lead_email(lead.email_id, found=seen.candidates(found), settings=settings)
+        else:
+            check_new_lead(points, found=seen.candidates(found), settings=settings)
+
+    refused: list[tuple[int, Lead, list[Any]]] = []
     for place, row in enumerate(outcome):
         if not isinstance(row, Lead):
             continue
-        lead = row
-        points = _contact_points(lead)
+        found = seen.documents(_contact_points(row))
         try:
-            if lead._allow_duplicate:  # type: ignore[attr-defined]
-                check_lead_email(lead.email_id, found=seen.found(points), settings=settings)
-            else:
-                check_new_lead(points, found=seen.found(points), settings=settings)
-        except DomainError as exc:
-            outcome[place] = exc
+            check(row, found)
+        except DomainError:
+            refused.append((place, row, found))
             continue
         if write:
-            seen.add(lead)
+            seen.add(row)
+    refused_ids = {id(lead) for _, lead, _ in refused}
+    made = [lead for lead in outcome if isinstance(lead, Lead) and id(lead) not in refused_ids]
+    now = timezone.now()
+    if write:
+        for lead in made:
+            stamp_new(lead, by=by, now=now)
+            lead._history_user = by
+        allocate_names(made, when=now)
+    for place, lead, found in refused:  # now the leads of the batch they match have names
+        try:
+            check(lead, found)
+        except DomainError as exc:
+            outcome[place] = exc
     if not write:
         return outcome
-    made = [lead for lead in outcome if isinstance(lead, Lead)]
-    now = timezone.now()
-    for lead in made:
-        stamp_new(lead, by=by, now=now)
-        lead._history_user = by
     insert_documents(made, by=by, when=now)
     if settings.auto_creation_of_contact:
         contacts = []
