@@ -41,7 +41,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from opportune.accounts.roles import SALES_MANAGER, SALES_USER  # noqa: E402
 from opportune.core import imports  # noqa: E402
-from opportune.core.models import ImportJob  # noqa: E402
+from opportune.core.models import ImportJob, SearchEntry  # noqa: E402
 from opportune.crm.models import Contact, Customer, Lead, Opportunity  # noqa: E402
 from opportune.masters.models import Item  # noqa: E402
 from opportune.testing import make_customer, make_item  # noqa: E402
@@ -90,6 +90,11 @@ def imported() -> int:
 
 
 def clean(user: User) -> None:
+    """The previous run's documents, their history and search entries (a queryset's delete
+    leaves those: the tables would grow run after run)."""
+    SearchEntry.objects.filter(text__contains="@import.example").delete()
+    SearchEntry.objects.filter(doctype="Opportunity", text__contains="Bench deal ").delete()
+    Contact.history.filter(email_id__endswith="@import.example").delete()
     Contact.objects.filter(email_id__endswith="@import.example").delete()
     Lead.history.filter(email_id__endswith="@import.example").delete()
     Lead.objects.filter(email_id__endswith="@import.example").delete()

@@ -37,8 +37,10 @@ def allocate_names(documents: Sequence[Document], *, when: datetime | None = Non
     if not series:
         raise ValueError(f"{type(unnamed[0]).__name__} has no naming series: name it first.")
     by_prefix: dict[str, list[Document]] = {}
+    fixed = expand_series(series, when) if when is not None else None
     for document in unnamed:
-        by_prefix.setdefault(expand_series(series, when or document.creation), []).append(document)
+        prefix = fixed or expand_series(series, document.creation)
+        by_prefix.setdefault(prefix, []).append(document)
     for group in by_prefix.values():
         names = NamingSeries.next_names(series, len(group), when or group[0].creation)
         for document, name in zip(group, names, strict=True):
