@@ -4,7 +4,10 @@ One engine for every importable doctype. The apps that own a doctype register an
 (``register_importer`` in their ``AppConfig.ready()``): its columns (field names, labels, and
 the headers that name them elsewhere: our exports, ERPNext's labels and field names), who may
 import it, and ``create(data, by)``: the same service call the pages make, so a row gets the
-same validation, naming and history (recorded as coming through the door "import").
+same validation, naming and history (recorded as coming through the door "import"). An
+importer may add ``create_many``, its service's bulk twin (the same rules, a chunk's reads and
+writes in a few statements: crm's ``create_leads``); the engine then passes it chunks of
+documents instead of one document at a time.
 
 The steps: ``read_upload`` checks the file (size, encoding, a broken or formula-holding
 workbook: a clear ``ValidationError`` on ``file``, nothing stored) and keeps its rows as UTF-8
