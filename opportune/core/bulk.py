@@ -77,6 +77,12 @@ def insert_rows(
             f"{quote(c)} = EXCLUDED.{quote(c)}" for c in update
         )
     defaults = {f.attname: f.get_default() for f in fields if f.has_default() or f.null}
+    now = timezone.now()
+    defaults.update(  # what the save of a new row stamps
+        (f.attname, now)
+        for f in fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    )
     prepare = [(f.attname, f.get_db_prep_save, _plain(f), f.attname in defaults) for f in fields]
     params = []
     for row in rows:

@@ -35,6 +35,7 @@ from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from opportune.core.audit import IMPORT, door
+from opportune.core.bulk import insert_rows
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.export import FORMULA_STARTS, csv_lines
 from opportune.core.jobs import enqueue_job
@@ -673,7 +674,7 @@ def run_batch(job_id: int, start: int, *, queue: bool) -> int | None:
                 batch.append(doc)
             for doc, name, errors in _import_docs(importer, batch, job.user, keep=not dry):
                 outcomes.append(_outcome(job, doc, name, errors, ok))
-    ImportRow.objects.bulk_create(outcomes, batch_size=1000)
+    insert_rows(ImportRow, (_outcome_row(o) for o in outcomes))
     job.processed = job.total if next_start is None else next_start
     failed = sum(1 for o in outcomes if o.outcome == ImportRow.Outcome.ERROR)
     job.failed += failed
@@ -693,6 +694,10 @@ def run_batch(job_id: int, start: int, *, queue: bool) -> int | None:
             "core.import_rows", key=f"import:{job.pk}:{job.status}:{next_start}", **_args(job)
         )
     return next_start
+
+
+def _outcome_row(outcome: ImportRow) -> dict[str, Any]:
+    return {f.attname: getattr(outcome, f.attname) for f in ImportRow._meta.concrete_fields}
 
 
 def _args(job: ImportJob) -> dict[str, Any]:
