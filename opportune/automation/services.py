@@ -582,6 +582,12 @@ def _close_phase(
             return
 
 
+def assignment_rules_apply(doctype: str) -> bool:
+    """Whether documents of the type have an enabled rule (a bulk write asks once, then runs
+    ``apply_assignment_rules`` on each document it made only when they do)."""
+    return AssignmentRule.objects.filter(document_type=doctype, disabled=False).exists()
+
+
 def apply_assignment_rules(
     document: Any, *, by: User | None, now: datetime | None = None
 ) -> Outcome | None:

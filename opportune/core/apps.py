@@ -7,10 +7,10 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from opportune.core import slots
-        from opportune.core.audit_views import nav_links
+        from opportune.core import audit_views, import_views, slots
 
-        slots.register_nav_links(nav_links)
+        slots.register_nav_links(audit_views.nav_links)
+        slots.register_nav_links(import_views.nav_links)
         # Every app's tasks.py (core's too, with the job door's Huey hooks) registers its
         # durable jobs by name (core.jobs): web processes need them too, to check a name when a
         # job is queued and to run jobs in-process (HUEY_IMMEDIATE). The consumer (run_huey)

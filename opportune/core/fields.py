@@ -8,7 +8,10 @@ message in a ``FieldErrors`` so the caller raises once and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -57,10 +60,107 @@ def check_known_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
         )
 
 
+# --- reading ahead: a bulk write checks the links of many rows with one query per model ---------
+@dataclass
+class ReadAhead:
+    """Records read ahead for a batch of rows: per model, the names asked for and the records
+    found (a name asked for and not found does not exist). The checks below answer from it
+    instead of a query per row; a name not read ahead is queried as usual."""
+
+    records: dict[type[models.Model], dict[Any, Any]] = dataclasses.field(default_factory=dict)
+    asked: dict[type[models.Model], set[Any]] = dataclasses.field(default_factory=dict)
+
+    def read(self, model: type[models.Model], names: Iterable[Any], **lookup: Any) -> None:
+        """Read the records of ``model`` named ``names`` (one query; ``lookup`` names another
+        unique field than the primary key, e.g. ``username``)."""
+        key = next(iter(lookup), "pk")
+        wanted = {n for n in names if n not in (None, "")} - self.asked.get(model, set())
+        if not wanted:
+            return
+        found = self.records.setdefault(model, {})
+        for start in range(0, len(wanted), 5000):
+            part = sorted(wanted, key=str)[start : start + 5000]
+            for record in model._default_manager.filter(**{f"{key}__in": part}):
+                found[getattr(record, key)] = record
+        self.asked.setdefault(model, set()).update(wanted)
+
+    def remember(self, records: Iterable[models.Model]) -> None:
+        """Records written by the batch itself (a contact's lead made in the same batch)."""
+        for record in records:
+            model = type(record)
+            self.records.setdefault(model, {})[record.pk] = record
+            self.asked.setdefault(model, set()).add(record.pk)
+
+    def knows(self, model: type[models.Model], name: Any) -> bool:
+        return name in self.asked.get(model, ())
+
+    def get(self, model: type[models.Model], name: Any) -> Any:
+        return self.records.get(model, {}).get(name)
+
+
+_read_ahead: ContextVar[ReadAhead | None] = ContextVar("read_ahead", default=None)
+
+
+@contextmanager
+def reading_ahead(cache: ReadAhead | None = None) -> Iterator[ReadAhead]:
+    """The checks inside the block answer from ``cache`` (a new one unless given)."""
+    cache = cache or ReadAhead()
+    token = _read_ahead.set(cache)
+    try:
+        yield cache
+    finally:
+        _read_ahead.reset(token)
+
+
+def read_links_ahead(
+    cache: ReadAhead, spec: Mapping[str, Link | UserLink | None], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Read the records every link of ``spec`` in ``rows`` names: one query per model."""
+    names: dict[type[models.Model], set[Any]] = {}
+    users: set[Any] = set()
+    for name, kind in spec.items():
+        if isinstance(kind, Link):
+            names.setdefault(kind.model, set()).update(r.get(name) for r in rows)
+        elif isinstance(kind, UserLink):
+            users.update(r.get(name) for r in rows)
+    for model, values in names.items():
+        cache.read(model, values)
+    if users - {None, ""}:
+        cache.read(get_user_model(), users, username=True)
+
+
+def find_record(model: type[models.Model], name: Any) -> Any:
+    """The record of ``model`` named ``name`` (its primary key), or None: read ahead when a
+    bulk write read it, else one query."""
+    cache = _read_ahead.get()
+    if cache is not None and cache.knows(model, name):
+        return cache.get(model, name)
+    return model._default_manager.filter(pk=name).first()
+
+
+def record_exists(model: type[models.Model], name: Any) -> bool:
+    cache = _read_ahead.get()
+    if cache is not None and cache.knows(model, name):
+        return cache.get(model, name) is not None
+    return model._default_manager.filter(pk=name).exists()
+
+
 def resolve_link(field: str, value: Any, link: Link, errors: FieldErrors) -> Any:
     """The primary key for a linked name, or None after recording an error."""
     if value in (None, ""):
         return None
+    cache = _read_ahead.get()
+    if cache is not None and cache.knows(link.model, value):
+        record = cache.get(link.model, value)
+        if record is None:
+            errors.add(field, f"{link.label} '{value}' does not exist.")
+            return None
+        if link.active_filter and any(
+            getattr(record, key) != wanted for key, wanted in link.active_filter.items()
+        ):
+            errors.add(field, f"{link.label} '{value}' is disabled.")
+            return None
+        return value
     rows = link.model._default_manager.filter(pk=value)
     if link.active_filter:  # one query tells both "missing" and "disabled"
         found = rows.values(*link.active_filter).first()
@@ -80,7 +180,13 @@ def resolve_link(field: str, value: Any, link: Link, errors: FieldErrors) -> Any
 def resolve_user(field: str, username: Any, errors: FieldErrors) -> User | None:
     if username in (None, ""):
         return None
-    user = get_user_model().objects.filter(username=username).first()
+    model = get_user_model()
+    cache = _read_ahead.get()
+    user: User | None
+    if cache is not None and cache.knows(model, username):
+        user = cache.get(model, username)
+    else:
+        user = model.objects.filter(username=username).first()
     if user is None:
         errors.add(field, f"User '{username}' does not exist.")
         return None

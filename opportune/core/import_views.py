@@ -9,17 +9,26 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from opportune.core import imports
 from opportune.core.errors import ValidationError
 from opportune.core.models import ImportJob, ImportRow
+from opportune.core.slots import NavLink
 
 if TYPE_CHECKING:
     from opportune.core.users import SignedInRequest
 
 PREVIEW_ROWS = 200  # rows with errors shown on the page (the result file has every row)
 RECENT = 10
+
+
+def nav_links(user: Any) -> list[NavLink]:
+    """ "Import" in the main navigation, for those who may import something."""
+    if not imports.importers_for(user):
+        return []
+    return [NavLink("Import", reverse("import_start"), ("/import/",), 85)]
 
 
 def _signed_in(request: HttpRequest) -> SignedInRequest:

@@ -50,16 +50,22 @@ class NamingSeries(models.Model):
         transaction ends, so two concurrent callers are serialised by the database on SQLite and
         PostgreSQL alike; a missing counter row is created first (ignoring a concurrent insert).
         """
+        return cls.next_names(series, 1, when)[0]
+
+    @classmethod
+    def next_names(cls, series: str, count: int, when: datetime | None = None) -> list[str]:
+        """The next ``count`` names of a series in one counter update (a bulk write's block):
+        those ``count`` calls of ``next_name`` would have handed out."""
         prefix = expand_series(series, when)
         counter = NamingSeries.objects.filter(prefix=prefix)
         with transaction.atomic(savepoint=False):  # the caller's transaction, or its own
-            if not counter.update(current=F("current") + 1):  # the first of its year
+            if not counter.update(current=F("current") + count):  # the first of its year
                 NamingSeries.objects.bulk_create(
                     [NamingSeries(prefix=prefix)], ignore_conflicts=True
                 )
-                counter.update(current=F("current") + 1)
+                counter.update(current=F("current") + count)
             current = counter.values_list("current", flat=True).get()
-        return f"{prefix}{current:0{NAME_DIGITS}d}"
+        return [f"{prefix}{n:0{NAME_DIGITS}d}" for n in range(current - count + 1, current + 1)]
 
 
 # The columns a document's history leaves out: every change bumps them, none is worth a line.

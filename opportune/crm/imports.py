@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opportune.core.errors import ValidationError
+from opportune.core.errors import DomainError, ValidationError
 from opportune.core.imports import Importer, columns, item_row_columns, register_importer
 from opportune.crm import access, services
 from opportune.crm.models import Contact, Customer, Lead, Opportunity, OpportunityItem
@@ -110,6 +110,10 @@ def _create_lead(data: dict[str, Any], by: User) -> Lead:
     return services.create_lead(data=data, by=by, refuse_duplicates=True)
 
 
+def _create_leads(rows: list[dict[str, Any]], by: User, write: bool) -> list[Lead | DomainError]:
+    return services.create_leads(rows, by=by, write=write)
+
+
 def _create_customer(data: dict[str, Any], by: User) -> Customer:
     return services.create_customer(data=data, by=by, refuse_duplicates=True)
 
@@ -140,6 +144,7 @@ def register() -> None:
                 labels={"lead_name": "Person Name", "company_name": "Organization Name"},
             ),
             create=_create_lead,
+            create_many=_create_leads,
             may_import=access.can_write_opportunities,
             ignored_headers=("Status", "Modified", "modified", "creation", "Created On"),
         )

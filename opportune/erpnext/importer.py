@@ -6,7 +6,6 @@ checkpoint. A run that stops (the site unreachable) goes on from that checkpoint
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,10 +16,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
-from django.utils import timezone
 
 from opportune.core.audit import IMPORT
-from opportune.core.models import Document, NamingSeries, SearchEntry
+from opportune.core.bulk import bump_series, keep_search_entries, write_history
+from opportune.core.models import Document
 from opportune.erpnext.models import Checkpoint, ImportedRecord
 from opportune.erpnext.report import DoctypeReport, Report
 from opportune.erpnext.sources import Row, Source, SourceError
@@ -131,7 +130,7 @@ class Context:
         if name not in known:
             obj = model(pk=name)
             model._default_manager.bulk_create([obj], ignore_conflicts=True)
-            _write_history(model, [obj], update=False, by=self.by)
+            write_history(model, [obj], update=False, by=self.by, door=IMPORT)
             known.add(name)
             self.note(f"{what} {name} was not in ERPNext's list: made here")
         return name
@@ -161,43 +160,6 @@ def _reason(error: ValidationError) -> str:
         name, errors = next(iter(error.error_dict.items()))
         return f"{name}: {'; '.join(e.messages[0] for e in errors)}"
     return "; ".join(error.messages)
-
-
-def _write_history(model: type[models.Model], objs: list[Any], *, update: bool, by: User) -> None:
-    history = getattr(model, "history", None)
-    if history is None or not objs:
-        return
-    history.bulk_history_create(
-        objs,
-        update=update,
-        default_user=by,
-        default_date=timezone.now(),
-        custom_historical_attrs={"history_door": IMPORT},
-    )
-
-
-def _series_regex(series: str) -> re.Pattern[str]:
-    pattern = re.escape(series)
-    for token, digits in ((r"\.YYYY\.", 4), (r"\.YY\.", 2), (r"\.MM\.", 2)):
-        pattern = pattern.replace(token, rf"\d{{{digits}}}")
-    return re.compile(rf"({pattern})(\d+)")
-
-
-def _bump_series(model: type[models.Model], names: list[str]) -> None:
-    """Imported names of the document's own series move its counters on, so that the next
-    document made here does not take an imported one's name."""
-    series = getattr(model, "naming_series", "")
-    if not series:
-        return
-    highest: dict[str, int] = {}
-    regex = _series_regex(series)
-    for name in names:
-        match = regex.fullmatch(name)
-        if match:
-            highest[match[1]] = max(highest.get(match[1], 0), int(match[2]))
-    for prefix, number in highest.items():
-        NamingSeries.objects.bulk_create([NamingSeries(prefix=prefix)], ignore_conflicts=True)
-        NamingSeries.objects.filter(prefix=prefix, current__lt=number).update(current=number)
 
 
 def _upsert(model: type[models.Model], objs: list[Any], rep: DoctypeReport) -> list[Any]:
@@ -313,18 +275,10 @@ def import_page(spec: Spec, rows: list[Row], kids: dict[str, Kids], ctx: Context
     rep.updated += len(updated)
     known.update(done)
     _write_children(spec, [obj.pk for obj, _, _ in records], child_rows, ctx)
-    _write_history(model, created, update=False, by=ctx.by)
-    _write_history(model, updated, update=True, by=ctx.by)
-    if is_document and model.search_fields:  # type: ignore[attr-defined]
-        SearchEntry.objects.bulk_create(
-            [
-                SearchEntry(doctype=obj.doctype, name=obj.pk, text=SearchEntry.text_of(obj))
-                for obj, _, _ in records
-            ],
-            update_conflicts=True,
-            unique_fields=["doctype", "name"],
-            update_fields=["text"],
-        )
+    write_history(model, created, update=False, by=ctx.by, door=IMPORT)
+    write_history(model, updated, update=True, by=ctx.by, door=IMPORT)
+    if is_document:
+        keep_search_entries([obj for obj, _, _ in records])
     ImportedRecord.objects.bulk_create(
         [
             ImportedRecord(
@@ -340,7 +294,7 @@ def import_page(spec: Spec, rows: list[Row], kids: dict[str, Kids], ctx: Context
         update_fields=["modified", "deferred", "imported"],
     )
     if is_document:
-        _bump_series(model, [obj.pk for obj, _, here in records if not here])
+        bump_series(model, [obj.pk for obj, _, here in records if not here])
 
 
 def _write_children(
@@ -487,8 +441,12 @@ def _set_deferred(specs: tuple[Spec, ...], ctx: Context) -> None:
             except IntegrityError as exc:
                 rep.note(f"{field.name} not set: {str(exc).splitlines()[0]}", record.name)
                 continue
-            _write_history(
-                model, [model._default_manager.get(pk=record.name)], update=True, by=ctx.by
+            write_history(
+                model,
+                [model._default_manager.get(pk=record.name)],
+                update=True,
+                by=ctx.by,
+                door=IMPORT,
             )
         record.deferred = {}
         record.save(update_fields=["deferred"])

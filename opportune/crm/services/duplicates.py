@@ -150,33 +150,105 @@ def _describe(candidates: list[dict[str, str]]) -> str:
     return ", ".join(f"{c['name']} ({c['title']})" for c in candidates)
 
 
-def check_lead_email(email: str | None, *, exclude: str | None = None) -> None:
+def check_lead_email(
+    email: str | None,
+    *,
+    exclude: str | None = None,
+    found: list[dict[str, str]] | None = None,
+    settings: CRMSettings | None = None,
+) -> None:
     """ERPNext's Lead.check_email_id_is_unique: refused, whatever the caller says, while CRM
-    Settings ``allow_lead_duplication_based_on_emails`` is off."""
+    Settings ``allow_lead_duplication_based_on_emails`` is off. ``found``: the candidates a
+    bulk write read ahead (``LikelyDuplicates``) instead of a query."""
     email = (email or "").strip()
-    if not email or CRMSettings.current().allow_lead_duplication_based_on_emails:
+    settings = settings or CRMSettings.current()
+    if not email or settings.allow_lead_duplication_based_on_emails:
         return
-    rows = Lead.objects.alias(_email=Upper("email_id")).filter(_email=email.upper())
-    if exclude:
-        rows = rows.exclude(pk=exclude)
-    leads = list(rows.order_by("creation", "pk")[:CANDIDATES])
-    if leads:
-        names = ", ".join(lead.pk for lead in leads)
+    if found is not None:
+        same = [c for c in found if c["email_id"].strip().upper() == email.upper()]
+    else:
+        rows = Lead.objects.alias(_email=Upper("email_id")).filter(_email=email.upper())
+        if exclude:
+            rows = rows.exclude(pk=exclude)
+        leads = list(rows.order_by("creation", "pk")[:CANDIDATES])
+        same = [candidate(KINDS["Lead"], lead) for lead in leads]
+    if same:
+        names = ", ".join(c["name"] for c in same)
         message = f"Email Address must be unique, it is already used in {names}."
-        raise DuplicateError(
-            message,
-            fields={"email_id": [message]},
-            candidates=[candidate(KINDS["Lead"], lead) for lead in leads],
-        )
+        raise DuplicateError(message, fields={"email_id": [message]}, candidates=same)
 
 
-def check_new_lead(data: Mapping[str, Any]) -> None:
+class LikelyDuplicates:
+    """The documents of a kind with the addresses or phone numbers of many new ones (a bulk
+    write's batch), read in one query, and those the batch adds: ``found`` answers for one new
+    document what ``same_email_or_phone`` would (the same candidates, in the same order)."""
+
+    def __init__(self, doctype: str, points: Iterable[Mapping[str, Any]]) -> None:
+        self.kind = KINDS[doctype]
+        self.by_email: dict[str, list[Any]] = {}
+        self.by_phone: dict[str, list[Any]] = {}
+        self.order: dict[int, int] = {}  # documents in the order read or added (by name)
+        emails: set[str] = set()
+        keys: set[str] = set()
+        for data in points:
+            email = (data.get("email_id") or "").strip().upper()
+            if email:
+                emails.add(email)
+            keys.update(k for k in (phone_key(data.get(f)) for f in PHONE_FIELDS) if k)
+        condition = Q()
+        rows = self.kind.model._default_manager.all()
+        if emails:
+            rows = rows.alias(_email=Upper("email_id"))
+            condition |= Q(_email__in=emails)
+        if keys:
+            rows = rows.alias(_phone=PhoneKey("phone"), _mobile=PhoneKey("mobile_no"))
+            condition |= Q(_phone__in=keys) | Q(_mobile__in=keys)
+        if condition:
+            for document in rows.filter(condition).order_by("creation", "pk"):
+                self.add(document)
+
+    def add(self, document: Any) -> None:
+        self.order[id(document)] = len(self.order)
+        email = (document.email_id or "").strip().upper()
+        if email:
+            self.by_email.setdefault(email, []).append(document)
+        for key in {phone_key(getattr(document, f)) for f in PHONE_FIELDS} - {""}:
+            self.by_phone.setdefault(key, []).append(document)
+
+    def found(self, data: Mapping[str, Any]) -> list[dict[str, str]]:
+        return self.candidates(self.documents(data))
+
+    def candidates(self, documents: list[Any]) -> list[dict[str, str]]:
+        """The candidates of documents found (their names as they are now: a document the
+        batch adds is named after the checks)."""
+        return [candidate(self.kind, d) for d in documents]
+
+    def documents(self, data: Mapping[str, Any]) -> list[Any]:
+        matches: dict[int, Any] = {}
+        email = (data.get("email_id") or "").strip().upper()
+        for document in self.by_email.get(email, []) if email else []:
+            matches[id(document)] = document
+        for key in {phone_key(data.get(f)) for f in PHONE_FIELDS} - {""}:
+            for document in self.by_phone.get(key, []):
+                matches[id(document)] = document
+        ordered = sorted(matches.values(), key=lambda d: (d.creation, self.order[id(d)]))
+        return ordered[:CANDIDATES]
+
+
+def check_new_lead(
+    data: Mapping[str, Any],
+    *,
+    found: list[dict[str, str]] | None = None,
+    settings: CRMSettings | None = None,
+) -> None:
     """Both rules for a new lead whose duplicates are refused, in one query: ERPNext's on its
-    address first (while the setting is off), then the same address or phone number."""
-    found = same_email_or_phone("Lead", data)
+    address first (while the setting is off), then the same address or phone number.
+    ``found``: the candidates a bulk write read ahead (``LikelyDuplicates``)."""
+    if found is None:
+        found = same_email_or_phone("Lead", data)
     email = (data.get("email_id") or "").strip().upper()
     same = [c for c in found if email and c["email_id"].strip().upper() == email]
-    if same and not CRMSettings.current().allow_lead_duplication_based_on_emails:
+    if same and not (settings or CRMSettings.current()).allow_lead_duplication_based_on_emails:
         names = ", ".join(c["name"] for c in same)
         message = f"Email Address must be unique, it is already used in {names}."
         raise DuplicateError(message, fields={"email_id": [message]}, candidates=same)

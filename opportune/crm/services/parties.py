@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from opportune.automation.services import apply_assignment_rules
+from opportune.automation.services import apply_assignment_rules, assignment_rules_apply
+from opportune.core.bulk import allocate_names, insert_documents
 from opportune.core.deleted import keep_deleted
 from opportune.core.documents import (
     delete_document,
@@ -17,13 +19,17 @@ from opportune.core.documents import (
     save_document,
     stamp_new,
 )
-from opportune.core.errors import ConflictError, FieldErrors, ValidationError
+from opportune.core.errors import ConflictError, DomainError, FieldErrors, ValidationError
 from opportune.core.fields import (
     USER,
     Link,
     UserLink,
     apply_fields,
     check_known_fields,
+    find_record,
+    read_links_ahead,
+    reading_ahead,
+    record_exists,
     validate_model_fields,
 )
 from opportune.core.models import Document
@@ -36,7 +42,12 @@ from opportune.crm.models import (
     LeadSource,
     Opportunity,
 )
-from opportune.crm.services.duplicates import check_duplicates, check_lead_email, check_new_lead
+from opportune.crm.services.duplicates import (
+    LikelyDuplicates,
+    check_duplicates,
+    check_lead_email,
+    check_new_lead,
+)
 from opportune.crm.status import refresh_lead_status
 from opportune.masters.models import Currency, CustomerGroup, Industry, Territory
 
@@ -169,7 +180,7 @@ def find_party(kind: str, name: str, errors: FieldErrors) -> Lead | Customer | N
     if not name:
         errors.add("party_name", f"Choose the {kind}.")
         return None
-    party = (Lead if kind == "Lead" else Customer).objects.filter(pk=name).first()
+    party: Lead | Customer | None = find_record(Lead if kind == "Lead" else Customer, name)
     if party is None:
         errors.add("party_name", f"{kind} '{name}' does not exist.")
         return None
@@ -204,15 +215,7 @@ def create_lead(*, data: Mapping[str, Any], by: User, refuse_duplicates: bool = 
     """A new lead. ERPNext's rule on its email address always applies (crm.services.duplicates);
     ``refuse_duplicates`` (the API and the pages): one with the same address or phone number
     is refused too, unless ``data`` says ``allow_duplicate``."""
-    data, allow_duplicate = _without_allow_duplicate(data)
-    check_known_fields(data, set(LEAD_SPEC) | {"status"})
-    lead = Lead(status=data.get("status") or Lead.Status.LEAD)
-    if lead.status not in LEAD_STATUSES_BY_HAND:
-        raise ValidationError.for_field("status", f"A new lead cannot start as {lead.status}.")
-    errors = FieldErrors()
-    apply_fields(lead, data, LEAD_SPEC, errors)
-    _check_lead(lead, errors)
-    errors.raise_if_any()
+    lead, allow_duplicate = _new_lead(data)
     with transaction.atomic():
         if refuse_duplicates and not allow_duplicate:
             check_new_lead(_contact_points(lead))  # ERPNext's rule too, in the same query
@@ -223,6 +226,98 @@ def create_lead(*, data: Mapping[str, Any], by: User, refuse_duplicates: bool = 
             make_contact_from_lead(lead, by=by)
         apply_assignment_rules(lead, by=by)
     return lead
+
+
+def _new_lead(data: Mapping[str, Any]) -> tuple[Lead, bool]:
+    """A new lead's fields from plain input, checked (a ValidationError names every problem):
+    the rules of ``create_lead`` and ``create_leads`` before their writes."""
+    data, allow_duplicate = _without_allow_duplicate(data)
+    check_known_fields(data, set(LEAD_SPEC) | {"status"})
+    lead = Lead(status=data.get("status") or Lead.Status.LEAD)
+    if lead.status not in LEAD_STATUSES_BY_HAND:
+        raise ValidationError.for_field("status", f"A new lead cannot start as {lead.status}.")
+    errors = FieldErrors()
+    apply_fields(lead, data, LEAD_SPEC, errors)
+    _check_lead(lead, errors)
+    validate_model_fields(lead, errors)
+    errors.raise_if_any()
+    return lead, allow_duplicate
+
+
+def create_leads(
+    rows: Sequence[Mapping[str, Any]], *, by: User, write: bool = True
+) -> list[Lead | DomainError]:
+    """Many new leads at once (an import's batch), each refused or made as ``create_lead`` with
+    ``refuse_duplicates`` would: the same checks (the links of every row read in one query per
+    model), the duplicate rules against the leads here and those made earlier in the batch (one
+    query), names from the series in one block, one history record each, search entries, the
+    lead's contact (CRM Settings ``auto_creation_of_contact``) and the assignment rules.
+    Without ``write`` nothing is written (a dry run: each row is checked against the database
+    alone, as a create rolled back would be). Answers, per row, the lead or why it was refused.
+    """
+    outcome: list[Lead | DomainError] = []
+    settings = CRMSettings.current()
+    with reading_ahead() as cache:
+        read_links_ahead(cache, LEAD_SPEC, rows)
+        for data in rows:
+            try:
+                lead, allow_duplicate = _new_lead(data)
+            except DomainError as exc:
+                outcome.append(exc)
+                continue
+            lead._allow_duplicate = allow_duplicate  # type: ignore[attr-defined]
+            outcome.append(lead)
+    leads = [lead for lead in outcome if isinstance(lead, Lead)]
+    seen = LikelyDuplicates("Lead", [_contact_points(lead) for lead in leads])
+
+    def check(lead: Lead, found: list[Any]) -> None:
+        points = _contact_points(lead)
+        if lead._allow_duplicate:  # type: ignore[attr-defined]
+            check_lead_email(lead.email_id, found=seen.candidates(found), settings=settings)
+        else:
+            check_new_lead(points, found=seen.candidates(found), settings=settings)
+
+    refused: list[tuple[int, Lead, list[Any]]] = []
+    for place, row in enumerate(outcome):
+        if not isinstance(row, Lead):
+            continue
+        found = seen.documents(_contact_points(row))
+        try:
+            check(row, found)
+        except DomainError:
+            refused.append((place, row, found))
+            continue
+        if write:
+            seen.add(row)
+    refused_ids = {id(lead) for _, lead, _ in refused}
+    made = [lead for lead in outcome if isinstance(lead, Lead) and id(lead) not in refused_ids]
+    now = timezone.now()
+    if write:
+        for lead in made:
+            stamp_new(lead, by=by, now=now)
+            lead._history_user = by
+        allocate_names(made, when=now)
+    for place, lead, found in refused:  # now the leads of the batch they match have names
+        try:
+            check(lead, found)
+        except DomainError as exc:
+            outcome[place] = exc
+    if not write:
+        return outcome
+    insert_documents(made, by=by, when=now)
+    if settings.auto_creation_of_contact:
+        contacts = []
+        with reading_ahead() as cache:
+            cache.remember(made)
+            for lead in made:
+                contact = _new_contact(_contact_data_of_lead(lead))
+                stamp_new(contact, by=by, now=now)
+                contacts.append(contact)
+        insert_documents(contacts, by=by, when=now)
+    if assignment_rules_apply("Lead"):
+        for lead in made:
+            apply_assignment_rules(lead, by=by)
+    return outcome
 
 
 def party_for_email(email: str) -> tuple[str, str] | None:
@@ -252,21 +347,22 @@ def make_contact_from_lead(lead: Lead, *, by: User) -> Contact:
     lead is created if CRM Settings ``auto_creation_of_contact`` is on): the first word of the
     lead's name is the first name, the rest the last name; email, phone, mobile and job title
     are copied. Later edits of the lead leave the contact alone, as in ERPNext."""
+    return create_contact(data=_contact_data_of_lead(lead), by=by)
+
+
+def _contact_data_of_lead(lead: Lead) -> dict[str, Any]:
     first, *rest = lead.lead_name.split(None, 1)
-    return create_contact(
-        data={
-            "first_name": first[:_FIRST_NAME_MAX],
-            "last_name": (rest[0] if rest else "")[:_LAST_NAME_MAX].strip(),
-            "email_id": lead.email_id,
-            "phone": lead.phone,
-            "mobile_no": lead.mobile_no,
-            "designation": lead.job_title,
-            "link_doctype": "Lead",
-            "link_name": lead.name,
-            "is_primary_contact": True,
-        },
-        by=by,
-    )
+    return {
+        "first_name": first[:_FIRST_NAME_MAX],
+        "last_name": (rest[0] if rest else "")[:_LAST_NAME_MAX].strip(),
+        "email_id": lead.email_id,
+        "phone": lead.phone,
+        "mobile_no": lead.mobile_no,
+        "designation": lead.job_title,
+        "link_doctype": "Lead",
+        "link_name": lead.name,
+        "is_primary_contact": True,
+    }
 
 
 def update_lead(lead: Lead, *, data: Mapping[str, Any], version: int | None, by: User) -> Lead:
@@ -448,8 +544,19 @@ def _check_contact(contact: Contact, errors: FieldErrors) -> None:
         model = PARTY_MODELS.get(contact.link_doctype)
         if model is None:
             errors.add("link_doctype", f"Link to one of: {', '.join(PARTY_MODELS)}.")
-        elif not model._default_manager.filter(pk=contact.link_name).exists():
+        elif not record_exists(model, contact.link_name):
             errors.add("link_name", f"{contact.link_doctype} '{contact.link_name}' does not exist.")
+
+
+def _new_contact(data: Mapping[str, Any]) -> Contact:
+    """A new contact's fields from plain input, checked: ``create_contact``'s rules."""
+    check_known_fields(data, CONTACT_SPEC)
+    contact = Contact()
+    errors = FieldErrors()
+    apply_fields(contact, data, CONTACT_SPEC, errors)
+    _check_contact(contact, errors)
+    errors.raise_if_any()
+    return contact
 
 
 def create_contact(
@@ -458,12 +565,7 @@ def create_contact(
     """A new contact; ``refuse_duplicates`` (the API): one with the address or a phone number
     of an existing contact is refused unless ``data`` says ``allow_duplicate``."""
     data, allow_duplicate = _without_allow_duplicate(data)
-    check_known_fields(data, CONTACT_SPEC)
-    contact = Contact()
-    errors = FieldErrors()
-    apply_fields(contact, data, CONTACT_SPEC, errors)
-    _check_contact(contact, errors)
-    errors.raise_if_any()
+    contact = _new_contact(data)
     if refuse_duplicates and not allow_duplicate:
         check_duplicates("Contact", _contact_points(contact))
     with transaction.atomic():
