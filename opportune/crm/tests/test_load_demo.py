@@ -60,8 +60,10 @@ class TestTheDemo(TestCase):
     """The demo loaded once for the class (load_demo takes 10-20 s: two years of past deals,
     their snapshots and the win model); each test runs in a savepoint rolled back after it."""
 
+    output: str
+
     @classmethod
-    def setUpTestData(cls):
+    def setUpTestData(cls) -> None:
         cls.output = load()
 
     def test_loads_a_small_company(self):
