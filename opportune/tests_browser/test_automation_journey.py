@@ -44,7 +44,11 @@ def build_rule(page: Page) -> None:
 def new_opportunity_for(page: Page, lead_name: str) -> str:
     page.goto("/crm/opportunities/new/")
     page.get_by_label("Find the lead").fill(lead_name)
+    # the list of the typed name (focusing the box first lists every lead: wait for the answer to
+    # the name, so the click does not land on a list being replaced)
+    expect(page.locator("#party-results button")).to_have_count(1)
     page.get_by_role("button", name=lead_name).click()
+    expect(page.locator("[data-party-name]")).not_to_be_empty()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Assignments")).to_be_visible()
     return page.url.rstrip("/").rsplit("/", 1)[-1]
