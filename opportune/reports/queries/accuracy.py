@@ -10,7 +10,7 @@ against what was won in it, per owner and for the team, and the mean absolute er
   their owner then. (The forecast report counts sales orders; this one compares like with
   like: the opportunities' own amounts.)
 - The error is forecast - won; the mean absolute error of a horizon is over the months whose
-  forecast could be read (a day before the first snapshot has none)."""
+  forecast could be read (a day before the first kept day has none)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from django.db.models import (
 
 from opportune.crm.access import opportunities_visible_to, sees_all_sales_records
 from opportune.reports.filters import ForecastAccuracyFilters
-from opportune.reports.models import PipelineSnapshot, PipelineSnapshotDay
+from opportune.reports.models import PipelineSnapshotDay, PipelineState
 from opportune.reports.queries.base import (
     MONEY,
     NOT_SET,
@@ -51,7 +51,7 @@ from opportune.reports.queries.base import (
     summary_item,
     usernames,
 )
-from opportune.reports.snapshots import History, end_of, is_past
+from opportune.reports.snapshots import History, end_of, is_past, on_day
 
 HORIZONS = (0, 30, 60, 90)
 WEIGHTED = ExpressionWrapper(
@@ -78,7 +78,7 @@ def accuracy_data(
     user: Any, f: ForecastAccuracyFilters
 ) -> tuple[list[date], dict[tuple[Any, str], dict[str, Decimal]], set[tuple[str, int]]]:
     """The months, {(owner id, "YYYY-MM"): {"won", "f0", "f30", ...}} and the (month, horizon)
-    pairs whose day has no snapshot. Two GROUP BYs and one look at the built days."""
+    pairs whose day is not kept. Two GROUP BYs and one look at the built days."""
     start, end = f.span()
     months = months_between(start, end)
     data: dict[tuple[Any, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
@@ -96,7 +96,7 @@ def accuracy_data(
     missing = {(period_key(m, "monthly"), h) for (m, h), day in pairs.items() if day not in built}
     whens = [
         When(
-            Q(date=day, expected_closing__gte=m, expected_closing__lt=add_months(m, 1)),
+            on_day(day) & Q(expected_closing__gte=m, expected_closing__lt=add_months(m, 1)),
             then=Value(f"{period_key(m, 'monthly')}|{h}"),
         )
         for (m, h), day in pairs.items()
@@ -107,7 +107,7 @@ def accuracy_data(
         for when in whens:
             condition |= when.condition
         forecasts = (
-            _visible(PipelineSnapshot.objects.filter(condition), user, f)
+            _visible(PipelineState.objects.filter(condition), user, f)
             .annotate(pair=Case(*whens, output_field=CharField()))
             .order_by()
             .values("pair", "opportunity_owner_id")
