@@ -187,8 +187,19 @@ def build_days(start: date, end: date) -> int:
         with transaction.atomic():
             rows = _build(day, after_built=days > 0 or before is not None, rows_before=rows)
         days += 1
+        if days == 1 or day == month_of(day):
+            _analyze()
         day += timedelta(days=1)
     return days
+
+
+def _analyze() -> None:
+    """PostgreSQL: fresh statistics of the states while a long build fills them (a month at a
+    time), so the day's anti-joins are hashed, not looped as over the empty table it began
+    with (measured at 1M: 4.6 s instead of 40 ms a day)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {PipelineState._meta.db_table}")
 
 
 def build_day(day: date) -> int:
