@@ -402,6 +402,29 @@ def test_forecast_accuracy_per_owner_and_team(story, manager, sales, api_as):
     assert {r["month"]: r["forecast_0"] for r in own["rows"]} == {"2026-02": 300, "2026-03": 720}
 
 
+def test_forecast_accuracy_counts_a_state_for_every_horizon_it_lasts_over(
+    story, sales, manager, api_as
+):
+    """V, open and unchanged through March with its closing in April: April's forecast at the
+    month's start (end of March 31st) and 30 days before (end of March 1st) both hold it, from
+    the one state March keeps of it."""
+    made(
+        sales,
+        at(2026, 2, 25),
+        opportunity_owner="sales",
+        sales_stage="Prospecting",
+        opportunity_amount="1000",
+        probability="50",
+        expected_closing=date(2026, 4, 15),
+    )
+    call_command("backfill_pipeline_snapshots", "--from", "2026-02-25", "--to", "2026-03-31")
+    data = report(
+        api_as, manager, "forecast-accuracy", from_date="2026-04-01", to_date="2026-04-30"
+    )
+    april = data["rows"][0]
+    assert (april["forecast_0"], april["forecast_30"], april["forecast_60"]) == (500, 500, 0)
+
+
 # --- refusals ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "slug", ["sales-pipeline", "pipeline-changes", "forecast-accuracy", "lost-opportunities"]
