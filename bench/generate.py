@@ -784,11 +784,11 @@ def ensure_activity(writer: Writer, plan: Plan) -> None:
 
 
 def ensure_snapshots() -> None:
-    """The pipeline's daily snapshots (decision 0032) from the generated history, from the
-    last day built (or the first day of history) to yesterday: resumable."""
+    """The kept pipeline (decision 0032: monthly key-framed states) from the generated history,
+    from the last day built (or the first day of history) to yesterday: resumable."""
     began = time.monotonic()
     days = keep_snapshots()
-    log(f"pipeline snapshots: {days:,} day(s) in {time.monotonic() - began:,.0f} s")
+    log(f"kept pipeline: {days:,} day(s) in {time.monotonic() - began:,.0f} s")
 
 
 def analyze() -> None:

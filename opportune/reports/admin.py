@@ -2,8 +2,8 @@ from django.contrib import admin
 
 from opportune.core.admin import ViewOnlyAdmin
 from opportune.reports.models import (
-    PipelineSnapshot,
     PipelineSnapshotDay,
+    PipelineState,
     SalesTarget,
     WinModel,
     WinPrediction,
@@ -28,12 +28,12 @@ class PipelineSnapshotDayAdmin(ViewOnlyAdmin):
     date_hierarchy = "date"
 
 
-@admin.register(PipelineSnapshot)
-class PipelineSnapshotAdmin(ViewOnlyAdmin):
-    """The open opportunities of each kept day, as they stood at its end."""
+@admin.register(PipelineState)
+class PipelineStateAdmin(ViewOnlyAdmin):
+    """The open opportunities' states over the kept days, each within one month."""
 
-    list_display = ("date", "name", "status", "sales_stage_id", "base_opportunity_amount")
-    list_filter = ("date",)
+    list_display = ("name", "valid_from", "valid_to", "status", "sales_stage_id")
+    list_filter = ("month",)
     search_fields = ("=name",)
     show_full_result_count = False
 

@@ -1,6 +1,6 @@
 """The reports' part of the demo (core.demo): a sales target for every sales user for this
 month and the next two, set by an administrator through the targets service; two years of
-past deals with their history and the pipeline's daily snapshots (issue 15); as many more
+past deals with their history and the pipeline kept day by day (issue 15); as many more
 closed deals as the win model needs, and the model trained on them."""
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ OUTCOMES = [("Converted", 35), ("Lost", 40), ("Closed", 25)]
 def make_pipeline_history(*, today: date, rng: random.Random) -> None:
     """Two years of deals with their past (issue 15): made at an early stage, moved forward and
     back, revised, slipped, then won, lost or closed (the older ones) or still open (the
-    recent ones), each history record dated when it happened; then the pipeline's daily
-    snapshots from that history, so the pipeline as of a past day, what moved and the
+    recent ones), each history record dated when it happened; then the kept pipeline
+    (decision 0032) from that history, so the pipeline as of a past day, what moved and the
     forecast's accuracy have something true to show. Written in bulk (records of the past, not
     changes made now): the opportunities, their history and their search entries."""
     sellers = [

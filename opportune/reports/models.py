@@ -39,15 +39,21 @@ class SalesTarget(models.Model):
         return f"{self.user_id} {self.month:%Y-%m}: {self.amount}"
 
 
-class PipelineSnapshot(models.Model):
-    """One open opportunity (Open, Replied, Quotation) as it stood at the end of ``date``
-    (decision 0032): what ``?as_of=`` and the pipeline-changes and forecast-accuracy reports
-    read. The columns carry the opportunity's own names, so a report's query runs on either
-    table. Kept by the nightly job (``reports.tasks``) and built from the history by
-    ``manage.py backfill_pipeline_snapshots``; never edited."""
+class PipelineState(models.Model):
+    """One state of an open opportunity (Open, Replied, Quotation) over a run of days inside one
+    month (decision 0032): it stood so at the end of every day from ``valid_from`` (inclusive)
+    to ``valid_to`` (exclusive; at most the next month's first day), both in ``month``. A state
+    that lasts over a month end is cut there: each month holds the whole open pipeline at its
+    start (a key frame) and that month's changes, so the pipeline at the end of a day reads
+    that month's rows only. What ``?as_of=`` and the pipeline-changes and forecast-accuracy
+    reports read; the columns carry the opportunity's own names, so a report's query runs on
+    either table. Kept by the nightly job (``reports.tasks``) and built from the history by
+    ``manage.py backfill_pipeline_snapshots``; never edited by hand."""
 
-    date = models.DateField()
     name = models.CharField(max_length=140)  # the opportunity (kept if it is deleted later)
+    month = models.DateField(help_text="The first day of the month.")
+    valid_from = models.DateField()
+    valid_to = models.DateField()
     status = models.CharField(max_length=10)
     sales_stage_id = models.CharField(max_length=140, null=True)
     base_opportunity_amount = models.DecimalField(max_digits=20, decimal_places=4)
@@ -61,15 +67,21 @@ class PipelineSnapshot(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["date", "name"], name="pipeline_snapshot_day_name")
+            # one opportunity's states (pipeline changes read one by name, the build closes them)
+            models.UniqueConstraint(
+                fields=["name", "month", "valid_from"], name="pipeline_state_name_month_from"
+            )
         ]
+        # the pipeline at the end of a day: that month's rows begun by then
+        indexes = [models.Index(fields=["month", "valid_from"], name="pipeline_state_month_from")]
 
     def __str__(self) -> str:
-        return f"{self.date}: {self.name}"
+        return f"{self.name}: {self.valid_from} to {self.valid_to}"
 
 
 class PipelineSnapshotDay(models.Model):
-    """A day whose snapshot is built (an empty pipeline is a day too), and how many rows."""
+    """A day whose pipeline is built (an empty pipeline is a day too), and how many
+    opportunities were open at its end. The built days are one unbroken run."""
 
     date = models.DateField(primary_key=True)
     rows = models.PositiveIntegerField(default=0)

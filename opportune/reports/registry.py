@@ -164,7 +164,9 @@ def run_report(spec: ReportSpec, user: Any, f: Any, *, everything: bool = False)
 def _report_memory() -> Iterator[None]:
     """On PostgreSQL, a report's sorts (the percentiles, a grouping by owner and day over a
     year of a million deals) may use settings.REPORT_WORK_MEM each instead of the server's
-    default 4 MB, which sent them to disk: for the report's own transaction only (SET LOCAL)."""
+    default 4 MB, which sent them to disk: for the report's own transaction only (SET LOCAL).
+    And no JIT compilation: a report's aggregate over a month of the kept pipeline costs enough
+    to trigger it, and compiling took 240 ms of a 960 ms query at 1M (docs/performance.md)."""
     if connection.vendor != "postgresql" or not settings.REPORT_WORK_MEM:
         yield
         return
@@ -172,13 +174,17 @@ def _report_memory() -> Iterator[None]:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)",
+                "SELECT current_setting('work_mem'), current_setting('jit'), "
+                "set_config('work_mem', %s, true), set_config('jit', 'off', true)",
                 [settings.REPORT_WORK_MEM],
             )
-            previous = cursor.fetchone()[0]
+            previous, jit = cursor.fetchone()[:2]
         yield
         if nested:  # SET LOCAL would outlive this block in the caller's transaction (a
             # failure rolls back to the block's savepoint, which undoes it); alone, the
             # transaction's end does
             with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
+                cursor.execute(
+                    "SELECT set_config('work_mem', %s, true), set_config('jit', %s, true)",
+                    [previous, jit],
+                )

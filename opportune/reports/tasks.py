@@ -1,4 +1,4 @@
-"""The reports' periodic jobs (core.schedule): the pipeline's daily snapshot (decision 0032) and
+"""The reports' periodic jobs (core.schedule): the pipeline kept day by day (decision 0032) and
 the win-probability model (decision 0033)."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ against what was won in it, per owner and for the team, and the mean absolute er
   their owner then. (The forecast report counts sales orders; this one compares like with
   like: the opportunities' own amounts.)
 - The error is forecast - won; the mean absolute error of a horizon is over the months whose
-  forecast could be read (a day before the first snapshot has none)."""
+  forecast could be read (a day before the first kept day has none)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -36,7 +37,7 @@ from django.db.models import (
 
 from opportune.crm.access import opportunities_visible_to, sees_all_sales_records
 from opportune.reports.filters import ForecastAccuracyFilters
-from opportune.reports.models import PipelineSnapshot, PipelineSnapshotDay
+from opportune.reports.models import PipelineSnapshotDay, PipelineState
 from opportune.reports.queries.base import (
     MONEY,
     NOT_SET,
@@ -51,7 +52,7 @@ from opportune.reports.queries.base import (
     summary_item,
     usernames,
 )
-from opportune.reports.snapshots import History, end_of, is_past
+from opportune.reports.snapshots import History, end_of, is_past, month_of
 
 HORIZONS = (0, 30, 60, 90)
 WEIGHTED = ExpressionWrapper(
@@ -74,11 +75,57 @@ def _visible(rows: QuerySet[Any], user: Any, f: ForecastAccuracyFilters) -> Quer
     return rows
 
 
+def _forecasts(
+    user: Any, f: ForecastAccuracyFilters, kept: list[tuple[date, int, date]]
+) -> dict[tuple[Any, str], Decimal]:
+    """{(owner id, "YYYY-MM|h"): weighted}: the states that held at the end of each (month,
+    horizon)'s day with their expected closing in that month, in one GROUP BY. A state lasts
+    over several days of its month, so it may count for several horizons: the states of the
+    days' months are joined to the list of days (not sorted into one CASE, which would give a
+    state to its first horizon only)."""
+    if not kept:
+        return {}
+    rows = _visible(
+        PipelineState.objects.filter(month__in={month_of(d) for *_, d in kept}), user, f
+    )
+    base, params = (
+        rows.annotate(_w=WEIGHTED)
+        .order_by()
+        .values_list(
+            "month", "valid_from", "valid_to", "expected_closing", "opportunity_owner_id", "_w"
+        )
+        .query.sql_with_params()
+    )
+
+    def day_param(value: date) -> Any:
+        return value if connection.vendor == "postgresql" else value.isoformat()
+
+    days = " UNION ALL ".join(
+        "SELECT %s AS pair, %s AS month, %s AS day, %s AS lo, %s AS hi" for _ in kept
+    )
+    day_params: list[Any] = []
+    for m, h, day in kept:
+        day_params += [f"{period_key(m, 'monthly')}|{h}", day_param(month_of(day)), day_param(day)]
+        day_params += [day_param(m), day_param(add_months(m, 1))]
+    sql = (
+        "SELECT d.pair, b.opportunity_owner_id, SUM(b._w) "
+        f"FROM ({base}) b JOIN ({days}) d ON b.month = d.month AND b.valid_from <= d.day "
+        "AND b.valid_to > d.day AND b.expected_closing >= d.lo AND b.expected_closing < d.hi "
+        "GROUP BY d.pair, b.opportunity_owner_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *day_params])
+        return {
+            (owner, pair): Decimal(str(weighted or 0))
+            for pair, owner, weighted in cursor.fetchall()
+        }
+
+
 def accuracy_data(
     user: Any, f: ForecastAccuracyFilters
 ) -> tuple[list[date], dict[tuple[Any, str], dict[str, Decimal]], set[tuple[str, int]]]:
     """The months, {(owner id, "YYYY-MM"): {"won", "f0", "f30", ...}} and the (month, horizon)
-    pairs whose day has no snapshot. Two GROUP BYs and one look at the built days."""
+    pairs whose day is not kept. Two GROUP BYs and one look at the built days."""
     start, end = f.span()
     months = months_between(start, end)
     data: dict[tuple[Any, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
@@ -94,28 +141,10 @@ def accuracy_data(
         )
     )
     missing = {(period_key(m, "monthly"), h) for (m, h), day in pairs.items() if day not in built}
-    whens = [
-        When(
-            Q(date=day, expected_closing__gte=m, expected_closing__lt=add_months(m, 1)),
-            then=Value(f"{period_key(m, 'monthly')}|{h}"),
-        )
-        for (m, h), day in pairs.items()
-        if day in built
-    ]
-    if whens:
-        condition = Q()
-        for when in whens:
-            condition |= when.condition
-        forecasts = (
-            _visible(PipelineSnapshot.objects.filter(condition), user, f)
-            .annotate(pair=Case(*whens, output_field=CharField()))
-            .order_by()
-            .values("pair", "opportunity_owner_id")
-            .annotate(weighted=Sum(WEIGHTED))
-        )
-        for row in forecasts:
-            month, horizon = row["pair"].split("|")
-            data[(row["opportunity_owner_id"], month)][f"f{horizon}"] += row["weighted"] or 0
+    kept = [(m, h, day) for (m, h), day in pairs.items() if day in built]
+    for (owner, pair), weighted in _forecasts(user, f, kept).items():
+        month, horizon = pair.split("|")
+        data[(owner, month)][f"f{horizon}"] += weighted
     until = end_of(min(end, f.as_of) if f.as_of else end)
     earlier = History.objects.filter(name=OuterRef("name")).filter(
         Q(history_date__lt=OuterRef("history_date"))

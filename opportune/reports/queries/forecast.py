@@ -101,7 +101,7 @@ def forecast_data(user: Any, f: ForecastFilters) -> dict[tuple[Any, str], dict[s
 def _add_model_weighted(data: dict[tuple[Any, str], Any], pipeline: Any) -> None:
     """The same pipeline weighted by the model's win probability (reports.win_model) instead of
     the user's: one more GROUP BY over the stored predictions. Today's pipeline only: the model's
-    predictions are of today, so a past day's pipeline (``as_of``: snapshots) has no such line."""
+    predictions are of today, so a past day's pipeline (``as_of``: the kept states) has no such line."""
     if pipeline.model is not Opportunity:
         return
     weighted = ExpressionWrapper(

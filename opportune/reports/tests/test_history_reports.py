@@ -24,8 +24,8 @@ import pytest
 from django.core.management import call_command
 
 from opportune.crm.models import Opportunity
-from opportune.reports.models import PipelineSnapshot, PipelineSnapshotDay
-from opportune.reports.snapshots import History, build_day, keep_snapshots
+from opportune.reports.models import PipelineSnapshotDay, PipelineState
+from opportune.reports.snapshots import History, build_day, build_days, keep_snapshots, on_day
 from opportune.testing import at, body_of, client_for, make_opportunity
 
 pytestmark = pytest.mark.django_db
@@ -115,43 +115,116 @@ def summary(data):
     return {s["label"]: s["value"] for s in data["summary"]}
 
 
-# --- the snapshots ---------------------------------------------------------------------------------
-def test_snapshots_hold_the_open_pipeline_of_each_day(story):
-    def day(d):
-        return dict(
-            PipelineSnapshot.objects.filter(date=d).values_list("name", "base_opportunity_amount")
-        )
+# --- the kept pipeline -------------------------------------------------------------------------------
+def kept(d, *columns):
+    """The open opportunities kept for the end of ``d``: {name: (columns...)}."""
+    columns = columns or ("base_opportunity_amount",)
+    rows = PipelineState.objects.filter(on_day(d)).values_list("name", *columns)
+    got = {r[0]: (r[1] if len(columns) == 1 else r[1:]) for r in rows}
+    assert len(got) == len(rows)  # one state per opportunity and day
+    return got
 
-    assert day(date(2025, 11, 30)) == {}
+
+STATE = ("status", "sales_stage_id", "base_opportunity_amount", "probability", "expected_closing")
+
+
+def test_the_kept_pipeline_holds_the_open_ones_of_each_day(story):
+    assert kept(date(2025, 11, 30)) == {}
     assert not PipelineSnapshotDay.objects.filter(date=date(2025, 11, 30)).exists()
-    assert day(date(2026, 1, 14)) == {story["p"]: 1000, story["q"]: 2000, story["s"]: 800}
-    assert set(day(date(2026, 1, 15))) == {story["p"], story["q"]}  # S closed that day
-    assert day(date(2026, 2, 5))[story["q"]] == 1500
-    assert set(day(date(2026, 3, 5))) == {story["r"], story["s"]}
+    assert kept(date(2026, 1, 14)) == {story["p"]: 1000, story["q"]: 2000, story["s"]: 800}
+    assert set(kept(date(2026, 1, 15))) == {story["p"], story["q"]}  # S closed that day
+    assert kept(date(2026, 2, 5))[story["q"]] == 1500
+    assert set(kept(date(2026, 3, 5))) == {story["r"], story["s"]}
+    assert PipelineSnapshotDay.objects.get(date=date(2026, 1, 14)).rows == 3
+    assert PipelineSnapshotDay.objects.get(date=date(2026, 2, 28)).rows == 3
+    # a state per change (and per month it lasts over), not per day: P's 3 states over 2
+    # months, cut at January's end
+    p = PipelineState.objects.filter(name=story["p"]).order_by("valid_from")
+    assert [(r.month, r.valid_from, r.valid_to) for r in p] == [
+        (date(2026, 1, 1), date(2026, 1, 5), date(2026, 1, 20)),
+        (date(2026, 1, 1), date(2026, 1, 20), date(2026, 2, 1)),
+        (date(2026, 2, 1), date(2026, 2, 1), date(2026, 2, 10)),
+        (date(2026, 2, 1), date(2026, 2, 10), date(2026, 3, 1)),
+        (date(2026, 3, 1), date(2026, 3, 1), date(2026, 3, 5)),
+    ]
     # a day built alone (from the whole history) is the same as one built from the day before
-    built = set(
-        PipelineSnapshot.objects.filter(date=date(2026, 2, 9)).values_list(
-            "name", "status", "sales_stage_id", "probability", "expected_closing"
-        )
-    )
+    built = {d: kept(d, *STATE) for d in (date(2026, 2, 9), date(2026, 2, 10), date(2026, 3, 1))}
     PipelineSnapshotDay.objects.filter(date=date(2026, 2, 8)).delete()
-    build_day(date(2026, 2, 9))
-    again = set(
-        PipelineSnapshot.objects.filter(date=date(2026, 2, 9)).values_list(
-            "name", "status", "sales_stage_id", "probability", "expected_closing"
-        )
+    assert build_day(date(2026, 2, 9)) == 4  # P, Q, R, S
+    assert kept(date(2026, 2, 9), *STATE) == built[date(2026, 2, 9)]
+    assert not PipelineSnapshotDay.objects.filter(date=date(2026, 2, 8)).exists()
+    build_days(date(2026, 2, 9), date(2026, 3, 1))
+    assert {d: kept(d, *STATE) for d in built} == built
+
+
+def test_a_record_that_changes_nothing_kept_adds_no_state(story):
+    r = Opportunity.objects.get(pk=story["r"])
+    record(r, at(2026, 2, 20), title="Renamed")  # not a column of the pipeline
+    call_command("backfill_pipeline_snapshots", "--from", "2026-02-15", "--to", "2026-03-31")
+    assert PipelineState.objects.filter(name=story["r"], month=date(2026, 2, 1)).count() == 1
+
+
+def test_month_boundaries(sales):
+    """T: open across January's end, changed on February 1st, closed on the last day of
+    February (open at the end of the 27th and 28th? the 28th is the day it closed: not)."""
+    t = made(
+        sales,
+        at(2026, 1, 20),
+        opportunity_owner="sales",
+        sales_stage="Prospecting",
+        opportunity_amount="100",
+        probability="10",
+        expected_closing=date(2026, 3, 31),
     )
-    assert again == built
+    record(t, at(2026, 2, 1, 8), opportunity_amount=200, base_opportunity_amount=200)
+    record(t, at(2026, 2, 1, 15), probability=20)  # twice on the 1st: the day's last counts
+    record(t, at(2026, 2, 28, 17), status="Lost")
+    call_command("backfill_pipeline_snapshots", "--to", "2026-03-02")
+    amounts = ("base_opportunity_amount", "probability")
+    assert kept(date(2026, 1, 19)) == {}
+    assert kept(date(2026, 1, 31), *amounts) == {t.name: (100, 10)}
+    assert kept(date(2026, 2, 1), *amounts) == {t.name: (200, 20)}
+    assert kept(date(2026, 2, 27), *amounts) == {t.name: (200, 20)}
+    assert kept(date(2026, 2, 28)) == {} and kept(date(2026, 3, 1)) == {}
+    states = PipelineState.objects.filter(name=t.name).order_by("valid_from")
+    assert [(r.month, r.valid_from, r.valid_to, r.probability) for r in states] == [
+        (date(2026, 1, 1), date(2026, 1, 20), date(2026, 2, 1), Decimal(10)),
+        (date(2026, 2, 1), date(2026, 2, 1), date(2026, 2, 28), Decimal(20)),
+    ]
+    # the nightly job from the 1st: the same states, a day at a time
+    build_days(date(2026, 1, 31), date(2026, 1, 31))
+    assert keep_snapshots(today=date(2026, 3, 3)) == 30
+    assert [(r.month, r.valid_from, r.valid_to, r.probability) for r in states.all()] == [
+        (date(2026, 1, 1), date(2026, 1, 20), date(2026, 2, 1), Decimal(10)),
+        (date(2026, 2, 1), date(2026, 2, 1), date(2026, 2, 28), Decimal(20)),
+    ]
+
+
+def test_days_rebuilt_after_a_correction_of_the_past(story, manager, api_as):
+    """R's amount corrected on 2026-02-04 (a record written now with that date): the days from
+    then change once rebuilt from there; the days before stay as they were."""
+    before = {d: kept(d) for d in (date(2026, 2, 3), date(2026, 2, 20), date(2026, 3, 10))}
+    r = Opportunity.objects.get(pk=story["r"])
+    record(r, at(2026, 2, 4), opportunity_amount=900, base_opportunity_amount=900)
+    call_command("backfill_pipeline_snapshots", "--from", "2026-02-04", "--to", "2026-03-31")
+    assert kept(date(2026, 2, 3)) == before[date(2026, 2, 3)]
+    assert kept(date(2026, 2, 20)) == {**before[date(2026, 2, 20)], story["r"]: 900}
+    assert kept(date(2026, 3, 10)) == {**before[date(2026, 3, 10)], story["r"]: 900}
+    params = {"from_date": "2026-01-01", "to_date": "2026-03-31", "based_on": "amount"}
+    data = report(api_as, manager, "sales-pipeline", as_of="2026-02-28", **params)
+    assert summary(data)["Total amount"] == 1000 + 900 + 800  # P, R corrected, S
+    # a rebuild of a range in the middle drops the days after it: the nightly job adds them
+    build_days(date(2026, 2, 10), date(2026, 2, 12))
+    assert PipelineSnapshotDay.objects.latest("date").date == date(2026, 2, 12)
+    assert keep_snapshots(today=date(2026, 4, 1)) == 47
+    assert kept(date(2026, 3, 10)) == {**before[date(2026, 3, 10)], story["r"]: 900}
 
 
 def test_the_nightly_job_builds_the_days_missing_up_to_yesterday(story):
     PipelineSnapshotDay.objects.filter(date__gt=date(2026, 3, 28)).delete()
-    PipelineSnapshot.objects.filter(date__gt=date(2026, 3, 28)).delete()
     assert keep_snapshots(today=date(2026, 4, 1)) == 3  # March 29th to 31st
     assert keep_snapshots(today=date(2026, 4, 1)) == 0  # safe to run twice
-    assert set(
-        PipelineSnapshot.objects.filter(date=date(2026, 3, 31)).values_list("name", flat=True)
-    ) == {story["r"], story["s"]}
+    assert set(kept(date(2026, 3, 31))) == {story["r"], story["s"]}
 
 
 # --- as_of -----------------------------------------------------------------------------------------
@@ -329,6 +402,29 @@ def test_forecast_accuracy_per_owner_and_team(story, manager, sales, api_as):
     assert {r["month"]: r["forecast_0"] for r in own["rows"]} == {"2026-02": 300, "2026-03": 720}
 
 
+def test_forecast_accuracy_counts_a_state_for_every_horizon_it_lasts_over(
+    story, sales, manager, api_as
+):
+    """V, open and unchanged through March with its closing in April: April's forecast at the
+    month's start (end of March 31st) and 30 days before (end of March 1st) both hold it, from
+    the one state March keeps of it."""
+    made(
+        sales,
+        at(2026, 2, 25),
+        opportunity_owner="sales",
+        sales_stage="Prospecting",
+        opportunity_amount="1000",
+        probability="50",
+        expected_closing=date(2026, 4, 15),
+    )
+    call_command("backfill_pipeline_snapshots", "--from", "2026-02-25", "--to", "2026-03-31")
+    data = report(
+        api_as, manager, "forecast-accuracy", from_date="2026-04-01", to_date="2026-04-30"
+    )
+    april = data["rows"][0]
+    assert (april["forecast_0"], april["forecast_30"], april["forecast_60"]) == (500, 500, 0)
+
+
 # --- refusals ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "slug", ["sales-pipeline", "pipeline-changes", "forecast-accuracy", "lost-opportunities"]
@@ -348,6 +444,6 @@ def test_a_bad_bucket_is_refused_and_the_page_names_a_bad_as_of(manager, api_as)
     assert "as_of" in page.content.decode()
 
 
-def test_snapshot_amounts_are_decimals(story):
-    row = PipelineSnapshot.objects.get(date=date(2026, 2, 5), name=story["q"])
+def test_kept_amounts_are_decimals(story):
+    row = PipelineState.objects.filter(on_day(date(2026, 2, 5))).get(name=story["q"])
     assert row.base_opportunity_amount == Decimal("1500")
