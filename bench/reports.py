@@ -37,9 +37,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -182,7 +183,14 @@ def measure(case: Case, client: Client, headers: dict[str, str]) -> None:
             else "EXPLAIN QUERY PLAN "
         )
         _ms, sql, params = case.slowest
-        with connection.cursor() as cur:
+        with transaction.atomic(), connection.cursor() as cur:
+            if (
+                connection.vendor == "postgresql"
+                and settings.REPORT_WORK_MEM
+                and "/reports/" in case.url
+            ):
+                # as the report ran it: with its own work_mem (reports.registry._report_memory)
+                cur.execute("SELECT set_config('work_mem', %s, true)", [settings.REPORT_WORK_MEM])
             cur.execute(prefix + sql, params)
             case.plan = "\n".join("    " + str(row[-1]) for row in cur.fetchall())
 

@@ -37,8 +37,13 @@ class Assignment(models.Model):
     class Meta:
         ordering = ["-creation", "-id"]
         indexes = [
+            # a user's open assignments of a doctype: a sales rep's record rule ("assigned to
+            # me", a subquery in every report), load balancing's counts, the assignee's lists
             models.Index(
-                fields=["reference_type", "allocated_to", "status"], name="assignment_user_open"
+                fields=["reference_type", "allocated_to"],
+                include=["reference_name"],
+                condition=Q(status="Open"),
+                name="assignment_open_by_user",
             ),
             models.Index(fields=["reference_type", "reference_name"], name="assignment_document"),
         ]

@@ -382,6 +382,15 @@ HISTORY_UNINDEXED = [
 ]
 
 
+# What a sales user's record rule reads of an opportunity besides its owner (crm.access): who
+# made it, who is to contact the party, and its name (the open assignments' subquery). The
+# report indexes INCLUDE them so a sales rep's report applies the rule inside the index (an
+# index-only scan) instead of fetching every row of the period from the table to test it
+# (docs/performance.md, "Reports at 1M, fourth pass"). Neither changes after creation except
+# contact_by, whose own index (opp_next_contact) already makes its change a non-HOT update.
+RULE_COLUMNS = ["owner", "contact_by", "name"]
+
+
 class Opportunity(Document):
     naming_series = "CRM-OPP-.YYYY.-"
     doctype = "Opportunity"
@@ -571,15 +580,16 @@ class Opportunity(Document):
                     "probability",
                     "base_opportunity_amount",
                 ],
-                # the owner beside them: the forecast and the pipeline by owner, index-only too
-                include=["opportunity_owner"],
+                # the owner beside them: the forecast and the pipeline by owner, index-only too;
+                # and the record rule's columns (RULE_COLUMNS): a sales rep's too
+                include=["opportunity_owner", *RULE_COLUMNS],
                 name="opp_closing_pipeline",
             ),
             # The funnel's opportunities (reports/queries/funnel.py): those made from a lead in
             # a period, with the lead the median days join on; only what came from a lead.
             models.Index(
                 fields=["creation"],
-                include=["lead"],
+                include=["lead", "opportunity_owner", *RULE_COLUMNS],
                 condition=Q(opportunity_from="Lead"),
                 name="opp_from_lead_creation",
             ),
@@ -595,7 +605,12 @@ class Opportunity(Document):
             # (docs/performance.md, "Reports"); small: only the lost rows.
             models.Index(
                 fields=["modified"],
-                include=["name", "base_opportunity_amount", "opportunity_owner", "territory"],
+                include=[
+                    "base_opportunity_amount",
+                    "opportunity_owner",
+                    "territory",
+                    *RULE_COLUMNS,
+                ],
                 condition=Q(status="Lost"),
                 name="opp_lost_modified",
             ),
@@ -607,6 +622,7 @@ class Opportunity(Document):
                     "mins_to_first_response",
                     "business_mins_to_first_response",
                     "opportunity_owner",
+                    *RULE_COLUMNS,
                 ],
                 condition=Q(mins_to_first_response__gt=0),
                 name="opp_first_response",
