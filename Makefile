@@ -53,6 +53,9 @@ dev: install vendor
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite (browser tests need the vendor files); failures, errors and skips are listed at the end.
+# Two processes by default (pytest-xdist; a group such as the demo loaded once stays on one worker);
+# PYTEST_ARGS replaces that: `make test PYTEST_ARGS="-k lead"` runs in one process.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: install vendor
 	$(VENV)/bin/pytest -rfEs $(PYTEST_ARGS)
 
