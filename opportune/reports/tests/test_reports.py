@@ -366,3 +366,22 @@ def test_home_pipeline_comes_from_the_summary_query(world, sales):
         d["name"]: d["values"][chart["labels"].index("Prospecting")] for d in chart["datasets"]
     }
     assert values["Open"] == 1000  # A only: C is sales2's
+
+
+def test_home_pipeline_shows_the_summary_reports_chart_of_the_open_pipeline(
+    world, manager, sales, api_as
+):
+    # the panel groups by status and stage only (an index-only aggregate at scale): the same
+    # chart, to the cent, as the summary report of the open statuses by amount
+    for user in (manager, sales):
+        sections = {s["key"]: s["context"] for s in client_for(user).get("/").context["sections"]}
+        shown = sections["reports-pipeline"]["chart"]
+        data = report(
+            api_as,
+            user,
+            "opportunity-summary",
+            data_based_on="amount",
+            status="Open,Replied,Quotation",
+        )
+        assert shown == data["chart"]
+        assert shown["datasets"]  # there is an open pipeline to compare
