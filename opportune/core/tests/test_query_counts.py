@@ -1313,10 +1313,10 @@ REPORT_QUERIES = {
     "sales-funnel": 7,
     "forecast": 7,
     "minutes-to-first-response": 6,
-    # both days' totals, the three sides' aggregates, the record rules, whether the first day
-    # was kept; forecast accuracy: the kept days, the won history (report_world has no kept
+    # pipeline changes: one aggregate over both days' rows (totals and buckets), the record
+    # rules, whether the first day was kept; forecast accuracy: the kept days, the won history (report_world has no kept
     # day: no forecast to read)
-    "pipeline-changes": 9,
+    "pipeline-changes": 5,
     "forecast-accuracy": 5,
     "win-model": 2,
 }
@@ -1329,7 +1329,7 @@ REPORT_PAGE_QUERIES = {
     "sales-funnel": 9,
     "forecast": 10,
     "minutes-to-first-response": 8,
-    "pipeline-changes": 11,
+    "pipeline-changes": 7,
     "forecast-accuracy": 8,
     "win-model": 5,
 }

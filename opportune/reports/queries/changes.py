@@ -16,34 +16,24 @@ The walk adds up: for an opportunity open on both days, weighted(B) - weighted(A
 (amount B - amount A) x probability A (the amount bars) + amount B x (probability B -
 probability A) (the stage and probability bars). Slipped changes no total: its row says how much
 moved out of the period, it has no bar. Amounts are company currency; weighted = amount x
-probability / 100. ``bucket=`` lists the opportunities behind one row (every bar links to it)."""
+probability / 100. ``bucket=`` lists the opportunities behind one row (every bar links to it).
+
+Set-based (1M opportunities: decision 0032): the two days' rows are read once each (a past day's
+by the states' ``(month, valid_from)`` index) and joined on the name, one row per opportunity
+with both days' columns (``a_*`` the first day, ``b_*`` the second); the stage order is a join
+to the stages, "existed" and a gone one's status one indexed probe of the history for the
+opportunities that came in or went out only. Every bucket is a condition on those rows: the
+figures are one aggregate over them, a bucket's list the same rows filtered."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import (
-    BooleanField,
-    Case,
-    CharField,
-    Count,
-    DateField,
-    DecimalField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import DecimalField, QuerySet, Value
 
 from opportune.crm.models import Opportunity, SalesStage
 from opportune.reports.filters import PipelineChangesFilters
@@ -64,14 +54,25 @@ PCT: DecimalField[Any, Any] = DecimalField(max_digits=5, decimal_places=2)
 ZERO = Value(Decimal(0), output_field=MONEY)
 
 
-def _money(expression: Any) -> ExpressionWrapper:
-    return ExpressionWrapper(expression, output_field=MONEY)
+def _num(sql: str) -> str:
+    """A decimal expression as the ORM writes it (SQLite: cast to NUMERIC at every step, so
+    the figures are those the ORM's aggregates gave)."""
+    return f"CAST(({sql}) AS NUMERIC)" if connection.vendor == "sqlite" else f"({sql})"
 
 
-A_W = _money(F("a_amount") * F("a_prob") / 100)
-B_W = _money(F("b_amount") * F("b_prob") / 100)
-MOVE = _money(F("b_amount") * (F("b_prob") - F("a_prob")) / 100)
-AMOUNT = _money((F("b_amount") - F("a_amount")) * F("a_prob") / 100)
+def _weighted(amount: str, prob: str) -> str:
+    return _num(_num(f"{amount} * {prob}") + " / 100")
+
+
+def _minus(sql: str) -> str:
+    return _num(f"{sql} * -1")
+
+
+A_W = _weighted("r.a_amount", "r.a_prob")
+B_W = _weighted("r.b_amount", "r.b_prob")
+MOVE = _num(_num("r.b_amount * " + _num("r.b_prob - r.a_prob")) + " / 100")
+AMOUNT_DIFF = _num("r.b_amount - r.a_amount")
+AMOUNT = _num(_num(f"{AMOUNT_DIFF} * r.a_prob") + " / 100")
 
 
 @dataclass(frozen=True)
@@ -79,157 +80,195 @@ class Bucket:
     key: str
     label: str
     side: str  # "in" (open only on the second day), "out" (only on the first), "both"
-    when: Q
-    amount: Any  # the amount the row sums (company currency)
-    change: Any  # its change to the weighted pipeline (None: no bar)
+    when: str  # SQL: the condition on a row of _rows (besides its side)
+    amount: str  # SQL: the amount the row sums (company currency)
+    change: str | None  # SQL: its change to the weighted pipeline (None: no bar)
 
 
-BUCKETS = [
-    Bucket("new", "New", "in", Q(existed=False), F("b_amount"), B_W),
-    Bucket("reopened", "Reopened", "in", Q(existed=True), F("b_amount"), B_W),
-    Bucket("won", "Won", "out", Q(b_status="Converted"), F("a_amount"), -A_W),
-    Bucket("lost", "Lost", "out", Q(b_status="Lost"), F("a_amount"), -A_W),
-    Bucket(
-        "closed",
-        "Closed or deleted",
-        "out",
-        ~Q(b_status__in=["Converted", "Lost"]) | Q(b_status__isnull=True),
-        F("a_amount"),
-        -A_W,
-    ),
-    Bucket("moved_forward", "Moved forward", "both", Q(b_idx__gt=F("a_idx")), F("b_amount"), MOVE),
-    Bucket("moved_back", "Moved back", "both", Q(b_idx__lt=F("a_idx")), F("b_amount"), MOVE),
-    Bucket(
-        "probability_changed",
-        "Probability changed (same stage)",
-        "both",
-        Q(b_idx=F("a_idx")) & ~Q(b_prob=F("a_prob")),
-        F("b_amount"),
-        MOVE,
-    ),
-    Bucket(
-        "amount_up",
-        "Amount increased",
-        "both",
-        Q(b_amount__gt=F("a_amount")),
-        _money(F("b_amount") - F("a_amount")),
-        AMOUNT,
-    ),
-    Bucket(
-        "amount_down",
-        "Amount decreased",
-        "both",
-        Q(b_amount__lt=F("a_amount")),
-        _money(F("b_amount") - F("a_amount")),
-        AMOUNT,
-    ),
-    Bucket("slipped", "Slipped past the period", "both", Q(slipped=True), F("b_amount"), None),
-]
-BUCKET_KEYS = [b.key for b in BUCKETS]
-
-
-def _stage_idx(column: str) -> Coalesce:
-    return Coalesce(
-        Subquery(SalesStage.objects.filter(name=OuterRef(column)).values("idx")[:1]),
-        Value(-1),
-        output_field=IntegerField(),
-    )
-
-
-def _nothing(field: Any) -> Value:
-    return Value(None, output_field=field)
-
-
-def sides(user: Any, f: PipelineChangesFilters) -> dict[str, QuerySet[Any]]:
-    """The three sets, each row annotated alike (``a_*`` the first day, ``b_*`` the second)."""
-    start, end = f.span()
-    first, second = pipeline_at(user, start), pipeline_at(user, end)
-
-    def of_first(column: str) -> Subquery:
-        return Subquery(first.filter(name=OuterRef("name")).values(column)[:1])
-
-    came_in = second.exclude(name__in=first.values("name")).annotate(
-        a_stage=_nothing(CharField()),
-        a_amount=_nothing(MONEY),
-        a_prob=_nothing(PCT),
-        a_closing=_nothing(DateField()),
-        b_stage=F("sales_stage_id"),
-        b_amount=F("base_opportunity_amount"),
-        b_prob=F("probability"),
-        b_closing=F("expected_closing"),
-        b_status=F("status"),
-        existed=Exists(
-            History.objects.filter(name=OuterRef("name"), history_date__lt=end_of(start))
+def _buckets() -> list[Bucket]:
+    """The rows of the report (SQL fragments on ``r``, a row of ``_rows``; the slip's day is
+    the parameter ``%(end)s``)."""
+    out_change = _minus(A_W)
+    return [
+        Bucket("new", "New", "in", "r.existed = 0", "r.b_amount", B_W),
+        Bucket("reopened", "Reopened", "in", "r.existed = 1", "r.b_amount", B_W),
+        Bucket("won", "Won", "out", "r.b_status = 'Converted'", "r.a_amount", out_change),
+        Bucket("lost", "Lost", "out", "r.b_status = 'Lost'", "r.a_amount", out_change),
+        Bucket(
+            "closed",
+            "Closed or deleted",
+            "out",
+            "(r.b_status IS NULL OR r.b_status NOT IN ('Converted', 'Lost'))",
+            "r.a_amount",
+            out_change,
         ),
-    )
+        Bucket("moved_forward", "Moved forward", "both", "r.b_idx > r.a_idx", "r.b_amount", MOVE),
+        Bucket("moved_back", "Moved back", "both", "r.b_idx < r.a_idx", "r.b_amount", MOVE),
+        Bucket(
+            "probability_changed",
+            "Probability changed (same stage)",
+            "both",
+            "r.b_idx = r.a_idx AND r.b_prob <> r.a_prob",
+            "r.b_amount",
+            MOVE,
+        ),
+        Bucket(
+            "amount_up", "Amount increased", "both", "r.b_amount > r.a_amount", AMOUNT_DIFF, AMOUNT
+        ),
+        Bucket(
+            "amount_down",
+            "Amount decreased",
+            "both",
+            "r.b_amount < r.a_amount",
+            AMOUNT_DIFF,
+            AMOUNT,
+        ),
+        Bucket(
+            "slipped",
+            "Slipped past the period",
+            "both",
+            "r.a_closing <= %(end)s AND r.b_closing > %(end)s",
+            "r.b_amount",
+            None,
+        ),
+    ]
+
+
+BUCKETS = _buckets()
+BUCKET_KEYS = [b.key for b in BUCKETS]
+# a day's row: what the report reads of it (the same names on the states and the opportunities)
+DAY_COLUMNS = [
+    "name",
+    "opportunity_owner_id",
+    "sales_stage_id",
+    "base_opportunity_amount",
+    "probability",
+    "expected_closing",
+    "status",
+]
+ROW_COLUMNS = [
+    "side",
+    "name",
+    "opportunity_owner_id",
+    "a_stage",
+    "a_amount",
+    "a_prob",
+    "a_closing",
+    "b_stage",
+    "b_amount",
+    "b_prob",
+    "b_closing",
+    "b_status",
+    "existed",
+    "a_idx",
+    "b_idx",
+]
+
+
+def _rows(user: Any, f: PipelineChangesFilters) -> tuple[str, dict[str, Any]]:
+    """SQL (named parameters) of one row per opportunity open on either day: its ``side`` and
+    both days' columns (NULL on the day it was not open), ``existed`` (came in: recorded by
+    the end of the first day, 1/0), ``b_status`` (went out: its status at the end of the
+    second day, NULL if deleted), the stages' order ``a_idx``/``b_idx`` (-1: none)."""
+    start, end = f.span()
+    ops = connection.ops
+    params: dict[str, Any] = {
+        "end": ops.adapt_datefield_value(end),
+        "start_end": ops.adapt_datetimefield_value(end_of(start)),
+    }
+
+    def day_sql(rows: QuerySet[Any], prefix: str) -> str:
+        sql, values = rows.values_list(*DAY_COLUMNS).query.sql_with_params()
+        for i, value in enumerate(values):
+            params[f"{prefix}{i}"] = value
+        # the ORM's positional %s become this side's named parameters
+        parts = sql.split("%s")
+        named = [f"%({prefix}{i})s" for i in range(len(values))] + [""]
+        return "".join(part + name for part, name in zip(parts, named, strict=True))
+
+    first = day_sql(pipeline_at(user, start), "a")
+    second = day_sql(pipeline_at(user, end), "b")
+    history = History._meta.db_table
+    stages = SalesStage._meta.db_table
     if is_past(end):
-        later = History.objects.filter(
-            name=OuterRef("name"), history_date__lt=end_of(end)
-        ).order_by("-history_date", "-history_id")
-        went_out = first.exclude(name__in=second.values("name")).annotate(
-            _status=Subquery(later.values("status")[:1]),
-            _type=Subquery(later.values("history_type")[:1]),
-            b_status=Case(When(_type="-", then=Value(None)), default=F("_status")),
+        params["end_end"] = ops.adapt_datetimefield_value(end_of(end))
+        gone_status = (
+            f"(SELECT CASE WHEN h.history_type = '-' THEN NULL ELSE h.status END FROM {history} h "
+            "WHERE h.name = a.name AND h.history_date < %(end_end)s "
+            "ORDER BY h.history_date DESC, h.history_id DESC LIMIT 1)"
         )
     else:  # today: as it is (a deleted one has no row)
-        now = Opportunity.objects.filter(name=OuterRef("name")).values("status")[:1]
-        went_out = first.exclude(name__in=second.values("name")).annotate(b_status=Subquery(now))
-    went_out = went_out.annotate(
-        a_stage=F("sales_stage_id"),
-        a_amount=F("base_opportunity_amount"),
-        a_prob=F("probability"),
-        a_closing=F("expected_closing"),
-        b_stage=_nothing(CharField()),
-        b_amount=_nothing(MONEY),
-        b_prob=_nothing(PCT),
-        b_closing=_nothing(DateField()),
+        gone_status = f"(SELECT o.status FROM {Opportunity._meta.db_table} o WHERE o.name = a.name)"
+    existed = (
+        f"CASE WHEN EXISTS (SELECT 1 FROM {history} h WHERE h.name = b.name "
+        "AND h.history_date < %(start_end)s) THEN 1 ELSE 0 END"
     )
-    stayed = second.filter(name__in=first.values("name")).annotate(
-        a_stage=of_first("sales_stage_id"),
-        a_amount=of_first("base_opportunity_amount"),
-        a_prob=of_first("probability"),
-        a_closing=of_first("expected_closing"),
-        b_stage=F("sales_stage_id"),
-        b_amount=F("base_opportunity_amount"),
-        b_prob=F("probability"),
-        b_closing=F("expected_closing"),
-        b_status=F("status"),
+    # one pass: a FULL JOIN of the two days on the name (a hash join of the two index ranges);
+    # the history is probed only for the rows on one side (CASE evaluates its branch only)
+    moved = (
+        "SELECT CASE WHEN a.name IS NULL THEN 'in' WHEN b.name IS NULL THEN 'out' "
+        "ELSE 'both' END AS side, COALESCE(b.name, a.name) AS name, "
+        "CASE WHEN b.name IS NULL THEN a.opportunity_owner_id "
+        "ELSE b.opportunity_owner_id END AS opportunity_owner_id, "
+        "a.sales_stage_id AS a_stage, a.base_opportunity_amount AS a_amount, "
+        "a.probability AS a_prob, a.expected_closing AS a_closing, "
+        "b.sales_stage_id AS b_stage, b.base_opportunity_amount AS b_amount, "
+        "b.probability AS b_prob, b.expected_closing AS b_closing, "
+        f"CASE WHEN b.name IS NULL THEN {gone_status} ELSE b.status END AS b_status, "
+        f"CASE WHEN a.name IS NULL THEN {existed} END AS existed "
+        f"FROM ({first}) a FULL JOIN ({second}) b ON a.name = b.name"
     )
-    stayed = stayed.annotate(
-        a_idx=_stage_idx("a_stage"),
-        b_idx=_stage_idx("b_stage"),
-        slipped=ExpressionWrapper(
-            Q(a_closing__lte=end, b_closing__gt=end), output_field=BooleanField()
-        ),
+    sql = (
+        "SELECT m.*, COALESCE(sa.idx, -1) AS a_idx, COALESCE(sb.idx, -1) AS b_idx "
+        f"FROM ({moved}) m LEFT JOIN {stages} sa ON sa.name = m.a_stage "
+        f"LEFT JOIN {stages} sb ON sb.name = m.b_stage"
     )
-    return {"in": came_in, "out": went_out, "both": stayed}
+    if connection.vendor == "postgresql":
+        # a fence: the rows are computed once, not inlined into every bucket's CASE (which
+        # would probe the history once per reference)
+        sql += " OFFSET 0"
+    return sql, params
 
 
-def _totals(user: Any, f: PipelineChangesFilters) -> tuple[Decimal, Decimal]:
-    start, end = f.span()
-    w = _money(F("base_opportunity_amount") * F("probability") / 100)
-    return tuple(
-        pipeline_at(user, day).aggregate(w=Coalesce(Sum(w), ZERO))["w"] for day in (start, end)
-    )
+def _when(bucket: Bucket) -> str:
+    return f"(r.side = '{bucket.side}' AND {bucket.when})"
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 def bucket_figures(user: Any, f: PipelineChangesFilters) -> dict[str, dict[str, Any]]:
-    """{bucket: {"count", "amount", "change"}}: one aggregate per side."""
+    """{bucket: {"count", "amount", "change"}} and {"before"/"after": {"weighted"}} (both days'
+    weighted pipelines): one aggregate over the rows."""
+    rows, params = _rows(user, f)
+    picked = []
+    for b in BUCKETS:
+        picked += [
+            f"SUM(CASE WHEN {_when(b)} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {_when(b)} THEN {b.amount} END)",
+        ]
+        if b.change is not None:
+            picked.append(f"SUM(CASE WHEN {_when(b)} THEN {b.change} END)")
+    # both days' weighted pipelines: the rows open on each
+    picked += [
+        f"SUM(CASE WHEN r.side <> 'in' THEN {A_W} END)",
+        f"SUM(CASE WHEN r.side <> 'out' THEN {B_W} END)",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(picked)} FROM ({rows}) r", params)
+        got = iter(cursor.fetchone())
     out: dict[str, dict[str, Any]] = {}
-    for side, rows in sides(user, f).items():
-        wanted: dict[str, Any] = {}
-        for b in (b for b in BUCKETS if b.side == side):
-            wanted[f"{b.key}__count"] = Count("name", filter=b.when)
-            wanted[f"{b.key}__amount"] = Coalesce(Sum(b.amount, filter=b.when), ZERO)
-            if b.change is not None:
-                wanted[f"{b.key}__change"] = Coalesce(Sum(b.change, filter=b.when), ZERO)
-        got = rows.aggregate(**wanted)
-        for b in (b for b in BUCKETS if b.side == side):
-            out[b.key] = {
-                "count": got[f"{b.key}__count"],
-                "amount": got[f"{b.key}__amount"],
-                "change": got.get(f"{b.key}__change"),
-            }
+    for b in BUCKETS:
+        count, amount = next(got), next(got)
+        change = (_decimal(next(got)) or Decimal(0)) if b.change is not None else None
+        out[b.key] = {
+            "count": int(count or 0),
+            "amount": _decimal(amount) or Decimal(0),
+            "change": change,
+        }
+    for day in ("before", "after"):
+        out[day] = {"weighted": _decimal(next(got)) or Decimal(0)}
     return out
 
 
@@ -257,23 +296,34 @@ LIST_COLUMNS = [
 ]
 
 
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _percent(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
 def _listing(
     user: Any, f: PipelineChangesFilters, bucket: Bucket, limit: int | None, precision: int
 ) -> list[dict[str, Any]]:
-    rows = sides(user, f)[bucket.side].filter(bucket.when)
-    change = bucket.change if bucket.change is not None else ZERO
-    fields = ["name", "opportunity_owner_id", "a_stage", "a_amount", "a_prob", "a_closing"]
-    fields += ["b_stage", "b_amount", "b_prob", "b_closing", "b_status", "_change"]
-    title = Opportunity.objects.filter(name=OuterRef("name")).values("title")[:1]
-    fields.append("_title")
-    picked = rows.annotate(_change=change, _title=Subquery(title)).order_by("name").values(*fields)
+    rows, params = _rows(user, f)
+    change = bucket.change if bucket.change is not None else "0"
+    columns = ", ".join(f"r.{c}" for c in ROW_COLUMNS)
+    sql = (
+        f"SELECT {columns}, {change} AS change, o.title FROM ({rows}) r "
+        f"LEFT JOIN {Opportunity._meta.db_table} o ON o.name = r.name "
+        f"WHERE {_when(bucket)} ORDER BY r.name"
+    )
     if limit is not None:
-        picked = picked[:limit]
-    found = list(picked)
+        sql += f" LIMIT {int(limit)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = [dict(zip([*ROW_COLUMNS, "_change", "_title"], r, strict=True)) for r in cursor]
     names = usernames(r["opportunity_owner_id"] for r in found)
 
     def cash(value: Any) -> Decimal | None:
-        return None if value is None else money(value, precision)
+        return None if value is None else money(_decimal(value), precision)
 
     return [
         {
@@ -285,10 +335,10 @@ def _listing(
             "status_to": r["b_status"] or ("Deleted" if bucket.side == "out" else ""),
             "amount_from": cash(r["a_amount"]),
             "amount_to": cash(r["b_amount"]),
-            "probability_from": r["a_prob"],
-            "probability_to": r["b_prob"],
-            "closing_from": r["a_closing"],
-            "closing_to": r["b_closing"],
+            "probability_from": _percent(r["a_prob"]),
+            "probability_to": _percent(r["b_prob"]),
+            "closing_from": _date(r["a_closing"]),
+            "closing_to": _date(r["b_closing"]),
             "weighted_change": cash(r["_change"]),
         }
         for r in found
@@ -298,8 +348,8 @@ def _listing(
 def changes_report(user: Any, f: PipelineChangesFilters, *, limit: int | None = MAX_ROWS) -> Report:
     start, end = f.span()
     _, precision = currency()
-    before, after = _totals(user, f)
     figures = bucket_figures(user, f)
+    before, after = figures["before"]["weighted"], figures["after"]["weighted"]
     labels = [f"Weighted pipeline {start.isoformat()}"]
     values = [float(money(before, precision))]
     keys: list[str | None] = [None]
