@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
@@ -98,15 +97,6 @@ def test_a_change_by_a_job_records_job(sales, items, django_capture_on_commit_ca
     record = _last(Quotation, quotation.name)
     assert (record.status, record.history_door, record.history_user) == ("Expired", "job", None)
     assert audit.current_door() == "system"  # the job's door ended with the job
-
-
-def test_a_change_by_a_command_records_import(db):
-    call_command("load_demo", verbosity=0)
-    opp = Opportunity.objects.order_by("name").first()
-    assert opp is not None
-    doors = set(Opportunity.history.values_list("history_door", flat=True))
-    assert doors == {"import"}
-    assert set(Item.history.values_list("history_door", flat=True)) == {"import"}
 
 
 def test_outside_any_door_changes_are_system_and_door_nests(opp, sales):

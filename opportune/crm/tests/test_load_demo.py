@@ -225,3 +225,9 @@ class TestTheDemo(TestCase):
         assert all(m.day == 1 for m in months) and months[1] > months[0]
         assert targets.count() == 9
         assert all(t.amount > 0 for t in targets)
+
+    def test_a_change_by_a_command_records_import(self):
+        """Every history record the demo's command wrote came by the door "import" (core.audit):
+        the timeline and the audit log say the demo loaded them."""
+        assert set(Opportunity.history.values_list("history_door", flat=True)) == {"import"}
+        assert set(Item.history.values_list("history_door", flat=True)) == {"import"}
