@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 from collections.abc import Iterator
@@ -320,29 +321,42 @@ class World:
         return method(url, content, content_type="application/json", headers=headers)
 
 
-PROJECT_MODELS = [m for m in apps.get_models() if m.__module__.startswith("opportune.")]
+@functools.cache
+def _table_reads() -> list[tuple[str, str]]:
+    """Each table of the project's models (proxies share theirs) with the SQL that reads all of
+    its rows but when a token was last used (each request sets it)."""
+    quote = connection.ops.quote_name
+    reads = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("opportune.") or model._meta.proxy:
+            continue
+        columns = [
+            f.column for f in model._meta.concrete_fields if not f.column.startswith("last_used")
+        ]
+        table = quote(model._meta.db_table)
+        order = quote(model._meta.pk.column)
+        select = f"SELECT {', '.join(quote(c) for c in columns)} FROM {table} ORDER BY {order}"
+        reads.append((table, select))
+    return reads
 
 
 def snapshot() -> dict[str, Any]:
-    """Every row of every model of the project's apps (few: a seeded world), but when a token
-    was last used (each request does). Every table's count comes in one query; the rows are
-    read only from the tables that have some, so an empty table costs nothing (it is 0, and a
-    row written to it makes a list of rows instead: still a change)."""
-    counts_sql = "SELECT " + ", ".join(
-        f"(SELECT COUNT(*) FROM {connection.ops.quote_name(m._meta.db_table)})"
-        for m in PROJECT_MODELS
-    )
+    """Every row of every table of the project's apps (few: a seeded world), read as the
+    database gives them. Every table's count comes in one query; the rows are read only from
+    the tables that have some (an empty table is 0, and a row written to it makes a list of
+    rows instead: still a change)."""
+    reads = _table_reads()
     with connection.cursor() as cursor:
-        cursor.execute(counts_sql)
+        cursor.execute("SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {t})" for t, _ in reads))
         counts = cursor.fetchone()
-    return {
-        model._meta.label: count
-        and [
-            {k: v for k, v in row.items() if not k.startswith("last_used")}
-            for row in model._default_manager.order_by("pk").values()
-        ]
-        for model, count in zip(PROJECT_MODELS, counts, strict=True)
-    }
+        rows: dict[str, Any] = {}
+        for (table, select), count in zip(reads, counts, strict=True):
+            if count:
+                cursor.execute(select)
+                rows[table] = cursor.fetchall()
+            else:
+                rows[table] = 0
+    return rows
 
 
 @pytest.fixture(scope="module")
