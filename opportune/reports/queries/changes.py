@@ -32,6 +32,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import DecimalField, QuerySet, Value
 
@@ -178,7 +179,11 @@ def _rows(user: Any, f: PipelineChangesFilters) -> tuple[str, dict[str, Any]]:
     }
 
     def day_sql(rows: QuerySet[Any], prefix: str) -> str:
-        sql, values = rows.values_list(*DAY_COLUMNS).query.sql_with_params()
+        try:
+            sql, values = rows.values_list(*DAY_COLUMNS).query.sql_with_params()
+        except EmptyResultSet:  # a user who sees nothing: the ORM writes no SQL for `.none()`
+            none = rows.model._default_manager.filter(pk__isnull=True)
+            sql, values = none.values_list(*DAY_COLUMNS).query.sql_with_params()
         for i, value in enumerate(values):
             params[f"{prefix}{i}"] = value
         # the ORM's positional %s become this side's named parameters
