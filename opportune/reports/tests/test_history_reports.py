@@ -333,6 +333,14 @@ def test_pipeline_changes_lists_the_opportunities_of_a_change(story, manager, sa
     assert summary(own)["Weighted pipeline 2026-01-31"] == 300
 
 
+def test_pipeline_changes_for_a_user_who_sees_no_opportunity_are_empty(story, outsider, api_as):
+    """Past days and today alike: no opportunity visible is an empty walk, not an error."""
+    for to_date in ("2026-02-28", None):
+        params = {"from_date": "2026-01-31"} | ({"to_date": to_date} if to_date else {})
+        data = report(api_as, outsider, "pipeline-changes", **params)
+        assert {count for count, _amount, _change in buckets(data).values()} == {0}
+
+
 def test_pipeline_changes_page_links_every_bar_to_its_list(story, manager):
     client = client_for(manager)
     page = client.get("/reports/pipeline-changes/?from_date=2026-01-31&to_date=2026-02-28")
