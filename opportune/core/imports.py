@@ -593,7 +593,7 @@ def _import_many(
     try:
         with transaction.atomic():
             made = importer.create_many([dict(doc.data) for doc in ready], by, keep)
-    except (DatabaseError, TypeError, ValueError, LookupError):
+    except DatabaseError:
         return [_import_one(importer, doc, by, keep=keep) for doc in docs]
     answers = dict(zip((id(doc) for doc in ready), made, strict=True))
     out: list[tuple[str, dict[str, list[str]]]] = []
