@@ -561,6 +561,8 @@ class OpportunityMaker:
                 opportunity_from="Lead",
                 party_name=lead["name"],
                 lead_id=lead["name"],
+                lead_creation=lead["creation"],  # the copy the funnel reads (crm 0021)
+                lead_creation_of=lead["name"],
                 customer_name=title,
                 title=title,
                 contact_display=lead["lead_name"],

@@ -189,8 +189,11 @@ def measure(case: Case, client: Client, headers: dict[str, str]) -> None:
                 and settings.REPORT_WORK_MEM
                 and "/reports/" in case.url
             ):
-                # as the report ran it: with its own work_mem (reports.registry._report_memory)
-                cur.execute("SELECT set_config('work_mem', %s, true)", [settings.REPORT_WORK_MEM])
+                # as the report ran it: with its own work_mem and no JIT (reports.registry)
+                cur.execute(
+                    "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)",
+                    [settings.REPORT_WORK_MEM],
+                )
             cur.execute(prefix + sql, params)
             case.plan = "\n".join("    " + str(row[-1]) for row in cur.fetchall())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -445,6 +446,14 @@ class Opportunity(Document):
         related_name="opportunities",
         db_index=False,
     )
+    # A copy of the lead's creation (the funnel's median days without a join to every lead:
+    # docs/performance.md, "Reports at 1M, seventh pass"; decision 0036), with the lead it was
+    # copied from. Set by save() when the lead changes; a writer that moves the lead without it
+    # (a merge's bulk update, an import) leaves the pair pointing at the old lead, and a reader
+    # uses the copy only while ``lead_creation_of`` is still the opportunity's lead
+    # (reports/queries/funnel.py ``lead_created``), else it reads the lead: never stale, at worst slower.
+    lead_creation = models.DateTimeField(null=True, blank=True, editable=False)
+    lead_creation_of = models.CharField(max_length=140, null=True, blank=True, editable=False)
     customer = models.ForeignKey(
         Customer,
         null=True,
@@ -542,7 +551,15 @@ class Opportunity(Document):
     )
 
     history = audited_history(
-        excluded_fields=["version", "modified", "modified_by", "replied_on", "last_received_on"],
+        excluded_fields=[
+            "version",
+            "modified",
+            "modified_by",
+            "replied_on",
+            "last_received_on",
+            "lead_creation",  # a copy of the lead's (never a change of the opportunity's)
+            "lead_creation_of",
+        ],
         # History is read by document (name), date, user and door only: no index per copied
         # foreign key (each costs a write per record; the auto-close job writes 100,000).
         no_db_index=HISTORY_UNINDEXED,
@@ -586,10 +603,17 @@ class Opportunity(Document):
                 name="opp_closing_pipeline",
             ),
             # The funnel's opportunities (reports/queries/funnel.py): those made from a lead in
-            # a period, with the lead the median days join on; only what came from a lead.
+            # a period, with their lead's creation (the copy and the lead it is of: the median
+            # days from the index alone); only what came from a lead.
             models.Index(
                 fields=["creation"],
-                include=["lead", "opportunity_owner", *RULE_COLUMNS],
+                include=[
+                    "lead",
+                    "lead_creation",
+                    "lead_creation_of",
+                    "opportunity_owner",
+                    *RULE_COLUMNS,
+                ],
                 condition=Q(opportunity_from="Lead"),
                 name="opp_from_lead_creation",
             ),
@@ -673,6 +697,31 @@ class Opportunity(Document):
 
     def __str__(self) -> str:
         return f"{self.name} {self.title}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.keep_lead_creation()
+        fields = kwargs.get("update_fields")
+        if fields is not None and "lead" in fields:
+            kwargs["update_fields"] = {*fields, "lead_creation", "lead_creation_of"}
+        super().save(*args, **kwargs)
+
+    def keep_lead_creation(self) -> None:
+        """Copy the lead's creation when the lead is not the one copied from (no query when the
+        lead object is at hand, as the services have it)."""
+        if self.lead_id is None:
+            self.lead_creation = self.lead_creation_of = None
+            return
+        if self.lead_creation_of == self.lead_id and self.lead_creation is not None:
+            return
+        creation: datetime | None
+        cached = type(self).lead.is_cached(self)
+        if cached and self.lead is not None and self.lead.pk == self.lead_id:
+            creation = self.lead.creation
+        else:
+            creation = (
+                Lead.objects.filter(pk=self.lead_id).values_list("creation", flat=True).first()
+            )
+        self.lead_creation, self.lead_creation_of = creation, self.lead_id
 
     # What the opportunity page offers and the services allow, from one place.
     def can_close(self) -> bool:

@@ -22,8 +22,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
+    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -151,6 +153,11 @@ def accuracy_data(
         | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
     )
     before = Subquery(earlier.order_by("-history_date", "-history_id").values("status")[:1])
+    # the record turned Converted when the one before it was not: certainly so when no earlier
+    # record of it was Converted (a probe of the small Converted-only index, crm 0021), and only
+    # otherwise (won again after a reopening, or an edit while Converted) the record before it
+    # is read
+    converted_before = Exists(earlier.filter(status="Converted"))
     month_of = Case(
         *(
             When(
@@ -173,7 +180,16 @@ def accuracy_data(
             f,
         )
         .annotate(before=before)
-        .filter(Q(before__isnull=True) | ~Q(before="Converted"))
+        .annotate(
+            turned=Case(
+                When(~converted_before, then=Value(True)),
+                default=ExpressionWrapper(
+                    Q(before__isnull=True) | ~Q(before="Converted"), output_field=BooleanField()
+                ),
+                output_field=BooleanField(),
+            )
+        )
+        .filter(turned=True)
         .annotate(month=month_of)
         .order_by()
         .values("month", "opportunity_owner_id")

@@ -173,7 +173,7 @@ def _percentile_cont(
     rows = list(base.values(group).annotate(**wanted)) if group else [base.aggregate(**wanted)]
     out: dict[Any, dict[float, float | None]] = {}
     for row in rows:
-        if not group and row["_p0"] is None:
+        if all(row[f"_p{i}"] is None for i in range(len(ps))):  # no value in the group
             continue
         out[row[group] if group else None] = {
             p: None if row[f"_p{i}"] is None else as_number(row[f"_p{i}"]) for i, p in enumerate(ps)
@@ -234,9 +234,11 @@ def percentiles(
     Portable SQL: the rows are ranked per group by a window function and only the (at most two)
     rows around each wanted rank come back, so the database does the sorting and Python only
     interpolates between a handful of values per group."""
-    base = rows.filter(**{f"{value}__isnull": False}).order_by()
     if connection.vendor == "postgresql":
-        return _percentile_cont(base, value, ps, group)
+        # percentile_cont skips NULLs itself: no IS NOT NULL of the value (an expression's, with
+        # a subquery in it, would be costed per row and steer the plan off an index-only scan)
+        return _percentile_cont(rows.order_by(), value, ps, group)
+    base = rows.filter(**{f"{value}__isnull": False}).order_by()
     partition = [F(group)] if group else None
     ranked = base.annotate(
         _rank=Window(RowNumber(), order_by=F(value).asc(), partition_by=partition),

@@ -13,10 +13,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    Case,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from opportune.crm.access import leads_visible_to, opportunities_visible_to
-from opportune.crm.models import Customer, Opportunity
+from opportune.crm.models import Customer, Lead, Opportunity
 from opportune.reports.filters import FunnelFilters
 from opportune.reports.queries.base import Chart, Column, Report, percentiles, summary_item
 from opportune.reports.queries.lost import day_bounds
@@ -32,9 +44,22 @@ COLUMNS = [
 ]
 
 
+def lead_created() -> Any:
+    """An opportunity's lead's creation: the copy on the opportunity while it is of the
+    opportunity's lead (set by every save that changes the lead), else read from the lead (a
+    writer that moved the lead without a save: a merge, an import). Exact either way; on the
+    copy no join to the leads (docs/performance.md, "Reports at 1M, seventh pass")."""
+    return Coalesce(
+        Case(When(lead_creation_of=F("lead"), then=F("lead_creation"))),
+        Subquery(Lead.objects.filter(pk=OuterRef("lead")).order_by().values("creation")),
+        output_field=DateTimeField(),
+    )
+
+
 def _median_days(rows: QuerySet[Any], since: str) -> float | None:
+    began = lead_created() if since == "lead__creation" else F(since)
     waited = rows.annotate(
-        _waited=ExpressionWrapper(F("creation") - F(since), output_field=DurationField())
+        _waited=ExpressionWrapper(F("creation") - began, output_field=DurationField())
     )
     value = percentiles(waited, "_waited", (0.5,)).get(None, {}).get(0.5)
     return round(value, 1) if value is not None else None
@@ -77,7 +102,13 @@ def funnel_report(user: Any, f: FunnelFilters) -> Report:
             leads_count = count
         median = None
         if since_field and count:
-            median = _median_days(queryset.filter(**{f"{since_field}__isnull": False}), since_field)
+            # those with the party or document the step counts from (its creation is never
+            # empty): a test of the key, no join; an opportunity from a lead always has its
+            # lead (opportunity_party_matches_from), so none there (an index-only scan)
+            link = since_field.removesuffix("__creation")
+            if link != "lead":
+                queryset = queryset.filter(**{f"{link}__isnull": False})
+            median = _median_days(queryset, since_field)
         rows.append(
             {
                 "step": step,

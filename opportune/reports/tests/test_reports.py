@@ -10,8 +10,11 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from opportune.reports.tests.world import build
-from opportune.testing import body_of, client_for
+from opportune.crm import services as crm_services
+from opportune.crm.models import Lead, Opportunity
+from opportune.crm.services.merge import merge_party
+from opportune.reports.tests.world import at, build
+from opportune.testing import body_of, client_for, make_lead, make_opportunity
 
 pytestmark = pytest.mark.django_db
 
@@ -385,3 +388,51 @@ def test_home_pipeline_shows_the_summary_reports_chart_of_the_open_pipeline(
         )
         assert shown == data["chart"]
         assert shown["datasets"]  # there is an open pipeline to compare
+
+
+def test_funnel_median_days_follow_an_opportunitys_lead_whoever_moves_it(manager, sales, api_as):
+    """The median days from lead to opportunity read a copy of the lead's creation on the
+    opportunity (docs/performance.md, "Reports at 1M, seventh pass"): moved by a merge (a bulk
+    update, no save), by the services, or the lead's creation rewritten, the figures are the
+    ones computed from the leads by hand."""
+    l1 = make_lead(sales, lead_name="Lead One", email_id="one@l.example")
+    l2 = make_lead(sales, lead_name="Lead Two", email_id="two@l.example")
+    l3 = make_lead(sales, lead_name="Lead Three", email_id="three@l.example")
+    a = make_opportunity(sales, l1)
+    b = make_opportunity(sales, l2)
+    Lead.objects.filter(pk=l1.pk).update(creation=at(2026, 2, 1))
+    Lead.objects.filter(pk=l2.pk).update(creation=at(2026, 1, 10))
+    Lead.objects.filter(pk=l3.pk).update(creation=at(2026, 1, 25))
+    Opportunity.objects.filter(pk=a.pk).update(creation=at(2026, 2, 11))
+    Opportunity.objects.filter(pk=b.pk).update(creation=at(2026, 2, 20))
+
+    def median():
+        data = report(api_as, manager, "sales-funnel", from_date="2026-02-01", to_date="2026-02-28")
+        step = by(data["rows"], "step")["Opportunities"]
+        assert step["count"] == 2
+        return step["median_days"]
+
+    assert median() == 25.5  # a: Feb 1 -> Feb 11, 10 days; b: Jan 10 -> Feb 20, 41 days
+
+    # b's lead merged into l3 (the merge moves the opportunities by a bulk update, no save:
+    # the copy still names l2, so the report reads l3 itself)
+    merge_party(Lead, Lead.objects.get(pk=l2.pk), into=l3.name, by=manager)
+    b.refresh_from_db()
+    assert b.lead_id == l3.name and b.lead_creation_of == l2.name
+    assert median() == 18.0  # a: 10 days; b: Jan 25 -> Feb 20, 26 days
+
+    # a's party changed through the services (a save: the copy follows)
+    a.refresh_from_db()
+    crm_services.update_opportunity(
+        a,
+        data={"opportunity_from": "Lead", "party_name": l3.name},
+        version=a.version,
+        by=sales,
+    )
+    a.refresh_from_db()
+    assert (a.lead_id, a.lead_creation_of, a.lead_creation) == (l3.name, l3.name, at(2026, 1, 25))
+    assert median() == 21.5  # a: Jan 25 -> Feb 11, 17 days; b: 26 days
+
+    # l3's creation rewritten without a save (an import's upsert, a correction of the past)
+    Lead.objects.filter(pk=l3.pk).update(creation=at(2026, 2, 5))
+    assert median() == 10.5  # a: Feb 5 -> Feb 11, 6 days; b: Feb 5 -> Feb 20, 15 days
