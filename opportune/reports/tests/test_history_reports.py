@@ -389,6 +389,21 @@ def test_forecast_accuracy_per_month_and_horizon(story, manager, api_as):
     assert got["Won"] == 1200
 
 
+def test_forecast_accuracy_counts_a_win_when_it_turns_converted_only(story, manager, api_as):
+    """Won is the record where the status turned Converted: an edit while Converted is not won
+    again; reopened and won again is (the report probes the opportunity's earlier Converted
+    records, then the record before, only when there are some)."""
+    p = Opportunity.objects.get(pk=story["p"])
+    record(p, at(2026, 3, 8), title="Renamed while won")  # still Converted: not won again
+    record(p, at(2026, 3, 12), status="Open")
+    record(p, at(2026, 3, 20), status="Converted", base_opportunity_amount=1300)
+    data = report(
+        api_as, manager, "forecast-accuracy", from_date="2026-03-01", to_date="2026-03-31"
+    )
+    assert data["rows"][0]["month"] == "2026-03"
+    assert data["rows"][0]["won"] == 2500  # 1200 on 2026-03-05, 1300 on 2026-03-20
+
+
 def test_forecast_accuracy_per_owner_and_team(story, manager, sales, api_as):
     data = report(
         api_as,
