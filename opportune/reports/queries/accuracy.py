@@ -88,7 +88,14 @@ def _forecasts(
     if not kept:
         return {}
     rows = _visible(
-        PipelineState.objects.filter(month__in={month_of(d) for *_, d in kept}), user, f
+        PipelineState.objects.filter(
+            month__in={month_of(d) for *_, d in kept},
+            # true of every state that held at some day's end (implied by the join below):
+            # the condition of the index made for this query (pipeline_state_closing)
+            valid_to__gt=F("valid_from"),
+        ),
+        user,
+        f,
     )
     base, params = (
         rows.annotate(_w=WEIGHTED)
