@@ -701,7 +701,7 @@ class Opportunity(Document):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.keep_lead_creation()
         fields = kwargs.get("update_fields")
-        if fields is not None and "lead" in fields:
+        if fields is not None and not {"lead", "lead_id"}.isdisjoint(fields):
             kwargs["update_fields"] = {*fields, "lead_creation", "lead_creation_of"}
         super().save(*args, **kwargs)
 
