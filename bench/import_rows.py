@@ -13,6 +13,7 @@ Wall time depends on the machine's load (it is shared): the process's CPU time i
     IMPORT_N=10000 .venv/bin/python bench/import_rows.py
     IMPORT_N=2000 IMPORT_DOCTYPE=Opportunity .venv/bin/python bench/import_rows.py
     IMPORT_N=10000 DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_import ... bench/import_rows.py
+    IMPORT_N=20000 IMPORT_PROFILE=var/leads .venv/bin/python bench/import_rows.py  # cProfile
 
 A benchmark, not a test. On a database of its own (default var/bench-import.sqlite3, migrated
 here); the leads of a previous run are removed first. The passes run in-process batch after
@@ -21,6 +22,7 @@ batch (core.imports.run_batch), as the job ledger runs them, without the queue.
 
 from __future__ import annotations
 
+import cProfile
 import os
 import sys
 import time
@@ -48,6 +50,7 @@ from opportune.testing import make_customer, make_item  # noqa: E402
 
 N = int(os.environ.get("IMPORT_N", "100000"))
 DOCTYPE = os.environ.get("IMPORT_DOCTYPE", "Lead")
+PROFILE = os.environ.get("IMPORT_PROFILE", "")  # a path prefix: profile the passes
 TARGET_S = 60.0
 TARGET_ROWS = 100_000
 
@@ -74,12 +77,20 @@ def opportunity_file(n: int, customers: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def run_pass(job: ImportJob) -> tuple[float, float]:
+def run_pass(job: ImportJob, profile: str = "") -> tuple[float, float]:
+    """One pass, batch after batch; with IMPORT_PROFILE set, under cProfile (its stats written
+    to ``<IMPORT_PROFILE>.<profile>.prof``)."""
+    profiler = cProfile.Profile() if PROFILE and profile else None
     started, cpu = time.perf_counter(), time.process_time()
+    if profiler is not None:
+        profiler.enable()
     start: int | None = 0
     while start is not None:
         with transaction.atomic():  # one batch: one job of the ledger
             start = imports.run_batch(job.pk, start, queue=False)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{PROFILE}.{profile}.prof")
     return time.perf_counter() - started, time.process_time() - cpu
 
 
@@ -132,7 +143,7 @@ def main() -> None:
     mapping = imports.suggest_mapping(importer, job.header, {})
     imports.check_mapping(importer, job.header, mapping)
     ImportJob.objects.filter(pk=job.pk).update(mapping=mapping, status=ImportJob.Status.CHECKING)
-    check_s, check_cpu = run_pass(job)
+    check_s, check_cpu = run_pass(job, "check")
     job.refresh_from_db()
     assert (job.status, job.succeeded, job.failed) == ("checked", N, 0), job.__dict__
     assert not imported()
@@ -140,7 +151,7 @@ def main() -> None:
         status=ImportJob.Status.IMPORTING, mode="valid", processed=0, succeeded=0, failed=0
     )
     job.outcomes.all().delete()
-    import_s, import_cpu = run_pass(job)
+    import_s, import_cpu = run_pass(job, "import")
     job.refresh_from_db()
     assert (job.status, job.succeeded) == ("done", N), job.__dict__
     assert imported() == N

@@ -130,6 +130,40 @@ def _create_opportunity(data: dict[str, Any], by: User) -> Opportunity:
     return services.create_opportunity(data=data, by=by)
 
 
+def _invisible_leads(by: User, rows: list[dict[str, Any]], kind: str, field: str) -> set[Any]:
+    """The leads named in ``rows`` (``kind``, ``field``) the user does not see: one query for a
+    batch, what ``check_party_visible`` asks of each row."""
+    named = {data.get(field) for data in rows if data.get(kind) == "Lead" and data.get(field)}
+    if not named:
+        return set()
+    seen = set(access.leads_visible_to(by).filter(pk__in=named).values_list("pk", flat=True))
+    return named - seen
+
+
+def _create_opportunities(
+    rows: list[dict[str, Any]], by: User, write: bool
+) -> list[Opportunity | DomainError]:
+    """``_create_opportunity`` for a batch: the same party check (one query) before
+    ``create_opportunities``, the service's bulk twin."""
+    hidden = _invisible_leads(by, rows, "opportunity_from", "party_name")
+    answers: list[Opportunity | DomainError | None] = []
+    ready = []
+    for data in rows:
+        if data.get("opportunity_from") == "Lead" and data.get("party_name") in hidden:
+            answers.append(
+                ValidationError.for_field(
+                    "party_name", f"Lead '{data['party_name']}' does not exist."
+                )
+            )
+            continue
+        if not data.get("items"):
+            data.pop("items", None)
+        answers.append(None)
+        ready.append(data)
+    made = iter(services.create_opportunities(ready, by=by, write=write))
+    return [answer if answer is not None else next(made) for answer in answers]
+
+
 def register() -> None:
     lead_fields = [f for f in LEAD_SPEC if f != "disabled"]
     register_importer(
@@ -188,6 +222,7 @@ def register() -> None:
                 *item_row_columns(OpportunityItem),
             ),
             create=_create_opportunity,
+            create_many=_create_opportunities,
             may_import=access.can_write_opportunities,
             ignored_headers=("Status", "Modified", "modified", "creation", "Created On"),
             defaults={"opportunity_from": "Lead"},

@@ -19,6 +19,7 @@ from opportune.crm.services.opportunities import (
     set_opportunity_status,
     update_opportunity,
 )
+from opportune.crm.services.opportunities_bulk import create_opportunities
 from opportune.crm.services.parties import (
     create_contact,
     create_customer,
@@ -54,6 +55,7 @@ __all__ = [
     "create_leads",
     "create_lead_from_email",
     "create_opportunity",
+    "create_opportunities",
     "declare_opportunity_lost",
     "delete_contact",
     "delete_customer",
