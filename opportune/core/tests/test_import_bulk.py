@@ -260,3 +260,151 @@ def test_opportunities_in_bulk_are_what_one_by_one_makes(sales, sales2, monkeypa
         assert len(new["events"]) == 1 and len(new["webhooks"]) == 4
     else:
         assert new["opportunities"] == [] and new["job"][0] == "failed"
+
+
+# --- contacts (crm.services.create_contacts) ---------------------------------------------------
+def _contact_snapshot(job: ImportJob, *, names: bool = True) -> dict[str, Any]:
+    job.refresh_from_db()
+    outcomes: list[Any] = list(
+        job.outcomes.order_by("row").values_list("row", "outcome", "name", "errors")
+    )
+    fields = [
+        f.attname for f in Contact._meta.concrete_fields if f.name not in ("modified", "creation")
+    ]
+    return {
+        "job": (job.status, job.succeeded, job.failed),
+        "outcomes": outcomes if names else [(r, o, e) for r, o, _, e in outcomes],
+        "contacts": list(Contact.objects.order_by("name").values(*fields)),
+        "history": list(
+            Contact.history.order_by("name").values_list(
+                "name", "history_type", "history_door", "history_user", "first_name"
+            )
+        ),
+        "search": list(
+            SearchEntry.objects.filter(doctype="Contact")
+            .order_by("name")
+            .values_list("name", "text")
+        ),
+    }
+
+
+@pytest.mark.parametrize("mode", ["valid", "all"])
+def test_contacts_in_bulk_are_what_one_by_one_makes(sales, sales2, monkeypatch, mode):
+    settings = CRMSettings.current()
+    settings.auto_creation_of_contact = False
+    settings.save()
+    lead = make_lead(sales, lead_name="Ada Lovelace")
+    hidden = make_lead(sales2, lead_name="Theirs", email_id="theirs@example.com")
+    customer = make_customer(sales, customer_name="Acme")
+    make_contact_for(sales, customer)  # wile@acme.example
+    rows = [
+        ["First Name", "Last Name", "Email", "Phone", "Link Document Type", "Link Name"],
+        ["Road", "Runner", "road@acme.example", "+1 555 0101", "Customer", customer.name],
+        ["Ada", "", "ada.contact@engines.example", "", "Lead", lead.name],
+        ["", "Nameless", "nameless@example.com", "", "", ""],
+        ["Bad", "Mail", "not an email", "", "", ""],
+        ["Wile", "Again", "WILE@acme.example", "", "Customer", customer.name],
+        ["Road", "Twin", "", "+1-555-0101", "", ""],  # the phone of the first row
+        ["Them", "", "", "", "Lead", hidden.name],
+        ["Who", "", "", "", "Customer", "Nobody Inc"],
+        ["What", "", "", "", "Planet", "Mars"],
+        ["Last", "Good", "last@example.com", "", "", ""],
+    ]
+    client = client_for(sales)
+    one_by_one = dataclasses.replace(imports._IMPORTERS["Contact"], create_many=None)
+    with transaction.atomic():
+        with monkeypatch.context() as patch:
+            patch.setitem(imports._IMPORTERS, "Contact", one_by_one)
+            job = upload(client, "Contact", csv_file(rows))
+            check(client, job)
+            old_check = _contact_snapshot(job, names=False)
+            client.post(f"/import/{job.pk}/run/", {"mode": mode})
+            old = _contact_snapshot(job)
+        transaction.set_rollback(True)  # the same names again for the bulk path
+    assert imports._IMPORTERS["Contact"].create_many is not None
+    job = upload(client, "Contact", csv_file(rows))
+    check(client, job)
+    assert _contact_snapshot(job, names=False) == old_check
+    client.post(f"/import/{job.pk}/run/", {"mode": mode})
+    new = _contact_snapshot(job)
+    for key in old:
+        assert new[key] == old[key], key
+    errors = {row: errors for row, _, _, errors in new["outcomes"] if errors}
+    assert set(errors) == {4, 5, 6, 7, 8, 9, 10}, errors
+    assert "email_id" in errors[6] and "phone" in errors[7] and "link_name" in errors[8]
+    if mode == "valid":
+        assert len(new["contacts"]) == 4 and len(new["history"]) == 4
+    else:
+        assert len(new["contacts"]) == 1 and new["job"][0] == "failed"
+
+
+# --- customers (crm.services.create_customers) -------------------------------------------------
+def _customer_snapshot(job: ImportJob, *, names: bool = True) -> dict[str, Any]:
+    job.refresh_from_db()
+    outcomes: list[Any] = list(
+        job.outcomes.order_by("row").values_list("row", "outcome", "name", "errors")
+    )
+    fields = [
+        f.attname for f in Customer._meta.concrete_fields if f.name not in ("modified", "creation")
+    ]
+    return {
+        "job": (job.status, job.succeeded, job.failed),
+        "outcomes": outcomes if names else [(r, o, e) for r, o, _, e in outcomes],
+        "customers": list(Customer.objects.order_by("name").values(*fields)),
+        "history": list(
+            Customer.history.order_by("name").values_list(
+                "name", "history_type", "history_door", "history_user", "customer_name"
+            )
+        ),
+        "search": list(
+            SearchEntry.objects.filter(doctype="Customer")
+            .order_by("name")
+            .values_list("name", "text")
+        ),
+    }
+
+
+@pytest.mark.parametrize("mode", ["valid", "all"])
+def test_customers_in_bulk_are_what_one_by_one_makes(sales, monkeypatch, mode):
+    make_customer(sales, customer_name="Acme", email_id="hello@acme.example")
+    make_customer(sales, customer_name="Acme - 2")
+    rows = [
+        ["Customer Name", "Customer Type", "Email Id", "Phone", "Territory"],
+        ["Acme", "Company", "", "", ""],  # named Acme - 3
+        ["Acme", "Company", "", "", ""],  # and Acme - 4
+        ["Fish/Chips", "Company", "", "+44 20 7946 0100", ""],
+        ["", "Company", "nobody@example.com", "", ""],
+        ["Copycat", "Company", "HELLO@acme.example", "", ""],
+        ["Chips Twin", "Company", "", "020 7946 0100", ""],  # the phone of the row above
+        ["Bad Mail", "Company", "not an email", "", ""],
+        ["Nowhere Ltd", "Company", "", "", "Atlantis"],
+        ["Odd Type", "Alien", "", "", ""],
+        ["Last Good", "Individual", "last@example.com", "", ""],
+    ]
+    client = client_for(sales)
+    one_by_one = dataclasses.replace(imports._IMPORTERS["Customer"], create_many=None)
+    with transaction.atomic():
+        with monkeypatch.context() as patch:
+            patch.setitem(imports._IMPORTERS, "Customer", one_by_one)
+            job = upload(client, "Customer", csv_file(rows))
+            check(client, job)
+            old_check = _customer_snapshot(job, names=False)
+            client.post(f"/import/{job.pk}/run/", {"mode": mode})
+            old = _customer_snapshot(job)
+        transaction.set_rollback(True)
+    assert imports._IMPORTERS["Customer"].create_many is not None
+    job = upload(client, "Customer", csv_file(rows))
+    check(client, job)
+    assert _customer_snapshot(job, names=False) == old_check
+    client.post(f"/import/{job.pk}/run/", {"mode": mode})
+    new = _customer_snapshot(job)
+    for key in old:
+        assert new[key] == old[key], key
+    errors = {row: errors for row, _, _, errors in new["outcomes"] if errors}
+    assert set(errors) == {5, 6, 7, 8, 9, 10}, errors
+    assert "email_id" in errors[6] and "phone" in errors[7] and "territory" in errors[9]
+    if mode == "valid":
+        made = [name for _, outcome, name, _ in new["outcomes"] if outcome == "created"]
+        assert made == ["Acme - 3", "Acme - 4", "Fish-Chips", "Last Good"]
+    else:
+        assert len(new["customers"]) == 2 and new["job"][0] == "failed"

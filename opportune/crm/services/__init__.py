@@ -22,7 +22,9 @@ from opportune.crm.services.opportunities import (
 from opportune.crm.services.opportunities_bulk import create_opportunities
 from opportune.crm.services.parties import (
     create_contact,
+    create_contacts,
     create_customer,
+    create_customers,
     create_lead,
     create_lead_from_email,
     create_leads,
@@ -50,7 +52,9 @@ __all__ = [
     "carry_forward_from_lead",
     "check_lost_reasons",
     "create_contact",
+    "create_contacts",
     "create_customer",
+    "create_customers",
     "create_lead",
     "create_leads",
     "create_lead_from_email",
