@@ -408,3 +408,28 @@ def test_customers_in_bulk_are_what_one_by_one_makes(sales, monkeypatch, mode):
         assert made == ["Acme - 3", "Acme - 4", "Fish-Chips", "Last Good"]
     else:
         assert len(new["customers"]) == 2 and new["job"][0] == "failed"
+
+
+def test_a_batch_with_a_party_from_an_email_goes_one_by_one(sales, monkeypatch):
+    """A row without a party but with an e-mail address gets the party behind it, or a new lead
+    (create_opportunity's rule): its batch goes through create_opportunity row by row."""
+    customer = make_customer(sales, customer_name="Acme")
+    rows = [
+        ["Opportunity From", "Party", "Title", "Contact Email"],
+        ["Customer", customer.name, "Known", ""],
+        ["", "", "From an address", "grace@navy.example"],
+        ["Customer", "Nobody Inc", "Bad", ""],
+    ]
+    client = client_for(sales)
+    one_by_one = dataclasses.replace(imports._IMPORTERS["Opportunity"], create_many=None)
+    with transaction.atomic():
+        with monkeypatch.context() as patch:
+            patch.setitem(imports._IMPORTERS, "Opportunity", one_by_one)
+            old_check, old = _run_opportunities(client, rows, "valid")
+        transaction.set_rollback(True)
+    new_check, new = _run_opportunities(client, rows, "valid")
+    assert new_check == old_check
+    for key in old:
+        assert new[key] == old[key], key
+    assert [o[2] for o in new["outcomes"]] == ["created", "created", "error"]
+    assert Lead.objects.filter(email_id="grace@navy.example").exists()
