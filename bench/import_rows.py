@@ -3,8 +3,8 @@
 rows"). Leads (IMPORT_DOCTYPE=Lead, the default) go in chunks through
 crm.services.create_leads, create_lead's bulk twin (validation, duplicates by address, naming
 series, history, search entries, the lead's contact); opportunities (IMPORT_DOCTYPE=Opportunity,
-two item rows each, for customers) one by one through create_opportunity. Target: the import
-of 100,000 rows in under a minute.
+two item rows each, for customers) in chunks through crm.services.create_opportunities. Target:
+the import of 100,000 rows in under a minute.
 
 Wall time depends on the machine's load (it is shared): the process's CPU time is printed too
 (on SQLite the database works in this process, so it is the whole import's work).
@@ -13,6 +13,7 @@ Wall time depends on the machine's load (it is shared): the process's CPU time i
     IMPORT_N=10000 .venv/bin/python bench/import_rows.py
     IMPORT_N=2000 IMPORT_DOCTYPE=Opportunity .venv/bin/python bench/import_rows.py
     IMPORT_N=10000 DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_import ... bench/import_rows.py
+    IMPORT_N=20000 IMPORT_PROFILE=var/leads .venv/bin/python bench/import_rows.py  # cProfile
 
 A benchmark, not a test. On a database of its own (default var/bench-import.sqlite3, migrated
 here); the leads of a previous run are removed first. The passes run in-process batch after
@@ -21,6 +22,7 @@ batch (core.imports.run_batch), as the job ledger runs them, without the queue.
 
 from __future__ import annotations
 
+import cProfile
 import os
 import sys
 import time
@@ -48,6 +50,7 @@ from opportune.testing import make_customer, make_item  # noqa: E402
 
 N = int(os.environ.get("IMPORT_N", "100000"))
 DOCTYPE = os.environ.get("IMPORT_DOCTYPE", "Lead")
+PROFILE = os.environ.get("IMPORT_PROFILE", "")  # a path prefix: profile the passes
 TARGET_S = 60.0
 TARGET_ROWS = 100_000
 
@@ -74,12 +77,35 @@ def opportunity_file(n: int, customers: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def run_pass(job: ImportJob) -> tuple[float, float]:
+def database_cpu() -> float:
+    """The CPU seconds of this connection's PostgreSQL backend so far (it runs on this
+    machine: /proc), 0 on SQLite (whose work is this process's)."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_pass(job: ImportJob, profile: str = "") -> tuple[float, float]:
+    """One pass, batch after batch; with IMPORT_PROFILE set, under cProfile (its stats written
+    to ``<IMPORT_PROFILE>.<profile>.prof``)."""
+    profiler = cProfile.Profile() if PROFILE and profile else None
     started, cpu = time.perf_counter(), time.process_time()
+    if profiler is not None:
+        profiler.enable()
     start: int | None = 0
     while start is not None:
         with transaction.atomic():  # one batch: one job of the ledger
             start = imports.run_batch(job.pk, start, queue=False)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{PROFILE}.{profile}.prof")
     return time.perf_counter() - started, time.process_time() - cpu
 
 
@@ -132,7 +158,9 @@ def main() -> None:
     mapping = imports.suggest_mapping(importer, job.header, {})
     imports.check_mapping(importer, job.header, mapping)
     ImportJob.objects.filter(pk=job.pk).update(mapping=mapping, status=ImportJob.Status.CHECKING)
-    check_s, check_cpu = run_pass(job)
+    db_cpu = database_cpu()
+    check_s, check_cpu = run_pass(job, "check")
+    check_db, db_cpu = database_cpu() - db_cpu, database_cpu()
     job.refresh_from_db()
     assert (job.status, job.succeeded, job.failed) == ("checked", N, 0), job.__dict__
     assert not imported()
@@ -140,7 +168,8 @@ def main() -> None:
         status=ImportJob.Status.IMPORTING, mode="valid", processed=0, succeeded=0, failed=0
     )
     job.outcomes.all().delete()
-    import_s, import_cpu = run_pass(job)
+    import_s, import_cpu = run_pass(job, "import")
+    import_db = database_cpu() - db_cpu
     job.refresh_from_db()
     assert (job.status, job.succeeded) == ("done", N), job.__dict__
     assert imported() == N
@@ -160,6 +189,11 @@ def main() -> None:
         f"import:                       {import_s:7.2f} s  ({N / import_s:,.0f} documents/s; "
         f"CPU {import_cpu:.2f} s, {N / import_cpu:,.0f}/CPU s)"
     )
+    if connection.vendor == "postgresql":
+        log(
+            f"PostgreSQL backend CPU: dry run {check_db:.2f} s, import {import_db:.2f} s "
+            f"(import, both processes: {N / (import_cpu + import_db):,.0f} documents/CPU s)"
+        )
     log(f"load average at the end: {os.getloadavg()}")
     log(
         f"import of {TARGET_ROWS:,} rows at this rate: {at_target:.1f} s "

@@ -83,17 +83,35 @@ def insert_rows(
         for f in fields
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     )
-    prepare = [(f.attname, f.get_db_prep_save, _plain(f), f.attname in defaults) for f in fields]
+    missing = object()
+    prepare = [
+        (f.attname, f.get_db_prep_save, _plain(f), defaults.get(f.attname, missing)) for f in fields
+    ]
+    # a value the database cannot take as it is (a datetime, a Decimal, a date, a dict for
+    # JSON) is converted by its field once per distinct value of the statement: a batch's
+    # rows share most of them (the one clock of the batch, the same default)
+    converted: list[dict[Any, Any]] = [{} for _ in fields]
     params = []
     for row in rows:
         values = []
-        for attname, prep, plain, has_default in prepare:
-            value = row[attname] if attname in row or not has_default else defaults[attname]
-            # a text, number or key the database takes as it is: no field conversion (most of
-            # the time a bulk_create spends)
-            values.append(
-                value if value is None or type(value) in plain else prep(value, connection)
-            )
+        for (attname, prep, plain, default), seen in zip(prepare, converted, strict=True):
+            value = row.get(attname, default)
+            if value is missing:
+                value = row[attname]  # a required column the row lacks: a KeyError, as before
+            if value is None or type(value) in plain:
+                # a text, number or key the database takes as it is: no field conversion
+                # (most of the time a bulk_create spends)
+                values.append(value)
+                continue
+            try:
+                key = (type(value), value)
+                done = seen.get(key, missing)
+            except TypeError:  # not hashable (a list or dict for a JSON column)
+                values.append(prep(value, connection))
+                continue
+            if done is missing:
+                done = seen[key] = prep(value, connection)
+            values.append(done)
         params.append(values)
     with connection.cursor() as cursor:
         for start in range(0, len(params), BATCH * 10):
@@ -118,6 +136,13 @@ def _plain(field: models.Field[Any, Any]) -> tuple[type, ...]:
 
 def _instance_row(obj: models.Model) -> dict[str, Any]:
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def insert_instances(objs: Sequence[models.Model]) -> None:
+    """INSERT unsaved instances of one model that is not a document (item rows): what
+    ``bulk_create`` writes (their auto-incremented keys are not read back)."""
+    if objs:
+        insert_rows(type(objs[0]), (_instance_row(obj) for obj in objs))
 
 
 def write_history(

@@ -9,7 +9,7 @@ message in a ``FieldErrors`` so the caller raises once and writes nothing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.db.models.expressions import DatabaseDefault
 
 from opportune.core.errors import FieldErrors, ValidationError
 
@@ -69,6 +70,12 @@ class ReadAhead:
 
     records: dict[type[models.Model], dict[Any, Any]] = dataclasses.field(default_factory=dict)
     asked: dict[type[models.Model], set[Any]] = dataclasses.field(default_factory=dict)
+    # a field's check of a value, once per batch (validate_model_fields): (field, type, value)
+    # -> the cleaned value, or the error list Django gave
+    checked: dict[tuple[Any, type, Any], tuple[bool, Any]] = dataclasses.field(default_factory=dict)
+    # other answers a rule looks up, read ahead for the batch: lookups[kind][key] -> answer
+    # (``looked_up``)
+    lookups: dict[str, dict[Any, Any]] = dataclasses.field(default_factory=dict)
 
     def read(self, model: type[models.Model], names: Iterable[Any], **lookup: Any) -> None:
         """Read the records of ``model`` named ``names`` (one query; ``lookup`` names another
@@ -127,6 +134,17 @@ def read_links_ahead(
         cache.read(model, values)
     if users - {None, ""}:
         cache.read(get_user_model(), users, username=True)
+
+
+def looked_up(kind: str, key: Any, query: Callable[[], Any]) -> Any:
+    """A rule's answer for ``key`` (e.g. a party's first contact): read ahead for the batch
+    (``ReadAhead.lookups[kind]``) when a bulk write read it, else ``query()``."""
+    cache = _read_ahead.get()
+    if cache is not None:
+        answers = cache.lookups.get(kind)
+        if answers is not None and key in answers:
+            return answers[key]
+    return query()
 
 
 def find_record(model: type[models.Model], name: Any) -> Any:
@@ -257,9 +275,52 @@ def validate_model_fields(
         for f in instance._meta.get_fields()
         if f.is_relation or getattr(f, "primary_key", False)
     )
+    cache = _read_ahead.get()
     try:
-        instance.clean_fields(exclude=skip)
+        if cache is None:
+            instance.clean_fields(exclude=skip)
+        else:
+            _clean_fields_once(instance, skip, cache.checked)
     except DjangoValidationError as exc:
         for field, messages in exc.message_dict.items():
             for message in messages:
                 errors.add(field, message)
+
+
+_NOT_HASHABLE = object()
+
+
+def _clean_fields_once(
+    instance: models.Model, exclude: set[str], checked: dict[tuple[Any, type, Any], Any]
+) -> None:
+    """Django's ``Model.clean_fields`` (the same steps and messages), each field's check of a
+    value made once per batch: a field's ``clean`` depends on the value alone (relations, whose
+    checks read the database, are excluded above), and a batch's rows share most values."""
+    found: dict[str, Any] = {}
+    for f in instance._meta.fields:
+        if f.name in exclude or f.generated:
+            continue
+        raw = getattr(instance, f.attname)
+        if f.blank and raw in f.empty_values:
+            continue
+        if isinstance(raw, DatabaseDefault):
+            continue
+        try:
+            key: Any = (f, type(raw), raw)
+            known = checked.get(key)
+        except TypeError:  # a value that cannot be a key (a list for a JSON field)
+            key, known = _NOT_HASHABLE, None
+        if known is None:
+            try:
+                known = (True, f.clean(raw, instance))
+            except DjangoValidationError as e:
+                known = (False, e.error_list)
+            if key is not _NOT_HASHABLE:
+                checked[key] = known
+        ok, value = known
+        if ok:
+            setattr(instance, f.attname, value)
+        else:
+            found[f.name] = value
+    if found:
+        raise DjangoValidationError(found)

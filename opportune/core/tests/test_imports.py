@@ -317,3 +317,18 @@ def test_the_progress_is_polled_while_a_job_runs(sales, monkeypatch):
     assert 'hx-trigger="every 1s"' in page and "0 of 5 rows (0%)" in page
     fragment = client.get(f"/import/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert fragment.startswith('<section class="card" id="import-progress"')
+
+
+def test_a_date_and_time_cell_is_read_in_the_current_time_zone(sales):
+    """An opportunity's Next Contact Date was passed on as text and failed with a TypeError
+    ("could not be saved"); it is a date and time, refused clearly when it is not one."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    column = imports._IMPORTERS["Opportunity"].column("contact_date")
+    assert column is not None and column.kind == "datetime"
+    moment = imports.cell_value(column, "2031-05-04 09:30")
+    assert moment == timezone.make_aware(datetime(2031, 5, 4, 9, 30))
+    with pytest.raises(ValueError, match="not a date and time"):
+        imports.cell_value(column, "next Tuesday")

@@ -19,9 +19,12 @@ from opportune.crm.services.opportunities import (
     set_opportunity_status,
     update_opportunity,
 )
+from opportune.crm.services.opportunities_bulk import create_opportunities
 from opportune.crm.services.parties import (
     create_contact,
+    create_contacts,
     create_customer,
+    create_customers,
     create_lead,
     create_lead_from_email,
     create_leads,
@@ -49,11 +52,14 @@ __all__ = [
     "carry_forward_from_lead",
     "check_lost_reasons",
     "create_contact",
+    "create_contacts",
     "create_customer",
+    "create_customers",
     "create_lead",
     "create_leads",
     "create_lead_from_email",
     "create_opportunity",
+    "create_opportunities",
     "declare_opportunity_lost",
     "delete_contact",
     "delete_customer",

@@ -256,10 +256,14 @@ def check_new_lead(
         _refuse(found, "Lead", data)
 
 
-def check_duplicates(doctype: str, data: Mapping[str, Any]) -> None:
+def check_duplicates(
+    doctype: str, data: Mapping[str, Any], *, found: list[dict[str, str]] | None = None
+) -> None:
     """Refuse (409 ``duplicate``) a new document of the kind with the address or a phone
-    number of an existing one; the fields named are those that matched."""
-    found = same_email_or_phone(doctype, data)
+    number of an existing one; the fields named are those that matched. ``found``: the
+    candidates a bulk write read ahead (``LikelyDuplicates``)."""
+    if found is None:
+        found = same_email_or_phone(doctype, data)
     if found:
         _refuse(found, doctype, data)
 

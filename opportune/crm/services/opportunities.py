@@ -51,15 +51,8 @@ def create_opportunity(
     *, data: Mapping[str, Any], by: User, now: datetime | None = None
 ) -> Opportunity:
     """A new Open opportunity from plain input, with every derived value filled."""
-    check_known_fields(data, WRITABLE)
-    if data.get("status") not in (None, Opportunity.Status.OPEN):
-        raise ValidationError.for_field("status", "A new opportunity starts Open.")
     now = now or timezone.now()
-    opportunity = Opportunity(
-        transaction_date=timezone.localdate(now),
-        opportunity_type_id="Sales",
-        status=Opportunity.Status.OPEN,
-    )
+    opportunity = new_opportunity(data, now=now)
     with transaction.atomic():
         draft = OpportunityDraft(
             opportunity, _with_party_of_email(data, by=by), creating=True, now=now
@@ -77,12 +70,32 @@ def create_opportunity(
     return opportunity
 
 
+def new_opportunity(data: Mapping[str, Any], *, now: datetime) -> Opportunity:
+    """The unsaved opportunity ``create_opportunity`` (and its bulk twin) starts from, after
+    the checks of its input that need no draft."""
+    check_known_fields(data, WRITABLE)
+    if data.get("status") not in (None, Opportunity.Status.OPEN):
+        raise ValidationError.for_field("status", "A new opportunity starts Open.")
+    return Opportunity(
+        transaction_date=timezone.localdate(now),
+        opportunity_type_id="Sales",
+        status=Opportunity.Status.OPEN,
+    )
+
+
+def needs_party_of_email(data: Mapping[str, Any]) -> bool:
+    """Whether the opportunity's party comes from its e-mail address (``_with_party_of_email``:
+    found, or a new lead made for it)."""
+    email = data.get("contact_email")
+    return not data.get("party_name") and isinstance(email, str) and "@" in email
+
+
 def _with_party_of_email(data: Mapping[str, Any], *, by: User) -> Mapping[str, Any]:
     """An opportunity raised from an e-mail address alone belongs to the party behind it, or
     to a new lead made for that address (ERPNext's make_new_lead_if_required)."""
-    email = data.get("contact_email")
-    if data.get("party_name") or not isinstance(email, str) or "@" not in email:
+    if not needs_party_of_email(data):
         return data
+    email = data["contact_email"]
     party = party_for_email(email)
     if party is None:
         party = ("Lead", create_lead_from_email(email, by=by).name)

@@ -487,15 +487,7 @@ def create_customer(
 ) -> Customer:
     """A new customer; ``refuse_duplicates`` (the API and the pages): one with the address or
     a phone number of an existing customer is refused unless ``data`` says ``allow_duplicate``."""
-    data, allow_duplicate = _without_allow_duplicate(data)
-    check_known_fields(data, CUSTOMER_SPEC)
-    customer = Customer(lead_name=lead, opportunity_name=opportunity)
-    errors = FieldErrors()
-    apply_fields(customer, data, CUSTOMER_SPEC, errors)
-    _check_customer(customer, errors)
-    validate_model_fields(customer, errors)
-    errors.raise_if_any()
-    customer.customer_name = customer.customer_name.strip()
+    customer, allow_duplicate = _new_customer(data, lead=lead, opportunity=opportunity)
     if refuse_duplicates and not allow_duplicate:
         check_duplicates("Customer", _contact_points(customer))
 
@@ -508,6 +500,103 @@ def create_customer(
 
     insert_named_after(customer, customer.customer_name, by=by, on_conflict=made_already)
     return customer
+
+
+def _new_customer(
+    data: Mapping[str, Any], *, lead: Lead | None = None, opportunity: Opportunity | None = None
+) -> tuple[Customer, bool]:
+    """A new customer's fields from plain input, checked (a ValidationError names every
+    problem): the rules of ``create_customer`` and ``create_customers`` before their writes."""
+    data, allow_duplicate = _without_allow_duplicate(data)
+    check_known_fields(data, CUSTOMER_SPEC)
+    customer = Customer(lead_name=lead, opportunity_name=opportunity)
+    errors = FieldErrors()
+    apply_fields(customer, data, CUSTOMER_SPEC, errors)
+    _check_customer(customer, errors)
+    validate_model_fields(customer, errors)
+    errors.raise_if_any()
+    customer.customer_name = customer.customer_name.strip()
+    return customer, allow_duplicate
+
+
+class _FreeNames:
+    """``insert_named_after``'s names for a batch: each customer named after itself, a name
+    taken (here or earlier in the batch) getting ' - 2', ' - 3', ... (one query for the
+    batch's names, and one per name already taken for its numbered ones)."""
+
+    def __init__(self, model: type[Document], bases: Iterable[str]) -> None:
+        self.model = model
+        wanted = {base.replace("/", "-") for base in bases}
+        self.taken = set(model._default_manager.filter(pk__in=wanted).values_list("pk", flat=True))
+        self.numbered: set[str] = set()  # bases whose numbered names were read
+
+    def name(self, base: str) -> str:
+        base = base.replace("/", "-")
+        if base in self.taken and base not in self.numbered:
+            self.numbered.add(base)
+            self.taken.update(
+                self.model._default_manager.filter(pk__startswith=f"{base} - ").values_list(
+                    "pk", flat=True
+                )
+            )
+        n, name = 1, base
+        while name in self.taken:
+            n += 1
+            name = f"{base} - {n}"
+        self.taken.add(name)
+        return name
+
+
+def create_customers(
+    rows: Sequence[Mapping[str, Any]], *, by: User, write: bool = True
+) -> list[Customer | DomainError]:
+    """Many new customers at once (an import's batch), each refused or made as
+    ``create_customer`` with ``refuse_duplicates`` would: the same checks (the links of every
+    row read in one query per model), the same address or phone number as a customer here or
+    one made earlier in the batch (one query), each named after itself as
+    ``insert_named_after`` names it (' - 2' when taken), one history record each, search
+    entries. Without ``write`` nothing is written (a dry run: each row checked against the
+    database alone). Answers, per row, the customer or why it was refused."""
+    outcome: list[Customer | DomainError] = []
+    allowed: set[int] = set()
+    with reading_ahead() as cache:
+        read_links_ahead(cache, CUSTOMER_SPEC, rows)
+        for data in rows:
+            try:
+                customer, allow_duplicate = _new_customer(data)
+            except DomainError as exc:
+                outcome.append(exc)
+                continue
+            if allow_duplicate:
+                allowed.add(id(customer))
+            outcome.append(customer)
+    customers = [c for c in outcome if isinstance(c, Customer)]
+    seen = LikelyDuplicates("Customer", [_contact_points(c) for c in customers])
+    names = _FreeNames(Customer, [c.customer_name for c in customers]) if write else None
+    now = timezone.now()
+    refused: list[tuple[int, Customer, list[Any]]] = []
+    made: list[Customer] = []
+    for place, row in enumerate(outcome):
+        if not isinstance(row, Customer):
+            continue
+        found = [] if id(row) in allowed else seen.documents(_contact_points(row))
+        if found:
+            refused.append((place, row, found))
+            continue
+        if names is not None:
+            row.name = names.name(row.customer_name)
+            stamp_new(row, by=by, now=now)
+            row._history_user = by
+            seen.add(row)
+            made.append(row)
+    for place, customer, found in refused:
+        try:
+            check_duplicates("Customer", _contact_points(customer), found=seen.candidates(found))
+        except DomainError as exc:
+            outcome[place] = exc
+    if write:
+        insert_documents(made, by=by, when=now)
+    return outcome
 
 
 def update_customer(
@@ -571,6 +660,70 @@ def create_contact(
     with transaction.atomic():
         _save_new(contact, {}, CONTACT_SPEC, by=by)
     return contact
+
+
+def create_contacts(
+    rows: Sequence[Mapping[str, Any]], *, by: User, write: bool = True
+) -> list[Contact | DomainError]:
+    """Many new contacts at once (an import's batch), each refused or made as
+    ``create_contact`` with ``refuse_duplicates`` would, in its order of checks: the input
+    (``_new_contact``, the parties the rows link to read in one query per kind), the same
+    address or phone number as a contact here or one made earlier in the batch (one query),
+    then the model's field checks; names from the series in one block, one history record
+    each, search entries. Without ``write`` nothing is written (a dry run: each row checked
+    against the database alone). Answers, per row, the contact or why it was refused."""
+    outcome: list[Contact | DomainError] = []
+    field_errors: dict[int, FieldErrors] = {}
+    allowed: set[int] = set()
+    with reading_ahead() as cache:
+        for kind, model in PARTY_MODELS.items():
+            cache.read(model, {r.get("link_name") for r in rows if r.get("link_doctype") == kind})
+        for data in rows:
+            values, allow_duplicate = _without_allow_duplicate(data)
+            try:
+                contact = _new_contact(values)
+            except DomainError as exc:
+                outcome.append(exc)
+                continue
+            errors = FieldErrors()
+            validate_model_fields(contact, errors)  # raised after the duplicates, as _save_new
+            field_errors[id(contact)] = errors
+            if allow_duplicate:
+                allowed.add(id(contact))
+            outcome.append(contact)
+    contacts = [c for c in outcome if isinstance(c, Contact)]
+    seen = LikelyDuplicates("Contact", [_contact_points(c) for c in contacts])
+    refused: list[tuple[int, Contact, list[Any]]] = []
+    for place, row in enumerate(outcome):
+        if not isinstance(row, Contact):
+            continue
+        found = [] if id(row) in allowed else seen.documents(_contact_points(row))
+        if found:
+            refused.append((place, row, found))
+            continue
+        try:
+            field_errors[id(row)].raise_if_any()
+        except DomainError as exc:
+            outcome[place] = exc
+            continue
+        if write:
+            seen.add(row)
+    refused_ids = {id(c) for _, c, _ in refused}
+    made = [c for c in outcome if isinstance(c, Contact) and id(c) not in refused_ids]
+    now = timezone.now()
+    if write:
+        for contact in made:
+            stamp_new(contact, by=by, now=now)
+            contact._history_user = by
+        allocate_names(made, when=now)
+    for place, contact, found in refused:  # now the contacts of the batch they match have names
+        try:
+            check_duplicates("Contact", _contact_points(contact), found=seen.candidates(found))
+        except DomainError as exc:
+            outcome[place] = exc
+    if write:
+        insert_documents(made, by=by, when=now)
+    return outcome
 
 
 def update_contact(
