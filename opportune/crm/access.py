@@ -82,6 +82,14 @@ def opportunities_visible_to(user: AnyUser) -> QuerySet[Opportunity]:
     return opportunities_writable_by(user)
 
 
+def sees_every_opportunity(user: AnyUser) -> bool:
+    """Whether ``opportunities_visible_to(user)`` is every opportunity (the board's summary,
+    which holds every row, answers only such a user)."""
+    if has_role(user, PURCHASE_USER):
+        return True
+    return can_write_opportunities(user) and sees_all_sales_records(user)
+
+
 def leads_visible_to(user: AnyUser) -> QuerySet[Lead]:
     if not is_sales(user):
         return Lead.objects.none()

@@ -37,6 +37,7 @@ from opportune.crm.models import (
     OpportunityLostReason,
     OpportunityType,
     SalesStage,
+    StageTotal,
 )
 from opportune.crm.services.masters import CRM_SETTINGS_HELP
 from opportune.masters.admin import MasterAdmin
@@ -210,3 +211,11 @@ class ContactAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "first_name", "last_name", "email_id", "link_doctype", "link_name")
     list_filter = ("link_doctype", "is_primary_contact")
     search_fields = ("name", "first_name", "last_name", "email_id", "link_name")
+
+
+@admin.register(StageTotal)
+class StageTotalAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The board's summary (decision 0034): written by triggers only; shown to look at."""
+
+    list_display = ("id", "sales_stage", "status", "count", "amount", "weighted")
+    list_filter = ("status",)

@@ -589,6 +589,13 @@ class Opportunity(Document):
                 name="opp_board",
                 condition=Q(status__in=["Open", "Replied", "Quotation"]),
             ),
+            # The board's cards (docs/decisions/0034-board-summary.md): the newest live ones of
+            # a stage, read in index order (LIMIT 50), not sorted out of every live row.
+            models.Index(
+                fields=["sales_stage", "-modified", "-name"],
+                name="opp_board_cards",
+                condition=Q(status__in=["Open", "Replied", "Quotation"]),
+            ),
             models.Index(
                 fields=[
                     "expected_closing",
@@ -766,3 +773,31 @@ class OpportunityItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.idx}. {self.item_code_id} x {self.qty}"
+
+
+class StageTotal(models.Model):
+    """The board's per-(stage, status) figures, kept exactly without a hot row
+    (docs/decisions/0034-board-summary.md).
+
+    Append-only deltas: a database trigger on ``crm_opportunity`` (migration 0020, PostgreSQL and
+    SQLite) inserts, in the transaction of the write, +1 row of the new key and -1 row of the old
+    one whenever a row is inserted, deleted, or changes status, stage, base amount or
+    probability, whichever code path wrote it (services, bulk updates, imports, merges, raw
+    SQL). Nothing is ever updated in place, so concurrent writes never wait on each other here.
+    Readers SUM by key (stage_totals below); ``compact_stage_totals`` folds the deltas into one
+    row per key now and then. Amounts are in company currency (``base_opportunity_amount``);
+    ``weighted`` is amount x probability / 100, exact (8 decimals)."""
+
+    id = models.BigAutoField(primary_key=True)
+    # no foreign key: a stage's deltas may sum to nothing and must not hold the stage
+    sales_stage = models.CharField(max_length=140, null=True, blank=True)
+    status = models.CharField(max_length=10)
+    count = models.BigIntegerField()
+    amount = models.DecimalField(max_digits=32, decimal_places=4)
+    weighted = models.DecimalField(max_digits=34, decimal_places=8)
+
+    class Meta:
+        verbose_name = "board stage total"
+
+    def __str__(self) -> str:
+        return f"{self.sales_stage or '-'} / {self.status}: {self.count:+d}"

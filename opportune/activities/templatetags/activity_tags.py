@@ -8,6 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from opportune.accounts.roles import sales_users
 from opportune.activities import access, todos
@@ -33,10 +37,26 @@ def _today(context: template.Context) -> Any:
     return today
 
 
-@register.inclusion_tag("activities/_state_badge.html", takes_context=True)
-def activity_state(context: template.Context, due: Any) -> dict[str, Any]:
+@register.simple_tag(takes_context=True)
+def activity_state(context: template.Context, due: Any) -> SafeString:
     """Odoo's dot: overdue red, today amber, planned green, none grey."""
-    return badge(due, _today(context))
+    return state_badge_html(due, _today(context))
+
+
+def state_badge_html(due: Any, today: Any) -> SafeString:
+    """The badge's HTML, built in Python (activities/_state_badge.html, the panel's, is its twin:
+    keep them alike): a list or the board shows one per row (hundreds a
+    page), where a template per row costs more than the page's queries (decision 0034)."""
+    state = badge(due, today)
+    when = f": {date_filter(due, 'Y-m-d')}" if due else ""
+    label = f"{state['label']} {date_filter(due, 'j M')}" if due else state["label"]
+    return format_html(
+        '<span class="badge badge-{}" data-activity-state="{}" title="Next activity{}">{}</span>',
+        state["tone"],
+        state["state"],
+        when,
+        label,
+    )
 
 
 def badge(due: Any, today: Any) -> dict[str, Any]:
@@ -45,17 +65,44 @@ def badge(due: Any, today: Any) -> dict[str, Any]:
     return {"state": state, "tone": tone, "label": label, "due": due}
 
 
-@register.inclusion_tag("activities/_quick_plan.html", takes_context=True)
-def quick_plan(context: template.Context, doctype: str, name: str) -> dict[str, Any]:
+@register.simple_tag(takes_context=True)
+def quick_plan(context: template.Context, doctype: str, name: str) -> SafeString:
     """A board card's menu: "Call in 3 days" and its kind, one click each."""
     request = context["request"]
-    return {
-        "doctype": doctype,
-        "name": name,
-        "plans": todos.QUICK_PLANS,
-        "next": request.get_full_path(),
-        "csrf_token": context.get("csrf_token"),
-    }
+    return quick_plan_html(doctype, name, request.get_full_path(), context.get("csrf_token"))
+
+
+def quick_plan_html(
+    doctype: str, name: str, next_url: str, csrf_token: Any, action: str | None = None
+) -> SafeString:
+    """The quick plan menu's HTML, built in Python (one per board card; see state_badge_html).
+    ``action``: the plan URL, when the caller reversed it once for many cards."""
+    buttons = format_html_join(
+        "",
+        '<button type="submit" class="btn btn-small" name="plan" value="{}:{}">{} {}</button>',
+        ((kind, days, kind, _in_days(days)) for kind, days in todos.QUICK_PLANS),
+    )
+    return format_html(
+        '<details class="quick-plan"><summary aria-label="Plan an activity on {}">Plan</summary>'
+        '<form method="post" action="{}">'
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+        '<input type="hidden" name="reference_type" value="{}">'
+        '<input type="hidden" name="reference_name" value="{}">'
+        '<input type="hidden" name="next" value="{}">{}</form></details>',
+        name,
+        action or reverse("activities:activity_plan"),
+        csrf_token or "",
+        doctype,
+        name,
+        next_url,
+        buttons,
+    )
+
+
+def _in_days(days: int) -> str:
+    if days == 0:
+        return "today"
+    return "tomorrow" if days == 1 else f"in {days} days"
 
 
 @register.inclusion_tag("activities/_panel.html", takes_context=True)

@@ -1018,8 +1018,9 @@ PAGE_CASES = [
     # + the saved views bar
     Case("GET", "/crm/opportunities/", 13, opportunity, lists=True),
     # one query for the cards of each non-empty column (bounded by the stages): ROWS in one column
-    # (+ the saved views bar and the day the next activities are judged by, + win predictions)
-    Case("GET", "/crm/opportunities/board/", 16, opportunity, lists=True),
+    # (+ the saved views bar and the day the next activities are judged by, + win predictions);
+    # the column totals from the board's summary (decision 0034), the stages read once
+    Case("GET", "/crm/opportunities/board/", 15, opportunity, lists=True),
     Case("POST", "/crm/opportunities/board/move/", 18, opportunity, board_move, status=200),
     # one service call per selected opportunity, by design (crm/services/bulk.py): ROWS of them
     Case("POST", "/crm/opportunities/bulk/", 38, lambda p, n: opportunity(p, ROWS), bulk_assign),

@@ -91,7 +91,7 @@ def drop_history_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0019_report_rule_columns"),
+        ("crm", "0020_board_summary"),
         ("masters", "0003_audit_trail"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -18,6 +18,7 @@ OPPORTUNITY_INDEXES = {
     "opp_owner_status",
     "opp_transaction_date",
     "opp_board",
+    "opp_board_cards",  # partial: the board's first cards of a stage (decision 0034)
     "opp_closing_pipeline",
     "opp_next_contact",
     "opp_replied",

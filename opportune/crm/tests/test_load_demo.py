@@ -231,3 +231,13 @@ class TestTheDemo(TestCase):
         the timeline and the audit log say the demo loaded them."""
         assert set(Opportunity.history.values_list("history_door", flat=True)) == {"import"}
         assert set(Item.history.values_list("history_door", flat=True)) == {"import"}
+
+    def test_the_board_summary_holds_the_demo(self):
+        """The board's summary (decision 0034) counted every opportunity the demo wrote, however
+        it wrote them, and compacts to one row per (stage, status)."""
+        from opportune.crm.stage_totals import compact_stage_totals
+        from opportune.crm.tests.test_stage_totals import assert_summary_exact
+
+        assert_summary_exact()
+        compact_stage_totals()
+        assert_summary_exact()
