@@ -143,7 +143,9 @@ def _opportunity_snapshot(job: ImportJob, *, names: bool = True) -> dict[str, An
     fields = [
         f.attname
         for f in Opportunity._meta.concrete_fields
-        if f.name not in ("modified", "creation")
+        # a lead made during the run has its own creation in each run (``lead_creation_of``
+        # still shows the copy was taken)
+        if f.name not in ("modified", "creation", "lead_creation")
     ]
     item_fields = [f.attname for f in OpportunityItem._meta.concrete_fields if f.name != "id"]
     return {
