@@ -146,6 +146,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Server-side binding and prepared statements (psycopg 3): measured in
+    # docs/decisions/0023-lean-lists-and-prepared-statements.md
+    if env.bool("DB_SERVER_SIDE_BINDING", default=False):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {
+                "server_side_binding": True,
+                "prepare_threshold": env.int("DB_PREPARE_THRESHOLD", default=5),
+            }
+        )
 # PostgreSQL's work_mem for a report's own transaction (reports/registry.py): its sorts stay in
 # memory ("" leaves the server's setting)
 REPORT_WORK_MEM = env.str("REPORT_WORK_MEM", default="32MB")

@@ -251,9 +251,12 @@ def paginate(
     default: str = "-modified",
     nullable: frozenset[str] = frozenset(),
     search: Callable[[QuerySet[Any], str], QuerySet[Any]] | None = None,
+    values: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Keyset (cursor) pagination on one sort field plus the primary key: as fast on page
-    10,000 as on page 1, and stable while rows are being added."""
+    10,000 as on page 1, and stable while rows are being added. With ``values`` (column
+    names, among them the primary key's and the ordering field's), the rows are those
+    columns as dicts (``.values()``), not model instances."""
     if params.q and search is not None:
         queryset = search(queryset, params.q)
     ordering = params.ordering or default
@@ -279,17 +282,23 @@ def paginate(
         queryset = queryset.order_by(expr, pk_order)
     else:
         queryset = queryset.order_by(order_field, pk_order)
+    if values:
+        queryset = queryset.values(*values)
     rows = list(queryset[: params.limit + 1])
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]
-        last: Model = rows[-1]
-        next_cursor = _encode([getattr(last, _attname(last, field)), last.pk])
+        last = rows[-1]
+        attname = _attname(queryset.model, field)
+        if values:
+            next_cursor = _encode([last[attname], last[queryset.model._meta.pk.attname]])
+        else:
+            next_cursor = _encode([getattr(last, attname), last.pk])
     return {"results": rows, "next_cursor": next_cursor, "count": count}
 
 
-def _attname(obj: Model, field: str) -> str:
-    model_field = obj._meta.get_field(field)
+def _attname(model: type[Model], field: str) -> str:
+    model_field = model._meta.get_field(field)
     assert isinstance(model_field, ModelField)  # orderings name the model's own fields
     return model_field.attname
 

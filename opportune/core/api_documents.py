@@ -23,7 +23,7 @@ from ninja.constants import NOT_SET
 from opportune.core.access import get_visible
 from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
 from opportune.core.api_gate import gated
-from opportune.core.api_lists import ListRows, RowParams, expand, lean
+from opportune.core.api_lists import ListRows, RowParams, expand, lean, linked
 from opportune.core.errors import PermissionDeniedError
 from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
 from opportune.core.timeline import TimelineEntry, timeline_for
@@ -174,9 +174,20 @@ def list_view(doc: DocumentApi) -> View:
         rows = filters.filter(doc.visible(request.auth))
         # only the columns, joins and child tables the rows answer (paginate checks the ordering)
         plan = list_rows.plan(rows.model, names, (params.ordering or "").lstrip("-"))
+        orderings, nullable = doc.orderings, doc.nullable
+        if plan.lean:  # one join-free query, plain rows (core/api_lists.py)
+            rows = linked(rows.distinct() if doc.distinct else rows, plan)
+            page = paginate(
+                rows,
+                params,
+                orderings=orderings,
+                nullable=nullable,
+                search=doc.search,
+                values=plan.values,
+            )
+            return list_rows.answer(page, names, plan, request, doc.decorate)
         rows = lean(rows, plan)
         rows = rows.distinct() if doc.distinct else rows
-        orderings, nullable = doc.orderings, doc.nullable
         page = paginate(rows, params, orderings=orderings, nullable=nullable, search=doc.search)
         expand(page["results"], plan)
         if doc.decorate is not None:

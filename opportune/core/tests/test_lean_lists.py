@@ -5,6 +5,7 @@ Their query counts are pinned in test_query_counts.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from opportune.buying.api import REQUESTS_FOR_QUOTATION, SUPPLIER_QUOTATIONS, SUPPLIERS
+from opportune.core import api_lists
 from opportune.crm import services as crm
 from opportune.crm.api import CONTACTS, CUSTOMERS, LEADS, OPPORTUNITIES
 from opportune.crm.models import Opportunity
@@ -216,3 +218,37 @@ def test_the_cursor_is_a_row_value_comparison(opportunities, sales, api_as):
         rows(api.get("opportunities", limit=2, cursor=cursor))
     (sql,) = [q["sql"] for q in ctx.captured_queries if 'FROM "crm_opportunity"' in q["sql"]]
     assert '("crm_opportunity"."modified", "crm_opportunity"."name") <' in sql
+
+
+# --- the lean path (one join-free query, plain rows; decision 0023) ----------------------------
+@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda d: d.path)
+def test_the_lean_path_answers_byte_for_byte_what_the_model_path_answers(
+    doc, opportunities, manager, purchaser, api_as, monkeypatch
+):
+    """A list whose fields are columns and one-step links reads plain rows; its answer is the
+    one the model instances and ninja's schema give, byte for byte (contacts, whose full_name is
+    a property, keep the model path)."""
+    selling.make_quotation_from_opportunity(opportunities[0], by=manager)
+    api = api_as(purchaser if doc.path in BUYING else manager)
+    model = doc.visible(manager).model
+    plan = doc.list_rows.plan(model, doc.list_rows.choose(None, None), "modified")
+    assert plan.lean == (doc is not CONTACTS)
+    queries = [{}, {"limit": 2}, {"fields": "name,modified,owner"}, {"ordering": "creation"}]
+    lean = [api.get(doc.path, **q).content for q in queries]
+    original = api_lists._plan
+
+    def model_path(*args):
+        return dataclasses.replace(original(*args), lean=False)
+
+    monkeypatch.setattr(api_lists, "_plan", model_path)
+    assert [api.get(doc.path, **q).content for q in queries] == lean
+
+
+def test_the_lean_list_query_joins_nothing(opportunities, manager, api_as):
+    api = api_as(manager)
+    cursor = api.get("opportunities", limit=2).json()["next_cursor"]
+    with CaptureQueriesContext(connection) as ctx:
+        page = rows(api.get("opportunities", limit=2, cursor=cursor))
+    (sql,) = [q["sql"] for q in ctx.captured_queries if 'FROM "crm_opportunity"' in q["sql"]]
+    assert "JOIN" not in sql and '"auth_user"' in sql  # the usernames by subquery
+    assert page[0]["owner"] == "sales" and page[0]["opportunity_amount"].count(".") == 1
