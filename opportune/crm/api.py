@@ -134,6 +134,7 @@ OPPORTUNITIES = DocumentApi(
     delete=services.delete_opportunity,
     timeline="Opportunity",
     decorate=attach_win_predictions_to_page,
+    lean_read=True,
 )
 add_document_routes(router, OPPORTUNITIES)
 add_declare_lost_route(

@@ -648,7 +648,8 @@ API_CASES = [
     # expand=: one query more per child table
     Case("GET", OPPS, 8, opportunity, fixed(expand="items,lost_reasons,competitors"), lists=True),
     Case("POST", OPPS, 23, opportunity, new_opportunity),
-    Case("GET", OPP, 8, opportunity),  # + its win prediction (reports' model)
+    # + its win prediction (reports' model); lost reasons and competitors in one query
+    Case("GET", OPP, 7, opportunity),
     Case("PATCH", OPP, 25, opportunity, versioned(title="Big", items=RATED)),
     # + the events the opportunity kept (its next contact) deleted with it
     Case("DELETE", OPP, 32, opportunity, versioned()),  # + its win prediction (cascade)
@@ -1556,9 +1557,9 @@ def test_opportunity_read_api_with_ten_items(sales, api_as, django_assert_num_qu
     opp = make_opportunity(sales, items=[{"item_code": "W1"}] * 10)
     api = api_as(sales)
     api.get(f"opportunities/{opp.name}")
-    # token, roles, opportunity (checked and read at once), items, lost reasons, competitors,
-    # company currency, its win prediction
-    with django_assert_num_queries(8):
+    # token, roles, opportunity (checked and read at once, join-free), items, lost reasons and
+    # competitors (one query), company currency, its win prediction
+    with django_assert_num_queries(7):
         r = api.get(f"opportunities/{opp.name}")
     assert len(r.json()["items"]) == 10
 
