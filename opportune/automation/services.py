@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from opportune.automation import conditions
+from opportune.automation import conditions, turns
 from opportune.automation.models import WEEKDAYS, Assignment, AssignmentRule, AssignmentRuleUser
 from opportune.automation.registry import (
     DocumentType,
@@ -340,6 +340,7 @@ def create_assignment_rule(
             )
         rule.save(force_insert=True)
         _save_users(rule, users)
+        turns.reset_sequence(rule)
     return rule
 
 
@@ -357,7 +358,9 @@ def update_assignment_rule(
 
 def delete_assignment_rule(rule: AssignmentRule, *, by: User) -> None:
     """The assignments it made stay (they name it as text, as ERPNext's ToDos do)."""
-    AssignmentRule.objects.filter(pk=rule.pk).delete()
+    with transaction.atomic():
+        AssignmentRule.objects.filter(pk=rule.pk).delete()
+        turns.drop_sequence(rule.pk)
 
 
 def rule_usernames(rule: AssignmentRule) -> list[str]:
@@ -402,41 +405,42 @@ def _enabled_rules(doctype: str) -> list[AssignmentRule]:
     return list(rows.order_by("-priority", "name"))
 
 
-def _pick(rule: AssignmentRule, values: Mapping[str, Any], *, lock: bool) -> tuple[Any | None, str]:
-    """The user the rule gives the document to, and why; (None, why not) when nobody. With
-    ``lock`` the rule's row is locked first (round robin's cursor is read, then written)."""
-    if lock:
-        rule = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
+def _pick(
+    rule: AssignmentRule, values: Mapping[str, Any], *, write: bool
+) -> tuple[Any | None, str, int | None]:
+    """The user the rule gives the document to, and why; (None, why not, None) when nobody.
+    Round robin also answers the turn it used: taken for good with ``write`` (automation.turns:
+    one statement that waits for no other create), else the turn the next create would take."""
     if rule.rule == AssignmentRule.Rule.BASED_ON_FIELD:
         username = values.get(rule.field)
         if not username:
-            return None, f"{rule.field} is not set"
+            return None, f"{rule.field} is not set", None
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            return None, f"{rule.field} {username!r} is not a user"
+            return None, f"{rule.field} {username!r} is not a user", None
         if not user.is_active:
-            return None, f"{username} ({rule.field}) is inactive"
-        return user, f"Based on Field {rule.field}"
+            return None, f"{username} ({rule.field}) is inactive", None
+        return user, f"Based on Field {rule.field}", None
     users = [row.user for row in rule.user_rows.select_related("user").order_by("idx")]
     active = [user for user in users if user.is_active]
     if not active:
-        return None, "no active user" if users else "no users"
+        return None, "no active user" if users else "no users", None
     if rule.rule == AssignmentRule.Rule.ROUND_ROBIN:
-        ids = [user.pk for user in users]
-        start = ids.index(rule.last_user_id) + 1 if rule.last_user_id in ids else 0
+        turn = turns.take_turn(rule) if write else turns.next_turn(rule)
+        start = (turn - 1) % len(users)
         skipped = []
         for offset in range(len(users)):
             chosen = users[(start + offset) % len(users)]
             if chosen.is_active:
                 break
             skipped.append(chosen.get_username())
-        if rule.last_user_id in ids:
+        if turn > 1:
             reason = f"Round Robin, after {users[start - 1].get_username()}"
         else:
             reason = "Round Robin, first in the list"
         if skipped:
             reason += f" (skipped inactive {', '.join(skipped)})"
-        return chosen, reason
+        return chosen, reason, turn
     counts = dict(
         Assignment.objects.filter(
             reference_type=rule.document_type,
@@ -448,7 +452,7 @@ def _pick(rule: AssignmentRule, values: Mapping[str, Any], *, lock: bool) -> tup
         .values_list("allocated_to", "n")
     )
     chosen = min(active, key=lambda user: counts.get(user.pk, 0))  # ties: the first listed
-    return chosen, f"Load Balancing, fewest open: {counts.get(chosen.pk, 0)}"
+    return chosen, f"Load Balancing, fewest open: {counts.get(chosen.pk, 0)}", None
 
 
 def _run(
@@ -505,7 +509,7 @@ def _run(
             if not verdict.matched:
                 report.reason = f"assign condition: {verdict.reason}"
                 continue
-            user, why = _pick(rule, values, lock=write)
+            user, why, turn = _pick(rule, values, write=write)
             if user is None:
                 report.reason = f"assign condition holds, but {why}"
                 continue
@@ -516,7 +520,8 @@ def _run(
                 assignment = assign(
                     document, user=user, by=by, reason=why, assignment_rule=rule.name
                 )
-                AssignmentRule.objects.filter(pk=rule.pk).update(last_user=user)
+                if turn is not None:
+                    turns.turn_taken(rule, turn, user)
                 kind.set_owner(document, user, by)
                 _tell(kind, document, assignment, by=by)
                 outcome.assignment = assignment
