@@ -130,7 +130,8 @@ def main() -> None:
             for sql in captured:
                 print(f"    {sql[:300]}")
         if profiler is not None:
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats.print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), 40)
     print(f"load after: {_load()}")
 
 

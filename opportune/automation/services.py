@@ -45,7 +45,7 @@ def _reference(document: Any) -> tuple[str, str]:
     return doctype, str(document.pk)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # the caller's transaction when there is one
 def assign(
     document: Any,
     *,
@@ -53,18 +53,24 @@ def assign(
     by: User | None,
     reason: str = "",
     assignment_rule: str | None = None,
+    fresh: bool = False,
 ) -> Assignment:
     """Give ``document`` to ``user``: an Open assignment (the one already open, if any), and a
-    line on the document's timeline. An inactive user cannot be given work."""
+    line on the document's timeline. An inactive user cannot be given work. ``fresh``: the
+    document was inserted in this transaction (it has no assignment yet)."""
     if not user.is_active:
         raise ValidationError.for_field("allocated_to", f"{user.get_username()} is disabled.")
     doctype, name = _reference(document)
-    existing = Assignment.objects.filter(
-        reference_type=doctype,
-        reference_name=name,
-        allocated_to=user,
-        status=Assignment.Status.OPEN,
-    ).first()
+    existing = (
+        None
+        if fresh
+        else Assignment.objects.filter(
+            reference_type=doctype,
+            reference_name=name,
+            allocated_to=user,
+            status=Assignment.Status.OPEN,
+        ).first()
+    )
     if existing is not None:
         return existing
     assignment = Assignment.objects.create(
@@ -340,7 +346,6 @@ def create_assignment_rule(
             )
         rule.save(force_insert=True)
         _save_users(rule, users)
-        turns.reset_sequence(rule)
     return rule
 
 
@@ -358,9 +363,7 @@ def update_assignment_rule(
 
 def delete_assignment_rule(rule: AssignmentRule, *, by: User) -> None:
     """The assignments it made stay (they name it as text, as ERPNext's ToDos do)."""
-    with transaction.atomic():
-        AssignmentRule.objects.filter(pk=rule.pk).delete()
-        turns.drop_sequence(rule.pk)
+    AssignmentRule.objects.filter(pk=rule.pk).delete()  # its sequence stays (decision 0035)
 
 
 def rule_usernames(rule: AssignmentRule) -> list[str]:
@@ -465,6 +468,7 @@ def _run(
     by: User | None,
     now: datetime,
     write: bool,
+    fresh: bool = False,
 ) -> Outcome:
     """ERPNext's ``apply`` (section 7.3) with the enabled ``rules`` by priority: unassign,
     assign, then close or reopen. With ``write=False`` (the dry run) the same decisions are
@@ -480,7 +484,7 @@ def _run(
         else:
             applicable.append(rule)
     existing: list[Assignment] = []
-    if name is not None:
+    if name is not None and not fresh:
         existing = list(
             Assignment.objects.filter(reference_type=kind.doctype, reference_name=name)
             .exclude(status=Assignment.Status.CANCELLED)
@@ -518,11 +522,16 @@ def _run(
             outcome.user = user.get_username()
             if write:
                 assignment = assign(
-                    document, user=user, by=by, reason=why, assignment_rule=rule.name
+                    document,
+                    user=user,
+                    by=by,
+                    reason=why,
+                    assignment_rule=rule.name,
+                    fresh=fresh,
                 )
                 if turn is not None:
                     turns.turn_taken(rule, turn, user)
-                kind.set_owner(document, user, by)
+                kind.set_owner(document, user, by, fresh=fresh)
                 _tell(kind, document, assignment, by=by)
                 outcome.assignment = assignment
             break
@@ -594,18 +603,39 @@ def assignment_rules_apply(doctype: str) -> bool:
 
 
 def apply_assignment_rules(
-    document: Any, *, by: User | None, now: datetime | None = None
+    document: Any, *, by: User | None, now: datetime | None = None, fresh: bool = False
 ) -> Outcome | None:
     """Run the enabled rules of the document's type on it, after it was created or changed
-    (the services of its app call this; no signal). None when its type has no rule."""
+    (the services of its app call this; no signal). None when its type has no rule. ``fresh``:
+    the document was inserted in this transaction, so it has no assignment to look for."""
     kind = document_type_of(document)
     rules = _enabled_rules(kind.doctype) if kind is not None else []
     if kind is None or not rules:  # one query when a type has no rule
         return None
-    values = kind.values(document)
+    values = kind.values(document, _fields_read(rules))  # a user field costs a query: only those
     now = now or timezone.now()
-    with transaction.atomic():
-        return _run(kind, values, document, str(document.pk), rules, by=by, now=now, write=True)
+    # the caller's transaction when there is one (a savepoint would cost two queries)
+    with transaction.atomic(savepoint=False):
+        return _run(
+            kind,
+            values,
+            document,
+            str(document.pk),
+            rules,
+            by=by,
+            now=now,
+            write=True,
+            fresh=fresh,
+        )
+
+
+def _fields_read(rules: Sequence[AssignmentRule]) -> set[str]:
+    """The fields the rules' conditions name, and the field a Based on Field rule reads."""
+    names = {rule.field for rule in rules if rule.rule == AssignmentRule.Rule.BASED_ON_FIELD}
+    for rule in rules:
+        for key in CONDITIONS:
+            names |= conditions.fields_named(getattr(rule, key))
+    return names
 
 
 def dry_run(

@@ -25,12 +25,14 @@ from django.db import IntegrityError, ProgrammingError, connection, transaction
 from opportune.automation.models import AssignmentRule
 
 _TABLE = AssignmentRule._meta.db_table
-_known: set[str] = set()  # the sequences this process has seen exist
+_known: set[str] = set()  # the sequences this process has seen committed
 
 
-def sequence_name(rule_name: str) -> str:
-    """The rule's sequence (PostgreSQL): a name that fits 63 bytes whatever the rule's is."""
-    return "automation_rule_turn_" + hashlib.sha1(rule_name.encode()).hexdigest()[:20]
+def sequence_name(rule: AssignmentRule) -> str:
+    """The rule's sequence (PostgreSQL), named after the rule and the moment it was made, so a
+    rule made again under a deleted one's name starts at turn 1; 63 bytes at most."""
+    key = f"{rule.pk}\x00{rule.creation.isoformat()}"
+    return "automation_rule_turn_" + hashlib.sha1(key.encode()).hexdigest()[:20]
 
 
 def _postgres() -> bool:
@@ -46,24 +48,16 @@ def take_turn(rule: AssignmentRule) -> int:
                 [rule.pk],
             )
             return int(cursor.fetchone()[0])
-        sequence = sequence_name(rule.pk)
+        sequence = sequence_name(rule)
         if sequence not in _known:
-            _ensure_sequence(rule)
+            _ensure_sequence(rule, sequence)
         cursor.execute("SELECT nextval(%s)", [sequence])
         return int(cursor.fetchone()[0])
 
 
 def next_turn(rule: AssignmentRule) -> int:
-    """The turn the next create would take (the dry run): nothing is written."""
-    if _postgres():
-        sequence = sequence_name(rule.pk)
-        try:  # a savepoint: a missing sequence must not spoil the caller's transaction
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"SELECT last_value, is_called FROM {sequence}")
-                last, called = cursor.fetchone()
-        except ProgrammingError:
-            return rule.turns + 1
-        return int(last) + 1 if called else int(last)
+    """The turn the next create would take, as far as the rule's row knows (the dry run; on
+    PostgreSQL it trails the creates not committed yet): nothing is read or written."""
     return rule.turns + 1
 
 
@@ -83,32 +77,15 @@ def _catch_up(rule_name: str, turn: int, user_id: int) -> None:
     )
 
 
-def _ensure_sequence(rule: AssignmentRule) -> None:
-    """Create the rule's sequence if it is missing (a rule written without the services), once
-    per process; a concurrent creation of the same sequence is no error."""
-    sequence = sequence_name(rule.pk)
+def _ensure_sequence(rule: AssignmentRule, sequence: str) -> None:
+    """Create the rule's sequence at its first turn (migration 0004 made those of the rules
+    that existed), starting after the turns the rule has had; remembered once committed. Two
+    first turns at once: the second waits for the first to commit, then finds it made."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE SEQUENCE IF NOT EXISTS {sequence} START WITH {int(rule.turns) + 1}"
             )
-    except (IntegrityError, ProgrammingError):  # created by another process at that moment
+    except (IntegrityError, ProgrammingError):  # made by another transaction at that moment
         pass
-    _known.add(sequence)
-
-
-def reset_sequence(rule: AssignmentRule) -> None:
-    """A new rule starts at turn 1 (a sequence left by a deleted rule of that name is replaced)."""
-    if _postgres():
-        sequence = sequence_name(rule.pk)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP SEQUENCE IF EXISTS {sequence}")
-            cursor.execute(f"CREATE SEQUENCE {sequence} START WITH {int(rule.turns) + 1}")
-        _known.add(sequence)
-
-
-def drop_sequence(rule_name: str) -> None:
-    if _postgres():
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP SEQUENCE IF EXISTS {sequence_name(rule_name)}")
-        _known.discard(sequence_name(rule_name))
+    transaction.on_commit(partial(_known.add, sequence))

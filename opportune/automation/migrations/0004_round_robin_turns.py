@@ -7,8 +7,9 @@ import hashlib
 from django.db import migrations, models
 
 
-def _sequence(rule_name):
-    return "automation_rule_turn_" + hashlib.sha1(rule_name.encode()).hexdigest()[:20]
+def _sequence(rule):
+    key = f"{rule.pk}\x00{rule.creation.isoformat()}"
+    return "automation_rule_turn_" + hashlib.sha1(key.encode()).hexdigest()[:20]
 
 
 def forwards(apps, schema_editor):
@@ -24,17 +25,15 @@ def forwards(apps, schema_editor):
         Rule.objects.filter(pk=rule.pk).update(turns=turns)
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(
-                f"CREATE SEQUENCE IF NOT EXISTS {_sequence(rule.name)} START WITH {turns + 1}"
+                f"CREATE SEQUENCE IF NOT EXISTS {_sequence(rule)} START WITH {turns + 1}"
             )
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name in apps.get_model("automation", "AssignmentRule").objects.values_list(
-        "name", flat=True
-    ):
-        schema_editor.execute(f"DROP SEQUENCE IF EXISTS {_sequence(name)}")
+    for rule in apps.get_model("automation", "AssignmentRule").objects.all():
+        schema_editor.execute(f"DROP SEQUENCE IF EXISTS {_sequence(rule)}")
 
 
 class Migration(migrations.Migration):

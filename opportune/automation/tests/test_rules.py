@@ -168,13 +168,16 @@ def test_priority_first_rule_that_matches_wins(manager, sales, sales2, sales3, c
     assert holder(small)[0][0:3] == ("sales", "Open", "Low")
 
 
-def test_assignment_days_in_the_company_time_zone(manager, sales, sales2, customer):
+def test_assignment_days_in_the_company_time_zone(
+    manager, sales, sales2, customer, django_capture_on_commit_callbacks
+):
     make_rule(manager, "Weekdays", users=["sales"], assignment_days=["Monday", "Tuesday"])
     make_rule(manager, "Weekend", priority=-1, users=["sales2"], assignment_days=["Sunday"])
     with time_machine.travel(SUNDAY_EVENING_UTC, tick=False):
         in_utc = make_opportunity(manager, customer)  # Sunday in UTC
         CRMSettings.objects.filter(pk=1).update(time_zone="Asia/Tokyo")
-        in_tokyo = make_opportunity(manager, customer)  # Monday morning in Tokyo
+        with django_capture_on_commit_callbacks(execute=True):  # the rule's turns (PostgreSQL)
+            in_tokyo = make_opportunity(manager, customer)  # Monday morning in Tokyo
         outcome = services.dry_run(
             document_type="Opportunity", document={"status": "Open"}, by=manager
         )
