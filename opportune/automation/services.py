@@ -45,7 +45,6 @@ def _reference(document: Any) -> tuple[str, str]:
     return doctype, str(document.pk)
 
 
-@transaction.atomic(savepoint=False)  # the caller's transaction when there is one
 def assign(
     document: Any,
     *,
@@ -58,9 +57,22 @@ def assign(
     """Give ``document`` to ``user``: an Open assignment (the one already open, if any), and a
     line on the document's timeline. An inactive user cannot be given work. ``fresh``: the
     document was inserted in this transaction (it has no assignment yet)."""
-    if not user.is_active:
+    if not user.is_active:  # refused before any write: the caller's transaction goes on
         raise ValidationError.for_field("allocated_to", f"{user.get_username()} is disabled.")
     doctype, name = _reference(document)
+    with transaction.atomic(savepoint=False):  # the caller's transaction when there is one
+        return _assign(doctype, name, user, by, reason, assignment_rule, fresh)
+
+
+def _assign(
+    doctype: str,
+    name: str,
+    user: User,
+    by: User | None,
+    reason: str,
+    assignment_rule: str | None,
+    fresh: bool,
+) -> Assignment:
     existing = (
         None
         if fresh
