@@ -651,17 +651,11 @@ def set_naming_series(plan: Plan) -> None:
 RULE = "Bench rota"
 
 
-def ensure_activity(writer: Writer, plan: Plan) -> None:
-    """The rows the services write beside each opportunity, in their proportions: one
-    assignment per opportunity (by the "Bench rota" rule, to its owner; open while the deal is
-    active, closed after), one next-contact event per opportunity that has a next contact (owned
-    by ``contact_by``, reminded at the time), and the assignment's notification for every
-    opportunity of the last 90 days (read when older than a week). Skipped when written already
-    (one transaction per chunk of opportunities, by name)."""
-    from opportune.activities.models import NEXT_CONTACT, Event
-    from opportune.automation.models import Assignment, AssignmentRule
+def ensure_rule() -> None:
+    """The bench's assignment rule, "Bench rota", exists and is enabled (idempotent; the web
+    benchmark calls it too, so its creates always run a round-robin rule)."""
+    from opportune.automation.models import AssignmentRule
     from opportune.automation.services import create_assignment_rule
-    from opportune.notifications.models import Notification
 
     if not AssignmentRule.objects.filter(pk=RULE).exists():
         # active, as in a real installation: every new Sales opportunity (the benchmarks'
@@ -687,6 +681,21 @@ def ensure_activity(writer: Writer, plan: Plan) -> None:
             },
             by=User.objects.get(username=MANAGER),
         )
+    AssignmentRule.objects.filter(pk=RULE, disabled=True).update(disabled=False)
+
+
+def ensure_activity(writer: Writer, plan: Plan) -> None:
+    """The rows the services write beside each opportunity, in their proportions: one
+    assignment per opportunity (by the "Bench rota" rule, to its owner; open while the deal is
+    active, closed after), one next-contact event per opportunity that has a next contact (owned
+    by ``contact_by``, reminded at the time), and the assignment's notification for every
+    opportunity of the last 90 days (read when older than a week). Skipped when written already
+    (one transaction per chunk of opportunities, by name)."""
+    from opportune.activities.models import NEXT_CONTACT, Event
+    from opportune.automation.models import Assignment
+    from opportune.notifications.models import Notification
+
+    ensure_rule()
     now = datetime.now(UTC)
     rows = (
         Opportunity.objects.filter(name__startswith="CRM-OPP-")  # not other benchmarks' rows

@@ -68,6 +68,14 @@ def is_empty(condition: Mapping[str, Any] | None) -> bool:
     return not condition or not condition.get("conditions")
 
 
+def fields_named(condition: Mapping[str, Any] | None) -> set[str]:
+    """The fields a condition reads."""
+    if is_empty(condition):
+        return set()
+    assert condition is not None
+    return {clause["field"] for clause in condition["conditions"]}
+
+
 def check(condition: Any, fields: Mapping[str, str]) -> tuple[dict[str, Any] | None, list[str]]:
     """The condition, normalised (None when empty), and what is wrong with it: each message names
     the clause and field. ``fields``: the document type's fields and their kinds."""

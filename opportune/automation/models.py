@@ -92,6 +92,11 @@ class AssignmentRule(models.Model):
     last_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Round robin's cursor: the turns handed out (turn n goes to the user at (n - 1) modulo the
+    # list, the inactive skipped). PostgreSQL hands turns out of the rule's own sequence, which
+    # never waits, and brings this column up to the last committed turn with ``last_user``
+    # (docs/decisions/0035-round-robin-without-a-held-lock.md).
+    turns = models.PositiveBigIntegerField(default=0)
     creation = models.DateTimeField(default=timezone.now)
     modified = models.DateTimeField(default=timezone.now)
 

@@ -8,18 +8,15 @@ assignment (``opportunity_owner``, ``lead_owner``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from opportune.automation.conditions import BOOL, DATE, DATETIME, NUMBER, TEXT
 from opportune.core.errors import ValidationError
-
-if TYPE_CHECKING:
-    from opportune.core.users import User
 
 
 @dataclass(frozen=True)
@@ -28,18 +25,18 @@ class DocumentType:
     model: type[models.Model]
     field_names: Sequence[str]  # what a condition may name
     owner_field: str  # follows the assignment: "opportunity_owner"
-    set_owner: Callable[[Any, User, User | None], None]  # (document, user, by)
+    set_owner: Callable[..., None]  # (document, user, by, *, fresh=False)
     lookup: Callable[..., Any]  # (user, name, *, write=False) -> the document, else 404/403
     can_be_assigned: Callable[[Any], bool]  # (user) -> may be given this kind of document
     url: Callable[[Any], str]  # (document) -> its page
     fields: dict[str, str] = field(default_factory=dict)  # filled: name -> kind
     user_fields: tuple[str, ...] = ()  # filled: the fields that hold a user
 
-    def values(self, document: Any) -> dict[str, Any]:
-        """The document's values by field name: a link as the linked name, a user as the
-        username."""
+    def values(self, document: Any, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """The document's values by field name (``names``, else all): a link as the linked
+        name, a user as the username (read only when named: a query each)."""
         out: dict[str, Any] = {}
-        for name in self.fields:
+        for name in self.fields if names is None else [n for n in self.fields if n in names]:
             model_field = self.model._meta.get_field(name)
             if name in self.user_fields:
                 user = getattr(document, name)

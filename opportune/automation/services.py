@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from opportune.automation import conditions
+from opportune.automation import conditions, turns
 from opportune.automation.models import WEEKDAYS, Assignment, AssignmentRule, AssignmentRuleUser
 from opportune.automation.registry import (
     DocumentType,
@@ -45,7 +45,6 @@ def _reference(document: Any) -> tuple[str, str]:
     return doctype, str(document.pk)
 
 
-@transaction.atomic
 def assign(
     document: Any,
     *,
@@ -53,18 +52,37 @@ def assign(
     by: User | None,
     reason: str = "",
     assignment_rule: str | None = None,
+    fresh: bool = False,
 ) -> Assignment:
     """Give ``document`` to ``user``: an Open assignment (the one already open, if any), and a
-    line on the document's timeline. An inactive user cannot be given work."""
-    if not user.is_active:
+    line on the document's timeline. An inactive user cannot be given work. ``fresh``: the
+    document was inserted in this transaction (it has no assignment yet)."""
+    if not user.is_active:  # refused before any write: the caller's transaction goes on
         raise ValidationError.for_field("allocated_to", f"{user.get_username()} is disabled.")
     doctype, name = _reference(document)
-    existing = Assignment.objects.filter(
-        reference_type=doctype,
-        reference_name=name,
-        allocated_to=user,
-        status=Assignment.Status.OPEN,
-    ).first()
+    with transaction.atomic(savepoint=False):  # the caller's transaction when there is one
+        return _assign(doctype, name, user, by, reason, assignment_rule, fresh)
+
+
+def _assign(
+    doctype: str,
+    name: str,
+    user: User,
+    by: User | None,
+    reason: str,
+    assignment_rule: str | None,
+    fresh: bool,
+) -> Assignment:
+    existing = (
+        None
+        if fresh
+        else Assignment.objects.filter(
+            reference_type=doctype,
+            reference_name=name,
+            allocated_to=user,
+            status=Assignment.Status.OPEN,
+        ).first()
+    )
     if existing is not None:
         return existing
     assignment = Assignment.objects.create(
@@ -357,7 +375,7 @@ def update_assignment_rule(
 
 def delete_assignment_rule(rule: AssignmentRule, *, by: User) -> None:
     """The assignments it made stay (they name it as text, as ERPNext's ToDos do)."""
-    AssignmentRule.objects.filter(pk=rule.pk).delete()
+    AssignmentRule.objects.filter(pk=rule.pk).delete()  # its sequence stays (decision 0035)
 
 
 def rule_usernames(rule: AssignmentRule) -> list[str]:
@@ -402,41 +420,42 @@ def _enabled_rules(doctype: str) -> list[AssignmentRule]:
     return list(rows.order_by("-priority", "name"))
 
 
-def _pick(rule: AssignmentRule, values: Mapping[str, Any], *, lock: bool) -> tuple[Any | None, str]:
-    """The user the rule gives the document to, and why; (None, why not) when nobody. With
-    ``lock`` the rule's row is locked first (round robin's cursor is read, then written)."""
-    if lock:
-        rule = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
+def _pick(
+    rule: AssignmentRule, values: Mapping[str, Any], *, write: bool
+) -> tuple[Any | None, str, int | None]:
+    """The user the rule gives the document to, and why; (None, why not, None) when nobody.
+    Round robin also answers the turn it used: taken for good with ``write`` (automation.turns:
+    one statement that waits for no other create), else the turn the next create would take."""
     if rule.rule == AssignmentRule.Rule.BASED_ON_FIELD:
         username = values.get(rule.field)
         if not username:
-            return None, f"{rule.field} is not set"
+            return None, f"{rule.field} is not set", None
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            return None, f"{rule.field} {username!r} is not a user"
+            return None, f"{rule.field} {username!r} is not a user", None
         if not user.is_active:
-            return None, f"{username} ({rule.field}) is inactive"
-        return user, f"Based on Field {rule.field}"
+            return None, f"{username} ({rule.field}) is inactive", None
+        return user, f"Based on Field {rule.field}", None
     users = [row.user for row in rule.user_rows.select_related("user").order_by("idx")]
     active = [user for user in users if user.is_active]
     if not active:
-        return None, "no active user" if users else "no users"
+        return None, "no active user" if users else "no users", None
     if rule.rule == AssignmentRule.Rule.ROUND_ROBIN:
-        ids = [user.pk for user in users]
-        start = ids.index(rule.last_user_id) + 1 if rule.last_user_id in ids else 0
+        turn = turns.take_turn(rule) if write else turns.next_turn(rule)
+        start = (turn - 1) % len(users)
         skipped = []
         for offset in range(len(users)):
             chosen = users[(start + offset) % len(users)]
             if chosen.is_active:
                 break
             skipped.append(chosen.get_username())
-        if rule.last_user_id in ids:
+        if turn > 1:
             reason = f"Round Robin, after {users[start - 1].get_username()}"
         else:
             reason = "Round Robin, first in the list"
         if skipped:
             reason += f" (skipped inactive {', '.join(skipped)})"
-        return chosen, reason
+        return chosen, reason, turn
     counts = dict(
         Assignment.objects.filter(
             reference_type=rule.document_type,
@@ -448,7 +467,7 @@ def _pick(rule: AssignmentRule, values: Mapping[str, Any], *, lock: bool) -> tup
         .values_list("allocated_to", "n")
     )
     chosen = min(active, key=lambda user: counts.get(user.pk, 0))  # ties: the first listed
-    return chosen, f"Load Balancing, fewest open: {counts.get(chosen.pk, 0)}"
+    return chosen, f"Load Balancing, fewest open: {counts.get(chosen.pk, 0)}", None
 
 
 def _run(
@@ -461,6 +480,7 @@ def _run(
     by: User | None,
     now: datetime,
     write: bool,
+    fresh: bool = False,
 ) -> Outcome:
     """ERPNext's ``apply`` (section 7.3) with the enabled ``rules`` by priority: unassign,
     assign, then close or reopen. With ``write=False`` (the dry run) the same decisions are
@@ -476,7 +496,7 @@ def _run(
         else:
             applicable.append(rule)
     existing: list[Assignment] = []
-    if name is not None:
+    if name is not None and not fresh:
         existing = list(
             Assignment.objects.filter(reference_type=kind.doctype, reference_name=name)
             .exclude(status=Assignment.Status.CANCELLED)
@@ -505,7 +525,7 @@ def _run(
             if not verdict.matched:
                 report.reason = f"assign condition: {verdict.reason}"
                 continue
-            user, why = _pick(rule, values, lock=write)
+            user, why, turn = _pick(rule, values, write=write)
             if user is None:
                 report.reason = f"assign condition holds, but {why}"
                 continue
@@ -514,10 +534,16 @@ def _run(
             outcome.user = user.get_username()
             if write:
                 assignment = assign(
-                    document, user=user, by=by, reason=why, assignment_rule=rule.name
+                    document,
+                    user=user,
+                    by=by,
+                    reason=why,
+                    assignment_rule=rule.name,
+                    fresh=fresh,
                 )
-                AssignmentRule.objects.filter(pk=rule.pk).update(last_user=user)
-                kind.set_owner(document, user, by)
+                if turn is not None:
+                    turns.turn_taken(rule, turn, user)
+                kind.set_owner(document, user, by, fresh=fresh)
                 _tell(kind, document, assignment, by=by)
                 outcome.assignment = assignment
             break
@@ -589,18 +615,39 @@ def assignment_rules_apply(doctype: str) -> bool:
 
 
 def apply_assignment_rules(
-    document: Any, *, by: User | None, now: datetime | None = None
+    document: Any, *, by: User | None, now: datetime | None = None, fresh: bool = False
 ) -> Outcome | None:
     """Run the enabled rules of the document's type on it, after it was created or changed
-    (the services of its app call this; no signal). None when its type has no rule."""
+    (the services of its app call this; no signal). None when its type has no rule. ``fresh``:
+    the document was inserted in this transaction, so it has no assignment to look for."""
     kind = document_type_of(document)
     rules = _enabled_rules(kind.doctype) if kind is not None else []
     if kind is None or not rules:  # one query when a type has no rule
         return None
-    values = kind.values(document)
+    values = kind.values(document, _fields_read(rules))  # a user field costs a query: only those
     now = now or timezone.now()
-    with transaction.atomic():
-        return _run(kind, values, document, str(document.pk), rules, by=by, now=now, write=True)
+    # the caller's transaction when there is one (a savepoint would cost two queries)
+    with transaction.atomic(savepoint=False):
+        return _run(
+            kind,
+            values,
+            document,
+            str(document.pk),
+            rules,
+            by=by,
+            now=now,
+            write=True,
+            fresh=fresh,
+        )
+
+
+def _fields_read(rules: Sequence[AssignmentRule]) -> set[str]:
+    """The fields the rules' conditions name, and the field a Based on Field rule reads."""
+    names = {rule.field for rule in rules if rule.rule == AssignmentRule.Rule.BASED_ON_FIELD}
+    for rule in rules:
+        for key in CONDITIONS:
+            names |= conditions.fields_named(getattr(rule, key))
+    return names
 
 
 def dry_run(

@@ -91,6 +91,10 @@ class DocumentApi:
     # fills, for a list's page of rows in one query, what ``out``'s resolvers read from
     # elsewhere (crm: the win predictions), given the fields the list answers
     decorate: Callable[[list[Any], frozenset[str]], None] | None = None
+    # the answer to a create: ``prefetch``es a document just created cannot have yet (read not),
+    # and a hook that fills them, and whatever else its resolvers would read, as empty
+    created_without: tuple[str, ...] = ()
+    prime_created: Callable[[Any], None] | None = None
     # GET one reads the document as a lean list row, then its child tables in two queries
     # (core/api_read.py); off: one joined read, each child table prefetched
     lean_read: bool = False
@@ -100,15 +104,21 @@ class DocumentApi:
         rows = self.visible(user).select_related("owner", "modified_by", *self.related)
         return rows.prefetch_related(*self.prefetch)
 
-    def out_for(self, user: Any, name: Any) -> Model:
+    def out_for(self, user: Any, name: Any, *, created: bool = False) -> Model:
         """The document as ``out`` reads it, after a permission-checked write. A write may take
         the document out of the writer's sight (a sales user handing over an opportunity they
-        did not create): the answer is still what was written."""
-        document: Model | None = self.rows(user).filter(pk=name).first()
+        did not create): the answer is still what was written. ``created``: it was just created,
+        so what ``created_without`` names is not read (``prime_created`` fills it)."""
+        skip = self.created_without if created else ()
+        prefetch = [p for p in self.prefetch if p not in skip]
+        rows = self.visible(user).select_related("owner", "modified_by", *self.related)
+        document: Model | None = rows.prefetch_related(*prefetch).filter(pk=name).first()
         if document is None:
             rows = self.visible(user).model._default_manager.all()
             rows = rows.select_related("owner", "modified_by", *self.related)
-            document = rows.prefetch_related(*self.prefetch).get(pk=name)
+            document = rows.prefetch_related(*prefetch).get(pk=name)
+        if created and self.prime_created is not None:
+            self.prime_created(document)
         return document
 
     @cached_property
@@ -213,7 +223,7 @@ def create_view(doc: DocumentApi) -> View:
         if doc.check_links is not None:
             doc.check_links(request.auth, payload)
         document = doc.create(data=payload_data(payload), by=request.auth)
-        return Status(201, doc.out_for(request.auth, document.pk))
+        return Status(201, doc.out_for(request.auth, document.pk, created=True))
 
     return create_document
 

@@ -110,6 +110,10 @@ class ItemsDraft:
     # The item flag a row's item must have ("is_sales_item" on what is sold, "is_purchase_item"
     # on what is bought, as ERPNext's selling and buying controllers check), or None.
     item_flag: ClassVar[str | None] = None
+    # The input fields a change must name for the rows and totals to be priced again (with the
+    # currency and rate as ``currency()`` leaves them); None: priced on every save. A change of
+    # nothing priced reads no rows and recomputes nothing (issue 12, "cheap writes").
+    priced_by: ClassVar[frozenset[str] | None] = None
 
     def __init__(
         self,
@@ -126,9 +130,23 @@ class ItemsDraft:
         self.catalog = get_catalog()
         self.errors = FieldErrors()
         self.before_currency = None if creating else getattr(document, "currency_id", None)
-        self.old_rows: list[Any] = [] if creating else list(document.items.all())
-        self.old_prices = [_prices(row) for row in self.old_rows] if self.with_rates else []
+        self.before_rate = None if creating else getattr(document, "conversion_rate", None)
+        self._old_rows: list[Any] | None = [] if creating else None
+        self.old_prices: list[tuple[Any, ...]] = []
         self.new_rows: list[Any] | None = None
+        self.priced = True  # whether this save prices the rows and totals again
+
+    @property
+    def old_rows(self) -> list[Any]:
+        """The rows as stored, read when first needed (a change of nothing priced never)."""
+        if self._old_rows is None:
+            self._old_rows = list(self.doc.items.all())
+            self.old_prices = [_prices(row) for row in self._old_rows] if self.with_rates else []
+        return self._old_rows
+
+    @property
+    def old_rows_read(self) -> bool:
+        return self._old_rows is not None
 
     def apply(self) -> None:
         changed = apply_fields(self.doc, self.data, self.spec, self.errors)
@@ -136,7 +154,14 @@ class ItemsDraft:
         if self.with_rates:
             self.currency()
         self.items()
-        if self.with_rates and not self.errors:
+        self.priced = (
+            self.priced_by is None
+            or self.creating
+            or bool(self.priced_by & set(self.data))
+            or getattr(self.doc, "currency_id", None) != self.before_currency
+            or getattr(self.doc, "conversion_rate", None) != self.before_rate
+        )
+        if self.with_rates and not self.errors and self.priced:
             with localcontext(prec=60):  # wide enough for any product of bounded inputs
                 self.totals()
         self.checks(changed)
@@ -366,7 +391,7 @@ class ItemsDraft:
         if self.creating:
             return []
         if self.new_rows is None:
-            if not self.with_rates:
+            if not self.with_rates or not self.old_rows_read:  # not priced again: unchanged
                 return []
             return [
                 {
@@ -406,7 +431,7 @@ class ItemsDraft:
 
     def save_rows(self, *, by: User | None) -> None:
         if self.new_rows is None:
-            if not self.with_rates:
+            if not self.with_rates or not self.old_rows_read:
                 return
             moved = [
                 r

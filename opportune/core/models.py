@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
-from django.db.models import F
+from django.db import connection, models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
@@ -57,15 +56,28 @@ class NamingSeries(models.Model):
         """The next ``count`` names of a series in one counter update (a bulk write's block):
         those ``count`` calls of ``next_name`` would have handed out."""
         prefix = expand_series(series, when)
-        counter = NamingSeries.objects.filter(prefix=prefix)
         with transaction.atomic(savepoint=False):  # the caller's transaction, or its own
-            if not counter.update(current=F("current") + count):  # the first of its year
+            current = cls._take(prefix, count)
+            if current is None:  # the first of its year
                 NamingSeries.objects.bulk_create(
                     [NamingSeries(prefix=prefix)], ignore_conflicts=True
                 )
-                counter.update(current=F("current") + count)
-            current = counter.values_list("current", flat=True).get()
+                current = cls._take(prefix, count)
+        assert current is not None
         return [f"{prefix}{n:0{NAME_DIGITS}d}" for n in range(current - count + 1, current + 1)]
+
+    @classmethod
+    def _take(cls, prefix: str, count: int) -> int | None:
+        """One statement: the counter moved on by ``count`` (its row locked to the end of the
+        transaction), and its new value; None when the prefix has no row yet."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {cls._meta.db_table} SET current = current + %s WHERE prefix = %s "
+                "RETURNING current",
+                [count, prefix],
+            )
+            row = cursor.fetchone()
+        return None if row is None else int(row[0])
 
 
 # The columns a document's history leaves out: every change bumps them, none is worth a line.

@@ -36,7 +36,7 @@ from opportune.crm.filters import (
     search_leads,
     search_opportunities,
 )
-from opportune.crm.models import Contact, Customer, Lead
+from opportune.crm.models import Competitor, Contact, Customer, Lead, OpportunityLostReason
 from opportune.crm.schemas import (
     ContactCreate,
     ContactOut,
@@ -54,7 +54,7 @@ from opportune.crm.schemas import (
     OpportunityOut,
     OpportunityPatch,
 )
-from opportune.crm.win_probability import attach_win_predictions
+from opportune.crm.win_probability import attach_win_predictions, no_win_prediction
 
 router = Router()
 
@@ -109,6 +109,15 @@ def attach_win_predictions_to_page(rows: list[Any], names: frozenset[str]) -> No
         attach_win_predictions(rows)
 
 
+def prime_created_opportunity(opportunity: Any) -> None:
+    """A new opportunity has no lost reason, competitor (only declaring it lost sets them) or
+    win prediction (the win model scores it later): its answer reads none of them."""
+    cache = opportunity.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache["lost_reasons"] = OpportunityLostReason.objects.none()
+    cache["competitors"] = Competitor.objects.none()
+    no_win_prediction(opportunity)
+
+
 OPPORTUNITIES = DocumentApi(
     auth=API_AUTH,
     path="opportunities",
@@ -134,6 +143,8 @@ OPPORTUNITIES = DocumentApi(
     delete=services.delete_opportunity,
     timeline="Opportunity",
     decorate=attach_win_predictions_to_page,
+    created_without=("lost_reasons", "competitors"),
+    prime_created=prime_created_opportunity,
     lean_read=True,
 )
 add_document_routes(router, OPPORTUNITIES)

@@ -10,6 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from opportune.accounts.roles import is_sales
 from opportune.automation.registry import DocumentType, register_document_type
@@ -67,10 +68,19 @@ LEAD_FIELDS = (
 
 def _owner_follows(model: type[Document], field: str) -> Callable[[Any, User, User | None], None]:
     """The document's owner field becomes the assignee (a saved change: version and history),
-    on the caller's instance too."""
+    on the caller's instance too. ``fresh``: the caller inserted the document in this
+    transaction (two queries: the UPDATE and the history record, instead of four)."""
 
-    def set_owner(document: Any, user: User, by: User | None) -> None:
+    def set_owner(document: Any, user: User, by: User | None, *, fresh: bool = False) -> None:
         if getattr(document, f"{field}_id") == user.pk:
+            return
+        if fresh:  # inserted in this transaction: the instance is the row, which no one else
+            # can have changed, so the version moves on in the same UPDATE as the owner
+            document._loaded_values = field_values(document)
+            document.version += 1
+            document.modified, document.modified_by = timezone.now(), by
+            setattr(document, field, user)
+            save_document(document, by=by)
             return
         locked = lock_document(model, document.pk, expected_version=None, by=by)
         setattr(locked, field, user)

@@ -39,6 +39,11 @@ def attach_win_predictions(opportunities: Iterable[Any]) -> None:
         row.__dict__[CACHE] = found.get(row.pk)
 
 
+def no_win_prediction(opportunity: Any) -> None:
+    """An opportunity just created: nothing has scored it yet (no query)."""
+    opportunity.__dict__[CACHE] = None
+
+
 def win_prediction_of(opportunity: Any) -> WinPrediction | None:
     """The prediction of one opportunity (None: closed, not scored yet, or no model)."""
     if CACHE not in opportunity.__dict__:

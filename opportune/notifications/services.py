@@ -80,7 +80,8 @@ def notify(
         reference_name=reference_name,
         key=key,
     )
-    notify_many([message], now=now)
+    if user.is_active:  # the caller's user is read in this request: no query for the inactive
+        _write([message], now or timezone.now())
 
 
 def notify_many(messages: Sequence[Message], *, now: datetime | None = None) -> int:
@@ -94,13 +95,18 @@ def notify_many(messages: Sequence[Message], *, now: datetime | None = None) -> 
         return 0
     now = now or timezone.now()
     inactive = set(get_user_model().objects.filter(is_active=False).values_list("pk", flat=True))
-    batch = _unwritten([m for m in messages if m.user_id not in inactive])
+    _write([m for m in messages if m.user_id not in inactive], now)
+    return len(messages)
+
+
+def _write(messages: Sequence[Message], now: datetime) -> None:
+    """The messages of active users: those not written yet, and their emails' jobs."""
+    batch = _unwritten(messages)
     if batch:
         Notification.objects.bulk_create(
             [_notification(m, now) for m in batch], ignore_conflicts=True
         )
         _queue_emails(_wanting_email(batch))
-    return len(messages)
 
 
 def _notification(m: Message, now: datetime) -> Notification:

@@ -11,7 +11,7 @@ from django import template
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from opportune.accounts.roles import sales_users
 from opportune.activities import access, todos
@@ -77,19 +77,39 @@ def quick_plan_html(
 ) -> SafeString:
     """The quick plan menu's HTML, built in Python (one per board card; see state_badge_html).
     ``action``: the plan URL, when the caller reversed it once for many cards."""
+    return format_html(
+        "{}{}</details>",
+        quick_plan_summary_html(name),
+        quick_plan_form_html(doctype, name, next_url, csrf_token, action),
+    )
+
+
+def quick_plan_summary_html(name: str, *, hidden: bool = False) -> SafeString:
+    """The quick plan menu's opening, up to its form: ``hidden`` for the board, whose script
+    shows it and puts the page's one form in it (quick_plan_form_html) when it opens."""
+    return format_html(
+        '<details class="quick-plan"{}><summary aria-label="Plan an activity on {}">Plan</summary>',
+        mark_safe(" data-quick-plan hidden") if hidden else "",  # a constant
+        name,
+    )
+
+
+def quick_plan_form_html(
+    doctype: str, name: str, next_url: str, csrf_token: Any, action: str | None = None
+) -> SafeString:
+    """The quick plan's form: one button per plan of todos.QUICK_PLANS. The board draws it once
+    a page (``name`` empty, in a <template>) and its script sets the card's name."""
     buttons = format_html_join(
         "",
         '<button type="submit" class="btn btn-small" name="plan" value="{}:{}">{} {}</button>',
         ((kind, days, kind, _in_days(days)) for kind, days in todos.QUICK_PLANS),
     )
     return format_html(
-        '<details class="quick-plan"><summary aria-label="Plan an activity on {}">Plan</summary>'
         '<form method="post" action="{}">'
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
         '<input type="hidden" name="reference_type" value="{}">'
         '<input type="hidden" name="reference_name" value="{}">'
-        '<input type="hidden" name="next" value="{}">{}</form></details>',
-        name,
+        '<input type="hidden" name="next" value="{}">{}</form>',
         action or reverse("activities:activity_plan"),
         csrf_token or "",
         doctype,

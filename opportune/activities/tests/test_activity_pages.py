@@ -70,6 +70,18 @@ def test_the_board_quick_plans_a_call_in_three_days_and_shows_its_state(sales):
     assert _state(client.get("/crm/opportunities/board/").content.decode(), opp.name) == "planned"
 
 
+def test_the_board_holds_the_quick_plan_form_once_whatever_its_cards(sales):
+    """Each card has its Plan menu; the form with the plans is drawn once a page (a <template>
+    the board's script copies into the menu that opens), not once a card."""
+    opps = [make_opportunity(sales) for _ in range(3)]
+    page = client_for(sales).get("/crm/opportunities/board/").content.decode()
+    for opp in opps:
+        assert f'aria-label="Plan an activity on {opp.name}"' in page
+    assert page.count('<template id="quick-plan-form">') == 1
+    assert page.count('name="plan" value="Call:3"') == 1
+    assert page.count('name="reference_name" value=""') == 1
+
+
 @pytest.mark.parametrize(
     ("due", "state"),
     [("2026-12-06", "overdue"), ("2026-12-07", "today"), ("2026-12-08", "planned")],

@@ -85,10 +85,11 @@ def test_sales_users_are_refused(sales, manager):
 
 
 @time_machine.travel(MONDAY, tick=False)
-def test_dry_run_page(manager, sales, sales2):
+def test_dry_run_page(manager, sales, sales2, django_capture_on_commit_callbacks):
     client = client_for(manager)
     client.post("/assignment-rules/new/", {**FORM, "assign_condition-value": ["0", "Open", ""]})
-    deal = make_opportunity(sales, make_customer(sales), opportunity_amount="50")
+    with django_capture_on_commit_callbacks(execute=True):  # the rule's turns (PostgreSQL)
+        deal = make_opportunity(sales, make_customer(sales), opportunity_amount="50")
     page = client.get(
         "/assignment-rules/dry-run/", {"document_type": "Opportunity", "name": deal.name}
     ).content.decode()

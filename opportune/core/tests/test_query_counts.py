@@ -647,7 +647,7 @@ API_CASES = [
     Case("GET", OPPS, 5, opportunity, lists=True),  # + the page's win predictions
     # expand=: one query more per child table
     Case("GET", OPPS, 8, opportunity, fixed(expand="items,lost_reasons,competitors"), lists=True),
-    Case("POST", OPPS, 23, opportunity, new_opportunity),
+    Case("POST", OPPS, 19, opportunity, new_opportunity),
     # + its win prediction (reports' model); lost reasons and competitors in one query
     Case("GET", OPP, 7, opportunity),
     Case("PATCH", OPP, 25, opportunity, versioned(title="Big", items=RATED)),
@@ -655,7 +655,7 @@ API_CASES = [
     Case("DELETE", OPP, 32, opportunity, versioned()),  # + its win prediction (cascade)
     Case("POST", OPP + "/declare-lost", 21, opportunity, lost),
     Case("POST", OPP + "/reopen", 19, lost_opportunity, versioned()),
-    Case("POST", OPP + "/make-customer", 26, lead_opportunity),
+    Case("POST", OPP + "/make-customer", 25, lead_opportunity),
     # + its emails, + its done activities
     Case("GET", OPP + "/timeline", 8, opportunity_with_history, lists=True),
     Case("GET", OPP + "/comments", 5, opportunity_with_history, lists=True),
@@ -663,9 +663,9 @@ API_CASES = [
     # + the mention: inactive users, the users named, whether the one named sees it, the
     # notification's key, the email choices, the INSERT (no email: mentions are off by default)
     Case("POST", OPP + "/comments", 12, opportunity, fixed(content="@manager look")),
-    Case("POST", OPP + "/make-quotation", 27, opportunity),
-    Case("POST", OPP + "/make-supplier-quotation", 23, opp_and_suppliers, ACME, PURCHASER),
-    Case("POST", OPP + "/make-request-for-quotation", 24, opp_and_suppliers, BOTH, PURCHASER),
+    Case("POST", OPP + "/make-quotation", 26, opportunity),
+    Case("POST", OPP + "/make-supplier-quotation", 22, opp_and_suppliers, ACME, PURCHASER),
+    Case("POST", OPP + "/make-request-for-quotation", 23, opp_and_suppliers, BOTH, PURCHASER),
     Case("GET", OPP + "/supplier-quotation-comparison", 5, comparison, lists=True),
     # token, roles, the opportunity; the emails (their owners joined), their attachments
     Case("GET", OPP + "/communications", 6, opportunity_with_emails, lists=True),
@@ -697,24 +697,24 @@ API_CASES = [
     Case("DELETE", VIEW, 3, views),
     # a webhook listens: + the opportunity's payload (its items, lost reasons, competitors) and
     # the delivery's INSERT; the jobs are handed after the commit
-    Case("POST", OPPS, 29, opportunity_watched, new_opportunity),  # + the webhook's payload
+    Case("POST", OPPS, 25, opportunity_watched, new_opportunity),  # + the webhook's payload
     Case("GET", LEADS, 4, lead, lists=True),
     # the global search: one query over the text index, one per type found (leads, contacts)
     Case("GET", "/api/v1/search", 6, lead, fixed(q="Lead"), lists=True),
-    Case("POST", LEADS, 21, lead, fixed(lead_name="Grace", email_id="grace@navy.example")),
+    Case("POST", LEADS, 19, lead, fixed(lead_name="Grace", email_id="grace@navy.example")),
     Case("GET", LEAD, 4, lead),
     Case("PATCH", LEAD, 12, lead, versioned(city="Paris")),
     Case("DELETE", LEAD, 28, lead, versioned()),
-    Case("POST", LEAD + "/make-opportunity", 29, lead),
+    Case("POST", LEAD + "/make-opportunity", 28, lead),
     # + the settings' carry-forward: the lead's comments read, then copied in one INSERT
-    Case("POST", LEAD + "/make-opportunity", 33, lead_carried_forward, lists=True),
+    Case("POST", LEAD + "/make-opportunity", 32, lead_carried_forward, lists=True),
     # + its emails, + its done activities
     Case("GET", LEAD + "/timeline", 8, lead_with_history, lists=True),
     Case("GET", LEAD + "/comments", 5, lead_with_history, lists=True),
     Case("POST", LEAD + "/comments", 5, lead, fixed(content="Called them")),
     # the overdue filter is one condition of the list's query (its cut-off computed in Python)
     Case("GET", OPPS, 5, awaiting_response, fixed(overdue_first_response="1"), lists=True),
-    Case("POST", LEAD + "/make-customer", 23, lead),
+    Case("POST", LEAD + "/make-customer", 22, lead),
     # merging: the rows moved do not add queries (a batch per model, decision 0025); + the
     # loser's search entry removed
     Case("POST", LEAD + "/merge", 56, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
@@ -734,7 +734,7 @@ API_CASES = [
     Case("PATCH", CUSTOMER, 10, customer, versioned(website="https://babbage.example")),
     Case("DELETE", CUSTOMER, 20, customer, versioned()),
     Case("GET", CONTACTS, 4, contact, lists=True),
-    Case("POST", CONTACTS, 12, contact, new_contact),
+    Case("POST", CONTACTS, 11, contact, new_contact),
     Case("GET", CONTACT, 4, contact),
     Case("PATCH", CONTACT, 13, contact, versioned(phone="+1 555 100")),
     Case("DELETE", CONTACT, 18, contact, versioned()),
@@ -746,7 +746,7 @@ API_CASES = [
     # activities: the document machinery (record rules as subqueries of the registered doctypes)
     Case("GET", ACTS, 4, activity, lists=True),
     # + the document looked up through its record rule, the type, the naming series, history
-    Case("POST", ACTS, 14, activity, new_activity),
+    Case("POST", ACTS, 13, activity, new_activity),
     Case("GET", ACT, 4, activity),
     Case("PATCH", ACT, 11, activity, versioned(summary="Call back")),
     Case("DELETE", ACT, 14, activity),
@@ -768,7 +768,7 @@ API_CASES = [
     Case("GET", "/api/v1/calendar/{token}.ics", 2, events, user=None, lists=True),
     Case("GET", QTNS, 4, quotation, lists=True),
     Case("GET", QTNS, 7, quotation, fixed(expand="items,lost_reasons,competitors"), lists=True),
-    Case("POST", QTNS, 21, quotation, new_quotation),
+    Case("POST", QTNS, 20, quotation, new_quotation),
     Case("GET", QTN, 7, quotation),
     Case("PATCH", QTN, 23, quotation, versioned(items=RATED)),
     Case("DELETE", QTN, 24, quotation, versioned()),
@@ -777,12 +777,12 @@ API_CASES = [
     Case(
         "POST", QTN + "/declare-lost", 34, submitted_quotation, versioned(lost_reasons=["Timing"])
     ),
-    Case("POST", QTN + "/make-sales-order", 24, submitted_quotation),
+    Case("POST", QTN + "/make-sales-order", 23, submitted_quotation),
     Case("GET", QTN + "/pdf", 6, submitted_quotation),
     Case("GET", QTN + "/timeline", 6, submitted_quotation),
     Case("GET", SOS, 4, sales_order, lists=True),
     Case("GET", SOS, 5, sales_order, fixed(expand="items"), lists=True),
-    Case("POST", SOS, 17, sales_order, merged(fixed(items=ITEMS), of_world(customer="customer"))),
+    Case("POST", SOS, 16, sales_order, merged(fixed(items=ITEMS), of_world(customer="customer"))),
     Case("GET", SO, 5, sales_order),
     Case("PATCH", SO, 15, sales_order, versioned(terms="Net 30")),
     Case("DELETE", SO, 16, sales_order, versioned()),
@@ -799,7 +799,7 @@ API_CASES = [
     Case("DELETE", GROUP, 9, supplier_group, user=PURCHASER),
     Case("GET", SQS, 4, supplier_quotation, lists=True),
     Case("GET", SQS, 5, supplier_quotation, fixed(expand="items"), lists=True),
-    Case("POST", SQS, 19, supplier_quotation, new_supplier_quotation, PURCHASER),
+    Case("POST", SQS, 18, supplier_quotation, new_supplier_quotation, PURCHASER),
     Case("GET", SQ, 5, supplier_quotation),
     Case("PATCH", SQ, 19, supplier_quotation, versioned(items=RATED), PURCHASER),
     Case("DELETE", SQ, 15, supplier_quotation, versioned(), PURCHASER),
@@ -808,7 +808,7 @@ API_CASES = [
     Case("GET", SQ + "/timeline", 6, submitted_supplier_quotation),
     Case("GET", RFQS, 4, rfq, lists=True),
     Case("GET", RFQS, 6, rfq, fixed(expand="items,suppliers"), lists=True),
-    Case("POST", RFQS, 20, rfq, new_rfq, PURCHASER),
+    Case("POST", RFQS, 19, rfq, new_rfq, PURCHASER),
     Case("GET", RFQ, 6, rfq),
     # with the items: a PATCH of the header alone answers 500 (core/items.py save_rows)
     Case(
@@ -817,7 +817,7 @@ API_CASES = [
     Case("DELETE", RFQ, 20, rfq, versioned(), PURCHASER),
     Case("POST", RFQ + "/submit", 14, rfq, versioned(), PURCHASER),
     Case("POST", RFQ + "/cancel", 13, submitted_rfq, versioned(), PURCHASER),
-    Case("POST", RFQ + "/make-supplier-quotation", 25, submitted_rfq, ACME, PURCHASER),
+    Case("POST", RFQ + "/make-supplier-quotation", 24, submitted_rfq, ACME, PURCHASER),
     Case("GET", RFQ + "/timeline", 6, submitted_rfq),
     Case("GET", RATES, 3, exchanges, lists=True),
     Case(
@@ -1009,7 +1009,7 @@ PAGE_CASES = [
     Case("POST", "/calendar/events/{id}/delete/", 7, events),
     Case("GET", "/calendar/feed/", 5, events),
     Case("GET", "/calendar/activities/", 9, activity, lists=True),
-    Case("POST", "/calendar/activities/plan/", 15, opportunity, quick_plan),
+    Case("POST", "/calendar/activities/plan/", 14, opportunity, quick_plan),
     Case("POST", "/calendar/activities/{name}/done/", 11, activity, versioned(outcome="Reached")),
     Case("POST", "/calendar/activities/{name}/cancel/", 11, activity, versioned()),
     Case("POST", "/calendar/feed/regenerate/", 5, events),
@@ -1022,11 +1022,11 @@ PAGE_CASES = [
     # (+ the saved views bar and the day the next activities are judged by, + win predictions);
     # the column totals from the board's summary (decision 0034), the stages read once
     Case("GET", "/crm/opportunities/board/", 15, opportunity, lists=True),
-    Case("POST", "/crm/opportunities/board/move/", 18, opportunity, board_move, status=200),
+    Case("POST", "/crm/opportunities/board/move/", 16, opportunity, board_move, status=200),
     # one service call per selected opportunity, by design (crm/services/bulk.py): ROWS of them
-    Case("POST", "/crm/opportunities/bulk/", 38, lambda p, n: opportunity(p, ROWS), bulk_assign),
+    Case("POST", "/crm/opportunities/bulk/", 32, lambda p, n: opportunity(p, ROWS), bulk_assign),
     Case("GET", "/crm/opportunities/new/", 12),
-    Case("POST", "/crm/opportunities/new/", 29, opportunity, opportunity_form),
+    Case("POST", "/crm/opportunities/new/", 28, opportunity, opportunity_form),
     Case(
         "GET",
         "/crm/opportunities/parties/",
@@ -1045,10 +1045,10 @@ PAGE_CASES = [
     Case("POST", OP + "edit/", 29, opportunity, opportunity_edit_form),
     Case("POST", OP + "declare-lost/", 18, opportunity, lost),
     Case("POST", OP + "reopen/", 15, lost_opportunity, versioned()),
-    Case("POST", OP + "close/", 15, opportunity, versioned()),
-    Case("POST", OP + "assign/", 16, opportunity, versioned(opportunity_owner="manager")),
+    Case("POST", OP + "close/", 13, opportunity, versioned()),
+    Case("POST", OP + "assign/", 14, opportunity, versioned(opportunity_owner="manager")),
     Case("POST", OP + "comment/", 6, opportunity, fixed(content="Called them")),
-    Case("POST", OP + "make-customer/", 27, lead_opportunity),
+    Case("POST", OP + "make-customer/", 26, lead_opportunity),
     Case("GET", OP + "email/", 8, opportunity),
     Case("POST", OP + "email/", 25, opportunity, fixed(to="grace@babbage.example", **EMAIL_FORM)),
     Case("GET", LP + "email/", 8, lead),
@@ -1066,11 +1066,11 @@ PAGE_CASES = [
     Case("GET", "/crm/leads/new/", 9),
     Case("GET", "/search/", 8, lead, fixed(q="Lead"), lists=True),
     # + its similar names (decision 0025)
-    Case("POST", "/crm/leads/new/", 27, lead, fixed(lead_name="Grace", lead_owner="sales")),
+    Case("POST", "/crm/leads/new/", 25, lead, fixed(lead_name="Grace", lead_owner="sales")),
     Case("GET", LP, 20, lead_with_opportunities, lists=True),  # + the emails card, timeline
     Case("GET", LP + "edit/", 12, lead),
     Case("POST", LP + "edit/", 19, lead, lead_edit_form),
-    Case("POST", LP + "make-customer/", 24, lead),
+    Case("POST", LP + "make-customer/", 23, lead),
     Case("POST", LP + "comment/", 6, lead, fixed(content="Called them")),
     Case("GET", LP + "merge/", 7, leads_to_merge, of_world(into="into"), MANAGER),
     Case("POST", LP + "merge/", 56, leads_to_merge, of_world(into="into"), MANAGER, lists=True),
@@ -1092,7 +1092,7 @@ PAGE_CASES = [
     Case("GET", "/crm/masters/", 16),  # + activity types
     Case("GET", "/selling/quotations/", 7, quotation, lists=True),
     Case("GET", "/selling/quotations/new/", 6),
-    Case("POST", "/selling/quotations/new/", 18, quotation, quotation_form),
+    Case("POST", "/selling/quotations/new/", 17, quotation, quotation_form),
     Case("GET", QP, 14, submitted_quotation),
     Case("GET", QP + "edit/", 8, quotation),
     Case("POST", QP + "edit/", 22, quotation, with_version(quotation_form)),
@@ -1100,12 +1100,12 @@ PAGE_CASES = [
     Case("POST", QP + "submit/", 22, quotation, versioned()),
     Case("POST", QP + "cancel/", 23, submitted_quotation, versioned()),
     Case("POST", QP + "declare-lost/", 33, submitted_quotation, versioned(lost_reasons=["Timing"])),
-    Case("POST", QP + "make-sales-order/", 23, submitted_quotation),
+    Case("POST", QP + "make-sales-order/", 22, submitted_quotation),
     Case("GET", QP + "pdf/", 7, submitted_quotation),
-    Case("POST", "/selling/opportunities/{name}/make-quotation/", 24, opportunity),
+    Case("POST", "/selling/opportunities/{name}/make-quotation/", 23, opportunity),
     Case("GET", "/selling/sales-orders/", 7, sales_order, lists=True),
     Case("GET", "/selling/sales-orders/new/", 6),
-    Case("POST", "/selling/sales-orders/new/", 18, sales_order, sales_order_form),
+    Case("POST", "/selling/sales-orders/new/", 17, sales_order, sales_order_form),
     Case("GET", SP, 11, submitted_sales_order),
     Case("GET", SP + "edit/", 8, sales_order),
     Case("POST", SP + "edit/", 20, sales_order, with_version(sales_order_form)),
@@ -1125,7 +1125,7 @@ PAGE_CASES = [
     Case(
         "POST",
         "/buying/supplier-quotations/new/",
-        19,
+        18,
         supplier_quotation,
         supplier_quotation_form,
         PURCHASER,
@@ -1145,18 +1145,18 @@ PAGE_CASES = [
     Case("POST", SQP + "cancel/", 10, submitted_supplier_quotation, versioned(), PURCHASER),
     Case("GET", "/buying/requests-for-quotation/", 7, rfq, lists=True),
     Case("GET", "/buying/requests-for-quotation/new/", 6, supplier, user=PURCHASER),
-    Case("POST", "/buying/requests-for-quotation/new/", 17, rfq, rfq_form, PURCHASER),
+    Case("POST", "/buying/requests-for-quotation/new/", 16, rfq, rfq_form, PURCHASER),
     Case("GET", RFQP, 11, submitted_rfq),
     Case("GET", RFQP + "edit/", 8, rfq, user=PURCHASER),
     Case("POST", RFQP + "edit/", 21, rfq, with_version(rfq_form), PURCHASER),
     Case("POST", RFQP + "delete/", 21, rfq, versioned(), PURCHASER),
     Case("POST", RFQP + "submit/", 12, rfq, versioned(), PURCHASER),
     Case("POST", RFQP + "cancel/", 11, submitted_rfq, versioned(), PURCHASER),
-    Case("POST", RFQP + "make-supplier-quotation/", 24, submitted_rfq, ACME, PURCHASER),
+    Case("POST", RFQP + "make-supplier-quotation/", 23, submitted_rfq, ACME, PURCHASER),
     Case("GET", BOP + "make-supplier-quotation/", 6, opp_and_suppliers, user=PURCHASER),
-    Case("POST", BOP + "make-supplier-quotation/", 23, opp_and_suppliers, ACME, PURCHASER),
+    Case("POST", BOP + "make-supplier-quotation/", 22, opp_and_suppliers, ACME, PURCHASER),
     Case("GET", BOP + "make-request-for-quotation/", 6, opp_and_suppliers, user=PURCHASER),
-    Case("POST", BOP + "make-request-for-quotation/", 23, opp_and_suppliers, BOTH, PURCHASER),
+    Case("POST", BOP + "make-request-for-quotation/", 22, opp_and_suppliers, BOTH, PURCHASER),
     Case("GET", BOP + "supplier-quotation-comparison/", 7, comparison, lists=True),
     Case("GET", "/audit/", 7, audited, fixed(doctype="Campaign"), MANAGER, lists=True),
     Case("GET", "/audit/deleted/", 5, deleted, user=MANAGER, lists=True),
@@ -1205,6 +1205,12 @@ def opportunity_and_rule(p: People, n: int = 1) -> World:
     return world
 
 
+def rule_and_opportunity(p: People, n: int = 1) -> World:
+    """An opportunity the active round-robin rule gave to a user when it was made."""
+    automation.create_assignment_rule(data={**RULE_BODY, "name": "Rota"}, by=p.manager)
+    return opportunity(p)
+
+
 def assignment(p: People, n: int = 1) -> World:
     """n opportunities, each given to sales by the manager."""
     made = [automation.assign(o, user=p.sales, by=p.manager) for o in _opportunities(p, n)]
@@ -1230,9 +1236,19 @@ AUTOMATION_CASES = [
         merged(fixed(document_type="Opportunity"), of_world(name="name")),
         MANAGER,
     ),
+    # issue 12's writes with a round-robin rule active (the web benchmark's): the create takes
+    # a turn (SQLite: one UPDATE ... RETURNING; PostgreSQL: nextval, and the rule's last user
+    # after the commit, which a test's transaction never reaches), gives the deal to the user
+    # (the assignment, its timeline line, the owner's change and its history record, the
+    # notification and its email); the PATCH keeps the assignment it has (one read). On
+    # PostgreSQL a test's transaction never commits the rule's sequence, so the create makes
+    # sure of it each time (a savepoint, CREATE SEQUENCE IF NOT EXISTS and its release, which a
+    # server does once per process), and writes the rule's last user after the commit only
+    Case("POST", OPPS, {"sqlite": 31, "postgresql": 33}, rule_and_opportunity, new_opportunity),
+    Case("PATCH", OPP, 18, rule_and_opportunity, versioned(probability=30)),
     Case("GET", ASSIGNMENTS, 3, assignment, lists=True),
     # + the assignee's notification and its email (assignments are emailed by default)
-    Case("POST", ASSIGNMENTS, 24, opportunity, GIVE),
+    Case("POST", ASSIGNMENTS, 21, opportunity, GIVE),
     Case("GET", ASSIGNMENT, 3, assignment),
     Case("POST", ASSIGNMENT + "/close", 9, assignment),
     Case("POST", ASSIGNMENT + "/cancel", 9, assignment),
@@ -1253,7 +1269,7 @@ AUTOMATION_CASES = [
         "POST", "/assignment-rules/{name}/edit/", 12, assignment_rule, fixed(**RULE_FORM), MANAGER
     ),
     Case("POST", "/assignment-rules/{name}/delete/", 8, assignment_rule, user=MANAGER),
-    Case("POST", "/assignments/new/", 24, opportunity, GIVE),
+    Case("POST", "/assignments/new/", 21, opportunity, GIVE),
     Case("POST", "/assignments/{id}/close/", 9, assignment),
     Case("POST", "/assignments/{id}/cancel/", 9, assignment),
     # the webhooks' pages (managers)
@@ -1430,7 +1446,7 @@ IMPORT_CASES = [
         fixed(**{"col-0": "lead_name", "col-1": ""}),
     ),
     # leads in chunks (create_leads): the same count for one lead or a thousand
-    Case("POST", "/import/{id}/run/", 27, import_valid, fixed(mode="valid")),
+    Case("POST", "/import/{id}/run/", 25, import_valid, fixed(mode="valid")),
     Case("GET", "/import/{id}/result/", 4, import_checked, lists=True),
 ]
 

@@ -65,7 +65,7 @@ def create_opportunity(
         if opportunity.lead is not None:
             refresh_lead_status(opportunity.lead)
             carry_forward_from_lead(opportunity.lead, opportunity, by=by)
-        apply_assignment_rules(opportunity, by=by, now=now)
+        apply_assignment_rules(opportunity, by=by, now=now, fresh=True)
         opportunity_changed(opportunity, event=CREATED, old_status=opportunity.status)
     return opportunity
 

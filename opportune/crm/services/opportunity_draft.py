@@ -101,6 +101,20 @@ class OpportunityDraft(ItemsDraft):
     parent_field = "opportunity"
     refetch_rate_of_one = True
     exclude_from_model_checks = {"party_name", "opportunity_from", "customer_name", "status"}
+    # what the rows' prices and the amounts follow (header_totals); a party change too, to be
+    # safe (it may bring a currency)
+    priced_by = frozenset(
+        {
+            "items",
+            "currency",
+            "conversion_rate",
+            "opportunity_amount",
+            "with_items",
+            "transaction_date",
+            "opportunity_from",
+            "party_name",
+        }
+    )
 
     def __init__(
         self,
@@ -257,7 +271,7 @@ class OpportunityDraft(ItemsDraft):
                 "opportunity_amount",
                 f"Opportunity amount must be below {MAX_AMOUNT:,} in the company currency.",
             )
-        if not opp.with_items and self.rows:
+        if not opp.with_items and {"with_items", "items"} & set(self.data) and self.rows:
             errors.add(
                 "with_items",
                 "Remove the items first: with_items cannot be unset while items exist.",

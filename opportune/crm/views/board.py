@@ -22,7 +22,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from opportune.activities import todos
-from opportune.activities.templatetags.activity_tags import quick_plan_html, state_badge_html
+from opportune.activities.templatetags.activity_tags import (
+    quick_plan_form_html,
+    quick_plan_summary_html,
+    state_badge_html,
+)
 from opportune.activities.todos import with_next_activity
 from opportune.core.errors import DomainError
 from opportune.core.pages import read_filters, version_of
@@ -204,6 +208,7 @@ def opportunity_board(request: SignedInRequest) -> HttpResponse:
             "company_precision": precision,
             "can_write": can_write,
             "no_stage": NO_STAGE,
+            "plan_form": draw.plan_form,
         },
     )
 
@@ -235,16 +240,18 @@ class CardDrawer:
             if can_write
             else ""
         )
-        # the quick plan menu is the same on every card but for the name: drawn once
+        # the quick plan menu is the same on every card but for the name: its opening drawn
+        # once, its form once a page (the template's <template>, filled by board.js on opening)
         self.plan = (
-            str(
-                quick_plan_html(
-                    Opportunity.doctype,
-                    self.NAME,
-                    request.get_full_path(),
-                    get_token(request),
-                    reverse("activities:activity_plan"),
-                )
+            f"{quick_plan_summary_html(self.NAME, hidden=True)}</details>" if can_write else ""
+        )
+        self.plan_form = (
+            quick_plan_form_html(
+                Opportunity.doctype,
+                "",
+                request.get_full_path(),
+                get_token(request),
+                reverse("activities:activity_plan"),
             )
             if can_write
             else ""

@@ -5,7 +5,34 @@
 
 document.addEventListener("DOMContentLoaded", () => {
   const board = document.querySelector("[data-board]");
-  if (!board || board.dataset.canWrite !== "true" || typeof Sortable === "undefined") return;
+  if (!board) return;
+
+  // A card's quick plan (its Plan menu): the page holds its form once, in a <template>; the
+  // first time a card's menu opens, a copy of it goes in, with the card's name as the reference.
+  const planForm = document.getElementById("quick-plan-form");
+  if (planForm) {
+    const fill = (menu) => {
+      if (menu.querySelector("form")) return;
+      const form = planForm.content.firstElementChild.cloneNode(true);
+      form.querySelector("[name=reference_name]").value = menu.closest("[data-name]").dataset.name;
+      menu.append(form);
+      if (window.htmx) htmx.process(form);
+    };
+    board.querySelectorAll("[data-quick-plan]").forEach((menu) => {
+      menu.hidden = false;
+      if (menu.open) fill(menu);
+    });
+    // on the summary's click (before the menu shows), and on any other way it opens
+    board.addEventListener("click", (event) => {
+      const summary = event.target.closest("[data-quick-plan] > summary");
+      if (summary) fill(summary.parentElement);
+    });
+    board.addEventListener("toggle", (event) => {
+      if (event.target.matches("[data-quick-plan]") && event.target.open) fill(event.target);
+    }, true);
+  }
+
+  if (board.dataset.canWrite !== "true" || typeof Sortable === "undefined") return;
 
   function updateTotals(columns) {
     board.querySelectorAll("[data-column]").forEach((col) => {

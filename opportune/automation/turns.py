@@ -1,0 +1,91 @@
+"""Round robin's turns without a lock held to the end of the transaction
+(docs/decisions/0035-round-robin-without-a-held-lock.md).
+
+A round-robin rule hands out turns 1, 2, 3...: turn ``n`` goes to the user at ``(n - 1)`` modulo
+the list (``services._pick`` skips the inactive). Each turn is taken by one statement that never
+waits for another create to commit:
+
+- PostgreSQL: ``nextval`` of the rule's own sequence. A sequence is not transactional, so two
+  concurrent creates always get two different turns, and neither holds a lock (a rolled-back
+  create leaves its turn unused: that user is passed over once). The rule's ``turns`` and
+  ``last_user`` (what the pages, the API and the dry run read) are written after the commit, in
+  a statement of their own that keeps the latest turn: no create's transaction holds the row.
+- SQLite: ``UPDATE ... SET turns = turns + 1 RETURNING turns`` in the transaction; SQLite lets
+  one writer at a time in anyway (``BEGIN IMMEDIATE``), so nothing queues that did not already.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, ProgrammingError, connection, transaction
+
+from opportune.automation.models import AssignmentRule
+
+_TABLE = AssignmentRule._meta.db_table
+_known: set[str] = set()  # the sequences this process has seen committed
+
+
+def sequence_name(rule: AssignmentRule) -> str:
+    """The rule's sequence (PostgreSQL), named after the rule and the moment it was made, so a
+    rule made again under a deleted one's name starts at turn 1; 63 bytes at most."""
+    key = f"{rule.pk}\x00{rule.creation.isoformat()}"
+    return "automation_rule_turn_" + hashlib.sha1(key.encode()).hexdigest()[:20]
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def take_turn(rule: AssignmentRule) -> int:
+    """The rule's next turn, taken for good (a write)."""
+    with connection.cursor() as cursor:
+        if not _postgres():
+            cursor.execute(
+                f"UPDATE {_TABLE} SET turns = turns + 1 WHERE name = %s RETURNING turns",
+                [rule.pk],
+            )
+            return int(cursor.fetchone()[0])
+        sequence = sequence_name(rule)
+        if sequence not in _known:
+            _ensure_sequence(rule, sequence)
+        cursor.execute("SELECT nextval(%s)", [sequence])
+        return int(cursor.fetchone()[0])
+
+
+def next_turn(rule: AssignmentRule) -> int:
+    """The turn the next create would take, as far as the rule's row knows (the dry run; on
+    PostgreSQL it trails the creates not committed yet): nothing is read or written."""
+    return rule.turns + 1
+
+
+def turn_taken(rule: AssignmentRule, turn: int, user: Any) -> None:
+    """Show ``user`` as the rule's last user, with ``turn``. SQLite: now (one writer at a time).
+    PostgreSQL: once the create commits, never going back to an earlier turn; no create's
+    transaction then holds the rule's row, so no create waits for another."""
+    if not _postgres():
+        AssignmentRule.objects.filter(pk=rule.pk).update(last_user=user, turns=turn)
+        return
+    transaction.on_commit(partial(_catch_up, rule.pk, turn, user.pk))
+
+
+def _catch_up(rule_name: str, turn: int, user_id: int) -> None:
+    AssignmentRule.objects.filter(pk=rule_name, turns__lt=turn).update(
+        last_user_id=user_id, turns=turn
+    )
+
+
+def _ensure_sequence(rule: AssignmentRule, sequence: str) -> None:
+    """Create the rule's sequence at its first turn (migration 0004 made those of the rules
+    that existed), starting after the turns the rule has had; remembered once committed. Two
+    first turns at once: the second waits for the first to commit, then finds it made."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE SEQUENCE IF NOT EXISTS {sequence} START WITH {int(rule.turns) + 1}"
+            )
+    except (IntegrityError, ProgrammingError):  # made by another transaction at that moment
+        pass
+    transaction.on_commit(partial(_known.add, sequence))
