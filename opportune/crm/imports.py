@@ -9,7 +9,8 @@ are what a migration from ERPNext reads too.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.imports import Importer, columns, item_row_columns, register_importer
@@ -20,6 +21,8 @@ from opportune.crm.services.parties import CONTACT_SPEC, CUSTOMER_SPEC, LEAD_SPE
 
 if TYPE_CHECKING:
     from opportune.core.users import User
+
+T = TypeVar("T")
 
 # ERPNext's label -> our field, where the label is not ours (field names map themselves)
 ERPNEXT_LEAD = {
@@ -134,21 +137,13 @@ def _create_contacts(
 ) -> list[Contact | DomainError]:
     """``_create_contact`` for a batch: the same lead check (one query) before
     ``create_contacts``, the service's bulk twin."""
-    hidden = _invisible_leads(by, rows, "link_doctype", "link_name")
-    answers: list[Contact | DomainError | None] = []
-    ready = []
-    for data in rows:
-        if data.get("link_doctype") == "Lead" and data.get("link_name") in hidden:
-            answers.append(
-                ValidationError.for_field(
-                    "link_name", f"Lead '{data['link_name']}' does not exist."
-                )
-            )
-            continue
-        answers.append(None)
-        ready.append(data)
-    made = iter(services.create_contacts(ready, by=by, write=write))
-    return [answer if answer is not None else next(made) for answer in answers]
+    return _past_hidden_leads(
+        rows,
+        by,
+        "link_doctype",
+        "link_name",
+        lambda ready: services.create_contacts(ready, by=by, write=write),
+    )
 
 
 def _create_opportunity(data: dict[str, Any], by: User) -> Opportunity:
@@ -173,22 +168,40 @@ def _create_opportunities(
 ) -> list[Opportunity | DomainError]:
     """``_create_opportunity`` for a batch: the same party check (one query) before
     ``create_opportunities``, the service's bulk twin."""
-    hidden = _invisible_leads(by, rows, "opportunity_from", "party_name")
-    answers: list[Opportunity | DomainError | None] = []
-    ready = []
     for data in rows:
-        if data.get("opportunity_from") == "Lead" and data.get("party_name") in hidden:
-            answers.append(
-                ValidationError.for_field(
-                    "party_name", f"Lead '{data['party_name']}' does not exist."
-                )
-            )
-            continue
         if not data.get("items"):
             data.pop("items", None)
+    return _past_hidden_leads(
+        rows,
+        by,
+        "opportunity_from",
+        "party_name",
+        lambda ready: services.create_opportunities(ready, by=by, write=write),
+    )
+
+
+def _past_hidden_leads(
+    rows: list[dict[str, Any]],
+    by: User,
+    kind: str,
+    field: str,
+    create_many: Callable[[list[dict[str, Any]]], Sequence[T | DomainError]],
+) -> list[T | DomainError]:
+    """What ``check_party_visible`` answers each row, for a batch: a lead the user does not see
+    is refused as missing (naming ``field``); the other rows go to ``create_many`` together,
+    and the answers come back in the rows' order."""
+    hidden = _invisible_leads(by, rows, kind, field)
+    answers: list[T | DomainError | None] = []
+    ready = []
+    for data in rows:
+        if data.get(kind) == "Lead" and data.get(field) in hidden:
+            answers.append(
+                ValidationError.for_field(field, f"Lead '{data[field]}' does not exist.")
+            )
+            continue
         answers.append(None)
         ready.append(data)
-    made = iter(services.create_opportunities(ready, by=by, write=write))
+    made = iter(create_many(ready))
     return [answer if answer is not None else next(made) for answer in answers]
 
 
