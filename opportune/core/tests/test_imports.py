@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from opportune.core import imports
 from opportune.core.models import ImportJob, ImportRow, Job
-from opportune.crm.models import Customer, Lead, Opportunity
+from opportune.crm.models import Contact, Customer, Lead, Opportunity
 from opportune.masters.models import Item
 from opportune.selling.models import Quotation
 from opportune.testing import body_of, client_for, make_customer, make_item, make_lead
@@ -234,6 +234,28 @@ def test_a_lead_the_user_cannot_see_is_not_found(sales, sales2):
     check(client, job)
     job.refresh_from_db()
     assert job.outcomes.get().errors == {"party_name": [f"Lead '{hidden.name}' does not exist."]}
+
+
+def test_a_contact_of_a_lead_the_user_cannot_see_is_not_found(sales, sales2):
+    hidden = make_lead(sales2, lead_name="Theirs")
+    client = client_for(sales)
+    rows = [
+        ["First Name", "Link Document Type", "Link Name"],
+        ["Ada", "Lead", hidden.name],
+        ["Bea", "", ""],
+    ]
+    job = upload(client, "Contact", csv_file(rows))
+    check(client, job)
+    client.post(f"/import/{job.pk}/run/", {"mode": "valid"})
+    job.refresh_from_db()
+    errors = dict(job.outcomes.order_by("row").values_list("row", "errors"))
+    assert errors[2] == {
+        "link_name": [f"Lead '{hidden.name}' does not exist."]
+    }  # rows as numbered in the file
+    assert not errors[3]
+    assert list(
+        Contact.objects.filter(first_name__in=["Ada", "Bea"]).values_list("first_name", flat=True)
+    ) == ["Bea"]
 
 
 # --- bad files ---------------------------------------------------------------------------------
