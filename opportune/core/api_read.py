@@ -17,6 +17,7 @@ reads the whole row, a many-to-many ordered otherwise) is read as before (``None
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import F, IntegerField, Model, QuerySet, Value
@@ -49,6 +50,7 @@ def _m2m_in_key_order(model: type[Model], name: str) -> bool:
     return list(target._meta.ordering) in ([pk.name], [pk.attname])
 
 
+@lru_cache(maxsize=64)
 def _plan_children(
     model: type[Model], children: tuple[str, ...]
 ) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
@@ -89,7 +91,7 @@ def read_one(rows: QuerySet[Any], list_rows: ListRows, doctype: str, name: Any) 
     """The document ``name`` among ``rows`` (what the user sees; 404 otherwise), as the lean
     read answers it; None when the document does not fit the lean read (read it as before)."""
     model = rows.model
-    kinds = _plan_children(model, list_rows.children)
+    kinds = _plan_children(model, list_rows.children)  # type: ignore[arg-type]  # a class is hashable
     plan = list_rows.plan(model, list_rows.choose(None, None), "")
     if kinds is None or not plan.lean:
         return None
