@@ -199,12 +199,15 @@ def insert_documents(
     documents: Sequence[Document], *, by: User | None, when: datetime | None = None
 ) -> None:
     """Insert new documents of one model as their saves would: named from the series (when
-    unnamed), stamped by their service beforehand, one INSERT per batch, one ``+`` history
+    unnamed), stamped by their service beforehand, their derived columns kept
+    (``Document.keep_derived``), one INSERT per batch, one ``+`` history
     record each, their search entries."""
     if not documents:
         return
     model = type(documents[0])
     allocate_names(documents, when=when)
+    for document in documents:
+        document.keep_derived()
     insert_rows(model, (_instance_row(d) for d in documents))
     for document in documents:
         document._state.adding = False

@@ -172,6 +172,7 @@ class Document(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        self.keep_derived()
         # Every path (services, admin, shell) gets a name from the series.
         if not self.name and self.naming_series:
             self.name = NamingSeries.next_name(self.naming_series, self.creation)
@@ -191,6 +192,11 @@ class Document(models.Model):
         if self.search_fields:
             SearchEntry.objects.filter(doctype=self.doctype, name=name).delete()
         return deleted
+
+    def keep_derived(self) -> None:
+        """Keep the columns a model derives from others before it is written (nothing by
+        default). Called by ``save`` and by core.bulk's inserts, so a bulk write keeps them as a
+        save does."""
 
 
 class Comment(models.Model):

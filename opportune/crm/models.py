@@ -706,13 +706,12 @@ class Opportunity(Document):
         return f"{self.name} {self.title}".strip()
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.keep_lead_creation()
         fields = kwargs.get("update_fields")
         if fields is not None and not {"lead", "lead_id"}.isdisjoint(fields):
             kwargs["update_fields"] = {*fields, "lead_creation", "lead_creation_of"}
         super().save(*args, **kwargs)
 
-    def keep_lead_creation(self) -> None:
+    def keep_derived(self) -> None:
         """Copy the lead's creation when the lead is not the one copied from (no query when the
         lead object is at hand, as the services have it)."""
         if self.lead_id is None:

@@ -161,7 +161,6 @@ def create_opportunities(
     made = [o for o in outcome if isinstance(o, Opportunity)]
     for opportunity in made:
         stamp_new(opportunity, by=by, now=now)
-        opportunity.keep_lead_creation()  # as save() does (the lead is at hand: no query)
         opportunity._history_user = by
         opportunity._history_rows = None
     allocate_names(made, when=now)
