@@ -18,12 +18,22 @@ from django.db import connections, models, router
 from django.utils import timezone
 
 from opportune.core.audit import current_door
+from opportune.core.documents import stamp_new
 from opportune.core.models import Document, NamingSeries, SearchEntry, expand_series
 
 if TYPE_CHECKING:
     from opportune.core.users import User
 
 BATCH = 1000  # rows per INSERT statement (SQLite's variable limit allows it for our widths)
+
+
+def stamp_and_name(documents: Sequence[Document], *, by: User | None, now: datetime) -> None:
+    """New documents of one model made ready to insert, as their saves would make them: the
+    audit columns (``stamp_new``), the history's user, their names from the series."""
+    for document in documents:
+        stamp_new(document, by=by, now=now)
+        document._history_user = by
+    allocate_names(documents, when=now)
 
 
 def allocate_names(documents: Sequence[Document], *, when: datetime | None = None) -> None:

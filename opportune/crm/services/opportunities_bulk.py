@@ -26,9 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from opportune.automation.services import apply_assignment_rules, assignment_rules_apply
-from opportune.core.bulk import allocate_names, insert_documents, insert_instances
+from opportune.core.bulk import insert_documents, insert_instances, stamp_and_name
 from opportune.core.company import company_settings
-from opportune.core.documents import stamp_new
 from opportune.core.errors import DomainError
 from opportune.core.fields import ReadAhead, read_links_ahead, reading_ahead
 from opportune.core.items import Catalog, get_catalog
@@ -159,11 +158,9 @@ def create_opportunities(
     if not write:
         return outcome
     made = [o for o in outcome if isinstance(o, Opportunity)]
+    stamp_and_name(made, by=by, now=now)
     for opportunity in made:
-        stamp_new(opportunity, by=by, now=now)
-        opportunity._history_user = by
         opportunity._history_rows = None
-    allocate_names(made, when=now)
     insert_documents(made, by=by, when=now)
     items = []
     for opportunity in made:

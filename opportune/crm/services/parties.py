@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opportune.automation.services import apply_assignment_rules, assignment_rules_apply
-from opportune.core.bulk import allocate_names, insert_documents
+from opportune.core.bulk import insert_documents, stamp_and_name
 from opportune.core.deleted import keep_deleted
 from opportune.core.documents import (
     delete_document,
@@ -293,10 +293,7 @@ def create_leads(
     made = [lead for lead in outcome if isinstance(lead, Lead) and id(lead) not in refused_ids]
     now = timezone.now()
     if write:
-        for lead in made:
-            stamp_new(lead, by=by, now=now)
-            lead._history_user = by
-        allocate_names(made, when=now)
+        stamp_and_name(made, by=by, now=now)
     for place, lead, found in refused:  # now the leads of the batch they match have names
         try:
             check(lead, found)
@@ -712,10 +709,7 @@ def create_contacts(
     made = [c for c in outcome if isinstance(c, Contact) and id(c) not in refused_ids]
     now = timezone.now()
     if write:
-        for contact in made:
-            stamp_new(contact, by=by, now=now)
-            contact._history_user = by
-        allocate_names(made, when=now)
+        stamp_and_name(made, by=by, now=now)
     for place, contact, found in refused:  # now the contacts of the batch they match have names
         try:
             check_duplicates("Contact", _contact_points(contact), found=seen.candidates(found))
