@@ -48,6 +48,8 @@ def test_lead_to_opportunity_with_two_items(page: Page, sales):
 
     page.get_by_role("link", name="Make Opportunity").click()
     expect(page.locator("[data-party-label]")).to_have_text("Grace Hopper · Compilers Inc")
+    # the label is drawn by the server; "+ Add item" works once the form's deferred script ran
+    page.wait_for_load_state("domcontentloaded")
     page.get_by_role("button", name="+ Add item").click()
     page.get_by_label("Item code, row 0").fill("WIDGET")
     expect(page.get_by_label("Rate, row 0")).to_have_value("100.0000")  # the item's rate
