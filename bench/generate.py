@@ -212,10 +212,8 @@ class Writer:
                 for row in rows:
                     copy.write_row([row.get(f.attname, defaults[f.attname]) for f in fields])
         else:
-            sql = (
-                f'INSERT INTO "{table}" ({", ".join(columns)}) '
-                f"VALUES ({', '.join('?' * len(columns))})"
-            )
+            quoted = ", ".join(f'"{c}"' for c in columns)  # "references" is a keyword
+            sql = f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
             cur = raw.cursor()
             cur.executemany(
                 sql,
@@ -795,6 +793,486 @@ def ensure_activity(writer: Writer, plan: Plan) -> None:
         flush()
 
 
+# what a sales team writes on its deals: timeline lines and e-mails, in these proportions
+COMMENTED = 0.25  # share of opportunities with a user's comments (1-3)
+ANSWERED_DONE = 0.9  # share of closed deals (Replied and on) the party was written to
+ANSWERED_OPEN = 0.4  # share of Open ones already written to
+EXCHANGES = 0.45  # chance of one more sent/received pair after the first (geometric)
+COMMENTS = [
+    "Called them, they want a revised offer by Friday.",
+    "Budget confirmed for this quarter; decision maker is the CFO.",
+    "Sent the product sheet and the reference list.",
+    "They are comparing us with two other vendors.",
+    "Asked for a demo next week, waiting for their dates.",
+    "Procurement needs our company documents before the order.",
+    "Discount approved up to 8 %.",
+    "Visited the site; the installation looks simple.",
+]
+BODIES = [
+    "Thank you for your enquiry. Please find our offer attached; the prices are valid for "
+    "30 days. I would be glad to walk you through it on a short call this week.",
+    "Following our conversation, here are the details you asked for: delivery in four weeks, "
+    "installation included, one year of support. Let me know if anything is missing.",
+    "Thanks for getting back to us. We can adjust the quantities as discussed and keep the "
+    "unit price. Could you confirm the delivery address and the contact for invoicing?",
+]
+REPLIES = [
+    "Thanks, this looks good. We will discuss it internally and come back to you next week.",
+    "Could you send a version with the extended warranty? Our manager asked about it.",
+    "We received the offer. The quantities are fine; can you do better on the price?",
+]
+
+
+def first_response_minutes(rng: random.Random) -> float:
+    """Minutes until the party is first written to: log-normal, median ~3 hours, a long tail
+    of days (the first-response report's spread)."""
+    return min(math.exp(rng.gauss(5.2, 1.4)), 60 * 24 * 20)
+
+
+def set_first_responses(answered: list[tuple]) -> None:
+    """Write (name, first_responded_on, minutes, business minutes) onto the opportunities that
+    have none: one statement on PostgreSQL (its statement-level triggers run once), one per row
+    on SQLite."""
+    sql = (
+        "SET first_responded_on = {0}, mins_to_first_response = {1}, "
+        "business_mins_to_first_response = {2}"
+    )
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            names, ats, walls, business = (list(column) for column in zip(*answered, strict=True))
+            cur.execute(
+                "UPDATE crm_opportunity o "
+                + sql.format("v.at", "v.wall", "v.business")
+                + " FROM (SELECT unnest(%s::varchar[]) AS name, unnest(%s::timestamptz[]) AS at,"
+                " unnest(%s::numeric[]) AS wall, unnest(%s::numeric[]) AS business) v"
+                " WHERE o.name = v.name AND o.first_responded_on IS NULL",
+                [names, ats, walls, business],
+            )
+        else:
+            cur.executemany(
+                "UPDATE crm_opportunity "
+                + sql.format("%s", "%s", "%s")
+                + " WHERE name = %s AND first_responded_on IS NULL",
+                [(_lite(at), _lite(wall), _lite(biz), name) for name, at, wall, biz in answered],
+            )
+
+
+def ensure_conversation(writer: Writer, plan: Plan) -> None:
+    """The timeline and the e-mails of each generated opportunity, as the services write them:
+    the assignment's timeline line ("Assigned to ... by rule Bench rota"), a user's comments on
+    a quarter of the deals, and the e-mails: the first reply to the party (sent by the owner;
+    ``first_responded_on``, ``mins_to_first_response`` and its business minutes set from it, as
+    comms does), the party's answer (a Replied deal's last received mail is at ``replied_on``)
+    and further exchanges. Closed deals were mostly answered, Open ones less often. At 100,000:
+    about 131,000 timeline lines and 196,000 e-mails. Skipped for the opportunities that have
+    their assignment line already (an earlier run, or made by the services: theirs stand); one
+    transaction per chunk."""
+    import zlib
+
+    from opportune.comms.models import Communication
+    from opportune.core.business_hours import business_minutes_between, minutes_of
+    from opportune.core.models import Comment
+    from opportune.crm.models import CRMSettings
+
+    schedule = CRMSettings.current().business_schedule()
+    usernames = dict(User.objects.values_list("pk", "username"))
+    full_names = {
+        pk: f"{first} {last}".strip()
+        for pk, first, last in User.objects.values_list("pk", "first_name", "last_name")
+    }
+    rule_line = f" by rule {RULE}: round robin: next in the rota"
+    now = datetime.now(UTC)
+    done_statuses = {"Replied", "Quotation", "Converted", "Closed", "Lost"}
+    rows = (
+        Opportunity.objects.filter(name__startswith="CRM-OPP-")
+        .order_by("name")
+        .values_list(
+            "name",
+            "opportunity_owner_id",
+            "status",
+            "creation",
+            "modified",
+            "replied_on",
+            "contact_email",
+            "contact_display",
+            "title",
+            "first_responded_on",
+        )  # fmt: skip
+        .iterator(chunk_size=CHUNK)
+    )
+    batch: list[tuple] = []
+    written = 0
+
+    def flush() -> None:
+        nonlocal written
+        names = [row[0] for row in batch]
+        written += len(batch)
+        have = set(
+            Comment.objects.filter(
+                reference_doctype="Opportunity",
+                reference_name__in=names,
+                comment_type=Comment.Type.ASSIGNED,
+            ).values_list("reference_name", flat=True)
+        )
+        rng = random.Random(SEED * 7919 + zlib.crc32(names[0].encode()))
+        comments, mails, answered = [], [], []
+        for (
+            name,
+            owner,
+            status,
+            created,
+            modified,
+            replied_on,
+            email,
+            display,
+            title,
+            responded,
+        ) in batch:
+            if name in have:
+                continue
+            comments.append(
+                {
+                    "reference_doctype": "Opportunity",
+                    "reference_name": name,
+                    "comment_type": Comment.Type.ASSIGNED,
+                    "content": f"Assigned to {usernames.get(owner, '')}{rule_line}",
+                    "creation": created,
+                }
+            )
+            last = max(modified, created)
+            if rng.random() < COMMENTED:
+                for _ in range(rng.randint(1, 3)):
+                    comments.append(
+                        {
+                            "reference_doctype": "Opportunity",
+                            "reference_name": name,
+                            "comment_type": Comment.Type.COMMENT,
+                            "content": rng.choice(COMMENTS),
+                            "owner_id": owner,
+                            "creation": created + (last - created) * rng.random(),
+                        }
+                    )
+            share = ANSWERED_DONE if status in done_statuses else ANSWERED_OPEN
+            if responded is not None or rng.random() >= share:
+                continue
+            first = created + timedelta(minutes=first_response_minutes(rng))
+            if status == "Replied" and replied_on is not None:
+                first = min(first, created + (replied_on - created) * 0.8)
+            first = min(first, now - timedelta(minutes=1))
+            if first <= created:
+                continue
+            party = email or "party@example.com"
+            sender_name = full_names.get(owner, "")
+            thread = [first]
+            while rng.random() < EXCHANGES and len(thread) < 9:
+                thread.append(thread[-1] + timedelta(minutes=first_response_minutes(rng) * 4))
+            if status == "Replied" and replied_on is not None and len(thread) % 2:
+                thread.append(max(replied_on, thread[-1]))  # the party wrote last
+            for k, at in enumerate(thread):
+                if at >= now:
+                    break
+                sent = k % 2 == 0
+                mails.append(
+                    {
+                        "reference_doctype": "Opportunity",
+                        "reference_name": name,
+                        "sent_or_received": "Sent" if sent else "Received",
+                        "status": "Sent" if sent else "Received",
+                        "subject": f"{'' if k == 0 else 'Re: '}{title}: our offer"[:998],
+                        "sender": "sales@opportune.example" if sent else party,
+                        "sender_full_name": sender_name if sent else (display or ""),
+                        "recipients": party if sent else "sales@opportune.example",
+                        "text_content": rng.choice(BODIES if sent else REPLIES),
+                        "message_id": f"<bench.{name}.{k}@opportune.example>",
+                        "in_reply_to": f"<bench.{name}.{k - 1}@opportune.example>" if k else "",
+                        "routing_token": f"bench-{name}-{k}" if sent else "",
+                        "owner_id": owner if sent else None,
+                        "communication_date": at,
+                        "creation": at,
+                        "sent_at": at if sent else None,
+                    }
+                )
+            answered.append(
+                (
+                    name,
+                    first,
+                    minutes_of(first - created),
+                    business_minutes_between(created, first, schedule),
+                )
+            )
+        with transaction.atomic():
+            writer.insert(Comment, comments)
+            writer.insert(Communication, mails)
+            if answered:
+                set_first_responses(answered)
+        log(f"timeline lines and e-mails: {written:,} / {plan.n:,} opportunities")
+        batch.clear()
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            flush()
+    if batch:
+        flush()
+
+
+# quotations and sales orders made from the deals, by the deal's outcome: (share, status)
+QUOTED = {
+    "Quotation": (1.0, "Open"),  # what keeps a deal at "Quotation"
+    "Converted": (1.0, "Ordered"),  # with its sales order (customers' deals)
+    "Lost": (0.5, "Lost"),  # lost at the quotation stage, with the deal's reason
+    "Closed": (0.3, "Expired"),
+    "Open": (0.08, "Draft"),
+    "Replied": (0.08, "Draft"),
+}
+
+
+def _numbered(prefix: str, opportunity: str) -> str:
+    """A quotation's or order's name from its deal's (one of each per deal, so the numbers are
+    free): CRM-OPP-2025-01234 -> SAL-QTN-2025-01234."""
+    return prefix + opportunity.removeprefix("CRM-OPP-")
+
+
+def ensure_quotations(writer: Writer, plan: Plan) -> None:
+    """The selling documents of the generated deals, in the proportions of QUOTED: a submitted
+    quotation for every deal at "Quotation" (Open) and every won customer deal (Ordered, with a
+    submitted sales order), a lost quotation for half the lost deals (with the deal's lost
+    reason), an expired one for a third of the closed ones, and a draft for 8 % of the deals
+    being worked. Items are the deal's (or one row for its amount), totals as the item engine
+    makes them (no tax), each with its history record and search entry. At 100,000: about
+    43,000 quotations and 17,000 sales orders. Skipped for the deals that have a quotation
+    already (an earlier run, or the services'); one transaction per chunk."""
+    import zlib
+
+    from opportune.selling.models import Quotation, QuotationItem, SalesOrder, SalesOrderItem
+
+    quotation_history = Quotation.history.model
+    order_history = SalesOrder.history.model
+    reasons_table = Quotation.lost_reasons.through._meta.db_table
+    opportunity_reasons = Opportunity.lost_reasons.through
+    today = datetime.now(UTC).date()
+    item_uom = dict(Item.objects.values_list("name", "stock_uom_id"))
+    item_title = dict(Item.objects.values_list("name", "item_name"))
+    codes = sorted(item_uom)
+    precision = {c[0]: c[3] for c in CURRENCIES}
+    fields = (
+        "name",
+        "status",
+        "creation",
+        "owner_id",
+        "opportunity_from",
+        "party_name",
+        "lead_id",
+        "customer_id",
+        "customer_name",
+        "title",
+        "currency_id",
+        "conversion_rate",
+        "opportunity_amount",
+        "with_items",
+        "territory_id",
+        "source_id",
+        "campaign_id",
+        "contact_email",
+        "contact_display",
+    )
+    rows = (
+        Opportunity.objects.filter(name__startswith="CRM-OPP-", status__in=QUOTED)
+        .order_by("name")
+        .values(*fields)
+        .iterator(chunk_size=CHUNK)
+    )
+    batch: list[dict] = []
+    written = 0
+
+    def flush() -> None:
+        nonlocal written
+        names = [row["name"] for row in batch]
+        written += len(batch)
+        quoted = set(
+            Quotation.objects.filter(opportunity_id__in=names).values_list(
+                "opportunity_id", flat=True
+            )
+        )
+        lines: dict[str, list[dict]] = {}
+        for line in (
+            OpportunityItem.objects.filter(opportunity_id__in=names)
+            .order_by("opportunity_id", "idx")
+            .values("opportunity_id", "idx", "item_code_id", "item_name", "qty", "uom_id", "rate")
+        ):
+            lines.setdefault(line["opportunity_id"], []).append(line)
+        reasons = dict(
+            opportunity_reasons.objects.filter(opportunity_id__in=names).values_list(
+                "opportunity_id", "opportunitylostreason_id"
+            )
+        )
+        rng = random.Random(SEED * 104729 + zlib.crc32(names[0].encode()))
+        quotations, q_items, q_history, q_reasons = [], [], [], []
+        orders, o_items, o_history, entries = [], [], [], []
+        for opp in batch:
+            share, status = QUOTED[opp["status"]]
+            if opp["name"] in quoted or rng.random() >= share:
+                continue
+            if status == "Ordered" and opp["customer_id"] is None:
+                continue  # a lead's deal is won by making it a customer first
+            year_end = date(int(opp["name"][8:12]), 12, 31)
+            on = min(opp["creation"].date() + timedelta(days=rng.randint(1, 20)), year_end, today)
+            at = datetime.combine(on, opp["creation"].timetz()).astimezone(UTC)
+            at = max(at, opp["creation"])
+            valid_till = on + timedelta(days=30)
+            if status == "Open":
+                valid_till = max(valid_till, today + timedelta(days=rng.randint(1, 30)))
+            elif status == "Expired":
+                valid_till = min(valid_till, today - timedelta(days=1))
+            rate = opp["conversion_rate"]
+            digits = precision.get(opp["currency_id"], 2)
+            rows_of = lines.get(opp["name"]) or [
+                {
+                    "idx": 1,
+                    "item_code_id": (code := rng.choice(codes)),
+                    "item_name": item_title[code],
+                    "qty": Decimal(1),
+                    "uom_id": item_uom[code],
+                    "rate": opp["opportunity_amount"],
+                }
+            ]
+            name = _numbered("SAL-QTN-", opp["name"])
+            total = Decimal(0)
+            for line in rows_of:
+                amount = money(line["qty"] * line["rate"], digits)
+                total += amount
+                q_items.append(
+                    {
+                        "quotation_id": name,
+                        "idx": line["idx"],
+                        "item_code_id": line["item_code_id"],
+                        "item_name": line["item_name"],
+                        "qty": line["qty"],
+                        "uom_id": line["uom_id"],
+                        "stock_uom_id": item_uom[line["item_code_id"]],
+                        "rate": line["rate"],
+                        "amount": amount,
+                        "base_rate": money(line["rate"] * rate, 2),
+                        "base_amount": money(amount * rate, 2),
+                        "prevdoc_doctype": "Opportunity",
+                        "prevdoc_docname": opp["name"],
+                    }
+                )
+            base = money(total * rate, 2)
+            money_fields = {
+                "transaction_date": on,
+                "currency_id": opp["currency_id"],
+                "conversion_rate": rate,
+                "total": total,
+                "base_total": base,
+                "net_total": total,
+                "base_net_total": base,
+                "grand_total": total,
+                "base_grand_total": base,
+            }
+            quotation = {
+                "name": name,
+                "version": 1 if status == "Draft" else 2,
+                "creation": at,
+                "modified": at,
+                "owner_id": opp["owner_id"],
+                "modified_by_id": opp["owner_id"],
+                "docstatus": 0 if status == "Draft" else 1,
+                **money_fields,
+                "quotation_to": opp["opportunity_from"],
+                "party_name": opp["party_name"],
+                "lead_id": opp["lead_id"],
+                "customer_id": opp["customer_id"],
+                "customer_name": opp["customer_name"],
+                "title": opp["title"],
+                "opportunity_id": opp["name"],
+                "valid_till": valid_till,
+                "status": status,
+                "contact_display": opp["contact_display"],
+                "contact_email": opp["contact_email"],
+                "territory_id": opp["territory_id"],
+                "source_id": opp["source_id"],
+                "campaign_id": opp["campaign_id"],
+            }
+            quotations.append(quotation)
+            q_history.append(_created(quotation))
+            entries.append(search_entry(quotation, Quotation))
+            if status == "Lost" and opp["name"] in reasons:
+                q_reasons.append((name, reasons[opp["name"]]))
+            if status == "Ordered":
+                order_name = _numbered("SAL-ORD-", opp["name"])
+                order = {
+                    "name": order_name,
+                    "version": 2,
+                    "creation": at,
+                    "modified": at,
+                    "owner_id": opp["owner_id"],
+                    "modified_by_id": opp["owner_id"],
+                    "docstatus": 1,
+                    **money_fields,
+                    "customer_id": opp["customer_id"],
+                    "customer_name": opp["customer_name"],
+                    "delivery_date": on + timedelta(days=rng.randint(7, 45)),
+                    "quotation_id": name,
+                    "opportunity_id": opp["name"],
+                    "status": "To Deliver and Bill",
+                    "contact_email": opp["contact_email"],
+                    "territory_id": opp["territory_id"],
+                    "source_id": opp["source_id"],
+                    "campaign_id": opp["campaign_id"],
+                }
+                orders.append(order)
+                o_history.append(_created(order))
+                o_items.extend(
+                    {
+                        **{k: v for k, v in row.items() if k not in ("quotation_id",)},
+                        "sales_order_id": order_name,
+                        "prevdoc_docname": name,
+                    }
+                    for row in q_items
+                    if row["quotation_id"] == name
+                )
+        with transaction.atomic():
+            writer.insert(Quotation, quotations)
+            writer.insert(QuotationItem, q_items)
+            writer.insert(quotation_history, q_history, skip=("history_id",))
+            writer.insert_pairs(
+                reasons_table, ("quotation_id", "opportunitylostreason_id"), q_reasons
+            )
+            writer.insert(SalesOrder, orders)
+            writer.insert(SalesOrderItem, o_items)
+            writer.insert(order_history, o_history, skip=("history_id",))
+            writer.insert(SearchEntry, entries)
+        log(f"quotations and sales orders: {written:,} deals looked at")
+        batch.clear()
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            flush()
+    if batch:
+        flush()
+    # the series go on after the generated names (one per deal: the deals' counters bound them)
+    for prefix in ("SAL-QTN-", "SAL-ORD-"):
+        for series in NamingSeries.objects.filter(prefix__startswith="CRM-OPP-"):
+            mine = prefix + series.prefix.removeprefix("CRM-OPP-")
+            NamingSeries.objects.bulk_create([NamingSeries(prefix=mine)], ignore_conflicts=True)
+            NamingSeries.objects.filter(prefix=mine, current__lt=series.current).update(
+                current=series.current
+            )
+
+
+def _created(row: dict) -> dict:
+    """The history record a document's creation writes (simple_history's "+")."""
+    return {
+        **row,
+        "history_date": row["creation"],
+        "history_type": "+",
+        "history_user_id": row["owner_id"],
+        "history_change_reason": None,
+    }
+
+
 def ensure_snapshots() -> None:
     """The kept pipeline (decision 0032: monthly key-framed states) from the generated history,
     from the last day built (or the first day of history) to yesterday: resumable."""
@@ -821,6 +1299,8 @@ def main() -> None:
     names.append(plan.opportunity_name(n - 1))
     if Opportunity.objects.filter(pk__in=names).count() == len(set(names)):
         ensure_activity(Writer(), plan)  # a database generated before these tables existed
+        ensure_conversation(Writer(), plan)
+        ensure_quotations(Writer(), plan)
         ensure_snapshots()
         log("already generated; refreshing planner statistics")
         analyze()
@@ -832,6 +1312,8 @@ def main() -> None:
     ensure_opportunities(writer, plan, OpportunityMaker(plan, users, masters))
     set_naming_series(plan)
     ensure_activity(writer, plan)
+    ensure_conversation(writer, plan)
+    ensure_quotations(writer, plan)
     # the board's summary (decision 0034): the triggers counted every COPY chunk; folded to one
     # row per (stage, status), as the scheduled compaction would
     log(f"board summary: {compact_stage_totals():,} delta row(s) folded")

@@ -9,10 +9,10 @@ opportunity) and as a sales rep (the record rules' conditions); and the home pag
 (the pipeline and team sections). The slowest query of each case is shown with its plan (EXPLAIN
 (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite; BENCH_EXPLAIN=0 hides them).
 
-generate.py makes no first responses, quotations or sales orders: this script first gives the
-answered opportunities of the last year a first response (deterministic, from the name's counter;
-idempotent), so the first-response report has rows; the lost-quotations report, the funnel's
-quotation step and the forecast's "won" column run over empty tables here (their plans still show).
+generate.py writes the first responses (from the e-mails it makes), the quotations and the sales
+orders in realistic proportions, so the first-response report, the lost-quotations report, the
+funnel's quotation step and the forecast's "won" column all read real rows (a database generated
+before they were: run generate.py on it again, it adds them).
 Targets: < 500 ms at 1M on PostgreSQL, < 2 s at 200k on SQLite (median). A benchmark, not a test.
 """
 
@@ -77,17 +77,6 @@ class Recorder:
 
 def prepare() -> None:
     call_command("migrate", "reports", verbosity=0)
-    since = timezone.now() - timedelta(days=366)
-    with connection.cursor() as cur:
-        cur.execute(
-            """UPDATE crm_opportunity
-               SET mins_to_first_response =
-                     (CAST(substr(name, length(name) - 4, 5) AS integer) * 37) %% 2880 + 1,
-                   business_mins_to_first_response =
-                     (CAST(substr(name, length(name) - 4, 5) AS integer) * 37) %% 960 + 1
-               WHERE creation >= %s AND status <> 'Open' AND mins_to_first_response IS NULL""",
-            [since],
-        )
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("PRAGMA optimize")
