@@ -864,9 +864,9 @@ def ensure_conversation(writer: Writer, plan: Plan) -> None:
     ``first_responded_on``, ``mins_to_first_response`` and its business minutes set from it, as
     comms does), the party's answer (a Replied deal's last received mail is at ``replied_on``)
     and further exchanges. Closed deals were mostly answered, Open ones less often. At 100,000:
-    about 131,000 timeline lines and 196,000 e-mails. Skipped for the opportunities that have
-    their assignment line already (an earlier run, or made by the services: theirs stand); one
-    transaction per chunk."""
+    150,031 timeline lines and 144,744 e-mails (77,085 deals answered). Skipped for the
+    opportunities that have their assignment line already (an earlier run, or made by the
+    services: theirs stand); one transaction per chunk."""
     import zlib
 
     from opportune.comms.models import Communication
@@ -1039,9 +1039,9 @@ def ensure_quotations(writer: Writer, plan: Plan) -> None:
     submitted sales order), a lost quotation for half the lost deals (with the deal's lost
     reason), an expired one for a third of the closed ones, and a draft for 8 % of the deals
     being worked. Items are the deal's (or one row for its amount), totals as the item engine
-    makes them (no tax), each with its history record and search entry. At 100,000: about
-    43,000 quotations and 17,000 sales orders. Skipped for the deals that have a quotation
-    already (an earlier run, or the services'); one transaction per chunk."""
+    makes them (no tax), each with its history record and search entry. At 100,000: 38,997
+    quotations (50,528 item rows) and 12,016 sales orders. Skipped for the deals that have a
+    quotation already (an earlier run, or the services'); one transaction per chunk."""
     import zlib
 
     from opportune.selling.models import Quotation, QuotationItem, SalesOrder, SalesOrderItem
