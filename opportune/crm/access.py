@@ -82,6 +82,26 @@ def opportunities_visible_to(user: AnyUser) -> QuerySet[Opportunity]:
     return opportunities_writable_by(user)
 
 
+def visible_opportunity_link(user: AnyUser, field: str) -> Q:
+    """True for a document whose link ``field`` names an opportunity visible to the user: the
+    same rows as ``Q(field__in=opportunities_visible_to(user))``, with a sales user's rule
+    split in two: the opportunities the user created, owns or is to contact (one subquery the
+    database answers from the three columns' indexes) or is assigned (the assignments' index).
+    As one disjunction the database could use no index and scanned every opportunity for each
+    query (1.3 s at 1M in the lost-quotations report)."""
+    visible = opportunities_visible_to(user)
+    if visible.query.is_empty():
+        return Q(pk__in=[])
+    if not visible.query.has_filters():
+        return Q(**{f"{field}__isnull": False})
+    worked = Opportunity.objects.filter(
+        Q(owner=user.pk) | Q(opportunity_owner=user.pk) | Q(contact_by=user.pk)
+    )
+    return Q(**{f"{field}__in": worked.values("pk")}) | Q(
+        **{f"{field}__in": assigned_names(user, Opportunity.doctype)}
+    )
+
+
 def sees_every_opportunity(user: AnyUser) -> bool:
     """Whether ``opportunities_visible_to(user)`` is every opportunity (the board's summary,
     which holds every row, answers only such a user)."""

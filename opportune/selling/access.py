@@ -21,7 +21,7 @@ from opportune.crm.access import (
     check_opportunity_link,
     get_lead_for,
     leads_visible_to,
-    opportunities_visible_to,
+    visible_opportunity_link,
 )
 from opportune.crm.access import sees_all_sales_records as sees_all
 from opportune.selling.models import Quotation, SalesOrder
@@ -44,7 +44,7 @@ def _quotation_rule(user: AnyUser) -> Q:
     without_opportunity = Q(opportunity__isnull=True) & (
         Q(owner=user.pk) | Q(lead__in=leads_visible_to(user).values("pk"))
     )
-    return Q(opportunity__in=opportunities_visible_to(user).values("pk")) | without_opportunity
+    return visible_opportunity_link(user, "opportunity") | without_opportunity
 
 
 def quotations_visible_to(user: AnyUser) -> QuerySet[Quotation]:
@@ -65,7 +65,7 @@ def sales_orders_visible_to(user: AnyUser) -> QuerySet[SalesOrder]:
         | Q(quotation__in=Quotation.objects.filter(_quotation_rule(user)).values("pk"))
     )
     return SalesOrder.objects.filter(
-        Q(opportunity__in=opportunities_visible_to(user).values("pk")) | without_opportunity
+        visible_opportunity_link(user, "opportunity") | without_opportunity
     )
 
 
