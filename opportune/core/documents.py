@@ -31,7 +31,14 @@ def require_version(version: int | None) -> None:
         )
 
 
-def lock_document(model: type[D], name: str, *, expected_version: int | None, by: User | None) -> D:
+def lock_document(
+    model: type[D],
+    name: str,
+    *,
+    expected_version: int | None,
+    by: User | None,
+    returning: bool = False,
+) -> D:
     """Claim the right to change a document and return it locked, version already bumped.
 
     Must run inside ``transaction.atomic()``. The claim is one conditional UPDATE
@@ -39,7 +46,10 @@ def lock_document(model: type[D], name: str, *, expected_version: int | None, by
     database lets exactly one through, on SQLite and PostgreSQL alike; the other gets
     ``StaleVersionError`` (HTTP 409). ``expected_version=None`` skips the comparison (internal
     effects such as a quotation moving its opportunity) but still bumps the version, so any
-    client holding the old one is refused afterwards.
+    client holding the old one is refused afterwards. ``returning``: the claim answers the row
+    (``UPDATE ... RETURNING``, one statement where the UPDATE and a ``SELECT ... FOR UPDATE``
+    were two); opted in by the opportunity's change (issue 12, the PATCH) so far, the other
+    services' query pins to be moved with them.
     """
     rows = model._default_manager.filter(pk=name)
     if expected_version is not None:
@@ -47,7 +57,7 @@ def lock_document(model: type[D], name: str, *, expected_version: int | None, by
     now = timezone.now()
     changes = {"version": F("version") + 1, "modified": now, "modified_by": by}
     locked: D | None
-    claimed, locked = _claim_returning(rows, changes)
+    claimed, locked = _claim_returning(rows, changes) if returning else (None, None)
     if claimed is None:  # the database cannot answer the row with the UPDATE: read it after
         claimed = rows.update(**changes)
         if claimed:

@@ -115,7 +115,9 @@ def update_opportunity(
     require_version(version)
     now = now or timezone.now()
     with transaction.atomic():
-        locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
+        locked = lock_document(
+            Opportunity, opportunity.pk, expected_version=version, by=by, returning=True
+        )
         old_lead_id, had_next_contact = locked.lead_id, has_next_contact(locked)
         draft = OpportunityDraft(locked, data, creating=False, now=now)
         draft.apply()
