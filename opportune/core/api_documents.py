@@ -273,7 +273,8 @@ def update_view(doc: DocumentApi) -> View:
             doc.check_links(request.auth, payload)
         version = version_from(request, payload.version)
         doc.update(document, data=payload_data(payload), version=version, by=request.auth)
-        return doc.answer(request.auth, name)
+        answer: Model = doc.answer(request.auth, name)
+        return answer
 
     return update_document
 

@@ -129,10 +129,10 @@ def update_opportunity(
         # a lead's status follows its opportunities' statuses (crm.status): it is recomputed
         # when this one changed status or lead, not on every change of another field
         if locked.status != draft.original_status or locked.lead_id != old_lead_id:
-            for lead_id in {old_lead_id, locked.lead_id} - {None}:
-                refresh_lead_status(
-                    locked.lead if lead_id == locked.lead_id else Lead.objects.get(pk=lead_id)
-                )
+            if old_lead_id is not None and old_lead_id != locked.lead_id:
+                refresh_lead_status(Lead.objects.get(pk=old_lead_id))
+            if locked.lead is not None:
+                refresh_lead_status(locked.lead)
         apply_assignment_rules(locked, by=by, now=now)
         opportunity_changed(locked, event=UPDATED, old_status=draft.original_status)
     return locked
