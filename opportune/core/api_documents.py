@@ -25,7 +25,7 @@ from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_f
 from opportune.core.api_gate import gated
 from opportune.core.api_lists import ListRows, RowParams, expand, lean, linked
 from opportune.core.api_read import read_one
-from opportune.core.errors import PermissionDeniedError
+from opportune.core.errors import NotFoundError, PermissionDeniedError
 from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
 from opportune.core.timeline import TimelineEntry, timeline_for
 
@@ -120,6 +120,20 @@ class DocumentApi:
         if created and self.prime_created is not None:
             self.prime_created(document)
         return document
+
+    def answer(self, user: Any, name: Any) -> Any:
+        """The document after a write, as GET one answers it: the lean read (core/api_read.py)
+        when the document fits it and the writer still sees it; else ``out_for``."""
+        if self.lean_read:
+            rows = self.visible(user)
+            doctype = getattr(rows.model, "doctype", rows.model._meta.verbose_name.title())
+            try:
+                row = read_one(rows, self.list_rows, doctype, name)
+            except NotFoundError:  # the write took it out of the writer's sight
+                row = None
+            if row is not None:
+                return row
+        return self.out_for(user, name)
 
     @cached_property
     def list_rows(self) -> ListRows:
@@ -259,7 +273,8 @@ def update_view(doc: DocumentApi) -> View:
             doc.check_links(request.auth, payload)
         version = version_from(request, payload.version)
         doc.update(document, data=payload_data(payload), version=version, by=request.auth)
-        return doc.out_for(request.auth, name)
+        answer: Model = doc.answer(request.auth, name)
+        return answer
 
     return update_document
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Model, ProtectedError, Q, QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -30,7 +31,14 @@ def require_version(version: int | None) -> None:
         )
 
 
-def lock_document(model: type[D], name: str, *, expected_version: int | None, by: User | None) -> D:
+def lock_document(
+    model: type[D],
+    name: str,
+    *,
+    expected_version: int | None,
+    by: User | None,
+    returning: bool = False,
+) -> D:
     """Claim the right to change a document and return it locked, version already bumped.
 
     Must run inside ``transaction.atomic()``. The claim is one conditional UPDATE
@@ -38,21 +46,66 @@ def lock_document(model: type[D], name: str, *, expected_version: int | None, by
     database lets exactly one through, on SQLite and PostgreSQL alike; the other gets
     ``StaleVersionError`` (HTTP 409). ``expected_version=None`` skips the comparison (internal
     effects such as a quotation moving its opportunity) but still bumps the version, so any
-    client holding the old one is refused afterwards.
+    client holding the old one is refused afterwards. ``returning``: the claim answers the row
+    (``UPDATE ... RETURNING``, one statement where the UPDATE and a ``SELECT ... FOR UPDATE``
+    were two); opted in by the opportunity's change (issue 12, the PATCH) so far, the other
+    services' query pins to be moved with them.
     """
     rows = model._default_manager.filter(pk=name)
     if expected_version is not None:
         rows = rows.filter(version=expected_version)
     now = timezone.now()
-    claimed = rows.update(version=F("version") + 1, modified=now, modified_by=by)
-    if not claimed:
+    changes = {"version": F("version") + 1, "modified": now, "modified_by": by}
+    locked: D | None
+    claimed, locked = _claim_returning(rows, changes) if returning else (None, None)
+    if claimed is None:  # the database cannot answer the row with the UPDATE: read it after
+        claimed = rows.update(**changes)
+        if claimed:
+            locked = model._default_manager.select_for_update().get(pk=name)
+    if locked is None:
         current = model._default_manager.filter(pk=name).values_list("version", flat=True).first()
         if current is None:
             raise NotFoundError(f"{model.doctype} {name} not found.")
         raise StaleVersionError(model.doctype, name, expected=expected_version, current=current)
-    locked: D = model._default_manager.select_for_update().get(pk=name)
     locked._loaded_values = field_values(locked)
     return locked
+
+
+def _claim_returning(rows: QuerySet[D], changes: dict[str, Any]) -> tuple[int | None, D | None]:
+    """``rows.update(**changes)`` answering the row as it is after it (``UPDATE ... RETURNING``,
+    PostgreSQL and SQLite 3.35+): one statement where an UPDATE and a ``SELECT ... FOR UPDATE``
+    were two (the UPDATE holds the row's lock until the transaction ends all the same). The
+    row is made as a query makes it (the columns' converters, ``from_db``). ``(None, None)``:
+    the database cannot, or the model's UPDATE is not one statement; ``(0, None)``: no row
+    matched (a stale version, or no such document)."""
+    model = rows.model
+    db = router.db_for_write(model)
+    connection = connections[db]
+    if not connection.features.can_return_columns_from_insert or model._meta.parents:
+        return None, None
+    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
+    query.add_update_values(changes)
+    query.annotations = {}
+    sql, params = query.get_compiler(db).as_sql()
+    if not sql or query.related_updates:
+        return None, None
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    returning = ", ".join(quote(f.column) for f in fields)
+    with transaction.mark_for_rollback_on_error(using=db), connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {returning}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return 0, None
+    values = []
+    for f, value in zip(fields, row, strict=True):
+        column = f.get_col(model._meta.db_table)
+        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
+            connection
+        ):
+            value = convert(value, column, connection)
+        values.append(value)
+    return 1, model.from_db(db, [f.attname for f in fields], values)
 
 
 def lock_versioned(

@@ -650,7 +650,9 @@ API_CASES = [
     Case("POST", OPPS, 19, opportunity, new_opportunity),
     # + its win prediction (reports' model); lost reasons and competitors in one query
     Case("GET", OPP, 7, opportunity),
-    Case("PATCH", OPP, 25, opportunity, versioned(title="Big", items=RATED)),
+    # the answer read as GET one reads it (the company currency already read by the change);
+    # the lock is one UPDATE ... RETURNING
+    Case("PATCH", OPP, 23, opportunity, versioned(title="Big", items=RATED)),
     # + the events the opportunity kept (its next contact) deleted with it
     Case("DELETE", OPP, 32, opportunity, versioned()),  # + its win prediction (cascade)
     Case("POST", OPP + "/declare-lost", 21, opportunity, lost),
@@ -1022,9 +1024,10 @@ PAGE_CASES = [
     # (+ the saved views bar and the day the next activities are judged by, + win predictions);
     # the column totals from the board's summary (decision 0034), the stages read once
     Case("GET", "/crm/opportunities/board/", 15, opportunity, lists=True),
-    Case("POST", "/crm/opportunities/board/move/", 16, opportunity, board_move, status=200),
+    # the opportunity's change locks with one UPDATE ... RETURNING (here and in the four below)
+    Case("POST", "/crm/opportunities/board/move/", 15, opportunity, board_move, status=200),
     # one service call per selected opportunity, by design (crm/services/bulk.py): ROWS of them
-    Case("POST", "/crm/opportunities/bulk/", 32, lambda p, n: opportunity(p, ROWS), bulk_assign),
+    Case("POST", "/crm/opportunities/bulk/", 29, lambda p, n: opportunity(p, ROWS), bulk_assign),
     Case("GET", "/crm/opportunities/new/", 12),
     Case("POST", "/crm/opportunities/new/", 28, opportunity, opportunity_form),
     Case(
@@ -1042,11 +1045,11 @@ PAGE_CASES = [
     # done activities on the timeline; + the win prediction
     Case("GET", OP, 30, opportunity_with_documents, lists=True),  # + emails on the timeline
     Case("GET", OP + "edit/", 17, opportunity),
-    Case("POST", OP + "edit/", 29, opportunity, opportunity_edit_form),
+    Case("POST", OP + "edit/", 28, opportunity, opportunity_edit_form),
     Case("POST", OP + "declare-lost/", 18, opportunity, lost),
     Case("POST", OP + "reopen/", 15, lost_opportunity, versioned()),
-    Case("POST", OP + "close/", 13, opportunity, versioned()),
-    Case("POST", OP + "assign/", 14, opportunity, versioned(opportunity_owner="manager")),
+    Case("POST", OP + "close/", 12, opportunity, versioned()),
+    Case("POST", OP + "assign/", 13, opportunity, versioned(opportunity_owner="manager")),
     Case("POST", OP + "comment/", 6, opportunity, fixed(content="Called them")),
     Case("POST", OP + "make-customer/", 26, lead_opportunity),
     Case("GET", OP + "email/", 8, opportunity),
@@ -1245,7 +1248,7 @@ AUTOMATION_CASES = [
     # sure of it each time (a savepoint, CREATE SEQUENCE IF NOT EXISTS and its release, which a
     # server does once per process), and writes the rule's last user after the commit only
     Case("POST", OPPS, {"sqlite": 31, "postgresql": 33}, rule_and_opportunity, new_opportunity),
-    Case("PATCH", OPP, 18, rule_and_opportunity, versioned(probability=30)),
+    Case("PATCH", OPP, 16, rule_and_opportunity, versioned(probability=30)),
     Case("GET", ASSIGNMENTS, 3, assignment, lists=True),
     # + the assignee's notification and its email (assignments are emailed by default)
     Case("POST", ASSIGNMENTS, 21, opportunity, GIVE),

@@ -115,8 +115,10 @@ def update_opportunity(
     require_version(version)
     now = now or timezone.now()
     with transaction.atomic():
-        locked = lock_document(Opportunity, opportunity.pk, expected_version=version, by=by)
-        old_lead, had_next_contact = locked.lead, has_next_contact(locked)
+        locked = lock_document(
+            Opportunity, opportunity.pk, expected_version=version, by=by, returning=True
+        )
+        old_lead_id, had_next_contact = locked.lead_id, has_next_contact(locked)
         draft = OpportunityDraft(locked, data, creating=False, now=now)
         draft.apply()
         if "status" in data and data["status"] != draft.original_status:
@@ -124,8 +126,13 @@ def update_opportunity(
         draft.save(by=by)
         if had_next_contact or has_next_contact(locked):
             sync_next_contact_event(locked, now=now)
-        for lead in {lead for lead in (old_lead, locked.lead) if lead is not None}:
-            refresh_lead_status(lead)
+        # a lead's status follows its opportunities' statuses (crm.status): it is recomputed
+        # when this one changed status or lead, not on every change of another field
+        if locked.status != draft.original_status or locked.lead_id != old_lead_id:
+            if old_lead_id is not None and old_lead_id != locked.lead_id:
+                refresh_lead_status(Lead.objects.get(pk=old_lead_id))
+            if locked.lead is not None:
+                refresh_lead_status(locked.lead)
         apply_assignment_rules(locked, by=by, now=now)
         opportunity_changed(locked, event=UPDATED, old_status=draft.original_status)
     return locked
