@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum, Value
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import CharField, Count, DecimalField, ExpressionWrapper, F, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -126,9 +129,11 @@ def board_totals(request: SignedInRequest, rows, group_by: str) -> dict[str, dic
     return {(key or NO_STAGE): total for key, total in stage_totals(statuses, by).items()}
 
 
-CARD_FIELDS = (
+# what a card shows, read as plain values (no model instances: a board reads a few hundred)
+CARD_VALUES = (
     "name",
     "version",
+    "modified",
     "title",
     "status",
     "sales_stage_id",
@@ -136,8 +141,91 @@ CARD_FIELDS = (
     "currency_id",
     "opportunity_amount",
     "opportunity_owner_id",
-    "modified",
+    "stale_days",
+    "next_activity_due",
+    "currency_precision",
+    "owner_username",
 )
+
+
+class Card:
+    """One card's values, as attributes (``pk`` too, for the win predictions)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    @property
+    def pk(self) -> str:
+        return str(self.__dict__["name"])
+
+
+def column_cards(rows, group_by: str, keys: list[str], now: Any) -> dict[str, list[Card]]:
+    """The first CARDS_PER_COLUMN cards of each column in ``keys`` (in ``rows``: the filtered,
+    visible opportunities), newest first, in one query. Each column is still read in index
+    order (opp_board_cards by stage, opp_status_modified by status), never by numbering every
+    live row: on PostgreSQL a LATERAL join runs the column's LIMITed query once per key (one
+    plan for all); elsewhere a UNION ALL of the columns' LIMITed queries. Cards without a stage
+    (IS NULL, not an equality) are one more branch of the UNION."""
+    field = _column_field(group_by)
+    cards = (
+        with_next_activity(with_stale_days(rows, now), Opportunity.doctype)
+        # joined columns as plain values
+        .annotate(
+            currency_precision=F("currency__precision"),
+            owner_username=F("opportunity_owner__username"),
+        )
+        .order_by("-modified", "-name")
+    )
+    keyed = [key for key in keys if key != NO_STAGE]
+    branches: list[tuple[str, list[Any]]] = []
+    compiler = None
+    try:
+        if keyed and connection.vendor == "postgresql":
+            column = RawSQL('"board_column"."key"', (), output_field=CharField())
+            compiler, sql, params = _compiled(cards.filter(**{field: column}))
+            values = ", ".join(["(%s, %s)"] * len(keyed))
+            branches.append(
+                (
+                    f"SELECT board_column.n AS board_n, c.* FROM (VALUES {values})"
+                    f" AS board_column(n, key) CROSS JOIN LATERAL ({sql}) AS c",
+                    [*(v for n, key in enumerate(keyed) for v in (n, key)), *params],
+                )
+            )
+        else:
+            for n, key in enumerate(keyed):
+                compiler, sql, params = _compiled(cards.filter(**{field: key}))
+                branches.append((f"SELECT %s AS board_n, c.* FROM ({sql}) AS c", [n, *params]))
+        if NO_STAGE in keys:
+            compiler, sql, params = _compiled(cards.filter(**{f"{field}__isnull": True}))
+            branches.append((f"SELECT %s AS board_n, c.* FROM ({sql}) AS c", [len(keyed), *params]))
+    except EmptyResultSet:  # rows that can hold nothing (none())
+        return {}
+    if compiler is None:
+        return {}
+    union = " UNION ALL ".join(sql for sql, _params in branches)
+    converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+    found: dict[str, list[Card]] = {key: [] for key in keys}
+    order = [*keyed, NO_STAGE]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT * FROM ({union}) AS board ORDER BY board_n, modified DESC, name DESC",
+            [param for _sql, params in branches for param in params],
+        )
+        rows_read = cursor.fetchall()
+    for row in rows_read:
+        values = row[1:]
+        if converters:
+            values = next(iter(compiler.apply_converters([values], converters)))
+        found[order[row[0]]].append(Card(dict(zip(CARD_VALUES, values, strict=True))))
+    return found
+
+
+def _compiled(rows) -> tuple[Any, str, list[Any]]:
+    """A card query's compiler (its converters read the values) and its SQL."""
+    query = rows.values_list(*CARD_VALUES)[:CARDS_PER_COLUMN].query
+    compiler = query.get_compiler(rows.db)
+    sql, params = compiler.as_sql()
+    return compiler, sql, list(params)
 
 
 @login_required
@@ -148,48 +236,22 @@ def opportunity_board(request: SignedInRequest) -> HttpResponse:
     rows, errors, context = filtered_opportunities(
         request, default_status=_default_status(group_by)
     )
-    field = _column_field(group_by)
     totals = board_totals(request, rows, group_by)
     now = timezone.now()
     _company, precision = company_currency()
-    columns = []
     options = filter_options()  # the stages among them: read once for the filters and columns
+    columns: list[dict[str, Any]] = []
     for key, label in _columns(group_by, options["stages"]):
         total = totals.get(key, {"count": 0, "amount": Decimal(0), "weighted": Decimal(0)})
-        if key == NO_STAGE and not total["count"]:
-            continue
-        # One LIMITed query per non-empty column, each read in index order (opp_board_cards by
-        # stage, opp_status_modified by status): bounded by the number of stages (a short
-        # master list), not by the data; a single ROW_NUMBER() query would number every live
-        # opportunity at a million rows.
-        lookup: dict[str, Any] = {f"{field}__isnull": True} if key == NO_STAGE else {field: key}
-        in_column = rows.filter(**lookup)
-        cards = (
-            list(
-                with_next_activity(with_stale_days(in_column, now), Opportunity.doctype)
-                .only(*CARD_FIELDS)
-                # joined columns as plain values: one model instance per card, not three
-                .annotate(
-                    currency_precision=F("currency__precision"),
-                    owner_username=F("opportunity_owner__username"),
-                )
-                .order_by("-modified", "-name")[:CARDS_PER_COLUMN]
-            )
-            if total["count"]
-            else []
-        )
-        columns.append(
-            {
-                "key": key,
-                "label": label,
-                "cards": cards,
-                "total": total,
-                "more": total["count"] - len(cards),
-            }
-        )
+        if key != NO_STAGE or total["count"]:
+            columns.append({"key": key, "label": label, "total": total})
+    # the cards of every non-empty column, in one query
+    cards = column_cards(rows, group_by, [c["key"] for c in columns if c["total"]["count"]], now)
+    for column in columns:
+        column["cards"] = cards.get(column["key"], [])
+        column["more"] = column["total"]["count"] - len(column["cards"])
     # the model's win probability of every card shown, in one query (reports' win model)
-    shown: list[Any] = [card for column in columns for card in column["cards"]]
-    attach_win_predictions(shown)
+    attach_win_predictions([card for column in columns for card in column["cards"]])
     can_write = access.can_write_opportunities(request.user)
     draw = CardDrawer(request, group_by=group_by, can_write=can_write)
     for column in columns:

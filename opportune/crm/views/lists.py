@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+from django.db.models import Model
 from django.http import HttpRequest, QueryDict
 
 from opportune.core.pages import read_filters
@@ -30,13 +32,36 @@ FILTER_FIELDS = (
 )
 
 
+# the select options read from short master lists, in their lists' order (stages: pipeline order)
+MASTER_OPTIONS: dict[str, tuple[type[Model], str]] = {
+    "stages": (SalesStage, "idx"),
+    "types": (OpportunityType, "0"),
+    "sources": (LeadSource, "0"),
+    "territories": (Territory, "0"),
+}
+
+
+def master_options() -> dict[str, list[str]]:
+    """The names of each list of MASTER_OPTIONS, in one query (a UNION ALL of the short lists)
+    instead of one a list."""
+    quote = connection.ops.quote_name
+    union = " UNION ALL ".join(
+        f"SELECT {n} AS kind, {order} AS sort, {quote('name')} FROM {quote(model._meta.db_table)}"
+        for n, (model, order) in enumerate(MASTER_OPTIONS.values())
+    )
+    options: dict[str, list[str]] = {key: [] for key in MASTER_OPTIONS}
+    keys = list(MASTER_OPTIONS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{union} ORDER BY 1, 2, 3")
+        for kind, _sort, name in cursor.fetchall():
+            options[keys[kind]].append(name)
+    return options
+
+
 def filter_options() -> dict[str, Any]:
     return {
         "statuses": Opportunity.Status.values,
-        "stages": list(SalesStage.objects.values_list("pk", flat=True)),
-        "types": list(OpportunityType.objects.values_list("pk", flat=True)),
-        "sources": list(LeadSource.objects.values_list("pk", flat=True)),
-        "territories": list(Territory.objects.values_list("pk", flat=True)),
+        **master_options(),
         "owners": [
             (u.username, u.get_full_name() or u.username)
             for u in sales_users().only("username", "first_name", "last_name")
