@@ -40,12 +40,14 @@ django.setup()
 from django.contrib.auth.models import Group, User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import Q  # noqa: E402
 
 from opportune.accounts.roles import SALES_MANAGER, SALES_USER  # noqa: E402
 from opportune.core import imports  # noqa: E402
 from opportune.core.models import ImportJob, SearchEntry  # noqa: E402
 from opportune.crm.models import Contact, Customer, Lead, Opportunity  # noqa: E402
 from opportune.masters.models import Item  # noqa: E402
+from opportune.selling.models import Quotation  # noqa: E402
 from opportune.testing import make_customer, make_item  # noqa: E402
 
 N = int(os.environ.get("IMPORT_N", "100000"))
@@ -68,6 +70,34 @@ def the_file(n: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def customer_file(n: int) -> bytes:
+    lines = ["Customer Name,Customer Type,Email Id,Phone"]
+    lines += [
+        f"Imported Customer {i},Company,customer{i}@import-customer.example,+1 556 {i:07d}"
+        for i in range(n)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def contact_file(n: int, customers: list[str]) -> bytes:
+    lines = ["First Name,Last Name,Email,Phone,Link Document Type,Link Name"]
+    lines += [
+        f"Bench,Contact {i},contact{i}@import-contact.example,+1 557 {i:07d},Customer,"
+        f"{customers[i % len(customers)]}"
+        for i in range(n)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def item_file(n: int) -> bytes:
+    lines = ["Item Code,Item Name,Description,Standard Selling Rate,Default Unit of Measure"]
+    lines += [
+        f"BENCH-IMP-{i:06d},Bench item {i},Imported for the benchmark,{1 + i % 50}.5,Nos"
+        for i in range(n)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
 def opportunity_file(n: int, customers: list[str]) -> bytes:
     lines = ["ID,Opportunity From,Party,Title,Item Code (Items),Quantity (Items),Rate (Items)"]
     for i in range(n):
@@ -75,6 +105,37 @@ def opportunity_file(n: int, customers: list[str]) -> bytes:
         lines.append(f"b{i},Customer,{party},Bench deal {i},BENCH-A,{1 + i % 5},10")
         lines.append(f"b{i},,,,BENCH-B,1,{5 + i % 7}")
     return ("\n".join(lines) + "\n").encode()
+
+
+def quotation_file(n: int, customers: list[str]) -> bytes:
+    lines = ["ID,Quotation To,Party,Title,Tax Rate,Item Code (Items),Quantity (Items),Rate (Items)"]
+    for i in range(n):
+        party = customers[i % len(customers)]
+        lines.append(f"q{i},Customer,{party},Bench quote {i},{i % 3 * 10},BENCH-A,{1 + i % 5},10")
+        lines.append(f"q{i},,,,,BENCH-B,1,{5 + i % 7}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+# each doctype's documents made by the benchmark (to count them and remove them next time)
+MADE = {
+    "Lead": (Lead, Q(email_id__endswith="@import.example")),
+    "Customer": (Customer, Q(customer_name__startswith="Imported Customer ")),
+    "Contact": (Contact, Q(email_id__endswith="@import-contact.example")),
+    "Item": (Item, Q(name__startswith="BENCH-IMP-")),
+    "Opportunity": (Opportunity, Q(title__startswith="Bench deal ")),
+    "Quotation": (Quotation, Q(title__startswith="Bench quote ")),
+}
+# the order they are removed in (a quotation refers to an opportunity, a contact to a lead or
+# a customer...); a lead's own contact has the lead's address
+CLEAN_ORDER = (
+    MADE["Quotation"],
+    MADE["Opportunity"],
+    (Contact, Q(email_id__endswith="@import.example")),
+    MADE["Contact"],
+    MADE["Lead"],
+    MADE["Customer"],
+    MADE["Item"],
+)
 
 
 def database_cpu() -> float:
@@ -110,23 +171,53 @@ def run_pass(job: ImportJob, profile: str = "") -> tuple[float, float]:
 
 
 def imported() -> int:
-    if DOCTYPE == "Lead":
-        return Lead.objects.filter(email_id__endswith="@import.example").count()
-    return Opportunity.objects.filter(title__startswith="Bench deal ").count()
+    model, made = MADE[DOCTYPE]
+    return model._default_manager.filter(made).count()
 
 
 def clean(user: User) -> None:
     """The previous run's documents, their history and search entries (a queryset's delete
     leaves those: the tables would grow run after run)."""
-    SearchEntry.objects.filter(text__contains="@import.example").delete()
-    SearchEntry.objects.filter(doctype="Opportunity", text__contains="Bench deal ").delete()
-    Contact.history.filter(email_id__endswith="@import.example").delete()
-    Contact.objects.filter(email_id__endswith="@import.example").delete()
-    Lead.history.filter(email_id__endswith="@import.example").delete()
-    Lead.objects.filter(email_id__endswith="@import.example").delete()
-    Opportunity.objects.filter(title__startswith="Bench deal ").delete()
-    Opportunity.history.filter(title__startswith="Bench deal ").delete()
+    for model, made in CLEAN_ORDER:
+        doctype = getattr(model, "doctype", "")
+        if getattr(model, "search_fields", ()):
+            names = model._default_manager.filter(made).values("pk")
+            SearchEntry.objects.filter(doctype=doctype, name__in=names).delete()
+        model.history.filter(made).delete()
+        model._default_manager.filter(made).delete()
     ImportJob.objects.filter(user=user).delete()
+
+
+def bench_customers(user: User) -> list[str]:
+    """50 customers the opportunities, quotations and contacts are for (made once)."""
+    customers = list(
+        Customer.objects.filter(customer_name__startswith="Bench Customer ").values_list(
+            "pk", flat=True
+        )
+    )
+    for i in range(len(customers), 50):
+        customers.append(make_customer(user, customer_name=f"Bench Customer {i}").pk)
+    return customers
+
+
+def the_data(user: User) -> bytes:
+    if DOCTYPE == "Lead":
+        return the_file(N)
+    if DOCTYPE == "Customer":
+        return customer_file(N)
+    if DOCTYPE == "Item":
+        return item_file(N)
+    customers = bench_customers(user)
+    if DOCTYPE == "Contact":
+        return contact_file(N, customers)
+    for code in ("BENCH-A", "BENCH-B"):
+        if not Item.objects.filter(pk=code).exists():
+            make_item(code, rate="10")
+    if DOCTYPE == "Opportunity":
+        return opportunity_file(N, customers)
+    if DOCTYPE == "Quotation":
+        return quotation_file(N, customers)
+    raise SystemExit(f"IMPORT_DOCTYPE: one of {', '.join(MADE)}")
 
 
 def main() -> None:
@@ -134,20 +225,7 @@ def main() -> None:
     user, _ = User.objects.get_or_create(username="bench_importer")
     user.groups.add(*(Group.objects.get_or_create(name=r)[0] for r in (SALES_USER, SALES_MANAGER)))
     clean(user)
-    if DOCTYPE == "Lead":
-        data = the_file(N)
-    else:
-        for code in ("BENCH-A", "BENCH-B"):
-            if not Item.objects.filter(pk=code).exists():
-                make_item(code, rate="10")
-        customers = list(
-            Customer.objects.filter(customer_name__startswith="Bench Customer ").values_list(
-                "pk", flat=True
-            )
-        )
-        for i in range(len(customers), 50):
-            customers.append(make_customer(user, customer_name=f"Bench Customer {i}").pk)
-        data = opportunity_file(N, customers)
+    data = the_data(user)
     log(f"{connection.vendor}: {N:,} {DOCTYPE} documents, {len(data) / 1e6:.1f} MB")
     log(f"load average at the start: {os.getloadavg()}")
 
@@ -173,9 +251,8 @@ def main() -> None:
     job.refresh_from_db()
     assert (job.status, job.succeeded) == ("done", N), job.__dict__
     assert imported() == N
-    if DOCTYPE == "Lead":
-        history = Lead.history.filter(email_id__endswith="@import.example", history_door="import")
-        assert history.count() == N
+    model, made = MADE[DOCTYPE]
+    assert model.history.filter(made, history_door="import").count() == N
 
     per_row = import_s / N
     at_target = per_row * TARGET_ROWS
