@@ -390,7 +390,8 @@ def _check_exchange(exchange: CurrencyExchange, errors: FieldErrors) -> None:
 
 
 def _check_item(item: Item, errors: FieldErrors) -> None:
-    if item.standard_rate is not None and item.standard_rate < 0:
+    # a rate that is not a number was named by the field's own check
+    if isinstance(item.standard_rate, Decimal | int) and item.standard_rate < 0:
         errors.add("standard_rate", "The rate cannot be negative.")
 
 
