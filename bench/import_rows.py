@@ -27,8 +27,9 @@ Measured on 2026-12-07 (docs/performance.md, "Import, every document type"), mac
 with four other helpers at load 13-19 on 2 cores, so every wall figure is 5-15 times the CPU
 time. Import CPU seconds per document (SQLite: all the work): items 1/9,449, customers
 1/3,315, contacts 1/3,301, leads 1/2,180 (1/3,020 at load 10), quotations with two items
-1/1,772 (100,000: 56.4 s), opportunities with two items 1/2,356; PostgreSQL, items, both
-processes: 1/3,463 (13.8 s Python + 15.1 s backend for 100,000).
+1/1,772 (100,000: 56.4 s), opportunities with two items 1/1,767 (1/2,356 at load 10);
+PostgreSQL, both processes: items 1/3,463 (13.8 s Python + 15.1 s backend for 100,000),
+customers 1/2,005, quotations 1/993 (about 100 s of CPU for 100,000: over the target).
 """
 
 from __future__ import annotations
