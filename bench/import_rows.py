@@ -1,23 +1,35 @@
-"""Time an import of IMPORT_N rows (default 100,000) through core.imports: the upload
+"""Time an import of IMPORT_N documents (default 100,000) through core.imports: the upload
 (reading and checking the file), the dry run and the import of every row ("only the valid
-rows"). Leads (IMPORT_DOCTYPE=Lead, the default) go in chunks through
-crm.services.create_leads, create_lead's bulk twin (validation, duplicates by address, naming
-series, history, search entries, the lead's contact); opportunities (IMPORT_DOCTYPE=Opportunity,
-two item rows each, for customers) in chunks through crm.services.create_opportunities. Target:
-the import of 100,000 rows in under a minute.
+rows"). IMPORT_DOCTYPE is one of Lead (the default), Customer, Contact (each linked to one of
+50 bench customers), Item, Opportunity and Quotation (those two with two item rows each, for
+the bench customers: 2 file rows a document). Each goes in chunks through its service's bulk
+twin (decision 0030): crm.services.create_leads, create_customers, create_contacts,
+create_opportunities, masters.services.create_masters(ITEM), selling.services.create_quotations.
+Target: the import of 100,000 rows in under a minute.
 
 Wall time depends on the machine's load (it is shared): the process's CPU time is printed too
-(on SQLite the database works in this process, so it is the whole import's work).
+(on SQLite the database works in this process, so it is the whole import's work; on PostgreSQL
+the backend's CPU is read from /proc and printed beside it).
 
     .venv/bin/python bench/import_rows.py
     IMPORT_N=10000 .venv/bin/python bench/import_rows.py
-    IMPORT_N=2000 IMPORT_DOCTYPE=Opportunity .venv/bin/python bench/import_rows.py
+    IMPORT_N=2000 IMPORT_DOCTYPE=Quotation .venv/bin/python bench/import_rows.py
     IMPORT_N=10000 DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_import ... bench/import_rows.py
     IMPORT_N=20000 IMPORT_PROFILE=var/leads .venv/bin/python bench/import_rows.py  # cProfile
 
 A benchmark, not a test. On a database of its own (default var/bench-import.sqlite3, migrated
-here); the leads of a previous run are removed first. The passes run in-process batch after
-batch (core.imports.run_batch), as the job ledger runs them, without the queue.
+here); the documents of a previous run (of any doctype) are removed first, with their history
+and search entries (on a loaded machine that removal of 100,000 documents takes minutes: it is
+not timed). The passes run in-process batch after batch (core.imports.run_batch), as the job
+ledger runs them, without the queue.
+
+Measured on 2026-12-07 (docs/performance.md, "Import, every document type"), machine shared
+with four other helpers at load 13-19 on 2 cores, so every wall figure is 5-15 times the CPU
+time. Import CPU seconds per document (SQLite: all the work): items 1/9,449, customers
+1/3,315, contacts 1/3,301, leads 1/2,180 (1/3,020 at load 10), quotations with two items
+1/1,772 (100,000: 56.4 s), opportunities with two items 1/1,767 (1/2,356 at load 10);
+PostgreSQL, both processes: items 1/3,463 (13.8 s Python + 15.1 s backend for 100,000),
+customers 1/2,005, quotations 1/993 (about 100 s of CPU for 100,000: over the target).
 """
 
 from __future__ import annotations
@@ -40,12 +52,14 @@ django.setup()
 from django.contrib.auth.models import Group, User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import Q  # noqa: E402
 
 from opportune.accounts.roles import SALES_MANAGER, SALES_USER  # noqa: E402
 from opportune.core import imports  # noqa: E402
 from opportune.core.models import ImportJob, SearchEntry  # noqa: E402
 from opportune.crm.models import Contact, Customer, Lead, Opportunity  # noqa: E402
 from opportune.masters.models import Item  # noqa: E402
+from opportune.selling.models import Quotation  # noqa: E402
 from opportune.testing import make_customer, make_item  # noqa: E402
 
 N = int(os.environ.get("IMPORT_N", "100000"))
@@ -68,6 +82,34 @@ def the_file(n: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def customer_file(n: int) -> bytes:
+    lines = ["Customer Name,Customer Type,Email Id,Phone"]
+    lines += [
+        f"Imported Customer {i},Company,customer{i}@import-customer.example,+1 556 {i:07d}"
+        for i in range(n)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def contact_file(n: int, customers: list[str]) -> bytes:
+    lines = ["First Name,Last Name,Email,Phone,Link Document Type,Link Name"]
+    lines += [
+        f"Bench,Contact {i},contact{i}@import-contact.example,+1 557 {i:07d},Customer,"
+        f"{customers[i % len(customers)]}"
+        for i in range(n)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def item_file(n: int) -> bytes:
+    lines = ["Item Code,Item Name,Description,Standard Selling Rate,Default Unit of Measure"]
+    lines += [
+        f"BENCH-IMP-{i:06d},Bench item {i},Imported for the benchmark,{1 + i % 50}.5,Nos"
+        for i in range(n)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
 def opportunity_file(n: int, customers: list[str]) -> bytes:
     lines = ["ID,Opportunity From,Party,Title,Item Code (Items),Quantity (Items),Rate (Items)"]
     for i in range(n):
@@ -75,6 +117,37 @@ def opportunity_file(n: int, customers: list[str]) -> bytes:
         lines.append(f"b{i},Customer,{party},Bench deal {i},BENCH-A,{1 + i % 5},10")
         lines.append(f"b{i},,,,BENCH-B,1,{5 + i % 7}")
     return ("\n".join(lines) + "\n").encode()
+
+
+def quotation_file(n: int, customers: list[str]) -> bytes:
+    lines = ["ID,Quotation To,Party,Title,Tax Rate,Item Code (Items),Quantity (Items),Rate (Items)"]
+    for i in range(n):
+        party = customers[i % len(customers)]
+        lines.append(f"q{i},Customer,{party},Bench quote {i},{i % 3 * 10},BENCH-A,{1 + i % 5},10")
+        lines.append(f"q{i},,,,,BENCH-B,1,{5 + i % 7}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+# each doctype's documents made by the benchmark (to count them and remove them next time)
+MADE = {
+    "Lead": (Lead, Q(email_id__endswith="@import.example")),
+    "Customer": (Customer, Q(customer_name__startswith="Imported Customer ")),
+    "Contact": (Contact, Q(email_id__endswith="@import-contact.example")),
+    "Item": (Item, Q(name__startswith="BENCH-IMP-")),
+    "Opportunity": (Opportunity, Q(title__startswith="Bench deal ")),
+    "Quotation": (Quotation, Q(title__startswith="Bench quote ")),
+}
+# the order they are removed in (a quotation refers to an opportunity, a contact to a lead or
+# a customer...); a lead's own contact has the lead's address
+CLEAN_ORDER = (
+    MADE["Quotation"],
+    MADE["Opportunity"],
+    (Contact, Q(email_id__endswith="@import.example")),
+    MADE["Contact"],
+    MADE["Lead"],
+    MADE["Customer"],
+    MADE["Item"],
+)
 
 
 def database_cpu() -> float:
@@ -110,23 +183,53 @@ def run_pass(job: ImportJob, profile: str = "") -> tuple[float, float]:
 
 
 def imported() -> int:
-    if DOCTYPE == "Lead":
-        return Lead.objects.filter(email_id__endswith="@import.example").count()
-    return Opportunity.objects.filter(title__startswith="Bench deal ").count()
+    model, made = MADE[DOCTYPE]
+    return model._default_manager.filter(made).count()
 
 
 def clean(user: User) -> None:
     """The previous run's documents, their history and search entries (a queryset's delete
     leaves those: the tables would grow run after run)."""
-    SearchEntry.objects.filter(text__contains="@import.example").delete()
-    SearchEntry.objects.filter(doctype="Opportunity", text__contains="Bench deal ").delete()
-    Contact.history.filter(email_id__endswith="@import.example").delete()
-    Contact.objects.filter(email_id__endswith="@import.example").delete()
-    Lead.history.filter(email_id__endswith="@import.example").delete()
-    Lead.objects.filter(email_id__endswith="@import.example").delete()
-    Opportunity.objects.filter(title__startswith="Bench deal ").delete()
-    Opportunity.history.filter(title__startswith="Bench deal ").delete()
+    for model, made in CLEAN_ORDER:
+        doctype = getattr(model, "doctype", "")
+        if getattr(model, "search_fields", ()):
+            names = model._default_manager.filter(made).values("pk")
+            SearchEntry.objects.filter(doctype=doctype, name__in=names).delete()
+        model.history.filter(made).delete()
+        model._default_manager.filter(made).delete()
     ImportJob.objects.filter(user=user).delete()
+
+
+def bench_customers(user: User) -> list[str]:
+    """50 customers the opportunities, quotations and contacts are for (made once)."""
+    customers = list(
+        Customer.objects.filter(customer_name__startswith="Bench Customer ").values_list(
+            "pk", flat=True
+        )
+    )
+    for i in range(len(customers), 50):
+        customers.append(make_customer(user, customer_name=f"Bench Customer {i}").pk)
+    return customers
+
+
+def the_data(user: User) -> bytes:
+    if DOCTYPE == "Lead":
+        return the_file(N)
+    if DOCTYPE == "Customer":
+        return customer_file(N)
+    if DOCTYPE == "Item":
+        return item_file(N)
+    customers = bench_customers(user)
+    if DOCTYPE == "Contact":
+        return contact_file(N, customers)
+    for code in ("BENCH-A", "BENCH-B"):
+        if not Item.objects.filter(pk=code).exists():
+            make_item(code, rate="10")
+    if DOCTYPE == "Opportunity":
+        return opportunity_file(N, customers)
+    if DOCTYPE == "Quotation":
+        return quotation_file(N, customers)
+    raise SystemExit(f"IMPORT_DOCTYPE: one of {', '.join(MADE)}")
 
 
 def main() -> None:
@@ -134,20 +237,7 @@ def main() -> None:
     user, _ = User.objects.get_or_create(username="bench_importer")
     user.groups.add(*(Group.objects.get_or_create(name=r)[0] for r in (SALES_USER, SALES_MANAGER)))
     clean(user)
-    if DOCTYPE == "Lead":
-        data = the_file(N)
-    else:
-        for code in ("BENCH-A", "BENCH-B"):
-            if not Item.objects.filter(pk=code).exists():
-                make_item(code, rate="10")
-        customers = list(
-            Customer.objects.filter(customer_name__startswith="Bench Customer ").values_list(
-                "pk", flat=True
-            )
-        )
-        for i in range(len(customers), 50):
-            customers.append(make_customer(user, customer_name=f"Bench Customer {i}").pk)
-        data = opportunity_file(N, customers)
+    data = the_data(user)
     log(f"{connection.vendor}: {N:,} {DOCTYPE} documents, {len(data) / 1e6:.1f} MB")
     log(f"load average at the start: {os.getloadavg()}")
 
@@ -173,9 +263,8 @@ def main() -> None:
     job.refresh_from_db()
     assert (job.status, job.succeeded) == ("done", N), job.__dict__
     assert imported() == N
-    if DOCTYPE == "Lead":
-        history = Lead.history.filter(email_id__endswith="@import.example", history_door="import")
-        assert history.count() == N
+    model, made = MADE[DOCTYPE]
+    assert model.history.filter(made, history_door="import").count() == N
 
     per_row = import_s / N
     at_target = per_row * TARGET_ROWS

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db import transaction
 from django.utils import timezone
 
+from opportune.core.bulk import insert_documents, insert_instances, stamp_and_name
 from opportune.core.docstatus import Submittable, require_draft
 from opportune.core.documents import delete_document, lock_document, require_version, stamp_new
 from opportune.core.fields import check_known_fields
-from opportune.core.items import ItemsDraft
+from opportune.core.items import Catalog, ItemsDraft
 from opportune.core.models import Document
 
 if TYPE_CHECKING:
@@ -35,19 +36,58 @@ def create_draft(
 ) -> Any:
     """A new Draft from plain input. ``prefill`` sets values the mapping already checked;
     ``row_links`` sets attributes on the rows in order (a row's source row, say)."""
-    check_known_fields(data, draft_class.writable)
     now = now or timezone.now()
-    model: Any = draft_class.model  # a Transaction (or an RFQ): it has a date and a status
-    document = model(transaction_date=timezone.localdate(now), status="Draft", **(prefill or {}))
     with transaction.atomic():
-        draft = draft_class(document, data, creating=True, **draft_options)
-        draft.apply()
+        draft = new_draft(draft_class, data, now=now, prefill=prefill, **draft_options)
+        document = draft.doc
         for row, links in zip(draft.rows, row_links, strict=False):
             for attr, value in links.items():
                 setattr(row, attr, value)
         stamp_new(document, by=by, now=now)
         draft.save(by=by)
     return document
+
+
+def new_draft(
+    draft_class: type[ItemsDraft],
+    data: Mapping[str, Any],
+    *,
+    now: datetime,
+    prefill: Mapping[str, Any] | None = None,
+    catalog: Catalog | None = None,
+    **draft_options: Any,
+) -> Any:
+    """The validation pass of a new Draft from plain input (what ``create_draft`` checks before
+    it writes): the draft, its document and rows built and unsaved, or a ``ValidationError``
+    naming every bad field. ``catalog``: the masters read ahead for a batch (``BatchCatalog``).
+    """
+    check_known_fields(data, draft_class.writable)
+    model: Any = draft_class.model  # a Transaction (or an RFQ): it has a date and a status
+    document = model(transaction_date=timezone.localdate(now), status="Draft", **(prefill or {}))
+    draft = draft_class(document, data, creating=True, **draft_options)
+    if catalog is not None:
+        draft.catalog = catalog
+    draft.apply()
+    return draft
+
+
+def insert_drafts(drafts: Sequence[ItemsDraft], *, by: User, now: datetime) -> None:
+    """Write new documents of one model checked by their drafts (``ItemsDraft.apply``) as their
+    ``save`` would, in a few statements for the batch (core.bulk): stamped and named from the
+    series in order, one ``+`` history record each, their search entries, then their item rows
+    linked to them (``link_row``)."""
+    documents = [draft.doc for draft in drafts]
+    stamp_and_name(documents, by=by, now=now)
+    for document in documents:
+        document._history_rows = None
+    insert_documents(documents, by=by, when=now)
+    rows = []
+    for draft in drafts:
+        for row in draft.new_rows or []:
+            setattr(row, draft.parent_field, draft.doc)
+            draft.link_row(row)
+            rows.append(row)
+    insert_instances(rows)
 
 
 def update_draft(

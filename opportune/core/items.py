@@ -91,6 +91,49 @@ def get_catalog() -> Catalog:
     return _catalog
 
 
+class BatchCatalog:
+    """The item engine's catalog for a batch: the items and UOMs every row names read in one
+    query each, a currency's precision and an exchange rate asked once."""
+
+    def __init__(self, catalog: Catalog, rows: Sequence[Mapping[str, Any]]) -> None:
+        self.catalog = catalog
+        codes: set[str] = set()
+        uoms: set[str] = set()
+        for data in rows:
+            for row in data.get("items") or []:
+                if isinstance(row, Mapping):
+                    code, uom = row.get("item_code"), row.get("uom")
+                    if isinstance(code, str) and code:
+                        codes.add(code)
+                    if isinstance(uom, str) and uom:
+                        uoms.add(uom)
+        self.items = dict(catalog.items_by_code(codes)) if codes else {}
+        uoms |= {item.stock_uom_id for item in self.items.values()}
+        self.uoms = dict(catalog.uoms_by_name(uoms)) if uoms else {}
+        self.precisions: dict[str, int | None] = {}
+        self.rates: dict[tuple[str, str, Any], Decimal | None] = {}
+
+    def items_by_code(self, codes: set[str]) -> Mapping[str, Any]:
+        return {code: self.items[code] for code in codes if code in self.items}
+
+    def uoms_by_name(self, names: set[str]) -> Mapping[str, Any]:
+        return {name: self.uoms[name] for name in names if name in self.uoms}
+
+    def currency_precision(self, currency: str) -> int | None:
+        if currency not in self.precisions:
+            self.precisions[currency] = self.catalog.currency_precision(currency)
+        return self.precisions[currency]
+
+    def exchange_rate(self, from_currency: str, to_currency: str, on: Any) -> Decimal | None:
+        key = (from_currency, to_currency, on)
+        if key not in self.rates:
+            self.rates[key] = self.catalog.exchange_rate(from_currency, to_currency, on)
+        return self.rates[key]
+
+    def currency_codes(self) -> list[str]:
+        return self.catalog.currency_codes()
+
+
 # --- the pass ----------------------------------------------------------------------------------
 class ItemsDraft:
     """One validation pass over a document with item rows, its currency and its totals."""

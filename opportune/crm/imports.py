@@ -137,7 +137,7 @@ def _create_contacts(
 ) -> list[Contact | DomainError]:
     """``_create_contact`` for a batch: the same lead check (one query) before
     ``create_contacts``, the service's bulk twin."""
-    return _past_hidden_leads(
+    return past_hidden_leads(
         rows,
         by,
         "link_doctype",
@@ -171,7 +171,7 @@ def _create_opportunities(
     for data in rows:
         if not data.get("items"):
             data.pop("items", None)
-    return _past_hidden_leads(
+    return past_hidden_leads(
         rows,
         by,
         "opportunity_from",
@@ -180,7 +180,7 @@ def _create_opportunities(
     )
 
 
-def _past_hidden_leads(
+def past_hidden_leads(
     rows: list[dict[str, Any]],
     by: User,
     kind: str,

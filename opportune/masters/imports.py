@@ -1,14 +1,16 @@
 """What the masters offer to import (core.imports, decision 0030): items, through
-``create_master`` as the pages and the API, with ERPNext's labels and field names known."""
+``create_master`` as the pages and the API (in chunks through its bulk twin
+``create_masters``), with ERPNext's labels and field names known."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from opportune.core.errors import DomainError
 from opportune.core.imports import Importer, columns, register_importer
 from opportune.masters.access import can_manage_items
 from opportune.masters.models import Item
-from opportune.masters.services import ITEM, create_master
+from opportune.masters.services import ITEM, create_master, create_masters
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -37,6 +39,11 @@ def _create_item(data: dict[str, Any], by: User) -> Item:
     return create_master(ITEM, data=data, by=by)
 
 
+def _create_items(rows: list[dict[str, Any]], by: User, write: bool) -> list[Item | DomainError]:
+    """``create_masters(ITEM)``, ``create_master``'s bulk twin."""
+    return create_masters(ITEM, rows, by=by, write=write)
+
+
 def register() -> None:
     names = ["item_code", *ITEM.fields]
     register_importer(
@@ -45,6 +52,7 @@ def register() -> None:
             label="Items",
             columns=columns(Item, names, ERPNEXT_ITEM, required=("item_code",), labels=LABELS),
             create=_create_item,
+            create_many=_create_items,
             may_import=can_manage_items,
             key_headers=(),
         )

@@ -19,18 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from opportune.automation.services import apply_assignment_rules, assignment_rules_apply
-from opportune.core.bulk import insert_documents, insert_instances, stamp_and_name
 from opportune.core.company import company_settings
+from opportune.core.drafts import insert_drafts
 from opportune.core.errors import DomainError
 from opportune.core.fields import ReadAhead, read_links_ahead, reading_ahead
-from opportune.core.items import Catalog, get_catalog
+from opportune.core.items import BatchCatalog, get_catalog
 from opportune.crm.models import Contact, CRMSettings, Customer, Lead, Opportunity, SalesStage
 from opportune.crm.next_contact import has_next_contact, sync_next_contact_event
 from opportune.crm.services.carry_forward import carry_forward_from_lead
@@ -54,49 +53,6 @@ if TYPE_CHECKING:
 
 class _Rollback(Exception):
     pass
-
-
-class BatchCatalog:
-    """The item engine's catalog for a batch: the items and UOMs every row names read in one
-    query each, a currency's precision and an exchange rate asked once."""
-
-    def __init__(self, catalog: Catalog, rows: Sequence[Mapping[str, Any]]) -> None:
-        self.catalog = catalog
-        codes: set[str] = set()
-        uoms: set[str] = set()
-        for data in rows:
-            for row in data.get("items") or []:
-                if isinstance(row, Mapping):
-                    code, uom = row.get("item_code"), row.get("uom")
-                    if isinstance(code, str) and code:
-                        codes.add(code)
-                    if isinstance(uom, str) and uom:
-                        uoms.add(uom)
-        self.items = dict(catalog.items_by_code(codes)) if codes else {}
-        uoms |= {item.stock_uom_id for item in self.items.values()}
-        self.uoms = dict(catalog.uoms_by_name(uoms)) if uoms else {}
-        self.precisions: dict[str, int | None] = {}
-        self.rates: dict[tuple[str, str, Any], Decimal | None] = {}
-
-    def items_by_code(self, codes: set[str]) -> Mapping[str, Any]:
-        return {code: self.items[code] for code in codes if code in self.items}
-
-    def uoms_by_name(self, names: set[str]) -> Mapping[str, Any]:
-        return {name: self.uoms[name] for name in names if name in self.uoms}
-
-    def currency_precision(self, currency: str) -> int | None:
-        if currency not in self.precisions:
-            self.precisions[currency] = self.catalog.currency_precision(currency)
-        return self.precisions[currency]
-
-    def exchange_rate(self, from_currency: str, to_currency: str, on: Any) -> Decimal | None:
-        key = (from_currency, to_currency, on)
-        if key not in self.rates:
-            self.rates[key] = self.catalog.exchange_rate(from_currency, to_currency, on)
-        return self.rates[key]
-
-    def currency_codes(self) -> list[str]:
-        return self.catalog.currency_codes()
 
 
 def _read_parties_ahead(cache: ReadAhead, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -158,18 +114,7 @@ def create_opportunities(
     if not write:
         return outcome
     made = [o for o in outcome if isinstance(o, Opportunity)]
-    stamp_and_name(made, by=by, now=now)
-    for opportunity in made:
-        opportunity._history_rows = None
-    insert_documents(made, by=by, when=now)
-    items = []
-    for opportunity in made:
-        draft = drafts[id(opportunity)]
-        for row in draft.new_rows or []:
-            row.opportunity = opportunity
-            draft.link_row(row)
-            items.append(row)
-    insert_instances(items)
+    insert_drafts([drafts[id(opportunity)] for opportunity in made], by=by, now=now)
     _effects(made, by=by, now=now)
     return outcome
 

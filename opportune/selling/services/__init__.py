@@ -11,6 +11,7 @@ from opportune.selling.services.quotations import (
     submit_quotation,
     update_quotation,
 )
+from opportune.selling.services.quotations_bulk import create_quotations
 from opportune.selling.services.sales_orders import (
     cancel_sales_order,
     create_sales_order,
@@ -24,6 +25,7 @@ __all__ = [
     "cancel_quotation",
     "cancel_sales_order",
     "create_quotation",
+    "create_quotations",
     "create_sales_order",
     "declare_quotation_lost",
     "delete_quotation",
