@@ -161,8 +161,10 @@ class CRMSettings(models.Model):
     def precision_subquery(cls) -> Subquery:
         """The company currency's minor unit inside another query (NULL before the settings
         row exists): a list reads it with its rows instead of loading the settings."""
-        row = cls.objects.filter(pk=1).order_by().values("company_currency__precision")[:1]
-        return Subquery(row)
+        currency = cls.objects.filter(pk=1).order_by().values("company_currency_id")[:1]
+        # nested, not joined: the lean query stays join-free (core/api_lists.py)
+        precision = Currency._base_manager.filter(pk=Subquery(currency)).order_by()
+        return Subquery(precision.values("precision")[:1])
 
     def business_schedule(self) -> Schedule:
         """The company's working hours and holidays, read once per settings row."""
