@@ -4,6 +4,7 @@ masters and settings (docs/decisions/0008-record-rules.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
@@ -27,14 +28,19 @@ def roles_of(user: AnyUser | None) -> frozenset[str]:
         return frozenset()
     cached: frozenset[str] | None = getattr(user, _CACHE, None)
     if cached is None:
-        if user.is_superuser:
-            cached = frozenset(ALL_ROLES)
-        else:
-            cached = frozenset(user.groups.values_list("name", flat=True))
-            if SYSTEM_MANAGER in cached:  # sees and does everything, like a superuser
-                cached = frozenset(ALL_ROLES)
-        setattr(user, _CACHE, cached)
+        names = () if user.is_superuser else user.groups.values_list("name", flat=True)
+        cached = remember_roles(user, names)
     return cached
+
+
+def remember_roles(user: AnyUser, groups: Iterable[str]) -> frozenset[str]:
+    """Keeps on ``user`` the roles its ``groups`` (their names) give, for the request (a bearer
+    token reads them with the token: accounts.services.user_for_token); answers them."""
+    roles = frozenset(groups)
+    if user.is_superuser or SYSTEM_MANAGER in roles:  # sees and does everything
+        roles = frozenset(ALL_ROLES)
+    setattr(user, _CACHE, roles)
+    return roles
 
 
 def has_role(user: AnyUser | None, *roles: str) -> bool:

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.utils import timezone
 
 from opportune.accounts.models import ApiToken, Profile, hash_token
+from opportune.accounts.roles import remember_roles
 from opportune.accounts.time_zones import is_known_time_zone
 from opportune.core.errors import DomainError, NotFoundError, ValidationError
 
@@ -74,13 +76,20 @@ def revoke_api_token(token_id: int, *, by: User) -> None:
 def user_for_token(raw: str) -> User | None:
     """The active user a raw token belongs to, or None; an expired token raises
     TokenExpiredError (401 with the reason)."""
-    token = (
-        ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
-        if raw
-        else None
-    )
-    if token is None or not token.user.is_active:
+    if not raw:
         return None
+    # ONE query: the token, its user and the user's roles (a row per group of the user; the
+    # roles are kept on the user for the request, accounts.roles), not a second for the roles
+    rows = list(
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(raw))
+        .annotate(group=F("user__groups__name"))
+        .order_by()
+    )
+    if not rows or not rows[0].user.is_active:
+        return None
+    token = rows[0]
+    remember_roles(token.user, (row.group for row in rows if row.group is not None))
     now = timezone.now()
     if token.expires is not None and token.expires <= now:
         expired = token.expires.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

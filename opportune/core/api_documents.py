@@ -247,7 +247,7 @@ def get_view(doc: DocumentApi) -> View:
         if doc.lean_read:
             rows = doc.visible(request.auth)
             doctype = getattr(rows.model, "doctype", rows.model._meta.verbose_name.title())
-            row = read_one(rows, doc.list_rows, doctype, name)
+            row = read_one(rows, doc.list_rows, doctype, name, request)
             if row is not None:
                 return row
         # one permission-checked read that also fetches what ``out`` shows (not a lookup, then

@@ -47,8 +47,10 @@ from ninja.renderers import JSONRenderer
 from pydantic import BaseModel, Field, TypeAdapter, create_model, field_validator
 from pydantic.fields import FieldInfo
 
+from opportune.core.company import company_precision_expression
 from opportune.core.errors import ValidationError
 from opportune.core.fields import reject_nul
+from opportune.core.schemas import COMPANY_PRECISION, remember_company_precision
 
 
 class BadListQuery(ValidationError):
@@ -106,6 +108,7 @@ class Plan:
     values: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
     lean: bool = False
+    company: bool = False  # the company currency's precision read with the rows (its column)
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,6 +183,8 @@ class ListRows:
         """The lean path's answer: ``page["results"]`` are ``.values()`` rows of ``plan``
         (``linked``: with their links); ``decorate(rows, names)`` fills what
         resolvers read from elsewhere, then the page is validated at once and rendered."""
+        if page["results"]:
+            remember_company_precision(request, page["results"][0])
         rows = _rows(page["results"], plan)
         if decorate is not None:
             decorate(rows, names)
@@ -246,6 +251,7 @@ def _rows(values: list[dict[str, Any]], plan: Plan) -> list[_Row]:
     for value in values:
         row = _Row(value)
         row.pk = value[pk]
+        row.__dict__.pop(COMPANY_PRECISION, None)
         for link in plan.links:
             read = {f: row.__dict__.pop(link.alias(f)) for f in link.reads}
             row.__dict__[link.field] = None if value[link.attname] is None else _Row(read)
@@ -257,11 +263,13 @@ def linked(queryset: QuerySet[Any], plan: Plan) -> QuerySet[Any]:
     """``queryset`` with what the plan's links read, as correlated subqueries on the linked
     tables' keys (``SELECT username FROM auth_user WHERE id = owner_id``): one query, no join
     for the planner to order."""
-    subqueries = {}
+    subqueries: dict[str, Any] = {}
     for link in plan.links:
         rows = link.model._base_manager.filter(**{link.target: OuterRef(link.attname)})
         for read in link.reads:
             subqueries[link.alias(read)] = Subquery(rows.order_by().values(read)[:1])
+    if plan.company:  # the company currency's precision: no settings query for the request
+        subqueries[COMPANY_PRECISION] = company_precision_expression()
     return queryset.annotate(**subqueries) if subqueries else queryset
 
 
@@ -382,6 +390,12 @@ def _plan(rows: ListRows, model: type[Model], names: frozenset[str], ordering: s
     pk = model._meta.pk.attname
     columns = (pk, *sorted((c for c in values if c != pk), key=order.__getitem__))
     columns += tuple(link.alias(read) for link in links for read in link.reads)
+    # a money column in the company currency: its precision read in the same query
+    company = lean and company_precision_expression() is not None
+    company = company and any(
+        getattr(getattr(resolvers.get(name), "_func", None), "company", False) for name in names
+    )
+    columns += (COMPANY_PRECISION,) if company else ()
     return Plan(
         only=only,
         joins=joins,
@@ -389,6 +403,7 @@ def _plan(rows: ListRows, model: type[Model], names: frozenset[str], ordering: s
         values=columns if lean else (),
         links=tuple(links) if lean else (),
         lean=lean,
+        company=company,
     )
 
 

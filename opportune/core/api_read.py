@@ -24,6 +24,7 @@ from django.db.models import F, IntegerField, Model, QuerySet, Value
 
 from opportune.core.api_lists import ListRows, _Row, _rows, linked
 from opportune.core.errors import NotFoundError
+from opportune.core.schemas import remember_company_precision
 
 
 class _Children:
@@ -87,7 +88,9 @@ def _linked_names(model: type[Model], names: tuple[str, ...], pk: Any) -> dict[s
     return found
 
 
-def read_one(rows: QuerySet[Any], list_rows: ListRows, doctype: str, name: Any) -> _Row | None:
+def read_one(
+    rows: QuerySet[Any], list_rows: ListRows, doctype: str, name: Any, request: Any = None
+) -> _Row | None:
     """The document ``name`` among ``rows`` (what the user sees; 404 otherwise), as the lean
     read answers it; None when the document does not fit the lean read (read it as before)."""
     model = rows.model
@@ -101,6 +104,7 @@ def read_one(rows: QuerySet[Any], list_rows: ListRows, doctype: str, name: Any) 
         found = list(query.values(*plan.values)[:1])
     if not found:
         raise NotFoundError(f"{doctype} {name} not found.")
+    remember_company_precision(request, found[0])
     document = _rows(found, plan)[0]
     children, m2m = kinds
     for child in children:

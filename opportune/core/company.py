@@ -29,15 +29,28 @@ class CompanySettings(Protocol):
 
 
 _loader: Callable[[], CompanySettings] | None = None
+# The company currency's precision as an expression (a subquery on the settings row), for a
+# query that reads it along with its rows (core/api_lists.py): None, not registered.
+_precision: Callable[[], Any] | None = None
 # Within one request the settings are read once (``settings_read_once``); elsewhere (jobs,
 # commands, tests calling services) every call reads them afresh.
 _UNREAD = object()
 _memo: ContextVar[Any] = ContextVar("company_settings", default=None)
 
 
-def register_company_settings(loader: Callable[[], CompanySettings]) -> None:
-    global _loader
-    _loader = loader
+def register_company_settings(
+    loader: Callable[[], CompanySettings], precision: Callable[[], Any] | None = None
+) -> None:
+    """``loader`` reads the settings row; ``precision()`` makes an expression giving its
+    currency's minor unit inside another query (NULL without a settings row)."""
+    global _loader, _precision
+    _loader, _precision = loader, precision
+
+
+def company_precision_expression() -> Any | None:
+    """The company currency's precision as an expression for a query's select (None: the
+    settings app gave none; read ``company_settings()`` instead)."""
+    return _precision() if _precision is not None else None
 
 
 def company_settings() -> CompanySettings:

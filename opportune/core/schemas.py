@@ -42,6 +42,8 @@ def money(field: str, precision: Precision) -> Resolver:
         value: Decimal | None = getattr(obj, field)
         return money_str(value, precision(obj, context))
 
+    # the company's precision: a lean read fetches it with its rows (core/api_lists.py)
+    resolve.company = getattr(precision, "company", False)
     return staticmethod(resolve)
 
 
@@ -138,6 +140,18 @@ def company_precision(obj: Any, context: dict[str, Any] | None = None) -> int:
         if request is not None:
             request._company_precision = cached
     return cached
+
+
+company_precision.company = True
+COMPANY_PRECISION = "lean__company_precision"  # its column in a lean read (core/api_lists.py)
+
+
+def remember_company_precision(request: Any, row: dict[str, Any]) -> None:
+    """The company precision a lean read fetched with ``row`` (popped from it), kept for the
+    request (None: no settings row yet, ``company_precision`` loads the settings)."""
+    precision = row.pop(COMPANY_PRECISION, None)
+    if precision is not None and request is not None:
+        request._company_precision = precision
 
 
 @reads("currency__precision")

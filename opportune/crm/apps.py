@@ -24,7 +24,7 @@ class CrmConfig(AppConfig):
         from opportune.crm.models import CRMSettings
 
         # django-stubs reads a field with a default as nullable (company_currency_id: str | None).
-        register_company_settings(CRMSettings.load)  # type: ignore[arg-type]
+        register_company_settings(CRMSettings.load, CRMSettings.precision_subquery)  # type: ignore[arg-type]
 
         from opportune.core.views import register_home_section
         from opportune.crm.views.dashboard import SECTIONS

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import F, Func, Q, Subquery
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -156,6 +156,15 @@ class CRMSettings(models.Model):
     def load(cls) -> CRMSettings:
         obj, _ = cls.objects.select_related("company_currency").get_or_create(pk=1)
         return obj
+
+    @classmethod
+    def precision_subquery(cls) -> Subquery:
+        """The company currency's minor unit inside another query (NULL before the settings
+        row exists): a list reads it with its rows instead of loading the settings."""
+        currency = cls.objects.filter(pk=1).order_by().values("company_currency_id")[:1]
+        # nested, not joined: the lean query stays join-free (core/api_lists.py)
+        precision = Currency._base_manager.filter(pk=Subquery(currency)).order_by()
+        return Subquery(precision.values("precision")[:1])
 
     def business_schedule(self) -> Schedule:
         """The company's working hours and holidays, read once per settings row."""

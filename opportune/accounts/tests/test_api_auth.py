@@ -12,8 +12,9 @@ from django.test import Client
 from django.utils.crypto import get_random_string
 
 from opportune.accounts.models import ApiToken
+from opportune.accounts.roles import PURCHASE_USER, SALES_MANAGER, SALES_USER, SYSTEM_MANAGER
 from opportune.crm.models import Customer, SalesStage
-from opportune.testing import make_customer
+from opportune.testing import ApiClient, make_customer, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +193,19 @@ def test_a_bearer_token_beside_a_session_needs_no_csrf(manager, sales):
     )
     assert r.status_code == 201, r.content
     assert r.json()["owner"] == "manager"
+
+
+def test_a_token_carries_every_role_of_its_user(db):
+    """The token and the user's roles are read in one query (a row per group): a user with
+    two roles has both, one with none has none, a System Manager has every role (the email
+    accounts are for managers)."""
+    users = [
+        make_user("both", PURCHASE_USER, SALES_MANAGER),
+        make_user("seller", SALES_USER),
+        make_user("nobody"),
+        make_user("admin", SYSTEM_MANAGER),
+    ]
+    answers = {
+        user.username: ApiClient(user).get("/api/v1/email-accounts").status_code for user in users
+    }
+    assert answers == {"both": 200, "seller": 403, "nobody": 403, "admin": 200}
