@@ -13,7 +13,7 @@ which registers a ``Catalog`` at start-up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -262,7 +262,10 @@ class ItemsDraft:
         codes = {code for r in dicts if isinstance(code := r.get("item_code"), str) and code}
         items = self.catalog.items_by_code(codes)
         wanted = {r.get("uom") for r in dicts} | {i.stock_uom_id for i in items.values()}
-        uoms = self.catalog.uoms_by_name({u for u in wanted if isinstance(u, str) and u})
+        uoms = _stock_uoms_read(items.values())
+        rest = {u for u in wanted if isinstance(u, str) and u and u not in uoms}
+        if rest:  # units other than the items' own (read with them when the catalog could)
+            uoms.update(self.catalog.uoms_by_name(rest))
         old = {row.pk: row for row in self.old_rows}
         self.new_rows = []
         for idx, row in enumerate(rows, start=1):
@@ -484,6 +487,17 @@ class Written:
 
 
 PRICE_FIELDS = ("rate", "amount", "base_rate", "base_amount")
+
+
+def _stock_uoms_read(items: Iterable[Any]) -> dict[str, Any]:
+    """The stock units the catalog read with its items (``select_related``), by name."""
+    found: dict[str, Any] = {}
+    for item in items:
+        state = getattr(item, "_state", None)
+        uom = state.fields_cache.get("stock_uom") if state is not None else None
+        if uom is not None:
+            found[uom.pk] = uom
+    return found
 
 
 def _plain(value: Any, field: Any = None) -> Any:
