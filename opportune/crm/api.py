@@ -144,7 +144,7 @@ def answer_created_opportunity(opportunity: Any) -> Any:
         opportunity.currency = Currency(
             name=opportunity.currency_id, precision=written.currency_precision
         )
-    items = OpportunityItem.objects.all()
+    items: Any = OpportunityItem.objects.all()  # as a prefetch leaves it: evaluated
     items._result_cache, items._prefetch_done = rows, True
     opportunity.__dict__.setdefault("_prefetched_objects_cache", {})["items"] = items
     prime_created_opportunity(opportunity)
