@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from opportune.automation import conditions, turns
@@ -436,7 +436,10 @@ def _pick(
         if not user.is_active:
             return None, f"{username} ({rule.field}) is inactive", None
         return user, f"Based on Field {rule.field}", None
-    users = [row.user for row in rule.user_rows.select_related("user").order_by("idx")]
+    if "user_rows" in getattr(rule, "_prefetched_objects_cache", {}):  # rules_for_create
+        users = [row.user for row in rule.user_rows.all()]
+    else:
+        users = [row.user for row in rule.user_rows.select_related("user").order_by("idx")]
     active = [user for user in users if user.is_active]
     if not active:
         return None, "no active user" if users else "no users", None
@@ -614,14 +617,37 @@ def assignment_rules_apply(doctype: str) -> bool:
     return AssignmentRule.objects.filter(document_type=doctype, disabled=False).exists()
 
 
+def rules_for_create(document: Any) -> list[AssignmentRule]:
+    """The enabled rules of the document's type with their users, read before a new document
+    takes its name: what ``apply_assignment_rules(..., rules=)`` then reads no more, while the
+    naming series' row is locked (decision 0001: held from the name to the commit)."""
+    kind = document_type_of(document)
+    if kind is None:
+        return []
+    rules = _enabled_rules(kind.doctype)
+    users = AssignmentRuleUser.objects.select_related("user").order_by("idx")
+    prefetch_related_objects(
+        [r for r in rules if r.rule != AssignmentRule.Rule.BASED_ON_FIELD],
+        Prefetch("user_rows", queryset=users),
+    )
+    return rules
+
+
 def apply_assignment_rules(
-    document: Any, *, by: User | None, now: datetime | None = None, fresh: bool = False
+    document: Any,
+    *,
+    by: User | None,
+    now: datetime | None = None,
+    fresh: bool = False,
+    rules: list[AssignmentRule] | None = None,
 ) -> Outcome | None:
     """Run the enabled rules of the document's type on it, after it was created or changed
     (the services of its app call this; no signal). None when its type has no rule. ``fresh``:
-    the document was inserted in this transaction, so it has no assignment to look for."""
+    the document was inserted in this transaction, so it has no assignment to look for.
+    ``rules``: those ``rules_for_create`` read (else they are read here)."""
     kind = document_type_of(document)
-    rules = _enabled_rules(kind.doctype) if kind is not None else []
+    if rules is None:
+        rules = _enabled_rules(kind.doctype) if kind is not None else []
     if kind is None or not rules:  # one query when a type has no rule
         return None
     values = kind.values(document, _fields_read(rules))  # a user field costs a query: only those

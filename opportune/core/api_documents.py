@@ -95,6 +95,9 @@ class DocumentApi:
     # and a hook that fills them, and whatever else its resolvers would read, as empty
     created_without: tuple[str, ...] = ()
     prime_created: Callable[[Any], None] | None = None
+    # the answer to a create built from the document the service returned, as it was written
+    # (no read); None from it: read it as ``out_for`` does
+    answer_created: Callable[[Any], Model | None] | None = None
     # GET one reads the document as a lean list row, then its child tables in two queries
     # (core/api_read.py); off: one joined read, each child table prefetched
     lean_read: bool = False
@@ -237,7 +240,10 @@ def create_view(doc: DocumentApi) -> View:
         if doc.check_links is not None:
             doc.check_links(request.auth, payload)
         document = doc.create(data=payload_data(payload), by=request.auth)
-        return Status(201, doc.out_for(request.auth, document.pk, created=True))
+        answer = doc.answer_created(document) if doc.answer_created is not None else None
+        if answer is None:
+            answer = doc.out_for(request.auth, document.pk, created=True)
+        return Status(201, answer)
 
     return create_document
 

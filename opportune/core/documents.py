@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import F, Model, ProtectedError, Q, QuerySet
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
@@ -269,3 +270,37 @@ def stamp_new(document: Document, *, by: User | None, now: datetime | None = Non
     document.owner = by
     document.modified_by = by
     document.version = 1
+
+
+# --- a document just written, as a read would give it back --------------------------------------
+# (the answer to a create is built from what was inserted, not read again: core/api_documents.py)
+_AS_READ = (
+    models.DecimalField,
+    models.DateTimeField,
+    models.DateField,
+    models.IntegerField,
+    models.BooleanField,
+    models.FloatField,
+)
+
+
+def as_read(instance: Model) -> Model:
+    """``instance``'s own columns (not its links) as a read of the row it was just saved as
+    would give them: decimals with their column's places (what PostgreSQL's numeric(p, s) and
+    Django's SQLite converter answer), aware datetimes in UTC, dates and numbers parsed from
+    the text a service may have set. Changes the instance in place and returns it."""
+    for f in instance._meta.concrete_fields:
+        if f.is_relation or not isinstance(f, _AS_READ):
+            continue
+        value = getattr(instance, f.attname)
+        if value is None:
+            continue
+        value = f.to_python(value)
+        if isinstance(f, models.DecimalField) and f.decimal_places is not None:
+            value = value.quantize(Decimal(1).scaleb(-f.decimal_places))
+        elif isinstance(f, models.DateTimeField):
+            if timezone.is_naive(value):
+                value = timezone.make_aware(value)
+            value = value.astimezone(UTC)
+        setattr(instance, f.attname, value)
+    return instance

@@ -13,7 +13,8 @@ which registers a ``Catalog`` at start-up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -177,6 +178,7 @@ class ItemsDraft:
         self._old_rows: list[Any] | None = [] if creating else None
         self.old_prices: list[tuple[Any, ...]] = []
         self.new_rows: list[Any] | None = None
+        self.currency_precision: int | None = None  # as read by ``totals``
         self.priced = True  # whether this save prices the rows and totals again
 
     @property
@@ -303,7 +305,10 @@ class ItemsDraft:
         codes = {code for r in dicts if isinstance(code := r.get("item_code"), str) and code}
         items = self.catalog.items_by_code(codes)
         wanted = {r.get("uom") for r in dicts} | {i.stock_uom_id for i in items.values()}
-        uoms = self.catalog.uoms_by_name({u for u in wanted if isinstance(u, str) and u})
+        uoms = _stock_uoms_read(items.values())
+        rest = {u for u in wanted if isinstance(u, str) and u and u not in uoms}
+        if rest:  # units other than the items' own (read with them when the catalog could)
+            uoms.update(self.catalog.uoms_by_name(rest))
         old = {row.pk: row for row in self.old_rows}
         self.new_rows = []
         for idx, row in enumerate(rows, start=1):
@@ -401,6 +406,8 @@ class ItemsDraft:
         base_ values at the document's rate in the company currency; then the header's."""
         doc = self.doc
         precision = self.catalog.currency_precision(doc.currency_id)
+        # the currency as read, for the answer to a create (``written``)
+        self.currency_precision = precision
         precision = 2 if precision is None else precision
         company_precision = self.settings.company_currency.precision
         rate = doc.conversion_rate or Decimal(1)
@@ -426,6 +433,8 @@ class ItemsDraft:
         when none did."""
         save_document(self.doc, by=by, rows=self.row_changes())
         self.save_rows(by=by)
+        if self.creating:
+            self.doc.__dict__[_WRITTEN] = self.written()
 
     def row_changes(self) -> list[dict[str, Any]]:
         """How the rows of an existing document change with this save, field by field (old
@@ -493,8 +502,45 @@ class ItemsDraft:
         if not self.creating:
             self.rows_changed(self.old_rows, self.new_rows, by=by)
 
+    def written(self) -> Written | None:
+        """What a create wrote beside the document, for its answer (core/api_documents.py):
+        the rows inserted and the precision of the currency read; None when not known (rows
+        not priced in this pass, the currency not read)."""
+        precision = self.currency_precision
+        if not self.creating or precision is None:
+            return None
+        return Written(rows=list(self.new_rows or []), currency_precision=precision)
+
+
+_WRITTEN = "_items_written"
+
+
+def written_of(document: Any) -> Written | None:
+    """What ``ItemsDraft.save`` wrote when it created ``document`` (None otherwise)."""
+    written: Written | None = document.__dict__.get(_WRITTEN)
+    return written
+
+
+@dataclass(frozen=True)
+class Written:
+    """A new priced document's rows as inserted, and its currency's precision as read."""
+
+    rows: list[Any]
+    currency_precision: int
+
 
 PRICE_FIELDS = ("rate", "amount", "base_rate", "base_amount")
+
+
+def _stock_uoms_read(items: Iterable[Any]) -> dict[str, Any]:
+    """The stock units the catalog read with its items (``select_related``), by name."""
+    found: dict[str, Any] = {}
+    for item in items:
+        state = getattr(item, "_state", None)
+        uom = state.fields_cache.get("stock_uom") if state is not None else None
+        if uom is not None:
+            found[uom.pk] = uom
+    return found
 
 
 def _plain(value: Any, field: Any = None) -> Any:

@@ -18,6 +18,8 @@ from opportune.core.api_documents import (
     payload_data,
     version_action,
 )
+from opportune.core.documents import as_read
+from opportune.core.items import written_of
 from opportune.core.schemas import ERRORS
 from opportune.crm import access, services
 from opportune.crm.api_comments import add_comment_routes
@@ -36,7 +38,15 @@ from opportune.crm.filters import (
     search_leads,
     search_opportunities,
 )
-from opportune.crm.models import Competitor, Contact, Customer, Lead, OpportunityLostReason
+from opportune.crm.models import (
+    Competitor,
+    Contact,
+    Customer,
+    Lead,
+    Opportunity,
+    OpportunityItem,
+    OpportunityLostReason,
+)
 from opportune.crm.schemas import (
     ContactCreate,
     ContactOut,
@@ -55,6 +65,7 @@ from opportune.crm.schemas import (
     OpportunityPatch,
 )
 from opportune.crm.win_probability import attach_win_predictions, no_win_prediction
+from opportune.masters.models import Currency
 
 router = Router()
 
@@ -118,6 +129,28 @@ def prime_created_opportunity(opportunity: Any) -> None:
     no_win_prediction(opportunity)
 
 
+def answer_created_opportunity(opportunity: Any) -> Any:
+    """The answer to a create from what the service wrote (no read of the row, its items or
+    its currency): its columns as a read gives them back, the rows inserted, the currency's
+    precision as the item engine read it (all ``out`` reads of the currency). The links not
+    held by the instance (a contact_by named by the client) are read when answered, as before.
+    None when the item engine did not price it (then the document is read)."""
+    written = written_of(opportunity)
+    if written is None:
+        return None
+    as_read(opportunity)
+    rows = [as_read(row) for row in written.rows]
+    if not Opportunity._meta.get_field("currency").is_cached(opportunity):
+        opportunity.currency = Currency(
+            name=opportunity.currency_id, precision=written.currency_precision
+        )
+    items: Any = OpportunityItem.objects.all()  # as a prefetch leaves it: evaluated
+    items._result_cache, items._prefetch_done = rows, True
+    opportunity.__dict__.setdefault("_prefetched_objects_cache", {})["items"] = items
+    prime_created_opportunity(opportunity)
+    return opportunity
+
+
 OPPORTUNITIES = DocumentApi(
     auth=API_AUTH,
     path="opportunities",
@@ -145,6 +178,7 @@ OPPORTUNITIES = DocumentApi(
     decorate=attach_win_predictions_to_page,
     created_without=("lost_reasons", "competitors"),
     prime_created=prime_created_opportunity,
+    answer_created=answer_created_opportunity,
     lean_read=True,
 )
 add_document_routes(router, OPPORTUNITIES)

@@ -89,7 +89,10 @@ class MastersCatalog:
     """What core's item engine (``core.items``) reads of the masters, registered at start-up."""
 
     def items_by_code(self, codes: set[str]) -> dict[str, Item]:
-        return items_by_code(codes) if codes else {}
+        """With their stock unit (one query for both: core.items reads it from the item)."""
+        if not codes:
+            return {}
+        return {i.name: i for i in Item.objects.filter(name__in=codes).select_related("stock_uom")}
 
     def uoms_by_name(self, names: set[str]) -> dict[str, UOM]:
         return {u.pk: u for u in UOM.objects.filter(pk__in=names)} if names else {}

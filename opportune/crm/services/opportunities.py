@@ -11,7 +11,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from opportune.activities.services import delete_document_events
-from opportune.automation.services import apply_assignment_rules
+from opportune.automation.services import apply_assignment_rules, rules_for_create
 from opportune.core.documents import (
     delete_document,
     lock_document,
@@ -58,6 +58,9 @@ def create_opportunity(
             opportunity, _with_party_of_email(data, by=by), creating=True, now=now
         )
         draft.apply()
+        # the rules are read before the name is taken (its series' row stays locked until the
+        # commit: decision 0001), so concurrent creates wait on it for less
+        rules = rules_for_create(opportunity)
         stamp_new(opportunity, by=by, now=now)
         draft.save(by=by)
         if has_next_contact(opportunity):
@@ -65,7 +68,7 @@ def create_opportunity(
         if opportunity.lead is not None:
             refresh_lead_status(opportunity.lead)
             carry_forward_from_lead(opportunity.lead, opportunity, by=by)
-        apply_assignment_rules(opportunity, by=by, now=now, fresh=True)
+        apply_assignment_rules(opportunity, by=by, now=now, fresh=True, rules=rules)
         opportunity_changed(opportunity, event=CREATED, old_status=opportunity.status)
     return opportunity
 
