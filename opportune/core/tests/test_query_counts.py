@@ -814,9 +814,9 @@ API_CASES = [
     Case("GET", RFQS, 5, rfq, fixed(expand="items,suppliers"), lists=True),
     Case("POST", RFQS, 17, rfq, new_rfq, PURCHASER),
     Case("GET", RFQ, 5, rfq),
-    # with the items: a PATCH of the header alone answers 500 (core/items.py save_rows)
+    # with the items (a PATCH of the header alone: buying/tests/test_rfq_integrity.py)
     Case(
-        "PATCH", RFQ, 19, rfq, versioned(message_for_supplier="Best price?", items=ITEMS), PURCHASER
+        "PATCH", RFQ, 18, rfq, versioned(message_for_supplier="Best price?", items=ITEMS), PURCHASER
     ),
     Case("DELETE", RFQ, 19, rfq, versioned(), PURCHASER),
     Case("POST", RFQ + "/submit", 13, rfq, versioned(), PURCHASER),
@@ -1048,7 +1048,7 @@ PAGE_CASES = [
     # done activities on the timeline; + the win prediction
     Case("GET", OP, 30, opportunity_with_documents, lists=True),  # + emails on the timeline
     Case("GET", OP + "edit/", 17, opportunity),
-    Case("POST", OP + "edit/", 28, opportunity, opportunity_edit_form),
+    Case("POST", OP + "edit/", 27, opportunity, opportunity_edit_form),
     Case("POST", OP + "declare-lost/", 18, opportunity, lost),
     Case("POST", OP + "reopen/", 15, lost_opportunity, versioned()),
     Case("POST", OP + "close/", 12, opportunity, versioned()),
