@@ -7,7 +7,8 @@ Each report goes through the JSON API (django.test.Client, bearer token): filter
 the SQL aggregates, folding and serialisation all count. Over a 12-month range, as a manager (every
 opportunity) and as a sales rep (the record rules' conditions); and the home page of a manager
 (the pipeline and team sections). The slowest query of each case is shown with its plan (EXPLAIN
-(ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite; BENCH_EXPLAIN=0 hides them).
+(ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on SQLite; BENCH_EXPLAIN=0 hides them;
+BENCH_QUERIES=1 prints every query of each case with its time).
 
 generate.py writes the first responses (from the e-mails it makes), the quotations and the sales
 orders in realistic proportions, so the first-response report, the lost-quotations report, the
@@ -161,6 +162,9 @@ def measure(case: Case, client: Client, headers: dict[str, str]) -> None:
         case.times.append((time.perf_counter() - began) * 1000)
     case.queries = len(recorder.queries)
     case.slowest = max(recorder.queries, key=lambda q: q[0])
+    if os.environ.get("BENCH_QUERIES") == "1":  # every query of the case, with its time
+        for ms, sql, _params in recorder.queries:
+            print(f"    {ms:7.1f} ms  {sql[:160]}")
     for _ in range(RUNS - 1):
         began = time.perf_counter()
         once()
