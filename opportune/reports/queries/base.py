@@ -78,6 +78,21 @@ class Report:
         }
 
 
+KEYS_AT_MOST = 10_000  # keys a report carries in one statement (PostgreSQL takes 65,535)
+
+
+def found_once(rows: QuerySet[Any]) -> QuerySet[Any]:
+    """The same rows, found by their keys. A report that queries the same rows several times
+    under a sales user's record rule on a linked document (a quotation visible with its
+    opportunity: a test against every opportunity the user works, reading their keys from the
+    table) pays for the rule once here; its other queries read the keys. More than
+    KEYS_AT_MOST rows stay as they are."""
+    keys = list(rows.order_by().values_list("pk", flat=True)[: KEYS_AT_MOST + 1])
+    if len(keys) > KEYS_AT_MOST:
+        return rows
+    return rows.model._default_manager.filter(pk__in=keys)
+
+
 def plain(value: Any) -> Any:
     """A value as JSON carries it: decimals as numbers, dates as ISO text."""
     if isinstance(value, Decimal):

@@ -27,10 +27,21 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from opportune.crm.access import leads_visible_to, opportunities_visible_to
+from opportune.crm.access import (
+    leads_visible_to,
+    opportunities_visible_to,
+    sees_all_sales_records,
+)
 from opportune.crm.models import Customer, Lead, Opportunity
 from opportune.reports.filters import FunnelFilters
-from opportune.reports.queries.base import Chart, Column, Report, percentiles, summary_item
+from opportune.reports.queries.base import (
+    Chart,
+    Column,
+    Report,
+    found_once,
+    percentiles,
+    summary_item,
+)
 from opportune.reports.queries.lost import day_bounds
 from opportune.selling.access import quotations_visible_to
 from opportune.selling.models import Quotation
@@ -84,6 +95,8 @@ def funnel_steps(
         .filter(made, docstatus=1)
         .filter(Q(opportunity__isnull=False) | Q(quotation_to=Quotation.To.LEAD))
     )
+    if not sees_all_sales_records(user):
+        quotations = found_once(quotations)  # counted, then their median days
     converted = Customer.objects.filter(made, lead_name__in=leads_visible_to(user).values("pk"))
     return [
         ("Leads", leads, None),

@@ -99,6 +99,28 @@ def test_lost_quotations(world, manager, sales2, api_as):
     assert report(api_as, sales2, "lost-quotations", **FEB_MAR)["rows"] == []
 
 
+def test_a_sales_users_quotations_are_the_same_found_once_or_by_the_rule(
+    world, sales, sales2, api_as, monkeypatch
+):
+    """A sales user's lost quotations and funnel step are found by their keys once
+    (base.found_once); past KEYS_AT_MOST keys the record rule stays in every query. Both give
+    the same answer, and a sales user sees the quotations of the opportunities they work."""
+    found = {
+        user.username: (
+            report(api_as, user, "lost-quotations", **FEB_MAR),
+            report(api_as, user, "sales-funnel", from_date="2026-01-01", to_date="2026-03-31"),
+        )
+        for user in (sales, sales2)
+    }
+    assert [r["name"] for r in found["sales"][0]["rows"]] == [world["qg"].name]
+    monkeypatch.setattr("opportune.reports.queries.base.KEYS_AT_MOST", 0)
+    for user in (sales, sales2):
+        assert found[user.username] == (
+            report(api_as, user, "lost-quotations", **FEB_MAR),
+            report(api_as, user, "sales-funnel", from_date="2026-01-01", to_date="2026-03-31"),
+        )
+
+
 # --- pipeline and summary ------------------------------------------------------------------------
 MAR_APR = {"from_date": "2026-03-01", "to_date": "2026-04-30"}
 
