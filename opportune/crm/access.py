@@ -53,14 +53,14 @@ def sees_all_sales_records(user: AnyUser) -> bool:
     return is_sales(user) and CRMSettings.current().sales_users_see_all
 
 
+def _worked_by(user: AnyUser) -> Q:
+    """The opportunities a sales user created, owns or is to contact (each column indexed)."""
+    return Q(owner=user.pk) | Q(opportunity_owner=user.pk) | Q(contact_by=user.pk)
+
+
 def _opportunity_rule(user: AnyUser) -> Q:
     """The opportunities a sales user works: created, owned, to contact or assigned."""
-    return (
-        Q(owner=user.pk)
-        | Q(opportunity_owner=user.pk)
-        | Q(contact_by=user.pk)
-        | Q(pk__in=assigned_names(user, Opportunity.doctype))
-    )
+    return _worked_by(user) | Q(pk__in=assigned_names(user, Opportunity.doctype))
 
 
 def _lead_rule(user: AnyUser) -> Q:
@@ -94,9 +94,7 @@ def visible_opportunity_link(user: AnyUser, field: str) -> Q:
         return Q(pk__in=[])
     if not visible.query.has_filters():
         return Q(**{f"{field}__isnull": False})
-    worked = Opportunity.objects.filter(
-        Q(owner=user.pk) | Q(opportunity_owner=user.pk) | Q(contact_by=user.pk)
-    )
+    worked = Opportunity.objects.filter(_worked_by(user))
     return Q(**{f"{field}__in": worked.values("pk")}) | Q(
         **{f"{field}__in": assigned_names(user, Opportunity.doctype)}
     )
