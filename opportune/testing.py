@@ -55,6 +55,29 @@ def make_user(username: str, *roles: str, **extra) -> User:
     return user
 
 
+def make_rota(boss: User, field: str, value: str, *, users: int = 4) -> list[User]:
+    """A round-robin assignment rule "Rota" for opportunities whose ``field`` equals ``value``,
+    over ``users`` new sales users rota0, rota1, ... (in that order)."""
+    from opportune.accounts.roles import SALES_USER
+    from opportune.automation.services import create_assignment_rule
+
+    reps = [make_user(f"rota{n}", SALES_USER) for n in range(users)]
+    create_assignment_rule(
+        data={
+            "name": "Rota",
+            "document_type": "Opportunity",
+            "assign_condition": {
+                "match": "all",
+                "conditions": [{"field": field, "op": "eq", "value": value}],
+            },
+            "rule": "Round Robin",
+            "users": [u.username for u in reps],
+        },
+        by=boss,
+    )
+    return reps
+
+
 def client_for(user: User) -> Client:
     """Django's test client, logged in as ``user``."""
     client = Client()

@@ -15,10 +15,9 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 
 from opportune.accounts.roles import SALES_MANAGER, SALES_USER
-from opportune.automation import services
 from opportune.automation.models import Assignment, AssignmentRule
 from opportune.crm import services as crm
-from opportune.testing import THREADS, make_user, run_in_threads
+from opportune.testing import THREADS, make_rota, make_user, run_in_threads
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -45,24 +44,6 @@ def _no_turn_sequences_left(django_db_setup, django_db_blocker):
     drop()
     yield
     drop()
-
-
-def make_rota(boss: User, field: str, value: str) -> list[User]:
-    users = [make_user(f"rota{n}", SALES_USER) for n in range(4)]
-    services.create_assignment_rule(
-        data={
-            "name": "Rota",
-            "document_type": "Opportunity",
-            "assign_condition": {
-                "match": "all",
-                "conditions": [{"field": field, "op": "eq", "value": value}],
-            },
-            "rule": "Round Robin",
-            "users": [u.username for u in users],
-        },
-        by=boss,
-    )
-    return users
 
 
 def per_user() -> Counter[str]:

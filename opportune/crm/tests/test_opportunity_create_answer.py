@@ -8,10 +8,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from opportune.accounts.roles import SALES_USER
-from opportune.automation import services as automation
 from opportune.core import api_documents
-from opportune.testing import make_customer, make_item, make_lead, make_rate, make_user
+from opportune.testing import make_customer, make_item, make_lead, make_rate, make_rota
 
 
 @pytest.fixture
@@ -64,20 +62,7 @@ def test_the_answer_to_a_create_is_what_reading_it_answers(
 
 
 def test_with_an_owner_picked_by_a_rule(parties, sales, manager, api_as):
-    reps = [make_user(f"rota{n}", SALES_USER) for n in range(2)]
-    automation.create_assignment_rule(
-        data={
-            "name": "Rota",
-            "document_type": "Opportunity",
-            "assign_condition": {
-                "match": "all",
-                "conditions": [{"field": "status", "op": "eq", "value": "Open"}],
-            },
-            "rule": "Round Robin",
-            "users": [u.username for u in reps],
-        },
-        by=manager,
-    )
+    make_rota(manager, "status", "Open", users=2)
     owners = []
     for body in bodies(*parties):
         created, read = created_and_read(api_as(manager), body)
