@@ -17,9 +17,11 @@ import os
 import random
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -156,6 +158,7 @@ DONE = [("Converted", 35), ("Closed", 25), ("Lost", 40)]
 TYPES = [("Sales", 80), ("Support", 12), ("Maintenance", 8)]
 ITEMS = 300
 CENT = Decimal("0.01")
+T = TypeVar("T")
 
 
 def log(message: str) -> None:
@@ -236,6 +239,18 @@ class Writer:
                 f'INSERT INTO "{table}" ({columns[0]}, {columns[1]}) VALUES (?, ?)', rows
             )
             cur.close()
+
+
+def in_chunks(rows: Iterable[T]) -> Iterator[list[T]]:
+    """``rows`` in lists of CHUNK (the last one shorter): a pass writes each in a transaction."""
+    batch: list[T] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _lite(value):
@@ -712,16 +727,14 @@ def ensure_activity(writer: Writer, plan: Plan) -> None:
         .iterator(chunk_size=CHUNK)
     )
     active = {"Open", "Replied", "Quotation"}
-    batch: list[tuple] = []
     written = 0
 
-    def flush() -> None:
+    def flush(batch: list) -> None:
         nonlocal written
         names = [row[0] for row in batch]
         written += len(batch)
         if Assignment.objects.filter(assignment_rule=RULE, reference_name=names[0]).exists():
-            batch.clear()  # this chunk was written by an earlier run
-            return
+            return  # this chunk was written by an earlier run
         assigned = set(
             Assignment.objects.filter(
                 reference_type="Opportunity", reference_name__in=names
@@ -783,14 +796,9 @@ def ensure_activity(writer: Writer, plan: Plan) -> None:
             writer.insert(Event, events)
             writer.insert(Notification, notifications)
         log(f"assignments, events, notifications: {written:,} / {plan.n:,} opportunities")
-        batch.clear()
 
-    for row in rows:
-        batch.append(row)
-        if len(batch) == CHUNK:
-            flush()
-    if batch:
-        flush()
+    for batch in in_chunks(rows):
+        flush(batch)
 
 
 # what a sales team writes on its deals: timeline lines and e-mails, in these proportions
@@ -900,10 +908,9 @@ def ensure_conversation(writer: Writer, plan: Plan) -> None:
         )  # fmt: skip
         .iterator(chunk_size=CHUNK)
     )
-    batch: list[tuple] = []
     written = 0
 
-    def flush() -> None:
+    def flush(batch: list) -> None:
         nonlocal written
         names = [row[0] for row in batch]
         written += len(batch)
@@ -1006,14 +1013,9 @@ def ensure_conversation(writer: Writer, plan: Plan) -> None:
             if answered:
                 set_first_responses(answered)
         log(f"timeline lines and e-mails: {written:,} / {plan.n:,} opportunities")
-        batch.clear()
 
-    for row in rows:
-        batch.append(row)
-        if len(batch) == CHUNK:
-            flush()
-    if batch:
-        flush()
+    for batch in in_chunks(rows):
+        flush(batch)
 
 
 # quotations and sales orders made from the deals, by the deal's outcome: (share, status)
@@ -1082,10 +1084,9 @@ def ensure_quotations(writer: Writer, plan: Plan) -> None:
         .values(*fields)
         .iterator(chunk_size=CHUNK)
     )
-    batch: list[dict] = []
     written = 0
 
-    def flush() -> None:
+    def flush(batch: list) -> None:
         nonlocal written
         names = [row["name"] for row in batch]
         written += len(batch)
@@ -1244,14 +1245,9 @@ def ensure_quotations(writer: Writer, plan: Plan) -> None:
             writer.insert(order_history, o_history, skip=("history_id",))
             writer.insert(SearchEntry, entries)
         log(f"quotations and sales orders: {written:,} deals looked at")
-        batch.clear()
 
-    for row in rows:
-        batch.append(row)
-        if len(batch) == CHUNK:
-            flush()
-    if batch:
-        flush()
+    for batch in in_chunks(rows):
+        flush(batch)
     # the series go on after the generated names (one per deal: the deals' counters bound them)
     for prefix in ("SAL-QTN-", "SAL-ORD-"):
         for series in NamingSeries.objects.filter(prefix__startswith="CRM-OPP-"):
