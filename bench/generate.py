@@ -1107,11 +1107,13 @@ def ensure_quotations(writer: Writer, plan: Plan) -> None:
                 "opportunity_id", "opportunitylostreason_id"
             )
         )
-        rng = random.Random(SEED * 104729 + zlib.crc32(names[0].encode()))
         quotations, q_items, q_history, q_reasons = [], [], [], []
         orders, o_items, o_history, entries = [], [], [], []
         for opp in batch:
             share, status = QUOTED[opp["status"]]
+            # each deal draws from its own generator: a re-run makes the same choices for the
+            # deals it skips (a chunk-wide one went on where the first run had stopped drawing)
+            rng = random.Random(SEED * 104729 + zlib.crc32(opp["name"].encode()))
             if opp["name"] in quoted or rng.random() >= share:
                 continue
             if status == "Ordered" and opp["customer_id"] is None:
