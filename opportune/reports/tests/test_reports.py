@@ -8,6 +8,7 @@ import csv
 import io
 
 import pytest
+from django.db import connection
 from openpyxl import load_workbook
 
 from opportune.crm import services as crm_services
@@ -458,3 +459,16 @@ def test_funnel_median_days_follow_an_opportunitys_lead_whoever_moves_it(manager
     # l3's creation rewritten without a save (an import's upsert, a correction of the past)
     Lead.objects.filter(pk=l3.pk).update(creation=at(2026, 2, 5))
     assert median() == 10.5  # a: Feb 5 -> Feb 11, 6 days; b: Feb 5 -> Feb 20, 15 days
+
+
+def test_a_sales_users_lost_quotations_are_read_in_pinned_queries(
+    world, sales, api_as, django_assert_num_queries
+):
+    """The path found_once takes when the user has lost quotations (test_query_counts' world
+    has none): the token with its roles, the CRM settings (see-all), the keys under the rule, then the total, the trend, the rows, their
+    reasons, their competitors and the owners' names by the keys; on PostgreSQL + the report's
+    work_mem set and put back, in a savepoint (4)."""
+    api = api_as(sales)
+    api.get("reports/lost-quotations", **FEB_MAR)  # the token's last use written: steady state
+    with django_assert_num_queries(13 if connection.vendor == "postgresql" else 9):
+        assert api.get("reports/lost-quotations", **FEB_MAR).status_code == 200
