@@ -124,14 +124,19 @@ class DocumentApi:
             self.prime_created(document)
         return document
 
+    def lean_row(self, user: Any, name: Any, request: Any = None) -> Any:
+        """GET one's lean read (core/api_read.py) of a document the user sees: None when the
+        document does not fit it (then ``out_for`` answers); NotFoundError when unseen."""
+        rows = self.visible(user)
+        doctype = getattr(rows.model, "doctype", rows.model._meta.verbose_name.title())
+        return read_one(rows, self.list_rows, doctype, name, request)
+
     def answer(self, user: Any, name: Any) -> Any:
-        """The document after a write, as GET one answers it: the lean read (core/api_read.py)
-        when the document fits it and the writer still sees it; else ``out_for``."""
+        """The document after a write, as GET one answers it: the lean read when the document
+        fits it and the writer still sees it; else ``out_for``."""
         if self.lean_read:
-            rows = self.visible(user)
-            doctype = getattr(rows.model, "doctype", rows.model._meta.verbose_name.title())
             try:
-                row = read_one(rows, self.list_rows, doctype, name)
+                row = self.lean_row(user, name)
             except NotFoundError:  # the write took it out of the writer's sight
                 row = None
             if row is not None:
@@ -251,9 +256,7 @@ def create_view(doc: DocumentApi) -> View:
 def get_view(doc: DocumentApi) -> View:
     def get_document(request: ApiRequest, name: str) -> Any:
         if doc.lean_read:
-            rows = doc.visible(request.auth)
-            doctype = getattr(rows.model, "doctype", rows.model._meta.verbose_name.title())
-            row = read_one(rows, doc.list_rows, doctype, name, request)
+            row = doc.lean_row(request.auth, name, request)
             if row is not None:
                 return row
         # one permission-checked read that also fetches what ``out`` shows (not a lookup, then
