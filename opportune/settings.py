@@ -255,6 +255,11 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = True  # pages ask for hashed names only ({% 
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 
+# --- compiled statements (core/statements.py, decision 0037) -----------------------------------
+# Tests compile every kept statement again on each call and fail when its SQL differs: a key
+# that misses what the SQL depends on is found by the suite, not by a user.
+STATEMENTS_VERIFY = env.bool("STATEMENTS_VERIFY", default=TESTING)
+
 # --- audit trail ----------------------------------------------------------------------------
 # History records are never edited: the admin's history pages show them, without "revert".
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -13,6 +13,7 @@ from opportune.accounts.models import ApiToken, Profile, hash_token
 from opportune.accounts.roles import remember_roles
 from opportune.accounts.time_zones import is_known_time_zone
 from opportune.core.errors import DomainError, NotFoundError, ValidationError
+from opportune.core.statements import fetch
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -80,15 +81,19 @@ def user_for_token(raw: str) -> User | None:
         return None
     # ONE query: the token, its user and the user's roles (a row per group of the user; the
     # roles are kept on the user for the request, accounts.roles), not a second for the roles
-    rows = list(
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=hash_token(raw))
-        .annotate(group=F("user__groups__name"))
-        .order_by()
+    rows = fetch(
+        "accounts.token",
+        lambda v: (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=v.key_hash)
+            .annotate(group=F("user__groups__name"))
+            .order_by()
+        ),
+        key_hash=hash_token(raw),
     )
     if not rows or not rows[0].user.is_active:
         return None
-    token = rows[0]
+    token: ApiToken = rows[0]
     remember_roles(token.user, (row.group for row in rows if row.group is not None))
     now = timezone.now()
     if token.expires is not None and token.expires <= now:

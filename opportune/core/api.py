@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -36,6 +37,7 @@ from pydantic import Field, field_validator
 
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.fields import reject_nul
+from opportune.core.statements import Placeholders, Statement, fetch, keepable
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -244,7 +246,7 @@ def _decode(cursor: str) -> list[Any]:
 
 
 def paginate(
-    queryset: QuerySet[Any],
+    queryset: QuerySet[Any] | Statement,
     params: ListParams,
     *,
     orderings: Sequence[str],
@@ -256,9 +258,17 @@ def paginate(
     """Keyset (cursor) pagination on one sort field plus the primary key: as fast on page
     10,000 as on page 1, and stable while rows are being added. With ``values`` (column
     names, among them the primary key's and the ordering field's), the rows are those
-    columns as dicts (``.values()``), not model instances."""
-    if params.q and search is not None:
-        queryset = search(queryset, params.q)
+    columns as dicts (``.values()``), not model instances. The rows may come as a
+    ``Statement`` (core/statements.py): then, with ``values`` and no text search, the page
+    is read by its kept SQL, with no queryset built or compiled."""
+    statement = queryset if isinstance(queryset, Statement) else None
+    model = statement.model if statement is not None else queryset.model
+
+    def rows_of() -> QuerySet[Any]:
+        rows = statement.queryset() if statement is not None else queryset
+        assert not isinstance(rows, Statement)
+        return search(rows, params.q) if params.q and search is not None else rows
+
     ordering = params.ordering or default
     field = ordering.lstrip("-")
     if field not in orderings:
@@ -266,35 +276,93 @@ def paginate(
             "ordering", f"Order by one of: {', '.join(sorted(orderings))} (prefix - to reverse)."
         )
     desc = ordering.startswith("-")
-    count = queryset.count() if params.with_count else None
+    count = rows_of().count() if params.with_count else None
+    after = None
     if params.cursor:
         value, pk = _decode(params.cursor)
         try:
-            value = _prepared(queryset.model, field, value)
-            pk = _prepared(queryset.model, queryset.model._meta.pk.name, pk)
-            queryset = queryset.filter(_after(field, value, pk, desc, field in nullable))
+            after = (_prepared(model, field, value), _prepared(model, model._meta.pk.name, pk))
         except (DjangoValidationError, ValueError, TypeError) as exc:
             raise ValidationError.for_field("cursor", "This cursor is not valid.") from exc
-    order_field = f"-{field}" if desc else field
-    pk_order = "-pk" if desc else "pk"
-    if field in nullable:
-        expr = F(field).desc(nulls_last=True) if desc else F(field).asc(nulls_last=True)
-        queryset = queryset.order_by(expr, pk_order)
+    order = _Order(field, desc, field in nullable, tuple(values), params.limit)
+    kept = values and statement is not None and not (params.q and search is not None)
+    if kept and after is not None:  # a cursor of a type no placeholder takes: the ORM reads
+        kept = all(keepable(value) for value in after if value is not None)
+    if kept:
+        assert statement is not None
+        rows = order.fetch(statement, after)
     else:
-        queryset = queryset.order_by(order_field, pk_order)
-    if values:
-        queryset = queryset.values(*values)
-    rows = list(queryset[: params.limit + 1])
+        chosen = rows_of()
+        if after is not None:
+            try:
+                chosen = chosen.filter(order.after(*after))
+            except (DjangoValidationError, ValueError, TypeError) as exc:
+                raise ValidationError.for_field("cursor", "This cursor is not valid.") from exc
+        rows = list(order.apply(chosen))
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]
         last = rows[-1]
-        attname = _attname(queryset.model, field)
+        attname = _attname(model, field)
         if values:
-            next_cursor = _encode([last[attname], last[queryset.model._meta.pk.attname]])
+            next_cursor = _encode([last[attname], last[model._meta.pk.attname]])
         else:
             next_cursor = _encode([getattr(last, attname), last.pk])
     return {"results": rows, "next_cursor": next_cursor, "count": count}
+
+
+@dataclass(frozen=True)
+class _Order:
+    """A page's order and size: the rows after a cursor, sorted, ``limit`` + 1 of them."""
+
+    field: str
+    desc: bool
+    nullable: bool
+    values: tuple[str, ...]
+    limit: int
+
+    def after(self, value: Any, pk: Any) -> Q:
+        return _after(self.field, value, pk, self.desc, self.nullable)
+
+    def apply(self, queryset: QuerySet[Any], after: Q | None = None) -> QuerySet[Any]:
+        if after is not None:
+            queryset = queryset.filter(after)
+        pk_order = "-pk" if self.desc else "pk"
+        if self.nullable:
+            column = F(self.field)
+            expr = column.desc(nulls_last=True) if self.desc else column.asc(nulls_last=True)
+            queryset = queryset.order_by(expr, pk_order)
+        else:
+            queryset = queryset.order_by(f"-{self.field}" if self.desc else self.field, pk_order)
+        if self.values:
+            queryset = queryset.values(*self.values)
+        return queryset[: self.limit + 1]
+
+    def fetch(self, statement: Statement, after: tuple[Any, Any] | None) -> list[Any]:
+        """The page from ``statement``'s kept SQL (core/statements.py): the cursor's values
+        are two more of its values; a cursor at a null (``None``) is another shape."""
+        values = dict(statement.values)
+        shape = "first"
+        if after is not None:
+            value, pk = after
+            shape = "after null" if value is None else "after"
+            values["after_pk"] = pk
+            if value is not None:
+                values["after_value"] = value
+
+        def build(v: Placeholders) -> QuerySet[Any]:
+            queryset = statement.build(v)
+            if shape == "first":
+                return self.apply(queryset)
+            value = None if shape == "after null" else v.after_value
+            return self.apply(queryset, self.after(value, v.after_pk))
+
+        try:
+            return fetch((statement.key, self, shape), build, **values)
+        except (DjangoValidationError, ValueError, TypeError) as exc:
+            if after is None:
+                raise
+            raise ValidationError.for_field("cursor", "This cursor is not valid.") from exc
 
 
 def _attname(model: type[Model], field: str) -> str:

@@ -23,10 +23,11 @@ from ninja.constants import NOT_SET
 from opportune.core.access import get_visible
 from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_from
 from opportune.core.api_gate import gated
-from opportune.core.api_lists import ListRows, RowParams, expand, lean, linked
+from opportune.core.api_lists import ListRows, Plan, RowParams, expand, lean, linked
 from opportune.core.api_read import read_one
 from opportune.core.errors import NotFoundError, PermissionDeniedError
 from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
+from opportune.core.statements import Placeholders, Statement, q_from, q_template
 from opportune.core.timeline import TimelineEntry, timeline_for
 
 View = Callable[..., Any]
@@ -196,6 +197,29 @@ def add_document_action(
 
 
 # --- the views, each made for one document type ------------------------------------------------
+def _list_statement(
+    doc: DocumentApi, visible: QuerySet[Any], filters: FilterSchema, plan: Plan
+) -> Statement | QuerySet[Any]:
+    """The list's rows (lean path), as a kept statement (core/statements.py) where the SQL is
+    the same for every user who sees every row, whatever the filters' values; as a queryset for
+    a user under a record rule, whose SQL names the user, and for filters whose values are
+    expressions."""
+    query = visible.query
+    template = None
+    if not (query.has_filters() or query.is_empty()):
+        template = q_template(filters.get_filter_expression())
+    if template is None:
+        rows = filters.filter(visible)
+        return linked(rows.distinct() if doc.distinct else rows, plan)
+    shape, values = template
+
+    def build(v: Placeholders) -> QuerySet[Any]:
+        rows = visible.filter(q_from(shape, v))
+        return linked(rows.distinct() if doc.distinct else rows, plan)
+
+    return Statement(("api.list", doc.path, plan, shape), build, values, visible.model)
+
+
 def list_view(doc: DocumentApi) -> View:
     list_rows = doc.list_rows
     answer = Page[list_rows.row]  # type: ignore[name-defined]
@@ -207,14 +231,13 @@ def list_view(doc: DocumentApi) -> View:
         filters: Query[doc.filters],  # type: ignore[name-defined]
     ) -> Any:
         names = list_rows.choose(shape.fields, shape.expand)
-        rows = filters.filter(doc.visible(request.auth))
+        visible = doc.visible(request.auth)
         # only the columns, joins and child tables the rows answer (paginate checks the ordering)
-        plan = list_rows.plan(rows.model, names, (params.ordering or "").lstrip("-"))
+        plan = list_rows.plan(visible.model, names, (params.ordering or "").lstrip("-"))
         orderings, nullable = doc.orderings, doc.nullable
         if plan.lean:  # one join-free query, plain rows (core/api_lists.py)
-            rows = linked(rows.distinct() if doc.distinct else rows, plan)
             page = paginate(
-                rows,
+                _list_statement(doc, visible, filters, plan),
                 params,
                 orderings=orderings,
                 nullable=nullable,
@@ -222,7 +245,7 @@ def list_view(doc: DocumentApi) -> View:
                 values=plan.values,
             )
             return list_rows.answer(page, names, plan, request, doc.decorate)
-        rows = lean(rows, plan)
+        rows = lean(filters.filter(visible), plan)
         rows = rows.distinct() if doc.distinct else rows
         page = paginate(rows, params, orderings=orderings, nullable=nullable, search=doc.search)
         expand(page["results"], plan)

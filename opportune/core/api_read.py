@@ -25,6 +25,7 @@ from django.db.models import F, IntegerField, Model, QuerySet, Value
 from opportune.core.api_lists import ListRows, _Row, _rows, linked
 from opportune.core.errors import NotFoundError
 from opportune.core.schemas import remember_company_precision
+from opportune.core.statements import Placeholders, fetch
 
 
 class _Children:
@@ -73,17 +74,21 @@ def _linked_names(model: type[Model], names: tuple[str, ...], pk: Any) -> dict[s
     found: dict[str, list[Any]] = {name: [] for name in names}
     if not names:
         return found
-    parts: list[QuerySet[Any]] = []
-    for kind, name in enumerate(names):
-        field: Any = model._meta.get_field(name)
-        through = field.remote_field.through
-        source = field.m2m_field_name()
-        target = through._meta.get_field(field.m2m_reverse_field_name()).attname
-        part = through._base_manager.filter(**{source: pk}).order_by()
-        part = part.annotate(kind=Value(kind, output_field=IntegerField()), ref=F(target))
-        parts.append(part.values_list("kind", "ref"))
-    query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    for kind, ref in query.order_by("kind", "ref"):
+
+    def build(v: Placeholders) -> QuerySet[Any]:
+        parts: list[QuerySet[Any]] = []
+        for kind, name in enumerate(names):
+            field: Any = model._meta.get_field(name)
+            through = field.remote_field.through
+            source = field.m2m_field_name()
+            target = through._meta.get_field(field.m2m_reverse_field_name()).attname
+            part = through._base_manager.filter(**{source: v.pk}).order_by()
+            part = part.annotate(kind=Value(kind, output_field=IntegerField()), ref=F(target))
+            parts.append(part.values_list("kind", "ref"))
+        query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        return query.order_by("kind", "ref")
+
+    for kind, ref in fetch(("api_read.linked", model, names), build, pk=pk):
         found[names[kind]].append(_Linked(ref))
     return found
 
@@ -100,8 +105,15 @@ def read_one(
         return None
     found = []
     if not (isinstance(name, str) and "\x00" in name):
-        query = linked(rows.filter(pk=name).order_by(), plan)
-        found = list(query.values(*plan.values)[:1])
+        if rows.query.has_filters() or rows.query.is_empty():
+            # a record rule (the user's own rows): its SQL depends on the user, read as before
+            found = list(linked(rows.filter(pk=name).order_by(), plan).values(*plan.values)[:1])
+        else:  # every row: the same statement for everyone (core/statements.py)
+            found = fetch(
+                ("api_read.one", model, plan),
+                lambda v: linked(rows.filter(pk=v.name).order_by(), plan).values(*plan.values)[:1],
+                name=name,
+            )
     if not found:
         raise NotFoundError(f"{doctype} {name} not found.")
     remember_company_precision(request, found[0])
@@ -109,8 +121,14 @@ def read_one(
     children, m2m = kinds
     for child in children:
         related: Any = model._meta.get_field(child)
-        lines = related.related_model._default_manager.filter(**{related.field.name: document.pk})
-        document.__dict__[child] = _Children(list(lines))
+        manager: Any = related.related_model._default_manager
+        key: str = related.field.name
+
+        def build(v: Placeholders, manager: Any = manager, key: str = key) -> QuerySet[Any]:
+            return manager.filter(**{key: v.pk})  # type: ignore[no-any-return]
+
+        lines = fetch(("api_read.children", model, child), build, pk=document.pk)
+        document.__dict__[child] = _Children(lines)
     for child, linked_rows in _linked_names(model, m2m, document.pk).items():
         document.__dict__[child] = _Children(linked_rows)
     return document

@@ -290,3 +290,55 @@ def test_search_with_filter_and_count(pipeline, sales, api_as):
         api_as(sales).get("opportunities", q="babbage", status="Open", with_count=1, limit=2).json()
     )
     assert body["count"] == 5
+
+
+# --- kept statements (core/statements.py): a manager's lists, whatever the filters' values -------
+@pytest.mark.parametrize(
+    ("ordering", "key"),
+    [
+        ("-opportunity_amount", lambda o: o.opportunity_amount),  # Decimal cursors, ties
+        ("expected_closing", lambda o: o.expected_closing),  # dates, then the nulls
+        ("-modified", lambda o: o.modified),
+        ("title", lambda o: o.title),
+    ],
+)
+def test_a_manager_walks_the_pages_from_kept_statements(pipeline, manager, api_as, ordering, key):
+    from opportune.core import statements
+
+    statements.clear()
+    api = api_as(manager)
+    expected = ordered(list(Opportunity.objects.all()), key, desc=ordering.startswith("-"))
+    assert walk(api, limit=2, ordering=ordering) == expected
+    kept = [k for k, compiled in statements._kept.items() if "api.list" in str(k)]
+    assert kept and all(statements._kept[k] is not None for k in kept)  # none fell to the ORM
+    owned = [
+        o for o in pipeline if o.opportunity_owner_id and o.opportunity_owner.username == "sales"
+    ]
+    for params, rows in [
+        ({"opportunity_owner": "sales"}, owned),
+        (
+            {"opportunity_owner": "sales2,nobody"},
+            [o for o in pipeline if o not in owned and o.opportunity_owner_id],
+        ),
+        (
+            {"status": "Open,Replied", "opportunity_amount__gte": "100"},
+            [
+                o
+                for o in pipeline
+                if o.status in (S.OPEN, S.REPLIED) and o.opportunity_amount >= 100
+            ],
+        ),
+        (
+            {"expected_closing__lte": "2030-01-10", "transaction_date__gte": "2024-02-01"},
+            [
+                o
+                for o in pipeline
+                if o.expected_closing
+                and o.expected_closing <= dt.date(2030, 1, 10)
+                and o.transaction_date >= dt.date(2024, 2, 1)
+            ],
+        ),
+        ({"status": "Lost"}, []),
+    ]:
+        seen = walk(api, limit=2, ordering=ordering, **params)
+        assert seen == ordered(rows, key, desc=ordering.startswith("-")), params

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from opportune.core.statements import fetch
 from opportune.crm.models import Opportunity
 from opportune.crm.win_probability import WinPrediction as Shown
 from opportune.reports.models import WinModel, WinPrediction
@@ -100,7 +101,11 @@ def score_changed_opportunities(*, now: datetime) -> int:
 
 def stored_predictions(names: list[str]) -> Mapping[str, Shown]:
     """The predictions of ``names`` (crm.win_probability's provider), in one query."""
-    rows = WinPrediction.objects.filter(opportunity__in=names).values_list(
-        "opportunity_id", "win_probability", "win_factors"
+    rows = fetch(
+        "reports.win_predictions",
+        lambda v: WinPrediction.objects.filter(opportunity__in=v.names).values_list(
+            "opportunity_id", "win_probability", "win_factors"
+        ),
+        names=list(dict.fromkeys(names)),
     )
     return {name: Shown(probability, factors) for name, probability, factors in rows}

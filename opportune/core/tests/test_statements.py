@@ -1,0 +1,190 @@
+"""Compiled statements (core/statements.py): a kept statement answers what the queryset answers,
+with new values, on both databases; what it cannot keep runs through the ORM; verify mode (on
+in the tests) fails a key that misses what the SQL depends on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.db.models import Count, F, QuerySet
+from django.test.utils import CaptureQueriesContext
+
+from opportune.accounts.models import ApiToken
+from opportune.core import statements
+from opportune.core.statements import (
+    Placeholders,
+    StatementMismatchError,
+    UnsupportedStatementError,
+    fetch,
+)
+from opportune.masters.models import Currency
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    statements.clear()
+
+
+@pytest.fixture
+def users() -> list[User]:
+    sales = Group.objects.get_or_create(name="Sales User")[0]
+    made = [User.objects.create_user(f"st{i}", email=f"st{i}@example.com") for i in range(3)]
+    made[0].groups.add(sales)
+    return made
+
+
+def _by_name(v: Placeholders) -> QuerySet[User]:
+    return User.objects.filter(username=v.name).order_by("pk")
+
+
+def test_values_values_list_flat_and_models_match_the_orm(users: list[User]) -> None:
+    shapes = {
+        "values": lambda v: _by_name(v).values("id", "username", "date_joined"),
+        "tuples": lambda v: _by_name(v).values_list("username", "id"),
+        "flat": lambda v: _by_name(v).values_list("id", flat=True),
+        "named": lambda v: _by_name(v).values_list("username", named=True),
+        "models": _by_name,
+    }
+    for shape, build in shapes.items():
+        for user in users:  # the first call compiles, the others re-use it
+            kept = fetch(("test", shape), build, name=user.username)
+            fresh = list(build(statements.Placeholders({"name": user.username})))
+            assert kept == fresh, shape
+            if shape == "models":
+                assert kept[0].username == user.username and kept[0].pk == user.pk
+                assert kept[0]._state.adding is False and kept[0]._state.db == "default"
+    assert fetch(("test", "flat"), shapes["flat"], name="nobody") == []
+
+
+def test_one_query_per_call_and_no_compilation_after_the_first(users: list[User]) -> None:
+    build = lambda v: _by_name(v).values_list("id", flat=True)  # noqa: E731
+    fetch("test.count", build, name=users[0].username)
+    with CaptureQueriesContext(connection) as queries:
+        assert fetch("test.count", build, name=users[1].username) == [users[1].pk]
+    assert len(queries) == 1
+    assert users[1].username in queries[0]["sql"] or "%s" not in queries[0]["sql"]
+
+
+def test_select_related_and_annotations_on_model_rows(users: list[User]) -> None:
+    token, raw = ApiToken.issue(users[0], "statements")
+
+    def build(v: Placeholders) -> QuerySet[Any]:
+        return (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=v.key_hash)
+            .annotate(group=F("user__groups__name"))
+            .order_by()
+        )
+
+    fetch("test.token", build, key_hash="nothing")
+    rows = fetch("test.token", build, key_hash=token.key_hash)
+    assert [(row.pk, row.user.username, row.group) for row in rows] == [
+        (token.pk, "st0", "Sales User")
+    ]
+
+
+def test_lists_are_keyed_by_their_length_and_repeats_go_through_the_orm(users: list[User]) -> None:
+    def build(v: Placeholders) -> QuerySet[Any]:
+        return User.objects.filter(pk__in=v.ids).order_by("pk").values_list("username", flat=True)
+
+    assert fetch("test.in", build, ids=[users[0].pk]) == ["st0"]
+    assert fetch("test.in", build, ids=[users[2].pk, users[1].pk]) == ["st1", "st2"]
+    assert fetch("test.in", build, ids=[]) == []  # nothing to match: no query
+    # IN drops a repeated value (one parameter fewer): the ORM answers it, nothing is kept
+    assert fetch("test.in", build, ids=[users[0].pk, users[0].pk]) == ["st0"]
+    assert fetch("test.in", build, ids=[users[1].pk, users[2].pk]) == ["st1", "st2"]
+
+
+def test_datetimes_and_decimals_read_back_as_the_orm_gives_them(users: list[User]) -> None:
+    Currency.objects.update_or_create(
+        name="XTS", defaults={"symbol": "X", "fraction_units": 100, "precision": 2}
+    )
+    since = datetime.now(UTC) - timedelta(days=1)
+
+    def build(v: Placeholders) -> QuerySet[Any]:
+        return (
+            User.objects.filter(date_joined__gte=v.since, username=v.name)
+            .values("date_joined")
+            .order_by()
+        )
+
+    for user in users:
+        kept = fetch("test.since", build, since=since, name=user.username)
+        assert kept == [{"date_joined": user.date_joined}]
+        assert kept[0]["date_joined"].tzinfo is not None
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert fetch("test.since", build, since=later, name="st0") == []
+    counted = fetch(
+        "test.count_annotation",
+        lambda v: User.objects.filter(username=v.name).annotate(n=Count("groups")).values("n"),
+        name="st0",
+    )
+    assert counted == [{"n": 1}]
+    precision = fetch(
+        "test.currency",
+        lambda v: Currency.objects.filter(name=v.name).values_list("precision", flat=True),
+        name="XTS",
+    )
+    assert precision == [2]
+    assert not isinstance(precision[0], Decimal)
+
+
+def test_a_placeholder_inside_a_pattern_is_not_kept(users: list[User], settings: Any) -> None:
+    build = lambda v: User.objects.filter(username__icontains=v.text).values_list(  # noqa: E731
+        "username", flat=True
+    )
+    with pytest.raises(UnsupportedStatementError):
+        fetch("test.like", build, text="st1")
+    settings.STATEMENTS_VERIFY = False  # production: the ORM answers, nothing is kept wrongly
+    statements.clear()
+    assert fetch("test.like", build, text="st1") == ["st1"]
+    assert fetch("test.like", build, text="st2") == ["st2"]
+
+
+def test_verify_mode_fails_a_key_that_misses_what_the_sql_depends_on(users: list[User]) -> None:
+    def build_for(active: bool) -> Callable[[Placeholders], QuerySet[Any]]:
+        return lambda v: User.objects.filter(username=v.name, is_staff=active).values("id")
+
+    fetch("test.missing", build_for(False), name="st0")
+    with pytest.raises(StatementMismatchError):
+        fetch("test.missing", build_for(True), name="st0")
+    # with the flag in the key, each shape is its own statement
+    assert fetch(("test.keyed", False), build_for(False), name="st0") == [{"id": users[0].pk}]
+    assert fetch(("test.keyed", True), build_for(True), name="st0") == []
+
+
+def test_none_and_booleans_belong_in_the_key() -> None:
+    with pytest.raises(UnsupportedStatementError):
+        fetch("test.none", lambda v: User.objects.filter(last_login=v.when), when=None)
+    with pytest.raises(UnsupportedStatementError):
+        fetch("test.bool", lambda v: User.objects.filter(is_staff=v.staff), staff=True)
+
+
+def test_a_q_template_keeps_the_shape_and_names_the_values() -> None:
+    from django.db.models import Q
+
+    from opportune.core.statements import q_from, q_template
+
+    q = Q(status__in=["Open", "Lost"], amount__gte=Decimal("5.5")) | ~Q(
+        last_login__isnull=True, is_staff=False
+    )
+    template = q_template(q)
+    assert template is not None
+    shape, values = template
+    assert values == {"q0": Decimal("5.5"), "q1": ["Open", "Lost"]}  # None/bool: in the shape
+    assert q_from(shape, Placeholders(values)) == q
+    # the same shape with other values: the same key
+    other = q_template(
+        Q(status__in=["Quotation", "Won"], amount__gte=Decimal("1"))
+        | ~Q(last_login__isnull=True, is_staff=False)
+    )
+    assert other is not None and other[0] == shape
+    assert q_template(Q(amount__gte=F("probability"))) is None  # an expression: the ORM's
