@@ -28,7 +28,7 @@ STATE_LABELS = {
 _TODAY = "_activities_today"  # the user's today, kept on the request
 
 
-def _today(context: template.Context) -> Any:
+def request_today(context: template.Context) -> Any:
     request = context["request"]
     today = getattr(request, _TODAY, None)
     if today is None:
@@ -40,7 +40,7 @@ def _today(context: template.Context) -> Any:
 @register.simple_tag(takes_context=True)
 def activity_state(context: template.Context, due: Any) -> SafeString:
     """Odoo's dot: overdue red, today amber, planned green, none grey."""
-    return state_badge_html(due, _today(context))
+    return state_badge_html(due, request_today(context))
 
 
 def state_badge_html(due: Any, today: Any) -> SafeString:
@@ -137,7 +137,7 @@ def activity_panel(context: template.Context, doctype: str, name: str) -> dict[s
         .select_related("activity_type", "allocated_to")
         .order_by("due_date", "name")
     )
-    today = _today(context)
+    today = request_today(context)
     return {
         "doctype": doctype,
         "name": name,

@@ -56,6 +56,22 @@ def tone(status: Any) -> str:
     return STATUS_TONES.get(str(status), "grey")
 
 
+@register.simple_tag
+def options(choices: Any, selected: Any = ()) -> SafeString:
+    """The ``<option>``s of ``choices`` (values, or (value, label) pairs), those among
+    ``selected`` (a list; anything else selects nothing) selected. One tag, not a template loop
+    per option: a filter form's selects are most of a list page's rendering (issue 12)."""
+    chosen = {str(value) for value in selected} if isinstance(selected, list | tuple) else set()
+    parts = []
+    for choice in choices:
+        value, label = choice if isinstance(choice, list | tuple) else (choice, choice)
+        mark = " selected" if str(value) in chosen else ""
+        parts.append(
+            f'<option value="{conditional_escape(value)}"{mark}>{conditional_escape(label)}</option>'
+        )
+    return mark_safe("".join(parts))  # every value and label escaped above
+
+
 @register.simple_tag(takes_context=True)
 def nav_current(context: Context, *prefixes: str) -> str:
     """``aria-current="page"`` when the request path starts with one of ``prefixes``."""
