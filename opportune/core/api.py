@@ -259,8 +259,8 @@ def paginate(
     10,000 as on page 1, and stable while rows are being added. With ``values`` (column
     names, among them the primary key's and the ordering field's), the rows are those
     columns as dicts (``.values()``), not model instances. The rows may come as a
-    ``Statement`` (core/statements.py): then, with ``values`` and no text search, the page
-    is read by its kept SQL, with no queryset built or compiled."""
+    ``Statement`` (core/statements.py): then, without a text search, the page is read by its
+    kept SQL, with no queryset built or compiled."""
     statement = queryset if isinstance(queryset, Statement) else None
     model = statement.model if statement is not None else queryset.model
 
@@ -285,7 +285,7 @@ def paginate(
         except (DjangoValidationError, ValueError, TypeError) as exc:
             raise ValidationError.for_field("cursor", "This cursor is not valid.") from exc
     order = _Order(field, desc, field in nullable, tuple(values), params.limit)
-    kept = values and statement is not None and not (params.q and search is not None)
+    kept = statement is not None and not (params.q and search is not None)
     if kept and after is not None:  # a cursor of a type no placeholder takes: the ORM reads
         kept = all(keepable(value) for value in after if value is not None)
     if kept:

@@ -31,6 +31,7 @@ from opportune.core.company import company_settings
 from opportune.core.errors import DomainError, NotFoundError, PermissionDeniedError, ValidationError
 from opportune.core.export import FORMATS, export_queryset, ordered
 from opportune.core.saved_views_pages import default_view_redirect
+from opportune.core.statements import Statement
 from opportune.core.timeline import timeline_for
 
 P = ParamSpec("P")
@@ -82,7 +83,7 @@ _MISSING = object()
 
 
 def paginated(
-    rows: QuerySet[Any], query: QueryDict, errors: dict[str, str], **options: Any
+    rows: QuerySet[Any] | Statement, query: QueryDict, errors: dict[str, str], **options: Any
 ) -> dict[str, Any]:
     """Keyset pagination (core.api.paginate) from the query string; bad paging input is named
     in ``errors`` and the first page is shown instead."""

@@ -32,7 +32,10 @@ def first_response_cutoff(now: datetime) -> datetime | None:
 
 def is_overdue_first_response(now: datetime) -> Q:
     """The opportunities overdue for a first response at ``now`` (SQL; none without a target)."""
-    cutoff = first_response_cutoff(now)
+    return _overdue(first_response_cutoff(now))
+
+
+def _overdue(cutoff: datetime | None) -> Q:
     if cutoff is None:
         return NOTHING
     return Q(status=Opportunity.Status.OPEN, first_responded_on__isnull=True, creation__lt=cutoff)
@@ -40,7 +43,15 @@ def is_overdue_first_response(now: datetime) -> Q:
 
 def with_response_overdue(rows: QuerySet[Opportunity], now: datetime) -> QuerySet[Opportunity]:
     """``rows`` with ``response_overdue``: whether each waits past the target at ``now``."""
-    overdue = is_overdue_first_response(now)
+    return with_response_overdue_before(rows, first_response_cutoff(now))
+
+
+def with_response_overdue_before(
+    rows: QuerySet[Opportunity], cutoff: datetime | None
+) -> QuerySet[Opportunity]:
+    """``rows`` with ``response_overdue``: Open, unanswered and created before ``cutoff``
+    (``first_response_cutoff``; None: no target, never overdue)."""
+    overdue = _overdue(cutoff)
     if overdue is NOTHING:
         return rows.annotate(response_overdue=Value(False, output_field=BooleanField()))
     return rows.annotate(

@@ -51,3 +51,40 @@ def test_a_user_who_may_not_write_gets_no_checkboxes(manager, purchaser):
     page = client_for(purchaser).get(reverse("crm:opportunity_list")).content.decode()
     assert opp.name in page
     assert 'name="selected"' not in page
+
+
+@pytest.mark.parametrize("user", ["manager", "sales"])  # a kept statement; the ORM (own rows)
+def test_the_pages_walk_every_row_with_filters_and_badges(user, manager, sales, monkeypatch):
+    from opportune.core import pages as common
+    from opportune.core import statements
+    from opportune.crm import services
+    from opportune.crm.models import CRMSettings, SalesStage
+
+    statements.clear()
+    SalesStage.objects.filter(name="Prospecting").update(stale_after_days=1)
+    settings = CRMSettings.current()
+    settings.first_response_target_minutes = 1
+    settings.save()
+    old = timezone.now() - dt.timedelta(days=5)
+    made = [
+        make_opportunity(sales, title=f"Deal {i}", sales_stage="Prospecting", now=old)
+        for i in range(5)
+    ]
+    services.set_opportunity_status(made[4], status="Closed", version=1, by=sales)
+    client = client_for(manager if user == "manager" else sales)
+    monkeypatch.setattr(common, "PAGE_SIZE", 2)
+    seen, cursor = [], None
+    while True:
+        query = {"ordering": "title", "status": "Open", "opportunity_owner": ""}
+        if cursor:
+            query["cursor"] = cursor
+        response = client.get(reverse("crm:opportunity_list"), query)
+        page = response.context["page"]
+        seen += [o.title for o in page["results"]]
+        assert all(o.stale_days == 5 and o.response_overdue for o in page["results"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ["Deal 0", "Deal 1", "Deal 2", "Deal 3"]
+    kept = [k for k, v in statements._kept.items() if "crm.opportunity_page" in str(k)]
+    assert bool(kept) == (user == "manager")

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, QueryDict
 
+from opportune.activities.todos import with_next_activity
 from opportune.core.pages import read_filters
+from opportune.core.statements import Placeholders, Statement, q_from, q_template
 from opportune.crm import access
+from opportune.crm.awaiting_response import first_response_cutoff, with_response_overdue_before
 from opportune.crm.filters import OpportunityFilters, search_opportunities
 from opportune.crm.forms import sales_users
 from opportune.crm.models import LeadSource, Opportunity, OpportunityType, SalesStage
+from opportune.crm.stale import with_stale_days
 from opportune.masters.models import Territory
 
 # The filters the list and board pages offer (the API accepts more; the URL may carry them too).
@@ -91,6 +96,40 @@ def filtered_opportunities(request: HttpRequest, *, default_status: tuple[str, .
             selected[key] = request.GET.get(key, "")
     active = any(request.GET.get(k) for k in FILTER_FIELDS) or bool(request.GET.get("q"))
     return rows, errors, {"selected": selected, "filters_active": active, "q": q}
+
+
+def listed_opportunities(request: HttpRequest, now: datetime) -> QuerySet[Opportunity] | Statement:
+    """The list page's rows: ``filtered_opportunities``' with what each row shows beside its
+    columns (stale days, an overdue first response, the next activity's date). For a user who
+    sees every opportunity and filters by values (no search), a kept statement
+    (core/statements.py): the page's query, with its subqueries, is compiled once a process."""
+    query: QueryDict = request.GET
+    filters, errors = read_filters(OpportunityFilters, query)
+    visible = access.opportunities_visible_to(request.user)
+    cutoff = first_response_cutoff(now)
+    template = None
+    if not (errors or query.get("q", "").strip() or visible.query.has_filters()):
+        template = q_template(filters.get_filter_expression())
+    if template is None:
+        rows, _errors, _context = filtered_opportunities(request)
+        return _shown_columns(rows, now, cutoff)
+    shape, values = template
+
+    def build(v: Placeholders) -> QuerySet[Opportunity]:
+        rows = visible.filter(q_from(shape, v))
+        return _shown_columns(rows, v.now, v.cutoff if cutoff is not None else None)
+
+    values.update(now=now, **({"cutoff": cutoff} if cutoff is not None else {}))
+    key = ("crm.opportunity_page", shape, cutoff is None)
+    return Statement(key, build, values, Opportunity)
+
+
+def _shown_columns(
+    rows: QuerySet[Opportunity], now: datetime, cutoff: datetime | None
+) -> QuerySet[Opportunity]:
+    rows = with_stale_days(rows.select_related("currency", "opportunity_owner"), now)
+    rows = with_response_overdue_before(rows, cutoff)
+    return with_next_activity(rows, Opportunity.doctype)
 
 
 def _shown(value: Any) -> Any:

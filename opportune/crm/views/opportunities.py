@@ -11,20 +11,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from opportune.activities.todos import with_next_activity
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.export import FORMATS, export_queryset, ordered
 from opportune.core.pages import as_http, export_query, paginated, safe_next, version_of
 from opportune.core.saved_views_pages import default_view_redirect
 from opportune.core.timeline import timeline_for
 from opportune.crm import access, services
-from opportune.crm.awaiting_response import overdue_for_first_response, with_response_overdue
+from opportune.crm.awaiting_response import overdue_for_first_response
 from opportune.crm.filters import OPPORTUNITY_NULLABLE, OPPORTUNITY_ORDERINGS
 from opportune.crm.forms import sales_users
-from opportune.crm.models import Competitor, Customer, Opportunity, OpportunityLostReason
-from opportune.crm.stale import with_stale_days
+from opportune.crm.models import Competitor, Customer, OpportunityLostReason
 from opportune.crm.views.common import company_currency
-from opportune.crm.views.lists import filter_options, filtered_opportunities
+from opportune.crm.views.lists import filter_options, filtered_opportunities, listed_opportunities
 from opportune.crm.win_probability import win_prediction_of
 
 if TYPE_CHECKING:
@@ -62,11 +60,12 @@ def opportunity_list(
         return export_queryset(
             fmt, rows, EXPORT_COLUMNS, filename="opportunities", title="Opportunities"
         )
-    now = timezone.now()
-    rows = with_stale_days(rows.select_related("currency", "opportunity_owner"), now)
-    rows = with_next_activity(with_response_overdue(rows, now), Opportunity.doctype)
     page = paginated(
-        rows, request.GET, errors, orderings=OPPORTUNITY_ORDERINGS, nullable=OPPORTUNITY_NULLABLE
+        listed_opportunities(request, timezone.now()),
+        request.GET,
+        errors,
+        orderings=OPPORTUNITY_ORDERINGS,
+        nullable=OPPORTUNITY_NULLABLE,
     )
     ordering = request.GET.get("ordering") or "-modified"
     if "ordering" in errors:
