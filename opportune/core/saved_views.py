@@ -69,7 +69,12 @@ def clean_query(query: str) -> str:
 
 def visible(user: AnyUser, resource: str | None = None) -> QuerySet[SavedView]:
     """The user's own views and the shared ones (their own first, then by label)."""
-    views = SavedView.objects.filter(Q(user_id=user.pk) | Q(shared=True))
+    return visible_to_id(user.pk, resource)
+
+
+def visible_to_id(user_id: Any, resource: str | None = None) -> QuerySet[SavedView]:
+    """``visible`` by the user's id (a kept statement's placeholder: saved_views_pages)."""
+    views = SavedView.objects.filter(Q(user_id=user_id) | Q(shared=True))
     if resource is not None:
         views = views.filter(resource=resource)
     return views.select_related("user").order_by("label", "id")

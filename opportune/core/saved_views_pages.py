@@ -29,6 +29,7 @@ from opportune.core.errors import (
     ValidationError,
 )
 from opportune.core.models import SavedView
+from opportune.core.statements import fetch
 
 if TYPE_CHECKING:
     from opportune.core.users import SignedInRequest
@@ -111,7 +112,12 @@ def _views_of(request: HttpRequest, resource: str) -> list[SavedView]:
     default's redirect and the bar share the query."""
     cache: dict[str, list[SavedView]] = request.__dict__.setdefault("_saved_views", {})
     if resource not in cache:
-        cache[resource] = list(saved_views.visible(request.user, resource))
+        cache[resource] = fetch(  # every list page's bar: a kept statement (core/statements.py)
+            "saved_views.visible",
+            lambda v: saved_views.visible_to_id(v.user, v.resource),
+            user=request.user.pk,
+            resource=resource,
+        )
     return cache[resource]
 
 

@@ -122,6 +122,14 @@ def _placeholder(kind: type, number: int) -> Any:
     raise UnsupportedStatementError(f"a value of type {kind.__name__} cannot be a placeholder")
 
 
+def _base(value: Any) -> type:
+    """The kind a placeholder stands for (a SafeString is a str, a datetime not a date)."""
+    for kind in (datetime, date, int, str, Decimal):
+        if isinstance(value, kind) and not isinstance(value, bool):
+            return kind
+    return type(value)
+
+
 def _kind(value: Any) -> Hashable:
     """The kind of a value in the key: its type, or a list's length and element types."""
     if isinstance(value, bool) or value is None:
@@ -374,12 +382,11 @@ def _marks(values: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, list | tuple):
             mark = []
             for element in value:
-                mark.append(_placeholder(type(element), number))
+                mark.append(_placeholder(_base(element), number))
                 number += 1
             marks[name] = mark
         else:
-            kind = datetime if isinstance(value, datetime) else type(value)
-            marks[name] = _placeholder(kind, number)
+            marks[name] = _placeholder(_base(value), number)
             number += 1
     return marks
 

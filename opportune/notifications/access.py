@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 
 from opportune.core.errors import NotFoundError
+from opportune.core.statements import fetch
 from opportune.notifications.models import Notification
 
 if TYPE_CHECKING:
@@ -33,5 +34,16 @@ def get_notification_for(user: AnyUser, notification_id: int) -> Notification:
 def unread_count(user: AnyUser) -> int:
     """The user's unread notifications, counted up to BELL_CAP: one COUNT over the inbox index
     (user, read), bounded however many there are."""
-    unread = notifications_visible_to(user).filter(read=False).order_by()
-    return unread[:BELL_CAP].count()
+    if not user.is_authenticated:
+        return 0
+    # every page's bell: a kept statement (core/statements.py), at most BELL_CAP ids read
+    unread = fetch(
+        "notifications.unread",
+        lambda v: (
+            Notification.objects.filter(user=v.user, read=False)
+            .order_by()
+            .values_list("pk", flat=True)[:BELL_CAP]
+        ),
+        user=user.pk,
+    )
+    return len(unread)

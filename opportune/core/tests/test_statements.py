@@ -188,3 +188,13 @@ def test_a_q_template_keeps_the_shape_and_names_the_values() -> None:
     )
     assert other is not None and other[0] == shape
     assert q_template(Q(amount__gte=F("probability"))) is None  # an expression: the ORM's
+
+
+def test_a_str_subclass_is_a_str(users: list[User]) -> None:
+    from django.utils.safestring import mark_safe
+
+    def build(v: Placeholders) -> QuerySet[Any]:
+        return _by_name(v).values_list("username", flat=True)
+
+    assert fetch("test.safe", build, name=mark_safe("st1")) == ["st1"]
+    assert fetch("test.safe", build, name="st2") == ["st2"]
