@@ -12,6 +12,7 @@ from ninja import FilterSchema
 from ninja.filter_schema import FilterLookup
 from pydantic import Field, field_validator
 
+from opportune.accounts.services import user_ids
 from opportune.core.fields import reject_nul
 from opportune.core.filters import CommaList
 from opportune.core.search import matching_names
@@ -49,7 +50,7 @@ class OpportunityFilters(_Filters):
     currency: Annotated[CommaList, FilterLookup("currency_id__in")] = None
     opportunity_from: Annotated[CommaList, FilterLookup("opportunity_from__in")] = None
     party_name: Annotated[CommaList, FilterLookup("party_name__in")] = None
-    opportunity_owner: Annotated[CommaList, FilterLookup("opportunity_owner__username__in")] = None
+    opportunity_owner: CommaList = Field(None, description="Usernames, comma-separated.")
     contact_by: Annotated[CommaList, FilterLookup("contact_by__username__in")] = None
     transaction_date__gte: Annotated[date | None, FilterLookup("transaction_date__gte")] = None
     transaction_date__lte: Annotated[date | None, FilterLookup("transaction_date__lte")] = None
@@ -79,6 +80,10 @@ class OpportunityFilters(_Filters):
     modified_on__lte: date | None = Field(
         None, description="Last changed on or before this day (in the user's time zone)."
     )
+
+    def filter_opportunity_owner(self, value: list[str] | None) -> Q:
+        # by id (accounts.user_ids): opp_owner_status_modified reads the rows in the list's order
+        return Q(opportunity_owner_id__in=user_ids(value)) if value else Q()
 
     def filter_modified_on__gte(self, value: date | None) -> Q:
         return Q(modified__gte=start_of_day(value)) if value else Q()

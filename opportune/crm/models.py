@@ -594,7 +594,11 @@ class Opportunity(Document):
             models.Index(fields=["-modified", "-name"], name="opp_modified_name"),
             models.Index(fields=["status", "-modified"], name="opp_status_modified"),
             models.Index(fields=["sales_stage", "status"], name="opp_stage_status"),
-            models.Index(fields=["opportunity_owner", "status"], name="opp_owner_status"),
+            # an owner's list by status, newest first, read in order (issue 12: the list API)
+            models.Index(
+                fields=["opportunity_owner", "status", "-modified", "-name"],
+                name="opp_owner_status_modified",
+            ),
             models.Index(fields=["transaction_date"], name="opp_transaction_date"),
             # Covering indexes (bench/, docs/performance.md): the board columns and the pipeline
             # and forecast reports aggregate from the index alone, without reading the table.

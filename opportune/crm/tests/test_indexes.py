@@ -15,7 +15,7 @@ OPPORTUNITY_INDEXES = {
     "opp_modified_name",
     "opp_status_modified",
     "opp_stage_status",
-    "opp_owner_status",
+    "opp_owner_status_modified",  # an owner's list by status, in order (decision 0037)
     "opp_transaction_date",
     "opp_board",
     "opp_board_cards",  # partial: the board's first cards of a stage (decision 0034)
