@@ -16,6 +16,7 @@ from django.utils import timezone
 from opportune.core.business_hours import DEFAULT_WORKING_HOURS, Schedule, parse_schedule
 from opportune.core.company import company_settings
 from opportune.core.models import Document, audited_history
+from opportune.core.statements import fetch
 from opportune.core.transactions import MONEY, QTY, RATE
 from opportune.masters.models import (
     UOM,
@@ -154,6 +155,14 @@ class CRMSettings(models.Model):
 
     @classmethod
     def load(cls) -> CRMSettings:
+        """The row (made when missing), with its currency: a kept statement
+        (core/statements.py), as every write reads it (prices, record rules)."""
+        found = fetch(
+            "crm.settings", lambda v: cls.objects.select_related("company_currency").filter(pk=1)
+        )
+        if found:
+            settings_row: CRMSettings = found[0]
+            return settings_row
         obj, _ = cls.objects.select_related("company_currency").get_or_create(pk=1)
         return obj
 
