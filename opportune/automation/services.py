@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.db.models import Count
 from django.utils import timezone
 
 from opportune.automation import conditions, turns
@@ -29,6 +29,7 @@ from opportune.automation.webhooks import ASSIGNED
 from opportune.core.company import company_settings
 from opportune.core.errors import ConflictError, FieldErrors, NotFoundError, ValidationError
 from opportune.core.models import Comment
+from opportune.core.statements import fetch
 from opportune.core.timeline import add_comment
 from opportune.notifications.models import Notification
 from opportune.notifications.services import notify
@@ -416,8 +417,30 @@ def weekday(now: datetime) -> str:
 
 
 def _enabled_rules(doctype: str) -> list[AssignmentRule]:
-    rows = AssignmentRule.objects.filter(document_type=doctype, disabled=False)
-    return list(rows.order_by("-priority", "name"))
+    """By priority; a kept statement (core/statements.py): every write of a document reads it."""
+    return fetch(
+        "automation.enabled_rules",
+        lambda v: AssignmentRule.objects.filter(document_type=v.doctype, disabled=False).order_by(
+            "-priority", "name"
+        ),
+        doctype=doctype,
+    )
+
+
+def _assignments_of(doctype: str, name: str) -> list[Assignment]:
+    """The document's assignments but the cancelled, with their users, oldest first (a kept
+    statement: every change of a document the rules take reads them)."""
+    return fetch(
+        "automation.assignments_of",
+        lambda v: (
+            Assignment.objects.filter(reference_type=v.doctype, reference_name=v.name)
+            .exclude(status=Assignment.Status.CANCELLED)
+            .select_related("allocated_to")
+            .order_by("id")
+        ),
+        doctype=doctype,
+        name=name,
+    )
 
 
 def _pick(
@@ -500,12 +523,7 @@ def _run(
             applicable.append(rule)
     existing: list[Assignment] = []
     if name is not None and not fresh:
-        existing = list(
-            Assignment.objects.filter(reference_type=kind.doctype, reference_name=name)
-            .exclude(status=Assignment.Status.CANCELLED)
-            .select_related("allocated_to")
-            .order_by("id")
-        )
+        existing = _assignments_of(kind.doctype, name)
     cleared = False
     if existing:  # the unassign phase: only a rule that made one of them may clear them
         made_by = {a.assignment_rule for a in existing if a.assignment_rule}
@@ -625,11 +643,26 @@ def rules_for_create(document: Any) -> list[AssignmentRule]:
     if kind is None:
         return []
     rules = _enabled_rules(kind.doctype)
-    users = AssignmentRuleUser.objects.select_related("user").order_by("idx")
-    prefetch_related_objects(
-        [r for r in rules if r.rule != AssignmentRule.Rule.BASED_ON_FIELD],
-        Prefetch("user_rows", queryset=users),
+    picking = [r for r in rules if r.rule != AssignmentRule.Rule.BASED_ON_FIELD]
+    if not picking:
+        return rules
+    # each rule's users as a prefetch of ``user_rows`` leaves them, by a kept statement
+    rows = fetch(
+        "automation.rule_users",
+        lambda v: (
+            AssignmentRuleUser.objects.select_related("user")
+            .filter(assignment_rule__in=v.rules)
+            .order_by("idx")
+        ),
+        rules=[r.pk for r in picking],
     )
+    for rule in picking:
+        users: Any = rule.user_rows.all()
+        users._result_cache = [row for row in rows if row.assignment_rule_id == rule.pk]
+        users._prefetch_done = True
+        for row in users._result_cache:
+            row.assignment_rule = rule
+        rule.__dict__.setdefault("_prefetched_objects_cache", {})["user_rows"] = users
     return rules
 
 

@@ -4,12 +4,13 @@ document made from another is seen only with it. Which rows a user may see is ea
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
 from opportune.core.errors import NotFoundError, PermissionDeniedError
+from opportune.core.statements import Placeholders, fetch
 
 if TYPE_CHECKING:
     from opportune.core.users import AnyUser
@@ -25,14 +26,28 @@ def get_visible(
     user: AnyUser,
     write: bool,
     can_write: Callable[[AnyUser], bool],
+    key: Hashable | None = None,
 ) -> M:
     """The one permission-checked lookup by name: unseen is 404 (as if it did not exist),
     seen but not writable is 403; a name no document can have (NUL) is simply not found. Masters
-    addressed by a number (currency exchanges) pass it as it is."""
-    obj = None
+    addressed by a number (currency exchanges) pass it as it is. ``key`` names the queryset's
+    shape when the caller knows it (its app's ``<things>_visible_to``): a user who sees every
+    row is then looked up by a kept statement (core/statements.py); a record rule's SQL names
+    the user, and is compiled each time."""
+    obj: M | None = None
     if not (isinstance(name, str) and "\x00" in name):
-        # at most one row: no ORDER BY (the model's ordering costs its compiling, not the database)
-        obj = next(iter(queryset.filter(pk=name).order_by()[:1]), None)
+
+        def build(v: Placeholders) -> QuerySet[M]:
+            # at most one row: no ORDER BY (the model's ordering costs its compiling only)
+            return queryset.filter(pk=v.name).order_by()[:1]
+
+        query = queryset.query
+        if key is not None and isinstance(name, str) and not query.has_filters():
+            if not query.is_empty():
+                found = fetch(("access.get_visible", key), build, name=name)
+                obj = found[0] if found else None
+        else:
+            obj = next(iter(build(Placeholders({"name": name}))), None)
     if obj is None:
         raise NotFoundError(f"{doctype} {name} not found.")
     if write and not can_write(user):

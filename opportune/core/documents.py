@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import IntegrityError, connections, models, router, transaction
@@ -16,6 +18,7 @@ from simple_history.utils import bulk_update_with_history
 from opportune.core.deleted import keep_deleted
 from opportune.core.errors import ConflictError, NotFoundError, StaleVersionError, ValidationError
 from opportune.core.models import Document
+from opportune.core.statements import Placeholders, execute
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -52,15 +55,16 @@ def lock_document(
     were two); opted in by the opportunity's change (issue 12, the PATCH) so far, the other
     services' query pins to be moved with them.
     """
-    rows = model._default_manager.filter(pk=name)
-    if expected_version is not None:
-        rows = rows.filter(version=expected_version)
     now = timezone.now()
-    changes = {"version": F("version") + 1, "modified": now, "modified_by": by}
     locked: D | None
-    claimed, locked = _claim_returning(rows, changes) if returning else (None, None)
+    claimed, locked = (
+        _claim_returning(model, name, expected_version, now, by) if returning else (None, None)
+    )
     if claimed is None:  # the database cannot answer the row with the UPDATE: read it after
-        claimed = rows.update(**changes)
+        rows = model._default_manager.filter(pk=name)
+        if expected_version is not None:
+            rows = rows.filter(version=expected_version)
+        claimed = rows.update(version=F("version") + 1, modified=now, modified_by=by)
         if claimed:
             locked = model._default_manager.select_for_update().get(pk=name)
     if locked is None:
@@ -72,41 +76,88 @@ def lock_document(
     return locked
 
 
-def _claim_returning(rows: QuerySet[D], changes: dict[str, Any]) -> tuple[int | None, D | None]:
-    """``rows.update(**changes)`` answering the row as it is after it (``UPDATE ... RETURNING``,
-    PostgreSQL and SQLite 3.35+): one statement where an UPDATE and a ``SELECT ... FOR UPDATE``
-    were two (the UPDATE holds the row's lock until the transaction ends all the same). The
-    row is made as a query makes it (the columns' converters, ``from_db``). ``(None, None)``:
-    the database cannot, or the model's UPDATE is not one statement; ``(0, None)``: no row
-    matched (a stale version, or no such document)."""
-    model = rows.model
+def _claim_returning(
+    model: type[D], name: str, expected_version: int | None, now: datetime, by: User | None
+) -> tuple[int | None, D | None]:
+    """``lock_document``'s UPDATE answering the row as it is after it (``UPDATE ...
+    RETURNING``, PostgreSQL and SQLite 3.35+): one statement where an UPDATE and a ``SELECT ...
+    FOR UPDATE`` were two (the UPDATE holds the row's lock until the transaction ends all the
+    same), kept per process (core/statements.py ``execute``: every PATCH runs it). The row is
+    made as a query makes it (the columns' converters, ``from_db``). ``(None, None)``: the
+    database cannot, or the model's UPDATE is not one statement; ``(0, None)``: no row matched
+    (a stale version, or no such document)."""
     db = router.db_for_write(model)
     connection = connections[db]
     if not connection.features.can_return_columns_from_insert or model._meta.parents:
         return None, None
-    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
-    query.add_update_values(changes)
-    query.annotations = {}
-    sql, params = query.get_compiler(db).as_sql()
-    if not sql or query.related_updates:
+    returned = _returned_columns(model, db, connection.vendor)
+
+    def build(v: Placeholders) -> tuple[str, list[Any]]:
+        rows = model._default_manager.filter(pk=v.name)
+        if expected_version is not None:
+            rows = rows.filter(version=v.expected)
+        by_id = v.by if by is not None else None  # None is SQL (``= NULL``): in the key
+        changes = {"version": F("version") + 1, "modified": v.now, "modified_by": by_id}
+        query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
+        query.add_update_values(changes)
+        query.annotations = {}
+        sql, params = query.get_compiler(db).as_sql()
+        if not sql or query.related_updates:
+            raise _NotOneStatement
+        return f"{sql} RETURNING {returned.sql}", list(params)
+
+    values: dict[str, Any] = {"name": name, "now": now}
+    if expected_version is not None:
+        values["expected"] = expected_version
+    if by is not None:
+        values["by"] = by.pk
+    key = ("documents.claim", model, expected_version is None, by is None)
+    try:
+        with transaction.mark_for_rollback_on_error(using=db):
+            rows = execute(key, build, using=db, **values)
+    except _NotOneStatement:
         return None, None
+    if not rows:
+        return 0, None
+    row = list(rows[0])
+    for position, converters, column in returned.converters:
+        value = row[position]
+        for convert in converters:
+            value = convert(value, column, connection)
+        row[position] = value
+    return 1, model.from_db(db, returned.attnames, row)
+
+
+class _NotOneStatement(Exception):
+    """The model's UPDATE is not one statement (``lock_document`` then reads the row after)."""
+
+
+@dataclass(frozen=True)
+class _Returned:
+    """What ``_claim_returning`` asks back: the RETURNING list, the fields' attribute names and
+    the converters of the columns that have some (position, converters, column)."""
+
+    sql: str
+    attnames: list[str]
+    converters: list[tuple[int, list[Any], Any]]
+
+
+@lru_cache(maxsize=256)
+def _returned_columns(model: type[Model], db: str, vendor: str) -> _Returned:
+    connection = connections[db]
     fields = model._meta.concrete_fields
     quote = connection.ops.quote_name
-    returning = ", ".join(quote(f.column) for f in fields)
-    with transaction.mark_for_rollback_on_error(using=db), connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {returning}", params)
-        row = cursor.fetchone()
-    if row is None:
-        return 0, None
-    values = []
-    for f, value in zip(fields, row, strict=True):
+    converters = []
+    for position, f in enumerate(fields):
         column = f.get_col(model._meta.db_table)
-        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
-            connection
-        ):
-            value = convert(value, column, connection)
-        values.append(value)
-    return 1, model.from_db(db, [f.attname for f in fields], values)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if found:
+            converters.append((position, found, column))
+    return _Returned(
+        sql=", ".join(quote(f.column) for f in fields),
+        attnames=[f.attname for f in fields],
+        converters=converters,
+    )
 
 
 def lock_versioned(

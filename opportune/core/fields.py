@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models.expressions import DatabaseDefault
 
 from opportune.core.errors import FieldErrors, ValidationError
+from opportune.core.statements import Placeholders, fetch
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -147,20 +148,36 @@ def looked_up(kind: str, key: Any, query: Callable[[], Any]) -> Any:
     return query()
 
 
+def named_row(model: type[models.Model], name: Any, fields: tuple[str, ...] = ()) -> Any:
+    """The record of ``model`` whose primary key is ``name`` (``fields``: those of its columns
+    as a dict), or None; one query, by a kept statement (core/statements.py) when the key is
+    text, as a master's or a document's name is (a write checks several such links)."""
+
+    def build(v: Placeholders) -> models.QuerySet[Any]:
+        rows = model._default_manager.filter(pk=v.name).order_by()  # one row at most
+        return (rows.values(*fields) if fields else rows)[:1]
+
+    if isinstance(name, str) and isinstance(model._meta.pk, models.CharField):
+        found = fetch(("fields.named_row", model, fields), build, name=name)
+    else:  # a number, or a value of another type the key's field converts
+        found = list(build(Placeholders({"name": name})))
+    return found[0] if found else None
+
+
 def find_record(model: type[models.Model], name: Any) -> Any:
     """The record of ``model`` named ``name`` (its primary key), or None: read ahead when a
     bulk write read it, else one query."""
     cache = _read_ahead.get()
     if cache is not None and cache.knows(model, name):
         return cache.get(model, name)
-    return model._default_manager.filter(pk=name).first()
+    return named_row(model, name)
 
 
 def record_exists(model: type[models.Model], name: Any) -> bool:
     cache = _read_ahead.get()
     if cache is not None and cache.knows(model, name):
         return cache.get(model, name) is not None
-    return model._default_manager.filter(pk=name).exists()
+    return named_row(model, name, ("pk",)) is not None
 
 
 def resolve_link(field: str, value: Any, link: Link, errors: FieldErrors) -> Any:
@@ -179,18 +196,15 @@ def resolve_link(field: str, value: Any, link: Link, errors: FieldErrors) -> Any
             errors.add(field, f"{link.label} '{value}' is disabled.")
             return None
         return value
-    rows = link.model._default_manager.filter(pk=value)
-    if link.active_filter:  # one query tells both "missing" and "disabled"
-        found = rows.values(*link.active_filter).first()
-        if found is None:
-            errors.add(field, f"{link.label} '{value}' does not exist.")
-            return None
-        if any(found[key] != wanted for key, wanted in link.active_filter.items()):
-            errors.add(field, f"{link.label} '{value}' is disabled.")
-            return None
-        return value
-    if not rows.exists():
+    # one query tells both "missing" and "disabled"
+    found = named_row(link.model, value, tuple(link.active_filter or ("pk",)))
+    if found is None:
         errors.add(field, f"{link.label} '{value}' does not exist.")
+        return None
+    if link.active_filter and any(
+        found[key] != wanted for key, wanted in link.active_filter.items()
+    ):
+        errors.add(field, f"{link.label} '{value}' is disabled.")
         return None
     return value
 
@@ -203,8 +217,15 @@ def resolve_user(field: str, username: Any, errors: FieldErrors) -> User | None:
     user: User | None
     if cache is not None and cache.knows(model, username):
         user = cache.get(model, username)
+    elif isinstance(username, str):  # a kept statement (core/statements.py)
+        found = fetch(
+            ("fields.user", model),
+            lambda v: model._default_manager.filter(username=v.username).order_by()[:1],
+            username=username,
+        )
+        user = found[0] if found else None
     else:
-        user = model.objects.filter(username=username).first()
+        user = model._default_manager.filter(username=username).first()
     if user is None:
         errors.add(field, f"User '{username}' does not exist.")
         return None

@@ -28,7 +28,7 @@ its parameters differ: a key that misses something the SQL depends on fails the 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -54,6 +54,7 @@ __all__ = [
     "StatementMismatchError",
     "UnsupportedStatementError",
     "clear",
+    "execute",
     "fetch",
     "keepable",
     "q_from",
@@ -61,13 +62,16 @@ __all__ = [
 ]
 
 Build = Callable[["Placeholders"], QuerySet[Any]]
+# a write's SQL compiled with the values of ``v`` (``execute``): its text and parameters
+SqlBuild = Callable[["Placeholders"], tuple[str, Sequence[Any]]]
 
 #: entries kept per process (a shape each; a process uses a few dozen): cleared when full
 MAX_STATEMENTS = 4096
 
-# placeholder values: ints in the 32-bit range (Django drops a lookup whose integer is outside
-# its field's range) that no key, count or id of ours reaches; strings no user types
-_INT_BASE = -2_147_480_000
+# placeholder values: ints in the range of every integer field but the small ones (Django
+# drops a lookup whose integer is outside its field's range: a positive field's too, so they
+# are positive) that no key, count or id of ours reaches; strings no user types
+_INT_BASE = 2_147_480_000
 _STR_MARK = "\u2983stmt\u2984"
 
 
@@ -122,14 +126,6 @@ def _placeholder(kind: type, number: int) -> Any:
     raise UnsupportedStatementError(f"a value of type {kind.__name__} cannot be a placeholder")
 
 
-def _base(value: Any) -> type:
-    """The kind a placeholder stands for (a SafeString is a str, a datetime not a date)."""
-    for kind in (datetime, date, int, str, Decimal):
-        if isinstance(value, kind) and not isinstance(value, bool):
-            return kind
-    return type(value)
-
-
 def _kind(value: Any) -> Hashable:
     """The kind of a value in the key: its type, or a list's length and element types."""
     if isinstance(value, bool) or value is None:
@@ -169,6 +165,7 @@ class _Compiled:
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:
+            _no_integer_placeholder(marks)
             self.empty = True
             return
         self.empty = False
@@ -246,13 +243,7 @@ class _Compiled:
             raise UnsupportedStatementError(f"{iterable.__name__} results are not kept")
 
     def params_for(self, values: dict[str, Any]) -> list[Any]:
-        params = list(self.params)
-        for slot in self.slots:
-            value = values[slot.name]
-            if slot.element is not None:
-                value = value[slot.element]
-            params[slot.index] = slot.adapt(value) if slot.adapt else value
-        return params
+        return _params_for(self.params, self.slots, values)
 
     def results(self, rows: list[Any]) -> list[Any]:
         connection = connections[self.db]
@@ -284,6 +275,35 @@ class _Compiled:
                 setattr(instance, attribute, row[position])
             found.append(instance)
         return found
+
+
+def _no_integer_placeholder(marks: dict[str, Any]) -> None:
+    """A statement compiled to "no rows" is kept so only when no integer placeholder may have
+    made it so (an integer outside its field's range drops the lookup: a small integer's)."""
+    for mark in marks.values():
+        for each in mark if isinstance(mark, list) else [mark]:
+            if isinstance(each, int):
+                raise UnsupportedStatementError("an integer value may be outside its field's range")
+
+
+def _params_for(kept: list[Any], slots: tuple[_Slot, ...], values: dict[str, Any]) -> list[Any]:
+    """The kept parameters with the values at their slots."""
+    params = list(kept)
+    for slot in slots:
+        value = values[slot.name]
+        if slot.element is not None:
+            value = value[slot.element]
+        params[slot.index] = slot.adapt(value) if slot.adapt else value
+    return params
+
+
+@dataclass(frozen=True)
+class _KeptSql:
+    """A write's kept SQL (``execute``): its text, its parameters and their slots."""
+
+    sql: str
+    params: list[Any]
+    slots: tuple[_Slot, ...]
 
 
 def keepable(value: Any) -> bool:
@@ -365,7 +385,7 @@ def q_from(shape: Any, v: Placeholders) -> Q:
     return Q(*made, _connector=connector, _negated=negated)
 
 
-_kept: dict[Hashable, _Compiled | None] = {}
+_kept: dict[Hashable, _Compiled | _KeptSql | None] = {}
 _lock = threading.Lock()
 
 
@@ -376,17 +396,18 @@ def clear() -> None:
 
 
 def _marks(values: dict[str, Any]) -> dict[str, Any]:
+    """A placeholder of each value's kind (a choice of a ``TextChoices`` is a text)."""
     marks: dict[str, Any] = {}
     number = 0
     for name, value in values.items():
         if isinstance(value, list | tuple):
             mark = []
             for element in value:
-                mark.append(_placeholder(_base(element), number))
+                mark.append(_placeholder(_kind(element), number))  # type: ignore[arg-type]
                 number += 1
             marks[name] = mark
         else:
-            marks[name] = _placeholder(_base(value), number)
+            marks[name] = _placeholder(_kind(value), number)  # type: ignore[arg-type]
             number += 1
     return marks
 
@@ -408,9 +429,12 @@ def fetch(key: Hashable, build: Build, /, using: str = "default", **values: Any)
             raise
         return list(build(Placeholders(values)))
     compiled = _kept[full_key] if full_key in _kept else _compile(full_key, build, values)
+    assert not isinstance(compiled, _KeptSql)  # execute's keys are its own
     if compiled is None:  # not kept: run through the ORM
         return list(build(Placeholders(values)))
     if compiled.empty:
+        if getattr(settings, "STATEMENTS_VERIFY", False):
+            _verify_empty(build, values)
         return []
     params = compiled.params_for(values)
     if getattr(settings, "STATEMENTS_VERIFY", False):
@@ -437,6 +461,15 @@ def _compile(full_key: Hashable, build: Build, values: dict[str, Any]) -> _Compi
     return compiled
 
 
+def _verify_empty(build: Build, values: dict[str, Any]) -> None:
+    queryset = build(Placeholders(values))
+    try:
+        queryset.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:
+        return
+    raise StatementMismatchError("the kept statement returns no rows; a fresh one has SQL")
+
+
 def _verify(compiled: _Compiled, build: Build, values: dict[str, Any], params: list[Any]) -> None:
     queryset = build(Placeholders(values))
     try:
@@ -448,3 +481,75 @@ def _verify(compiled: _Compiled, build: Build, values: dict[str, Any], params: l
             f"the kept statement differs from a fresh compilation:\n kept: {compiled.sql}\n"
             f" {params}\n fresh: {sql}\n {list(fresh)}"
         )
+
+
+def execute(
+    key: Hashable, build: SqlBuild, /, using: str = "default", **values: Any
+) -> list[tuple[Any, ...]]:
+    """A write's SQL kept as ``fetch`` keeps a read's: ``build(v)`` compiles it with the values
+    of ``v`` (an UPDATE from a query: ``(sql, params)``); run again with new values, it answers
+    the rows it returns (a RETURNING clause's, as the database gives them), else none. The same
+    rules as ``fetch``: the key names everything else the SQL depends on (None and booleans
+    included), what cannot be kept is compiled each time, and verify mode compiles it again on
+    every call and raises when the kept SQL or parameters differ."""
+    connection = connections[using]
+    verify = getattr(settings, "STATEMENTS_VERIFY", False)
+    kept: _KeptSql | None = None
+    try:
+        full_key: Hashable = (
+            "execute",
+            using,
+            connection.vendor,
+            key,
+            tuple((name, _kind(value)) for name, value in values.items()),
+        )
+    except _Repeated:
+        pass
+    except UnsupportedStatementError:
+        if verify:
+            raise
+    else:
+        found = _kept[full_key] if full_key in _kept else _keep_sql(full_key, using, build, values)
+        assert not isinstance(found, _Compiled)  # fetch's keys are its own
+        kept = found
+    if kept is None:  # not kept: compiled now
+        try:
+            sql, fresh = build(Placeholders(values))
+        except EmptyResultSet:  # nothing can match: nothing to run (as Django's writes do)
+            return []
+        params = list(fresh)
+    else:
+        sql, params = kept.sql, _params_for(kept.params, kept.slots, values)
+        if verify:
+            fresh_sql, fresh = build(Placeholders(values))
+            if fresh_sql != sql or list(fresh) != params:
+                raise StatementMismatchError(
+                    f"the kept statement differs from a fresh compilation:\n kept: {sql}\n"
+                    f" {params}\n fresh: {fresh_sql}\n {list(fresh)}"
+                )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall()) if cursor.description is not None else []
+
+
+def _keep_sql(
+    full_key: Hashable, using: str, build: SqlBuild, values: dict[str, Any]
+) -> _KeptSql | None:
+    kept: _KeptSql | None
+    try:
+        marks = _marks(values)
+        try:
+            sql, params = build(Placeholders(marks))
+        except EmptyResultSet:  # a value that matches nothing: not a statement to keep
+            raise UnsupportedStatementError("the write compiles to nothing") from None
+        slots = _Compiled._find_slots(connections[using], sql, list(params), marks)
+        kept = _KeptSql(sql, list(params), slots)
+    except UnsupportedStatementError:
+        if getattr(settings, "STATEMENTS_VERIFY", False):
+            raise
+        kept = None
+    with _lock:
+        if len(_kept) >= MAX_STATEMENTS:
+            _kept.clear()
+        _kept[full_key] = kept
+    return kept

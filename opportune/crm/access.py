@@ -144,6 +144,7 @@ def get_opportunity_for(user: AnyUser, name: str, *, write: bool = False) -> Opp
         user=user,
         write=write,
         can_write=can_write_opportunities,
+        key=("crm.opportunities",),
     )
     # A purchase user who is also a sales user reads every opportunity but changes only those
     # the sales rule gives them.
@@ -155,13 +156,25 @@ def get_opportunity_for(user: AnyUser, name: str, *, write: bool = False) -> Opp
 
 def get_lead_for(user: AnyUser, name: str, *, write: bool = False) -> Lead:
     return get_visible(
-        leads_visible_to(user), "Lead", name, user=user, write=write, can_write=is_sales
+        leads_visible_to(user),
+        "Lead",
+        name,
+        user=user,
+        write=write,
+        can_write=is_sales,
+        key=("crm.leads",),
     )
 
 
 def get_customer_for(user: AnyUser, name: str, *, write: bool = False) -> Customer:
     return get_visible(
-        customers_visible_to(user), "Customer", name, user=user, write=write, can_write=is_sales
+        customers_visible_to(user),
+        "Customer",
+        name,
+        user=user,
+        write=write,
+        can_write=is_sales,
+        key=("crm.customers",),
     )
 
 

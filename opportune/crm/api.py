@@ -124,8 +124,10 @@ def prime_created_opportunity(opportunity: Any) -> None:
     """A new opportunity has no lost reason, competitor (only declaring it lost sets them) or
     win prediction (the win model scores it later): its answer reads none of them."""
     cache = opportunity.__dict__.setdefault("_prefetched_objects_cache", {})
-    cache["lost_reasons"] = OpportunityLostReason.objects.none()
-    cache["competitors"] = Competitor.objects.none()
+    for name, model in (("lost_reasons", OpportunityLostReason), ("competitors", Competitor)):
+        rows: Any = model.objects.none()  # evaluated, as a prefetch leaves it: not compiled
+        rows._result_cache, rows._prefetch_done = [], True
+        cache[name] = rows
     no_win_prediction(opportunity)
 
 

@@ -155,11 +155,14 @@ class CRMSettings(models.Model):
 
     @classmethod
     def load(cls) -> CRMSettings:
-        rows = fetch(  # every page reads it: a kept statement (core/statements.py)
-            "crm.settings", lambda _v: cls.objects.select_related("company_currency").filter(pk=1)
+        """The row (made when missing), with its currency: a kept statement
+        (core/statements.py), as every write reads it (prices, record rules)."""
+        found = fetch(
+            "crm.settings", lambda v: cls.objects.select_related("company_currency").filter(pk=1)
         )
-        if rows:
-            return rows[0]
+        if found:
+            settings_row: CRMSettings = found[0]
+            return settings_row
         obj, _ = cls.objects.select_related("company_currency").get_or_create(pk=1)
         return obj
 

@@ -31,6 +31,7 @@ from opportune.core.fields import (
     reading_ahead,
     validate_model_fields,
 )
+from opportune.core.statements import Placeholders, fetch
 from opportune.masters.models import (
     UOM,
     Currency,
@@ -70,14 +71,19 @@ def get_exchange_rate(from_currency: str, to_currency: str, on_date: date) -> De
 
 
 def _latest_rate(from_currency: str, to_currency: str, on_date: date) -> Decimal | None:
-    return (
-        CurrencyExchange.objects.filter(
-            from_currency=from_currency, to_currency=to_currency, date__lte=on_date
+    def build(v: Placeholders) -> models.QuerySet[Any]:
+        rows = CurrencyExchange.objects.filter(
+            from_currency=v.from_currency, to_currency=v.to_currency, date__lte=v.on_date
         )
-        .order_by("-date")
-        .values_list("exchange_rate", flat=True)
-        .first()
-    )
+        return rows.order_by("-date").values_list("exchange_rate", flat=True)[:1]
+
+    values: dict[str, Any] = {"from_currency": from_currency, "to_currency": to_currency}
+    values["on_date"] = on_date
+    currencies = isinstance(from_currency, str) and isinstance(to_currency, str)
+    if type(on_date) is not date or not currencies:  # a datetime: the ORM converts it
+        return next(iter(build(Placeholders(values))), None)
+    found = fetch("masters.latest_rate", build, **values)  # a kept statement: every priced write
+    return found[0] if found else None
 
 
 def items_by_code(codes: set[str]) -> dict[str, Item]:
@@ -85,20 +91,58 @@ def items_by_code(codes: set[str]) -> dict[str, Item]:
     return {item.name: item for item in Item.objects.filter(name__in=codes)}
 
 
+KEPT_NAMES = 20  # at most so many names in a kept statement (a document's items)
+
+
+def _kept_or_run(key: str, build: Callable[[Placeholders], Any], **values: Any) -> list[Any]:
+    """``build``'s rows by a kept statement when every value is a name (a set of names: up to
+    ``KEPT_NAMES``, sorted), else through the ORM."""
+    kept: dict[str, Any] = {}
+    for name, value in values.items():
+        if (
+            isinstance(value, set)
+            and len(value) <= KEPT_NAMES
+            and all(isinstance(each, str) for each in value)
+        ):
+            kept[name] = sorted(value)
+        elif isinstance(value, str):
+            kept[name] = value
+        else:
+            return list(build(Placeholders(values)))
+    return fetch(key, build, **kept)
+
+
 class MastersCatalog:
     """What core's item engine (``core.items``) reads of the masters, registered at start-up."""
 
+    # a document's write reads these: kept statements (core/statements.py), but for a bulk
+    # write's batch (hundreds of names: a statement of its own each time, kept for nothing)
     def items_by_code(self, codes: set[str]) -> dict[str, Item]:
         """With their stock unit (one query for both: core.items reads it from the item)."""
         if not codes:
             return {}
-        return {i.name: i for i in Item.objects.filter(name__in=codes).select_related("stock_uom")}
+
+        def build(v: Placeholders) -> models.QuerySet[Item]:
+            return Item.objects.filter(name__in=v.codes).select_related("stock_uom")
+
+        return {i.name: i for i in _kept_or_run("masters.items_by_code", build, codes=codes)}
 
     def uoms_by_name(self, names: set[str]) -> dict[str, UOM]:
-        return {u.pk: u for u in UOM.objects.filter(pk__in=names)} if names else {}
+        if not names:
+            return {}
+
+        def build(v: Placeholders) -> models.QuerySet[UOM]:
+            return UOM.objects.filter(pk__in=v.names)
+
+        return {u.pk: u for u in _kept_or_run("masters.uoms_by_name", build, names=names)}
 
     def currency_precision(self, currency: str) -> int | None:
-        return Currency.objects.filter(pk=currency).values_list("precision", flat=True).first()
+        def build(v: Placeholders) -> models.QuerySet[Any]:
+            rows = Currency.objects.filter(pk=v.currency).order_by()
+            return rows.values_list("precision", flat=True)[:1]
+
+        found = _kept_or_run("masters.currency_precision", build, currency=currency)
+        return found[0] if found else None
 
     def exchange_rate(self, from_currency: str, to_currency: str, on: date) -> Decimal | None:
         return get_exchange_rate(from_currency, to_currency, on)

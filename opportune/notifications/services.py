@@ -15,18 +15,20 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from opportune.core.errors import ValidationError
 from opportune.core.jobs import enqueue_job
+from opportune.core.statements import Placeholders, fetch
 from opportune.notifications.emails import absolute_url, message_id
 from opportune.notifications.models import EMAIL_BY_DEFAULT, Notification, NotificationSetting
 
@@ -180,11 +182,23 @@ def _wanting_email(messages: Sequence[Message]) -> list[Message]:
     kinds = {m.kind for m in messages}
     chosen: dict[tuple[int, str], bool] = {}
     for users in _chunks({m.user_id for m in messages}):
-        rows = NotificationSetting.objects.filter(user_id__in=users, kind__in=kinds)
-        chosen.update(((u, k), e) for u, k, e in rows.values_list("user_id", "kind", "email"))
+        chosen.update(((u, k), e) for u, k, e in _email_choices(users, kinds))
     return [
         m for m in messages if chosen.get((m.user_id, m.kind), EMAIL_BY_DEFAULT.get(m.kind, False))
     ]
+
+
+def _email_choices(users: list[int], kinds: set[str]) -> list[tuple[int, str, bool]]:
+    """The users' email choices of ``kinds``: (user, kind, email) rows; for one message (a
+    write's ``notify``) by a kept statement (core/statements.py)."""
+
+    def build(v: Placeholders) -> QuerySet[Any]:
+        rows = NotificationSetting.objects.filter(user_id__in=v.users, kind__in=v.kinds)
+        return rows.values_list("user_id", "kind", "email")
+
+    if len(users) == 1 and len(kinds) == 1:
+        return fetch("notifications.email_choices", build, users=users, kinds=list(kinds))
+    return list(build(Placeholders({"users": users, "kinds": kinds})))
 
 
 def _queue_emails(messages: Sequence[Message]) -> None:

@@ -110,6 +110,14 @@ def test_outside_any_door_changes_are_system_and_door_nests(opp, sales):
         audit.enter_door("window")
 
 
+def test_a_history_manager_class_is_made_once_and_answers_as_before(opp, sales):
+    # the library made a class on every access of ``.history`` (every save reads it)
+    assert type(opp.history) is type(Opportunity.history)
+    crm.update_opportunity(opp, data={"title": "Again"}, version=opp.version, by=sales)
+    assert [r.title for r in opp.history.order_by("-history_id")[:1]] == ["Again"]
+    assert Opportunity.history.filter(name=opp.name).count() == opp.history.count() == 2
+
+
 def test_item_rows_changes_show_old_and_new_values(opp, sales, api_as):
     crm.update_opportunity(
         opp,

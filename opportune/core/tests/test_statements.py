@@ -7,20 +7,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, QuerySet, TextChoices
+from django.db.models.sql import UpdateQuery
 from django.test.utils import CaptureQueriesContext
 
 from opportune.accounts.models import ApiToken
 from opportune.core import statements
+from opportune.core.models import NamingSeries
 from opportune.core.statements import (
     Placeholders,
     StatementMismatchError,
     UnsupportedStatementError,
+    execute,
     fetch,
 )
 from opportune.masters.models import Currency
@@ -198,3 +201,83 @@ def test_a_str_subclass_is_a_str(users: list[User]) -> None:
 
     assert fetch("test.safe", build, name=mark_safe("st1")) == ["st1"]
     assert fetch("test.safe", build, name="st2") == ["st2"]
+
+
+def test_an_integer_of_a_positive_field_is_a_value_not_an_empty_statement() -> None:
+    # a placeholder outside the field's range would make Django drop the lookup: "no rows",
+    # kept for every value
+    NamingSeries.objects.create(prefix="T-", current=7)
+
+    def build(v: Placeholders) -> QuerySet[Any]:
+        return NamingSeries.objects.filter(current=v.n).values_list("prefix", flat=True)
+
+    assert fetch("test.positive", build, n=8) == []
+    assert fetch("test.positive", build, n=7) == ["T-"]
+
+
+def test_an_integer_that_may_be_out_of_its_field_range_is_not_kept_as_empty(
+    settings: Any,
+) -> None:
+    def build(v: Placeholders) -> QuerySet[Any]:  # a small integer: the placeholder is outside
+        return Currency.objects.filter(precision=v.places).values_list("pk", flat=True)
+
+    if connection.vendor == "postgresql":  # SQLite's integers have one range: 64 bits
+        with pytest.raises(UnsupportedStatementError):
+            fetch("test.small", build, places=2)
+    settings.STATEMENTS_VERIFY = False  # production: the ORM answers
+    statements.clear()
+    Currency.objects.update_or_create(name="ZZZ", defaults={"precision": 3})
+    assert "ZZZ" in fetch("test.small", build, places=3)
+
+
+def _claim(v: Placeholders) -> tuple[str, list[Any]]:
+    """An UPDATE ... RETURNING of a naming series, compiled from a query."""
+    query = NamingSeries.objects.filter(prefix=v.prefix, current=v.current).query
+    update = cast(UpdateQuery, query.chain(UpdateQuery))
+    update.add_update_values({"current": F("current") + v.step})
+    sql, params = update.get_compiler("default").as_sql()
+    return f"{sql} RETURNING {connection.ops.quote_name('current')}", list(params)
+
+
+def test_a_kept_write_runs_with_new_values_and_answers_what_it_returns() -> None:
+    for prefix in ("A-", "B-"):
+        NamingSeries.objects.create(prefix=prefix, current=1)
+    assert execute("test.claim", _claim, prefix="A-", current=1, step=5) == [(6,)]
+    with CaptureQueriesContext(connection) as queries:
+        assert execute("test.claim", _claim, prefix="B-", current=1, step=2) == [(3,)]
+        assert execute("test.claim", _claim, prefix="B-", current=1, step=2) == []  # stale
+    assert len(queries) == 2
+    assert dict(NamingSeries.objects.values_list("prefix", "current")) == {"A-": 6, "B-": 3}
+
+
+def test_verify_mode_fails_a_kept_write_whose_key_misses_what_its_sql_depends_on() -> None:
+    NamingSeries.objects.create(prefix="A-", current=1)
+
+    def build_for(guarded: bool) -> Callable[[Placeholders], tuple[str, list[Any]]]:
+        def build(v: Placeholders) -> tuple[str, list[Any]]:
+            rows = NamingSeries.objects.filter(prefix=v.prefix)
+            rows = rows.filter(current__lt=1000) if guarded else rows
+            update = cast(UpdateQuery, rows.query.chain(UpdateQuery))
+            update.add_update_values({"current": v.current})
+            sql, params = update.get_compiler("default").as_sql()
+            return sql, list(params)
+
+        return build
+
+    execute("test.write", build_for(False), prefix="A-", current=2)
+    with pytest.raises(StatementMismatchError):
+        execute("test.write", build_for(True), prefix="A-", current=3)
+    with pytest.raises(UnsupportedStatementError):  # None is SQL (= NULL): it goes in the key
+        execute("test.write", build_for(False), prefix="A-", current=None)
+
+
+def test_a_choice_is_a_value_of_its_kind(users: list[User]) -> None:
+    class Name(TextChoices):
+        FIRST = "st0"
+        SECOND = "st1"
+
+    def build(v: Placeholders) -> QuerySet[Any]:
+        return User.objects.filter(username__in=v.names).values_list("username", flat=True)
+
+    assert fetch("test.choice", build, names=[Name.FIRST]) == ["st0"]
+    assert fetch("test.choice", build, names=["st1"]) == ["st1"]

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from opportune.core.company import CompanySettings
@@ -19,6 +20,7 @@ from opportune.core.fields import USER, Link, UserLink, find_record, looked_up, 
 from opportune.core.items import MAX_AMOUNT, ItemsDraft, describe_row_changes
 from opportune.core.models import Comment
 from opportune.core.money import ZERO, round_money
+from opportune.core.statements import Placeholders, fetch
 from opportune.core.timeline import add_comment
 from opportune.crm.models import (
     Campaign,
@@ -79,15 +81,16 @@ FIRST_CONTACT = "first contact"  # core.fields.looked_up's kind: (party kind, na
 def first_contact_of(kind: str, name: str) -> Contact | None:
     """The contact a new opportunity for the party takes when none is given: its primary
     contact, else its oldest (read ahead for a bulk write's batch, else one query)."""
-    contact: Contact | None = looked_up(
-        FIRST_CONTACT,
-        (kind, name),
-        lambda: (
-            Contact.objects.filter(link_doctype=kind, link_name=name)
-            .order_by("-is_primary_contact", "creation")
-            .first()
-        ),
-    )
+
+    def build(v: Placeholders) -> QuerySet[Contact]:
+        rows = Contact.objects.filter(link_doctype=v.kind, link_name=v.name)
+        return rows.order_by("-is_primary_contact", "creation")[:1]
+
+    def read() -> Contact | None:  # a kept statement (core/statements.py): every create reads it
+        found = fetch("crm.first_contact", build, kind=kind, name=name)
+        return found[0] if found else None
+
+    contact: Contact | None = looked_up(FIRST_CONTACT, (kind, name), read)
     return contact
 
 
