@@ -170,7 +170,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "opportune.accounts.backends.LoginThrottle",  # first: refuses a locked-out login (axes)
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, the session's user and roles read in one kept statement
+    "opportune.accounts.backends.Users",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

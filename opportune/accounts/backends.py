@@ -13,7 +13,12 @@ from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+
+from opportune.core.statements import fetch
 
 
 class LoginThrottle(AxesStandaloneBackend):
@@ -27,6 +32,24 @@ class LoginThrottle(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username, password, **kwargs)
+
+
+class Users(ModelBackend):
+    """Django's ModelBackend, with the signed-in user of a session read by a kept statement
+    (core/statements.py): every page reads it, built and compiled again by Django's backend
+    (issue 12: the list page's p95). The roles come after, as before (accounts.roles)."""
+
+    def get_user(self, user_id: Any) -> Any:
+        model = get_user_model()
+        try:
+            pk = model._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        rows = fetch(
+            "accounts.session_user", lambda v: model._default_manager.filter(pk=v.pk), pk=pk
+        )
+        user = rows[0] if rows else None
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def client_address(request: HttpRequest) -> str | None:

@@ -8,7 +8,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import Q
+
+from opportune.core.statements import fetch
 
 if TYPE_CHECKING:
     from opportune.core.users import AnyUser
@@ -28,9 +31,18 @@ def roles_of(user: AnyUser | None) -> frozenset[str]:
         return frozenset()
     cached: frozenset[str] | None = getattr(user, _CACHE, None)
     if cached is None:
-        names = () if user.is_superuser else user.groups.values_list("name", flat=True)
+        names = () if user.is_superuser else _group_names(user.pk)
         cached = remember_roles(user, names)
     return cached
+
+
+def _group_names(user_id: int) -> list[str]:
+    """The names of the user's groups: a kept statement (core/statements.py), every page asks."""
+    return fetch(
+        "accounts.groups",
+        lambda v: Group.objects.filter(user=v.user).values_list("name", flat=True),
+        user=user_id,
+    )
 
 
 def remember_roles(user: AnyUser, groups: Iterable[str]) -> frozenset[str]:
