@@ -46,6 +46,7 @@ from django.db.models.query import (
     ValuesIterable,
     ValuesListIterable,
 )
+from django.db.models.sql import UpdateQuery
 from django.db.models.utils import create_namedtuple_class
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "keepable",
     "q_from",
     "q_template",
+    "update_sql",
 ]
 
 Build = Callable[["Placeholders"], QuerySet[Any]]
@@ -530,6 +532,19 @@ def execute(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall()) if cursor.description is not None else []
+
+
+def update_sql(rows: QuerySet[Any], changes: dict[str, Any], using: str) -> tuple[str, list[Any]]:
+    """The SQL of ``rows.update(**changes)`` and its parameters (an ``execute`` build's);
+    UnsupportedStatementError when it is not one UPDATE of one table."""
+    query = rows.query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)
+    query.add_update_values(changes)
+    query.annotations = {}
+    sql, params = query.get_compiler(using).as_sql()
+    if not sql or query.related_updates:
+        raise UnsupportedStatementError("not one UPDATE of one table")
+    return sql, list(params)
 
 
 def _keep_sql(
