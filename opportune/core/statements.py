@@ -23,6 +23,9 @@ own (inside a LIKE pattern, in the SQL text, converted to another type) makes th
 unsupported, and it is then run through the ORM as usual. ``settings.STATEMENTS_VERIFY`` (on in
 the tests) builds and compiles the queryset again on every call and raises when the kept SQL or
 its parameters differ: a key that misses something the SQL depends on fails the suite.
+
+``execute`` keeps a write's SQL the same way (an UPDATE compiled by ``update_sql``, its
+RETURNING rows answered): the version claim, a document's save (docs/decisions/0038).
 """
 
 from __future__ import annotations
