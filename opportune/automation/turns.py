@@ -23,6 +23,7 @@ from typing import Any
 from django.db import IntegrityError, ProgrammingError, connection, transaction
 
 from opportune.automation.models import AssignmentRule
+from opportune.core.statements import Placeholders, execute, update_sql
 
 _TABLE = AssignmentRule._meta.db_table
 _known: set[str] = set()  # the sequences this process has seen committed
@@ -66,15 +67,22 @@ def turn_taken(rule: AssignmentRule, turn: int, user: Any) -> None:
     PostgreSQL: once the create commits, never going back to an earlier turn; no create's
     transaction then holds the rule's row, so no create waits for another."""
     if not _postgres():
-        AssignmentRule.objects.filter(pk=rule.pk).update(last_user=user, turns=turn)
+        _record_turn(rule.pk, turn, user.pk, later_only=False)
         return
-    transaction.on_commit(partial(_catch_up, rule.pk, turn, user.pk))
+    transaction.on_commit(partial(_record_turn, rule.pk, turn, user.pk, later_only=True))
 
 
-def _catch_up(rule_name: str, turn: int, user_id: int) -> None:
-    AssignmentRule.objects.filter(pk=rule_name, turns__lt=turn).update(
-        last_user_id=user_id, turns=turn
-    )
+def _record_turn(rule_name: str, turn: int, user_id: int, *, later_only: bool) -> None:
+    """The rule's turns and last user (``later_only``: unless a later turn was recorded); a
+    kept statement (core/statements.py): every create the rule takes runs it."""
+
+    def build(v: Placeholders) -> tuple[str, list[Any]]:
+        rows = AssignmentRule.objects.filter(pk=v.rule)
+        rows = rows.filter(turns__lt=v.turn) if later_only else rows
+        return update_sql(rows, {"last_user_id": v.user, "turns": v.turn}, connection.alias)
+
+    key = ("automation.record_turn", later_only)
+    execute(key, build, using=connection.alias, rule=rule_name, turn=turn, user=user_id)
 
 
 def _ensure_sequence(rule: AssignmentRule, sequence: str) -> None:

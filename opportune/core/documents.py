@@ -7,18 +7,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import F, Model, ProtectedError, Q, QuerySet
-from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from opportune.core.deleted import keep_deleted
 from opportune.core.errors import ConflictError, NotFoundError, StaleVersionError, ValidationError
 from opportune.core.models import Document
-from opportune.core.statements import Placeholders, execute
+from opportune.core.statements import (
+    Placeholders,
+    UnsupportedStatementError,
+    execute,
+    update_sql,
+)
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -98,13 +102,8 @@ def _claim_returning(
             rows = rows.filter(version=v.expected)
         by_id = v.by if by is not None else None  # None is SQL (``= NULL``): in the key
         changes = {"version": F("version") + 1, "modified": v.now, "modified_by": by_id}
-        query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
-        query.add_update_values(changes)
-        query.annotations = {}
-        sql, params = query.get_compiler(db).as_sql()
-        if not sql or query.related_updates:
-            raise _NotOneStatement
-        return f"{sql} RETURNING {returned.sql}", list(params)
+        sql, params = update_sql(rows, changes, db)
+        return f"{sql} RETURNING {returned.sql}", params
 
     values: dict[str, Any] = {"name": name, "now": now}
     if expected_version is not None:
@@ -115,7 +114,7 @@ def _claim_returning(
     try:
         with transaction.mark_for_rollback_on_error(using=db):
             rows = execute(key, build, using=db, **values)
-    except _NotOneStatement:
+    except UnsupportedStatementError:  # not one UPDATE (verify mode says so; else compiled)
         return None, None
     if not rows:
         return 0, None
@@ -126,10 +125,6 @@ def _claim_returning(
             value = convert(value, column, connection)
         row[position] = value
     return 1, model.from_db(db, returned.attnames, row)
-
-
-class _NotOneStatement(Exception):
-    """The model's UPDATE is not one statement (``lock_document`` then reads the row after)."""
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 from django.utils import timezone
 from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
 from opportune.core.audit import current_door
+from opportune.core.statements import (
+    Placeholders,
+    UnsupportedStatementError,
+    execute,
+    update_sql,
+)
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -212,6 +219,25 @@ class Document(models.Model):
         ):
             SearchEntry.keep(self)
 
+    def _do_update(
+        self,
+        base_qs: Any,
+        using: Any,
+        pk_val: Any,
+        values: Any,
+        update_fields: Any,
+        forced_update: Any,
+    ) -> bool:
+        """Django's UPDATE of a save (the fields that changed, ``save_document``: every change
+        of a document runs one) by a kept write (core/statements.py) when its values can be
+        placeholders; else, or when it cannot be kept, Django's."""
+        updated = _kept_update(base_qs, using, pk_val, values, forced_update)
+        if updated is None:
+            updated = super()._do_update(
+                base_qs, using, pk_val, values, update_fields, forced_update
+            )
+        return bool(updated)
+
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         name = self.pk
         deleted = super().delete(*args, **kwargs)
@@ -223,6 +249,48 @@ class Document(models.Model):
         """Keep the columns a model derives from others before it is written (nothing by
         default). Called by ``save`` and by core.bulk's inserts, so a bulk write keeps them as a
         save does."""
+
+
+def _kept_update(
+    base_qs: Any, using: str, pk_val: Any, values: list[tuple[Any, Any, Any]], forced: Any
+) -> bool | None:
+    """``Model._do_update``'s UPDATE of one row by its (text) key as a kept write, its row
+    count told by ``RETURNING`` the key; None: Django's is to run (an expression or a JSON value
+    among the values, a model that reads before it writes, a database without RETURNING). A
+    None or a boolean is SQL: in the key."""
+    model = base_qs.model
+    connection = connections[using]
+    if (
+        not values
+        or (model._meta.select_on_save and not forced)
+        or not isinstance(pk_val, str)
+        or not connection.features.can_return_columns_from_insert
+    ):
+        return None
+    shape: list[tuple[str, Any]] = []
+    named: dict[str, Any] = {"pk": pk_val}
+    for field, _model, value in values:
+        if value is None or isinstance(value, bool):
+            shape.append((field.attname, value))
+        elif isinstance(value, _PLAIN) and not isinstance(field, models.JSONField):
+            shape.append((field.attname, "$"))
+            named[field.attname] = value
+        else:
+            return None
+
+    def build(v: Placeholders) -> tuple[str, list[Any]]:
+        changes = {name: getattr(v, name) if kind == "$" else kind for name, kind in shape}
+        sql, params = update_sql(base_qs.filter(pk=v.pk), changes, using)
+        return f"{sql} RETURNING {connection.ops.quote_name(model._meta.pk.column)}", params
+
+    try:
+        rows = execute(("models.update", model, tuple(shape)), build, using=using, **named)
+    except UnsupportedStatementError:  # before anything ran: Django's path
+        return None
+    return bool(rows)
+
+
+_PLAIN = (str, int, Decimal, date, datetime)  # a value of these kinds can be a placeholder
 
 
 class Comment(models.Model):

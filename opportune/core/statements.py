@@ -23,6 +23,9 @@ own (inside a LIKE pattern, in the SQL text, converted to another type) makes th
 unsupported, and it is then run through the ORM as usual. ``settings.STATEMENTS_VERIFY`` (on in
 the tests) builds and compiles the queryset again on every call and raises when the kept SQL or
 its parameters differ: a key that misses something the SQL depends on fails the suite.
+
+``execute`` keeps a write's SQL the same way (an UPDATE compiled by ``update_sql``, its
+RETURNING rows answered): the version claim, a document's save (docs/decisions/0038).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from django.db.models.query import (
     ValuesIterable,
     ValuesListIterable,
 )
+from django.db.models.sql import UpdateQuery
 from django.db.models.utils import create_namedtuple_class
 
 __all__ = [
@@ -59,6 +63,7 @@ __all__ = [
     "keepable",
     "q_from",
     "q_template",
+    "update_sql",
 ]
 
 Build = Callable[["Placeholders"], QuerySet[Any]]
@@ -530,6 +535,19 @@ def execute(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall()) if cursor.description is not None else []
+
+
+def update_sql(rows: QuerySet[Any], changes: dict[str, Any], using: str) -> tuple[str, list[Any]]:
+    """The SQL of ``rows.update(**changes)`` and its parameters (an ``execute`` build's);
+    UnsupportedStatementError when it is not one UPDATE of one table."""
+    query = rows.query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)
+    query.add_update_values(changes)
+    query.annotations = {}
+    sql, params = query.get_compiler(using).as_sql()
+    if not sql or query.related_updates:
+        raise UnsupportedStatementError("not one UPDATE of one table")
+    return sql, list(params)
 
 
 def _keep_sql(

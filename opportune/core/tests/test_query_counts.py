@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import connection
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.compiler import SQLCompiler, SQLUpdateCompiler
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
@@ -1611,22 +1611,28 @@ def test_opportunity_read_api_with_ten_items(sales, manager, api_as, django_asse
     assert again.content == r.content
 
 
-def test_warm_writes_compile_no_select(people, settings, monkeypatch):
+def test_warm_writes_compile_no_select_and_no_update(people, settings, monkeypatch):
     """Issue 12's writes, once warm (the web benchmark's: a manager, a round-robin rule), run
-    every read by a kept statement (core/statements.py): Django compiles none of them again,
-    only the writes (INSERT, UPDATE). A read that goes back to the ORM fails here."""
+    every read and every UPDATE by a kept statement (core/statements.py): Django compiles
+    none of them again, only the INSERTs. A read or an UPDATE that goes back to the ORM fails
+    here."""
     world = rule_and_opportunity(people)
     api = ApiClient(people.manager)
     settings.STATEMENTS_VERIFY = False  # verify mode compiles every statement again
     compiled: list[str] = []
-    as_sql = SQLCompiler.as_sql
 
-    def counted(compiler, *args, **kwargs):
-        if type(compiler) is SQLCompiler:  # a SELECT (writes have compilers of their own)
-            compiled.append(str(compiler.query.model))
-        return as_sql(compiler, *args, **kwargs)
+    def counting(compiler_class):
+        as_sql = compiler_class.as_sql
 
-    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+        def counted(compiler, *args, **kwargs):
+            if type(compiler) is compiler_class:  # not a subclass (an INSERT's)
+                compiled.append(f"{compiler_class.__name__} {compiler.query.model.__name__}")
+            return as_sql(compiler, *args, **kwargs)
+
+        monkeypatch.setattr(compiler_class, "as_sql", counted)
+
+    counting(SQLCompiler)
+    counting(SQLUpdateCompiler)
     version = world["version"]
     for probability in (20, 30):  # the first compiles and keeps them; the second runs them
         compiled.clear()
