@@ -433,7 +433,11 @@ def fetch(key: Hashable, build: Build, /, using: str = "default", **values: Any)
         if getattr(settings, "STATEMENTS_VERIFY", False):
             raise
         return list(build(Placeholders(values)))
-    compiled = _kept[full_key] if full_key in _kept else _compile(full_key, build, values)
+    # one lookup, not `in` then [ ]: another thread may clear the statements between the two
+    try:
+        compiled = _kept[full_key]
+    except KeyError:
+        compiled = _compile(full_key, build, values)
     assert not isinstance(compiled, _KeptSql)  # execute's keys are its own
     if compiled is None:  # not kept: run through the ORM
         return list(build(Placeholders(values)))
@@ -514,7 +518,10 @@ def execute(
         if verify:
             raise
     else:
-        found = _kept[full_key] if full_key in _kept else _keep_sql(full_key, using, build, values)
+        try:  # one lookup (fetch says why)
+            found = _kept[full_key]
+        except KeyError:
+            found = _keep_sql(full_key, using, build, values)
         assert not isinstance(found, _Compiled)  # fetch's keys are its own
         kept = found
     if kept is None:  # not kept: compiled now
