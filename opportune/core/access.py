@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.db.models import Model, Q, QuerySet
 
 from opportune.core.errors import NotFoundError, PermissionDeniedError
-from opportune.core.statements import Placeholders, fetch
+from opportune.core.statements import Placeholders, fetch, unfiltered
 
 if TYPE_CHECKING:
     from opportune.core.users import AnyUser
@@ -41,13 +41,11 @@ def get_visible(
             # at most one row: no ORDER BY (the model's ordering costs its compiling only)
             return queryset.filter(pk=v.name).order_by()[:1]
 
-        query = queryset.query
-        if key is not None and isinstance(name, str) and not query.has_filters():
-            if not query.is_empty():
-                found = fetch(("access.get_visible", key), build, name=name)
-                obj = found[0] if found else None
+        if key is not None and isinstance(name, str) and unfiltered(queryset):
+            found = fetch(("access.get_visible", key), build, name=name)
         else:
-            obj = next(iter(build(Placeholders({"name": name}))), None)
+            found = list(build(Placeholders({"name": name})))
+        obj = found[0] if found else None
     if obj is None:
         raise NotFoundError(f"{doctype} {name} not found.")
     if write and not can_write(user):

@@ -27,7 +27,7 @@ from opportune.core.api_lists import ListRows, Plan, RowParams, expand, lean, li
 from opportune.core.api_read import read_one
 from opportune.core.errors import NotFoundError, PermissionDeniedError
 from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
-from opportune.core.statements import Placeholders, Statement, q_from, q_template
+from opportune.core.statements import Placeholders, Statement, visible_statement
 from opportune.core.timeline import TimelineEntry, timeline_for
 
 View = Callable[..., Any]
@@ -197,27 +197,18 @@ def add_document_action(
 
 
 # --- the views, each made for one document type ------------------------------------------------
-def _list_statement(
+def _list_rows(
     doc: DocumentApi, visible: QuerySet[Any], filters: FilterSchema, plan: Plan
 ) -> Statement | QuerySet[Any]:
-    """The list's rows (lean path), as a kept statement (core/statements.py) where the SQL is
-    the same for every user who sees every row, whatever the filters' values; as a queryset for
-    a user under a record rule, whose SQL names the user, and for filters whose values are
-    expressions."""
-    query = visible.query
-    template = None
-    if not (query.has_filters() or query.is_empty()):
-        template = q_template(filters.get_filter_expression())
-    if template is None:
-        rows = filters.filter(visible)
-        return linked(rows.distinct() if doc.distinct else rows, plan)
-    shape, values = template
+    """The list's rows (lean path): a kept statement (core/statements.py) for a user who sees
+    every row, whatever the filters' values; else the queryset."""
 
-    def build(v: Placeholders) -> QuerySet[Any]:
-        rows = visible.filter(q_from(shape, v))
+    def read(rows: QuerySet[Any], _v: Placeholders | None = None) -> QuerySet[Any]:
         return linked(rows.distinct() if doc.distinct else rows, plan)
 
-    return Statement(("api.list", doc.path, plan, shape), build, values, visible.model)
+    condition = filters.get_filter_expression()
+    statement = visible_statement(("api.list", doc.path, plan), visible, condition, read)
+    return statement if statement is not None else read(visible.filter(condition))
 
 
 def list_view(doc: DocumentApi) -> View:
@@ -237,7 +228,7 @@ def list_view(doc: DocumentApi) -> View:
         orderings, nullable = doc.orderings, doc.nullable
         if plan.lean:  # one join-free query, plain rows (core/api_lists.py)
             page = paginate(
-                _list_statement(doc, visible, filters, plan),
+                _list_rows(doc, visible, filters, plan),
                 params,
                 orderings=orderings,
                 nullable=nullable,

@@ -25,7 +25,7 @@ from django.db.models import F, IntegerField, Model, QuerySet, Value
 from opportune.core.api_lists import ListRows, _Row, _rows, linked
 from opportune.core.errors import NotFoundError
 from opportune.core.schemas import remember_company_precision
-from opportune.core.statements import Placeholders, fetch
+from opportune.core.statements import Placeholders, fetch, unfiltered
 
 
 class _Children:
@@ -105,15 +105,14 @@ def read_one(
         return None
     found = []
     if not (isinstance(name, str) and "\x00" in name):
-        if rows.query.has_filters() or rows.query.is_empty():
-            # a record rule (the user's own rows): its SQL depends on the user, read as before
-            found = list(linked(rows.filter(pk=name).order_by(), plan).values(*plan.values)[:1])
-        else:  # every row: the same statement for everyone (core/statements.py)
-            found = fetch(
-                ("api_read.one", model, plan),
-                lambda v: linked(rows.filter(pk=v.name).order_by(), plan).values(*plan.values)[:1],
-                name=name,
-            )
+
+        def build(v: Placeholders) -> QuerySet[Any]:
+            return linked(rows.filter(pk=v.name).order_by(), plan).values(*plan.values)[:1]
+
+        if unfiltered(rows):  # every row: the same statement for everyone (core/statements.py)
+            found = fetch(("api_read.one", model, plan), build, name=name)
+        else:  # a record rule (the user's own rows): its SQL names the user
+            found = list(build(Placeholders({"name": name})))
     if not found:
         raise NotFoundError(f"{doctype} {name} not found.")
     remember_company_precision(request, found[0])
@@ -124,10 +123,10 @@ def read_one(
         manager: Any = related.related_model._default_manager
         key: str = related.field.name
 
-        def build(v: Placeholders, manager: Any = manager, key: str = key) -> QuerySet[Any]:
+        def lines_of(v: Placeholders, manager: Any = manager, key: str = key) -> QuerySet[Any]:
             return manager.filter(**{key: v.pk})  # type: ignore[no-any-return]
 
-        lines = fetch(("api_read.children", model, child), build, pk=document.pk)
+        lines = fetch(("api_read.children", model, child), lines_of, pk=document.pk)
         document.__dict__[child] = _Children(lines)
     for child, linked_rows in _linked_names(model, m2m, document.pk).items():
         document.__dict__[child] = _Children(linked_rows)

@@ -63,7 +63,9 @@ __all__ = [
     "keepable",
     "q_from",
     "q_template",
+    "unfiltered",
     "update_sql",
+    "visible_statement",
 ]
 
 Build = Callable[["Placeholders"], QuerySet[Any]]
@@ -333,12 +335,39 @@ class Statement:
     values: dict[str, Any]
     model: type[Model]
 
-    def fetch(self) -> list[Any]:
-        return fetch(self.key, self.build, **self.values)
-
     def queryset(self) -> QuerySet[Any]:
         """The queryset itself, with the real values (for what the ORM answers instead)."""
         return self.build(Placeholders(self.values))
+
+
+def unfiltered(rows: QuerySet[Any]) -> bool:
+    """Whether ``rows`` (what a user sees: an app's ``<things>_visible_to``) has no condition:
+    then its SQL is the same whoever asks, and a statement built on it can be kept under a
+    key that names no user; a record rule's rows name the user (and ``none()`` names nothing)."""
+    query = rows.query
+    return not (query.has_filters() or query.is_empty())
+
+
+def visible_statement(
+    key: Hashable,
+    visible: QuerySet[Any],
+    condition: Q,
+    then: Callable[[QuerySet[Any], Placeholders], QuerySet[Any]],
+    **values: Any,
+) -> Statement | None:
+    """``then(visible.filter(condition), v)`` as a kept statement (a list's filters and what it
+    reads beside them), with ``condition``'s values and ``values`` as its values; None when
+    ``visible`` names the user (``unfiltered``) or a value of ``condition`` cannot be a
+    placeholder: the caller builds the queryset itself."""
+    template = q_template(condition) if unfiltered(visible) else None
+    if template is None:
+        return None
+    shape, found = template
+
+    def build(v: Placeholders) -> QuerySet[Any]:
+        return then(visible.filter(q_from(shape, v)), v)
+
+    return Statement((key, shape), build, {**found, **values}, visible.model)
 
 
 class _NotTemplated(Exception):
@@ -400,6 +429,30 @@ def clear() -> None:
         _kept.clear()
 
 
+def _full_key(kind: str, using: str, key: Hashable, values: dict[str, Any]) -> Hashable:
+    """The key a statement is kept under: ``key`` and what else its SQL depends on (the
+    database, and each value's kind: a list's length); _Repeated or
+    UnsupportedStatementError for values no statement takes."""
+    kinds = tuple((name, _kind(value)) for name, value in values.items())
+    return (kind, using, connections[using].vendor, key, kinds)
+
+
+def _keep(full_key: Hashable, entry: _Compiled | _KeptSql | None) -> None:
+    with _lock:
+        if len(_kept) >= MAX_STATEMENTS:  # a few dozen are used: a flood of shapes is dropped
+            _kept.clear()
+        _kept[full_key] = entry
+
+
+def _same(kept_sql: str, params: list[Any], sql: str, fresh: Sequence[Any]) -> None:
+    """Verify mode: the kept statement with these values is what a fresh compilation gives."""
+    if sql != kept_sql or list(fresh) != params:
+        raise StatementMismatchError(
+            f"the kept statement differs from a fresh compilation:\n kept: {kept_sql}\n"
+            f" {params}\n fresh: {sql}\n {list(fresh)}"
+        )
+
+
 def _marks(values: dict[str, Any]) -> dict[str, Any]:
     """A placeholder of each value's kind (a choice of a ``TextChoices`` is a text)."""
     marks: dict[str, Any] = {}
@@ -421,12 +474,7 @@ def fetch(key: Hashable, build: Build, /, using: str = "default", **values: Any)
     """What ``list(build(values))`` gives, from the statement kept under ``key`` (compiled on
     the first call of each shape)."""
     try:
-        full_key: Hashable = (
-            using,
-            connections[using].vendor,
-            key,
-            tuple((name, _kind(value)) for name, value in values.items()),
-        )
+        full_key = _full_key("fetch", using, key, values)
     except _Repeated:
         return list(build(Placeholders(values)))
     except UnsupportedStatementError:
@@ -463,10 +511,7 @@ def _compile(full_key: Hashable, build: Build, values: dict[str, Any]) -> _Compi
         if getattr(settings, "STATEMENTS_VERIFY", False):
             raise
         compiled = None
-    with _lock:
-        if len(_kept) >= MAX_STATEMENTS:
-            _kept.clear()
-        _kept[full_key] = compiled
+    _keep(full_key, compiled)
     return compiled
 
 
@@ -485,11 +530,7 @@ def _verify(compiled: _Compiled, build: Build, values: dict[str, Any], params: l
         sql, fresh = queryset.query.get_compiler(using=queryset.db).as_sql()
     except EmptyResultSet:
         raise StatementMismatchError("the kept statement returns rows; a fresh one none") from None
-    if sql != compiled.sql or list(fresh) != params:
-        raise StatementMismatchError(
-            f"the kept statement differs from a fresh compilation:\n kept: {compiled.sql}\n"
-            f" {params}\n fresh: {sql}\n {list(fresh)}"
-        )
+    _same(compiled.sql, params, sql, fresh)
 
 
 def execute(
@@ -505,13 +546,7 @@ def execute(
     verify = getattr(settings, "STATEMENTS_VERIFY", False)
     kept: _KeptSql | None = None
     try:
-        full_key: Hashable = (
-            "execute",
-            using,
-            connection.vendor,
-            key,
-            tuple((name, _kind(value)) for name, value in values.items()),
-        )
+        full_key = _full_key("execute", using, key, values)
     except _Repeated:
         pass
     except UnsupportedStatementError:
@@ -533,12 +568,7 @@ def execute(
     else:
         sql, params = kept.sql, _params_for(kept.params, kept.slots, values)
         if verify:
-            fresh_sql, fresh = build(Placeholders(values))
-            if fresh_sql != sql or list(fresh) != params:
-                raise StatementMismatchError(
-                    f"the kept statement differs from a fresh compilation:\n kept: {sql}\n"
-                    f" {params}\n fresh: {fresh_sql}\n {list(fresh)}"
-                )
+            _same(sql, params, *build(Placeholders(values)))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall()) if cursor.description is not None else []
@@ -573,8 +603,5 @@ def _keep_sql(
         if getattr(settings, "STATEMENTS_VERIFY", False):
             raise
         kept = None
-    with _lock:
-        if len(_kept) >= MAX_STATEMENTS:
-            _kept.clear()
-        _kept[full_key] = kept
+    _keep(full_key, kept)
     return kept

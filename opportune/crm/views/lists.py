@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, QueryDict
 
 from opportune.activities.todos import with_next_activity
 from opportune.core.pages import read_filters
-from opportune.core.statements import Placeholders, Statement, q_from, q_template
+from opportune.core.statements import Placeholders, Statement, visible_statement
 from opportune.crm import access
 from opportune.crm.awaiting_response import first_response_cutoff, with_response_overdue_before
 from opportune.crm.filters import OpportunityFilters, search_opportunities
@@ -74,8 +75,27 @@ def filter_options() -> dict[str, Any]:
     }
 
 
-def filtered_opportunities(request: HttpRequest, *, default_status: tuple[str, ...] = ()):
-    """(queryset, filters, errors, selected values) for the list and the board.
+@dataclass(frozen=True)
+class Filtered:
+    """The opportunities a list or board page shows: the user's, the URL's filters (what they
+    could read of them) and its search, and what the filter form shows back."""
+
+    visible: QuerySet[Opportunity]
+    condition: Q
+    q: str
+    errors: dict[str, str]
+    context: dict[str, Any]
+
+    @property
+    def rows(self) -> QuerySet[Opportunity]:
+        rows = self.visible.filter(self.condition)
+        return search_opportunities(rows, self.q) if self.q else rows
+
+
+def read_opportunity_filters(
+    request: HttpRequest, *, default_status: tuple[str, ...] = ()
+) -> Filtered:
+    """The list's and the board's filters from the URL.
 
     ``default_status`` applies when the URL names no status (the board by stage shows the
     live pipeline, not what was lost or closed long ago)."""
@@ -84,10 +104,7 @@ def filtered_opportunities(request: HttpRequest, *, default_status: tuple[str, .
         query = query.copy()
         query.setlist("status", list(default_status))
     filters, errors = read_filters(OpportunityFilters, query)
-    rows = filters.filter(access.opportunities_visible_to(request.user))
     q = request.GET.get("q", "").strip()[:200]
-    if q:
-        rows = search_opportunities(rows, q)
     selected = {
         key: _shown(value) for key, value in filters.model_dump().items() if key in FILTER_FIELDS
     }
@@ -95,41 +112,41 @@ def filtered_opportunities(request: HttpRequest, *, default_status: tuple[str, .
         if key in errors:  # keep what the user typed so they can correct it
             selected[key] = request.GET.get(key, "")
     active = any(request.GET.get(k) for k in FILTER_FIELDS) or bool(request.GET.get("q"))
-    return rows, errors, {"selected": selected, "filters_active": active, "q": q}
+    return Filtered(
+        visible=access.opportunities_visible_to(request.user),
+        condition=filters.get_filter_expression(),
+        q=q,
+        errors=errors,
+        context={"selected": selected, "filters_active": active, "q": q},
+    )
 
 
-def listed_opportunities(request: HttpRequest, now: datetime) -> QuerySet[Opportunity] | Statement:
-    """The list page's rows: ``filtered_opportunities``' with what each row shows beside its
-    columns (stale days, an overdue first response, the next activity's date). For a user who
-    sees every opportunity and filters by values (no search), a kept statement
-    (core/statements.py): the page's query, with its subqueries, is compiled once a process."""
-    query: QueryDict = request.GET
-    filters, errors = read_filters(OpportunityFilters, query)
-    visible = access.opportunities_visible_to(request.user)
+def filtered_opportunities(request: HttpRequest, *, default_status: tuple[str, ...] = ()):
+    """(queryset, errors, selected values) for the list and the board."""
+    found = read_opportunity_filters(request, default_status=default_status)
+    return found.rows, found.errors, found.context
+
+
+def listed_opportunities(found: Filtered, now: datetime) -> QuerySet[Opportunity] | Statement:
+    """The list page's rows: ``found``'s with what each row shows beside its columns (stale
+    days, an overdue first response, the next activity's date). For a user who sees every
+    opportunity and filters by values (no search), a kept statement (core/statements.py): the
+    page's query, with its subqueries, is compiled once a process."""
     cutoff = first_response_cutoff(now)
-    template = None
-    if not (errors or query.get("q", "").strip() or visible.query.has_filters()):
-        template = q_template(filters.get_filter_expression())
-    if template is None:
-        rows, _errors, _context = filtered_opportunities(request)
-        return _shown_columns(rows, now, cutoff)
-    shape, values = template
 
-    def build(v: Placeholders) -> QuerySet[Opportunity]:
-        rows = visible.filter(q_from(shape, v))
-        return _shown_columns(rows, v.now, v.cutoff if cutoff is not None else None)
+    def shown(rows: QuerySet[Opportunity], v: Placeholders) -> QuerySet[Opportunity]:
+        rows = with_stale_days(rows.select_related("currency", "opportunity_owner"), v.now)
+        rows = with_response_overdue_before(rows, v.cutoff if cutoff is not None else None)
+        return with_next_activity(rows, Opportunity.doctype)
 
-    values.update(now=now, **({"cutoff": cutoff} if cutoff is not None else {}))
-    key = ("crm.opportunity_page", shape, cutoff is None)
-    return Statement(key, build, values, Opportunity)
-
-
-def _shown_columns(
-    rows: QuerySet[Opportunity], now: datetime, cutoff: datetime | None
-) -> QuerySet[Opportunity]:
-    rows = with_stale_days(rows.select_related("currency", "opportunity_owner"), now)
-    rows = with_response_overdue_before(rows, cutoff)
-    return with_next_activity(rows, Opportunity.doctype)
+    values: dict[str, Any] = {"now": now}
+    if cutoff is not None:
+        values["cutoff"] = cutoff
+    statement = None
+    if not found.q:  # a search is a pattern: no placeholder
+        key = ("crm.opportunity_page", cutoff is None)
+        statement = visible_statement(key, found.visible, found.condition, shown, **values)
+    return statement if statement is not None else shown(found.rows, Placeholders(values))
 
 
 def _shown(value: Any) -> Any:

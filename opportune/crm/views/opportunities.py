@@ -22,7 +22,11 @@ from opportune.crm.filters import OPPORTUNITY_NULLABLE, OPPORTUNITY_ORDERINGS
 from opportune.crm.forms import sales_users
 from opportune.crm.models import Competitor, Customer, OpportunityLostReason
 from opportune.crm.views.common import company_currency
-from opportune.crm.views.lists import filter_options, filtered_opportunities, listed_opportunities
+from opportune.crm.views.lists import (
+    filter_options,
+    listed_opportunities,
+    read_opportunity_filters,
+)
 from opportune.crm.win_probability import win_prediction_of
 
 if TYPE_CHECKING:
@@ -53,15 +57,16 @@ def opportunity_list(
 ) -> HttpResponse | StreamingHttpResponse | FileResponse:
     if opened := default_view_redirect(request, "opportunities"):
         return opened
-    rows, errors, context = filtered_opportunities(request)
+    found = read_opportunity_filters(request)
+    errors, context = found.errors, found.context
     fmt = request.GET.get("format")
     if fmt in FORMATS:  # every row the filters and search give, in the list's order
-        rows = ordered(rows, request.GET.get("ordering"), OPPORTUNITY_ORDERINGS)
+        rows = ordered(found.rows, request.GET.get("ordering"), OPPORTUNITY_ORDERINGS)
         return export_queryset(
             fmt, rows, EXPORT_COLUMNS, filename="opportunities", title="Opportunities"
         )
     page = paginated(
-        listed_opportunities(request, timezone.now()),
+        listed_opportunities(found, timezone.now()),
         request.GET,
         errors,
         orderings=OPPORTUNITY_ORDERINGS,
