@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from opportune.core.statements import (
     Placeholders,
     UnsupportedStatementError,
     execute,
+    keepable,
     update_sql,
 )
 
@@ -272,7 +272,7 @@ def _kept_update(
     for field, _model, value in values:
         if value is None or isinstance(value, bool):
             shape.append((field.attname, value))
-        elif isinstance(value, _PLAIN) and not isinstance(field, models.JSONField):
+        elif keepable(value) and not isinstance(field, models.JSONField):
             shape.append((field.attname, "$"))
             named[field.attname] = value
         else:
@@ -288,9 +288,6 @@ def _kept_update(
     except UnsupportedStatementError:  # before anything ran: Django's path
         return None
     return bool(rows)
-
-
-_PLAIN = (str, int, Decimal, date, datetime)  # a value of these kinds can be a placeholder
 
 
 class Comment(models.Model):
