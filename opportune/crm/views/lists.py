@@ -12,7 +12,7 @@ from django.http import HttpRequest, QueryDict
 
 from opportune.activities.todos import with_next_activity
 from opportune.core.pages import read_filters
-from opportune.core.statements import Placeholders, Statement, visible_statement
+from opportune.core.statements import Placeholders, Statement, fetch, visible_statement
 from opportune.crm import access
 from opportune.crm.awaiting_response import first_response_cutoff, with_response_overdue_before
 from opportune.crm.filters import OpportunityFilters, search_opportunities
@@ -68,9 +68,12 @@ def filter_options() -> dict[str, Any]:
     return {
         "statuses": Opportunity.Status.values,
         **master_options(),
-        "owners": [
+        "owners": [  # every list and board page: a kept statement (core/statements.py)
             (u.username, u.get_full_name() or u.username)
-            for u in sales_users().only("username", "first_name", "last_name")
+            for u in fetch(
+                "crm.owner_options",
+                lambda _v: sales_users().only("username", "first_name", "last_name"),
+            )
         ],
     }
 
