@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.db.models import Count, F, QuerySet, TextChoices
 from django.db.models.sql import UpdateQuery
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from opportune.accounts.models import ApiToken
@@ -67,13 +68,26 @@ def test_values_values_list_flat_and_models_match_the_orm(users: list[User]) -> 
     assert fetch(("test", "flat"), shapes["flat"], name="nobody") == []
 
 
-def test_one_query_per_call_and_no_compilation_after_the_first(users: list[User]) -> None:
+def test_one_query_per_call_and_no_compilation_after_the_first(
+    users: list[User], settings: Any, monkeypatch: Any
+) -> None:
+    settings.STATEMENTS_VERIFY = False  # verify mode compiles every call again
+    compiled: list[str] = []
+    as_sql = SQLCompiler.as_sql
+
+    def counted(compiler: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(compiler.query.model.__name__)
+        return as_sql(compiler, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
     build = lambda v: _by_name(v).values_list("id", flat=True)  # noqa: E731
-    fetch("test.count", build, name=users[0].username)
+    assert fetch("test.count", build, name=users[0].username) == [users[0].pk]
+    assert compiled == ["User"]  # the first call compiles it
+    compiled.clear()
     with CaptureQueriesContext(connection) as queries:
         assert fetch("test.count", build, name=users[1].username) == [users[1].pk]
     assert len(queries) == 1
-    assert users[1].username in queries[0]["sql"] or "%s" not in queries[0]["sql"]
+    assert compiled == []  # the second runs the kept SQL with its own value
 
 
 def test_select_related_and_annotations_on_model_rows(users: list[User]) -> None:
