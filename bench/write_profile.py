@@ -5,6 +5,7 @@ two items under the bench's round-robin rule, in-process, as the web benchmark s
     OPPORTUNE_ROOT=/work/main DATABASE_URL=... .venv/bin/python bench/write_profile.py  # another tree
     BENCH_PROFILE=patch DATABASE_URL=... .venv/bin/python bench/write_profile.py   # + cProfile
     BENCH_SQL=1 ...                                                          # + each query
+    BENCH_PROFILE_OUT=/tmp/create.prof ...                     # + the profile's data, for pstats
 
 In-process (django.test.Client with a bearer token of ``bench_manager``: authentication,
 services, serialisation; no HTTP server). For each write: ``BENCH_RUNS`` (200) timed runs
@@ -130,6 +131,8 @@ def main() -> None:
             for sql in captured:
                 print(f"    {sql[:300]}")
         if profiler is not None:
+            if os.environ.get("BENCH_PROFILE_OUT"):  # for pstats / snakeviz
+                profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])
             stats = pstats.Stats(profiler).sort_stats("cumulative")
             stats.print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), 40)
     print(f"load after: {_load()}")
