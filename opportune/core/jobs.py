@@ -24,6 +24,7 @@ docs/decisions/0010-durable-jobs.md.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -34,12 +35,13 @@ from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
-from django.db.models import Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
 from opportune.core.models import Heartbeat, Job
+from opportune.core.statements import Placeholders, execute, update_sql
 
 logger = logging.getLogger(__name__)
 
@@ -120,14 +122,16 @@ def enqueue_job(name: str, *, key: str = "", **args: Any) -> int:
     Job.objects.bulk_create(
         [job], update_conflicts=True, unique_fields=["key"], update_fields=["key"]
     )
-    transaction.on_commit(partial(_hand_or_leave_for_sweeper, job.pk))
+    transaction.on_commit(partial(_hand_or_leave_for_sweeper, job.pk, name))
     return job.pk
 
 
 # --- the hand-off to Huey -----------------------------------------------------------------------
-def _run_job_by_id(job_id: int) -> None:
+def _run_job_by_id(job_id: int, name: str | None = None) -> None:
     # Returns nothing: Huey would keep a returned value in its result store, read by no one.
-    run_job(job_id)
+    # ``name`` travels with the id so that the claim is one statement; a message handed
+    # before it did (an upgrade with jobs on the queue) has none, and the claim reads it.
+    run_job(job_id, name)
 
 
 # The one Huey task of the ledger: its message is only a job id. (Not a decorator: Huey is
@@ -135,14 +139,14 @@ def _run_job_by_id(job_id: int) -> None:
 run_job_task: Any = db_task(name="core.run_job")(_run_job_by_id)
 
 
-def _hand(job_id: int, *, at: datetime | None = None) -> bool:
-    """Put the job's id on the queue (to run at ``at``); False, logged, when the queue cannot
-    take it: the job then waits in the ledger for the sweeper."""
+def _hand(job_id: int, name: str, *, at: datetime | None = None) -> bool:
+    """Put the job's id and name on the queue (to run at ``at``); False, logged, when the queue
+    cannot take it: the job then waits in the ledger for the sweeper."""
     try:
         if at is not None and at > timezone.now():
-            run_job_task.schedule((job_id,), eta=at)
+            run_job_task.schedule((job_id, name), eta=at)
         else:
-            run_job_task(job_id)
+            run_job_task(job_id, name)
     except Exception:  # whatever the queue raises (Redis down, a locked file), the job is kept
         logger.exception(
             "Job %s could not be put on the queue; it waits in the database for the sweeper.",
@@ -152,8 +156,8 @@ def _hand(job_id: int, *, at: datetime | None = None) -> bool:
     return True
 
 
-def _hand_or_leave_for_sweeper(job_id: int) -> None:
-    if not _hand(job_id):
+def _hand_or_leave_for_sweeper(job_id: int, name: str) -> None:
+    if not _hand(job_id, name):
         with suppress(DatabaseError):  # if even this fails, the sweeper hands it after a while
             Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(handed_at=None)
 
@@ -163,11 +167,22 @@ class LeaseLost(Exception):
     """The job was given to another worker while this one ran it (its lease ran out)."""
 
 
-def run_job(job_id: int) -> str:
+@dataclass(frozen=True)
+class Claimed:
+    """A job this worker holds: its attempt number fences every later write (``_finish``)."""
+
+    pk: int
+    name: str
+    args: dict[str, Any]
+    attempts: int
+
+
+def run_job(job_id: int, name: str | None = None) -> str:
     """Claim the job, run its handler and mark it done, in one transaction with the handler's
     effects. Answers ``"done"``, ``"retry"``, ``"failed"``, ``"lease lost"``, or ``"skipped"``
-    when the job is not pending (done, running elsewhere, or deleted)."""
-    job = _claim(job_id)
+    when the job is not pending (done, running elsewhere, or deleted). ``name``: the job's, as
+    handed with its id (read from its row when not given)."""
+    job = _claim(job_id, name)
     if job is None:
         return "skipped"
     kind = _JOB_TYPES.get(job.name)
@@ -186,30 +201,53 @@ def run_job(job_id: int) -> str:
     return "done"
 
 
-def _claim(job_id: int) -> Job | None:
-    """Pending -> running for this worker, with a lease; None when another worker has it."""
-    job = Job.objects.filter(pk=job_id, status=Job.Status.PENDING).first()
-    if job is None:
-        return None
-    kind = _JOB_TYPES.get(job.name)
-    now = timezone.now()
+def _claim(job_id: int, name: str | None) -> Claimed | None:
+    """Pending -> running for this worker, with its type's lease: one ``UPDATE ... RETURNING``
+    (a kept statement: every job runs it) that a second claimer finds done; None when the job
+    is not pending (or not of that name)."""
+    if name is None:
+        name = Job.objects.filter(pk=job_id).values_list("name", flat=True).first()
+        if name is None:
+            return None
+    kind = _JOB_TYPES.get(name)
     lease = kind.lease if kind else timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    claimed = Job.objects.filter(
-        pk=job_id, status=Job.Status.PENDING, attempts=job.attempts
-    ).update(status=Job.Status.RUNNING, attempts=job.attempts + 1, lease_until=now + lease)
-    if not claimed:
-        return None
-    job.status, job.attempts, job.lease_until = Job.Status.RUNNING, job.attempts + 1, now + lease
-    return job
 
-
-def _finish(job: Job, **changes: Any) -> bool:
-    """Write ``changes`` if this attempt still holds the job (its attempt number is the fence)."""
-    return bool(
-        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts).update(
-            lease_until=None, **changes
+    def build(v: Placeholders) -> tuple[str, list[Any]]:
+        pending = Job.objects.filter(pk=v.job, name=v.name, status=Job.Status.PENDING)
+        sql, params = update_sql(
+            pending,
+            {"status": Job.Status.RUNNING, "attempts": F("attempts") + 1, "lease_until": v.until},
+            connection.alias,
         )
-    )
+        return f"{sql} RETURNING {_column('args')}, {_column('attempts')}", params
+
+    rows = execute("jobs.claim", build, job=job_id, name=name, until=timezone.now() + lease)
+    if not rows:
+        return None
+    args, attempts = rows[0]
+    # the JSON as the database gives it (text from both, as Django's JSONField reads it)
+    return Claimed(job_id, name, json.loads(args) if isinstance(args, str) else args, attempts)
+
+
+def _column(field: str) -> str:
+    return connection.ops.quote_name(field)  # Job's columns are named as its fields
+
+
+def _finish(job: Claimed | Job, **changes: Any) -> bool:
+    """Write ``changes`` if this attempt still holds the job (its attempt number is the fence):
+    a kept statement per set of changed columns (which of them are None is in its key)."""
+    changes = {"lease_until": None, **changes}
+    shape = tuple(sorted((column, value is None) for column, value in changes.items()))
+    values = {column: value for column, value in changes.items() if value is not None}
+
+    def build(v: Placeholders) -> tuple[str, list[Any]]:
+        held = Job.objects.filter(pk=v.job, status=Job.Status.RUNNING, attempts=v.attempts)
+        written = {column: None if empty else getattr(v, column) for column, empty in shape}
+        sql, params = update_sql(held, written, connection.alias)
+        return f"{sql} RETURNING {_column('id')}", params
+
+    key = ("jobs.finish", shape)
+    return bool(execute(key, build, job=job.pk, attempts=job.attempts, **values))
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -219,7 +257,7 @@ def retry_delay(attempts: int) -> timedelta:
     return min(delay, MAX_RETRY_DELAY)
 
 
-def _record_failure(job: Job, kind: JobType | None, exc: Exception) -> str:
+def _record_failure(job: Claimed, kind: JobType | None, exc: Exception) -> str:
     now = timezone.now()
     error = f"{type(exc).__name__}: {exc}"[:2000]
     allowed = kind.attempts_allowed if kind else settings.JOB_MAX_ATTEMPTS
@@ -244,7 +282,7 @@ def _record_failure(job: Job, kind: JobType | None, exc: Exception) -> str:
     )
     if _finish(
         job, status=Job.Status.PENDING, last_error=error, run_after=run_after, handed_at=now
-    ) and not _hand(job.pk, at=run_after):
+    ) and not _hand(job.pk, job.name, at=run_after):
         Job.objects.filter(pk=job.pk, status=Job.Status.PENDING).update(handed_at=None)
     return "retry"
 
@@ -292,11 +330,11 @@ def _hand_waiting_jobs(now: datetime) -> int:
     waiting = Job.objects.filter(not_on_queue, status=Job.Status.PENDING)
     due = waiting.filter(run_after__lte=now + SWEEP_PERIOD).order_by("run_after")
     handed = 0
-    for job_id, run_after in due.values_list("pk", "run_after")[:SWEEP_BATCH]:
+    for job_id, name, run_after in due.values_list("pk", "name", "run_after")[:SWEEP_BATCH]:
         # Only the sweeper that marks it hands it (several may sweep at once).
         if not waiting.filter(pk=job_id).update(handed_at=now):
             continue
-        if not _hand(job_id, at=run_after):
+        if not _hand(job_id, name, at=run_after):
             Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(handed_at=None)
             break  # the queue is down: the others wait for the next sweep
         handed += 1
@@ -314,17 +352,15 @@ def _delete_old_jobs(now: datetime) -> int:
 def retry_failed_jobs(job_ids: Iterable[int], *, now: datetime | None = None) -> int:
     """Give failed jobs a fresh set of attempts (the admin's action): they are handed on commit."""
     now = now or timezone.now()
-    ids = list(
-        Job.objects.filter(pk__in=list(job_ids), status=Job.Status.FAILED).values_list(
-            "pk", flat=True
-        )
+    jobs = list(
+        Job.objects.filter(pk__in=list(job_ids), status=Job.Status.FAILED).values_list("pk", "name")
     )
-    Job.objects.filter(pk__in=ids).update(
+    Job.objects.filter(pk__in=[pk for pk, _name in jobs]).update(
         status=Job.Status.PENDING, attempts=0, run_after=now, handed_at=now, finished=None
     )
-    for job_id in ids:
-        transaction.on_commit(partial(_hand_or_leave_for_sweeper, job_id))
-    return len(ids)
+    for job_id, name in jobs:
+        transaction.on_commit(partial(_hand_or_leave_for_sweeper, job_id, name))
+    return len(jobs)
 
 
 # --- the worker's heartbeat ---------------------------------------------------------------------

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from opportune.core.errors import ValidationError
 from opportune.core.jobs import enqueue_job
-from opportune.core.statements import Placeholders, fetch
+from opportune.core.statements import Placeholders, execute, fetch, update_sql
 from opportune.notifications.emails import absolute_url, message_id
 from opportune.notifications.models import EMAIL_BY_DEFAULT, Notification, NotificationSetting
 
@@ -318,12 +318,12 @@ def send_notification_email(*, notification_id: int, now: datetime | None = None
     """Send the notification's email unless it was sent already (its row locked, checked, and
     marked sent in the caller's transaction: the durable job's). False when there is nothing to
     send: already sent, gone, or a user now inactive or without an email address."""
-    notification = (
-        Notification.objects.select_for_update()
-        .select_related("user")
-        .filter(pk=notification_id)
-        .first()
+    found = fetch(
+        "notifications.to_email",
+        lambda v: Notification.objects.select_for_update().select_related("user").filter(pk=v.pk),
+        pk=notification_id,
     )
+    notification = found[0] if found else None
     if notification is None or notification.emailed_at is not None:
         return False
     user = notification.user
@@ -331,7 +331,14 @@ def send_notification_email(*, notification_id: int, now: datetime | None = None
         return False
     _email(notification).send()
     notification.emailed_at = now or timezone.now()
-    notification.save(update_fields=["emailed_at"])
+    execute(
+        "notifications.emailed",
+        lambda v: update_sql(
+            Notification.objects.filter(pk=v.pk), {"emailed_at": v.at}, connection.alias
+        ),
+        pk=notification.pk,
+        at=notification.emailed_at,
+    )
     return True
 
 

@@ -86,6 +86,28 @@ def test_a_job_claimed_by_a_worker_is_not_run_by_another(queue):
     assert notes("once") == 0
 
 
+def test_a_message_with_the_id_alone_still_runs_its_job_once(queue):
+    """A message handed before the job's name travelled with its id (an upgrade with jobs on
+    the queue) is claimed by reading the name from the row."""
+    job_id = enqueue_job("tests.note", marker="old message")
+
+    assert run_job(job_id) == "done"
+    assert run_job(job_id) == "skipped"
+    assert run_job(job_id + 1000) == "skipped"  # no such job
+
+    assert job_row(job_id) == ("done", 1, "")
+    assert notes("old message") == 1
+
+
+def test_a_message_whose_name_is_not_the_jobs_runs_nothing(queue):
+    job_id = enqueue_job("tests.note", marker="misnamed")
+
+    assert run_job(job_id, "tests.flaky") == "skipped"
+
+    assert job_row(job_id) == ("pending", 0, "")
+    assert notes("misnamed") == 0
+
+
 def test_a_failing_job_is_retried_with_backoff_then_failed(queue, settings):
     settings.JOB_RETRY_SECONDS = 30
     FLAKY_CALLS.pop("always", None)
@@ -99,7 +121,7 @@ def test_a_failing_job_is_retried_with_backoff_then_failed(queue, settings):
     assert before + timedelta(seconds=30) <= job.run_after <= timezone.now() + timedelta(seconds=30)
     assert notes("always") == 0  # its write was rolled back with it
     [again] = queue.pending()  # handed again, to run when its delay is over
-    assert again.args == (job_id,)
+    assert again.args == (job_id, "tests.flaky")
     assert again.eta == job.run_after.astimezone(dt.UTC).replace(tzinfo=None)  # Huey's naive UTC
     queue.flush()
 

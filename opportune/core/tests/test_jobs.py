@@ -74,7 +74,8 @@ def check_enqueue_job_on_commit_and_rollback(huey):
         (job_id, "tests.note", {"marker": "hello"}, "pending", 0)
     ]
     queued = huey.pending()
-    assert [(t.name, t.args) for t in queued] == [("core.run_job", (job_id,))]  # only its id
+    # only its id, and its name (the claim is then one statement)
+    assert [(t.name, t.args) for t in queued] == [("core.run_job", (job_id, "tests.note"))]
 
     # What a worker does with it: take it off the queue and run it, once.
     assert huey.execute(huey.dequeue()) is None  # nothing for Huey's result store to keep
