@@ -676,7 +676,9 @@ def apply_assignment_rules(
 ) -> Outcome | None:
     """Run the enabled rules of the document's type on it, after it was created or changed
     (the services of its app call this; no signal). None when its type has no rule. ``fresh``:
-    the document was inserted in this transaction, so it has no assignment to look for.
+    the document is new (inserted in this transaction, or named and about to be: its type's
+    ``set_owner`` then only sets the owner its INSERT writes), so it has no assignment to
+    look for.
     ``rules``: those ``rules_for_create`` read (else they are read here)."""
     kind = document_type_of(document)
     if rules is None:

@@ -206,9 +206,7 @@ class Document(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.keep_derived()
-        # Every path (services, admin, shell) gets a name from the series.
-        if not self.name and self.naming_series:
-            self.name = NamingSeries.next_name(self.naming_series, self.creation)
+        self.take_name()  # every path (services, admin, shell) gets a name from the series
         if self._state.adding and not args and "update_fields" not in kwargs:
             # a new document: one INSERT, not an UPDATE of a row that cannot exist first
             kwargs.setdefault("force_insert", True)
@@ -218,6 +216,14 @@ class Document(models.Model):
             fields is None or not set(fields).isdisjoint(self.search_fields)
         ):
             SearchEntry.keep(self)
+
+    def take_name(self) -> None:
+        """Give a new document its name from its series, unless it has one. ``save`` does it at
+        the INSERT; a service that writes rows naming the document before inserting it (the
+        assignment rules of a create) calls it first. The series' row stays locked until the
+        commit (decision 0001)."""
+        if not self.name and self.naming_series:
+            self.name = NamingSeries.next_name(self.naming_series, self.creation)
 
     def _do_update(
         self,

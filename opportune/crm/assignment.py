@@ -68,11 +68,16 @@ LEAD_FIELDS = (
 
 def _owner_follows(model: type[Document], field: str) -> Callable[[Any, User, User | None], None]:
     """The document's owner field becomes the assignee (a saved change: version and history),
-    on the caller's instance too. ``fresh``: the caller inserted the document in this
-    transaction (two queries: the UPDATE and the history record, instead of four)."""
+    on the caller's instance too. A document not inserted yet (a create runs its rules before
+    its INSERT) only takes the value, which its INSERT and first history record then hold.
+    ``fresh``: the caller inserted the document in this transaction (two queries: the UPDATE
+    and the history record, instead of four)."""
 
     def set_owner(document: Any, user: User, by: User | None, *, fresh: bool = False) -> None:
         if getattr(document, f"{field}_id") == user.pk:
+            return
+        if document._state.adding:  # the INSERT to come writes it
+            setattr(document, field, user)
             return
         if fresh:  # inserted in this transaction: the instance is the row, which no one else
             # can have changed, so the version moves on in the same UPDATE as the owner

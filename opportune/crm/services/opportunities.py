@@ -62,13 +62,16 @@ def create_opportunity(
         # commit: decision 0001), so concurrent creates wait on it for less
         rules = rules_for_create(opportunity)
         stamp_new(opportunity, by=by, now=now)
+        # the rules run before the INSERT (decision 0039): the assignee is the owner the
+        # INSERT writes, so a new opportunity is one row write and one history record
+        opportunity.take_name()
+        apply_assignment_rules(opportunity, by=by, now=now, fresh=True, rules=rules)
         draft.save(by=by)
         if has_next_contact(opportunity):
             sync_next_contact_event(opportunity, now=now)
         if opportunity.lead is not None:
             refresh_lead_status(opportunity.lead)
             carry_forward_from_lead(opportunity.lead, opportunity, by=by)
-        apply_assignment_rules(opportunity, by=by, now=now, fresh=True, rules=rules)
         opportunity_changed(opportunity, event=CREATED, old_status=opportunity.status)
     return opportunity
 
