@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -443,12 +443,60 @@ def _assignments_of(doctype: str, name: str) -> list[Assignment]:
     )
 
 
+@dataclass(frozen=True)
+class Member:
+    """A user a rule may give a document to, as picking one reads it (not the whole user: a
+    rota of forty is read on every create). ``user``: the whole user, when it was read."""
+
+    pk: int
+    username: str
+    is_active: bool
+    user: Any = None
+
+
+Rotas = dict[str, list[Member]]  # each rule's users in their order, by the rule's name
+
+
+def _rotas(rules: Sequence[AssignmentRule]) -> Rotas:
+    """The users of the rules that pick among a list, in order; one kept statement."""
+    picking = [r.pk for r in rules if r.rule != AssignmentRule.Rule.BASED_ON_FIELD]
+    rotas: Rotas = {name: [] for name in picking}
+    if not picking:
+        return rotas
+    rows = fetch(
+        "automation.rule_members",
+        lambda v: (
+            AssignmentRuleUser.objects.filter(assignment_rule__in=v.rules)
+            .order_by("idx")
+            .values_list("assignment_rule_id", "user_id", "user__username", "user__is_active")
+        ),
+        rules=picking,
+    )
+    for rule_name, pk, username, is_active in rows:
+        rotas[rule_name].append(Member(pk, username, is_active))
+    return rotas
+
+
+def _user_of(member: Member) -> Any:
+    """The user a member names, to give the document to: the whole user when it was read, else
+    the user as a read of those three columns gives it (its other fields are deferred: one of
+    them, read, costs a query; none is on the way of an assignment)."""
+    if member.user is not None:
+        return member.user
+    return get_user_model().from_db(
+        DEFAULT_DB_ALIAS,
+        ["id", "username", "is_active"],
+        [member.pk, member.username, member.is_active],
+    )
+
+
 def _pick(
-    rule: AssignmentRule, values: Mapping[str, Any], *, write: bool
-) -> tuple[Any | None, str, int | None]:
+    rule: AssignmentRule, values: Mapping[str, Any], rota: list[Member] | None, *, write: bool
+) -> tuple[Member | None, str, int | None]:
     """The user the rule gives the document to, and why; (None, why not, None) when nobody.
     Round robin also answers the turn it used: taken for good with ``write`` (automation.turns:
-    one statement that waits for no other create), else the turn the next create would take."""
+    one statement that waits for no other create), else the turn the next create would take.
+    ``rota``: the rule's users (``_rotas``), else read here."""
     if rule.rule == AssignmentRule.Rule.BASED_ON_FIELD:
         username = values.get(rule.field)
         if not username:
@@ -458,11 +506,8 @@ def _pick(
             return None, f"{rule.field} {username!r} is not a user", None
         if not user.is_active:
             return None, f"{username} ({rule.field}) is inactive", None
-        return user, f"Based on Field {rule.field}", None
-    if "user_rows" in getattr(rule, "_prefetched_objects_cache", {}):  # rules_for_create
-        users = [row.user for row in rule.user_rows.all()]
-    else:
-        users = [row.user for row in rule.user_rows.select_related("user").order_by("idx")]
+        return Member(user.pk, username, True, user), f"Based on Field {rule.field}", None
+    users = rota if rota is not None else _rotas([rule])[rule.pk]
     active = [user for user in users if user.is_active]
     if not active:
         return None, "no active user" if users else "no users", None
@@ -474,9 +519,9 @@ def _pick(
             chosen = users[(start + offset) % len(users)]
             if chosen.is_active:
                 break
-            skipped.append(chosen.get_username())
+            skipped.append(chosen.username)
         if turn > 1:
-            reason = f"Round Robin, after {users[start - 1].get_username()}"
+            reason = f"Round Robin, after {users[start - 1].username}"
         else:
             reason = "Round Robin, first in the list"
         if skipped:
@@ -486,7 +531,7 @@ def _pick(
         Assignment.objects.filter(
             reference_type=rule.document_type,
             status=Assignment.Status.OPEN,
-            allocated_to__in=active,
+            allocated_to__in=[user.pk for user in active],
         )
         .values("allocated_to")
         .annotate(n=Count("id"))
@@ -507,10 +552,12 @@ def _run(
     now: datetime,
     write: bool,
     fresh: bool = False,
+    rotas: Rotas | None = None,
 ) -> Outcome:
     """ERPNext's ``apply`` (section 7.3) with the enabled ``rules`` by priority: unassign,
     assign, then close or reopen. With ``write=False`` (the dry run) the same decisions are
-    made and nothing is written."""
+    made and nothing is written. ``rotas``: the rules' users when read already."""
+    rotas = rotas or {}
     outcome = Outcome(kind.doctype, name)
     reports = {rule.name: RuleReport(rule.name, rule.priority) for rule in rules}
     outcome.rules = list(reports.values())
@@ -546,14 +593,15 @@ def _run(
             if not verdict.matched:
                 report.reason = f"assign condition: {verdict.reason}"
                 continue
-            user, why, turn = _pick(rule, values, write=write)
-            if user is None:
+            member, why, turn = _pick(rule, values, rotas.get(rule.pk), write=write)
+            if member is None:
                 report.reason = f"assign condition holds, but {why}"
                 continue
             report.matched, report.reason = True, why
             outcome.action, outcome.rule, outcome.reason = "assign", rule.name, why
-            outcome.user = user.get_username()
+            outcome.user = member.username
             if write:
+                user = _user_of(member)
                 assignment = assign(
                     document,
                     user=user,
@@ -635,35 +683,24 @@ def assignment_rules_apply(doctype: str) -> bool:
     return AssignmentRule.objects.filter(document_type=doctype, disabled=False).exists()
 
 
-def rules_for_create(document: Any) -> list[AssignmentRule]:
+@dataclass(frozen=True)
+class CreateRules:
+    """What ``rules_for_create`` reads: the enabled rules, and the users of those that pick
+    among a list."""
+
+    rules: list[AssignmentRule]
+    rotas: Rotas
+
+
+def rules_for_create(document: Any) -> CreateRules:
     """The enabled rules of the document's type with their users, read before a new document
     takes its name: what ``apply_assignment_rules(..., rules=)`` then reads no more, while the
     naming series' row is locked (decision 0001: held from the name to the commit)."""
     kind = document_type_of(document)
     if kind is None:
-        return []
+        return CreateRules([], {})
     rules = _enabled_rules(kind.doctype)
-    picking = [r for r in rules if r.rule != AssignmentRule.Rule.BASED_ON_FIELD]
-    if not picking:
-        return rules
-    # each rule's users as a prefetch of ``user_rows`` leaves them, by a kept statement
-    rows = fetch(
-        "automation.rule_users",
-        lambda v: (
-            AssignmentRuleUser.objects.select_related("user")
-            .filter(assignment_rule__in=v.rules)
-            .order_by("idx")
-        ),
-        rules=[r.pk for r in picking],
-    )
-    for rule in picking:
-        users: Any = rule.user_rows.all()
-        users._result_cache = [row for row in rows if row.assignment_rule_id == rule.pk]
-        users._prefetch_done = True
-        for row in users._result_cache:
-            row.assignment_rule = rule
-        rule.__dict__.setdefault("_prefetched_objects_cache", {})["user_rows"] = users
-    return rules
+    return CreateRules(rules, _rotas(rules))
 
 
 def apply_assignment_rules(
@@ -672,7 +709,7 @@ def apply_assignment_rules(
     by: User | None,
     now: datetime | None = None,
     fresh: bool = False,
-    rules: list[AssignmentRule] | None = None,
+    rules: CreateRules | None = None,
 ) -> Outcome | None:
     """Run the enabled rules of the document's type on it, after it was created or changed
     (the services of its app call this; no signal). None when its type has no rule. ``fresh``:
@@ -681,11 +718,12 @@ def apply_assignment_rules(
     look for.
     ``rules``: those ``rules_for_create`` read (else they are read here)."""
     kind = document_type_of(document)
-    if rules is None:
-        rules = _enabled_rules(kind.doctype) if kind is not None else []
-    if kind is None or not rules:  # one query when a type has no rule
+    if kind is None:
         return None
-    values = kind.values(document, _fields_read(rules))  # a user field costs a query: only those
+    enabled = rules.rules if rules is not None else _enabled_rules(kind.doctype)
+    if not enabled:  # one query when a type has no rule
+        return None
+    values = kind.values(document, _fields_read(enabled))  # a user field costs a query: only those
     now = now or timezone.now()
     # the caller's transaction when there is one (a savepoint would cost two queries)
     with transaction.atomic(savepoint=False):
@@ -694,11 +732,12 @@ def apply_assignment_rules(
             values,
             document,
             str(document.pk),
-            rules,
+            enabled,
             by=by,
             now=now,
             write=True,
             fresh=fresh,
+            rotas=rules.rotas if rules is not None else None,
         )
 
 
