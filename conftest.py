@@ -21,7 +21,7 @@ from opportune.accounts.roles import ALL_ROLES, PURCHASE_USER, SALES_MANAGER, SA
 from opportune.crm.defaults import load_crm_defaults
 from opportune.crm.stage_totals import rebuild_stage_totals
 from opportune.masters.defaults import load_master_defaults
-from opportune.testing import PASSWORD, RESULTS, ApiClient, make_user
+from opportune.testing import PASSWORD, RESULTS, ApiClient, drop_sequences, make_user
 from opportune.webhooks.services import forget_subscriptions
 
 
@@ -34,6 +34,8 @@ def _restore_migration_data(sender, **kwargs) -> None:
         Group.objects.get_or_create(name=role)
     load_master_defaults(django_apps)
     load_crm_defaults(django_apps)
+    # the emptied naming series start again from 1: their sequences (PostgreSQL) with them
+    drop_sequences()
     # the board's summary follows the emptied opportunities (SQLite's flush deletes them row by
     # row, which its triggers count, perhaps after it emptied the summary)
     rebuild_stage_totals()

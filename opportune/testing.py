@@ -134,6 +134,42 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
 THREADS = 8
 
 
+def drop_sequences() -> None:
+    """Drop the naming series' and rules' sequences (PostgreSQL; core.sequences), after a
+    transactional test emptied their tables, so that numbers start again from 1."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'S' AND "
+            "(relname LIKE 'core\\_series\\_%' OR relname LIKE 'automation\\_rule\\_turn\\_%')"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP SEQUENCE IF EXISTS {name}")
+
+
+@contextmanager
+def series_rewound() -> Iterator[None]:
+    """The names taken inside are handed out again after it, for a test that makes the same
+    documents twice and rolls the first back: PostgreSQL's naming sequences (core.sequences)
+    do not roll back with a transaction, so they are set back to where they were."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    saved = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE 'core\\_series\\_%'"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"SELECT last_value, is_called FROM {name}")
+            saved[name] = cursor.fetchone()
+    yield
+    with connection.cursor() as cursor:
+        for name, (value, called) in saved.items():
+            cursor.execute("SELECT setval(%s, %s, %s)", [name, value, called])
+
+
 def run_in_threads(work: Callable[[int], list[str]]) -> list[str]:
     """Run ``work(thread_no)`` in THREADS threads started together; all names they got."""
     start = threading.Barrier(THREADS)

@@ -16,24 +16,24 @@ waits for another create to commit:
 
 from __future__ import annotations
 
-import hashlib
 from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, ProgrammingError, connection, transaction
+from django.db import connection, transaction
 
 from opportune.automation.models import AssignmentRule
+from opportune.core import sequences
 from opportune.core.statements import Placeholders, execute, update_sql
 
 _TABLE = AssignmentRule._meta.db_table
-_known: set[str] = set()  # the sequences this process has seen committed
 
 
 def sequence_name(rule: AssignmentRule) -> str:
     """The rule's sequence (PostgreSQL), named after the rule and the moment it was made, so a
     rule made again under a deleted one's name starts at turn 1; 63 bytes at most."""
-    key = f"{rule.pk}\x00{rule.creation.isoformat()}"
-    return "automation_rule_turn_" + hashlib.sha1(key.encode()).hexdigest()[:20]
+    return sequences.sequence_name(
+        "automation_rule_turn", f"{rule.pk}\x00{rule.creation.isoformat()}"
+    )
 
 
 def _postgres() -> bool:
@@ -49,11 +49,7 @@ def take_turn(rule: AssignmentRule) -> int:
                 [rule.pk],
             )
             return int(cursor.fetchone()[0])
-        sequence = sequence_name(rule)
-        if sequence not in _known:
-            _ensure_sequence(rule, sequence)
-        cursor.execute("SELECT nextval(%s)", [sequence])
-        return int(cursor.fetchone()[0])
+    return sequences.take(sequence_name(rule), start_after=("%s", [rule.turns]))[0]
 
 
 def next_turn(rule: AssignmentRule) -> int:
@@ -83,17 +79,3 @@ def _record_turn(rule_name: str, turn: int, user_id: int, *, later_only: bool) -
 
     key = ("automation.record_turn", later_only)
     execute(key, build, using=connection.alias, rule=rule_name, turn=turn, user=user_id)
-
-
-def _ensure_sequence(rule: AssignmentRule, sequence: str) -> None:
-    """Create the rule's sequence at its first turn (migration 0004 made those of the rules
-    that existed), starting after the turns the rule has had; remembered once committed. Two
-    first turns at once: the second waits for the first to commit, then finds it made."""
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE SEQUENCE IF NOT EXISTS {sequence} START WITH {int(rule.turns) + 1}"
-            )
-    except (IntegrityError, ProgrammingError):  # made by another transaction at that moment
-        pass
-    transaction.on_commit(partial(_known.add, sequence))

@@ -102,6 +102,12 @@ class NamingSeriesAdmin(admin.ModelAdmin[NamingSeries]):
     def has_delete_permission(self, request: HttpRequest, obj: NamingSeries | None = None) -> bool:
         return False  # a deleted counter would hand out names again
 
+    def save_model(self, request: HttpRequest, obj: NamingSeries, form: Any, change: bool) -> None:
+        """A counter set by hand moves the series on (its sequence too, on PostgreSQL); it
+        never goes back below a name handed out."""
+        super().save_model(request, obj, form, change)
+        NamingSeries.move_past(obj.prefix, obj.current)
+
 
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin[Heartbeat]):

@@ -268,5 +268,4 @@ def bump_series(model: type[models.Model], names: Sequence[str]) -> None:
         if match:
             highest[match[1]] = max(highest.get(match[1], 0), int(match[2]))
     for prefix, number in highest.items():
-        NamingSeries.objects.bulk_create([NamingSeries(prefix=prefix)], ignore_conflicts=True)
-        NamingSeries.objects.filter(prefix=prefix, current__lt=number).update(current=number)
+        NamingSeries.move_past(prefix, number)

@@ -26,6 +26,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,7 +40,7 @@ from opportune.core.bulk import insert_rows
 from opportune.core.errors import DomainError, ValidationError
 from opportune.core.export import FORMULA_STARTS, csv_lines
 from opportune.core.jobs import enqueue_job
-from opportune.core.models import ImportJob, ImportRow
+from opportune.core.models import ImportJob, ImportRow, naming_rehearsal
 
 if TYPE_CHECKING:
     from opportune.core.users import AnyUser, User
@@ -679,8 +680,10 @@ def run_batch(job_id: int, start: int, *, queue: bool) -> int | None:
                     next_start = doc.first - 2
                     break
                 batch.append(doc)
-            for doc, name, errors in _import_docs(importer, batch, job.user, keep=not dry):
-                outcomes.append(_outcome(job, doc, name, errors, ok))
+            # a dry run's documents are rolled back: their names use up no number
+            with naming_rehearsal() if dry else nullcontext():
+                for doc, name, errors in _import_docs(importer, batch, job.user, keep=not dry):
+                    outcomes.append(_outcome(job, doc, name, errors, ok))
     insert_rows(ImportRow, outcomes)
     job.processed = job.total if next_start is None else next_start
     failed = sum(1 for o in outcomes if o["outcome"] == ImportRow.Outcome.ERROR)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -14,6 +17,7 @@ from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
+from opportune.core import sequences
 from opportune.core.audit import current_door
 from opportune.core.statements import (
     Placeholders,
@@ -39,7 +43,9 @@ def expand_series(series: str, when: datetime | None = None) -> str:
 
 
 class NamingSeries(models.Model):
-    """The last number handed out for one prefix (e.g. ``CRM-OPP-2026-``)."""
+    """The last number handed out for one prefix (e.g. ``CRM-OPP-2026-``). On PostgreSQL the
+    numbers come from a sequence of the prefix, which no create waits on, and ``current``
+    follows it after each commit (decision 0040)."""
 
     prefix = models.CharField(max_length=60, primary_key=True)
     current = models.PositiveBigIntegerField(default=0)
@@ -54,26 +60,34 @@ class NamingSeries(models.Model):
     def next_name(cls, series: str, when: datetime | None = None) -> str:
         """Hand out the next name of a series: never the same name twice, also concurrently.
 
-        The counter is incremented by one UPDATE that holds the row lock until the surrounding
-        transaction ends, so two concurrent callers are serialised by the database on SQLite and
-        PostgreSQL alike; a missing counter row is created first (ignoring a concurrent insert).
+        PostgreSQL: ``nextval`` of the prefix's sequence, which holds no lock, so concurrent
+        creates do not wait on each other; a rolled-back create leaves its number unused (a
+        gap, as a deleted document does). SQLite: one UPDATE of the counter, in the
+        transaction (SQLite lets one writer in at a time anyway: no gap).
         """
         return cls.next_names(series, 1, when)[0]
 
     @classmethod
     def next_names(cls, series: str, count: int, when: datetime | None = None) -> list[str]:
-        """The next ``count`` names of a series in one counter update (a bulk write's block):
-        those ``count`` calls of ``next_name`` would have handed out."""
+        """The next ``count`` names of a series in one statement (a bulk write's block), in
+        order; consecutive on SQLite, and on PostgreSQL unless others take names meanwhile."""
         prefix = expand_series(series, when)
-        with transaction.atomic(savepoint=False):  # the caller's transaction, or its own
-            current = cls._take(prefix, count)
-            if current is None:  # the first of its year
-                NamingSeries.objects.bulk_create(
-                    [NamingSeries(prefix=prefix)], ignore_conflicts=True
-                )
+        rehearsed = _rehearsal.get()
+        if connection.vendor == "postgresql" and rehearsed is not None:
+            numbers = cls._rehearse(prefix, count, rehearsed)
+        elif connection.vendor == "postgresql":
+            numbers = cls._take_from_sequence(prefix, count)
+        else:
+            with transaction.atomic(savepoint=False):  # the caller's transaction, or its own
                 current = cls._take(prefix, count)
-        assert current is not None
-        return [f"{prefix}{n:0{NAME_DIGITS}d}" for n in range(current - count + 1, current + 1)]
+                if current is None:  # the first of its year
+                    NamingSeries.objects.bulk_create(
+                        [NamingSeries(prefix=prefix)], ignore_conflicts=True
+                    )
+                    current = cls._take(prefix, count)
+            assert current is not None
+            numbers = list(range(current - count + 1, current + 1))
+        return [f"{prefix}{n:0{NAME_DIGITS}d}" for n in numbers]
 
     @classmethod
     def _take(cls, prefix: str, count: int) -> int | None:
@@ -87,6 +101,72 @@ class NamingSeries(models.Model):
             )
             row = cursor.fetchone()
         return None if row is None else int(row[0])
+
+    @classmethod
+    def _take_from_sequence(cls, prefix: str, count: int) -> list[int]:
+        """PostgreSQL's numbers: the prefix's sequence's, in one statement (made at the
+        prefix's first name, after the counter its row kept until then); ``current`` follows
+        once the caller commits, in a statement of its own that never goes back, so no
+        transaction holds the row."""
+        table = cls._meta.db_table
+        numbers = sequences.take(
+            sequences.sequence_name(SEQUENCE_KIND, prefix),
+            count,
+            start_after=(
+                f"SELECT COALESCE(MAX(current), 0) FROM {table} WHERE prefix = %s",
+                [prefix],
+            ),
+        )
+        transaction.on_commit(partial(cls._follow, prefix, numbers[-1]))
+        return numbers
+
+    @classmethod
+    def _rehearse(cls, prefix: str, count: int, rehearsed: dict[str, int]) -> list[int]:
+        """A dry run's numbers (``naming_rehearsal``): the ones the sequence would hand out
+        next, and on from there, without taking them."""
+        if prefix not in rehearsed:
+            name = sequences.sequence_name(SEQUENCE_KIND, prefix)
+            start = f"SELECT COALESCE(MAX(current), 0) FROM {cls._meta.db_table} WHERE prefix = %s"
+            rehearsed[prefix] = sequences.peek(name, start_after=(start, [prefix]))
+        first = rehearsed[prefix]
+        rehearsed[prefix] = first + count
+        return list(range(first, first + count))
+
+    @classmethod
+    def _follow(cls, prefix: str, number: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {cls._meta.db_table} (prefix, current) VALUES (%s, %s) "
+                "ON CONFLICT (prefix) DO UPDATE SET current = EXCLUDED.current "
+                f"WHERE {cls._meta.db_table}.current < EXCLUDED.current",
+                [prefix, number],
+            )
+
+    @classmethod
+    def move_past(cls, prefix: str, number: int) -> None:
+        """Names up to ``number`` of the prefix exist (written from elsewhere: an import keeps
+        its source's names) or are not to be handed out (the counter set by hand): the next name
+        comes after them."""
+        NamingSeries.objects.bulk_create([NamingSeries(prefix=prefix)], ignore_conflicts=True)
+        NamingSeries.objects.filter(prefix=prefix, current__lt=number).update(current=number)
+        if connection.vendor == "postgresql":
+            sequences.move_past(sequences.sequence_name(SEQUENCE_KIND, prefix), number)
+
+
+SEQUENCE_KIND = "core_series"  # the naming series' sequences: core_series_<hash of the prefix>
+_rehearsal: ContextVar[dict[str, int] | None] = ContextVar("naming_rehearsal", default=None)
+
+
+@contextmanager
+def naming_rehearsal() -> Iterator[None]:
+    """Names given inside (a dry run, rolled back: an import's check) use up no number of their
+    series: on PostgreSQL a sequence does not roll back, so they are the numbers the series
+    would hand out next, not taken (SQLite's counter rolls back anyway)."""
+    token = _rehearsal.set({})
+    try:
+        yield
+    finally:
+        _rehearsal.reset(token)
 
 
 # The columns a document's history leaves out: every change bumps them, none is worth a line.

@@ -26,7 +26,7 @@ from opportune.crm.models import (
 )
 from opportune.crm.services import add_lead_comment, create_contact
 from opportune.crm.webhooks import CREATED
-from opportune.testing import client_for, make_customer, make_item, make_lead
+from opportune.testing import client_for, make_customer, make_item, make_lead, series_rewound
 from opportune.webhooks.models import Webhook, WebhookDelivery
 from opportune.webhooks.services import forget_subscriptions
 
@@ -99,7 +99,7 @@ def test_leads_in_bulk_are_what_one_by_one_makes(sales, monkeypatch, mode):
     make_lead(sales, lead_name="Old", email_id="old@here.example", phone="020 7946 0002")
     client = client_for(sales)
     one_by_one = dataclasses.replace(imports._IMPORTERS["Lead"], create_many=None)
-    with transaction.atomic():
+    with series_rewound(), transaction.atomic():
         with monkeypatch.context() as patch:
             patch.setitem(imports._IMPORTERS, "Lead", one_by_one)
             old_check, old = _run(client, mode)
@@ -238,7 +238,7 @@ def test_opportunities_in_bulk_are_what_one_by_one_makes(sales, sales2, monkeypa
     ]
     client = client_for(sales)
     one_by_one = dataclasses.replace(imports._IMPORTERS["Opportunity"], create_many=None)
-    with transaction.atomic():
+    with series_rewound(), transaction.atomic():
         with monkeypatch.context() as patch:
             patch.setitem(imports._IMPORTERS, "Opportunity", one_by_one)
             old_check, old = _run_opportunities(client, rows, mode)
@@ -314,7 +314,7 @@ def test_contacts_in_bulk_are_what_one_by_one_makes(sales, sales2, monkeypatch, 
     ]
     client = client_for(sales)
     one_by_one = dataclasses.replace(imports._IMPORTERS["Contact"], create_many=None)
-    with transaction.atomic():
+    with series_rewound(), transaction.atomic():
         with monkeypatch.context() as patch:
             patch.setitem(imports._IMPORTERS, "Contact", one_by_one)
             job = upload(client, "Contact", csv_file(rows))
@@ -385,7 +385,7 @@ def test_customers_in_bulk_are_what_one_by_one_makes(sales, monkeypatch, mode):
     ]
     client = client_for(sales)
     one_by_one = dataclasses.replace(imports._IMPORTERS["Customer"], create_many=None)
-    with transaction.atomic():
+    with series_rewound(), transaction.atomic():
         with monkeypatch.context() as patch:
             patch.setitem(imports._IMPORTERS, "Customer", one_by_one)
             job = upload(client, "Customer", csv_file(rows))
@@ -424,7 +424,7 @@ def test_a_batch_with_a_party_from_an_email_goes_one_by_one(sales, monkeypatch):
     ]
     client = client_for(sales)
     one_by_one = dataclasses.replace(imports._IMPORTERS["Opportunity"], create_many=None)
-    with transaction.atomic():
+    with series_rewound(), transaction.atomic():
         with monkeypatch.context() as patch:
             patch.setitem(imports._IMPORTERS, "Opportunity", one_by_one)
             old_check, old = _run_opportunities(client, rows, "valid")
