@@ -295,3 +295,18 @@ def test_a_choice_is_a_value_of_its_kind(users: list[User]) -> None:
 
     assert fetch("test.choice", build, names=[Name.FIRST]) == ["st0"]
     assert fetch("test.choice", build, names=["st1"]) == ["st1"]
+
+
+def test_verify_mode_fails_a_kept_insert_whose_key_misses_what_its_sql_depends_on() -> None:
+    def build_for(table: str) -> Callable[[Placeholders], tuple[str, list[Any]]]:
+        def build(v: Placeholders) -> tuple[str, list[Any]]:
+            return f"INSERT INTO {table} (prefix, current) VALUES (%s, %s)", ["A-", 1]
+
+        return build
+
+    execute("test.insert", build_for("core_namingseries"), ["A-", 1])
+    with pytest.raises(StatementMismatchError):
+        execute("test.insert", build_for("core_namingseries_other"), ["A-", 1])
+    with pytest.raises(UnsupportedStatementError):  # a compilation with other parameters
+        execute("test.insert.other", build_for("core_namingseries"), ["B-", 1])
+    assert list(NamingSeries.objects.values_list("prefix", "current")) == [("A-", 1)]
