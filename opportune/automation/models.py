@@ -10,8 +10,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from opportune.core.models import KeptInserts
 
-class Assignment(models.Model):
+
+class Assignment(KeptInserts):
     class Status(models.TextChoices):
         OPEN = "Open"
         CLOSED = "Closed"

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from functools import cached_property, partial
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -23,6 +26,7 @@ from opportune.core.statements import (
     Placeholders,
     UnsupportedStatementError,
     execute,
+    insert_sql,
     keepable,
     update_sql,
 )
@@ -183,7 +187,96 @@ class ExactJSONEncoder(DjangoJSONEncoder):
         return super().default(o)
 
 
-class AuditedHistory(models.Model):
+# the parameters a kept INSERT passes as its field prepared them (bool is an int): what the
+# database adapts by value, and compares by value in verify mode (a JSON wrapper does not)
+_PLAIN_PARAMS = (str, int, float, Decimal, datetime, date, time, UUID, bytes)
+
+
+class KeptInserts(models.Model):
+    """A model whose save INSERTs its row by a kept write (core/statements.py): Django compiles
+    a save's INSERT anew every time (its query, its compiler, its SQL: a share of a create's
+    CPU), and for one model and one list of fields it is the same SQL."""
+
+    class Meta:
+        abstract = True
+
+    def _do_insert(
+        self, manager: Any, using: Any, fields: Any, returning_fields: Any, raw: Any
+    ) -> Any:
+        if raw:  # a fixture's row: Django's
+            return super()._do_insert(  # type: ignore[misc]  # private: not in the stubs
+                manager, using, fields, returning_fields, raw
+            )
+        return _kept_insert(self, manager, using, fields, returning_fields)
+
+
+def _kept_insert(
+    instance: models.Model, manager: Any, using: str, fields: list[Any], returning: list[Any]
+) -> list[Any]:
+    """``Model._do_insert`` by a kept write: the row's parameters as Django's compiler prepares
+    them (each field's ``pre_save`` then ``get_db_prep_save``), the SQL kept per model, fields
+    and returned fields (it depends on nothing else: a None is a parameter too), the returned
+    values as the database gives them. Django's INSERT (of the same pre_save values: an
+    auto_now field is not given another time) when ``_insert_params`` or ``_returned_as_is``
+    says no."""
+    model = manager.model
+    connection = connections[using]
+    values = [field.pre_save(instance, True) for field in fields]
+    row = SimpleNamespace(
+        **{field.attname: value for field, value in zip(fields, values, strict=True)}
+    )
+    params = _insert_params(fields, values, connection)
+    if params is not None and _returned_as_is(model, returning, connection):
+        key = (
+            "models.insert",
+            model,
+            tuple(field.attname for field in fields),
+            tuple(field.attname for field in returning),
+        )
+
+        def build(v: Placeholders) -> tuple[str, list[Any]]:
+            return insert_sql(model, fields, row, returning, using)
+
+        try:
+            return execute(key, build, params, using=using)
+        except UnsupportedStatementError:  # before anything ran: Django's path
+            pass
+    return list(
+        manager._insert([row], fields=fields, returning_fields=returning, using=using, raw=True)
+    )
+
+
+def _insert_params(fields: list[Any], values: list[Any], connection: Any) -> list[Any] | None:
+    """The INSERT's parameters as Django's compiler prepares them; None when a value is an
+    expression (it is SQL), a field makes its own placeholder, or a parameter is not a plain
+    value (a JSON wrapper on PostgreSQL)."""
+    params = []
+    for field, value in zip(fields, values, strict=True):
+        if hasattr(value, "resolve_expression") or hasattr(field, "get_placeholder"):
+            return None
+        param = field.get_db_prep_save(value, connection)
+        if param is not None and not isinstance(param, _PLAIN_PARAMS):
+            return None
+        params.append(param)
+    return params
+
+
+def _returned_as_is(model: type[models.Model], returning: list[Any], connection: Any) -> bool:
+    """Whether the database returns the INSERT's returned fields by RETURNING and as the model
+    reads them (no converter: an AutoField's key), as a kept write answers them."""
+    if not returning:
+        return True
+    if not connection.features.can_return_columns_from_insert:
+        return False
+    table = model._meta.db_table
+    columns = [field.get_col(table) for field in returning]
+    return not any(
+        connection.ops.get_db_converters(column) or column.get_db_converters(connection)
+        for column in columns
+    )
+
+
+class AuditedHistory(KeptInserts):
     """What every history record adds to django-simple-history's: the door the change came
     through (core.audit) and, for a document with item rows, how its rows changed."""
 
@@ -237,7 +330,7 @@ def audited_history(**kwargs: Any) -> Any:
     return _AuditedRecords(bases=[AuditedHistory], **kwargs)
 
 
-class Document(models.Model):
+class Document(KeptInserts):
     """Base of every named document: name, optimistic-lock version and audit columns.
 
     ``version`` starts at 1 and goes up by one with every accepted change; a write that names
@@ -376,7 +469,7 @@ def _kept_update(
     return bool(rows)
 
 
-class Comment(models.Model):
+class Comment(KeptInserts):
     """A line on a document's timeline: a user's comment or a note the system wrote.
 
     Documents are referred to as ERPNext does, by doctype and name, so any app can comment on

@@ -25,7 +25,9 @@ the tests) builds and compiles the queryset again on every call and raises when 
 its parameters differ: a key that misses something the SQL depends on fails the suite.
 
 ``execute`` keeps a write's SQL the same way (an UPDATE compiled by ``update_sql``, its
-RETURNING rows answered): the version claim, a document's save (docs/decisions/0038).
+RETURNING rows answered): the version claim, a document's save (docs/decisions/0038). A save's
+INSERT (``insert_sql``) keeps only its SQL: its parameters are the row's values as each field
+prepares them, computed by the caller as Django's compiler computes them (core.models).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from django.db.models.query import (
     ValuesIterable,
     ValuesListIterable,
 )
-from django.db.models.sql import UpdateQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
 from django.db.models.utils import create_namedtuple_class
 
 __all__ = [
@@ -60,6 +62,7 @@ __all__ = [
     "clear",
     "execute",
     "fetch",
+    "insert_sql",
     "keepable",
     "q_from",
     "q_template",
@@ -534,19 +537,30 @@ def _verify(compiled: _Compiled, build: Build, values: dict[str, Any], params: l
 
 
 def execute(
-    key: Hashable, build: SqlBuild, /, using: str = "default", **values: Any
+    key: Hashable,
+    build: SqlBuild,
+    params: Sequence[Any] | None = None,
+    /,
+    using: str = "default",
+    **values: Any,
 ) -> list[tuple[Any, ...]]:
     """A write's SQL kept as ``fetch`` keeps a read's: ``build(v)`` compiles it with the values
     of ``v`` (an UPDATE from a query: ``(sql, params)``); run again with new values, it answers
     the rows it returns (a RETURNING clause's, as the database gives them), else none. The same
     rules as ``fetch``: the key names everything else the SQL depends on (None and booleans
     included), what cannot be kept is compiled each time, and verify mode compiles it again on
-    every call and raises when the kept SQL or parameters differ."""
+    every call and raises when the kept SQL or parameters differ.
+
+    ``params`` instead of values (an INSERT's row, ``insert_sql``): the statement's parameters
+    as the caller prepared them, of any type; only the SQL is kept, and only when its first
+    compilation takes exactly these parameters (then it cannot depend on them: the key names
+    what it depends on)."""
     connection = connections[using]
     verify = getattr(settings, "STATEMENTS_VERIFY", False)
     kept: _KeptSql | None = None
     try:
-        full_key = _full_key("execute", using, key, values)
+        kind = "execute" if params is None else "execute-given"
+        full_key = _full_key(kind, using, key, values)
     except _Repeated:
         pass
     except UnsupportedStatementError:
@@ -556,7 +570,7 @@ def execute(
         try:  # one lookup (fetch says why)
             found = _kept[full_key]
         except KeyError:
-            found = _keep_sql(full_key, using, build, values)
+            found = _keep_sql(full_key, using, build, values, params)
         assert not isinstance(found, _Compiled)  # fetch's keys are its own
         kept = found
     if kept is None:  # not kept: compiled now
@@ -564,14 +578,34 @@ def execute(
             sql, fresh = build(Placeholders(values))
         except EmptyResultSet:  # nothing can match: nothing to run (as Django's writes do)
             return []
-        params = list(fresh)
+        run = list(fresh)
     else:
-        sql, params = kept.sql, _params_for(kept.params, kept.slots, values)
+        sql = kept.sql
+        run = list(params) if params is not None else _params_for(kept.params, kept.slots, values)
         if verify:
-            _same(sql, params, *build(Placeholders(values)))
+            _same(sql, run, *build(Placeholders(values)))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, run)
         return list(cursor.fetchall()) if cursor.description is not None else []
+
+
+def insert_sql(
+    model: type[Model], fields: Sequence[Any], row: Any, returning: Sequence[Any], using: str
+) -> tuple[str, list[Any]]:
+    """The SQL of a save's INSERT of one row of ``model`` (``fields`` with the values of
+    ``row``'s attributes, pre_save already given, as a raw save reads them) returning the
+    fields ``returning``, and its parameters (an ``execute`` build's, with the row's prepared
+    parameters: Django's ``Model._do_insert`` compiled); UnsupportedStatementError when it is
+    not one statement or has parameters of its own after the row's (Oracle's RETURNING)."""
+    query = InsertQuery(model)
+    query.insert_values(fields, [row], raw=True)
+    compiler = query.get_compiler(using)
+    compiler.returning_fields = returning
+    made = compiler.as_sql()
+    if len(made) != 1 or compiler.returning_params:
+        raise UnsupportedStatementError("not one INSERT taking the row's parameters only")
+    sql, params = made[0]
+    return sql, list(params)
 
 
 def update_sql(rows: QuerySet[Any], changes: dict[str, Any], using: str) -> tuple[str, list[Any]]:
@@ -588,7 +622,11 @@ def update_sql(rows: QuerySet[Any], changes: dict[str, Any], using: str) -> tupl
 
 
 def _keep_sql(
-    full_key: Hashable, using: str, build: SqlBuild, values: dict[str, Any]
+    full_key: Hashable,
+    using: str,
+    build: SqlBuild,
+    values: dict[str, Any],
+    given: Sequence[Any] | None,
 ) -> _KeptSql | None:
     kept: _KeptSql | None
     try:
@@ -597,8 +635,13 @@ def _keep_sql(
             sql, params = build(Placeholders(marks))
         except EmptyResultSet:  # a value that matches nothing: not a statement to keep
             raise UnsupportedStatementError("the write compiles to nothing") from None
-        slots = _Compiled._find_slots(connections[using], sql, list(params), marks)
-        kept = _KeptSql(sql, list(params), slots)
+        if given is None:
+            slots = _Compiled._find_slots(connections[using], sql, list(params), marks)
+            kept = _KeptSql(sql, list(params), slots)
+        elif list(params) == list(given):  # the caller's parameters are the statement's own
+            kept = _KeptSql(sql, [], ())
+        else:
+            raise UnsupportedStatementError("the statement does not take the parameters given")
     except UnsupportedStatementError:
         if getattr(settings, "STATEMENTS_VERIFY", False):
             raise

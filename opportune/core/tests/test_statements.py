@@ -12,14 +12,15 @@ from typing import Any, cast
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.db.models import Count, F, QuerySet, TextChoices
+from django.db.models import Count, F, Model, QuerySet, TextChoices
+from django.db.models.functions import Now
 from django.db.models.sql import UpdateQuery
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler
 from django.test.utils import CaptureQueriesContext
 
 from opportune.accounts.models import ApiToken
 from opportune.core import statements
-from opportune.core.models import NamingSeries
+from opportune.core.models import Comment, KeptInserts, NamingSeries
 from opportune.core.statements import (
     Placeholders,
     StatementMismatchError,
@@ -27,6 +28,7 @@ from opportune.core.statements import (
     execute,
     fetch,
 )
+from opportune.crm.models import Customer
 from opportune.masters.models import Currency
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +297,103 @@ def test_a_choice_is_a_value_of_its_kind(users: list[User]) -> None:
 
     assert fetch("test.choice", build, names=[Name.FIRST]) == ["st0"]
     assert fetch("test.choice", build, names=["st1"]) == ["st1"]
+
+
+@pytest.fixture
+def inserts(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The models whose INSERT Django compiles from now on, verify mode off (it compiles every
+    kept statement again)."""
+    settings.STATEMENTS_VERIFY = False
+    found: list[str] = []
+    as_sql = SQLInsertCompiler.as_sql
+
+    def counted(compiler: SQLInsertCompiler, *args: Any, **kwargs: Any) -> Any:
+        found.append(str(compiler.query.get_meta().object_name))
+        return as_sql(compiler, *args, **kwargs)
+
+    monkeypatch.setattr(SQLInsertCompiler, "as_sql", counted)
+    return found
+
+
+def _comment(content: str, owner: User | None) -> Comment:
+    when = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+    return Comment(
+        reference_doctype="Lead", reference_name="L-1", content=content, owner=owner, creation=when
+    )
+
+
+def _saved(comment: Comment) -> tuple[str, dict[str, Any]]:
+    """The INSERT a save ran, and the row it wrote (its key, as the save set it)."""
+    with CaptureQueriesContext(connection) as queries:
+        comment.save()
+    (insert,) = queries.captured_queries
+    return insert["sql"], dict(Comment.objects.filter(pk=comment.pk).values().get())
+
+
+def test_a_kept_insert_runs_what_django_runs_and_sets_the_key_it_returns(
+    users: list[User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _saved(_comment("first", users[0]))  # compiles and keeps the INSERT
+    kept = [_saved(_comment("again", owner)) for owner in (users[1], None)]
+    # Django's own (private: not in the stubs)
+    monkeypatch.setattr(KeptInserts, "_do_insert", Model._do_insert)  # type: ignore[attr-defined]
+    django = [_saved(_comment("again", owner)) for owner in (users[1], None)]
+    for (kept_sql, kept_row), (django_sql, django_row) in zip(kept, django, strict=True):
+        assert kept_sql == django_sql
+        assert kept_row.pop("id") < django_row.pop("id")
+        assert kept_row == django_row
+    assert kept[0][1]["owner_id"] == users[1].pk
+    assert kept[1][1]["owner_id"] is None
+    assert Comment.objects.count() == 5
+
+
+def test_a_second_insert_compiles_nothing_a_document_and_its_history_record_too(
+    users: list[User], inserts: list[str]
+) -> None:
+    for number in range(3):
+        if number == 2:
+            inserts.clear()
+        _comment(f"comment {number}", users[0]).save()
+        customer = Customer(name=f"CUST-{number}", customer_name=f"Customer {number}")
+        customer._history_user = users[0] if number else None
+        customer.save()
+    assert inserts == ["SearchEntry"]  # its text's upsert: a bulk_create, not a save
+    assert Comment.objects.count() == 3
+    record = Customer.history.get(name="CUST-2")
+    assert (record.customer_name, record.history_type, record.history_user_id) == (
+        "Customer 2",
+        "+",
+        users[0].pk,
+    )
+    assert record.history_id > Customer.history.get(name="CUST-1").history_id
+
+
+def test_an_expression_goes_to_django_and_its_row_is_djangos(
+    users: list[User], inserts: list[str]
+) -> None:
+    _comment("kept", users[0]).save()
+    inserts.clear()
+    comment = _comment("now", users[0])
+    comment.creation = Now()
+    comment.save()
+    comment.refresh_from_db()
+    assert inserts == ["Comment"]
+    assert comment.content == "now"
+    assert abs(comment.creation - datetime.now(UTC)) < timedelta(minutes=1)
+    _comment("kept again", users[0]).save()  # the kept statement is still there
+    assert inserts == ["Comment"]
+
+
+def test_verify_mode_fails_a_kept_insert_whose_key_misses_what_its_sql_depends_on() -> None:
+    def build_for(table: str) -> Callable[[Placeholders], tuple[str, list[Any]]]:
+        def build(v: Placeholders) -> tuple[str, list[Any]]:
+            return f"INSERT INTO {table} (prefix, current) VALUES (%s, %s)", ["A-", 1]
+
+        return build
+
+    execute("test.insert", build_for("core_namingseries"), ["A-", 1])
+    with pytest.raises(StatementMismatchError):
+        execute("test.insert", build_for("core_namingseries_other"), ["A-", 1])
+    with pytest.raises(UnsupportedStatementError):  # a compilation with other parameters
+        execute("test.insert.other", build_for("core_namingseries"), ["B-", 1])
+    assert list(NamingSeries.objects.values_list("prefix", "current")) == [("A-", 1)]
