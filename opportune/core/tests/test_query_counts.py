@@ -1690,7 +1690,7 @@ def test_warm_writes_compile_no_select_and_no_update(people, compiled):
     # left to the ORM: the search entry's upsert and the item rows (bulk_create), and the job
     # that notifies sales of their assignment (core.jobs; the rules run before the INSERT)
     bulk = ["SQLInsertCompiler SearchEntry", "SQLInsertCompiler OpportunityItem"]
-    assert compiled == ["SQLInsertCompiler Job", *bulk, *bulk]
+    assert compiled == [*bulk, "SQLInsertCompiler Job", *bulk]
 
 
 @pytest.mark.parametrize("resource", ["leads", "customers", "contacts"])
