@@ -1,22 +1,33 @@
 """PostgreSQL's ``opportune_take_numbers``: a sequence's next numbers, the sequence made at its
-first use (core.sequences, decision 0040). Nothing on SQLite."""
+first use, and moved past its owner's counter when that ran ahead (core.sequences, decision
+0040). Nothing on SQLite."""
 
 from django.db import migrations
 
 FUNCTION = """
 CREATE OR REPLACE FUNCTION opportune_take_numbers(seq text, start_after bigint, n integer)
 RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+DECLARE
+    first bigint;
 BEGIN
     BEGIN
-        RETURN QUERY SELECT nextval(seq) FROM generate_series(1, n);
+        first := nextval(seq);
     EXCEPTION WHEN undefined_table THEN
         BEGIN
             EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I START WITH %s', seq, start_after + 1);
         EXCEPTION WHEN unique_violation OR duplicate_table THEN
             NULL;  -- made by another transaction at that moment
         END;
-        RETURN QUERY SELECT nextval(seq) FROM generate_series(1, n);
+        first := nextval(seq);
     END;
+    IF first <= start_after THEN  -- the counter ran ahead (numbers taken without the sequence)
+        PERFORM setval(seq, start_after);
+        first := nextval(seq);
+    END IF;
+    RETURN NEXT first;
+    IF n > 1 THEN
+        RETURN QUERY SELECT nextval(seq) FROM generate_series(2, n);
+    END IF;
 END
 $$;
 """

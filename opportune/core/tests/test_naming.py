@@ -94,3 +94,17 @@ def test_names_written_from_elsewhere_move_the_series_on():
     assert NamingSeries.next_name("CONT-.YYYY.-", WHEN) == "CONT-2026-00041"
     NamingSeries.move_past("CONT-2026-", 10)  # never back
     assert NamingSeries.next_name("CONT-.YYYY.-", WHEN) == "CONT-2026-00042"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_numbers_taken_from_the_counter_alone_are_not_handed_out_again():
+    """An older version, or one node of a rolling upgrade, takes numbers from the counter row
+    without the sequence: the sequence moves past them at its next number."""
+    with transaction.atomic():
+        assert NamingSeries.next_name("LEAD-.YYYY.-", WHEN) == "LEAD-2026-00001"
+    NamingSeries.objects.filter(prefix="LEAD-2026-").update(current=7)  # what such code does
+    with transaction.atomic():
+        assert NamingSeries.next_names("LEAD-.YYYY.-", 2, WHEN) == [
+            "LEAD-2026-00008",
+            "LEAD-2026-00009",
+        ]
