@@ -656,8 +656,7 @@ def set_naming_series(plan: Plan) -> None:
             prefixes[f"CRM-OPP-{year}-"] = min(nxt, plan.n) - first
         year += 1
     for prefix, last in prefixes.items():
-        NamingSeries.objects.bulk_create([NamingSeries(prefix=prefix)], ignore_conflicts=True)
-        NamingSeries.objects.filter(prefix=prefix, current__lt=last).update(current=last)
+        NamingSeries.move_past(prefix, last)  # its sequence too, on PostgreSQL (decision 0040)
 
 
 # --- what the services keep beside the opportunities ---------------------------------------------
@@ -1254,10 +1253,7 @@ def ensure_quotations(writer: Writer, plan: Plan) -> None:
     for prefix in ("SAL-QTN-", "SAL-ORD-"):
         for series in NamingSeries.objects.filter(prefix__startswith="CRM-OPP-"):
             mine = prefix + series.prefix.removeprefix("CRM-OPP-")
-            NamingSeries.objects.bulk_create([NamingSeries(prefix=mine)], ignore_conflicts=True)
-            NamingSeries.objects.filter(prefix=mine, current__lt=series.current).update(
-                current=series.current
-            )
+            NamingSeries.move_past(mine, series.current)
 
 
 def _created(row: dict) -> dict:
