@@ -695,7 +695,7 @@ class CreateRules:
 def rules_for_create(document: Any) -> CreateRules:
     """The enabled rules of the document's type with their users, read before a new document
     takes its name: what ``apply_assignment_rules(..., rules=)`` then reads no more, while the
-    naming series' row is locked (decision 0001: held from the name to the commit)."""
+    naming series' row is locked (SQLite, decision 0001: held from the name to the commit)."""
     kind = document_type_of(document)
     if kind is None:
         return CreateRules([], {})

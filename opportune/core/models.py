@@ -112,17 +112,17 @@ class NamingSeries(models.Model):
         prefix's first name, after the counter its row kept until then); ``current`` follows
         once the caller commits, in a statement of its own that never goes back, so no
         transaction holds the row."""
-        table = cls._meta.db_table
-        numbers = sequences.take(
-            sequences.sequence_name(SEQUENCE_KIND, prefix),
-            count,
-            start_after=(
-                f"SELECT COALESCE(MAX(current), 0) FROM {table} WHERE prefix = %s",
-                [prefix],
-            ),
-        )
+        name = sequences.sequence_name(SEQUENCE_KIND, prefix)
+        numbers = sequences.take(name, count, start_after=cls._counter(prefix))
         transaction.on_commit(partial(cls._follow, prefix, numbers[-1]))
         return numbers
+
+    @classmethod
+    def _counter(cls, prefix: str) -> tuple[str, list[Any]]:
+        """The SQL of the prefix's counter (0 without a row), which its sequence starts after
+        and stays above."""
+        table = cls._meta.db_table
+        return f"SELECT COALESCE(MAX(current), 0) FROM {table} WHERE prefix = %s", [prefix]
 
     @classmethod
     def _rehearse(cls, prefix: str, count: int, rehearsed: dict[str, int]) -> list[int]:
@@ -130,8 +130,7 @@ class NamingSeries(models.Model):
         next, and on from there, without taking them."""
         if prefix not in rehearsed:
             name = sequences.sequence_name(SEQUENCE_KIND, prefix)
-            start = f"SELECT COALESCE(MAX(current), 0) FROM {cls._meta.db_table} WHERE prefix = %s"
-            rehearsed[prefix] = sequences.peek(name, start_after=(start, [prefix]))
+            rehearsed[prefix] = sequences.peek(name, start_after=cls._counter(prefix))
         first = rehearsed[prefix]
         rehearsed[prefix] = first + count
         return list(range(first, first + count))
@@ -393,8 +392,8 @@ class Document(KeptInserts):
     def take_name(self) -> None:
         """Give a new document its name from its series, unless it has one. ``save`` does it at
         the INSERT; a service that writes rows naming the document before inserting it (the
-        assignment rules of a create) calls it first. The series' row stays locked until the
-        commit (decision 0001)."""
+        assignment rules of a create) calls it first. PostgreSQL's number is taken from a
+        sequence, which no other create waits on (decision 0040)."""
         if not self.name and self.naming_series:
             self.name = NamingSeries.next_name(self.naming_series, self.creation)
 

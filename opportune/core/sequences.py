@@ -39,16 +39,18 @@ def take(name: str, count: int = 1, *, start_after: tuple[str, list[Any]]) -> li
 
 
 def peek(name: str, *, start_after: tuple[str, list[Any]]) -> int:
-    """The number the sequence would hand out next (not taken: another taker may take it);
-    for one not made yet, the one after ``start_after`` (as ``take``'s)."""
+    """The number ``take`` would hand out next (not taken: another taker may take it): the
+    sequence's next, and never one at or below ``start_after`` (as ``take``'s)."""
+    sql, params = start_after
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [name])
         if cursor.fetchone()[0] is None:
-            sql, params = start_after
             cursor.execute(f"SELECT ({sql}) + 1", params)
         else:
             cursor.execute(
-                f"SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {name}"
+                "SELECT GREATEST(CASE WHEN is_called THEN last_value + 1 ELSE last_value END, "
+                f"({sql}) + 1) FROM {name}",
+                params,
             )
         return int(cursor.fetchone()[0])
 

@@ -58,8 +58,8 @@ def create_opportunity(
             opportunity, _with_party_of_email(data, by=by), creating=True, now=now
         )
         draft.apply()
-        # the rules are read before the name is taken (its series' row stays locked until the
-        # commit: decision 0001), so concurrent creates wait on it for less
+        # the rules are read before the name is taken (on SQLite its series' row stays locked
+        # until the commit, decision 0001: concurrent creates wait on it for less)
         rules = rules_for_create(opportunity)
         stamp_new(opportunity, by=by, now=now)
         # the rules run before the INSERT (decision 0039): the assignee is the owner the
