@@ -65,7 +65,11 @@ def turn_taken(rule: AssignmentRule, turn: int, user: Any) -> None:
     if not _postgres():
         _record_turn(rule.pk, turn, user.pk, later_only=False)
         return
-    transaction.on_commit(partial(_record_turn, rule.pk, turn, user.pk, later_only=True))
+    # robust: the create is committed; a database gone at that moment fails this write alone
+    # (logged), not the create's answer (the next turn's record moves the rule on)
+    transaction.on_commit(
+        partial(_record_turn, rule.pk, turn, user.pk, later_only=True), robust=True
+    )
 
 
 def _record_turn(rule_name: str, turn: int, user_id: int, *, later_only: bool) -> None:

@@ -114,7 +114,9 @@ class NamingSeries(models.Model):
         transaction holds the row."""
         name = sequences.sequence_name(SEQUENCE_KIND, prefix)
         numbers = sequences.take(name, count, start_after=cls._counter(prefix))
-        transaction.on_commit(partial(cls._follow, prefix, numbers[-1]))
+        # robust: the create is committed; a database gone at that moment fails this write
+        # alone (logged), not the create's answer (the next commit moves the counter on)
+        transaction.on_commit(partial(cls._follow, prefix, numbers[-1]), robust=True)
         return numbers
 
     @classmethod
