@@ -137,15 +137,20 @@ THREADS = 8
 def drop_sequences() -> None:
     """Drop the naming series' and rules' sequences (PostgreSQL; core.sequences), after a
     transactional test emptied their tables, so that numbers start again from 1."""
-    if connection.vendor != "postgresql":
-        return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_class WHERE relkind = 'S' AND "
-            "(relname LIKE 'core\\_series\\_%' OR relname LIKE 'automation\\_rule\\_turn\\_%')"
-        )
-        for (name,) in cursor.fetchall():
+        for name in _sequences(cursor, "core_series", "automation_rule_turn"):
             cursor.execute(f"DROP SEQUENCE IF EXISTS {name}")
+
+
+def _sequences(cursor: Any, *kinds: str) -> list[str]:
+    """The sequences of those kinds (core.sequences.sequence_name); none on SQLite."""
+    if connection.vendor != "postgresql":
+        return []
+    patterns = [kind.replace("_", "\\_") + "\\_%" for kind in kinds]
+    cursor.execute(
+        "SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE ANY(%s)", [patterns]
+    )
+    return [name for (name,) in cursor.fetchall()]
 
 
 @contextmanager
@@ -153,15 +158,9 @@ def series_rewound() -> Iterator[None]:
     """The names taken inside are handed out again after it, for a test that makes the same
     documents twice and rolls the first back: PostgreSQL's naming sequences (core.sequences)
     do not roll back with a transaction, so they are set back to where they were."""
-    if connection.vendor != "postgresql":
-        yield
-        return
     saved = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE 'core\\_series\\_%'"
-        )
-        for (name,) in cursor.fetchall():
+        for name in _sequences(cursor, "core_series"):
             cursor.execute(f"SELECT last_value, is_called FROM {name}")
             saved[name] = cursor.fetchone()
     yield

@@ -43,8 +43,7 @@ def peek(name: str, *, start_after: tuple[str, list[Any]]) -> int:
     sequence's next, and never one at or below ``start_after`` (as ``take``'s)."""
     sql, params = start_after
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s)", [name])
-        if cursor.fetchone()[0] is None:
+        if not _exists(cursor, name):
             cursor.execute(f"SELECT ({sql}) + 1", params)
         else:
             cursor.execute(
@@ -60,11 +59,15 @@ def move_past(name: str, number: int) -> None:
     counter set by hand); a sequence ahead already stays where it is, and one not made yet
     starts after its owner's counter anyway."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s)", [name])
-        if cursor.fetchone()[0] is None:
+        if not _exists(cursor, name):
             return
         cursor.execute(
             f"SELECT setval(%s, %s) FROM {name} "
             "WHERE CASE WHEN is_called THEN last_value + 1 ELSE last_value END <= %s",
             [name, int(number), int(number)],
         )
+
+
+def _exists(cursor: Any, name: str) -> bool:
+    cursor.execute("SELECT to_regclass(%s)", [name])
+    return cursor.fetchone()[0] is not None
