@@ -16,13 +16,13 @@ waits for another create to commit:
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
 from opportune.automation.models import AssignmentRule
 from opportune.core import sequences
+from opportune.core.commits import after_commit_robust
 from opportune.core.statements import Placeholders, execute, update_sql
 
 _TABLE = AssignmentRule._meta.db_table
@@ -67,9 +67,7 @@ def turn_taken(rule: AssignmentRule, turn: int, user: Any) -> None:
         return
     # robust: the create is committed; a database gone at that moment fails this write alone
     # (logged), not the create's answer (the next turn's record moves the rule on)
-    transaction.on_commit(
-        partial(_record_turn, rule.pk, turn, user.pk, later_only=True), robust=True
-    )
+    after_commit_robust(_record_turn, rule.pk, turn, user.pk, later_only=True)
 
 
 def _record_turn(rule_name: str, turn: int, user_id: int, *, later_only: bool) -> None:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time
 from decimal import Decimal
-from functools import cached_property, partial
+from functools import cached_property
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -22,6 +22,7 @@ from simple_history.signals import pre_create_historical_record
 
 from opportune.core import sequences
 from opportune.core.audit import current_door
+from opportune.core.commits import after_commit_robust
 from opportune.core.statements import (
     Placeholders,
     UnsupportedStatementError,
@@ -116,7 +117,7 @@ class NamingSeries(models.Model):
         numbers = sequences.take(name, count, start_after=cls._counter(prefix))
         # robust: the create is committed; a database gone at that moment fails this write
         # alone (logged), not the create's answer (the next commit moves the counter on)
-        transaction.on_commit(partial(cls._follow, prefix, numbers[-1]), robust=True)
+        after_commit_robust(cls._follow, prefix, numbers[-1])
         return numbers
 
     @classmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 
@@ -108,3 +109,31 @@ def test_numbers_taken_from_the_counter_alone_are_not_handed_out_again():
             "LEAD-2026-00008",
             "LEAD-2026-00009",
         ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_counter_that_cannot_follow_leaves_the_committed_name_standing(caplog):
+    """The counter's follow-up write runs after the commit; when the database refuses it
+    (here a lock it may not wait for), the name taken stands, the failure is logged, and the
+    next name's follow-up puts the counter right."""
+    prefix = "CRM-OPP-2026-"
+    with transaction.atomic():
+        assert NamingSeries.next_name("CRM-OPP-.YYYY.-", WHEN) == f"{prefix}00001"
+    blocker = psycopg.connect(**connection.get_connection_params())
+    try:
+        blocker.execute("SELECT 1 FROM core_namingseries WHERE prefix = %s FOR UPDATE", [prefix])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '50ms'")
+        with transaction.atomic():  # before the fix: AttributeError out of the commit
+            name = NamingSeries.next_name("CRM-OPP-.YYYY.-", WHEN)
+    finally:
+        blocker.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    assert name == f"{prefix}00002"
+    assert "Error calling NamingSeries._follow" in caplog.text
+    assert NamingSeries.objects.get(prefix=prefix).current == 1  # behind, for now
+    with transaction.atomic():
+        assert NamingSeries.next_name("CRM-OPP-.YYYY.-", WHEN) == f"{prefix}00003"
+    assert NamingSeries.objects.get(prefix=prefix).current == 3
