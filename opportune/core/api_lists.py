@@ -109,6 +109,9 @@ class Plan:
     links: tuple[Link, ...] = ()
     lean: bool = False
     company: bool = False  # the company currency's precision read with the rows (its column)
+    # columns the resolvers read from elsewhere (core.schemas.selects), with the functions
+    # that make their expressions: read in the same query, set on each row by their alias
+    selected: tuple[tuple[str, Callable[[], Any]], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -270,6 +273,8 @@ def linked(queryset: QuerySet[Any], plan: Plan) -> QuerySet[Any]:
             subqueries[link.alias(read)] = Subquery(rows.order_by().values(read)[:1])
     if plan.company:  # the company currency's precision: no settings query for the request
         subqueries[COMPANY_PRECISION] = company_precision_expression()
+    for alias, expression in plan.selected:
+        subqueries[alias] = expression()
     return queryset.annotate(**subqueries) if subqueries else queryset
 
 
@@ -396,6 +401,10 @@ def _plan(rows: ListRows, model: type[Model], names: frozenset[str], ordering: s
         getattr(getattr(resolvers.get(name), "_func", None), "company", False) for name in names
     )
     columns += (COMPANY_PRECISION,) if company else ()
+    # read with the rows only when the order comes from an index: under a sort, PostgreSQL
+    # may evaluate a subquery it deems cheap (on an empty table) for every row it sorts
+    selected = _selected(resolvers, names) if lean and _indexed(model, ordering) else ()
+    columns += tuple(alias for alias, _expression in selected)
     return Plan(
         only=only,
         joins=joins,
@@ -404,7 +413,35 @@ def _plan(rows: ListRows, model: type[Model], names: frozenset[str], ordering: s
         links=tuple(links) if lean else (),
         lean=lean,
         company=company,
+        selected=selected,
     )
+
+
+def _indexed(model: type[Model], ordering: str) -> bool:
+    """Whether an index of ``model`` starts with the column ``ordering`` (its key, a unique or
+    indexed column, or the first of a declared index)."""
+    field = _concrete(model, ordering)
+    if field is None:
+        return False
+    if field.primary_key or field.unique or getattr(field, "db_index", False):
+        return True
+    return any(
+        index.fields and index.fields[0].lstrip("-") == ordering for index in model._meta.indexes
+    )
+
+
+def _selected(
+    resolvers: dict[str, Any], names: frozenset[str]
+) -> tuple[tuple[str, Callable[[], Any]], ...]:
+    """The columns the chosen fields' resolvers read from elsewhere (``selects``), each once,
+    leaving out those with nothing to read (their expression is None)."""
+    found: dict[str, Callable[[], Any]] = {}
+    for name in sorted(names):
+        columns = getattr(getattr(resolvers.get(name), "_func", None), "selects", {})
+        for alias, expression in columns.items():
+            if expression() is not None:
+                found.setdefault(alias, expression)
+    return tuple(found.items())
 
 
 def _concrete(model: type[Model], name: str) -> ModelField[Any, Any] | None:

@@ -33,6 +33,19 @@ def reads(*paths: str) -> Callable[[Any], Any]:
     return mark
 
 
+def selects(**columns: Callable[[], Any]) -> Callable[[Any], Any]:
+    """Names columns a resolver reads that are not the row's own: each alias with the function
+    that makes its expression (a correlated subquery on the row's key, or None when there is
+    nothing to read). A lean list (core/api_lists.py) selects them in its one query and sets
+    them on each row under their alias; elsewhere the resolver reads them its own way."""
+
+    def mark(resolve: Any) -> Any:
+        resolve.selects = columns
+        return resolve
+
+    return mark
+
+
 def money(field: str, precision: Precision) -> Resolver:
     """A resolver giving ``field`` as a string with the right number of decimals (API.md);
     ``precision(obj, context)`` says how many (the document's or the company's currency)."""

@@ -21,9 +21,16 @@ from opportune.core.schemas import (
     own_precision,
     reads,
     rows_with_precision,
+    selects,
     username,
 )
-from opportune.crm.win_probability import win_prediction_of
+from opportune.crm.win_probability import (
+    FACTORS_COLUMN,
+    PROBABILITY_COLUMN,
+    factors_column,
+    probability_column,
+    win_prediction_of,
+)
 
 Name = Field(None, max_length=140)
 
@@ -91,12 +98,18 @@ class WinFactor(Schema):
     points: float  # how many points of probability it moved the prediction (+ or -)
 
 
+# a lean list reads the prediction in its own query (core.schemas.selects)
+_prediction = selects(**{PROBABILITY_COLUMN: probability_column, FACTORS_COLUMN: factors_column})
+
+
+@_prediction
 @reads("status")
 def _win_probability(obj: object) -> float | None:
     prediction = win_prediction_of(obj)
     return prediction.probability if prediction else None
 
 
+@_prediction
 @reads("status")
 def _win_factors(obj: object) -> list[dict[str, object]]:
     prediction = win_prediction_of(obj)

@@ -18,6 +18,13 @@ class WinPrediction(NamedTuple):
 WinPredictions = Callable[[list[str]], Mapping[str, WinPrediction]]
 _providers: list[WinPredictions] = []
 CACHE = "_win_prediction"  # where a row keeps its prediction once read
+# A lean list reads the prediction with its rows (core.schemas.selects): these columns, made
+# by the registered ``columns(field)`` (a subquery on the row's key, for "win_probability"
+# and "win_factors"); a row that has them needs no query of its own.
+PROBABILITY_COLUMN = "lean_win_probability"
+FACTORS_COLUMN = "lean_win_factors"
+_columns: list[Callable[[str], Any]] = []
+OPEN = ("Open", "Replied", "Quotation")
 
 
 def register_win_predictions(provider: WinPredictions) -> None:
@@ -26,17 +33,46 @@ def register_win_predictions(provider: WinPredictions) -> None:
         _providers.append(provider)
 
 
+def register_win_prediction_columns(columns: Callable[[str], Any]) -> None:
+    """``columns(field)``: an expression giving the stored prediction's ``field``
+    ("win_probability", "win_factors") of the opportunity of the query's row, or NULL."""
+    if columns not in _columns:
+        _columns.append(columns)
+
+
+def _column(field: str) -> Any:
+    return _columns[0](field) if _columns else None
+
+
+def probability_column() -> Any:
+    """The prediction's probability, read with a list's rows (None: no model registered)."""
+    return _column("win_probability")
+
+
+def factors_column() -> Any:
+    """The prediction's factors, read with a list's rows (None: no model registered)."""
+    return _column("win_factors")
+
+
 def attach_win_predictions(opportunities: Iterable[Any]) -> None:
-    """Reads the predictions of the open ones among ``opportunities`` (one query for all) and
-    keeps each on its row, where ``win_prediction_of`` finds it."""
+    """Keeps on each of ``opportunities`` its prediction (None unless open), where
+    ``win_prediction_of`` finds it: from the columns read with the row when it has them, else
+    read for all the open ones in one query."""
     rows = list(opportunities)
-    wanted = [o.pk for o in rows if o.status in ("Open", "Replied", "Quotation")]
+    unread = [o for o in rows if PROBABILITY_COLUMN not in o.__dict__]
+    wanted = [o.pk for o in unread if o.status in OPEN]
     found: dict[str, WinPrediction] = {}
     if wanted:
         for provider in _providers:
             found.update(provider(wanted))
-    for row in rows:
+    for row in unread:
         row.__dict__[CACHE] = found.get(row.pk)
+    for row in rows:
+        if CACHE not in row.__dict__:  # read with the row
+            probability = row.__dict__[PROBABILITY_COLUMN]
+            factors = row.__dict__.get(FACTORS_COLUMN) or []
+            shown = probability is not None and row.status in OPEN
+            row.__dict__[CACHE] = WinPrediction(probability, factors) if shown else None
 
 
 def no_win_prediction(opportunity: Any) -> None:

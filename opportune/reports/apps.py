@@ -9,7 +9,10 @@ class ReportsConfig(AppConfig):
         from opportune.core import slots
         from opportune.core.demo import register_demo_step
         from opportune.core.views import register_home_section
-        from opportune.crm.win_probability import register_win_predictions
+        from opportune.crm.win_probability import (
+            register_win_prediction_columns,
+            register_win_predictions,
+        )
         from opportune.reports import dashboard
         from opportune.reports.demo import (
             make_closed_history,
@@ -17,7 +20,7 @@ class ReportsConfig(AppConfig):
             make_sales_targets,
             train_demo_win_model,
         )
-        from opportune.reports.win_model.services import stored_predictions
+        from opportune.reports.win_model.services import prediction_column, stored_predictions
 
         slots.register_nav_links(dashboard.nav_links)
         for section in dashboard.SECTIONS:
@@ -27,3 +30,4 @@ class ReportsConfig(AppConfig):
         register_demo_step(make_closed_history)
         register_demo_step(train_demo_win_model)
         register_win_predictions(stored_predictions)
+        register_win_prediction_columns(prediction_column)

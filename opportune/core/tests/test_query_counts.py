@@ -646,16 +646,16 @@ MANAGER = "manager"  # master writes
 API_CASES = [
     # a list row is the document's own fields: token (with the roles), the CRM settings (a sales
     # user's record rule), the rows (with the company currency's precision)
-    Case("GET", OPPS, 4, opportunity, lists=True),  # + the page's win predictions
+    Case("GET", OPPS, 3, opportunity, lists=True),  # the win predictions read with the rows
     # expand=: one query more per child table
     Case("GET", OPPS, 7, opportunity, fixed(expand="items,lost_reasons,competitors"), lists=True),
     # the answer is built from what was written: the document and its items are not read back
     Case("POST", OPPS, 15, opportunity, new_opportunity),
     # + its items, its win prediction (reports' model); lost reasons and competitors in one query
-    Case("GET", OPP, 6, opportunity),
+    Case("GET", OPP, 5, opportunity),
     # the answer read as GET one reads it (the company currency already read by the change);
     # the lock is one UPDATE ... RETURNING
-    Case("PATCH", OPP, 21, opportunity, versioned(title="Big", items=RATED)),
+    Case("PATCH", OPP, 20, opportunity, versioned(title="Big", items=RATED)),
     # + the events the opportunity kept (its next contact) deleted with it
     Case("DELETE", OPP, 31, opportunity, versioned()),  # + its win prediction (cascade)
     Case("POST", OPP + "/declare-lost", 20, opportunity, lost),
@@ -718,7 +718,7 @@ API_CASES = [
     Case("GET", LEAD + "/comments", 4, lead_with_history, lists=True),
     Case("POST", LEAD + "/comments", 4, lead, fixed(content="Called them")),
     # the overdue filter is one condition of the list's query (its cut-off computed in Python)
-    Case("GET", OPPS, 4, awaiting_response, fixed(overdue_first_response="1"), lists=True),
+    Case("GET", OPPS, 3, awaiting_response, fixed(overdue_first_response="1"), lists=True),
     Case("POST", LEAD + "/make-customer", 21, lead),
     # merging: the rows moved do not add queries (a batch per model, decision 0025); + the
     # loser's search entry removed
@@ -1253,7 +1253,7 @@ AUTOMATION_CASES = [
     # (one statement each, decisions 0035 and 0040) and writes the rule's last user after the
     # commit only, which a test's transaction never reaches
     Case("POST", OPPS, {"sqlite": 23, "postgresql": 22}, rule_and_opportunity, new_opportunity),
-    Case("PATCH", OPP, 15, rule_and_opportunity, versioned(probability=30)),
+    Case("PATCH", OPP, 14, rule_and_opportunity, versioned(probability=30)),
     Case("GET", ASSIGNMENTS, 2, assignment, lists=True),
     # + the assignee's notification and its email (assignments are emailed by default)
     Case("POST", ASSIGNMENTS, 18, opportunity, GIVE),
@@ -1567,8 +1567,8 @@ def test_opportunity_list_api_with_twenty_rows(sales, sales2, api_as, django_ass
     twenty = _opportunity_list_queries(api)
     assert twenty == one
     # token with its user's roles, the CRM settings (a sales user's record rule reads
-    # see-all), opportunities (with the company currency's precision), the page's win predictions
-    with django_assert_num_queries(4):
+    # see-all), opportunities (with the company currency's precision and the win predictions)
+    with django_assert_num_queries(3):
         r = api.get("opportunities", limit=20)
     assert len(r.json()["results"]) == 20
     # + items, lost reasons, competitors
@@ -1580,7 +1580,7 @@ def test_opportunity_list_api_with_twenty_rows(sales, sales2, api_as, django_ass
     with django_assert_num_queries(3):  # the columns asked for: not even the company currency
         r = api.get("opportunities", limit=20, fields="name,status,opportunity_owner")
     assert set(r.json()["results"][0]) == {"name", "status", "opportunity_owner"}
-    with django_assert_num_queries(5):  # + the count
+    with django_assert_num_queries(4):  # + the count
         r = api.get(
             "opportunities",
             limit=20,
@@ -1598,15 +1598,15 @@ def test_opportunity_read_api_with_ten_items(sales, manager, api_as, django_asse
     api = api_as(sales)
     api.get(f"opportunities/{opp.name}")
     # token with its user's roles, the CRM settings (the record rule reads see-all), opportunity
-    # (checked and read at once, join-free, the company currency's precision with it), items,
-    # lost reasons and competitors (one query), its win prediction
-    with django_assert_num_queries(6):
+    # (checked and read at once, join-free, the company currency's precision and its win
+    # prediction with it), items, lost reasons and competitors (one query)
+    with django_assert_num_queries(5):
         r = api.get(f"opportunities/{opp.name}")
     assert len(r.json()["items"]) == 10
     # a manager's record rule reads no setting: the request does not load them
     api = api_as(manager)
     api.get(f"opportunities/{opp.name}")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         again = api.get(f"opportunities/{opp.name}")
     assert again.content == r.content
 

@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from opportune.core.schedule import scheduled_job
@@ -106,6 +108,34 @@ def test_the_model_learns_the_stage_and_says_so(open_pair, sales, manager):
 
     listed = api.get("opportunities", fields="win_probability", status="Open").json()["results"]
     assert {r["name"]: r["win_probability"] for r in listed} == {
+        good.name: got_good["win_probability"],
+        bad.name: got_bad["win_probability"],
+    }
+    # the list reads the predictions in its own query (core.schemas.selects), the factors too;
+    # a closed one still scored shows none
+    with CaptureQueriesContext(connection) as listing:
+        rows = api.get("opportunities", fields="win_factors", status="Open").json()["results"]
+    read_apart = 'SELECT "reports_winprediction"'
+    assert not [q for q in listing.captured_queries if q["sql"].startswith(read_apart)]
+    assert {r["name"]: r["win_factors"] for r in rows} == {
+        good.name: got_good["win_factors"],
+        bad.name: got_bad["win_factors"],
+    }
+    bad_lost = {"status": "Lost", "modified": timezone.now()}  # its prediction still stored
+    Opportunity.objects.filter(pk=bad.pk).update(**bad_lost)
+    rows = api.get(
+        "opportunities", fields="win_probability,win_factors", status="Lost", limit=5
+    ).json()["results"]
+    assert {r["name"]: (r["win_probability"], r["win_factors"]) for r in rows}[bad.name] == (
+        None,
+        [],
+    )
+    Opportunity.objects.filter(pk=bad.pk).update(status="Open")
+    # ordered by a column no index starts with: read apart (core.api_lists._indexed), the same
+    rows = api.get(
+        "opportunities", fields="win_probability", status="Open", ordering="-probability"
+    ).json()["results"]
+    assert {r["name"]: r["win_probability"] for r in rows} == {
         good.name: got_good["win_probability"],
         bad.name: got_bad["win_probability"],
     }

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from opportune.core.statements import fetch
 from opportune.crm.models import Opportunity
@@ -97,6 +98,13 @@ def score_changed_opportunities(*, now: datetime) -> int:
     changed = Opportunity.objects.filter(modified__gte=since).order_by()
     names = list(changed.values_list("name", flat=True)[:100_000])
     return score_open_opportunities(model=model, now=now, names=names)
+
+
+def prediction_column(field: str) -> Subquery:
+    """The stored prediction's ``field`` of the opportunity of the query's row (crm.win_
+    probability's columns, read with a list's rows): NULL when it has none."""
+    rows = WinPrediction.objects.filter(opportunity=OuterRef("pk")).order_by()
+    return Subquery(rows.values(field)[:1])
 
 
 def stored_predictions(names: list[str]) -> Mapping[str, Shown]:
