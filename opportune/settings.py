@@ -294,7 +294,7 @@ if REDIS_URL:
     }
 else:
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "opportune.core.queue.SqliteQueue",  # WAL, synchronous=NORMAL
         "name": "opportune",
         "filename": env.str("HUEY_SQLITE_PATH", default=str(VAR_DIR / "huey.sqlite3")),
         "immediate": HUEY_IMMEDIATE,

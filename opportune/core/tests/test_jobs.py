@@ -13,10 +13,11 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from huey.storage import RedisStorage, SqliteStorage
+from huey.storage import RedisStorage
 
 from opportune.core.jobs import enqueue_job, run_job
 from opportune.core.models import Heartbeat, Job
+from opportune.core.queue import QueueStorage, SqliteQueue
 from opportune.core.tasks import heartbeat, ping
 from opportune.testing import notes, real_queue
 
@@ -51,7 +52,7 @@ def running_consumer(huey):
 
 
 def sqlite_storage(tmp_path):
-    return SqliteStorage("opportune-test", filename=str(tmp_path / "huey.sqlite3"))
+    return QueueStorage("opportune-test", filename=str(tmp_path / "huey.sqlite3"))
 
 
 def redis_storage(url):
@@ -123,6 +124,15 @@ def test_sqlite_queue_enqueues_on_commit_and_runs_the_heartbeat(tmp_path):
         check_heartbeat_task(huey)
         enqueue_job("tests.note", marker="now")  # outside a transaction: queued at once
         assert huey.pending_count() == 1
+
+
+def test_the_sqlite_queue_is_in_wal_mode_and_does_not_sync_each_message(tmp_path, settings):
+    if not settings.REDIS_URL:  # the queue of `make run`
+        assert settings.HUEY["huey_class"] == "opportune.core.queue.SqliteQueue"
+    storage = SqliteQueue("opportune-test", filename=str(tmp_path / "huey.sqlite3")).storage
+    assert isinstance(storage, QueueStorage)
+    assert storage.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert storage.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL (FULL: 2)
 
 
 def test_sqlite_queue_consumer_runs_tasks_and_beats(tmp_path):
