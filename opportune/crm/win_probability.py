@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
+from opportune.crm.models import Opportunity
+
 
 class WinPrediction(NamedTuple):
     probability: float  # 0-100
@@ -24,19 +26,17 @@ CACHE = "_win_prediction"  # where a row keeps its prediction once read
 PROBABILITY_COLUMN = "lean_win_probability"
 FACTORS_COLUMN = "lean_win_factors"
 _columns: list[Callable[[str], Any]] = []
-OPEN = ("Open", "Replied", "Quotation")
 
 
-def register_win_predictions(provider: WinPredictions) -> None:
-    """``provider(names)``: the stored predictions of those opportunities, in one query."""
+def register_win_predictions(
+    provider: WinPredictions, columns: Callable[[str], Any] | None = None
+) -> None:
+    """``provider(names)``: the stored predictions of those opportunities, in one query.
+    ``columns(field)``: an expression giving the stored prediction's ``field``
+    ("win_probability", "win_factors") of the opportunity of the query's row, or NULL."""
     if provider not in _providers:
         _providers.append(provider)
-
-
-def register_win_prediction_columns(columns: Callable[[str], Any]) -> None:
-    """``columns(field)``: an expression giving the stored prediction's ``field``
-    ("win_probability", "win_factors") of the opportunity of the query's row, or NULL."""
-    if columns not in _columns:
+    if columns is not None and columns not in _columns:
         _columns.append(columns)
 
 
@@ -60,7 +60,7 @@ def attach_win_predictions(opportunities: Iterable[Any]) -> None:
     read for all the open ones in one query."""
     rows = list(opportunities)
     unread = [o for o in rows if PROBABILITY_COLUMN not in o.__dict__]
-    wanted = [o.pk for o in unread if o.status in OPEN]
+    wanted = [o.pk for o in unread if o.status in Opportunity.ACTIVE_STATUSES]
     found: dict[str, WinPrediction] = {}
     if wanted:
         for provider in _providers:
@@ -71,7 +71,7 @@ def attach_win_predictions(opportunities: Iterable[Any]) -> None:
         if CACHE not in row.__dict__:  # read with the row
             probability = row.__dict__[PROBABILITY_COLUMN]
             factors = row.__dict__.get(FACTORS_COLUMN) or []
-            shown = probability is not None and row.status in OPEN
+            shown = probability is not None and row.status in Opportunity.ACTIVE_STATUSES
             row.__dict__[CACHE] = WinPrediction(probability, factors) if shown else None
 
 

@@ -9,10 +9,7 @@ class ReportsConfig(AppConfig):
         from opportune.core import slots
         from opportune.core.demo import register_demo_step
         from opportune.core.views import register_home_section
-        from opportune.crm.win_probability import (
-            register_win_prediction_columns,
-            register_win_predictions,
-        )
+        from opportune.crm.win_probability import register_win_predictions
         from opportune.reports import dashboard
         from opportune.reports.demo import (
             make_closed_history,
@@ -29,5 +26,4 @@ class ReportsConfig(AppConfig):
         register_demo_step(make_pipeline_history)
         register_demo_step(make_closed_history)
         register_demo_step(train_demo_win_model)
-        register_win_predictions(stored_predictions)
-        register_win_prediction_columns(prediction_column)
+        register_win_predictions(stored_predictions, prediction_column)

@@ -156,6 +156,17 @@ def test_an_email_goes_through_smtp_once_even_when_its_job_runs_twice(
     assert notification.emailed_at is not None
 
 
+def test_an_email_job_costs_a_few_queries(sales, django_assert_num_queries):
+    """The e-mail job runs once per assignment: its claim (one UPDATE ... RETURNING), the
+    notification read with its user and locked, the send recorded, the job done, inside the
+    job's transaction (here a savepoint and its release: the test's transaction)."""
+    _assign(sales)
+    job = Job.objects.get()
+    with smtp_server() as inbox, django_assert_num_queries(6):
+        assert run_job(job.pk, job.name) == "done"
+    assert len(inbox.messages) == 1
+
+
 def test_no_email_when_the_user_chose_the_bell_only(sales, django_capture_on_commit_callbacks):
     set_email_choices(choices={"assignment": False}, by=sales)
     with smtp_server() as inbox, django_capture_on_commit_callbacks(execute=True):
