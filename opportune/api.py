@@ -14,6 +14,7 @@ from opportune.core.api import install_error_handlers, read_only_page
 from opportune.core.api_audit import router as audit_router
 from opportune.core.api_saved_views import router as saved_views_router
 from opportune.core.api_search import router as search_router
+from opportune.core.renderers import RENDERER
 from opportune.crm.api import router as crm_router
 from opportune.crm.api_communications import router as crm_communications_router
 from opportune.crm.api_masters import router as crm_masters_router
@@ -32,6 +33,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     docs_decorator=read_only_page,
+    renderer=RENDERER,
 )
 install_error_handlers(api)
 
