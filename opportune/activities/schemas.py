@@ -7,12 +7,12 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from django.db.models import Q, QuerySet
-from ninja import FilterSchema, Schema
+from ninja import Schema
 from ninja.filter_schema import FilterLookup
 from pydantic import Field, field_validator
 
 from opportune.core.fields import reject_nul
-from opportune.core.filters import CommaList
+from opportune.core.filters import CommaList, FilterSchema
 from opportune.core.schemas import DocumentOut, Resolver, StrictIn, VersionIn, username
 
 

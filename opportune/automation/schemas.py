@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from ninja import FilterSchema, Schema
+from ninja import Schema
 from ninja.filter_schema import FilterLookup
 from pydantic import Field
 
 from opportune.automation.conditions import OPS
-from opportune.core.filters import CommaList
+from opportune.core.filters import CommaList, FilterSchema
 from opportune.core.schemas import Resolver, StrictIn, username
 
 Op = Literal[OPS]  # type: ignore[valid-type]

@@ -6,10 +6,9 @@ from datetime import date
 from typing import Annotated
 
 from django.db.models import Q, QuerySet
-from ninja import FilterSchema
 from ninja.filter_schema import FilterLookup
 
-from opportune.core.filters import CommaList, TransactionFilters
+from opportune.core.filters import CommaList, FilterSchema, TransactionFilters
 
 SUPPLIER_ORDERINGS = ("modified", "creation", "name", "supplier_name")
 SUPPLIER_QUOTATION_ORDERINGS = (

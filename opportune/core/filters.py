@@ -6,9 +6,51 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from ninja import FilterSchema
+from django.db.models import Q
+from ninja import FilterSchema as NinjaFilterSchema
 from ninja.filter_schema import FilterLookup
 from pydantic import BeforeValidator
+
+
+class FilterSchema(NinjaFilterSchema):
+    """ninja's filter schema, building the condition from the filters given only.
+
+    ninja resolves every field's expression, its ``filter_<name>`` method included, and then
+    leaves out those whose value is None: a list's 30 filters cost 5% of the request's time
+    for the two or three given (py-spy, issue 12). Here a None is left out before, unless its
+    field says ``FilterLookup(..., ignore_none=False)`` or the class ``ignore_none=False``:
+    the same condition.
+    """
+
+    def _connect_fields(self) -> Q:
+        if self.model_config.get("ignore_none", True) is False:
+            return super()._connect_fields()
+        keep_none = _keeping_none(type(self))
+        connector = self.model_config.get("expression_connector", "AND")
+        q = Q()
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None and name not in keep_none:
+                continue
+            q = q._combine(self._resolve_field_expression(name, value, info), connector)  # type: ignore[attr-defined]
+        return q
+
+
+_KEEPING_NONE: dict[type[FilterSchema], frozenset[str]] = {}
+
+
+def _keeping_none(schema: type[FilterSchema]) -> frozenset[str]:
+    """The fields of ``schema`` whose None is a filter (``FilterLookup(ignore_none=False)``)."""
+    known = _KEEPING_NONE.get(schema)
+    if known is None:
+        probe = schema.model_construct()
+        known = frozenset(
+            name
+            for name, info in schema.model_fields.items()
+            if probe._get_field_ignore_none(name, info) is False
+        )
+        _KEEPING_NONE[schema] = known
+    return known
 
 
 def split_commas(value: Any) -> Any:

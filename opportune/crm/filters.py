@@ -8,13 +8,11 @@ from typing import Annotated
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from ninja import FilterSchema
 from ninja.filter_schema import FilterLookup
 from pydantic import Field, field_validator
 
-from opportune.accounts.services import user_ids
 from opportune.core.fields import reject_nul
-from opportune.core.filters import CommaList
+from opportune.core.filters import CommaList, FilterSchema
 from opportune.core.search import matching_names
 from opportune.crm.awaiting_response import is_overdue_first_response
 from opportune.crm.models import Opportunity
@@ -82,8 +80,9 @@ class OpportunityFilters(_Filters):
     )
 
     def filter_opportunity_owner(self, value: list[str] | None) -> Q:
-        # by id (accounts.user_ids): opp_owner_status_modified reads the rows in the list's order
-        return Q(opportunity_owner_id__in=user_ids(value)) if value else Q()
+        # by the owners' ids read in the list's own statement (accounts.lookups):
+        # opp_owner_status_modified reads the rows in the list's order
+        return Q(opportunity_owner__user_named=value) if value else Q()
 
     def filter_modified_on__gte(self, value: date | None) -> Q:
         return Q(modified__gte=start_of_day(value)) if value else Q()

@@ -8,11 +8,10 @@ from decimal import Decimal
 from typing import Annotated
 
 from django.db.models import Q, QuerySet
-from ninja import FilterSchema
 from ninja.filter_schema import FilterLookup
 from pydantic import Field
 
-from opportune.core.filters import CommaList
+from opportune.core.filters import CommaList, FilterSchema
 
 Search = Callable[[QuerySet, str], QuerySet]
 # A bound in a filter: finite and of sane size (NaN or 1e999999 is a 422, never a 500).

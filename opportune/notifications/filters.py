@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from ninja import FilterSchema
 from ninja.filter_schema import FilterLookup
 from pydantic import Field
 
+from opportune.core.filters import FilterSchema
 from opportune.notifications.models import Notification
 
 NOTIFICATION_ORDERINGS = ("creation",)
