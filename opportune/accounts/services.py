@@ -109,25 +109,6 @@ def user_for_token(raw: str) -> User | None:
     return token.user
 
 
-def user_ids(usernames: list[str]) -> list[int]:
-    """The ids of the users named (unknown names left out), by a kept statement: a list filtered
-    by owner compares the owner's id, which an index ordered by the list's order answers,
-    not a join on the user's name, which it cannot (issue 12)."""
-    names = list(dict.fromkeys(usernames))
-    if not names:
-        return []
-    return fetch(
-        "accounts.user_ids",
-        lambda v: (
-            get_user_model()
-            .objects.filter(username__in=v.names)
-            .order_by("id")
-            .values_list("id", flat=True)
-        ),
-        names=names,
-    )
-
-
 def set_time_zone(user: User, *, time_zone: str, by: User) -> Profile:
     """The user's own time zone (an IANA name; "" for the company's)."""
     if by.pk != user.pk:

@@ -20,6 +20,11 @@ class CrmConfig(AppConfig):
         for model in (Opportunity, Lead, Customer, Contact):
             register_source(model.doctype, history_source(model))
 
+        from opportune.accounts.lookups import register_user_named
+
+        # the owner filter (crm.filters): the owners' ids read in the list's own statement
+        register_user_named(Opportunity._meta.get_field("opportunity_owner"))
+
         from opportune.core.company import register_company_settings
         from opportune.crm.models import CRMSettings
 
