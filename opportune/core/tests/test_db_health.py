@@ -1,5 +1,6 @@
-"""The PostgreSQL connection's health check (core/postgresql, decision 0041): a kept connection
-is checked without a round trip, and one the server ended is found unusable."""
+"""The PostgreSQL connection. Its health check (core/postgresql, decision 0041): a kept
+connection is checked without a round trip, and one the server ended is found unusable. Its
+planner's cost of a random read (decision 0044)."""
 
 from __future__ import annotations
 
@@ -52,3 +53,11 @@ def test_a_connection_the_server_ended_is_unusable_and_replaced():
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != pid
+
+
+@pytest.mark.django_db
+def test_the_planner_costs_a_random_read_as_an_ssds():
+    """Decision 0044: the list's subqueries probe keys (the currency's precision), not scan."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert float(cursor.fetchone()[0]) == 1.1
