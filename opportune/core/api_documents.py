@@ -25,6 +25,7 @@ from opportune.core.api import ApiRequest, ListParams, Page, paginate, version_f
 from opportune.core.api_gate import gated
 from opportune.core.api_lists import ListRows, Plan, RowParams, expand, lean, linked
 from opportune.core.api_read import read_one
+from opportune.core.commits import one_write
 from opportune.core.errors import NotFoundError, PermissionDeniedError
 from opportune.core.schemas import ERRORS, TimelineEntryOut, VersionIn
 from opportune.core.statements import Placeholders, Statement, visible_statement
@@ -258,7 +259,8 @@ def create_view(doc: DocumentApi) -> View:
             raise PermissionDeniedError(f"You may not create {doc.many.replace('_', ' ')}.")
         if doc.check_links is not None:
             doc.check_links(request.auth, payload)
-        document = doc.create(data=payload_data(payload), by=request.auth)
+        with one_write(request):
+            document = doc.create(data=payload_data(payload), by=request.auth)
         answer = doc.answer_created(document) if doc.answer_created is not None else None
         if answer is None:
             answer = doc.out_for(request.auth, document.pk, created=True)
@@ -295,7 +297,8 @@ def update_view(doc: DocumentApi) -> View:
         if doc.check_links is not None:
             doc.check_links(request.auth, payload)
         version = version_from(request, payload.version)
-        doc.update(document, data=payload_data(payload), version=version, by=request.auth)
+        with one_write(request):
+            doc.update(document, data=payload_data(payload), version=version, by=request.auth)
         answer: Model = doc.answer(request.auth, name)
         return answer
 

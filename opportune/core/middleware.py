@@ -115,6 +115,7 @@ class WritesInOneTransactionMiddleware:
         if request.method not in self.WRITES or connection.in_atomic_block:
             return self.get_response(request)
         with transaction.atomic():
+            request.one_transaction = True  # type: ignore[attr-defined]  # core.commits.one_write
             response = self.get_response(request)
             if response.status_code >= 500:
                 transaction.set_rollback(True)

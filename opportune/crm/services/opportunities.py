@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from opportune.activities.services import delete_document_events
 from opportune.automation.services import apply_assignment_rules, rules_for_create
+from opportune.core.commits import service_atomic
 from opportune.core.documents import (
     delete_document,
     lock_document,
@@ -53,7 +54,7 @@ def create_opportunity(
     """A new Open opportunity from plain input, with every derived value filled."""
     now = now or timezone.now()
     opportunity = new_opportunity(data, now=now)
-    with transaction.atomic():
+    with service_atomic():
         draft = OpportunityDraft(
             opportunity, _with_party_of_email(data, by=by), creating=True, now=now
         )
@@ -120,7 +121,7 @@ def update_opportunity(
     check_known_fields(data, WRITABLE)
     require_version(version)
     now = now or timezone.now()
-    with transaction.atomic():
+    with service_atomic():
         locked = lock_document(
             Opportunity, opportunity.pk, expected_version=version, by=by, returning=True
         )
