@@ -21,6 +21,7 @@ from opportune.accounts.roles import ALL_ROLES, PURCHASE_USER, SALES_MANAGER, SA
 from opportune.crm.defaults import load_crm_defaults
 from opportune.crm.stage_totals import rebuild_stage_totals
 from opportune.masters.defaults import load_master_defaults
+from opportune.notifications.outbox import forget_email_drains
 from opportune.testing import PASSWORD, RESULTS, ApiClient, drop_sequences, make_user
 from opportune.webhooks.services import forget_subscriptions
 
@@ -53,6 +54,13 @@ def _no_webhooks_known():
     """Each test starts taking it that no webhook listens (the test database has none): the
     per-process list of webhooks (webhooks.services) may not outlive a test rolled back."""
     forget_subscriptions(now_empty=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_email_drain_known():
+    """Each test starts with no bucket's email drain known committed by this process (outbox):
+    a test's transaction rolled back takes the drain's job with it."""
+    forget_email_drains()
 
 
 @pytest.fixture

@@ -254,28 +254,39 @@ def free_port() -> int:
 
 
 class Inbox:
-    """What the SMTP server accepted: each message parsed, with its envelope's recipients (the
-    same index in both lists; a message is listed once its recipients are)."""
+    """What the SMTP server accepted: each message parsed, with its envelope's recipients and
+    the client's address and port, one per connection (the same index in the three lists; a
+    message is listed once its recipients are). ``refuse``: recipients answered with the given
+    reply (``"550 No such user"``) instead of accepted; a test may change it as it goes."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, refuse: dict[str, str] | None = None) -> None:
         self.port = port
+        self.refuse = dict(refuse or {})
         self.messages: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
+        self.peers: list[Any] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's handler hook
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         self.recipients.append(list(envelope.rcpt_tos))
+        self.peers.append(session.peer)
         self.messages.append(message)
         return "250 Message accepted for delivery"
 
 
 @contextmanager
-def smtp_inbox() -> Iterator[Inbox]:
+def smtp_inbox(refuse: dict[str, str] | None = None) -> Iterator[Inbox]:
     """A real SMTP server (aiosmtpd, in a thread on 127.0.0.1, a free port) for the duration: any
     process can send to ``smtp://127.0.0.1:<inbox.port>``; the test reads what it received."""
     port = free_port()
-    inbox = Inbox(port)
+    inbox = Inbox(port, refuse)
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -285,11 +296,11 @@ def smtp_inbox() -> Iterator[Inbox]:
 
 
 @contextmanager
-def smtp_server() -> Iterator[Inbox]:
+def smtp_server(refuse: dict[str, str] | None = None) -> Iterator[Inbox]:
     """``smtp_inbox``, with this process's Django mail sent to it over SMTP (Django's SMTP
     backend talks to it as to any mail server)."""
     with (
-        smtp_inbox() as inbox,
+        smtp_inbox(refuse) as inbox,
         override_settings(
             EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
             EMAIL_HOST="127.0.0.1",

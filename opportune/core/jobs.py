@@ -107,8 +107,7 @@ def enqueue_job(name: str, *, key: str = "", **args: Any) -> int:
     ``key`` (the idempotency key, e.g. ``"reminder:42:2026-12-01T09:00"``): when a job with
     this key exists, no other is added and its id is returned. Without one, every call adds a job.
     """
-    if name not in _JOB_TYPES:
-        raise ValueError(f"No durable job is named {name!r} (registered with @durable_job).")
+    _check_registered(name)
     now = timezone.now()
     job = Job(
         name=name,
@@ -124,6 +123,58 @@ def enqueue_job(name: str, *, key: str = "", **args: Any) -> int:
     )
     transaction.on_commit(partial(_hand_or_leave_for_sweeper, job.pk, name))
     return job.pk
+
+
+def enqueue_job_once(
+    name: str, *, key: str, run_after: datetime | None = None, **args: Any
+) -> int | None:
+    """Record the job ``name(**args)`` keyed ``key`` unless a job with that key exists, and hand
+    it to the queue once the transaction commits, to run at ``run_after`` (now when not given).
+    Answers the new job's id; None when the key was taken: nothing is added **and nothing is
+    handed** (the job that has the key runs as it was asked, or ran already).
+
+    For a job many writes share (the notifications' emails of a time bucket): only the first
+    asks the queue, the others cost one INSERT that writes nothing. On PostgreSQL a second
+    transaction inserting the same key waits for the first to end (the unique index), then
+    adds nothing if it committed. ``enqueue_job`` answers the existing job and hands it again.
+    """
+    _check_registered(name)
+    now = timezone.now()
+    job = Job(
+        name=name,
+        args=args,
+        key=key,
+        run_after=run_after or now,
+        handed_at=now,  # as in enqueue_job: it is, on commit
+        created=now,
+    )
+    pk = _insert_unless_key_taken(job)
+    if pk is not None:
+        transaction.on_commit(partial(_hand_or_leave_for_sweeper, pk, name, at=job.run_after))
+    return pk
+
+
+def _check_registered(name: str) -> None:
+    if name not in _JOB_TYPES:
+        raise ValueError(f"No durable job is named {name!r} (registered with @durable_job).")
+
+
+def _insert_unless_key_taken(job: Job) -> int | None:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id`` (both databases; SQLite 3.35+):
+    the new row's id, None when the key is taken. (Django's ``ignore_conflicts`` answers no id.)"""
+    meta = Job._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({qn('key')}) DO NOTHING RETURNING {qn(meta.pk.column)}"
+    )
+    params = [f.get_db_prep_save(f.pre_save(job, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 # --- the hand-off to Huey -----------------------------------------------------------------------
@@ -156,8 +207,8 @@ def _hand(job_id: int, name: str, *, at: datetime | None = None) -> bool:
     return True
 
 
-def _hand_or_leave_for_sweeper(job_id: int, name: str) -> None:
-    if not _hand(job_id, name):
+def _hand_or_leave_for_sweeper(job_id: int, name: str, *, at: datetime | None = None) -> None:
+    if not _hand(job_id, name, at=at):
         with suppress(DatabaseError):  # if even this fails, the sweeper hands it after a while
             Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(handed_at=None)
 

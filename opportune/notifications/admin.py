@@ -10,8 +10,8 @@ from opportune.notifications.models import Notification, NotificationSetting
 
 @admin.register(Notification)
 class NotificationAdmin(ViewOnlyAdmin):
-    list_display = ("creation", "user", "kind", "subject", "read", "emailed_at")
-    list_filter = ("kind", "read")
+    list_display = ("creation", "user", "kind", "subject", "read", "email_pending", "emailed_at")
+    list_filter = ("kind", "read", "email_pending")
     search_fields = ("subject", "user__username", "reference_name", "key")
     raw_id_fields = ("user",)
 

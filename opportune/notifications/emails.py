@@ -22,3 +22,8 @@ def absolute_url(link: str) -> str:
 def message_id(notification: Notification) -> str:
     domain = urlsplit(settings.SITE_URL).hostname or "localhost"
     return f"<notification-{notification.pk}.{notification.creation:%Y%m%d%H%M%S}@{domain}>"
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: every run of white space (newlines too) one space."""
+    return " ".join((text or "").split())

@@ -31,10 +31,19 @@ class Notification(models.Model):
     key = models.CharField(max_length=200, blank=True)
     # When its email was handed to the SMTP server (the send job checks it first, decision 10).
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Its email is wanted and not sent yet: the outbox the send job drains (decision 0043). Set
+    # by the INSERT that writes it; cleared with emailed_at, or alone when it cannot be sent.
+    email_pending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-creation", "-id"]
-        indexes = [models.Index(fields=["user", "read", "-creation"], name="notification_inbox")]
+        indexes = [
+            models.Index(fields=["user", "read", "-creation"], name="notification_inbox"),
+            # the outbox, oldest first: the few rows waiting, not the whole table
+            models.Index(
+                fields=["id"], condition=Q(email_pending=True), name="notification_email_pending"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["key"], condition=~Q(key=""), name="notification_key")
         ]

@@ -3,9 +3,9 @@
 choice of what also comes by email.
 
 Every app above calls these; nothing here knows about opportunities. What also goes by email,
-by the user's choice, is sent by the durable job ``notifications.send_email`` (core.jobs), one
-per notification, keyed by it, which records the send on the notification in the same
-transaction: a retried job never sends it twice (decision 13, after decision 10).
+by the user's choice, is written with ``email_pending`` in the same INSERT, and the durable job
+of its time bucket sends it with the others waiting (outbox.py, decision 0043): one job and one
+SMTP connection for many emails, each recorded sent in the job's transaction.
 """
 
 from __future__ import annotations
@@ -17,27 +17,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from opportune.core.errors import ValidationError
-from opportune.core.jobs import enqueue_job
-from opportune.core.statements import Placeholders, execute, fetch, update_sql
-from opportune.notifications.emails import absolute_url, message_id
+from opportune.core.statements import Placeholders, fetch
+from opportune.notifications.emails import one_line
 from opportune.notifications.models import EMAIL_BY_DEFAULT, Notification, NotificationSetting
+from opportune.notifications.outbox import queue_email_drain
 
 if TYPE_CHECKING:
     from opportune.core.users import User
 
 T = TypeVar("T")
 
-SEND_EMAIL_JOB = "notifications.send_email"
 # Lookups by lists of keys or ids go in chunks (SQLite takes 999 parameters a query).
 CHUNK = 900
 # At most this many different @usernames of one text are looked up.
@@ -84,16 +80,23 @@ def notify(
         key=key,
     )
     if user.is_active:  # the caller's user is read in this request: no query for the inactive
-        _write_one(message, now or timezone.now())
+        _write_one(message, now or timezone.now(), addressed=_addressed(user))
+
+
+def _addressed(user: User) -> bool:
+    """Whether ``user`` has an email address, as far as known without a query: a user read
+    without it (the assignment rules' rota) may have one (the email job finds out)."""
+    return "email" in user.get_deferred_fields() or bool(user.email)
 
 
 def notify_many(messages: Sequence[Message], *, now: datetime | None = None) -> int:
     """Write a batch of notifications; answers how many were asked for. Inactive users are
     skipped; a message whose key was already written (or comes twice in the batch) adds nothing.
-    For each new notification whose user wants its kind by email, one durable job sends it.
+    Each new notification whose user wants its kind by email is written waiting for its email,
+    and the drain of the time bucket is asked for (outbox.py).
 
     Set-based: a query for the inactive users, then a few per 900 messages (the keys already
-    written, the users' email choices, the INSERT, the new rows' ids), whatever the batch."""
+    written, the users' email choices, the INSERT), whatever the batch."""
     if not messages:
         return 0
     now = now or timezone.now()
@@ -103,55 +106,74 @@ def notify_many(messages: Sequence[Message], *, now: datetime | None = None) -> 
 
 
 def _write(messages: Sequence[Message], now: datetime) -> None:
-    """The messages of active users: those not written yet, and their emails' jobs."""
+    """The messages of active users not written yet, those wanting an email marked so."""
     batch = _unwritten(messages)
     if batch:
+        wanted = {m.key for m in _wanting_email(batch)}
         Notification.objects.bulk_create(
-            [_notification(m, now) for m in batch], ignore_conflicts=True
+            [_notification(m, now, email_pending=m.key in wanted) for m in batch],
+            ignore_conflicts=True,
         )
-        _queue_emails(_wanting_email(batch))
+        if wanted:
+            queue_email_drain()
 
 
-def _write_one(message: Message, now: datetime) -> None:
-    """One message (``notify``): one ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` tells
-    whether its key was new and the new row's id, where ``_write`` reads the keys written before
-    and the ids after (two queries fewer). Then its email's job when the user wants it."""
+def _write_one(message: Message, now: datetime, *, addressed: bool) -> None:
+    """One message (``notify``): one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` tells
+    whether its key was new and, read by the same statement, whether its user wants it by
+    email (``_write`` reads the keys written before and the choices: two queries more). Then
+    the drain of the bucket when the email is wanted (none when this process has it already)."""
     if not message.key:
         message = replace(message, key=f"auto:{uuid.uuid4().hex}")
-    pk = _insert_new(_notification(message, now))
-    if pk is not None and _wanting_email([message]):
-        enqueue_job(SEND_EMAIL_JOB, key=f"notification-email:{pk}", notification_id=pk)
+    if _insert_new(_notification(message, now), addressed=addressed):
+        queue_email_drain()
 
 
-def _insert_new(notification: Notification) -> int | None:
-    """Insert the row unless its key is taken (the key's unique constraint: nothing written,
-    None); its id otherwise. SQL of both databases (SQLite 3.35+)."""
+def _insert_new(notification: Notification, *, addressed: bool) -> bool:
+    """Insert the row unless its key is taken (the key's unique constraint: nothing written).
+    Its ``email_pending`` is the user's choice for its kind (a NotificationSetting row, else
+    ``EMAIL_BY_DEFAULT``), read by a subquery of the INSERT; never for a user without an
+    address (``addressed``). Answers whether a row was written waiting for its email. SQL of
+    both databases (SQLite 3.35+)."""
     meta = Notification._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    fields = [f for f in meta.concrete_fields if not f.primary_key and f.name != "email_pending"]
     qn = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT DO NOTHING RETURNING {qn(meta.pk.column)}"
-    )
     params = [f.get_db_prep_save(f.pre_save(notification, True), connection) for f in fields]
+    if addressed:
+        choices = NotificationSetting._meta
+        pending = (
+            f"COALESCE((SELECT {qn('email')} FROM {qn(choices.db_table)} "
+            f"WHERE {qn('user_id')} = %s AND {qn('kind')} = %s), %s)"
+        )
+        default = EMAIL_BY_DEFAULT.get(notification.kind, False)
+        params += [notification.user_id, notification.kind, default]
+    else:
+        pending = "%s"
+        params.append(False)
+    columns = [qn(f.column) for f in fields] + [qn("email_pending")]
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}, {pending}) "
+        f"ON CONFLICT DO NOTHING RETURNING {qn('email_pending')}"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return None if row is None else int(row[0])
+    return row is not None and bool(row[0])
 
 
-def _notification(m: Message, now: datetime) -> Notification:
+def _notification(m: Message, now: datetime, *, email_pending: bool = False) -> Notification:
     return Notification(
         user_id=m.user_id,
         kind=m.kind,
-        subject=_one_line(m.subject)[:300],
+        subject=one_line(m.subject)[:300],
         body=m.body,
         link=m.link[:300],
         reference_type=m.reference_type[:60],
         reference_name=m.reference_name[:140],
         key=m.key,
         creation=now,
+        email_pending=email_pending,
     )
 
 
@@ -199,16 +221,6 @@ def _email_choices(users: list[int], kinds: set[str]) -> list[tuple[int, str, bo
     if len(users) == 1 and len(kinds) == 1:
         return fetch("notifications.email_choices", build, users=users, kinds=list(kinds))
     return list(build(Placeholders({"users": users, "kinds": kinds})))
-
-
-def _queue_emails(messages: Sequence[Message]) -> None:
-    """One durable job per email, keyed by the notification (a second ask adds none)."""
-    for keys in _chunks(m.key for m in messages):
-        ids = Notification.objects.filter(key__in=keys, emailed_at__isnull=True).values_list(
-            "pk", flat=True
-        )
-        for pk in ids:
-            enqueue_job(SEND_EMAIL_JOB, key=f"notification-email:{pk}", notification_id=pk)
 
 
 # --- mentions ------------------------------------------------------------------------------------
@@ -311,53 +323,3 @@ def set_email_choices(*, choices: Mapping[str, bool], by: User) -> dict[str, boo
         update_fields=["email"],
     )
     return email_choices(by)
-
-
-# --- the email -----------------------------------------------------------------------------------
-def send_notification_email(*, notification_id: int, now: datetime | None = None) -> bool:
-    """Send the notification's email unless it was sent already (its row locked, checked, and
-    marked sent in the caller's transaction: the durable job's). False when there is nothing to
-    send: already sent, gone, or a user now inactive or without an email address."""
-    found = fetch(
-        "notifications.to_email",
-        lambda v: Notification.objects.select_for_update().select_related("user").filter(pk=v.pk),
-        pk=notification_id,
-    )
-    notification = found[0] if found else None
-    if notification is None or notification.emailed_at is not None:
-        return False
-    user = notification.user
-    if not user.is_active or not user.email:
-        return False
-    _email(notification).send()
-    notification.emailed_at = now or timezone.now()
-    execute(
-        "notifications.emailed",
-        lambda v: update_sql(
-            Notification.objects.filter(pk=v.pk), {"emailed_at": v.at}, connection.alias
-        ),
-        pk=notification.pk,
-        at=notification.emailed_at,
-    )
-    return True
-
-
-def _email(notification: Notification) -> EmailMultiAlternatives:
-    context = {
-        "notification": notification,
-        "url": absolute_url(notification.link),
-        "profile_url": absolute_url("/accounts/profile/"),
-    }
-    email = EmailMultiAlternatives(
-        subject=f"[Opportune] {_one_line(notification.subject)}",
-        body=render_to_string("notifications/email.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notification.user.email],
-        headers={"Message-ID": message_id(notification)},
-    )
-    email.attach_alternative(render_to_string("notifications/email.html", context), "text/html")
-    return email
-
-
-def _one_line(text: str) -> str:
-    return " ".join((text or "").split())

@@ -1,9 +1,29 @@
-"""The notifications' jobs: a notification's email, sent once (services.send_notification_email)."""
+"""The notifications' jobs: the email outbox's drain (outbox.py, decision 0043), asked for by the
+writes of each time bucket and run every minute as a safety net; and the job of one email,
+kept for the jobs of before the outbox still in a ledger."""
 
 from __future__ import annotations
 
 from opportune.core.jobs import durable_job
-from opportune.notifications.services import SEND_EMAIL_JOB, send_notification_email
+from opportune.core.schedule import scheduled
+from opportune.notifications.outbox import (
+    SEND_EMAIL_JOB,
+    SEND_EMAILS_JOB,
+    send_notification_email,
+    send_pending_notification_emails,
+)
+
+
+@durable_job(SEND_EMAILS_JOB, lease_seconds=600)
+def send_emails() -> int:
+    """A batch of the waiting emails (the next batch's job is queued when it was full)."""
+    return len(send_pending_notification_emails().sent)
+
+
+@scheduled("notifications.send_missed_emails", cron="* * * * *", lease_seconds=600)
+def send_missed_emails(*, scheduled_for: str) -> int:
+    """Every minute: what waits still (written after its bucket's job ran) is sent."""
+    return len(send_pending_notification_emails().sent)
 
 
 @durable_job(SEND_EMAIL_JOB)

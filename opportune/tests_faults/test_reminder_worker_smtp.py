@@ -5,8 +5,9 @@ Real processes: the project's consumer (``run_huey``, 2 worker threads) on a Red
 test's own name, on the test database (a file on SQLite, see conftest.py), its mail going to an
 SMTP server in this process (aiosmtpd, ``opportune.testing.smtp_inbox``) through ``EMAIL_URL``.
 The path: the consumer's startup dispatch (core.schedule) enqueues the current minute of
-``crm.send_due_reminders``; the job claims the event and writes the notification, which queues
-``notifications.send_email``; that job sends the mail over SMTP and stamps ``emailed_at``."""
+``crm.send_due_reminders``; the job claims the event and writes the notification waiting for its
+email, which queues the outbox's drain of its time bucket (``notifications.send_emails``, due at
+the bucket's end); that job sends the mail over SMTP and stamps ``emailed_at``."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from opportune.core.models import Job, ScheduleState
 from opportune.core.schedule import slot_iso
 from opportune.crm import services as crm
 from opportune.notifications.models import Notification
-from opportune.notifications.services import SEND_EMAIL_JOB
+from opportune.notifications.outbox import SEND_EMAILS_JOB
 from opportune.testing import make_opportunity, real_queue, smtp_inbox
 from opportune.tests_faults.helpers import child_env, consumer, database_url, running, wait_for
 
@@ -101,7 +102,10 @@ def test_a_reminder_missed_while_no_worker_ran_is_emailed_once_by_the_real_worke
                 every=0.2,
             )
             received = list(zip(inbox.recipients, inbox.messages, strict=True))
-            emails = list(Job.objects.filter(name=SEND_EMAIL_JOB).values_list("status", flat=True))
+            drains = Job.objects.filter(
+                name=SEND_EMAILS_JOB, key__startswith="notification-emails:"
+            )
+            emails = list(drains.values_list("status", flat=True))
 
     [notification] = reminders
     event.refresh_from_db()

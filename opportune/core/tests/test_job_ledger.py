@@ -20,6 +20,7 @@ from opportune.core.jobs import (
     REHAND_AFTER,
     durable_job,
     enqueue_job,
+    enqueue_job_once,
     retry_delay,
     retry_failed_jobs,
     run_job,
@@ -67,6 +68,27 @@ def test_the_same_key_records_one_job(queue, django_capture_on_commit_callbacks)
     assert list(Job.objects.values_list("key", "args")) == [("welcome:42", {"marker": "a"})]
     assert run_queued(queue) == ["done", "skipped"]  # handed twice, run once
     assert (notes("a"), notes("b")) == (1, 0)
+
+
+def test_a_job_asked_once_is_handed_once_at_its_time(queue, django_capture_on_commit_callbacks):
+    """enqueue_job_once: the first ask adds the job and hands it to run at ``run_after``; an
+    ask with the key taken adds nothing and hands nothing, also after the job ran."""
+    later = timezone.now().replace(microsecond=0) + timedelta(seconds=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = enqueue_job_once("tests.note", key="bucket:1", run_after=later, marker="a")
+        second = enqueue_job_once("tests.note", key="bucket:1", run_after=later, marker="b")
+    assert first is not None and second is None
+    assert list(Job.objects.values_list("pk", "key", "args", "run_after", "status")) == [
+        (first, "bucket:1", {"marker": "a"}, later, "pending")
+    ]
+    task = queue.dequeue()  # one message, for its time (a worker keeps it in its schedule)
+    assert (task.args, task.eta) == ((first, "tests.note"), later.replace(tzinfo=None))
+    assert queue.dequeue() is None
+    assert run_job(*task.args) == "done"
+    with django_capture_on_commit_callbacks(execute=True) as handed:
+        assert enqueue_job_once("tests.note", key="bucket:1", marker="c") is None
+    assert handed == [] and run_queued(queue) == []
+    assert (notes("a"), notes("b"), notes("c")) == (1, 0, 0)
 
 
 def test_an_unknown_job_name_is_refused():

@@ -64,7 +64,10 @@ def test_make_run_serves_through_gunicorn_with_the_worker_beside_it(tmp_path):
     # and a notification to e-mail, copied into a file (a fresh migrate takes 30 s and more).
     user = make_user("prodrun")
     notification = Notification.objects.create(
-        user=user, kind=Notification.Kind.MENTION, subject="Production-shaped run check"
+        user=user,
+        kind=Notification.Kind.MENTION,
+        subject="Production-shaped run check",
+        email_pending=True,
     )
     database = tmp_path / "opportune.sqlite3"
     with sqlite3.connect(database) as copy:
@@ -113,12 +116,12 @@ def test_make_run_serves_through_gunicorn_with_the_worker_beside_it(tmp_path):
         assert "There is nothing at <code>/no/such/page/</code>" in page
         assert "URLconf" not in page and "DEBUG = True" not in page
 
-        # the consumer beside it runs a durable job: the notification's e-mail
+        # the consumer beside it runs a durable job: the e-mail outbox's drain
         # (EMAIL_URL consolemail://: printed into var/huey.log, and marked sent)
         enqueue = (
             "from opportune.core.jobs import enqueue_job;"
-            "from opportune.notifications.services import SEND_EMAIL_JOB;"
-            f"enqueue_job(SEND_EMAIL_JOB, notification_id={notification.pk})"
+            "from opportune.notifications.outbox import SEND_EMAILS_JOB;"
+            "enqueue_job(SEND_EMAILS_JOB)"
         )
         result = subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", enqueue],

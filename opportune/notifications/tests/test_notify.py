@@ -1,7 +1,10 @@
 """notify / notify_many: once per key, inactive users skipped, set-based; the email of each new
-notification whose kind the user wants by email, sent through a real SMTP server, once."""
+notification whose kind the user wants by email: written waiting in the outbox, sent with the
+others of its time bucket by one job over one SMTP connection (a real server), once."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -10,15 +13,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from opportune.core.errors import ValidationError
-from opportune.core.jobs import run_job
+from opportune.core.jobs import enqueue_job, run_job
 from opportune.core.models import Job
+from opportune.notifications import outbox
 from opportune.notifications.models import Notification, NotificationSetting
+from opportune.notifications.outbox import (
+    SEND_EMAIL_JOB,
+    SEND_EMAILS_JOB,
+    send_notification_email,
+    send_pending_notification_emails,
+)
 from opportune.notifications.services import (
     Message,
     email_choices,
     notify,
     notify_many,
-    send_notification_email,
     set_email_choices,
 )
 from opportune.testing import at, free_port, smtp_server
@@ -63,7 +72,8 @@ def test_a_subject_is_one_line_and_fits(sales):
 
 def test_a_batch_costs_a_few_queries_however_big(sales, sales2):
     """1,000 notifications (no email wanted): the inactive users, the keys already written, the
-    email choices, the INSERT (in batches of SQLite's parameter limit), no query per row."""
+    email choices, the INSERT (in batches of SQLite's parameter limit), no query per row.
+    (Emails wanted: the bucket's job besides, once: test_a_batch_wanting_emails_asks_one_job.)"""
     messages = [
         Message(u.pk, "auto_close", f"Closed {i}", key=f"close:{u.pk}:{i}")
         for u in (sales, sales2)
@@ -71,7 +81,7 @@ def test_a_batch_costs_a_few_queries_however_big(sales, sales2):
     ]
     with CaptureQueriesContext(connection) as queries:
         notify_many(messages, now=NOW)
-    inserts = 12 if connection.vendor == "sqlite" else 1  # 90 rows a statement on SQLite
+    inserts = 13 if connection.vendor == "sqlite" else 1  # 83 rows a statement on SQLite
     # inactive users, keys already written (2 chunks), email choices, inserts
     assert len(queries) == 1 + 2 + 1 + inserts
     assert Notification.objects.count() == 1000
@@ -109,7 +119,7 @@ def test_an_unknown_kind_is_refused_naming_it(sales):
     assert not NotificationSetting.objects.exists()
 
 
-def _assign(user, key="assign:1"):
+def _assign(user, key="assign:1", now=NOW):
     notify(
         user,
         kind="assignment",
@@ -119,8 +129,23 @@ def _assign(user, key="assign:1"):
         reference_type="Opportunity",
         reference_name="CRM-OPP-2026-00001",
         key=key,
-        now=NOW,
+        now=now,
     )
+
+
+def run_email_jobs() -> list[str]:
+    """Run the pending email jobs as the worker would when their time comes (under pytest a job
+    due later is not run on commit), those they queue too; answers their outcomes."""
+    outcomes = []
+    while job := Job.objects.filter(name=SEND_EMAILS_JOB, status="pending").order_by("pk").first():
+        outcomes.append(run_job(job.pk, job.name))
+    return outcomes
+
+
+def pending() -> list[tuple[str, bool, bool]]:
+    """Each notification's key, whether its email waits, whether it was sent."""
+    rows = Notification.objects.order_by("pk").values_list("key", "email_pending", "emailed_at")
+    return [(key, waits, emailed is not None) for key, waits, emailed in rows]
 
 
 def test_an_email_goes_through_smtp_once_even_when_its_job_runs_twice(
@@ -130,16 +155,19 @@ def test_an_email_goes_through_smtp_once_even_when_its_job_runs_twice(
         with django_capture_on_commit_callbacks(execute=True):
             _assign(sales)
             _assign(sales)  # the same key: nothing more
+        assert pending() == [("assign:1", True, False)]
         job = Job.objects.get()
-        notification = Notification.objects.get()
-        assert (job.name, job.key, job.status) == (
-            "notifications.send_email",
-            f"notification-email:{notification.pk}",
-            "done",
+        assert (job.name, job.key.startswith("notification-emails:"), job.status) == (
+            "notifications.send_emails",
+            True,
+            "pending",
         )
-        # the job run again (a retry after a lost answer), and the send asked for again
+        assert run_email_jobs() == ["done"]
+        # the job run again (a retry after a lost answer), a drain, the one email asked for
         Job.objects.filter(pk=job.pk).update(status="pending", attempts=0)
         assert run_job(job.pk) == "done"
+        assert send_pending_notification_emails().sent == []
+        notification = Notification.objects.get()
         assert send_notification_email(notification_id=notification.pk) is False
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
@@ -152,19 +180,141 @@ def test_an_email_goes_through_smtp_once_even_when_its_job_runs_twice(
     link = "http://127.0.0.1:8000/crm/opportunities/CRM-OPP-2026-00001/"
     assert "By Maria Manager." in text and f"Open it: {link}" in text
     assert f'<a href="{link}">Open it in Opportune</a>' in html
-    notification.refresh_from_db()
-    assert notification.emailed_at is not None
+    assert pending() == [("assign:1", False, True)]
 
 
-def test_an_email_job_costs_a_few_queries(sales, django_assert_num_queries):
-    """The e-mail job runs once per assignment: its claim (one UPDATE ... RETURNING), the
-    notification read with its user and locked, the send recorded, the job done, inside the
+def test_the_emails_of_a_bucket_go_by_one_job_over_one_connection(
+    sales, sales2, django_capture_on_commit_callbacks
+):
+    """Five assignments in the same two seconds (three transactions): one job, five emails, one
+    SMTP connection, oldest first."""
+    clock = at(2027, 3, 1, 8)
+    with time_machine.travel(clock, tick=False), smtp_server() as inbox:
+        for keys in (["a", "b"], ["c"], ["d", "e"]):
+            with django_capture_on_commit_callbacks(execute=True):
+                for key in keys:
+                    _assign(sales2 if key == "c" else sales, key=key, now=clock)
+        [job] = Job.objects.all()
+        assert (job.key, job.run_after) == (
+            f"notification-emails:{int(clock.timestamp()) // 2}",
+            clock + timedelta(seconds=2),  # the bucket's end
+        )
+        assert run_email_jobs() == ["done"]
+    assert [m["To"] for m in inbox.messages] == ["sales@example.com"] * 2 + [
+        "sales2@example.com"
+    ] + ["sales@example.com"] * 2
+    ids = list(Notification.objects.order_by("pk").values_list("pk", flat=True))
+    assert [m["Message-ID"] for m in inbox.messages] == [
+        f"<notification-{pk}.20270301080000@127.0.0.1>" for pk in ids
+    ]
+    assert len(set(inbox.peers)) == 1  # one connection
+    assert [waits or not sent for _key, waits, sent in pending()] == [False] * 5
+
+
+def test_the_next_bucket_has_its_own_job(sales, django_capture_on_commit_callbacks):
+    clock = at(2027, 3, 1, 8)
+    for seconds, key in ((0, "a"), (1, "b"), (2, "c")):
+        with (
+            time_machine.travel(clock + timedelta(seconds=seconds), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            _assign(sales, key=key, now=clock)
+    bucket = int(clock.timestamp()) // 2
+    assert list(Job.objects.order_by("pk").values_list("key", flat=True)) == [
+        f"notification-emails:{bucket}",
+        f"notification-emails:{bucket + 1}",
+    ]
+
+
+def test_a_full_batch_queues_the_next(sales, monkeypatch, django_capture_on_commit_callbacks):
+    """Seven emails, batches of three: three jobs (the bucket's, then one per full batch)."""
+    monkeypatch.setattr(outbox, "EMAIL_BATCH", 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(7):
+            _assign(sales, key=f"k{i}")
+    with smtp_server() as inbox:
+        assert run_email_jobs() == ["done"] * 3
+    ids = list(Notification.objects.order_by("pk").values_list("pk", flat=True))
+    assert [m["Message-ID"] for m in inbox.messages] == [
+        f"<notification-{pk}.20261207090000@127.0.0.1>" for pk in ids
+    ]
+    assert [
+        key.split(":", 1)[1] for key in Job.objects.order_by("pk").values_list("key", flat=True)
+    ][1:] == [f"after:{ids[2]}", f"after:{ids[5]}"]
+
+
+def test_a_batch_whose_transaction_rolled_back_is_sent_again_and_none_lost(
+    sales, sales2, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The worker dies after the SMTP server took the batch, before its commit: the retry sends
+    that batch again (the same Message-IDs: a mailbox tells the duplicates), then never again."""
+    with django_capture_on_commit_callbacks(execute=True):
+        _assign(sales, key="a")
+        _assign(sales2, key="b")
+    record = outbox._record
+
+    def crash(delivery, now):
+        monkeypatch.setattr(outbox, "_record", record)
+        raise RuntimeError("killed before the commit")
+
+    monkeypatch.setattr(outbox, "_record", crash)
+    with smtp_server() as inbox:
+        job = Job.objects.get()
+        assert run_job(job.pk) == "retry"
+        assert pending() == [("a", True, False), ("b", True, False)]
+        assert run_job(job.pk) == "done"
+        assert run_email_jobs() == [] and send_pending_notification_emails().sent == []
+    ids = [m["Message-ID"] for m in inbox.messages]
+    assert len(ids) == 4 and ids[:2] == ids[2:]
+    assert pending() == [("a", False, True), ("b", False, True)]
+
+
+def test_an_email_job_costs_a_few_queries_a_batch(
+    sales, sales2, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """Per batch, whatever its size: the claim (one UPDATE ... RETURNING), the waiting rows read
+    with their users and locked, the batch recorded in one UPDATE, the job done, inside the
     job's transaction (here a savepoint and its release: the test's transaction)."""
-    _assign(sales)
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(5):
+            _assign(sales if i % 2 else sales2, key=f"k{i}")
     job = Job.objects.get()
     with smtp_server() as inbox, django_assert_num_queries(6):
         assert run_job(job.pk, job.name) == "done"
-    assert len(inbox.messages) == 1
+    assert len(inbox.messages) == 5
+
+
+def test_a_notification_wanting_an_email_adds_no_query(
+    sales, sales2, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """notify: one INSERT that reads the user's email choice too; the bucket's job once per
+    process (an INSERT that adds nothing when another write of the bucket added it)."""
+    with time_machine.travel(at(2027, 3, 1, 8), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            with django_assert_num_queries(2):  # the notification, the bucket's job
+                _assign(sales, key="a")
+            with django_assert_num_queries(2):  # the job's key taken (not committed yet)
+                _assign(sales2, key="b")
+        with django_assert_num_queries(1):  # committed: this process knows the bucket's job
+            _assign(sales, key="c")
+        with django_assert_num_queries(1):  # no email wanted
+            notify(sales, kind="mention", subject="Hi", key="d", now=NOW)
+    assert Job.objects.count() == 1
+    assert [waits for _key, waits, _sent in pending()] == [True, True, True, False]
+
+
+def test_a_batch_wanting_emails_asks_one_job(sales, sales2, django_assert_num_queries):
+    messages = [
+        Message(u.pk, "reminder", f"Call {i}", key=f"r:{u.pk}:{i}")
+        for u in (sales, sales2)
+        for i in range(3)
+    ]
+    messages.append(Message(sales.pk, "mention", "Hi", key="m"))
+    # inactive users, keys already written, email choices, the INSERT, the bucket's job
+    with django_assert_num_queries(5):
+        notify_many(messages, now=NOW)
+    assert Job.objects.count() == 1
+    assert [waits for _key, waits, _sent in pending()] == [True] * 6 + [False]
 
 
 def test_no_email_when_the_user_chose_the_bell_only(sales, django_capture_on_commit_callbacks):
@@ -172,30 +322,35 @@ def test_no_email_when_the_user_chose_the_bell_only(sales, django_capture_on_com
     with smtp_server() as inbox, django_capture_on_commit_callbacks(execute=True):
         _assign(sales)
         notify(sales, kind="mention", subject="Off by default", now=NOW)
+        notify_many([Message(sales.pk, "assignment", "Many", key="many")], now=NOW)
     assert inbox.messages == []
-    assert Notification.objects.count() == 2
+    assert [waits for _key, waits, _sent in pending()] == [False] * 3
     assert not Job.objects.exists()
 
 
 def test_a_mention_comes_by_email_when_chosen(sales, django_capture_on_commit_callbacks):
     set_email_choices(choices={"mention": True}, by=sales)
-    with smtp_server() as inbox, django_capture_on_commit_callbacks(execute=True):
-        notify(sales, kind="mention", subject="Sam mentioned you", now=NOW)
+    with smtp_server() as inbox:
+        with django_capture_on_commit_callbacks(execute=True):
+            notify(sales, kind="mention", subject="Sam mentioned you", now=NOW)
+        run_email_jobs()
     assert [m["Subject"] for m in inbox.messages] == ["[Opportune] Sam mentioned you"]
 
 
 def test_no_email_to_a_user_without_an_address_or_made_inactive(
-    sales, sales2, django_capture_on_commit_callbacks
+    sales, sales2, manager, django_capture_on_commit_callbacks
 ):
     User.objects.filter(pk=sales.pk).update(email="")
+    sales.refresh_from_db()
     with smtp_server() as inbox:
-        _assign(sales, key="a")
-        _assign(sales2, key="b")
+        with django_capture_on_commit_callbacks(execute=True):
+            _assign(sales, key="a")  # no address: not even waiting
+            _assign(sales2, key="b")
+            notify_many([Message(sales.pk, "reminder", "Call", key="c")], now=NOW)
         User.objects.filter(pk=sales2.pk).update(is_active=False)
-        for job in Job.objects.order_by("pk"):
-            assert run_job(job.pk) == "done"
+        assert run_email_jobs() == ["done"]
     assert inbox.messages == []
-    assert list(Notification.objects.filter(emailed_at__isnull=False)) == []
+    assert pending() == [("a", False, False), ("b", False, False), ("c", False, False)]
 
 
 def test_a_refused_send_is_retried_and_sent_once(sales, settings):
@@ -205,11 +360,84 @@ def test_a_refused_send_is_retried_and_sent_once(sales, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
     assert run_job(job.pk) == "retry"
-    assert Notification.objects.get().emailed_at is None
+    assert pending() == [("assign:1", True, False)]
     with smtp_server() as inbox:
         assert run_job(job.pk) == "done"
     assert len(inbox.messages) == 1
-    assert Notification.objects.get().emailed_at is not None
+    assert pending() == [("assign:1", False, True)]
+
+
+def test_an_address_refused_for_good_is_dropped_and_the_others_sent(sales, sales2):
+    _assign(sales, key="a")
+    _assign(sales2, key="b")
+    with smtp_server(refuse={"sales@example.com": "550 No such user"}) as inbox:
+        assert run_email_jobs() == ["done"]
+    assert inbox.recipients == [["sales2@example.com"]]
+    assert pending() == [("a", False, False), ("b", False, True)]
+
+
+def test_a_recipient_refused_for_now_waits_and_the_others_go(sales, sales2, manager):
+    for key, user in (("a", sales), ("b", sales2), ("c", manager)):
+        _assign(user, key=key)
+    with smtp_server(refuse={"sales2@example.com": "451 Try again later"}) as inbox:
+        assert run_email_jobs() == ["done"]
+        assert pending() == [("a", False, True), ("b", True, False), ("c", False, True)]
+        inbox.refuse.clear()
+        assert send_pending_notification_emails().sent == [Notification.objects.get(key="b").pk]
+    assert inbox.recipients == [
+        ["sales@example.com"],
+        ["manager@example.com"],
+        ["sales2@example.com"],
+    ]
+    assert len(set(inbox.peers[:2])) == 1
+
+
+def test_a_server_failing_mid_batch_keeps_what_went_and_the_rest_waits(sales, sales2, manager):
+    """The server closes the connection at the second message (421): the first is recorded
+    sent, the others wait, and the next drain (the minute's) sends them, none twice."""
+    for key, user in (("a", sales), ("b", sales2), ("c", manager)):
+        _assign(user, key=key)
+    with smtp_server(refuse={"sales2@example.com": "421 Closing the connection"}) as inbox:
+        assert run_email_jobs() == ["done"]
+        assert pending() == [("a", False, True), ("b", True, False), ("c", True, False)]
+        inbox.refuse.clear()
+        assert len(send_pending_notification_emails().sent) == 2
+    assert inbox.recipients == [
+        ["sales@example.com"],
+        ["sales2@example.com"],
+        ["manager@example.com"],
+    ]
+    assert [waits for _key, waits, _sent in pending()] == [False] * 3
+
+
+def test_the_minute_drain_sends_what_its_bucket_missed(sales, django_capture_on_commit_callbacks):
+    """A notification committed after its bucket's job ran: the scheduled drain sends it."""
+    with django_capture_on_commit_callbacks(execute=True):
+        _assign(sales, key="a")
+    assert run_email_jobs() == ["done"]
+    with django_capture_on_commit_callbacks(execute=True):
+        _assign(sales, key="late")  # this process knows the bucket's job: none asked
+    assert Job.objects.filter(status="pending").count() == 0
+    with smtp_server() as inbox, django_capture_on_commit_callbacks(execute=True):
+        job = enqueue_job(
+            "notifications.send_missed_emails", scheduled_for="2026-12-07T09:01:00+00:00"
+        )
+    assert Job.objects.get(pk=job).status == "done"
+    assert [m["Message-ID"] for m in inbox.messages] == [
+        f"<notification-{Notification.objects.get(key='late').pk}.20261207090000@127.0.0.1>"
+    ]
+
+
+def test_an_email_job_of_before_the_outbox_still_sends_its_email(sales):
+    """A ``notifications.send_email`` job left in a ledger sends its notification, once."""
+    _assign(sales)
+    pk = Notification.objects.get().pk
+    with smtp_server() as inbox:
+        job = enqueue_job(SEND_EMAIL_JOB, key=f"notification-email:{pk}", notification_id=pk)
+        assert run_job(job) == "done"
+        assert run_email_jobs() == ["done"]  # the bucket's: nothing more to send
+    assert len(inbox.messages) == 1
+    assert pending() == [("assign:1", False, True)]
 
 
 def test_the_clock_stamps_the_notification_and_its_message_id(
@@ -219,9 +447,10 @@ def test_the_clock_stamps_the_notification_and_its_message_id(
     with (
         time_machine.travel(at(2027, 3, 1, 8), tick=False),
         smtp_server() as inbox,
-        django_capture_on_commit_callbacks(execute=True),
     ):
-        notify(sales, kind="reminder", subject="Call Ada", key="reminder:1")
+        with django_capture_on_commit_callbacks(execute=True):
+            notify(sales, kind="reminder", subject="Call Ada", key="reminder:1")
+        run_email_jobs()
     notification = Notification.objects.get()
     assert notification.creation == at(2027, 3, 1, 8)
     assert notification.emailed_at == at(2027, 3, 1, 8)
