@@ -22,7 +22,7 @@ import logging
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -46,6 +46,9 @@ SEND_EMAIL_JOB = "notifications.send_email"
 EMAIL_BUCKET_SECONDS = 2
 # Emails sent (and at most re-sent after a crash) per job.
 EMAIL_BATCH = 100
+# A recipient refused for now (4xx) is tried again by each drain for this long after the
+# notification was made; then its email is given up (the notification stays in the app).
+EMAIL_GIVE_UP_AFTER = timedelta(days=1)
 
 # This process's latest bucket whose drain job is known committed (set after the commit).
 _drain_committed: dict[str, int] = {}
@@ -98,20 +101,23 @@ def send_pending_notification_emails(
     )
     if not waiting:
         return Delivery()
+    now = now or timezone.now()
     sendable = [n for n in waiting if n.user.is_active and n.user.email]
-    delivery = _send(sendable)
+    delivery = _send(sendable, give_up_before=now - EMAIL_GIVE_UP_AFTER)
     addressed = {n.pk for n in sendable}
     delivery.dropped += [n.pk for n in waiting if n.pk not in addressed]
-    _record(delivery, now or timezone.now())
+    _record(delivery, now)
     if len(waiting) == batch and not delivery.stopped:
         enqueue_job_once(SEND_EMAILS_JOB, key=f"notification-emails:after:{waiting[-1].pk}")
     return delivery
 
 
-def _send(notifications: Sequence[Notification]) -> Delivery:
+def _send(notifications: Sequence[Notification], *, give_up_before: datetime) -> Delivery:
     """Each message over one connection. A recipient refused leaves the connection usable: for
-    good (5xx), its notification is dropped; for now (4xx), it waits for the next drain. Any
-    other failure (the connection) ends the batch, or raises when it did nothing yet."""
+    good (5xx), its notification is dropped; for now (4xx), it waits for the next drain, unless
+    the notification was made before ``give_up_before``. Any other failure (the connection)
+    ends the batch, or raises when it did nothing yet."""
+    made = {n.pk: n.creation for n in notifications}
     delivery = Delivery()
     if not notifications:
         return delivery
@@ -122,7 +128,7 @@ def _send(notifications: Sequence[Notification]) -> Delivery:
                 mail.send_messages([message])
             except smtplib.SMTPRecipientsRefused as refused:
                 logger.warning("Notification %s: its address was refused: %s", pk, refused)
-                if _for_good(refused):
+                if _for_good(refused) or made[pk] < give_up_before:
                     delivery.dropped.append(pk)
                 continue
             except Exception:

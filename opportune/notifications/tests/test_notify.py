@@ -11,6 +11,7 @@ import time_machine
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from opportune.core.errors import ValidationError
 from opportune.core.jobs import enqueue_job, run_job
@@ -390,6 +391,16 @@ def test_a_recipient_refused_for_now_waits_and_the_others_go(sales, sales2, mana
         ["sales2@example.com"],
     ]
     assert len(set(inbox.peers[:2])) == 1
+
+
+def test_a_recipient_refused_for_now_for_a_day_is_given_up(sales, sales2):
+    _assign(sales, key="a")
+    _assign(sales2, key="b")
+    Notification.objects.filter(key="b").update(creation=timezone.now() - timedelta(days=2))
+    with smtp_server(refuse={"sales2@example.com": "451 Try again later"}) as inbox:
+        assert run_email_jobs() == ["done"]
+    assert inbox.recipients == [["sales@example.com"]]
+    assert pending() == [("a", False, True), ("b", False, False)]
 
 
 def test_a_server_failing_mid_batch_keeps_what_went_and_the_rest_waits(sales, sales2, manager):
