@@ -41,7 +41,7 @@ from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
 from opportune.core.models import Heartbeat, Job
-from opportune.core.statements import Placeholders, execute, update_sql
+from opportune.core.statements import Placeholders, execute, insert_unless_taken, update_sql
 
 logger = logging.getLogger(__name__)
 
@@ -107,16 +107,7 @@ def enqueue_job(name: str, *, key: str = "", **args: Any) -> int:
     ``key`` (the idempotency key, e.g. ``"reminder:42:2026-12-01T09:00"``): when a job with
     this key exists, no other is added and its id is returned. Without one, every call adds a job.
     """
-    _check_registered(name)
-    now = timezone.now()
-    job = Job(
-        name=name,
-        args=args,
-        key=key or f"{name}:{uuid.uuid4().hex}",
-        run_after=now,
-        handed_at=now,  # it is, on commit; set back to empty if the queue refuses it
-        created=now,
-    )
+    job = _new_job(name, key or f"{name}:{uuid.uuid4().hex}", args)
     # One INSERT ... ON CONFLICT (key) DO UPDATE (a no-op) RETURNING id: the id, new or not.
     Job.objects.bulk_create(
         [job], update_conflicts=True, unique_fields=["key"], update_fields=["key"]
@@ -138,43 +129,28 @@ def enqueue_job_once(
     transaction inserting the same key waits for the first to end (the unique index), then
     adds nothing if it committed. ``enqueue_job`` answers the existing job and hands it again.
     """
-    _check_registered(name)
+    job = _new_job(name, key, args, run_after)
+    # INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id: the new id, None when taken
+    pk = insert_unless_taken(job, returning="id", conflict=["key"])
+    if pk is None:
+        return None
+    transaction.on_commit(partial(_hand_or_leave_for_sweeper, int(pk), name, at=job.run_after))
+    return int(pk)
+
+
+def _new_job(name: str, key: str, args: dict[str, Any], run_after: datetime | None = None) -> Job:
+    """The ledger row of a registered job, to run at ``run_after`` (now when not given)."""
+    if name not in _JOB_TYPES:
+        raise ValueError(f"No durable job is named {name!r} (registered with @durable_job).")
     now = timezone.now()
-    job = Job(
+    return Job(
         name=name,
         args=args,
         key=key,
         run_after=run_after or now,
-        handed_at=now,  # as in enqueue_job: it is, on commit
+        handed_at=now,  # it is, on commit; set back to empty if the queue refuses it
         created=now,
     )
-    pk = _insert_unless_key_taken(job)
-    if pk is not None:
-        transaction.on_commit(partial(_hand_or_leave_for_sweeper, pk, name, at=job.run_after))
-    return pk
-
-
-def _check_registered(name: str) -> None:
-    if name not in _JOB_TYPES:
-        raise ValueError(f"No durable job is named {name!r} (registered with @durable_job).")
-
-
-def _insert_unless_key_taken(job: Job) -> int | None:
-    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id`` (both databases; SQLite 3.35+):
-    the new row's id, None when the key is taken. (Django's ``ignore_conflicts`` answers no id.)"""
-    meta = Job._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    qn = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({qn('key')}) DO NOTHING RETURNING {qn(meta.pk.column)}"
-    )
-    params = [f.get_db_prep_save(f.pre_save(job, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else int(row[0])
 
 
 # --- the hand-off to Huey -----------------------------------------------------------------------

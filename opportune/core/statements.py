@@ -621,6 +621,44 @@ def update_sql(rows: QuerySet[Any], changes: dict[str, Any], using: str) -> tupl
     return sql, list(params)
 
 
+def insert_unless_taken(
+    instance: Model,
+    *,
+    returning: str,
+    conflict: Sequence[str] = (),
+    computed: dict[str, tuple[str, list[Any]]] | None = None,
+    using: str = "default",
+) -> Any:
+    """``INSERT ... ON CONFLICT [(conflict)] DO NOTHING RETURNING returning`` of one new
+    ``instance`` (SQLite 3.35+ and PostgreSQL): the returned column's value, or None when a
+    unique key was taken and nothing was written (Django's ``ignore_conflicts`` answers
+    nothing either way). ``computed``: columns whose value the statement computes, as
+    ``{column: (sql, params)}`` in place of the instance's value."""
+    computed = computed or {}
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    fields = [f for f in instance._meta.concrete_fields if not f.primary_key]
+    columns, marks, params = [], [], []
+    for f in fields:
+        columns.append(qn(f.column))
+        if f.column in computed:
+            sql, values = computed[f.column]
+            marks.append(sql)
+            params += values
+        else:
+            marks.append("%s")
+            params.append(f.get_db_prep_save(f.pre_save(instance, True), connection))
+    target = f" ({', '.join(qn(c) for c in conflict)})" if conflict else ""
+    sql = (
+        f"INSERT INTO {qn(instance._meta.db_table)} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(marks)}) ON CONFLICT{target} DO NOTHING RETURNING {qn(returning)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
 def _keep_sql(
     full_key: Hashable,
     using: str,

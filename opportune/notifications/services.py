@@ -24,7 +24,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from opportune.core.errors import ValidationError
-from opportune.core.statements import Placeholders, fetch
+from opportune.core.statements import Placeholders, fetch, insert_unless_taken
 from opportune.notifications.emails import one_line
 from opportune.notifications.models import EMAIL_BY_DEFAULT, Notification, NotificationSetting
 from opportune.notifications.outbox import queue_email_drain
@@ -135,31 +135,22 @@ def _insert_new(notification: Notification, *, addressed: bool) -> bool:
     ``EMAIL_BY_DEFAULT``), read by a subquery of the INSERT; never for a user without an
     address (``addressed``). Answers whether a row was written waiting for its email. SQL of
     both databases (SQLite 3.35+)."""
-    meta = Notification._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key and f.name != "email_pending"]
-    qn = connection.ops.quote_name
-    params = [f.get_db_prep_save(f.pre_save(notification, True), connection) for f in fields]
+    pending: tuple[str, list[Any]] = ("%s", [False])
     if addressed:
-        choices = NotificationSetting._meta
+        qn = connection.ops.quote_name
         pending = (
-            f"COALESCE((SELECT {qn('email')} FROM {qn(choices.db_table)} "
-            f"WHERE {qn('user_id')} = %s AND {qn('kind')} = %s), %s)"
+            f"COALESCE((SELECT {qn('email')} FROM {qn(NotificationSetting._meta.db_table)} "
+            f"WHERE {qn('user_id')} = %s AND {qn('kind')} = %s), %s)",
+            [
+                notification.user_id,
+                notification.kind,
+                EMAIL_BY_DEFAULT.get(notification.kind, False),
+            ],
         )
-        default = EMAIL_BY_DEFAULT.get(notification.kind, False)
-        params += [notification.user_id, notification.kind, default]
-    else:
-        pending = "%s"
-        params.append(False)
-    columns = [qn(f.column) for f in fields] + [qn("email_pending")]
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}, {pending}) "
-        f"ON CONFLICT DO NOTHING RETURNING {qn('email_pending')}"
+    written = insert_unless_taken(
+        notification, returning="email_pending", computed={"email_pending": pending}
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return row is not None and bool(row[0])
+    return bool(written)
 
 
 def _notification(m: Message, now: datetime, *, email_pending: bool = False) -> Notification:
