@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any
 
 from django.db.models import Q
@@ -36,21 +37,15 @@ class FilterSchema(NinjaFilterSchema):
         return q
 
 
-_KEEPING_NONE: dict[type[FilterSchema], frozenset[str]] = {}
-
-
+@cache
 def _keeping_none(schema: type[FilterSchema]) -> frozenset[str]:
-    """The fields of ``schema`` whose None is a filter (``FilterLookup(ignore_none=False)``)."""
-    known = _KEEPING_NONE.get(schema)
-    if known is None:
-        probe = schema.model_construct()
-        known = frozenset(
-            name
-            for name, info in schema.model_fields.items()
-            if probe._get_field_ignore_none(name, info) is False
-        )
-        _KEEPING_NONE[schema] = known
-    return known
+    """The fields of ``schema`` whose None is a filter (``FilterLookup(..., ignore_none=False)``)."""
+    probe = schema.model_construct()
+    return frozenset(
+        name
+        for name, info in schema.model_fields.items()
+        if probe._get_field_ignore_none(name, info) is False
+    )
 
 
 def split_commas(value: Any) -> Any:
