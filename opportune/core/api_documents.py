@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from ninja import FilterSchema, Query, Router, Schema, Status
 from ninja.constants import NOT_SET
@@ -80,6 +81,9 @@ class DocumentApi:
     # only when asked (``expand=items``, core/api_lists.py)
     prefetch: tuple[str, ...] = ()
     lookup: Callable[..., Model]  # access's get_<one>_for(user, name, *, write=False)
+    # the change's lookup reads the row FOR UPDATE (``lookup(..., lock=True)``), which the
+    # service then changes as read (``update(..., row_locked=True)``): no claim of its own
+    update_locks_lookup: bool = False
     can_create: Callable[[Any], bool]
     check_links: Callable[[Any, Any], None] | None = None  # the linked documents are visible
     create: Callable[..., Model]  # services.create_<one>(*, data, by)
@@ -293,12 +297,20 @@ def update_view(doc: DocumentApi) -> View:
         name: str,
         payload: doc.patch_in,  # type: ignore[name-defined]
     ) -> Model:
-        document = doc.lookup(request.auth, name, write=True)
+        # in the request's transaction (WritesInOneTransactionMiddleware's, or a test's)
+        locks = doc.update_locks_lookup and transaction.get_connection().in_atomic_block
+        held: dict[str, bool] = {"row_locked": True} if locks else {}
+        if locks:
+            document = doc.lookup(request.auth, name, write=True, lock=True)
+        else:
+            document = doc.lookup(request.auth, name, write=True)
         if doc.check_links is not None:
             doc.check_links(request.auth, payload)
         version = version_from(request, payload.version)
         with one_write(request):
-            doc.update(document, data=payload_data(payload), version=version, by=request.auth)
+            doc.update(
+                document, data=payload_data(payload), version=version, by=request.auth, **held
+            )
         answer: Model = doc.answer(request.auth, name)
         return answer
 

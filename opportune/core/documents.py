@@ -46,6 +46,7 @@ def lock_document(
     expected_version: int | None,
     by: User | None,
     returning: bool = False,
+    held: D | None = None,
 ) -> D:
     """Claim the right to change a document and return it locked, version already bumped.
 
@@ -58,8 +59,16 @@ def lock_document(
     (``UPDATE ... RETURNING``, one statement where the UPDATE and a ``SELECT ... FOR UPDATE``
     were two); opted in by the opportunity's change (issue 12, the PATCH) so far, the other
     services' query pins to be moved with them.
+
+    ``held``: the document as the caller read it ``FOR UPDATE`` in this transaction (the API's
+    change of an opportunity, core/api_documents.py: its permission-checked lookup is that
+    read). It is claimed with no statement: its version compared, then bumped with the audit
+    columns in memory, written by the change's own UPDATE (``save_document``). One UPDATE of
+    the row, not two: one new row version, its indexes and the board's trigger once.
     """
     now = timezone.now()
+    if held is not None:
+        return _claim_held(held, expected_version, now, by)
     locked: D | None
     claimed, locked = (
         _claim_returning(model, name, expected_version, now, by) if returning else (None, None)
@@ -78,6 +87,24 @@ def lock_document(
         raise StaleVersionError(model.doctype, name, expected=expected_version, current=current)
     locked._loaded_values = field_values(locked)
     return locked
+
+
+def _claim_held(document: D, expected_version: int | None, now: datetime, by: User | None) -> D:
+    """``lock_document`` of a row its caller holds locked: as the claim's UPDATE would leave it,
+    the version and audit columns changed in memory only (``_loaded_values`` is the row as read,
+    so ``save_document`` writes them)."""
+    if not transaction.get_connection(document._state.db).in_atomic_block:
+        raise transaction.TransactionManagementError("A held row is claimed in its transaction.")
+    current = document.version
+    if expected_version is not None and current != expected_version:
+        raise StaleVersionError(
+            document.doctype, document.pk, expected=expected_version, current=current
+        )
+    document._loaded_values = field_values(document)
+    document.version = current + 1
+    document.modified = now
+    document.modified_by = by
+    return document
 
 
 def _claim_returning(
@@ -178,6 +205,9 @@ def field_values(document: Document) -> dict[str, Any]:
     }
 
 
+_AUDIT_COLUMNS = frozenset({"version", "modified", "modified_by"})
+
+
 def save_document(
     document: Document, *, by: User | None, rows: list[dict[str, Any]] | None = None
 ) -> bool:
@@ -193,7 +223,16 @@ def save_document(
         return True
     changed = [name for name, value in field_values(document).items() if value != loaded[name]]
     if changed:
-        document.save(update_fields=changed)
+        # a held claim (``lock_document``) that changed nothing else bumps the version: its
+        # UPDATE, as the claim's, is no change of the document's to record
+        audit_only = _AUDIT_COLUMNS.issuperset(changed) and not rows
+        if audit_only:
+            document.skip_history_when_saving = True  # type: ignore[attr-defined]
+        try:
+            document.save(update_fields=changed)
+        finally:
+            if audit_only:
+                del document.skip_history_when_saving  # type: ignore[attr-defined]
         document._loaded_values = field_values(document)
     elif rows:
         type(document).history.bulk_history_create(  # type: ignore[attr-defined]

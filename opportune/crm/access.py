@@ -136,7 +136,10 @@ def restrict_to_visible_opportunities(queryset: QuerySet[M], user: AnyUser) -> Q
     return restrict_to_visible_parents(queryset, "opportunity", opportunities_visible_to(user))
 
 
-def get_opportunity_for(user: AnyUser, name: str, *, write: bool = False) -> Opportunity:
+def get_opportunity_for(
+    user: AnyUser, name: str, *, write: bool = False, lock: bool = False
+) -> Opportunity:
+    """``lock``: read ``FOR UPDATE`` (core.access.get_visible), for a change that claims it."""
     opportunity = get_visible(
         opportunities_visible_to(user),
         "Opportunity",
@@ -145,6 +148,7 @@ def get_opportunity_for(user: AnyUser, name: str, *, write: bool = False) -> Opp
         write=write,
         can_write=can_write_opportunities,
         key=("crm.opportunities",),
+        lock=lock,
     )
     # A purchase user who is also a sales user reads every opportunity but changes only those
     # the sales rule gives them.

@@ -171,6 +171,7 @@ OPPORTUNITIES = DocumentApi(
     related=("currency", "opportunity_owner", "contact_by"),
     prefetch=("items", "lost_reasons", "competitors"),
     lookup=access.get_opportunity_for,
+    update_locks_lookup=True,
     can_create=access.can_write_opportunities,
     check_links=access.check_party_link,
     create=services.create_opportunity,

@@ -116,14 +116,22 @@ def update_opportunity(
     version: int | None,
     by: User,
     now: datetime | None = None,
+    row_locked: bool = False,
 ) -> Opportunity:
-    """Apply a partial change. ``version`` must be the one the caller read (else 409)."""
+    """Apply a partial change. ``version`` must be the one the caller read (else 409).
+    ``row_locked``: ``opportunity`` was read ``FOR UPDATE`` in the caller's transaction (the
+    API's change): it is changed as read, with no claim of its own (core.documents)."""
     check_known_fields(data, WRITABLE)
     require_version(version)
     now = now or timezone.now()
     with service_atomic():
         locked = lock_document(
-            Opportunity, opportunity.pk, expected_version=version, by=by, returning=True
+            Opportunity,
+            opportunity.pk,
+            expected_version=version,
+            by=by,
+            returning=True,
+            held=opportunity if row_locked else None,
         )
         old_lead_id, had_next_contact = locked.lead_id, has_next_contact(locked)
         draft = OpportunityDraft(locked, data, creating=False, now=now)
