@@ -205,7 +205,7 @@ def field_values(document: Document) -> dict[str, Any]:
     }
 
 
-_AUDIT_COLUMNS = frozenset({"version", "modified", "modified_by"})
+_AUDIT_COLUMNS = ("version", "modified", "modified_by")
 
 
 def save_document(
@@ -222,10 +222,12 @@ def save_document(
         document.save()
         return True
     changed = [name for name, value in field_values(document).items() if value != loaded[name]]
+    if "version" in changed:  # a held claim: its audit columns always, one statement's shape
+        changed += [name for name in _AUDIT_COLUMNS if name not in changed]
     if changed:
         # a held claim (``lock_document``) that changed nothing else bumps the version: its
         # UPDATE, as the claim's, is no change of the document's to record
-        audit_only = _AUDIT_COLUMNS.issuperset(changed) and not rows
+        audit_only = set(_AUDIT_COLUMNS).issuperset(changed) and not rows
         if audit_only:
             document.skip_history_when_saving = True  # type: ignore[attr-defined]
         try:
