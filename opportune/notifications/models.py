@@ -34,6 +34,10 @@ class Notification(models.Model):
     # Its email is wanted and not sent yet: the outbox the send job drains (decision 0043). Set
     # by the INSERT that writes it; cleared with emailed_at, or alone when it cannot be sent.
     email_pending = models.BooleanField(default=False)
+    # When a drain took its email to send, outside any transaction (decision 0046): another
+    # drain leaves it until the drain records it, or until EMAIL_CLAIM_LEASE has passed (that
+    # drain's worker died).
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-creation", "-id"]

@@ -5,10 +5,12 @@ is written with ``email_pending``; one durable job sends the waiting emails in b
   bucket (``EMAIL_BUCKET_SECONDS``), keyed ``notification-emails:<bucket>`` and due at the
   bucket's end, with ``enqueue_job_once``: the first write of the bucket adds and hands it, the
   others add nothing, and a process that already committed the bucket's job asks nothing more.
-- **Sent in batches**: the job locks the oldest ``EMAIL_BATCH`` waiting rows (skipping rows
-  another drain holds), renders them, sends them over one SMTP connection and records them in
-  one UPDATE, in its transaction: a crash or a retry re-sends at most that batch, with the same
-  Message-ID. A full batch queues the next one's job in the same transaction.
+- **Sent in batches**: the job claims the oldest ``EMAIL_BATCH`` waiting rows in its
+  transaction (skipping rows another drain holds; a full batch queues the next one's job in the
+  same transaction); once that commits they are rendered, sent over one SMTP connection outside
+  any transaction and recorded in one UPDATE (decision 0046: no database lock is held while the
+  SMTP server answers). A crash re-sends at most that batch, after ``EMAIL_CLAIM_LEASE``, with
+  the same Message-ID.
 - **Safety net**: ``notifications.send_missed_emails`` (tasks.py) drains every minute, so a
   notification committed after its bucket's job ran goes out within about a minute.
 
@@ -28,10 +30,11 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import Case, DateTimeField, Value, When
+from django.db.models import BooleanField, Case, DateTimeField, Q, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from opportune.core.commits import after_commit_robust
 from opportune.core.jobs import enqueue_job_once
 from opportune.core.statements import execute, fetch, update_sql
 from opportune.notifications.emails import absolute_url, message_id, one_line
@@ -49,6 +52,9 @@ EMAIL_BATCH = 100
 # A recipient refused for now (4xx) is tried again by each drain for this long after the
 # notification was made; then its email is given up (the notification stays in the app).
 EMAIL_GIVE_UP_AFTER = timedelta(days=1)
+# A batch claimed and never recorded (its worker died while sending) is taken again by a drain
+# after this long: longer than a batch of 100 takes to send.
+EMAIL_CLAIM_LEASE = timedelta(minutes=10)
 
 # This process's latest bucket whose drain job is known committed (set after the commit).
 _drain_committed: dict[str, int] = {}
@@ -75,9 +81,11 @@ def forget_email_drains() -> None:
 
 @dataclass
 class Delivery:
-    """What one batch did: notifications sent, not sent (an inactive user, no address, an
-    address the server refused for good), and whether it stopped early (the server failed)."""
+    """What one batch did: notifications claimed, sent, not sent (an inactive user, no address,
+    an address the server refused for good), and whether it stopped early (the server failed).
+    Filled when the batch is sent: once the claim commits."""
 
+    claimed: list[int] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
     dropped: list[int] = field(default_factory=list)
     stopped: bool = False
@@ -86,41 +94,63 @@ class Delivery:
 def send_pending_notification_emails(
     *, now: datetime | None = None, batch: int | None = None
 ) -> Delivery:
-    """Send the oldest waiting emails, at most ``batch``, in the caller's transaction (the
-    durable job's): their rows locked (PostgreSQL skips the rows another drain holds), sent
-    over one connection, and recorded in one UPDATE. A server that fails before any message
-    went raises (the job is retried with backoff); after some went, those are recorded and the
-    rest wait for the next drain, as does a recipient refused for now. A full batch queues the
-    next batch's job."""
+    """Claim the oldest waiting emails, at most ``batch``, in the caller's transaction (the
+    durable job's) or one of their own: their rows locked while claimed (PostgreSQL skips the
+    rows another drain holds) and stamped ``email_claimed_at``. A full batch queues the next
+    batch's job. Once the claim commits they are sent over one connection, outside any
+    transaction, and recorded in one UPDATE (decision 0046): SQLite's write lock and
+    PostgreSQL's row locks are not held while the SMTP server answers. A server that cannot be
+    reached releases the batch for the next drain; one that fails after some went: those are
+    recorded and the rest wait for the next drain, as does a recipient refused for now. A
+    worker that dies between the claim and the record leaves the batch claimed: a drain sends
+    it again after ``EMAIL_CLAIM_LEASE``, with the same Message-IDs."""
     batch = batch or EMAIL_BATCH
-    waiting = list(
-        Notification.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("user")
-        .filter(email_pending=True)
-        .order_by("pk")[:batch]
-    )
-    if not waiting:
-        return Delivery()
     now = now or timezone.now()
-    sendable = [n for n in waiting if n.user.is_active and n.user.email]
-    delivery = _send(sendable, give_up_before=now - EMAIL_GIVE_UP_AFTER)
-    addressed = {n.pk for n in sendable}
-    delivery.dropped += [n.pk for n in waiting if n.pk not in addressed]
-    _record(delivery, now)
-    if len(waiting) == batch and not delivery.stopped:
-        enqueue_job_once(SEND_EMAILS_JOB, key=f"notification-emails:after:{waiting[-1].pk}")
+    delivery = Delivery()
+    # the job's transaction when there is one (its failure fails the job: no savepoint needed)
+    with transaction.atomic(savepoint=False):
+        waiting = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(email_pending=True)
+            .filter(
+                Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_CLAIM_LEASE)
+            )
+            .order_by("pk")[:batch]
+        )
+        if not waiting:
+            return delivery
+        delivery.claimed = [n.pk for n in waiting]
+        Notification.objects.filter(pk__in=delivery.claimed).update(email_claimed_at=now)
+        if len(waiting) == batch:
+            enqueue_job_once(SEND_EMAILS_JOB, key=f"notification-emails:after:{waiting[-1].pk}")
+        after_commit_robust(_deliver, waiting, delivery, now)
     return delivery
 
 
-def _send(notifications: Sequence[Notification], *, give_up_before: datetime) -> Delivery:
+def _deliver(waiting: Sequence[Notification], delivery: Delivery, claimed_at: datetime) -> None:
+    """Send a claimed batch (outside any transaction) and record it."""
+    sendable = [n for n in waiting if n.user.is_active and n.user.email]
+    try:
+        _send(sendable, delivery, give_up_before=timezone.now() - EMAIL_GIVE_UP_AFTER)
+    except Exception:  # nothing went: the server could not be reached
+        logger.exception("The notification emails could not be sent; they wait for a drain.")
+        delivery.stopped = True
+    addressed = {n.pk for n in sendable}
+    delivery.dropped += [n.pk for n in waiting if n.pk not in addressed]
+    _record(delivery, claimed_at, sent_at=timezone.now())
+
+
+def _send(
+    notifications: Sequence[Notification], delivery: Delivery, *, give_up_before: datetime
+) -> None:
     """Each message over one connection. A recipient refused leaves the connection usable: for
     good (5xx), its notification is dropped; for now (4xx), it waits for the next drain, unless
     the notification was made before ``give_up_before``. Any other failure (the connection)
     ends the batch, or raises when it did nothing yet."""
     made = {n.pk: n.creation for n in notifications}
-    delivery = Delivery()
     if not notifications:
-        return delivery
+        return
     messages = [(n.pk, _email(n)) for n in notifications]
     with get_connection() as mail:  # opened once (a failure to connect raises: nothing went)
         for pk, message in messages:
@@ -133,12 +163,11 @@ def _send(notifications: Sequence[Notification], *, give_up_before: datetime) ->
                 continue
             except Exception:
                 if not delivery.sent and not delivery.dropped:
-                    raise  # nothing done: the job is retried with backoff
+                    raise  # nothing done: the batch is released for the next drain
                 logger.exception("Notification %s: its email failed; it waits for a drain.", pk)
                 delivery.stopped = True
                 break
             delivery.sent.append(pk)
-    return delivery
 
 
 def _for_good(refused: smtplib.SMTPRecipientsRefused) -> bool:
@@ -146,18 +175,20 @@ def _for_good(refused: smtplib.SMTPRecipientsRefused) -> bool:
     return all(code >= 500 for code, _text in refused.recipients.values())
 
 
-def _record(delivery: Delivery, now: datetime) -> None:
-    """One UPDATE: the batch's rows no longer wait; those sent stamped ``emailed_at``."""
+def _record(delivery: Delivery, claimed_at: datetime, *, sent_at: datetime) -> None:
+    """One UPDATE of the batch's rows this claim still holds: those sent stamped ``emailed_at``,
+    those sent or dropped no longer waiting, every one released."""
     done = delivery.sent + delivery.dropped
-    if not done:
-        return
-    Notification.objects.filter(pk__in=done).update(
-        email_pending=False,
+    Notification.objects.filter(pk__in=delivery.claimed, email_claimed_at=claimed_at).update(
+        email_pending=Case(
+            When(pk__in=done, then=Value(False)), default=Value(True), output_field=BooleanField()
+        ),
         emailed_at=Case(
-            When(pk__in=delivery.sent, then=Value(now)),
+            When(pk__in=delivery.sent, then=Value(sent_at)),
             default=None,
             output_field=DateTimeField(),
         ),
+        email_claimed_at=None,
     )
 
 

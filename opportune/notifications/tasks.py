@@ -16,14 +16,16 @@ from opportune.notifications.outbox import (
 
 @durable_job(SEND_EMAILS_JOB, lease_seconds=600)
 def send_emails() -> int:
-    """A batch of the waiting emails (the next batch's job is queued when it was full)."""
-    return len(send_pending_notification_emails().sent)
+    """A batch of the waiting emails, claimed here and sent once this job commits (the next
+    batch's job is queued when it was full): how many it claimed."""
+    return len(send_pending_notification_emails().claimed)
 
 
 @scheduled("notifications.send_missed_emails", cron="* * * * *", lease_seconds=600)
 def send_missed_emails(*, scheduled_for: str) -> int:
-    """Every minute: what waits still (written after its bucket's job ran) is sent."""
-    return len(send_pending_notification_emails().sent)
+    """Every minute: what waits still (written after its bucket's job ran, or released by a
+    drain that could not send it) is sent."""
+    return len(send_pending_notification_emails().claimed)
 
 
 @durable_job(SEND_EMAIL_JOB)
