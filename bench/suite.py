@@ -23,6 +23,7 @@ A benchmark, never a test. BENCH_QUICK=1 makes every module do less (a try-out, 
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import os
@@ -35,6 +36,7 @@ import sys
 import time
 import traceback
 import urllib.request
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,17 +55,28 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def discover() -> list:
-    only = {m for m in os.environ.get("BENCH_ONLY", "").split(",") if m}
-    skip = {m for m in os.environ.get("BENCH_SKIP", "").split(",") if m}
-    found = []
+def suite_module_names(
+    only: AbstractSet[str] = frozenset(), skip: AbstractSet[str] = frozenset()
+) -> list[str]:
+    """The benchmark modules of the suite: those of bench/ defining ``run(ctx)`` at their top
+    level, read without importing them. The others are standalone scripts (bench/write_profile.py,
+    bench/pipeline_as_of.py...): importing one sets Django up with its own defaults, or fails
+    outside its own directory, so they are never imported here."""
+    names = []
     for path in sorted((ROOT / "bench").glob("*.py")):
         name = path.stem
         if name in NOT_MODULES or name in skip or (only and name not in only):
             continue
-        module = importlib.import_module(f"bench.{name}")
-        if callable(getattr(module, "run", None)):
-            found.append(module)
+        tree = ast.parse(path.read_text(), str(path))
+        if any(isinstance(node, ast.FunctionDef) and node.name == "run" for node in tree.body):
+            names.append(name)
+    return names
+
+
+def discover() -> list:
+    only = {m for m in os.environ.get("BENCH_ONLY", "").split(",") if m}
+    skip = {m for m in os.environ.get("BENCH_SKIP", "").split(",") if m}
+    found = [importlib.import_module(f"bench.{name}") for name in suite_module_names(only, skip)]
     return sorted(found, key=lambda m: (getattr(m, "ORDER", 50), m.__name__))
 
 
