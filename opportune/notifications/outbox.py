@@ -82,13 +82,12 @@ def forget_email_drains() -> None:
 @dataclass
 class Delivery:
     """What one batch did: notifications claimed, sent, not sent (an inactive user, no address,
-    an address the server refused for good), and whether it stopped early (the server failed).
-    Filled when the batch is sent: once the claim commits."""
+    an address the server refused for good). Filled when the batch is sent: once the claim
+    commits."""
 
     claimed: list[int] = field(default_factory=list)
     sent: list[int] = field(default_factory=list)
     dropped: list[int] = field(default_factory=list)
-    stopped: bool = False
 
 
 def send_pending_notification_emails(
@@ -133,9 +132,8 @@ def _deliver(waiting: Sequence[Notification], delivery: Delivery, claimed_at: da
     sendable = [n for n in waiting if n.user.is_active and n.user.email]
     try:
         _send(sendable, delivery, give_up_before=timezone.now() - EMAIL_GIVE_UP_AFTER)
-    except Exception:  # nothing went: the server could not be reached
-        logger.exception("The notification emails could not be sent; they wait for a drain.")
-        delivery.stopped = True
+    except Exception:  # the server failed: what went is recorded, the rest waits for a drain
+        logger.exception("Notification emails: the SMTP server failed; the rest wait for a drain.")
     addressed = {n.pk for n in sendable}
     delivery.dropped += [n.pk for n in waiting if n.pk not in addressed]
     _record(delivery, claimed_at, sent_at=timezone.now())
@@ -147,12 +145,12 @@ def _send(
     """Each message over one connection. A recipient refused leaves the connection usable: for
     good (5xx), its notification is dropped; for now (4xx), it waits for the next drain, unless
     the notification was made before ``give_up_before``. Any other failure (the connection)
-    ends the batch, or raises when it did nothing yet."""
-    made = {n.pk: n.creation for n in notifications}
+    raises, ``delivery`` holding what went before it."""
     if not notifications:
         return
+    made = {n.pk: n.creation for n in notifications}
     messages = [(n.pk, _email(n)) for n in notifications]
-    with get_connection() as mail:  # opened once (a failure to connect raises: nothing went)
+    with get_connection() as mail:  # opened once
         for pk, message in messages:
             try:
                 mail.send_messages([message])
@@ -161,12 +159,6 @@ def _send(
                 if _for_good(refused) or made[pk] < give_up_before:
                     delivery.dropped.append(pk)
                 continue
-            except Exception:
-                if not delivery.sent and not delivery.dropped:
-                    raise  # nothing done: the batch is released for the next drain
-                logger.exception("Notification %s: its email failed; it waits for a drain.", pk)
-                delivery.stopped = True
-                break
             delivery.sent.append(pk)
 
 
