@@ -227,14 +227,10 @@ def save_document(
     if changed:
         # a held claim (``lock_document``) that changed nothing else bumps the version: its
         # UPDATE, as the claim's, is no change of the document's to record
-        audit_only = set(_AUDIT_COLUMNS).issuperset(changed) and not rows
-        if audit_only:
-            document.skip_history_when_saving = True  # type: ignore[attr-defined]
-        try:
+        if set(_AUDIT_COLUMNS).issuperset(changed) and not rows:
+            document.save_without_historical_record(update_fields=changed)  # type: ignore[attr-defined]
+        else:
             document.save(update_fields=changed)
-        finally:
-            if audit_only:
-                del document.skip_history_when_saving  # type: ignore[attr-defined]
         document._loaded_values = field_values(document)
     elif rows:
         type(document).history.bulk_history_create(  # type: ignore[attr-defined]
