@@ -37,10 +37,9 @@ def get_visible(
     row is then looked up by a kept statement (core/statements.py); a record rule's SQL names
     the user, and is compiled each time. ``lock``: the row is read ``FOR UPDATE`` (its own
     table's row only, not those a record rule joins), held until the caller's transaction ends
-    (a write request's change claims it without a second statement: core.documents); outside
-    a transaction it is read as without."""
+    (a write request's change claims it without a second statement: core.documents); the
+    caller is in a transaction."""
     obj: M | None = None
-    lock = lock and transaction.get_connection(queryset.db).in_atomic_block
     if not (isinstance(name, str) and "\x00" in name):
 
         def build(v: Placeholders) -> QuerySet[M]:

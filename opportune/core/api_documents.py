@@ -297,20 +297,17 @@ def update_view(doc: DocumentApi) -> View:
         name: str,
         payload: doc.patch_in,  # type: ignore[name-defined]
     ) -> Model:
-        # in the request's transaction (WritesInOneTransactionMiddleware's, or a test's)
+        # the lookup locks the row in the request's transaction (WritesInOneTransactionMiddleware's,
+        # or a test's) and the service changes it as read: only types whose two take the flags
         locks = doc.update_locks_lookup and transaction.get_connection().in_atomic_block
-        held: dict[str, bool] = {"row_locked": True} if locks else {}
-        if locks:
-            document = doc.lookup(request.auth, name, write=True, lock=True)
-        else:
-            document = doc.lookup(request.auth, name, write=True)
+        lock, held = ({"lock": True}, {"row_locked": True}) if locks else ({}, {})
+        document = doc.lookup(request.auth, name, write=True, **lock)
         if doc.check_links is not None:
             doc.check_links(request.auth, payload)
         version = version_from(request, payload.version)
+        data = payload_data(payload)
         with one_write(request):
-            doc.update(
-                document, data=payload_data(payload), version=version, by=request.auth, **held
-            )
+            doc.update(document, data=data, version=version, by=request.auth, **held)
         answer: Model = doc.answer(request.auth, name)
         return answer
 
