@@ -278,6 +278,12 @@ MEDIA_URL = "/media/"
 # that misses what the SQL depends on is found by the suite, not by a user.
 STATEMENTS_VERIFY = env.bool("STATEMENTS_VERIFY", default=TESTING)
 
+# --- master data kept per process (core/master_cache.py, decision 0047) -------------------------
+# The rows of master data every write reads (settings, rules, currencies, stages, items...) are
+# kept in each process until a table of them changes (PostgreSQL: LISTEN/NOTIFY; SQLite: PRAGMA
+# data_version). Off behind a pooler that cannot keep a LISTEN (PgBouncer in transaction mode).
+MASTER_CACHE = env.bool("MASTER_CACHE", default=True)
+
 # --- audit trail ----------------------------------------------------------------------------
 # History records are never edited: the admin's history pages show them, without "revert".
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -12,6 +12,12 @@ class AutomationConfig(AppConfig):
         from opportune.core.merge import register_collision
 
         slots.register_nav_links(automation_slots.nav_links)
+        from opportune.automation.models import KEPT_TABLES
+        from opportune.core.master_cache import keep_table
+
+        # every create reads the enabled rules and their users (core.master_cache)
+        for table, ignore in KEPT_TABLES.items():
+            keep_table(table, ignore=ignore)
         from opportune.automation import webhooks
 
         webhooks.register()  # the assignment event and its payload

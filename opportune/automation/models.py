@@ -131,3 +131,14 @@ class AssignmentRuleUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment_rule_id} #{self.idx}: {self.user_id}"
+
+
+# Tables whose rows each process keeps (core.master_cache), with the columns whose change alone is
+# none: the turn a create takes moves the rule's mirrored ``turns`` and ``last_user``; a user's
+# sign-in moves ``last_login``. Their triggers are added by a migration (0005): a table added
+# here needs one too.
+KEPT_TABLES: dict[str, tuple[str, ...]] = {
+    "automation_assignmentrule": ("last_user_id", "turns"),
+    "automation_assignmentruleuser": (),
+    "auth_user": ("last_login",),
+}

@@ -29,7 +29,7 @@ from opportune.automation.webhooks import ASSIGNED
 from opportune.core.company import company_settings
 from opportune.core.errors import ConflictError, FieldErrors, NotFoundError, ValidationError
 from opportune.core.models import Comment
-from opportune.core.statements import fetch
+from opportune.core.statements import fetch, fetch_master
 from opportune.core.timeline import add_comment
 from opportune.notifications.models import Notification
 from opportune.notifications.services import notify
@@ -416,9 +416,11 @@ def weekday(now: datetime) -> str:
     return WEEKDAYS[now.astimezone(zone).weekday()]
 
 
-def _enabled_rules(doctype: str) -> list[AssignmentRule]:
-    """By priority; a kept statement (core/statements.py): every write of a document reads it."""
-    return fetch(
+def _enabled_rules(doctype: str, *, fresh: bool = False) -> list[AssignmentRule]:
+    """By priority; a kept statement (core/statements.py): every write of a document reads it,
+    from the rows kept in the process (core.master_cache) unless ``fresh``: their ``turns`` and
+    ``last_user``, which a create's turn moves, are not kept up to date there."""
+    return (fetch if fresh else fetch_master)(
         "automation.enabled_rules",
         lambda v: AssignmentRule.objects.filter(document_type=v.doctype, disabled=False).order_by(
             "-priority", "name"
@@ -463,7 +465,7 @@ def _rotas(rules: Sequence[AssignmentRule]) -> Rotas:
     rotas: Rotas = {name: [] for name in picking}
     if not picking:
         return rotas
-    rows = fetch(
+    rows = fetch_master(
         "automation.rule_members",
         lambda v: (
             AssignmentRuleUser.objects.filter(assignment_rule__in=v.rules)
@@ -772,5 +774,5 @@ def dry_run(
             raise NotFoundError(exc.message, fields={"name": [exc.message]}) from exc
     if document is not None:
         values.update(kind.values_from_body(document))
-    rules = _enabled_rules(kind.doctype)
+    rules = _enabled_rules(kind.doctype, fresh=True)  # the next turn: the row as it is
     return _run(kind, values, None, name, rules, by=by, now=now or timezone.now(), write=False)

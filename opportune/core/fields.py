@@ -21,8 +21,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models.expressions import DatabaseDefault
 
+from opportune.core import master_cache
 from opportune.core.errors import FieldErrors, ValidationError
-from opportune.core.statements import Placeholders, fetch
+from opportune.core.statements import Placeholders, fetch, fetch_master
 
 if TYPE_CHECKING:
     from opportune.core.users import User
@@ -151,14 +152,16 @@ def looked_up(kind: str, key: Any, query: Callable[[], Any]) -> Any:
 def named_row(model: type[models.Model], name: Any, fields: tuple[str, ...] = ()) -> Any:
     """The record of ``model`` whose primary key is ``name`` (``fields``: those of its columns
     as a dict), or None; one query, by a kept statement (core/statements.py) when the key is
-    text, as a master's or a document's name is (a write checks several such links)."""
+    text, as a master's or a document's name is (a write checks several such links); a
+    master's rows are kept in the process (core.master_cache)."""
 
     def build(v: Placeholders) -> models.QuerySet[Any]:
         rows = model._default_manager.filter(pk=v.name).order_by()  # one row at most
         return (rows.values(*fields) if fields else rows)[:1]
 
     if isinstance(name, str) and isinstance(model._meta.pk, models.CharField):
-        found = fetch(("fields.named_row", model, fields), build, name=name)
+        kept = fetch_master if master_cache.is_kept(model._meta.db_table) else fetch
+        found = kept(("fields.named_row", model, fields), build, name=name)
     else:  # a number, or a value of another type the key's field converts
         found = list(build(Placeholders({"name": name})))
     return found[0] if found else None

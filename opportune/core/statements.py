@@ -37,6 +37,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -54,6 +55,8 @@ from django.db.models.query import (
 from django.db.models.sql import InsertQuery, UpdateQuery
 from django.db.models.utils import create_namedtuple_class
 
+from opportune.core import master_cache
+
 __all__ = [
     "Placeholders",
     "Statement",
@@ -62,6 +65,7 @@ __all__ = [
     "clear",
     "execute",
     "fetch",
+    "fetch_master",
     "insert_sql",
     "keepable",
     "q_from",
@@ -476,6 +480,21 @@ def _marks(values: dict[str, Any]) -> dict[str, Any]:
 def fetch(key: Hashable, build: Build, /, using: str = "default", **values: Any) -> list[Any]:
     """What ``list(build(values))`` gives, from the statement kept under ``key`` (compiled on
     the first call of each shape)."""
+    return _fetch(key, build, using, values, master=False)
+
+
+def fetch_master(
+    key: Hashable, build: Build, /, using: str = "default", **values: Any
+) -> list[Any]:
+    """``fetch`` for a statement that reads only tables of master data kept by
+    ``core.master_cache`` (``keep_table``): its rows are kept in the process, by statement and
+    values, until one of those tables changes (docs/decisions/0047)."""
+    return _fetch(key, build, using, values, master=True)
+
+
+def _fetch(
+    key: Hashable, build: Build, using: str, values: dict[str, Any], *, master: bool
+) -> list[Any]:
     try:
         full_key = _full_key("fetch", using, key, values)
     except _Repeated:
@@ -500,10 +519,16 @@ def fetch(key: Hashable, build: Build, /, using: str = "default", **values: Any)
     if getattr(settings, "STATEMENTS_VERIFY", False):
         _verify(compiled, build, values, params)
     connection = connections[compiled.db]
-    with connection.cursor() as cursor:
-        cursor.execute(compiled.sql, params)
-        rows = cursor.fetchall()
+    run = partial(_rows, connection, compiled.sql, params)
+    rows = master_cache.rows(connection, (full_key, *params), run) if master else run()
     return compiled.results(rows)
+
+
+def _rows(connection: Any, sql: str, params: list[Any]) -> list[Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows: list[Any] = cursor.fetchall()
+        return rows
 
 
 def _compile(full_key: Hashable, build: Build, values: dict[str, Any]) -> _Compiled | None:

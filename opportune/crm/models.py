@@ -16,7 +16,7 @@ from django.utils import timezone
 from opportune.core.business_hours import DEFAULT_WORKING_HOURS, Schedule, parse_schedule
 from opportune.core.company import company_settings
 from opportune.core.models import Document, audited_history
-from opportune.core.statements import fetch
+from opportune.core.statements import fetch_master
 from opportune.core.transactions import MONEY, QTY, RATE
 from opportune.masters.models import (
     UOM,
@@ -156,8 +156,9 @@ class CRMSettings(models.Model):
     @classmethod
     def load(cls) -> CRMSettings:
         """The row (made when missing), with its currency: a kept statement
-        (core/statements.py), as every write reads it (prices, record rules)."""
-        found = fetch(
+        (core/statements.py), as every write reads it (prices, record rules), its rows kept in
+        the process (core.master_cache)."""
+        found = fetch_master(
             "crm.settings", lambda v: cls.objects.select_related("company_currency").filter(pk=1)
         )
         if found:
@@ -825,3 +826,16 @@ class StageTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sales_stage or '-'} / {self.status}: {self.count:+d}"
+
+
+# Tables whose rows each process keeps (core.master_cache): every write's checks read them. Their
+# triggers are added by a migration (0024): a table added here needs one too.
+KEPT_TABLES = (
+    "crm_opportunitytype",
+    "crm_leadsource",
+    "crm_campaign",
+    "crm_salesstage",
+    "crm_opportunitylostreason",
+    "crm_competitor",
+    "crm_crmsettings",
+)

@@ -139,3 +139,17 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.item_name}" if self.item_name != self.name else self.name
+
+
+# Tables whose rows each process keeps (core.master_cache): every write's checks read them. Their
+# triggers are added by a migration (0004): a table added here needs one too.
+KEPT_TABLES = (
+    "masters_currency",
+    "masters_currencyexchange",
+    "masters_uom",
+    "masters_territory",
+    "masters_customergroup",
+    "masters_industry",
+    "masters_itemgroup",
+    "masters_item",
+)

@@ -31,7 +31,7 @@ from opportune.core.fields import (
     reading_ahead,
     validate_model_fields,
 )
-from opportune.core.statements import Placeholders, fetch
+from opportune.core.statements import Placeholders, fetch_master
 from opportune.masters.models import (
     UOM,
     Currency,
@@ -82,7 +82,8 @@ def _latest_rate(from_currency: str, to_currency: str, on_date: date) -> Decimal
     currencies = isinstance(from_currency, str) and isinstance(to_currency, str)
     if type(on_date) is not date or not currencies:  # a datetime: the ORM converts it
         return next(iter(build(Placeholders(values))), None)
-    found = fetch("masters.latest_rate", build, **values)  # a kept statement: every priced write
+    # a kept statement whose rows the process keeps (core.master_cache): every priced write
+    found = fetch_master("masters.latest_rate", build, **values)
     return found[0] if found else None
 
 
@@ -96,7 +97,8 @@ KEPT_NAMES = 20  # at most so many names in a kept statement (a document's items
 
 def _kept_or_run(key: str, build: Callable[[Placeholders], Any], **values: Any) -> list[Any]:
     """``build``'s rows by a kept statement when every value is a name (a set of names: up to
-    ``KEPT_NAMES``, sorted), else through the ORM."""
+    ``KEPT_NAMES``, sorted), its rows kept in the process (core.master_cache), else through the
+    ORM."""
     kept: dict[str, Any] = {}
     for name, value in values.items():
         if (
@@ -109,7 +111,7 @@ def _kept_or_run(key: str, build: Callable[[Placeholders], Any], **values: Any) 
             kept[name] = value
         else:
             return list(build(Placeholders(values)))
-    return fetch(key, build, **kept)
+    return fetch_master(key, build, **kept)
 
 
 class MastersCatalog:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ from opportune.automation import services as automation
 from opportune.buying import services as buying
 from opportune.comms import services as comms
 from opportune.comms.models import CommunicationAttachment
-from opportune.core import imports, saved_views
+from opportune.core import imports, master_cache, saved_views
 from opportune.core.jobs import record_heartbeat
 from opportune.core.models import (
     DeletedDocument,
@@ -1808,3 +1809,34 @@ def test_an_owner_filter_costs_no_query(sales, sales2, manager, api_as, django_a
     with django_assert_num_queries(len(plain_page)):
         r = client.get(page, {"opportunity_owner": "sales"})
     assert len(r.context["page"]["results"]) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_warm_writes_read_no_master_data(people):
+    """Once warm, and the fixtures' writes committed (as in production: a transaction that wrote
+    master data reads its own, so the tests above count those reads), a PATCH and a create with
+    items under the active rule read no table of master data: the process keeps those rows
+    (core.master_cache, decision 0047). Their counts, pinned: PATCH 11 (13 with the reads of
+    the settings and the rules), create 15 on PostgreSQL (24 with those of the settings, the
+    source, the currency twice, the stage, the rate, the items, the rules and their users)."""
+    world = rule_and_opportunity(people)
+    api = ApiClient(people.manager)
+    version = world["version"]
+    for _warm in range(2):
+        r = api.patch(f"opportunities/{world['name']}", {"version": version, "probability": 20})
+        version = r.json()["version"]
+        assert api.post("opportunities", new_opportunity(world)).status_code == 201
+    kept = set(master_cache.kept_tables())
+
+    with CaptureQueriesContext(connection) as patch:
+        r = api.patch(f"opportunities/{world['name']}", {"version": version, "probability": 30})
+    assert r.status_code == 200, r.content
+    with CaptureQueriesContext(connection) as create:
+        r = api.post("opportunities", new_opportunity(world))
+    assert r.status_code == 201, r.content
+
+    for queries in (patch, create):
+        tables = [re.match(r'SELECT "(\w+)"\.', q["sql"]) for q in queries.captured_queries]
+        assert not {read.group(1) for read in tables if read} & kept
+    creates = 15 if connection.vendor == "postgresql" else 14  # SQLite takes no sequence
+    assert (len(patch.captured_queries), len(create.captured_queries)) == (11, creates)
