@@ -17,6 +17,9 @@ production node (docs/deploy.md). Every value comes from the environment:
     WEB_RUN_CONSUMER    true: start the Huey consumer (manage.py run_huey) beside the web
                         workers and stop it with them (what ``make run`` does on one machine);
                         its output goes to $OPPORTUNE_VAR_DIR/huey.log
+    WORKER_NICE         the consumer's CPU niceness beside the web workers (10): on one machine a
+                        user's request is served before a background e-mail or report; the
+                        consumer still gets what the web leaves, and all of an idle machine
 
 This module does not import Django: the master stays small unless WEB_PRELOAD imports the app.
 """
@@ -61,8 +64,10 @@ proc_name = "opportune-web"
 _consumer: subprocess.Popen[bytes] | None = None
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """The consumer gets SIGTERM if the master dies without its on_exit (SIGKILL, a crash)."""
+def _consumer_start() -> None:  # pragma: no cover - runs in the child before exec
+    """The consumer yields the CPU to the web workers (WORKER_NICE), and gets SIGTERM if the
+    master dies without its on_exit (SIGKILL, a crash)."""
+    os.nice(int(os.environ.get("WORKER_NICE", "10")))
     try:
         import ctypes
 
@@ -84,7 +89,7 @@ def on_starting(server: Any) -> None:
             cwd=_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_consumer_start,
         )
     server.log.info("Huey consumer started (pid %s), its log: %s", _consumer.pid, var / "huey.log")
 

@@ -221,7 +221,10 @@ def resolve_user(field: str, username: Any, errors: FieldErrors) -> User | None:
     if cache is not None and cache.knows(model, username):
         user = cache.get(model, username)
     elif isinstance(username, str):  # a kept statement (core/statements.py)
-        found = fetch(
+        # the users' rows kept in the process when their table is (core.master_cache: the
+        # rules' users; a sign-in's last_login, the one column they may lag on, is not read)
+        kept = fetch_master if master_cache.is_kept(model._meta.db_table) else fetch
+        found = kept(
             ("fields.user", model),
             lambda v: model._default_manager.filter(username=v.username).order_by()[:1],
             username=username,

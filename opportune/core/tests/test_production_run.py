@@ -149,6 +149,8 @@ def test_make_run_serves_through_gunicorn_with_the_worker_beside_it(tmp_path):
         raise
     finally:
         consumer = re.search(r"Huey consumer started \(pid (\d+)\)", log.read_text())
+        stat = Path(f"/proc/{consumer.group(1)}/stat") if consumer else None
+        nice = int(stat.read_text().rsplit(")", 1)[1].split()[16]) if stat else None
         os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=30)
@@ -157,6 +159,7 @@ def test_make_run_serves_through_gunicorn_with_the_worker_beside_it(tmp_path):
             server.wait()
     # stopping the server stopped the consumer
     assert consumer, "no consumer was started"
+    assert nice == min(os.nice(0) + 10, 19), "the consumer yields the CPU to the web (WORKER_NICE)"
     assert not Path(f"/proc/{consumer.group(1)}").exists() or _zombie(int(consumer.group(1)))
 
 
