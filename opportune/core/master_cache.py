@@ -132,7 +132,8 @@ def _connected(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> N
         if not raw.autocommit:
             raw.commit()
     if _watch not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_watch)
+        # first: a caller's ``execute_wrapper()`` block pops the last one when it ends
+        connection.execute_wrappers.insert(0, _watch)
     clear()
 
 

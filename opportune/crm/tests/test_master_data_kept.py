@@ -192,3 +192,21 @@ def test_a_turn_committed_elsewhere_sends_no_notification_and_a_rule_change_does
         assert [n.payload for n in notes] == ["automation_assignmentrule"]
     finally:
         raw.close()
+
+
+def test_the_watch_outlives_a_callers_wrapper_around_a_new_connection(currency):
+    seen: list[str] = []
+
+    def log(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    connection.close()
+    with connection.execute_wrapper(log):  # the connection is made inside it
+        precision(currency)
+    assert seen
+    assert master_cache._watch in connection.execute_wrappers
+    assert log not in connection.execute_wrappers
+    precision(currency)
+    Currency.objects.filter(pk=currency).update(precision=3)
+    assert precision(currency) == (3, 1)
