@@ -8,12 +8,12 @@ writes commit, as in production."""
 
 from __future__ import annotations
 
-import threading
+import sqlite3
 import time
 
 import psycopg
 import pytest
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from opportune.automation.models import KEPT_TABLES as AUTOMATION_TABLES
@@ -89,19 +89,28 @@ def test_a_change_undone_with_its_savepoint_leaves_the_transaction_free_to_keep(
         assert precision(currency) == (2, 0)
 
 
+def outside_this_process(sql: str, params: list) -> None:
+    """Run a write on a connection of its own that Django's wrappers do not see: the local
+    watch is not told, as it is not when another process writes."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        with psycopg.connect(
+            dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"], autocommit=True
+        ) as raw:
+            raw.execute(sql.replace("?", "%s"), params)
+    else:
+        raw = sqlite3.connect(db["NAME"], uri=True)
+        try:
+            raw.execute(sql, params)
+            raw.commit()
+        finally:
+            raw.close()
+
+
 def test_a_change_committed_by_another_connection_is_seen(currency):
     assert precision(currency) == (2, 1)
-
-    def change() -> None:
-        try:
-            Currency.objects.filter(pk=currency).update(precision=4)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    writer = threading.Thread(target=change)
-    writer.start()
-    writer.join(timeout=30)
+    assert precision(currency) == (2, 0)
+    outside_this_process("UPDATE masters_currency SET precision = ? WHERE name = ?", [4, currency])
     # PostgreSQL's notification reaches this connection's socket a moment after the commit
     deadline = time.monotonic() + 5
     while precision(currency)[0] != 4 and time.monotonic() < deadline:
