@@ -13,11 +13,9 @@ class AutomationConfig(AppConfig):
 
         slots.register_nav_links(automation_slots.nav_links)
         from opportune.automation.models import KEPT_TABLES
-        from opportune.core.master_cache import keep_table
+        from opportune.core.master_cache import keep_tables
 
-        # every create reads the enabled rules and their users (core.master_cache)
-        for table, ignore in KEPT_TABLES.items():
-            keep_table(table, ignore=ignore)
+        keep_tables(KEPT_TABLES)  # every create reads the rules and their users (core.master_cache)
         from opportune.automation import webhooks
 
         webhooks.register()  # the assignment event and its payload

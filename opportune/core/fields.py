@@ -149,6 +149,11 @@ def looked_up(kind: str, key: Any, query: Callable[[], Any]) -> Any:
     return query()
 
 
+def _fetch_of(model: type[models.Model]) -> Callable[..., list[Any]]:
+    """``fetch``, or ``fetch_master`` when the process keeps the rows of ``model``'s table."""
+    return fetch_master if master_cache.is_kept(model._meta.db_table) else fetch
+
+
 def named_row(model: type[models.Model], name: Any, fields: tuple[str, ...] = ()) -> Any:
     """The record of ``model`` whose primary key is ``name`` (``fields``: those of its columns
     as a dict), or None; one query, by a kept statement (core/statements.py) when the key is
@@ -160,8 +165,7 @@ def named_row(model: type[models.Model], name: Any, fields: tuple[str, ...] = ()
         return (rows.values(*fields) if fields else rows)[:1]
 
     if isinstance(name, str) and isinstance(model._meta.pk, models.CharField):
-        kept = fetch_master if master_cache.is_kept(model._meta.db_table) else fetch
-        found = kept(("fields.named_row", model, fields), build, name=name)
+        found = _fetch_of(model)(("fields.named_row", model, fields), build, name=name)
     else:  # a number, or a value of another type the key's field converts
         found = list(build(Placeholders({"name": name})))
     return found[0] if found else None
@@ -221,10 +225,9 @@ def resolve_user(field: str, username: Any, errors: FieldErrors) -> User | None:
     if cache is not None and cache.knows(model, username):
         user = cache.get(model, username)
     elif isinstance(username, str):  # a kept statement (core/statements.py)
-        # the users' rows kept in the process when their table is (core.master_cache: the
-        # rules' users; a sign-in's last_login, the one column they may lag on, is not read)
-        kept = fetch_master if master_cache.is_kept(model._meta.db_table) else fetch
-        found = kept(
+        # the users' rows are kept (core.master_cache: the rules' users; a sign-in's
+        # last_login, the one column they may lag on, is not read)
+        found = _fetch_of(model)(
             ("fields.user", model),
             lambda v: model._default_manager.filter(username=v.username).order_by()[:1],
             username=username,

@@ -20,7 +20,7 @@ those tables changes, whoever changes it:
 - **another connection on SQLite**: ``PRAGMA data_version`` changes when another connection
   commits anything; the kept rows are then forgotten (in-process: no I/O).
 
-A table is kept by ``keep_table`` (its app's ``ready``); its migration adds its triggers
+A table is kept by ``keep_tables`` (its app's ``ready``); its migration adds its triggers
 (``watch_tables``), and a test checks that every kept table has them. An UPDATE of only the
 columns ``ignore`` names (the round-robin's mirrored turn, a user's last login) is not a change.
 ``MASTER_CACHE = False`` turns it off (behind a pooler that cannot keep a LISTEN: PgBouncer in
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,9 +56,11 @@ _lock = threading.Lock()
 _generation = 0  # bumped by every clear: rows read before it are not kept after it
 
 
-def keep_table(name: str, *, ignore: Iterable[str] = ()) -> None:
-    """Rows read from table ``name`` may be kept (its migration must ``watch_tables`` it)."""
-    _tables[name] = KeptTable(name, frozenset(ignore))
+def keep_tables(tables: Mapping[str, Iterable[str]]) -> None:
+    """Rows read from these tables may be kept (name -> the columns whose UPDATE alone is no
+    change); their migration must ``watch_tables`` them with the same columns."""
+    for name, ignore in tables.items():
+        _tables[name] = KeptTable(name, frozenset(ignore))
 
 
 def is_kept(table: str) -> bool:
@@ -233,7 +235,7 @@ def trigger_sql(table: str, ignore: Iterable[str] = ()) -> list[str]:
     return statements
 
 
-def watch_tables(tables: dict[str, tuple[str, ...]]) -> migrations.RunPython:
+def watch_tables(tables: Mapping[str, Iterable[str]]) -> migrations.RunPython:
     """A migration's operation adding the triggers of ``tables`` (name -> ignored columns),
     on PostgreSQL (SQLite needs none: ``PRAGMA data_version``)."""
 

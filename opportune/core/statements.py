@@ -487,7 +487,7 @@ def fetch_master(
     key: Hashable, build: Build, /, using: str = "default", **values: Any
 ) -> list[Any]:
     """``fetch`` for a statement that reads only tables of master data kept by
-    ``core.master_cache`` (``keep_table``): its rows are kept in the process, by statement and
+    ``core.master_cache`` (``keep_tables``): its rows are kept in the process, by statement and
     values, until one of those tables changes (docs/decisions/0047)."""
     return _fetch(key, build, using, values, master=True)
 

@@ -26,11 +26,10 @@ class CrmConfig(AppConfig):
         register_user_named(Opportunity._meta.get_field("opportunity_owner"))
 
         from opportune.core.company import register_company_settings
-        from opportune.core.master_cache import keep_table
+        from opportune.core.master_cache import keep_tables
         from opportune.crm.models import KEPT_TABLES, CRMSettings
 
-        for table in KEPT_TABLES:
-            keep_table(table)  # every write's checks read them (core.master_cache)
+        keep_tables(KEPT_TABLES)  # every write's checks read them (core.master_cache)
 
         # django-stubs reads a field with a default as nullable (company_currency_id: str | None).
         register_company_settings(CRMSettings.load, CRMSettings.precision_subquery)  # type: ignore[arg-type]

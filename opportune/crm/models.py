@@ -830,12 +830,15 @@ class StageTotal(models.Model):
 
 # Tables whose rows each process keeps (core.master_cache): every write's checks read them. Their
 # triggers are added by a migration (0024): a table added here needs one too.
-KEPT_TABLES = (
-    "crm_opportunitytype",
-    "crm_leadsource",
-    "crm_campaign",
-    "crm_salesstage",
-    "crm_opportunitylostreason",
-    "crm_competitor",
-    "crm_crmsettings",
+KEPT_TABLES: dict[str, tuple[str, ...]] = dict.fromkeys(
+    (
+        "crm_opportunitytype",
+        "crm_leadsource",
+        "crm_campaign",
+        "crm_salesstage",
+        "crm_opportunitylostreason",
+        "crm_competitor",
+        "crm_crmsettings",
+    ),
+    (),
 )

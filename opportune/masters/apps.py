@@ -10,11 +10,10 @@ class MastersConfig(AppConfig):
         from opportune.masters.services import MastersCatalog
 
         register_catalog(MastersCatalog())
-        from opportune.core.master_cache import keep_table
+        from opportune.core.master_cache import keep_tables
         from opportune.masters.models import KEPT_TABLES
 
-        for table in KEPT_TABLES:
-            keep_table(table)  # every write's checks read them (core.master_cache)
+        keep_tables(KEPT_TABLES)  # every write's checks read them (core.master_cache)
         from opportune.masters import imports
 
         imports.register()  # what may be imported (core.imports)

@@ -143,13 +143,16 @@ class Item(models.Model):
 
 # Tables whose rows each process keeps (core.master_cache): every write's checks read them. Their
 # triggers are added by a migration (0004): a table added here needs one too.
-KEPT_TABLES = (
-    "masters_currency",
-    "masters_currencyexchange",
-    "masters_uom",
-    "masters_territory",
-    "masters_customergroup",
-    "masters_industry",
-    "masters_itemgroup",
-    "masters_item",
+KEPT_TABLES: dict[str, tuple[str, ...]] = dict.fromkeys(
+    (
+        "masters_currency",
+        "masters_currencyexchange",
+        "masters_uom",
+        "masters_territory",
+        "masters_customergroup",
+        "masters_industry",
+        "masters_itemgroup",
+        "masters_item",
+    ),
+    (),
 )

@@ -99,12 +99,12 @@ def outside_this_process(sql: str, params: list) -> None:
         ) as raw:
             raw.execute(sql.replace("?", "%s"), params)
     else:
-        raw = sqlite3.connect(db["NAME"], uri=True)
+        other = sqlite3.connect(db["NAME"], uri=True)
         try:
-            raw.execute(sql, params)
-            raw.commit()
+            other.execute(sql, params)
+            other.commit()
         finally:
-            raw.close()
+            other.close()
 
 
 def test_a_change_committed_by_another_connection_is_seen(currency):
